@@ -1,0 +1,130 @@
+/**
+ * The stable error codes Twofold speaks. Transports map them to their own statuses
+ * (the HTTP adapter alone knows that `VALIDATION_FAILED` is a 400).
+ */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'NO_HANDLER'
+  | 'DUPLICATE_HANDLER'
+  | 'INVALID_ARGUMENT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'DOMAIN_RULE'
+  | 'NOT_FOUND'
+  | 'CONCURRENCY_CONFLICT'
+  | 'CANCELLED'
+  | 'DEADLINE_EXCEEDED'
+  | 'MIDDLEWARE_MISUSE'
+  | 'EVENT_HANDLER_FAILED';
+
+/**
+ * Base class of every error Twofold raises. Switch on `code`, never on the message text.
+ *
+ * @example
+ * try { await mediator.send(BookRoom, input) }
+ * catch (e) { if (isTwofoldError(e) && e.code === 'VALIDATION_FAILED') showIssues(e.issues) }
+ */
+export class TwofoldError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
+
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** True when `error` is a {@link TwofoldError}, optionally with the given code. */
+export function isTwofoldError<C extends ErrorCode>(error: unknown, code?: C): error is TwofoldError<C> {
+  return error instanceof TwofoldError && (code === undefined || error.code === code);
+}
+
+/** One problem found by a schema: where (`path`, e.g. `['guest', 'email']`) and what. */
+export interface ValidationIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * A payload did not match its message schema. Raised before any middleware or handler runs.
+ *
+ * @example
+ * err.issues // [{ path: ['nights'], message: 'Too small: expected number to be >0' }]
+ */
+export class ValidationError extends TwofoldError<'VALIDATION_FAILED'> {
+  readonly issues: readonly ValidationIssue[];
+  readonly messageType: string;
+
+  constructor(messageType: string, issues: readonly ValidationIssue[], what = 'payload') {
+    const list = issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+    super('VALIDATION_FAILED', `Invalid ${what} for ${messageType}: ${list}`);
+    this.issues = issues;
+    this.messageType = messageType;
+  }
+}
+
+/**
+ * A business rule refused the command: an expected outcome the caller can switch on through `rule`.
+ *
+ * @example
+ * if (!room.free) throw new DomainError('ROOM_TAKEN', `Room ${room.id} is booked for those nights`)
+ * // caller: if (e instanceof DomainError && e.rule === 'ROOM_TAKEN') ...
+ */
+export class DomainError<R extends string = string> extends TwofoldError<'DOMAIN_RULE'> {
+  readonly rule: R;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(rule: R, message: string, details?: Readonly<Record<string, unknown>>) {
+    super('DOMAIN_RULE', message);
+    this.rule = rule;
+    this.details = details;
+  }
+}
+
+/** The caller is not authenticated, and the operation needs a principal. */
+export class UnauthenticatedError extends TwofoldError<'UNAUTHENTICATED'> {
+  constructor(message = 'Authentication required') {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+/** The authenticated principal may not run this message. */
+export class ForbiddenError extends TwofoldError<'FORBIDDEN'> {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+/** No handler is registered for the message type that was sent or asked. */
+export class NoHandlerError extends TwofoldError<'NO_HANDLER'> {
+  readonly messageType: string;
+
+  constructor(kind: string, messageType: string) {
+    super('NO_HANDLER', `No ${kind} handler is registered for '${messageType}'`);
+    this.messageType = messageType;
+  }
+}
+
+/** A public function got an argument it cannot use; the message says which and why. */
+export class InvalidArgumentError extends TwofoldError<'INVALID_ARGUMENT'> {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/** The caller's AbortSignal fired before the message completed. */
+export class CancelledError extends TwofoldError<'CANCELLED'> {
+  constructor(messageType: string, cause?: unknown) {
+    super('CANCELLED', `${messageType} was cancelled`, { cause });
+  }
+}
+
+/** The message's deadline passed before it completed. */
+export class DeadlineExceededError extends TwofoldError<'DEADLINE_EXCEEDED'> {
+  constructor(messageType: string) {
+    super('DEADLINE_EXCEEDED', `${messageType} did not complete before its deadline`);
+  }
+}

@@ -1,0 +1,73 @@
+export {
+  CancelledError,
+  DeadlineExceededError,
+  DomainError,
+  type ErrorCode,
+  ForbiddenError,
+  InvalidArgumentError,
+  isTwofoldError,
+  NoHandlerError,
+  TwofoldError,
+  UnauthenticatedError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors/errors.js';
+export type {
+  AnyMiddlewareContext,
+  CommandHandlerContext,
+  CommandMiddlewareContext,
+  DispatchOptions,
+  EventHandlerContext,
+  EventHandlerFailure,
+  EventMiddlewareContext,
+  MiddlewareContext,
+  PublishReport,
+  QueryHandlerContext,
+  QueryMiddlewareContext,
+  ReadCapabilities,
+  WriteCapabilities,
+} from './mediator/context.js';
+export { consoleLogger, type Logger, type LogLevel } from './mediator/logger.js';
+export {
+  type CommandHandler,
+  type ContextStorage,
+  createMediator,
+  type EventHandler,
+  Mediator,
+  type MediatorOptions,
+  type PublishOptions,
+  type PublishStrategy,
+  type QueryHandler,
+} from './mediator/mediator.js';
+export type { Middleware } from './mediator/pipeline.js';
+export type { MiddlewareScope } from './mediator/scope.js';
+export {
+  type CommandDefinition,
+  type CommandOptions,
+  type DefineOptions,
+  defineCommand,
+  defineEvent,
+  defineQuery,
+  defineStreamQuery,
+  type EventDefinition,
+  type InputOf,
+  type MessageDefinition,
+  type MessageKind,
+  type PayloadOf,
+  type QueryDefinition,
+  type ResultOf,
+} from './messages/define.js';
+export type { Envelope, EnvelopeOptions, Principal } from './messages/envelope.js';
+export { isStandardSchema, type SchemaInput, type SchemaOutput, type StandardSchemaV1 } from './messages/schema.js';
+export {
+  type AuthorizeOptions,
+  anyone,
+  authenticated,
+  authorize,
+  hasRole,
+  type Policy,
+  type PolicyTable,
+} from './middleware/authorize.js';
+export { type LoggingOptions, logging } from './middleware/logging.js';
+export { type DispatchSample, metrics } from './middleware/metrics.js';
+export { recover } from './middleware/recover.js';

@@ -1,0 +1,202 @@
+import type {
+  CommandDefinition,
+  EventDefinition,
+  InputOf,
+  MessageDefinition,
+  MessageKind,
+  PayloadOf,
+  QueryDefinition,
+  ResultOf,
+} from '../messages/define.js';
+import type { DispatchEnvelope, Envelope, EnvelopeOptions, Principal } from '../messages/envelope.js';
+import type { Logger } from './logger.js';
+
+/** Options of `send`, `ask`, `stream` and `publish`: envelope fields plus cancellation. */
+export interface DispatchOptions extends EnvelopeOptions {
+  /** Aborting it rejects the dispatch with CANCELLED; handlers see it as `ctx.signal`. */
+  readonly signal?: AbortSignal;
+  /** Absolute deadline, in milliseconds since the epoch; past it the dispatch rejects with DEADLINE_EXCEEDED. */
+  readonly deadline?: number;
+  /** Relative deadline in milliseconds from now; the earlier of `deadline` and `timeout` wins. */
+  readonly timeout?: number;
+}
+
+/** What `publish` resolves to: how many handlers ran and which of them failed. */
+export interface PublishReport {
+  readonly handlers: number;
+  readonly failures: readonly EventHandlerFailure[];
+}
+
+/** One event handler that threw; also passed to the mediator's `onEventHandlerError`. */
+export interface EventHandlerFailure {
+  readonly handler: string;
+  readonly error: unknown;
+  readonly envelope: Envelope;
+}
+
+/** Read capabilities: what every handler may do. */
+export interface ReadCapabilities {
+  /** Asks a query; the new message shares this one's correlation id and is caused by it. */
+  ask<D extends QueryDefinition<string, any, any, false>>(
+    query: D,
+    params: InputOf<D>,
+    options?: DispatchOptions,
+  ): Promise<ResultOf<D>>;
+  /** Reads a streaming query; see {@link ReadCapabilities.ask}. */
+  stream<D extends QueryDefinition<string, any, any, true>>(
+    query: D,
+    params: InputOf<D>,
+    options?: DispatchOptions,
+  ): AsyncIterable<ResultOf<D>>;
+}
+
+/** Write capabilities: what command and event handlers may do, and query handlers may not. */
+export interface WriteCapabilities {
+  /** Sends a command; the new message shares this one's correlation id and is caused by it. */
+  send<D extends CommandDefinition<string, any, any>>(
+    command: D,
+    data: InputOf<D>,
+    options?: DispatchOptions,
+  ): Promise<ResultOf<D>>;
+  /** Publishes an event to every handler; see {@link WriteCapabilities.send}. */
+  publish<D extends EventDefinition>(event: D, data: InputOf<D>, options?: DispatchOptions): Promise<PublishReport>;
+}
+
+interface ContextBase<D extends MessageDefinition> {
+  /** The message being handled, with its ids, principal and tenant. */
+  readonly envelope: Envelope<D['type'], PayloadOf<D>>;
+  readonly principal: Principal | undefined;
+  readonly tenant: string | undefined;
+  /** Fires when the caller cancels or the deadline passes; pass it on to I/O. */
+  readonly signal: AbortSignal | undefined;
+  readonly logger: Logger;
+}
+
+/** What a query handler receives: it can read, and has no way to write. */
+export interface QueryHandlerContext<D extends QueryDefinition = QueryDefinition>
+  extends ContextBase<D>,
+    ReadCapabilities {}
+
+/** What a command handler receives. */
+export interface CommandHandlerContext<D extends CommandDefinition = CommandDefinition>
+  extends ContextBase<D>,
+    ReadCapabilities,
+    WriteCapabilities {}
+
+/** What an event handler receives: it may send further commands and publish events. */
+export interface EventHandlerContext<D extends EventDefinition = EventDefinition>
+  extends ContextBase<D>,
+    ReadCapabilities,
+    WriteCapabilities {}
+
+/** The context a middleware sees for one dispatch. `kind` tells commands, queries and events apart. */
+export interface MiddlewareContext<K extends MessageKind, D extends MessageDefinition> extends ContextBase<D> {
+  readonly kind: K;
+  readonly type: D['type'];
+  readonly definition: D;
+  /** The validated payload. */
+  readonly data: PayloadOf<D>;
+  readonly tags: readonly string[];
+  /** A per-dispatch bag for middlewares to pass values along the pipeline. */
+  readonly items: Map<unknown, unknown>;
+}
+
+export type CommandMiddlewareContext<D extends CommandDefinition = CommandDefinition> = MiddlewareContext<'command', D>;
+export type QueryMiddlewareContext<D extends QueryDefinition = QueryDefinition> = MiddlewareContext<'query', D>;
+export type EventMiddlewareContext<D extends EventDefinition = EventDefinition> = MiddlewareContext<'event', D>;
+/** The context of a middleware that runs for every kind; narrow it with `ctx.kind`. */
+export type AnyMiddlewareContext = CommandMiddlewareContext | QueryMiddlewareContext | EventMiddlewareContext;
+
+/** The internal side of the mediator that contexts call back into. */
+export interface Dispatcher {
+  readonly logger: Logger;
+  dispatch(
+    kind: MessageKind,
+    definition: MessageDefinition,
+    data: unknown,
+    options: DispatchOptions | undefined,
+    parent: DispatchContext | undefined,
+  ): Promise<unknown>;
+  streamFrom(
+    definition: MessageDefinition,
+    data: unknown,
+    options: DispatchOptions | undefined,
+    parent: DispatchContext | undefined,
+  ): AsyncIterable<unknown>;
+}
+
+/**
+ * One dispatch in flight. It is both the middleware context and the handler context, so a dispatch
+ * allocates one object. Query dispatches use this class, which has no write methods at all.
+ */
+export class DispatchContext {
+  readonly definition: MessageDefinition;
+  readonly envelope: DispatchEnvelope;
+  readonly signal: AbortSignal | undefined;
+  /** Absolute deadline inherited by nested dispatches. */
+  readonly deadline: number | undefined;
+  protected readonly dispatcher: Dispatcher;
+  #items: Map<unknown, unknown> | undefined;
+
+  constructor(
+    dispatcher: Dispatcher,
+    definition: MessageDefinition,
+    envelope: DispatchEnvelope,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+  ) {
+    this.dispatcher = dispatcher;
+    this.definition = definition;
+    this.envelope = envelope;
+    this.signal = signal;
+    this.deadline = deadline;
+    this.#items = undefined;
+  }
+
+  get kind(): MessageKind {
+    return this.definition.kind;
+  }
+  get type(): string {
+    return this.definition.type;
+  }
+  get tags(): readonly string[] {
+    return this.definition.tags;
+  }
+  get data(): unknown {
+    return this.envelope.data;
+  }
+  get principal(): Principal | undefined {
+    return this.envelope.principal;
+  }
+  get tenant(): string | undefined {
+    return this.envelope.tenant;
+  }
+  get logger(): Logger {
+    return this.dispatcher.logger;
+  }
+  get items(): Map<unknown, unknown> {
+    if (this.#items === undefined) this.#items = new Map();
+    return this.#items;
+  }
+
+  // Bound on first read so that handlers may destructure `{ ask, send }` while a dispatch that never
+  // uses them allocates no closures.
+  get ask(): (query: MessageDefinition, params: unknown, options?: DispatchOptions) => Promise<unknown> {
+    return (query, params, options) => this.dispatcher.dispatch('query', query, params, options, this);
+  }
+
+  get stream(): (query: MessageDefinition, params: unknown, options?: DispatchOptions) => AsyncIterable<unknown> {
+    return (query, params, options) => this.dispatcher.streamFrom(query, params, options, this);
+  }
+}
+
+/** A command or event dispatch: it may also send and publish. */
+export class WritingDispatchContext extends DispatchContext {
+  get send(): (command: MessageDefinition, data: unknown, options?: DispatchOptions) => Promise<unknown> {
+    return (command, data, options) => this.dispatcher.dispatch('command', command, data, options, this);
+  }
+
+  get publish(): (event: MessageDefinition, data: unknown, options?: DispatchOptions) => Promise<unknown> {
+    return (event, data, options) => this.dispatcher.dispatch('event', event, data, options, this);
+  }
+}

@@ -1,0 +1,592 @@
+import {
+  CancelledError,
+  DeadlineExceededError,
+  InvalidArgumentError,
+  NoHandlerError,
+  TwofoldError,
+} from '../errors/errors.js';
+import type {
+  CommandDefinition,
+  EventDefinition,
+  InputOf,
+  MessageDefinition,
+  MessageKind,
+  PayloadOf,
+  QueryDefinition,
+  ResultOf,
+} from '../messages/define.js';
+import { DispatchEnvelope } from '../messages/envelope.js';
+import { validate } from '../messages/schema.js';
+import {
+  type AnyMiddlewareContext,
+  type CommandHandlerContext,
+  type CommandMiddlewareContext,
+  DispatchContext,
+  type Dispatcher,
+  type DispatchOptions,
+  type EventHandlerContext,
+  type EventHandlerFailure,
+  type EventMiddlewareContext,
+  type PublishReport,
+  type QueryHandlerContext,
+  type QueryMiddlewareContext,
+  WritingDispatchContext,
+} from './context.js';
+import { consoleLogger, type Logger } from './logger.js';
+import { call, type Middleware, runPipeline } from './pipeline.js';
+import { type MiddlewareScope, parseScope, type ScopeFilter, scopeMatches } from './scope.js';
+
+/** Handles one command type: validated data in, the command's declared result out. */
+export type CommandHandler<D extends CommandDefinition = CommandDefinition> = (
+  data: PayloadOf<D>,
+  ctx: CommandHandlerContext<D>,
+) => ResultOf<D> | Promise<ResultOf<D>>;
+
+/** Answers one query type. A streaming query's handler returns an AsyncIterable of items. */
+export type QueryHandler<D extends QueryDefinition = QueryDefinition> = D['streaming'] extends true
+  ? (params: PayloadOf<D>, ctx: QueryHandlerContext<D>) => AsyncIterable<ResultOf<D>>
+  : (params: PayloadOf<D>, ctx: QueryHandlerContext<D>) => ResultOf<D> | Promise<ResultOf<D>>;
+
+/** Reacts to one event type. Any number may be registered per type. */
+export type EventHandler<D extends EventDefinition = EventDefinition> = (
+  data: PayloadOf<D>,
+  ctx: EventHandlerContext<D>,
+) => unknown;
+
+/** How `publish` runs the handlers of one event: one after another, or all at once. */
+export type PublishStrategy = 'sequential' | 'parallel';
+
+/** Options of `publish`. */
+export interface PublishOptions extends DispatchOptions {
+  /** Overrides the mediator's `publishStrategy` for this event. */
+  readonly strategy?: PublishStrategy;
+}
+
+/**
+ * Runs each dispatch inside a store that code far from the handler can read. Opt-in: see
+ * `@twofold/core/async-context`; passing the context explicitly is cheaper and the default.
+ */
+export interface ContextStorage {
+  run<R>(ctx: DispatchContext, fn: () => R): R;
+}
+
+/** Options of {@link createMediator}. Every one has a safe default. */
+export interface MediatorOptions {
+  /** Where the mediator reports event handler failures and misuse. Default: JSON lines on stderr, warn and up. */
+  readonly logger?: Logger;
+  /** Default strategy of `publish`. Default: 'sequential', in registration order. */
+  readonly publishStrategy?: PublishStrategy;
+  /** Called once per failed event handler. Default: logs the failure at error level. */
+  readonly onEventHandlerError?: (failure: EventHandlerFailure) => void;
+  /** Also validate handler results against the result schemas. Default: false (results are trusted). */
+  readonly validateResults?: boolean;
+  /** Makes the current dispatch context readable through AsyncLocalStorage. Default: none. */
+  readonly contextStorage?: ContextStorage;
+}
+
+/** The middleware result a scope implies: events resolve to a report, streaming queries to an iterable. */
+type PipelineResult<D extends MessageDefinition> = D extends EventDefinition
+  ? PublishReport
+  : D extends QueryDefinition<string, any, any, true>
+    ? AsyncIterable<ResultOf<D>>
+    : ResultOf<D>;
+
+type ContextFor<D extends MessageDefinition> = D extends CommandDefinition
+  ? CommandMiddlewareContext<D>
+  : D extends QueryDefinition
+    ? QueryMiddlewareContext<D>
+    : D extends EventDefinition
+      ? EventMiddlewareContext<D>
+      : never;
+
+type ContextOfKind<K extends MessageKind | undefined> = K extends 'command'
+  ? CommandMiddlewareContext
+  : K extends 'query'
+    ? QueryMiddlewareContext
+    : K extends 'event'
+      ? EventMiddlewareContext
+      : AnyMiddlewareContext;
+
+interface Route {
+  readonly kind: MessageKind;
+  readonly definition: MessageDefinition;
+  readonly terminal: (ctx: DispatchContext) => Promise<unknown>;
+  chain: readonly Middleware<DispatchContext>[] | undefined;
+}
+
+interface EventSubscriber {
+  readonly name: string;
+  readonly handler: EventHandler;
+}
+
+interface EventRoute extends Route {
+  readonly subscribers: EventSubscriber[];
+}
+
+interface MiddlewareEntry extends ScopeFilter {
+  readonly middleware: Middleware<DispatchContext>;
+}
+
+/**
+ * The mediator: a command bus (one handler per type), a query bus (one handler per type, read-only
+ * context), and an event bus (any number of handlers), with one middleware pipeline around them all.
+ *
+ * @example
+ * const mediator = createMediator()
+ *   .command(BookRoom, async ({ roomId }) => ({ bookingId: `b-${roomId}` }))
+ *   .query(FreeRooms, () => ['101', '102']);
+ * const { bookingId } = await mediator.send(BookRoom, { roomId: '101', nights: 2 });
+ */
+export class Mediator {
+  readonly #commands = new Map<string, Route>();
+  readonly #queries = new Map<string, Route>();
+  readonly #events = new Map<string, EventRoute>();
+  readonly #middlewares: MiddlewareEntry[] = [];
+  readonly #strategy: PublishStrategy;
+  readonly #onEventHandlerError: (failure: EventHandlerFailure) => void;
+  readonly #validateResults: boolean;
+  readonly #storage: ContextStorage | undefined;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(options: MediatorOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError('createMediator: options must be an object');
+    }
+    const logger = options.logger ?? consoleLogger('warn');
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+      if (typeof logger[level] !== 'function') {
+        throw new InvalidArgumentError(
+          `createMediator: options.logger must have a ${level}() method (pino-compatible)`,
+        );
+      }
+    }
+    const strategy = options.publishStrategy ?? 'sequential';
+    assertStrategy(strategy, 'createMediator: options.publishStrategy');
+    this.#strategy = strategy;
+    this.#validateResults = options.validateResults ?? false;
+    this.#storage = options.contextStorage;
+    this.#onEventHandlerError =
+      options.onEventHandlerError ??
+      ((failure) =>
+        logger.error(
+          { err: failure.error, handler: failure.handler, type: failure.envelope.type, messageId: failure.envelope.id },
+          `Event handler '${failure.handler}' failed on ${failure.envelope.type}`,
+        ));
+    this.#dispatcher = {
+      logger,
+      dispatch: (kind, definition, data, opts, parent) => this.#dispatch(kind, definition, data, opts, parent, false),
+      streamFrom: (definition, data, opts, parent) => this.#stream(definition, data, opts, parent),
+    };
+  }
+
+  /** The logger the mediator and its handlers' contexts write to. */
+  get logger(): Logger {
+    return this.#dispatcher.logger;
+  }
+
+  /** Registers the one handler of a command type. A second registration for the same type throws. */
+  command<D extends CommandDefinition>(definition: D, handler: CommandHandler<D>): this {
+    assertDefinition(definition, 'command', 'command()');
+    assertHandler(handler, `command('${definition.type}')`);
+    this.#register(this.#commands, definition, (ctx) => {
+      const result = call(handler as CommandHandler, ctx.data, ctx as never);
+      return this.#validateResults && definition.result !== undefined
+        ? result.then((value) => validate(definition.result!, value, definition.type, 'result'))
+        : result;
+    });
+    return this;
+  }
+
+  /** Registers the one handler of a query type. Its context can read (ask, stream) but never write. */
+  query<D extends QueryDefinition>(definition: D, handler: QueryHandler<D>): this {
+    assertDefinition(definition, 'query', 'query()');
+    assertHandler(handler, `query('${definition.type}')`);
+    const terminal = definition.streaming
+      ? (ctx: DispatchContext) =>
+          call(this.#guardStream.bind(this), ctx, handler as (p: unknown, c: unknown) => unknown)
+      : (ctx: DispatchContext) => {
+          const result = call(handler as (p: unknown, c: unknown) => unknown, ctx.data, ctx);
+          return this.#validateResults
+            ? result.then((value) => validate(definition.result, value, definition.type, 'result'))
+            : result;
+        };
+    this.#register(this.#queries, definition, terminal);
+    return this;
+  }
+
+  /**
+   * Subscribes a handler to an event type. A failing handler never stops the others; its error goes to
+   * `onEventHandlerError` and into the report that `publish` resolves to.
+   */
+  on<D extends EventDefinition>(definition: D, handler: EventHandler<D>, options?: { readonly name?: string }): this {
+    assertDefinition(definition, 'event', 'on()');
+    assertHandler(handler, `on('${definition.type}')`);
+    const route = this.#eventRoute(definition);
+    if (route.definition !== definition && route.definition.schema !== definition.schema) {
+      throw new InvalidArgumentError(`on('${definition.type}'): another event definition with this type is registered`);
+    }
+    const name = options?.name ?? (handler.name || `${definition.type} handler #${route.subscribers.length + 1}`);
+    route.subscribers.push({ name, handler: handler as EventHandler });
+    return this;
+  }
+
+  /**
+   * Adds a middleware. Without a scope it runs for every message; with one it runs only for a kind
+   * (`{ kind: 'command' }`), a tag (`{ tag: 'billing' }`), both, or one message type (pass its definition).
+   * Middlewares run in registration order, and the context type follows the scope.
+   *
+   * @example
+   * mediator.use({ kind: 'command' }, async (ctx, next) => { audit(ctx.type, ctx.principal); return next(); });
+   */
+  use(middleware: Middleware<AnyMiddlewareContext>): this;
+  use<D extends MessageDefinition>(definition: D, middleware: Middleware<ContextFor<D>, PipelineResult<D>>): this;
+  use<K extends MessageKind | undefined = undefined>(
+    scope: MiddlewareScope<K>,
+    middleware: Middleware<ContextOfKind<K>>,
+  ): this;
+  use(scopeOrMiddleware: unknown, maybeMiddleware?: unknown): this {
+    const scoped = maybeMiddleware !== undefined || typeof scopeOrMiddleware !== 'function';
+    const middleware = scoped ? maybeMiddleware : scopeOrMiddleware;
+    if (typeof middleware !== 'function') {
+      throw new InvalidArgumentError(
+        `use(): the middleware must be a function (ctx, next) => Promise; got ${typeof middleware}`,
+      );
+    }
+    const filter = scoped ? parseScope(scopeOrMiddleware) : {};
+    this.#middlewares.push({ ...filter, middleware: middleware as Middleware<DispatchContext> });
+    for (const routes of [this.#commands, this.#queries, this.#events]) {
+      for (const route of routes.values()) route.chain = undefined;
+    }
+    return this;
+  }
+
+  /** Sends a command to its one handler and resolves to the handler's declared result. */
+  send<D extends CommandDefinition>(command: D, data: InputOf<D>, options?: DispatchOptions): Promise<ResultOf<D>> {
+    return this.#dispatch('command', command, data, options, undefined, false) as Promise<ResultOf<D>>;
+  }
+
+  /** Asks a query and resolves to its result, typed by the query's result schema. */
+  ask<D extends QueryDefinition<string, any, any, false>>(
+    query: D,
+    params: InputOf<D>,
+    options?: DispatchOptions,
+  ): Promise<ResultOf<D>> {
+    return this.#dispatch('query', query, params, options, undefined, false) as Promise<ResultOf<D>>;
+  }
+
+  /** Reads a streaming query: `for await (const item of mediator.stream(Query, params))`. */
+  stream<D extends QueryDefinition<string, any, any, true>>(
+    query: D,
+    params: InputOf<D>,
+    options?: DispatchOptions,
+  ): AsyncIterable<ResultOf<D>> {
+    return this.#stream(query, params, options, undefined) as AsyncIterable<ResultOf<D>>;
+  }
+
+  /** Publishes an event to every handler registered for its type; resolves once all have run. */
+  publish<D extends EventDefinition>(event: D, data: InputOf<D>, options?: PublishOptions): Promise<PublishReport> {
+    return this.#dispatch('event', event, data, options, undefined, false) as Promise<PublishReport>;
+  }
+
+  /** The registered definitions, for transports that expose them (HTTP routes, OpenAPI, typed clients). */
+  definitions(): {
+    readonly commands: readonly CommandDefinition[];
+    readonly queries: readonly QueryDefinition[];
+    readonly events: readonly EventDefinition[];
+  } {
+    const of = <T>(routes: Map<string, Route>) => [...routes.values()].map((r) => r.definition as T);
+    return { commands: of(this.#commands), queries: of(this.#queries), events: of(this.#events) };
+  }
+
+  #register(routes: Map<string, Route>, definition: MessageDefinition, terminal: Route['terminal']): void {
+    if (routes.has(definition.type)) {
+      throw new TwofoldError(
+        'DUPLICATE_HANDLER',
+        `A ${definition.kind} handler for '${definition.type}' is already registered; a ${definition.kind} has exactly one handler`,
+      );
+    }
+    routes.set(definition.type, { kind: definition.kind, definition, terminal, chain: undefined });
+  }
+
+  #eventRoute(definition: EventDefinition): EventRoute {
+    let route = this.#events.get(definition.type);
+    if (route === undefined) {
+      const subscribers: EventSubscriber[] = [];
+      route = {
+        kind: 'event',
+        definition,
+        subscribers,
+        terminal: (ctx) => this.#deliver(subscribers, ctx),
+        chain: undefined,
+      };
+      this.#events.set(definition.type, route);
+    }
+    return route;
+  }
+
+  #route(kind: MessageKind, definition: MessageDefinition): Route | undefined {
+    switch (kind) {
+      case 'command':
+        return this.#commands.get(definition.type);
+      case 'query':
+        return this.#queries.get(definition.type);
+      case 'event':
+        return this.#eventRoute(definition as EventDefinition);
+      default:
+        return kind satisfies never;
+    }
+  }
+
+  #dispatch(
+    kind: MessageKind,
+    definition: MessageDefinition,
+    data: unknown,
+    options: DispatchOptions | undefined,
+    parent: DispatchContext | undefined,
+    streaming: boolean,
+  ): Promise<unknown> {
+    if (typeof definition !== 'object' || definition === null || definition.kind !== kind) {
+      return Promise.reject(misdirected(kind, definition));
+    }
+    if (kind === 'query' && (definition as QueryDefinition).streaming !== streaming) {
+      return Promise.reject(
+        new InvalidArgumentError(
+          streaming
+            ? `'${definition.type}' is not a streaming query; read it with ask()`
+            : `'${definition.type}' is a streaming query; read it with stream()`,
+        ),
+      );
+    }
+    const route = this.#route(kind, definition);
+    if (route === undefined) return Promise.reject(new NoHandlerError(kind, definition.type));
+
+    let signal = parent?.signal;
+    let deadline = parent?.deadline;
+    if (options !== undefined) {
+      if (options.signal !== undefined || options.deadline !== undefined || options.timeout !== undefined) {
+        let own: number | undefined;
+        try {
+          own = ownDeadline(options, definition.type);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        if (own !== undefined && (deadline === undefined || own < deadline)) deadline = own;
+        signal = combineSignals(options.signal, signal, deadline);
+      }
+      const { strategy } = options as PublishOptions;
+      if (kind === 'event' && strategy !== undefined && strategy !== 'sequential' && strategy !== 'parallel') {
+        return Promise.reject(
+          new InvalidArgumentError(
+            `publish('${definition.type}'): options.strategy must be 'sequential' or 'parallel'; got ${JSON.stringify(strategy)}`,
+          ),
+        );
+      }
+    }
+    if (signal?.aborted) return Promise.reject(abortError(signal, definition.type));
+
+    let payload: unknown;
+    try {
+      payload = validate(route.definition.schema, data, definition.type);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (payload instanceof Promise) {
+      return payload.then((value) => this.#run(route, value, options, parent, signal, deadline));
+    }
+    return this.#run(route, payload, options, parent, signal, deadline);
+  }
+
+  #run(
+    route: Route,
+    payload: unknown,
+    options: DispatchOptions | undefined,
+    parent: DispatchContext | undefined,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+  ): Promise<unknown> {
+    const { definition } = route;
+    const envelope = new DispatchEnvelope(route.kind, definition.type, payload, options, parent?.envelope);
+    const ctx =
+      route.kind === 'query'
+        ? new DispatchContext(this.#dispatcher, definition, envelope, signal, deadline)
+        : new WritingDispatchContext(this.#dispatcher, definition, envelope, signal, deadline);
+    if (route.kind === 'event' && (options as PublishOptions | undefined)?.strategy !== undefined) {
+      ctx.items.set(STRATEGY, (options as PublishOptions).strategy);
+    }
+    const chain = route.chain ?? this.#chainFor(route);
+    const result =
+      this.#storage !== undefined
+        ? this.#storage.run(ctx, () => runPipeline(chain, ctx, route.terminal))
+        : chain.length === 0
+          ? route.terminal(ctx)
+          : runPipeline(chain, ctx, route.terminal);
+    return signal === undefined ? result : raceAbort(result, signal, definition.type);
+  }
+
+  #chainFor(route: Route): readonly Middleware<DispatchContext>[] {
+    const chain = this.#middlewares.filter((entry) => scopeMatches(entry, route.definition)).map((e) => e.middleware);
+    route.chain = chain;
+    return chain;
+  }
+
+  async #deliver(subscribers: readonly EventSubscriber[], ctx: DispatchContext): Promise<PublishReport> {
+    const failures: EventHandlerFailure[] = [];
+    const list = subscribers.slice();
+    const strategy = (ctx.items.get(STRATEGY) as PublishStrategy | undefined) ?? this.#strategy;
+    const fail = (subscriber: EventSubscriber, error: unknown) => {
+      const failure = { handler: subscriber.name, error, envelope: ctx.envelope };
+      failures.push(failure);
+      try {
+        this.#onEventHandlerError(failure);
+      } catch (hookError) {
+        this.logger.error({ err: hookError }, 'onEventHandlerError threw');
+      }
+    };
+    if (strategy === 'parallel') {
+      await Promise.all(
+        list.map((s) => call(s.handler, ctx.data, ctx as never).catch((error: unknown) => fail(s, error))),
+      );
+    } else {
+      for (const subscriber of list) {
+        if (ctx.signal?.aborted) throw abortError(ctx.signal, ctx.type);
+        try {
+          await subscriber.handler(ctx.data, ctx as never);
+        } catch (error) {
+          fail(subscriber, error);
+        }
+      }
+    }
+    return { handlers: list.length, failures };
+  }
+
+  #stream(
+    definition: MessageDefinition,
+    params: unknown,
+    options: DispatchOptions | undefined,
+    parent: DispatchContext | undefined,
+  ): AsyncIterable<unknown> {
+    const open = () =>
+      this.#dispatch('query', definition, params, options, parent, true) as Promise<AsyncIterable<unknown>>;
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield* await open();
+      },
+    };
+  }
+
+  async *#guardStream(ctx: DispatchContext, handler: (p: unknown, c: unknown) => unknown): AsyncIterable<unknown> {
+    const iterable = handler(ctx.data, ctx) as AsyncIterable<unknown>;
+    if (iterable === null || typeof iterable !== 'object' || !(Symbol.asyncIterator in iterable)) {
+      throw new InvalidArgumentError(`The handler of streaming query '${ctx.type}' must return an AsyncIterable`);
+    }
+    const result = (ctx.definition as QueryDefinition).result;
+    for await (const item of iterable) {
+      if (ctx.signal?.aborted) throw abortError(ctx.signal, ctx.type);
+      yield this.#validateResults ? await validate(result, item, ctx.type, 'stream item') : item;
+    }
+  }
+}
+
+const STRATEGY = Symbol('publishStrategy');
+
+/**
+ * Creates a mediator. Register handlers with `command`, `query` and `on`, middleware with `use`.
+ *
+ * @example
+ * const mediator = createMediator({ publishStrategy: 'parallel' });
+ */
+export function createMediator(options?: MediatorOptions): Mediator {
+  return new Mediator(options);
+}
+
+function assertDefinition(definition: unknown, kind: MessageKind, where: string): void {
+  if (typeof definition !== 'object' || definition === null || !('kind' in definition) || !('schema' in definition)) {
+    throw new InvalidArgumentError(
+      `${where}: the first argument must be a ${kind} definition from define${cap(kind)}()`,
+    );
+  }
+  if (definition.kind !== kind) {
+    throw new InvalidArgumentError(
+      `${where}: expected a ${kind} definition, got the ${String(definition.kind)} '${String((definition as { type?: unknown }).type)}'`,
+    );
+  }
+}
+
+function assertHandler(handler: unknown, where: string): void {
+  if (typeof handler !== 'function') {
+    throw new InvalidArgumentError(
+      `${where}: the handler must be a function; got ${handler === null ? 'null' : typeof handler}`,
+    );
+  }
+}
+
+function assertStrategy(strategy: unknown, where: string): void {
+  if (strategy !== 'sequential' && strategy !== 'parallel') {
+    throw new InvalidArgumentError(`${where} must be 'sequential' or 'parallel'; got ${JSON.stringify(strategy)}`);
+  }
+}
+
+function cap(word: string): string {
+  return word[0]!.toUpperCase() + word.slice(1);
+}
+
+function misdirected(kind: MessageKind, definition: unknown): InvalidArgumentError {
+  const verb = kind === 'command' ? 'send()' : kind === 'query' ? 'ask()/stream()' : 'publish()';
+  if (typeof definition !== 'object' || definition === null || !('kind' in definition)) {
+    return new InvalidArgumentError(
+      `${verb} takes a ${kind} definition from define${cap(kind)}(); got ${typeof definition}`,
+    );
+  }
+  return new InvalidArgumentError(
+    `${verb} takes a ${kind} definition; '${String((definition as { type?: unknown }).type)}' is a ${String(definition.kind)}`,
+  );
+}
+
+function ownDeadline(options: DispatchOptions, type: string): number | undefined {
+  const { deadline, timeout } = options;
+  if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isFinite(deadline))) {
+    throw new InvalidArgumentError(`${type}: options.deadline must be a finite number of epoch milliseconds`);
+  }
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) {
+    throw new InvalidArgumentError(`${type}: options.timeout must be a number of milliseconds >= 0`);
+  }
+  const relative = timeout === undefined ? undefined : Date.now() + timeout;
+  if (deadline === undefined) return relative;
+  return relative === undefined ? deadline : Math.min(deadline, relative);
+}
+
+function combineSignals(
+  own: AbortSignal | undefined,
+  inherited: AbortSignal | undefined,
+  deadline: number | undefined,
+): AbortSignal | undefined {
+  const signals: AbortSignal[] = [];
+  if (own !== undefined) signals.push(own);
+  if (inherited !== undefined) signals.push(inherited);
+  if (deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
+  return signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+}
+
+function abortError(signal: AbortSignal, type: string): TwofoldError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof TwofoldError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return new DeadlineExceededError(type);
+  return new CancelledError(type, reason);
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, type: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, type));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
