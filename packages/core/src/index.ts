@@ -20,6 +20,7 @@ export type {
   EventHandlerContext,
   EventHandlerFailure,
   EventMiddlewareContext,
+  Executed,
   MiddlewareContext,
   PublishReport,
   QueryHandlerContext,
@@ -71,3 +72,4 @@ export {
 export { type LoggingOptions, logging } from './middleware/logging.js';
 export { type DispatchSample, metrics } from './middleware/metrics.js';
 export { recover } from './middleware/recover.js';
+export { type GlobalPosition, globalPosition, START } from './positions/position.js';

@@ -9,6 +9,7 @@ import type {
   ResultOf,
 } from '../messages/define.js';
 import type { DispatchEnvelope, Envelope, EnvelopeOptions, Principal } from '../messages/envelope.js';
+import type { GlobalPosition } from '../positions/position.js';
 import type { Logger } from './logger.js';
 
 /** Options of `send`, `ask`, `stream` and `publish`: envelope fields plus cancellation. */
@@ -60,6 +61,12 @@ export interface WriteCapabilities {
   ): Promise<ResultOf<D>>;
   /** Publishes an event to every handler; see {@link WriteCapabilities.send}. */
   publish<D extends EventDefinition>(event: D, data: InputOf<D>, options?: DispatchOptions): Promise<PublishReport>;
+  /**
+   * Records that this handler committed events up to `position`, so that `execute` reports it as the
+   * read-your-writes token. Twofold's write models call it for you; call it from a hand-written handler
+   * that appends to an event store itself.
+   */
+  advance(position: GlobalPosition): void;
 }
 
 interface ContextBase<D extends MessageDefinition> {
@@ -107,6 +114,14 @@ export type EventMiddlewareContext<D extends EventDefinition = EventDefinition> 
 /** The context of a middleware that runs for every kind; narrow it with `ctx.kind`. */
 export type AnyMiddlewareContext = CommandMiddlewareContext | QueryMiddlewareContext | EventMiddlewareContext;
 
+/** What `execute` resolves to: the handler's result, plus what a transport needs to report about it. */
+export interface Executed<R> {
+  readonly result: R;
+  /** The global position of the last event the command (and what it caused) committed, if any. */
+  readonly position: GlobalPosition | undefined;
+  readonly envelope: Envelope;
+}
+
 /** The internal side of the mediator that contexts call back into. */
 export interface Dispatcher {
   readonly logger: Logger;
@@ -135,6 +150,9 @@ export class DispatchContext {
   readonly signal: AbortSignal | undefined;
   /** Absolute deadline inherited by nested dispatches. */
   readonly deadline: number | undefined;
+  /** The highest global position committed by this dispatch or any dispatch it caused; see {@link advance}. */
+  position: GlobalPosition | undefined;
+  readonly parent: DispatchContext | undefined;
   protected readonly dispatcher: Dispatcher;
   #items: Map<unknown, unknown> | undefined;
 
@@ -144,8 +162,11 @@ export class DispatchContext {
     envelope: DispatchEnvelope,
     signal: AbortSignal | undefined,
     deadline: number | undefined,
+    parent: DispatchContext | undefined,
   ) {
     this.dispatcher = dispatcher;
+    this.parent = parent;
+    this.position = undefined;
     this.definition = definition;
     this.envelope = envelope;
     this.signal = signal;
@@ -177,6 +198,16 @@ export class DispatchContext {
   get items(): Map<unknown, unknown> {
     if (this.#items === undefined) this.#items = new Map();
     return this.#items;
+  }
+
+  /**
+   * Records that this dispatch committed events up to `position`. Write models call it after each commit;
+   * the position also reaches every dispatch up the causation chain, so the outermost `execute` reports it.
+   */
+  advance(position: GlobalPosition): void {
+    for (let ctx: DispatchContext | undefined = this; ctx !== undefined; ctx = ctx.parent) {
+      if (ctx.position === undefined || position > ctx.position) ctx.position = position;
+    }
   }
 
   // Bound on first read so that handlers may destructure `{ ask, send }` while a dispatch that never

@@ -27,6 +27,7 @@ import {
   type EventHandlerContext,
   type EventHandlerFailure,
   type EventMiddlewareContext,
+  type Executed,
   type PublishReport,
   type QueryHandlerContext,
   type QueryMiddlewareContext,
@@ -174,7 +175,8 @@ export class Mediator {
         ));
     this.#dispatcher = {
       logger,
-      dispatch: (kind, definition, data, opts, parent) => this.#dispatch(kind, definition, data, opts, parent, false),
+      dispatch: (kind, definition, data, opts, parent) =>
+        this.#dispatch(kind, definition, data, opts, parent, Mode.Plain),
       streamFrom: (definition, data, opts, parent) => this.#stream(definition, data, opts, parent),
     };
   }
@@ -262,7 +264,23 @@ export class Mediator {
 
   /** Sends a command to its one handler and resolves to the handler's declared result. */
   send<D extends CommandDefinition>(command: D, data: InputOf<D>, options?: DispatchOptions): Promise<ResultOf<D>> {
-    return this.#dispatch('command', command, data, options, undefined, false) as Promise<ResultOf<D>>;
+    return this.#dispatch('command', command, data, options, undefined, Mode.Plain) as Promise<ResultOf<D>>;
+  }
+
+  /**
+   * Sends a command like {@link Mediator.send}, and resolves to its result together with the global position of
+   * the last event it committed and its envelope. Transports use it to hand out read-your-writes tokens.
+   *
+   * @example
+   * const { result, position } = await mediator.execute(BookRoom, input);
+   * await mediator.ask(MyBookings, { guestId }, { after: position });
+   */
+  execute<D extends CommandDefinition>(
+    command: D,
+    data: InputOf<D>,
+    options?: DispatchOptions,
+  ): Promise<Executed<ResultOf<D>>> {
+    return this.#dispatch('command', command, data, options, undefined, Mode.Execute) as Promise<Executed<ResultOf<D>>>;
   }
 
   /** Asks a query and resolves to its result, typed by the query's result schema. */
@@ -271,7 +289,7 @@ export class Mediator {
     params: InputOf<D>,
     options?: DispatchOptions,
   ): Promise<ResultOf<D>> {
-    return this.#dispatch('query', query, params, options, undefined, false) as Promise<ResultOf<D>>;
+    return this.#dispatch('query', query, params, options, undefined, Mode.Plain) as Promise<ResultOf<D>>;
   }
 
   /** Reads a streaming query: `for await (const item of mediator.stream(Query, params))`. */
@@ -285,7 +303,7 @@ export class Mediator {
 
   /** Publishes an event to every handler registered for its type; resolves once all have run. */
   publish<D extends EventDefinition>(event: D, data: InputOf<D>, options?: PublishOptions): Promise<PublishReport> {
-    return this.#dispatch('event', event, data, options, undefined, false) as Promise<PublishReport>;
+    return this.#dispatch('event', event, data, options, undefined, Mode.Plain) as Promise<PublishReport>;
   }
 
   /** The registered definitions, for transports that expose them (HTTP routes, OpenAPI, typed clients). */
@@ -343,8 +361,9 @@ export class Mediator {
     data: unknown,
     options: DispatchOptions | undefined,
     parent: DispatchContext | undefined,
-    streaming: boolean,
+    mode: Mode,
   ): Promise<unknown> {
+    const streaming = mode === Mode.Stream;
     if (typeof definition !== 'object' || definition === null || definition.kind !== kind) {
       return Promise.reject(misdirected(kind, definition));
     }
@@ -391,9 +410,9 @@ export class Mediator {
       return Promise.reject(error);
     }
     if (payload instanceof Promise) {
-      return payload.then((value) => this.#run(route, value, options, parent, signal, deadline));
+      return payload.then((value) => this.#run(route, value, options, parent, signal, deadline, mode));
     }
-    return this.#run(route, payload, options, parent, signal, deadline);
+    return this.#run(route, payload, options, parent, signal, deadline, mode);
   }
 
   #run(
@@ -403,13 +422,14 @@ export class Mediator {
     parent: DispatchContext | undefined,
     signal: AbortSignal | undefined,
     deadline: number | undefined,
+    mode: Mode,
   ): Promise<unknown> {
     const { definition } = route;
     const envelope = new DispatchEnvelope(route.kind, definition.type, payload, options, parent?.envelope);
     const ctx =
       route.kind === 'query'
-        ? new DispatchContext(this.#dispatcher, definition, envelope, signal, deadline)
-        : new WritingDispatchContext(this.#dispatcher, definition, envelope, signal, deadline);
+        ? new DispatchContext(this.#dispatcher, definition, envelope, signal, deadline, parent)
+        : new WritingDispatchContext(this.#dispatcher, definition, envelope, signal, deadline, parent);
     if (route.kind === 'event' && (options as PublishOptions | undefined)?.strategy !== undefined) {
       ctx.items.set(STRATEGY, (options as PublishOptions).strategy);
     }
@@ -420,7 +440,10 @@ export class Mediator {
         : chain.length === 0
           ? route.terminal(ctx)
           : runPipeline(chain, ctx, route.terminal);
-    return signal === undefined ? result : raceAbort(result, signal, definition.type);
+    const settled = signal === undefined ? result : raceAbort(result, signal, definition.type);
+    return mode === Mode.Execute
+      ? settled.then((value): Executed<unknown> => ({ result: value, position: ctx.position, envelope }))
+      : settled;
   }
 
   #chainFor(route: Route): readonly Middleware<DispatchContext>[] {
@@ -466,7 +489,7 @@ export class Mediator {
     parent: DispatchContext | undefined,
   ): AsyncIterable<unknown> {
     const open = () =>
-      this.#dispatch('query', definition, params, options, parent, true) as Promise<AsyncIterable<unknown>>;
+      this.#dispatch('query', definition, params, options, parent, Mode.Stream) as Promise<AsyncIterable<unknown>>;
     return {
       async *[Symbol.asyncIterator]() {
         yield* await open();
@@ -488,6 +511,12 @@ export class Mediator {
 }
 
 const STRATEGY = Symbol('publishStrategy');
+
+enum Mode {
+  Plain,
+  Stream,
+  Execute,
+}
 
 /**
  * Creates a mediator. Register handlers with `command`, `query` and `on`, middleware with `use`.
