@@ -531,12 +531,12 @@ export function createMediator(options?: MediatorOptions): Mediator {
 function assertDefinition(definition: unknown, kind: MessageKind, where: string): void {
   if (typeof definition !== 'object' || definition === null || !('kind' in definition) || !('schema' in definition)) {
     throw new InvalidArgumentError(
-      `${where}: the first argument must be a ${kind} definition from define${cap(kind)}()`,
+      `${where}: the first argument must be ${kind === 'event' ? 'an' : 'a'} ${kind} definition from define${cap(kind)}()`,
     );
   }
   if (definition.kind !== kind) {
     throw new InvalidArgumentError(
-      `${where}: expected a ${kind} definition, got the ${String(definition.kind)} '${String((definition as { type?: unknown }).type)}'`,
+      `${where}: expected ${kind === 'event' ? 'an' : 'a'} ${kind} definition, got the ${String(definition.kind)} '${String((definition as { type?: unknown }).type)}'`,
     );
   }
 }

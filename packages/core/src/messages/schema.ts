@@ -36,7 +36,8 @@ export function describe(value: unknown): string {
 
 function toIssues(issues: readonly StandardSchemaV1.Issue[]): ValidationIssue[] {
   return issues.map((issue) => ({
-    path: (issue.path ?? []).map((segment) =>
+    // Array.from, not .map: some libraries hand out an Array subclass whose extra fields would leak into the copy.
+    path: Array.from(issue.path ?? [], (segment) =>
       typeof segment === 'object' ? (segment.key as string | number) : (segment as string | number),
     ),
     message: issue.message,
