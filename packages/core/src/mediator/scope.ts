@@ -11,6 +11,9 @@ import type { MessageDefinition, MessageKind } from '../messages/define.js';
 export interface MiddlewareScope<K extends MessageKind | undefined = MessageKind | undefined> {
   readonly kind?: K;
   readonly tag?: string;
+  // A definition has these, and must go through the overload that types the middleware by its payload.
+  readonly type?: never;
+  readonly schema?: never;
 }
 
 export interface ScopeFilter {

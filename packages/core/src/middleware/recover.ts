@@ -16,7 +16,7 @@ type ErrorClass<E> = abstract new (...args: any[]) => E;
  */
 export function recover<E, C extends AnyMiddlewareContext = AnyMiddlewareContext, R = unknown>(
   errorClass: ErrorClass<E>,
-  handle: (error: E, ctx: C) => R | Promise<R>,
+  handle: (error: E, ctx: C) => NoInfer<R> | Promise<NoInfer<R>>,
 ): Middleware<C, R> {
   if (typeof errorClass !== 'function') {
     throw new InvalidArgumentError('recover(): the first argument must be an error class, e.g. TypeError');
