@@ -84,6 +84,25 @@ describe('execution context', () => {
     });
   });
 
+  it.each([
+    [{ principal: { name: 'x' } }, 'options.principal must be an object with a non-empty string id'],
+    [{ principal: { id: 'a', roles: 'admin' } }, 'options.principal.roles must be an array of strings'],
+    [{ tenant: 42 }, 'options.tenant must be a non-empty string; got 42'],
+    [{ messageId: '' }, 'options.messageId must be a non-empty string'],
+    [{ metadata: [] }, 'options.metadata must be a plain object'],
+    [{ signal: 'stop' }, 'options.signal must be an AbortSignal'],
+    ['fast', 'options must be an object'],
+  ])('rejects bad envelope options %j without running the handler', async (options, message) => {
+    let ran = false;
+    const mediator = createMediator().command(PlaceOrder, () => {
+      ran = true;
+    });
+    await expect(mediator.send(PlaceOrder, { orderId: 'o' }, options as never)).rejects.toThrow(
+      `shop.PlaceOrder: ${message}`,
+    );
+    expect(ran).toBe(false);
+  });
+
   it('keeps the first-read id and timestamp stable', async () => {
     let envelope: Envelope | undefined;
     const mediator = createMediator().command(PlaceOrder, (_, ctx) => {

@@ -15,7 +15,7 @@ import type {
   QueryDefinition,
   ResultOf,
 } from '../messages/define.js';
-import { DispatchEnvelope } from '../messages/envelope.js';
+import { DispatchEnvelope, envelopeOptionsProblem } from '../messages/envelope.js';
 import { validate } from '../messages/schema.js';
 import {
   type AnyMiddlewareContext,
@@ -382,6 +382,12 @@ export class Mediator {
     let signal = parent?.signal;
     let deadline = parent?.deadline;
     if (options !== undefined) {
+      const problem =
+        typeof options !== 'object' || options === null ? 'options must be an object' : envelopeOptionsProblem(options);
+      if (problem !== undefined) return Promise.reject(new InvalidArgumentError(`${definition.type}: ${problem}`));
+      if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+        return Promise.reject(new InvalidArgumentError(`${definition.type}: options.signal must be an AbortSignal`));
+      }
       if (options.signal !== undefined || options.deadline !== undefined || options.timeout !== undefined) {
         let own: number | undefined;
         try {

@@ -48,6 +48,40 @@ export interface EnvelopeOptions {
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
+ * Says what is wrong with envelope options handed to send/ask/publish, or returns undefined when they are fine.
+ * Callers are often transports passing on what came over the network, so each field is checked.
+ */
+export function envelopeOptionsProblem(options: EnvelopeOptions): string | undefined {
+  for (const key of ['messageId', 'correlationId', 'causationId', 'tenant'] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+      return `options.${key} must be a non-empty string; got ${JSON.stringify(value)}`;
+    }
+  }
+  const { principal, metadata } = options;
+  if (principal !== undefined) {
+    if (
+      typeof principal !== 'object' ||
+      principal === null ||
+      typeof principal.id !== 'string' ||
+      principal.id === ''
+    ) {
+      return 'options.principal must be an object with a non-empty string id';
+    }
+    if (
+      principal.roles !== undefined &&
+      (!Array.isArray(principal.roles) || principal.roles.some((r) => typeof r !== 'string'))
+    ) {
+      return 'options.principal.roles must be an array of strings';
+    }
+  }
+  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) {
+    return 'options.metadata must be a plain object';
+  }
+  return undefined;
+}
+
+/**
  * The envelope of one dispatch. Ids and the timestamp are costly next to a whole in-process dispatch
  * (a UUID costs about three bare handler calls), so each is made on first read and then kept.
  */
