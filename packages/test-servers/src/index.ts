@@ -1,0 +1,3 @@
+export { type PostgresOptions, type PostgresServer, startPostgres } from './postgres.js';
+export { freePort } from './process.js';
+export { type RedisServer, startRedis } from './redis.js';
