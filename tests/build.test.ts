@@ -38,7 +38,11 @@ describe('published build', () => {
     const built = packages();
     expect(built.map((p) => p.manifest.name)).toContain('@twofold/core');
     for (const { dir, manifest } of built) {
-      await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], { cwd: dir });
+      await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], { cwd: dir }).catch(
+        (error: { stdout?: string }) => {
+          throw new Error(`${manifest.name} does not build:\n${error.stdout ?? String(error)}`);
+        },
+      );
       for (const [subpath, target] of Object.entries(manifest.exports)) {
         expect(existsSync(join(dir, target.import)), `${manifest.name} ${subpath}: ${target.import}`).toBe(true);
         expect(existsSync(join(dir, target.types)), `${manifest.name} ${subpath}: ${target.types}`).toBe(true);

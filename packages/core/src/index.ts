@@ -28,17 +28,15 @@ export type {
   ReadCapabilities,
   WriteCapabilities,
 } from './mediator/context.js';
+export type { PublishStrategy } from './mediator/event-delivery.js';
+export type { CommandHandler, EventHandler, QueryHandler } from './mediator/handlers.js';
 export { consoleLogger, type Logger, type LogLevel } from './mediator/logger.js';
 export {
-  type CommandHandler,
   type ContextStorage,
   createMediator,
-  type EventHandler,
   Mediator,
   type MediatorOptions,
   type PublishOptions,
-  type PublishStrategy,
-  type QueryHandler,
 } from './mediator/mediator.js';
 export type { Middleware } from './mediator/pipeline.js';
 export type { MiddlewareScope } from './mediator/scope.js';

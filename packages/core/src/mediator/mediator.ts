@@ -1,61 +1,39 @@
-import {
-  CancelledError,
-  DeadlineExceededError,
-  InvalidArgumentError,
-  NoHandlerError,
-  TwofoldError,
-} from '../errors/errors.js';
+import { InvalidArgumentError, NoHandlerError, TwofoldError } from '../errors/errors.js';
 import type {
   CommandDefinition,
   EventDefinition,
   InputOf,
   MessageDefinition,
   MessageKind,
-  PayloadOf,
   QueryDefinition,
   ResultOf,
 } from '../messages/define.js';
 import { DispatchEnvelope, envelopeOptionsProblem } from '../messages/envelope.js';
 import { validate } from '../messages/schema.js';
+import { assertDefinition, assertHandler, assertStrategy, misdirected } from './argument-checks.js';
+import { abortError, combineSignals, ownDeadline, raceAbort } from './cancellation.js';
 import {
   type AnyMiddlewareContext,
-  type CommandHandlerContext,
-  type CommandMiddlewareContext,
   DispatchContext,
   type Dispatcher,
   type DispatchOptions,
-  type EventHandlerContext,
   type EventHandlerFailure,
-  type EventMiddlewareContext,
   type Executed,
   type PublishReport,
-  type QueryHandlerContext,
-  type QueryMiddlewareContext,
   WritingDispatchContext,
 } from './context.js';
+import { deliver, type EventSubscriber, type PublishStrategy } from './event-delivery.js';
+import type {
+  CommandHandler,
+  ContextFor,
+  ContextOfKind,
+  EventHandler,
+  PipelineResult,
+  QueryHandler,
+} from './handlers.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { call, type Middleware, runPipeline } from './pipeline.js';
 import { type MiddlewareScope, parseScope, type ScopeFilter, scopeMatches } from './scope.js';
-
-/** Handles one command type: validated data in, the command's declared result out. */
-export type CommandHandler<D extends CommandDefinition = CommandDefinition> = (
-  data: PayloadOf<D>,
-  ctx: CommandHandlerContext<D>,
-) => ResultOf<D> | Promise<ResultOf<D>>;
-
-/** Answers one query type. A streaming query's handler returns an AsyncIterable of items. */
-export type QueryHandler<D extends QueryDefinition = QueryDefinition> = D['streaming'] extends true
-  ? (params: PayloadOf<D>, ctx: QueryHandlerContext<D>) => AsyncIterable<ResultOf<D>>
-  : (params: PayloadOf<D>, ctx: QueryHandlerContext<D>) => ResultOf<D> | Promise<ResultOf<D>>;
-
-/** Reacts to one event type. Any number may be registered per type. */
-export type EventHandler<D extends EventDefinition = EventDefinition> = (
-  data: PayloadOf<D>,
-  ctx: EventHandlerContext<D>,
-) => unknown;
-
-/** How `publish` runs the handlers of one event: one after another, or all at once. */
-export type PublishStrategy = 'sequential' | 'parallel';
 
 /** Options of `publish`. */
 export interface PublishOptions extends DispatchOptions {
@@ -85,39 +63,11 @@ export interface MediatorOptions {
   readonly contextStorage?: ContextStorage;
 }
 
-/** The middleware result a scope implies: events resolve to a report, streaming queries to an iterable. */
-type PipelineResult<D extends MessageDefinition> = D extends EventDefinition
-  ? PublishReport
-  : D extends QueryDefinition<string, any, any, true>
-    ? AsyncIterable<ResultOf<D>>
-    : ResultOf<D>;
-
-type ContextFor<D extends MessageDefinition> = D extends CommandDefinition
-  ? CommandMiddlewareContext<D>
-  : D extends QueryDefinition
-    ? QueryMiddlewareContext<D>
-    : D extends EventDefinition
-      ? EventMiddlewareContext<D>
-      : never;
-
-type ContextOfKind<K extends MessageKind | undefined> = K extends 'command'
-  ? CommandMiddlewareContext
-  : K extends 'query'
-    ? QueryMiddlewareContext
-    : K extends 'event'
-      ? EventMiddlewareContext
-      : AnyMiddlewareContext;
-
 interface Route {
   readonly kind: MessageKind;
   readonly definition: MessageDefinition;
   readonly terminal: (ctx: DispatchContext) => Promise<unknown>;
   chain: readonly Middleware<DispatchContext>[] | undefined;
-}
-
-interface EventSubscriber {
-  readonly name: string;
-  readonly handler: EventHandler;
 }
 
 interface EventRoute extends Route {
@@ -334,7 +284,11 @@ export class Mediator {
         kind: 'event',
         definition,
         subscribers,
-        terminal: (ctx) => this.#deliver(subscribers, ctx),
+        terminal: (ctx) =>
+          deliver(subscribers, ctx, {
+            strategy: (ctx.items.get(STRATEGY) as PublishStrategy | undefined) ?? this.#strategy,
+            onFailure: this.#onEventHandlerError,
+          }),
         chain: undefined,
       };
       this.#events.set(definition.type, route);
@@ -458,36 +412,6 @@ export class Mediator {
     return chain;
   }
 
-  async #deliver(subscribers: readonly EventSubscriber[], ctx: DispatchContext): Promise<PublishReport> {
-    const failures: EventHandlerFailure[] = [];
-    const list = subscribers.slice();
-    const strategy = (ctx.items.get(STRATEGY) as PublishStrategy | undefined) ?? this.#strategy;
-    const fail = (subscriber: EventSubscriber, error: unknown) => {
-      const failure = { handler: subscriber.name, error, envelope: ctx.envelope };
-      failures.push(failure);
-      try {
-        this.#onEventHandlerError(failure);
-      } catch (hookError) {
-        this.logger.error({ err: hookError }, 'onEventHandlerError threw');
-      }
-    };
-    if (strategy === 'parallel') {
-      await Promise.all(
-        list.map((s) => call(s.handler, ctx.data, ctx as never).catch((error: unknown) => fail(s, error))),
-      );
-    } else {
-      for (const subscriber of list) {
-        if (ctx.signal?.aborted) throw abortError(ctx.signal, ctx.type);
-        try {
-          await subscriber.handler(ctx.data, ctx as never);
-        } catch (error) {
-          fail(subscriber, error);
-        }
-      }
-    }
-    return { handlers: list.length, failures };
-  }
-
   #stream(
     definition: MessageDefinition,
     params: unknown,
@@ -532,96 +456,4 @@ enum Mode {
  */
 export function createMediator(options?: MediatorOptions): Mediator {
   return new Mediator(options);
-}
-
-function assertDefinition(definition: unknown, kind: MessageKind, where: string): void {
-  if (typeof definition !== 'object' || definition === null || !('kind' in definition) || !('schema' in definition)) {
-    throw new InvalidArgumentError(
-      `${where}: the first argument must be ${kind === 'event' ? 'an' : 'a'} ${kind} definition from define${cap(kind)}()`,
-    );
-  }
-  if (definition.kind !== kind) {
-    throw new InvalidArgumentError(
-      `${where}: expected ${kind === 'event' ? 'an' : 'a'} ${kind} definition, got the ${String(definition.kind)} '${String((definition as { type?: unknown }).type)}'`,
-    );
-  }
-}
-
-function assertHandler(handler: unknown, where: string): void {
-  if (typeof handler !== 'function') {
-    throw new InvalidArgumentError(
-      `${where}: the handler must be a function; got ${handler === null ? 'null' : typeof handler}`,
-    );
-  }
-}
-
-function assertStrategy(strategy: unknown, where: string): void {
-  if (strategy !== 'sequential' && strategy !== 'parallel') {
-    throw new InvalidArgumentError(`${where} must be 'sequential' or 'parallel'; got ${JSON.stringify(strategy)}`);
-  }
-}
-
-function cap(word: string): string {
-  return word[0]!.toUpperCase() + word.slice(1);
-}
-
-function misdirected(kind: MessageKind, definition: unknown): InvalidArgumentError {
-  const verb = kind === 'command' ? 'send()' : kind === 'query' ? 'ask()/stream()' : 'publish()';
-  if (typeof definition !== 'object' || definition === null || !('kind' in definition)) {
-    return new InvalidArgumentError(
-      `${verb} takes a ${kind} definition from define${cap(kind)}(); got ${typeof definition}`,
-    );
-  }
-  return new InvalidArgumentError(
-    `${verb} takes a ${kind} definition; '${String((definition as { type?: unknown }).type)}' is a ${String(definition.kind)}`,
-  );
-}
-
-function ownDeadline(options: DispatchOptions, type: string): number | undefined {
-  const { deadline, timeout } = options;
-  if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isFinite(deadline))) {
-    throw new InvalidArgumentError(`${type}: options.deadline must be a finite number of epoch milliseconds`);
-  }
-  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) {
-    throw new InvalidArgumentError(`${type}: options.timeout must be a number of milliseconds >= 0`);
-  }
-  const relative = timeout === undefined ? undefined : Date.now() + timeout;
-  if (deadline === undefined) return relative;
-  return relative === undefined ? deadline : Math.min(deadline, relative);
-}
-
-function combineSignals(
-  own: AbortSignal | undefined,
-  inherited: AbortSignal | undefined,
-  deadline: number | undefined,
-): AbortSignal | undefined {
-  const signals: AbortSignal[] = [];
-  if (own !== undefined) signals.push(own);
-  if (inherited !== undefined) signals.push(inherited);
-  if (deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
-  return signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
-}
-
-function abortError(signal: AbortSignal, type: string): TwofoldError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof TwofoldError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new DeadlineExceededError(type);
-  return new CancelledError(type, reason);
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, type: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal, type));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
