@@ -1,5 +1,8 @@
+export { PositionTracker } from './consistency/position-tracker.js';
+export type { ReadModelProgress } from './consistency/read-model-progress.js';
 export {
   CancelledError,
+  ConsistencyTimeoutError,
   DeadlineExceededError,
   DomainError,
   type ErrorCode,
@@ -37,6 +40,7 @@ export {
   Mediator,
   type MediatorOptions,
   type PublishOptions,
+  type QueryOptions,
 } from './mediator/mediator.js';
 export type { Middleware } from './mediator/pipeline.js';
 export type { MiddlewareScope } from './mediator/scope.js';

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'CONCURRENCY_CONFLICT'
   | 'CANCELLED'
   | 'DEADLINE_EXCEEDED'
+  | 'CONSISTENCY_TIMEOUT'
   | 'MIDDLEWARE_MISUSE'
   | 'EVENT_HANDLER_FAILED';
 
@@ -126,5 +127,23 @@ export class CancelledError extends TwofoldError<'CANCELLED'> {
 export class DeadlineExceededError extends TwofoldError<'DEADLINE_EXCEEDED'> {
   constructor(messageType: string) {
     super('DEADLINE_EXCEEDED', `${messageType} did not complete before its deadline`);
+  }
+}
+
+/**
+ * A query asked to read its own writes (`after`), and its read models did not catch up in time.
+ * `lagging` names those that had not passed the position.
+ */
+export class ConsistencyTimeoutError extends TwofoldError<'CONSISTENCY_TIMEOUT'> {
+  readonly after: number;
+  readonly lagging: readonly string[];
+
+  constructor(messageType: string, after: number, lagging: readonly string[]) {
+    super(
+      'CONSISTENCY_TIMEOUT',
+      `${messageType}: read model(s) ${lagging.join(', ')} did not reach position ${after} in time`,
+    );
+    this.after = after;
+    this.lagging = lagging;
   }
 }

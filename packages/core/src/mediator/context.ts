@@ -20,6 +20,13 @@ export interface DispatchOptions extends EnvelopeOptions {
   readonly deadline?: number;
   /** Relative deadline in milliseconds from now; the earlier of `deadline` and `timeout` wins. */
   readonly timeout?: number;
+  /**
+   * Queries only: read your own writes. Before the handler runs, wait until every read model the query declares
+   * (`reads`) has applied events up to this position, e.g. the `position` that `execute` returned.
+   */
+  readonly after?: GlobalPosition;
+  /** With `after`: when the read models do not catch up in time, answer from them anyway instead of failing. */
+  readonly allowStale?: boolean;
 }
 
 /** What `publish` resolves to: how many handlers ran and which of them failed. */
@@ -153,6 +160,10 @@ export class DispatchContext {
   /** The highest global position committed by this dispatch or any dispatch it caused; see {@link advance}. */
   position: GlobalPosition | undefined;
   readonly parent: DispatchContext | undefined;
+  /** Queries: the position the caller wants to read its writes from (`options.after`). */
+  after: GlobalPosition | undefined;
+  /** Queries: answer stale rather than fail when the read models do not reach `after` in time. */
+  allowStale: boolean;
   protected readonly dispatcher: Dispatcher;
   #items: Map<unknown, unknown> | undefined;
 
@@ -167,6 +178,8 @@ export class DispatchContext {
     this.dispatcher = dispatcher;
     this.parent = parent;
     this.position = undefined;
+    this.after = undefined;
+    this.allowStale = false;
     this.definition = definition;
     this.envelope = envelope;
     this.signal = signal;

@@ -1,4 +1,5 @@
-import { InvalidArgumentError, NoHandlerError, TwofoldError } from '../errors/errors.js';
+import type { ReadModelProgress } from '../consistency/read-model-progress.js';
+import { ConsistencyTimeoutError, InvalidArgumentError, NoHandlerError, TwofoldError } from '../errors/errors.js';
 import type {
   CommandDefinition,
   EventDefinition,
@@ -61,6 +62,17 @@ export interface MediatorOptions {
   readonly validateResults?: boolean;
   /** Makes the current dispatch context readable through AsyncLocalStorage. Default: none. */
   readonly contextStorage?: ContextStorage;
+  /** How long `ask(..., { after })` waits for read models to catch up, in ms (a shorter deadline wins). Default: 5000. */
+  readonly consistencyTimeout?: number;
+}
+
+/** Options of `mediator.query()`. */
+export interface QueryOptions {
+  /**
+   * The read models the handler reads. `ask(query, params, { after })` waits until each has passed `after`
+   * before running the handler, so a caller reads its own writes.
+   */
+  readonly reads?: readonly ReadModelProgress[];
 }
 
 interface Route {
@@ -97,6 +109,7 @@ export class Mediator {
   readonly #onEventHandlerError: (failure: EventHandlerFailure) => void;
   readonly #validateResults: boolean;
   readonly #storage: ContextStorage | undefined;
+  readonly #consistencyTimeout: number;
   readonly #dispatcher: Dispatcher;
 
   constructor(options: MediatorOptions = {}) {
@@ -116,6 +129,12 @@ export class Mediator {
     this.#strategy = strategy;
     this.#validateResults = options.validateResults ?? false;
     this.#storage = options.contextStorage;
+    this.#consistencyTimeout = options.consistencyTimeout ?? 5_000;
+    if (!(this.#consistencyTimeout >= 0)) {
+      throw new InvalidArgumentError(
+        'createMediator: options.consistencyTimeout must be a number of milliseconds >= 0',
+      );
+    }
     this.#onEventHandlerError =
       options.onEventHandlerError ??
       ((failure) =>
@@ -150,10 +169,16 @@ export class Mediator {
   }
 
   /** Registers the one handler of a query type. Its context can read (ask, stream) but never write. */
-  query<D extends QueryDefinition>(definition: D, handler: QueryHandler<D>): this {
+  query<D extends QueryDefinition>(definition: D, handler: QueryHandler<D>, options?: QueryOptions): this {
     assertDefinition(definition, 'query', 'query()');
     assertHandler(handler, `query('${definition.type}')`);
-    const terminal = definition.streaming
+    const reads = options?.reads ?? [];
+    if (!Array.isArray(reads) || reads.some((r) => typeof r?.name !== 'string' || typeof r.waitFor !== 'function')) {
+      throw new InvalidArgumentError(
+        `query('${definition.type}'): options.reads must be an array of read models, each with a name and waitFor()`,
+      );
+    }
+    const answer = definition.streaming
       ? (ctx: DispatchContext) =>
           call(this.#guardStream.bind(this), ctx, handler as (p: unknown, c: unknown) => unknown)
       : (ctx: DispatchContext) => {
@@ -162,6 +187,11 @@ export class Mediator {
             ? result.then((value) => validate(definition.result, value, definition.type, 'result'))
             : result;
         };
+    const terminal =
+      reads.length === 0
+        ? answer
+        : (ctx: DispatchContext) =>
+            ctx.after === undefined ? answer(ctx) : this.#awaitReads(reads, ctx).then(() => answer(ctx));
     this.#register(this.#queries, definition, terminal);
     return this;
   }
@@ -339,6 +369,11 @@ export class Mediator {
       const problem =
         typeof options !== 'object' || options === null ? 'options must be an object' : envelopeOptionsProblem(options);
       if (problem !== undefined) return Promise.reject(new InvalidArgumentError(`${definition.type}: ${problem}`));
+      if (options.after !== undefined && (!Number.isSafeInteger(options.after) || options.after < 0)) {
+        return Promise.reject(
+          new InvalidArgumentError(`${definition.type}: options.after must be a global position (an integer >= 0)`),
+        );
+      }
       if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
         return Promise.reject(new InvalidArgumentError(`${definition.type}: options.signal must be an AbortSignal`));
       }
@@ -390,6 +425,10 @@ export class Mediator {
       route.kind === 'query'
         ? new DispatchContext(this.#dispatcher, definition, envelope, signal, deadline, parent)
         : new WritingDispatchContext(this.#dispatcher, definition, envelope, signal, deadline, parent);
+    if (route.kind === 'query' && options?.after !== undefined) {
+      ctx.after = options.after;
+      ctx.allowStale = options.allowStale === true;
+    }
     if (route.kind === 'event' && (options as PublishOptions | undefined)?.strategy !== undefined) {
       ctx.items.set(STRATEGY, (options as PublishOptions).strategy);
     }
@@ -404,6 +443,27 @@ export class Mediator {
     return mode === Mode.Execute
       ? settled.then((value): Executed<unknown> => ({ result: value, position: ctx.position, envelope }))
       : settled;
+  }
+
+  // Waits, after the middleware (a refused caller never waits) and before the handler, for every read model
+  // the query reads to pass `ctx.after`, for at most the consistency timeout.
+  #awaitReads(reads: readonly ReadModelProgress[], ctx: DispatchContext): Promise<void> {
+    const after = ctx.after!;
+    // The dispatch's own deadline already acts through ctx.signal (and reports DEADLINE_EXCEEDED).
+    const timer = AbortSignal.timeout(this.#consistencyTimeout);
+    const signal = ctx.signal === undefined ? timer : AbortSignal.any([ctx.signal, timer]);
+    const caughtUp = new Set<ReadModelProgress>();
+    const waits = reads.map((read) => read.waitFor(after, signal).then(() => void caughtUp.add(read)));
+    return Promise.all(waits).then(
+      () => undefined,
+      (error: unknown) => {
+        if (ctx.signal?.aborted) throw abortError(ctx.signal, ctx.type);
+        if (!timer.aborted) throw error;
+        const lagging = reads.filter((read) => !caughtUp.has(read)).map((read) => read.name);
+        if (!ctx.allowStale) throw new ConsistencyTimeoutError(ctx.type, after, lagging);
+        ctx.logger.debug({ type: ctx.type, after, lagging }, 'answering from stale read models');
+      },
+    );
   }
 
   #chainFor(route: Route): readonly Middleware<DispatchContext>[] {

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConsistencyTimeoutError } from '../errors/errors.js';
+import { createMediator } from '../mediator/mediator.js';
+import { defineCommand, defineQuery } from '../messages/define.js';
+import { authorize } from '../middleware/authorize.js';
+import { type GlobalPosition, globalPosition } from '../positions/position.js';
+import { PositionTracker } from './position-tracker.js';
+
+const BookRoom = defineCommand('hotel.BookRoom', z.object({ roomId: z.string() }));
+const Bookings = defineQuery('hotel.Bookings', z.object({}), z.array(z.string()));
+
+/** A log of bookings with a read model that applies it asynchronously, some milliseconds behind. */
+function hotel(lagMs: number, options: { consistencyTimeout?: number } = {}) {
+  const log: string[] = [];
+  const view: string[] = [];
+  const progress = new PositionTracker('bookingsView');
+  const mediator = createMediator(options)
+    .command(BookRoom, ({ roomId }, ctx) => {
+      log.push(roomId);
+      const position = globalPosition(log.length);
+      ctx.advance(position);
+      setTimeout(() => {
+        view.push(roomId);
+        progress.advanceTo(position);
+      }, lagMs);
+    })
+    .query(Bookings, () => [...view], { reads: [progress] });
+  return { mediator, progress };
+}
+
+describe('read-your-writes', () => {
+  it('waits for the read models a query reads to pass the position of the write', async () => {
+    const { mediator } = hotel(30);
+    const { position } = await mediator.execute(BookRoom, { roomId: '101' });
+    expect(position).toBe(1);
+    await expect(mediator.ask(Bookings, {})).resolves.toEqual([]);
+    await expect(mediator.ask(Bookings, {}, { after: position! })).resolves.toEqual(['101']);
+  });
+
+  it('does not wait when the read model has already passed the position', async () => {
+    const { mediator, progress } = hotel(0);
+    progress.advanceTo(globalPosition(10));
+    const started = performance.now();
+    await mediator.ask(Bookings, {}, { after: globalPosition(3) });
+    expect(performance.now() - started).toBeLessThan(20);
+  });
+
+  it('fails with CONSISTENCY_TIMEOUT naming the lagging read model, or answers stale when allowed', async () => {
+    const { mediator } = hotel(10_000, { consistencyTimeout: 30 });
+    const { position } = await mediator.execute(BookRoom, { roomId: '101' });
+    const error = await mediator.ask(Bookings, {}, { after: position! }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConsistencyTimeoutError);
+    expect(error).toMatchObject({ code: 'CONSISTENCY_TIMEOUT', after: 1, lagging: ['bookingsView'] });
+    await expect(mediator.ask(Bookings, {}, { after: position!, allowStale: true })).resolves.toEqual([]);
+  });
+
+  it('bounds the wait by the dispatch deadline too', async () => {
+    const { mediator } = hotel(10_000);
+    const { position } = await mediator.execute(BookRoom, { roomId: '101' });
+    const started = performance.now();
+    await expect(mediator.ask(Bookings, {}, { after: position!, timeout: 30 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('authorizes before waiting, so a refused caller never waits', async () => {
+    const { mediator } = hotel(10_000);
+    mediator.use(authorize({ commands: () => true, queries: () => false }));
+    const started = performance.now();
+    await expect(mediator.ask(Bookings, {}, { after: globalPosition(5) })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('checks its arguments', async () => {
+    const { mediator } = hotel(0);
+    await expect(mediator.ask(Bookings, {}, { after: -1 as GlobalPosition })).rejects.toThrow(
+      'options.after must be a global position',
+    );
+    expect(() =>
+      mediator.query(defineQuery('x.Q', z.object({}), z.number()), () => 1, { reads: [{}] as never }),
+    ).toThrow(/options.reads must be an array of read models/);
+    expect(() => createMediator({ consistencyTimeout: -5 })).toThrow(/consistencyTimeout/);
+    expect(() => new PositionTracker('')).toThrow(/non-empty/);
+  });
+});
+
+describe('PositionTracker', () => {
+  it('wakes each waiter once its position is reached, never moves backwards, and honours abort', async () => {
+    const tracker = new PositionTracker('view');
+    const woken: number[] = [];
+    const controller = new AbortController();
+    const waits = [3, 1, 2].map((p) =>
+      tracker.waitFor(globalPosition(p), controller.signal).then(() => {
+        woken.push(p);
+      }),
+    );
+    const aborted = tracker.waitFor(globalPosition(9), controller.signal);
+    tracker.advanceTo(globalPosition(2));
+    tracker.advanceTo(globalPosition(1));
+    await Promise.resolve();
+    expect(woken.sort()).toEqual([1, 2]);
+    expect(tracker.position).toBe(2);
+    tracker.advanceTo(globalPosition(3));
+    await Promise.all(waits);
+    expect(woken.sort()).toEqual([1, 2, 3]);
+    controller.abort(new Error('gone'));
+    await expect(aborted).rejects.toThrow('gone');
+  });
+});
