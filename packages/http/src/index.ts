@@ -1,0 +1,22 @@
+export { type Authenticate, bearer, type VerifyToken } from './auth/authenticate.js';
+export { ConsistencyTimeoutError, type ConsistencyWait } from './consistency/consistency.js';
+export {
+  type IdempotencyClaim,
+  type IdempotencyStore,
+  type MemoryIdempotencyOptions,
+  memoryIdempotencyStore,
+  type StoredResponse,
+} from './idempotency/idempotency-store.js';
+export type { ChangeSource } from './live/live.js';
+export type { ApiInfo, OpenApiDocument } from './openapi/openapi.js';
+export type { MediatorPort, Precondition, PreconditionCheck, TwofoldHttpOptions } from './plugin/options.js';
+export { twofoldHttp } from './plugin/plugin.js';
+export { PROBLEM_STATUS, type ProblemCode } from './problems/codes.js';
+export type { ProblemDetails } from './problems/problem.js';
+export { coerceQueryString, type QueryStringValues } from './schemas/coerce.js';
+export {
+  type Converted,
+  type JsonSchema,
+  type JsonSchemaConverter,
+  toJsonSchema,
+} from './schemas/json-schema.js';

@@ -1,0 +1,53 @@
+import type { CommandDefinition, Mediator, Principal } from '@twofold/core';
+import type { Authenticate } from '../auth/authenticate.js';
+import type { ConsistencyWait } from '../consistency/consistency.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type { ChangeSource } from '../live/live.js';
+import type { JsonSchemaConverter } from '../schemas/json-schema.js';
+
+/** What the plugin needs of a mediator: its registry, and a way to run commands and queries. */
+export type MediatorPort = Pick<Mediator, 'definitions' | 'execute' | 'ask' | 'stream'>;
+
+/** What a {@link Precondition} is asked to check: does `ifMatch` match what the command would change? */
+export interface PreconditionCheck {
+  readonly command: CommandDefinition;
+  /** The request body, not yet validated. */
+  readonly payload: unknown;
+  /** The entity tags of the If-Match header, unquoted; `['*']` for any. */
+  readonly ifMatch: readonly string[];
+  readonly principal: Principal | undefined;
+}
+
+/**
+ * Evaluates `If-Match` for a command before it runs; `false` answers 412 PRECONDITION_FAILED. Write models
+ * will compare the aggregate version themselves; until then, this hook is where the check lives.
+ *
+ * @example
+ * const precondition: Precondition = async ({ payload, ifMatch }) =>
+ *   ifMatch.includes('*') || ifMatch.includes(String(await versionOf((payload as { bookingId: string }).bookingId)));
+ */
+export type Precondition = (check: PreconditionCheck) => boolean | Promise<boolean>;
+
+/** Options of the {@link twofoldHttp} plugin. Only `mediator` is required. */
+export interface TwofoldHttpOptions {
+  /** The mediator whose commands and queries become routes. Register its handlers before the server starts. */
+  readonly mediator: MediatorPort;
+  /** Who sent the request. Default: everyone is anonymous. */
+  readonly authenticate?: Authenticate;
+  /** Waits for read models to reach a `Twofold-After` position. Default: none (the token is checked, then ignored). */
+  readonly consistency?: ConsistencyWait;
+  /** When live queries re-run. Without it there is no `/queries/{type}/live` route. */
+  readonly changes?: ChangeSource;
+  /** Checks `If-Match` on commands. Default: none (the tags still reach the handler as `metadata.ifMatch`). */
+  readonly precondition?: Precondition;
+  /** Where `Idempotency-Key` records live, or `false` to ignore the header. Default: in memory. */
+  readonly idempotency?: IdempotencyStore | false;
+  /** Largest accepted request body, in bytes. Default: 1 MiB. */
+  readonly bodyLimit?: number;
+  /** How long one command or query may run, in milliseconds, before it fails with 504. Default: 30 s. */
+  readonly timeout?: number;
+  /** Title, version and description of the OpenAPI document and the docs page. */
+  readonly info?: { readonly title?: string; readonly version?: string; readonly description?: string };
+  /** Converts schemas that do not implement Standard JSON Schema (e.g. valibot with `@valibot/to-json-schema`). */
+  readonly toJsonSchema?: JsonSchemaConverter;
+}

@@ -1,0 +1,114 @@
+import { InvalidArgumentError } from '@twofold/core';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { memoryIdempotencyStore } from '../idempotency/idempotency-store.js';
+import { docsPage } from '../openapi/docs-page.js';
+import { type OpenApiDocument, openApiDocument } from '../openapi/openapi.js';
+import { problemFrom } from '../problems/problem.js';
+import { type Catalog, catalogOf } from './catalog.js';
+import { commandRoutes } from './commands.js';
+import { type PluginContext, pathOf } from './context.js';
+import { correlationIdOf, HEADERS } from './headers.js';
+import type { TwofoldHttpOptions } from './options.js';
+import { queryRoutes } from './queries.js';
+
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const DEFAULT_TIMEOUT = 30_000;
+
+/**
+ * The Fastify plugin that serves a mediator over HTTP: `POST /commands/{type}`, `GET|POST /queries/{type}`,
+ * `GET /queries/{type}/live` (server-sent events, with a `changes` source), `GET /openapi.json` and a docs
+ * page at `GET /docs`. Every error is `application/problem+json` with a stable `code`. The plugin is
+ * encapsulated: its error handler and body parsing apply to its own routes only; mount it under a `prefix`.
+ *
+ * @example
+ * const app = Fastify();
+ * await app.register(twofoldHttp, { prefix: '/api', mediator, authenticate: bearer(verify) });
+ * await app.listen({ port: 3000 });
+ * // curl -X POST localhost:3000/api/commands/hotel.BookRoom -H 'content-type: application/json' -d '{…}'
+ */
+export const twofoldHttp: FastifyPluginAsync<TwofoldHttpOptions> = async (instance, options) => {
+  const settings = checked(options);
+  const correlationIds = new WeakMap<FastifyRequest, string>();
+  let catalog: Catalog | undefined;
+  let document: OpenApiDocument | undefined;
+  const context: PluginContext = {
+    options: settings,
+    timeout: settings.timeout ?? DEFAULT_TIMEOUT,
+    catalog: () => {
+      catalog ??= catalogOf(settings.mediator, settings.toJsonSchema);
+      return catalog;
+    },
+    correlationIdOf: (request) => correlationIds.get(request) ?? correlationIdOf(request),
+  };
+  const openApi = () => {
+    document ??= openApiDocument(context.catalog(), {
+      info: {
+        title: settings.info?.title ?? 'Twofold API',
+        version: settings.info?.version ?? '0.0.0',
+        ...(settings.info?.description === undefined ? {} : { description: settings.info.description }),
+      },
+      prefix: instance.prefix,
+      bearer: settings.authenticate !== undefined,
+      live: settings.changes !== undefined,
+    });
+    return document;
+  };
+  // The registry is read once the server starts, so handlers registered after the plugin still count.
+  instance.addHook('onReady', async () => {
+    context.catalog();
+  });
+
+  instance.addHook('onRequest', async (request, reply) => {
+    // A fresh id first, so that even a malformed correlation header gets an answer that carries one.
+    correlationIds.set(request, crypto.randomUUID());
+    const id = correlationIdOf(request);
+    correlationIds.set(request, id);
+    reply.header(HEADERS.correlationId, id);
+  });
+  instance.setErrorHandler((error, request, reply) => sendProblem(request, reply, error, correlationIds.get(request)));
+  // Only JSON bodies: a text/plain body is a 415, not a string payload.
+  instance.removeContentTypeParser('text/plain');
+
+  const bodyLimit = settings.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  commandRoutes(instance, context, bodyLimit);
+  queryRoutes(instance, context, bodyLimit);
+  instance.get('/openapi.json', async () => openApi());
+  instance.get('/docs', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(docsPage(openApi(), `${instance.prefix}/openapi.json`)),
+  );
+};
+
+function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, correlationId: string | undefined) {
+  const problem = problemFrom(error, pathOf(request), correlationId);
+  if (problem.unexpected) request.log.error({ err: error, correlationId }, 'Twofold: unexpected error');
+  if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
+  if (correlationId !== undefined) reply.header(HEADERS.correlationId, correlationId);
+  return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem.body));
+}
+
+function checked(options: TwofoldHttpOptions): TwofoldHttpOptions {
+  const where = 'twofoldHttp';
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`${where}: options must be an object with a mediator`);
+  }
+  const mediator = options.mediator as Partial<TwofoldHttpOptions['mediator']> | undefined;
+  if (mediator === undefined || typeof mediator.definitions !== 'function' || typeof mediator.execute !== 'function') {
+    throw new InvalidArgumentError(`${where}: options.mediator must be a mediator from createMediator()`);
+  }
+  for (const name of ['authenticate', 'consistency', 'changes', 'precondition', 'toJsonSchema'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidArgumentError(`${where}: options.${name} must be a function`);
+    }
+  }
+  for (const name of ['bodyLimit', 'timeout'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
+      throw new InvalidArgumentError(`${where}: options.${name} must be a whole number > 0`);
+    }
+  }
+  const idempotency = options.idempotency;
+  if (idempotency !== undefined && idempotency !== false && typeof idempotency?.claim !== 'function') {
+    throw new InvalidArgumentError(`${where}: options.idempotency must be an IdempotencyStore or false`);
+  }
+  return { ...options, idempotency: idempotency ?? memoryIdempotencyStore() };
+}

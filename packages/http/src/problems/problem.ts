@@ -1,0 +1,102 @@
+import { DomainError, isTwofoldError, ValidationError, type ValidationIssue } from '@twofold/core';
+import { ConsistencyTimeoutError } from '../consistency/consistency.js';
+import { isProblemCode, PROBLEM_STATUS, type ProblemCode, titleOf } from './codes.js';
+
+/**
+ * An RFC 9457 problem details document, as every error response of the plugin carries it
+ * (`Content-Type: application/problem+json`). Switch on `code`; `title` and `detail` are for people.
+ *
+ * @example
+ * { "type": "urn:twofold:problem:domain-rule", "title": "Unprocessable Content", "status": 422,
+ *   "code": "DOMAIN_RULE", "rule": "ROOM_TAKEN", "detail": "Room 101 is booked for those nights",
+ *   "instance": "/commands/hotel.BookRoom", "correlationId": "4f0c…" }
+ */
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ProblemCode;
+  readonly detail?: string;
+  readonly instance?: string;
+  readonly correlationId?: string;
+  /** VALIDATION_FAILED: each problem with its path into the payload. */
+  readonly issues?: readonly ValidationIssue[];
+  /** DOMAIN_RULE: the rule that refused the command, and its details. */
+  readonly rule?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** A failure the transport itself detects (bad headers, a reused idempotency key, a failed precondition). */
+export class HttpProblem extends Error {
+  readonly code: ProblemCode;
+  readonly extensions: Readonly<Record<string, unknown>>;
+
+  constructor(code: ProblemCode, detail: string, extensions: Readonly<Record<string, unknown>> = {}) {
+    super(detail);
+    this.code = code;
+    this.extensions = extensions;
+  }
+}
+
+/** What `problemFrom` makes of an error: the document, and whether it was a bug worth logging. */
+export interface Problem {
+  readonly status: number;
+  readonly body: ProblemDetails;
+  readonly unexpected: boolean;
+}
+
+const INTERNAL_DETAIL = 'An unexpected error occurred. Quote the correlation id when you report it.';
+
+/**
+ * Turns anything a request may fail with into a problem document. Twofold errors keep their code and
+ * message; Fastify's own 4xx errors (body limit, media type, malformed JSON) become transport codes;
+ * everything else is an INTERNAL 500 that says nothing about its cause.
+ */
+export function problemFrom(error: unknown, instance: string, correlationId: string | undefined): Problem {
+  const { code, detail, extensions } = classify(error);
+  const status = PROBLEM_STATUS[code];
+  const body: ProblemDetails = {
+    type: `urn:twofold:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+    title: titleOf(status),
+    status,
+    code,
+    detail,
+    instance,
+    ...(correlationId === undefined ? {} : { correlationId }),
+    ...extensions,
+  };
+  return { status, body, unexpected: code === 'INTERNAL' };
+}
+
+function classify(error: unknown): { code: ProblemCode; detail: string; extensions: Record<string, unknown> } {
+  if (error instanceof HttpProblem) return { code: error.code, detail: error.message, extensions: error.extensions };
+  if (error instanceof ConsistencyTimeoutError) return { code: error.code, detail: error.message, extensions: {} };
+  if (error instanceof ValidationError) {
+    return { code: 'VALIDATION_FAILED', detail: error.message, extensions: { issues: error.issues } };
+  }
+  if (error instanceof DomainError) {
+    const extensions: Record<string, unknown> = { rule: error.rule };
+    if (error.details !== undefined) extensions.details = error.details;
+    return { code: 'DOMAIN_RULE', detail: error.message, extensions };
+  }
+  if (isTwofoldError(error)) {
+    // INVALID_ARGUMENT, DUPLICATE_HANDLER, MIDDLEWARE_MISUSE… are bugs on the server side, not the caller's.
+    if (isProblemCode(error.code)) return { code: error.code, detail: error.message, extensions: {} };
+    return { code: 'INTERNAL', detail: INTERNAL_DETAIL, extensions: {} };
+  }
+  const fastify = fastifyStatus(error);
+  if (fastify !== undefined) {
+    const code: ProblemCode =
+      fastify === 413 ? 'PAYLOAD_TOO_LARGE' : fastify === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'MALFORMED_REQUEST';
+    return { code, detail: (error as Error).message, extensions: {} };
+  }
+  return { code: 'INTERNAL', detail: INTERNAL_DETAIL, extensions: {} };
+}
+
+/** The 4xx status of an error Fastify raised while reading the request, if it is one. */
+function fastifyStatus(error: unknown): number | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_')) return undefined;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined;
+}
