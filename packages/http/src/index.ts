@@ -1,5 +1,4 @@
 export { type Authenticate, bearer, type VerifyToken } from './auth/authenticate.js';
-export { ConsistencyTimeoutError, type ConsistencyWait } from './consistency/consistency.js';
 export {
   type IdempotencyClaim,
   type IdempotencyStore,

@@ -1,4 +1,4 @@
-import type { DispatchOptions, Principal } from '@twofold/core';
+import type { DispatchOptions, GlobalPosition, Principal } from '@twofold/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalog } from './catalog.js';
 import type { TwofoldHttpOptions } from './options.js';
@@ -26,7 +26,12 @@ export async function callerOf(context: PluginContext, request: FastifyRequest):
 
 export function dispatchOptions(
   caller: Caller,
-  extra: { signal?: AbortSignal; timeout: number; metadata?: Readonly<Record<string, unknown>> },
+  extra: {
+    signal?: AbortSignal;
+    timeout: number;
+    metadata?: Readonly<Record<string, unknown>>;
+    after?: GlobalPosition | undefined;
+  },
 ): DispatchOptions {
   return {
     correlationId: caller.correlationId,
@@ -34,6 +39,7 @@ export function dispatchOptions(
     ...(caller.principal === undefined ? {} : { principal: caller.principal }),
     ...(extra.signal === undefined ? {} : { signal: extra.signal }),
     ...(extra.metadata === undefined ? {} : { metadata: extra.metadata }),
+    ...(extra.after === undefined ? {} : { after: extra.after }),
   };
 }
 

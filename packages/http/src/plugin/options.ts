@@ -1,6 +1,5 @@
 import type { CommandDefinition, Mediator, Principal } from '@twofold/core';
 import type { Authenticate } from '../auth/authenticate.js';
-import type { ConsistencyWait } from '../consistency/consistency.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { ChangeSource } from '../live/live.js';
 import type { JsonSchemaConverter } from '../schemas/json-schema.js';
@@ -34,8 +33,6 @@ export interface TwofoldHttpOptions {
   readonly mediator: MediatorPort;
   /** Who sent the request. Default: everyone is anonymous. */
   readonly authenticate?: Authenticate;
-  /** Waits for read models to reach a `Twofold-After` position. Default: none (the token is checked, then ignored). */
-  readonly consistency?: ConsistencyWait;
   /** When live queries re-run. Without it there is no `/queries/{type}/live` route. */
   readonly changes?: ChangeSource;
   /** Checks `If-Match` on commands. Default: none (the tags still reach the handler as `metadata.ifMatch`). */

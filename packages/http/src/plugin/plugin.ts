@@ -95,7 +95,7 @@ function checked(options: TwofoldHttpOptions): TwofoldHttpOptions {
   if (mediator === undefined || typeof mediator.definitions !== 'function' || typeof mediator.execute !== 'function') {
     throw new InvalidArgumentError(`${where}: options.mediator must be a mediator from createMediator()`);
   }
-  for (const name of ['authenticate', 'consistency', 'changes', 'precondition', 'toJsonSchema'] as const) {
+  for (const name of ['authenticate', 'changes', 'precondition', 'toJsonSchema'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
       throw new InvalidArgumentError(`${where}: options.${name} must be a function`);
     }

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import type { GlobalPosition } from '@twofold/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ConsistencyTimeoutError } from '../consistency/consistency.js';
 import { serveLive } from '../live/live.js';
 import { HttpProblem, problemFrom } from '../problems/problem.js';
 import { coerceQueryString, type QueryStringValues } from '../schemas/coerce.js';
@@ -91,41 +90,19 @@ function inputOf(request: FastifyRequest, entry: QueryEntry, fromBody: boolean):
   return { params: coerceQueryString(values, entry.input.schema), after };
 }
 
-/** Asks the query once its read models have caught up with `after`. */
-async function ask(
+/** Asks the query; with `after`, the mediator first waits for the read models the query reads. */
+function ask(
   context: PluginContext,
   entry: QueryEntry,
   input: QueryInput,
   caller: Caller,
   signal: AbortSignal,
 ): Promise<unknown> {
-  await caughtUp(context, entry, input.after, signal);
   return context.options.mediator.ask(
     entry.definition as never,
     input.params as never,
-    dispatchOptions(caller, { signal, timeout: context.timeout }),
+    dispatchOptions(caller, { signal, timeout: context.timeout, after: input.after }),
   );
-}
-
-/** Runs the consistency wait, when there is a token and a way to wait, within the plugin's timeout. */
-async function caughtUp(
-  context: PluginContext,
-  entry: QueryEntry,
-  after: GlobalPosition | undefined,
-  signal: AbortSignal,
-): Promise<void> {
-  const { consistency } = context.options;
-  if (after === undefined || consistency === undefined) return;
-  const deadline = AbortSignal.any([signal, AbortSignal.timeout(context.timeout)]);
-  try {
-    await consistency(after, entry.definition, deadline);
-  } catch (error) {
-    // A wait that gave up because its deadline passed is a consistency timeout, whatever it threw.
-    if (deadline.aborted && !signal.aborted && !(error instanceof ConsistencyTimeoutError)) {
-      throw new ConsistencyTimeoutError(entry.definition.type, after);
-    }
-    throw error;
-  }
 }
 
 interface StreamRequest {
@@ -138,8 +115,7 @@ interface StreamRequest {
 /** A streaming query answers NDJSON. The first item is read before the headers go out, so early errors are problems. */
 async function streamItems(context: PluginContext, reply: FastifyReply, request: StreamRequest): Promise<FastifyReply> {
   const { entry, input, caller, controller } = request;
-  await caughtUp(context, entry, input.after, controller.signal);
-  const options = dispatchOptions(caller, { signal: controller.signal, timeout: context.timeout });
+  const options = dispatchOptions(caller, { signal: controller.signal, timeout: context.timeout, after: input.after });
   const iterator = context.options.mediator
     .stream(entry.definition as never, input.params as never, options)
     [Symbol.asyncIterator]();

@@ -16,8 +16,8 @@ export type ProblemCode =
       | 'DOMAIN_RULE'
       | 'CANCELLED'
       | 'DEADLINE_EXCEEDED'
+      | 'CONSISTENCY_TIMEOUT'
     >
-  | 'CONSISTENCY_TIMEOUT'
   | 'MALFORMED_REQUEST'
   | 'METHOD_NOT_ALLOWED'
   | 'PRECONDITION_FAILED'

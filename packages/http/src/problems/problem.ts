@@ -1,5 +1,4 @@
 import { DomainError, isTwofoldError, ValidationError, type ValidationIssue } from '@twofold/core';
-import { ConsistencyTimeoutError } from '../consistency/consistency.js';
 import { isProblemCode, PROBLEM_STATUS, type ProblemCode, titleOf } from './codes.js';
 
 /**
@@ -70,7 +69,6 @@ export function problemFrom(error: unknown, instance: string, correlationId: str
 
 function classify(error: unknown): { code: ProblemCode; detail: string; extensions: Record<string, unknown> } {
   if (error instanceof HttpProblem) return { code: error.code, detail: error.message, extensions: error.extensions };
-  if (error instanceof ConsistencyTimeoutError) return { code: error.code, detail: error.message, extensions: {} };
   if (error instanceof ValidationError) {
     return { code: 'VALIDATION_FAILED', detail: error.message, extensions: { issues: error.issues } };
   }

@@ -1,7 +1,7 @@
 // The plugin end to end, in process (fastify.inject): every route, every status of the problem table.
-import { globalPosition } from '@twofold/core';
+import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConsistencyTimeoutError, type ProblemDetails } from '../../src/index.js';
+import type { ProblemDetails } from '../../src/index.js';
 import { GUEST, MANAGER } from '../fixtures/hotel.js';
 import { type Setup, setup } from './setup.js';
 
@@ -16,10 +16,8 @@ async function start(options?: Parameters<typeof setup>[0]): Promise<Setup> {
   return current;
 }
 
-type Inject = Parameters<Setup['app']['inject']>[0] & object;
-
 function post(s: Setup, url: string, payload: unknown, headers: Record<string, string> = {}) {
-  return s.app.inject({ method: 'POST', url: `/api${url}`, payload: payload as Inject['payload'], headers });
+  return s.app.inject({ method: 'POST', url: `/api${url}`, payload: payload as InjectOptions['payload'], headers });
 }
 
 async function seed(s: Setup): Promise<void> {
@@ -58,16 +56,26 @@ describe('commands', () => {
 
   it('answers null for a command without a result', async () => {
     const s = await start();
-    const response = await post(s, '/commands/hotel.RegisterRoom', { roomId: '1', price: 5 }, { authorization: MANAGER });
+    const response = await post(
+      s,
+      '/commands/hotel.RegisterRoom',
+      { roomId: '1', price: 5 },
+      { authorization: MANAGER },
+    );
     expect(response.json()).toEqual({ result: null, position: 1 });
   });
 
   it('400: lists every validation issue with its path', async () => {
     const s = await start();
     await seed(s);
-    const response = await post(s, '/commands/hotel.BookRoom', booking({ nights: 0, guest: { name: 'A', email: 'x' } }), {
-      authorization: GUEST,
-    });
+    const response = await post(
+      s,
+      '/commands/hotel.BookRoom',
+      booking({ nights: 0, guest: { name: 'A', email: 'x' } }),
+      {
+        authorization: GUEST,
+      },
+    );
     expect(response.statusCode).toBe(400);
     const body = problem(response);
     expect(body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', instance: '/api/commands/hotel.BookRoom' });
@@ -96,7 +104,10 @@ describe('commands', () => {
     const s = await start();
     const refused = await post(s, '/commands/hotel.RegisterRoom', { roomId: '1', price: 5 }, { authorization: GUEST });
     expect(refused.statusCode).toBe(403);
-    expect(problem(refused)).toMatchObject({ code: 'FORBIDDEN', detail: "'guest-1' may not send 'hotel.RegisterRoom'" });
+    expect(problem(refused)).toMatchObject({
+      code: 'FORBIDDEN',
+      detail: "'guest-1' may not send 'hotel.RegisterRoom'",
+    });
     const anonymousRead = await s.app.inject({ method: 'GET', url: '/api/queries/hotel.FreeRooms' });
     expect(anonymousRead.statusCode).toBe(200);
     expect(s.hotel.writes).toBe(0);
@@ -174,10 +185,15 @@ describe('commands', () => {
 
   it('500 for an unexpected error: logged, with nothing of it in the answer', async () => {
     const s = await start();
-    const response = await post(s, '/commands/test.Explode', {}, {
-      authorization: GUEST,
-      'twofold-correlation-id': 'req-42',
-    });
+    const response = await post(
+      s,
+      '/commands/test.Explode',
+      {},
+      {
+        authorization: GUEST,
+        'twofold-correlation-id': 'req-42',
+      },
+    );
     expect(response.statusCode).toBe(500);
     const body = problem(response);
     expect(body).toMatchObject({ code: 'INTERNAL', correlationId: 'req-42' });
@@ -202,12 +218,17 @@ describe('envelope plumbing', () => {
       seen.push({ correlationId: ctx.envelope.correlationId, metadata: ctx.envelope.metadata, who: ctx.principal?.id });
       return next();
     });
-    const response = await post(s, '/commands/hotel.RegisterRoom', { roomId: '1', price: 5 }, {
-      authorization: MANAGER,
-      'twofold-correlation-id': 'trace-7',
-      'idempotency-key': 'k-1',
-      'if-match': '"3", W/"weak"',
-    });
+    const response = await post(
+      s,
+      '/commands/hotel.RegisterRoom',
+      { roomId: '1', price: 5 },
+      {
+        authorization: MANAGER,
+        'twofold-correlation-id': 'trace-7',
+        'idempotency-key': 'k-1',
+        'if-match': '"3", W/"weak"',
+      },
+    );
     expect(response.statusCode).toBe(200);
     expect(response.headers['twofold-correlation-id']).toBe('trace-7');
     expect(seen).toEqual([
@@ -232,18 +253,28 @@ describe('envelope plumbing', () => {
 describe('If-Match', () => {
   it('412 when the precondition hook says the version moved on; the command does not run', async () => {
     const s = await start({ precondition: ({ ifMatch }) => ifMatch.includes('7') || ifMatch.includes('*') });
-    const stale = await post(s, '/commands/hotel.RegisterRoom', { roomId: '1', price: 5 }, {
-      authorization: MANAGER,
-      'if-match': '"6"',
-    });
+    const stale = await post(
+      s,
+      '/commands/hotel.RegisterRoom',
+      { roomId: '1', price: 5 },
+      {
+        authorization: MANAGER,
+        'if-match': '"6"',
+      },
+    );
     expect(stale.statusCode).toBe(412);
     expect(problem(stale).code).toBe('PRECONDITION_FAILED');
     expect(s.hotel.calls).toBe(0);
     for (const tag of ['"7"', '*']) {
-      const fresh = await post(s, '/commands/hotel.RegisterRoom', { roomId: '1', price: 5 }, {
-        authorization: MANAGER,
-        'if-match': tag,
-      });
+      const fresh = await post(
+        s,
+        '/commands/hotel.RegisterRoom',
+        { roomId: '1', price: 5 },
+        {
+          authorization: MANAGER,
+          'if-match': tag,
+        },
+      );
       expect(fresh.statusCode).toBe(200);
     }
     const malformed = await post(s, '/commands/hotel.RegisterRoom', {}, { authorization: MANAGER, 'if-match': '7' });
@@ -367,57 +398,42 @@ describe('queries', () => {
 });
 
 describe('read-your-writes tokens', () => {
-  it('passes Twofold-After or ?after= to the consistency hook before asking', async () => {
-    const calls: unknown[] = [];
-    const s = await start({
-      consistency: async (after, query, signal) => {
-        calls.push([after, query.type, signal instanceof AbortSignal]);
-      },
-    });
+  it('passes Twofold-After or ?after= on to the mediator, which waits for the read models', async () => {
+    const s = await start();
     await s.app.inject({ method: 'GET', url: '/api/queries/hotel.FreeRooms', headers: { 'twofold-after': '12' } });
     await s.app.inject({ method: 'GET', url: '/api/queries/hotel.FreeRooms?after=7' });
     await post(s, '/queries/hotel.Booking?after=3', { bookingId: 'b1' });
     await s.app.inject({ method: 'GET', url: '/api/queries/hotel.FreeRooms' });
-    expect(calls).toEqual([
-      [12, 'hotel.FreeRooms', true],
-      [7, 'hotel.FreeRooms', true],
-      [3, 'hotel.Booking', true],
-    ]);
+    expect(s.hotel.readModel.waits).toEqual([12, 7, 3]);
   });
 
   it('leaves ?after= to a query that has a parameter of that name', async () => {
-    const calls: unknown[] = [];
-    const s = await start({ consistency: async (after) => void calls.push(after) });
+    const s = await start();
     const response = await s.app.inject({
       method: 'GET',
       url: '/api/queries/test.Since?after=yesterday',
       headers: { 'twofold-after': '5' },
     });
     expect(response.json()).toEqual({ result: 'since yesterday' });
-    expect(calls).toEqual([5]);
+    expect(s.hotel.readModel.waits).toEqual([5]);
   });
 
-  it('504 CONSISTENCY_TIMEOUT when the hook gives up, or when it outlasts the timeout', async () => {
-    const s = await start({
-      timeout: 50,
-      consistency: (after, query, signal) =>
-        after === 1
-          ? Promise.reject(new ConsistencyTimeoutError(query.type, after))
-          : new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+  it('504 CONSISTENCY_TIMEOUT when the read models do not catch up in time', async () => {
+    const s = await start();
+    s.hotel.readModel.position = 10;
+    const late = await s.app.inject({
+      method: 'GET',
+      url: '/api/queries/hotel.FreeRooms',
+      headers: { 'twofold-after': '11' },
     });
-    for (const after of ['1', '2']) {
-      const response = await s.app.inject({
-        method: 'GET',
-        url: '/api/queries/hotel.FreeRooms',
-        headers: { 'twofold-after': after },
-      });
-      expect(response.statusCode).toBe(504);
-      expect(problem(response).code).toBe('CONSISTENCY_TIMEOUT');
-    }
+    expect(late.statusCode).toBe(504);
+    expect(problem(late).code).toBe('CONSISTENCY_TIMEOUT');
+    const fine = await s.app.inject({ method: 'GET', url: '/api/queries/hotel.FreeRooms?after=10' });
+    expect(fine.statusCode).toBe(200);
   });
 
   it('400 for a token that is not a position', async () => {
-    const s = await start({ consistency: async () => {} });
+    const s = await start();
     for (const url of ['/api/queries/hotel.FreeRooms?after=-1', '/api/queries/hotel.FreeRooms?after=1&after=2']) {
       expect((await s.app.inject({ method: 'GET', url })).statusCode).toBe(400);
     }
@@ -427,7 +443,7 @@ describe('read-your-writes tokens', () => {
       headers: { 'twofold-after': '99999999999999999999' },
     });
     expect(problem(header).code).toBe('MALFORMED_REQUEST');
-    expect(globalPosition(3)).toBe(3);
+    expect(s.hotel.readModel.waits).toEqual([]);
   });
 });
 
@@ -458,7 +474,10 @@ describe('OpenAPI and docs', () => {
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     for (const ref of refs) {
       const path = ref.slice(8, -1).replace(/^#\//, '').split('/');
-      expect(path.reduce((node, key) => node?.[key], doc), ref).toBeDefined();
+      expect(
+        path.reduce((node, key) => node?.[key], doc),
+        ref,
+      ).toBeDefined();
     }
   });
 
