@@ -1,0 +1,220 @@
+import type { CommandDefinition, GlobalPosition, InputOf, QueryDefinition, ResultOf } from '@twofold/core';
+import { problemError, RemoteError, remoteErrorOf } from '../errors/remote-error.js';
+import { eventsOf, linesOf } from '../streams/lines.js';
+import { queryStringOf } from './query-string.js';
+
+/** Anything `new Headers()` takes: a record, a list of pairs, or a Headers. */
+export type HeadersInit = ConstructorParameters<typeof Headers>[0];
+
+/** Headers sent with every request, or a function that makes them (e.g. with a fresh bearer token). */
+export type HeadersSource = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /** Where the server mounted the Twofold plugin, e.g. `https://hotel.example/api`. */
+  readonly baseUrl: string | URL;
+  /** The fetch to use. Default: the global `fetch`. */
+  readonly fetch?: typeof fetch;
+  /** Headers for every request. */
+  readonly headers?: HeadersSource;
+}
+
+/** Options shared by every call. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  /** Extra headers for this call. */
+  readonly headers?: HeadersInit;
+}
+
+/** Options of `send` and `execute`. */
+export interface SendOptions extends CallOptions {
+  /** Sent as `Idempotency-Key`: a retry with the same key and payload gets the first answer instead of a second run. */
+  readonly idempotencyKey?: string;
+  /** Sent as `If-Match`: the version the command expects its target to have. */
+  readonly ifMatch?: string;
+}
+
+/** Options of `ask`, `stream` and `live`. */
+export interface AskOptions extends CallOptions {
+  /** Read from this position on. Default: the highest position this client has seen a command commit. */
+  readonly after?: GlobalPosition;
+  /** Default: GET when the parameters fit a query string, POST with a JSON body otherwise. */
+  readonly method?: 'GET' | 'POST';
+}
+
+/** What `execute` resolves to: the command's result and the position its write committed at. */
+export interface Executed<R> {
+  readonly result: R;
+  readonly position: GlobalPosition | undefined;
+}
+
+/**
+ * A typed client of a Twofold HTTP API. Argument and result types come from the message definitions the
+ * app shares with its server; only their `type` travels. Results arrive as JSON (a `Date` becomes a string).
+ */
+export interface Client {
+  /** Sends a command and resolves to its result. */
+  send<D extends CommandDefinition>(command: D, data: InputOf<D>, options?: SendOptions): Promise<ResultOf<D>>;
+  /** Sends a command and resolves to its result and the position it committed. */
+  execute<D extends CommandDefinition>(
+    command: D,
+    data: InputOf<D>,
+    options?: SendOptions,
+  ): Promise<Executed<ResultOf<D>>>;
+  /** Asks a query, after this client's last write. */
+  ask<D extends QueryDefinition<string, any, any, false>>(
+    query: D,
+    params: InputOf<D>,
+    options?: AskOptions,
+  ): Promise<ResultOf<D>>;
+  /** Reads a streaming query item by item. */
+  stream<D extends QueryDefinition<string, any, any, true>>(
+    query: D,
+    params: InputOf<D>,
+    options?: AskOptions,
+  ): AsyncIterable<ResultOf<D>>;
+  /** Follows a query: its answer now, then a new one each time it changes. Stop with `break` or the signal. */
+  live<D extends QueryDefinition<string, any, any, false>>(
+    query: D,
+    params: InputOf<D>,
+    options?: AskOptions,
+  ): AsyncIterable<ResultOf<D>>;
+  /** The highest position a command sent by this client committed; sent as `Twofold-After` with every query. */
+  readonly position: GlobalPosition | undefined;
+}
+
+const URL_LIMIT = 2000;
+
+/**
+ * Creates a typed client. It carries the position of its last write forward, so a query asked after a
+ * command always sees that command's effect (read-your-writes), and turns problem+json answers into
+ * {@link RemoteError}s with the server's `code`.
+ *
+ * @example
+ * const client = createClient({ baseUrl: '/api', headers: () => ({ authorization: `Bearer ${token()}` }) });
+ * const { bookingId } = await client.send(BookRoom, { roomId: '101', nights: 2 });
+ * const mine = await client.ask(MyBookings, { guestId }); // includes bookingId
+ */
+export function createClient(options: ClientOptions): Client {
+  if (typeof options !== 'object' || options === null || options.baseUrl === undefined) {
+    throw new TypeError('createClient(): options.baseUrl is required');
+  }
+  const base = String(options.baseUrl).replace(/\/*$/, '/');
+  const fetcher = options.fetch ?? globalThis.fetch;
+  if (typeof fetcher !== 'function') throw new TypeError('createClient(): no fetch; pass options.fetch');
+  let position: GlobalPosition | undefined;
+
+  const urlOf = (path: string) =>
+    new URL(path, new URL(base, (globalThis as { location?: { href: string } }).location?.href)).toString();
+  const headersOf = async (call: CallOptions | undefined, own: Record<string, string>) => {
+    const headers = new Headers(typeof options.headers === 'function' ? await options.headers() : options.headers);
+    for (const [name, value] of new Headers(call?.headers)) headers.set(name, value);
+    for (const [name, value] of Object.entries(own)) headers.set(name, value);
+    return headers;
+  };
+  const request = async (url: string, init: RequestInit): Promise<Response> => {
+    const response = await fetcher(url, init);
+    if (!response.ok) throw await remoteErrorOf(response);
+    return response;
+  };
+  const json = async (response: Response): Promise<Record<string, unknown>> => {
+    try {
+      const body: unknown = await response.json();
+      if (typeof body === 'object' && body !== null) return body as Record<string, unknown>;
+    } catch {
+      // Reported below.
+    }
+    throw new RemoteError('UNEXPECTED_RESPONSE', response.status, 'The server answered without a JSON object');
+  };
+
+  const execute = async (command: CommandDefinition, data: unknown, call?: SendOptions) => {
+    const own: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (call?.idempotencyKey !== undefined) own['idempotency-key'] = call.idempotencyKey;
+    if (call?.ifMatch !== undefined) own['if-match'] = call.ifMatch;
+    const response = await request(urlOf(`commands/${encodeURIComponent(command.type)}`), {
+      method: 'POST',
+      headers: await headersOf(call, own),
+      body: JSON.stringify(data === undefined ? null : data),
+      ...(call?.signal === undefined ? {} : { signal: call.signal }),
+    });
+    const body = await json(response);
+    const committed = typeof body.position === 'number' ? (body.position as GlobalPosition) : undefined;
+    if (committed !== undefined && (position === undefined || committed > position)) position = committed;
+    return { result: body.result as never, position: committed };
+  };
+
+  /** Builds the request of a query: GET with a query string when the parameters allow, POST otherwise. */
+  const queryRequest = async (path: string, params: unknown, call: AskOptions | undefined, accept: string) => {
+    const own: Record<string, string> = { accept };
+    const after = call?.after ?? position;
+    if (after !== undefined) own['twofold-after'] = String(after);
+    const signal = call?.signal === undefined ? {} : { signal: call.signal };
+    const search = call?.method === 'POST' ? undefined : queryStringOf(params);
+    const url = urlOf(path);
+    const query = search?.toString() ?? '';
+    if (search !== undefined && url.length + query.length < URL_LIMIT) {
+      return { url: query === '' ? url : `${url}?${query}`, init: { headers: await headersOf(call, own), ...signal } };
+    }
+    if (call?.method === 'GET') throw new TypeError(`${path}: these parameters do not fit a query string; use POST`);
+    own['content-type'] = 'application/json';
+    return {
+      url,
+      init: { method: 'POST', headers: await headersOf(call, own), body: JSON.stringify(params ?? null), ...signal },
+    };
+  };
+
+  return {
+    get position() {
+      return position;
+    },
+    async send(command, data, call) {
+      return (await execute(command, data, call)).result;
+    },
+    execute: execute as Client['execute'],
+    async ask(query, params, call) {
+      const { url, init } = await queryRequest(
+        `queries/${encodeURIComponent(query.type)}`,
+        params,
+        call,
+        'application/json',
+      );
+      return (await json(await request(url, init))).result as never;
+    },
+    async *stream(query, params, call) {
+      const { url, init } = await queryRequest(
+        `queries/${encodeURIComponent(query.type)}`,
+        params,
+        call,
+        'application/x-ndjson',
+      );
+      const response = await request(url, init);
+      if (response.body === null) return;
+      for await (const line of linesOf(response.body)) {
+        if (line.trim() !== '') yield JSON.parse(line);
+      }
+    },
+    async *live(query, params, call) {
+      // Our own controller, so that leaving the loop early closes the connection.
+      const controller = new AbortController();
+      const abort = () => controller.abort(call?.signal?.reason);
+      call?.signal?.addEventListener('abort', abort, { once: true });
+      try {
+        const { url, init } = await queryRequest(
+          `queries/${encodeURIComponent(query.type)}/live`,
+          params,
+          { ...call, method: 'GET', signal: controller.signal },
+          'text/event-stream',
+        );
+        const response = await request(url, init);
+        if (response.body === null) return;
+        for await (const { event, data } of eventsOf(response.body)) {
+          if (event === 'result') yield (JSON.parse(data) as { result: never }).result;
+          else if (event === 'problem') throw problemError(response.status, JSON.parse(data));
+        }
+      } finally {
+        call?.signal?.removeEventListener('abort', abort);
+        controller.abort();
+      }
+    },
+  };
+}

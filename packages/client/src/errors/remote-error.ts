@@ -1,0 +1,144 @@
+import type { ErrorCode, ValidationIssue } from '@twofold/core';
+
+/**
+ * The `code` of an error the server answered: core's codes a caller can act on, the codes only HTTP has,
+ * and `UNEXPECTED_RESPONSE` for an answer that was not a Twofold problem document (a proxy's error page…).
+ */
+export type RemoteErrorCode =
+  | Extract<
+      ErrorCode,
+      | 'VALIDATION_FAILED'
+      | 'UNAUTHENTICATED'
+      | 'FORBIDDEN'
+      | 'NO_HANDLER'
+      | 'NOT_FOUND'
+      | 'CONCURRENCY_CONFLICT'
+      | 'DOMAIN_RULE'
+      | 'CANCELLED'
+      | 'DEADLINE_EXCEEDED'
+      | 'CONSISTENCY_TIMEOUT'
+    >
+  | 'MALFORMED_REQUEST'
+  | 'METHOD_NOT_ALLOWED'
+  | 'PRECONDITION_FAILED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'IDEMPOTENCY_KEY_IN_USE'
+  | 'INTERNAL'
+  | 'UNEXPECTED_RESPONSE';
+
+/** An RFC 9457 problem document as the server sends it. */
+export interface ProblemDocument {
+  readonly type?: string;
+  readonly title?: string;
+  readonly status?: number;
+  readonly code?: string;
+  readonly detail?: string;
+  readonly instance?: string;
+  readonly correlationId?: string;
+  readonly issues?: readonly ValidationIssue[];
+  readonly rule?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly [extension: string]: unknown;
+}
+
+const CODES: ReadonlySet<string> = new Set<RemoteErrorCode>([
+  'VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NO_HANDLER',
+  'NOT_FOUND',
+  'CONCURRENCY_CONFLICT',
+  'DOMAIN_RULE',
+  'CANCELLED',
+  'DEADLINE_EXCEEDED',
+  'CONSISTENCY_TIMEOUT',
+  'MALFORMED_REQUEST',
+  'METHOD_NOT_ALLOWED',
+  'PRECONDITION_FAILED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_KEY_IN_USE',
+  'INTERNAL',
+  'UNEXPECTED_RESPONSE',
+]);
+
+/**
+ * An error the server answered, with the same stable `code` the server side speaks. Switch on `code`;
+ * `issues` lists what failed validation, `rule` and `details` say which business rule refused a command.
+ *
+ * @example
+ * try { await client.send(BookRoom, input) }
+ * catch (e) {
+ *   if (isRemoteError(e, 'DOMAIN_RULE') && e.rule === 'ROOM_TAKEN') showTaken();
+ *   else if (isRemoteError(e, 'VALIDATION_FAILED')) showIssues(e.issues);
+ *   else throw e;
+ * }
+ */
+export class RemoteError<C extends RemoteErrorCode = RemoteErrorCode> extends Error {
+  readonly code: C;
+  /** The HTTP status. */
+  readonly status: number;
+  /** VALIDATION_FAILED: each problem and its path into the payload; empty for other codes. */
+  readonly issues: readonly ValidationIssue[];
+  /** DOMAIN_RULE: the rule that refused the command. */
+  readonly rule: C extends 'DOMAIN_RULE' ? string : string | undefined;
+  /** DOMAIN_RULE: what the rule reported along with it. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** The id to quote when reporting the error: it ties the request to the server's logs. */
+  readonly correlationId: string | undefined;
+  /** The whole problem document, when the server sent one. */
+  readonly problem: ProblemDocument | undefined;
+
+  constructor(code: C, status: number, message: string, problem?: ProblemDocument) {
+    super(message);
+    this.code = code;
+    this.status = status;
+    this.problem = problem;
+    this.issues = Array.isArray(problem?.issues) ? problem.issues : [];
+    this.rule = (typeof problem?.rule === 'string' ? problem.rule : undefined) as this['rule'];
+    this.details = typeof problem?.details === 'object' && problem.details !== null ? problem.details : undefined;
+    this.correlationId = typeof problem?.correlationId === 'string' ? problem.correlationId : undefined;
+  }
+
+  override get name(): string {
+    return 'RemoteError';
+  }
+}
+
+/**
+ * True when `error` is a {@link RemoteError}, optionally with the given code; narrows the type.
+ *
+ * @example
+ * if (isRemoteError(e, 'UNAUTHENTICATED')) redirectToLogin();
+ */
+export function isRemoteError<C extends RemoteErrorCode>(error: unknown, code?: C): error is RemoteError<C> {
+  return error instanceof RemoteError && (code === undefined || error.code === code);
+}
+
+/** Makes a RemoteError of a failed response: its problem document if it has one, else UNEXPECTED_RESPONSE. */
+export async function remoteErrorOf(response: Response): Promise<RemoteError> {
+  const type = response.headers.get('content-type') ?? '';
+  if (/^application\/(problem\+)?json\b/.test(type)) {
+    try {
+      return problemError(response.status, (await response.json()) as ProblemDocument);
+    } catch {
+      // Not JSON after all: fall through.
+    }
+  }
+  return new RemoteError(
+    'UNEXPECTED_RESPONSE',
+    response.status,
+    `The server answered ${response.status} ${response.statusText} without a problem document`,
+  );
+}
+
+export function problemError(status: number, problem: ProblemDocument): RemoteError {
+  if (typeof problem !== 'object' || problem === null || typeof problem.code !== 'string' || !CODES.has(problem.code)) {
+    return new RemoteError('UNEXPECTED_RESPONSE', status, `The server answered ${status} with an unknown problem`);
+  }
+  const message = typeof problem.detail === 'string' ? problem.detail : (problem.title ?? problem.code);
+  return new RemoteError(problem.code as RemoteErrorCode, status, message, problem);
+}

@@ -1,0 +1,17 @@
+export {
+  type AskOptions,
+  type CallOptions,
+  type Client,
+  type ClientOptions,
+  createClient,
+  type Executed,
+  type HeadersInit,
+  type HeadersSource,
+  type SendOptions,
+} from './client/create-client.js';
+export {
+  isRemoteError,
+  type ProblemDocument,
+  RemoteError,
+  type RemoteErrorCode,
+} from './errors/remote-error.js';
