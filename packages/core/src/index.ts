@@ -75,3 +75,24 @@ export { type LoggingOptions, logging } from './middleware/logging.js';
 export { type DispatchSample, metrics } from './middleware/metrics.js';
 export { recover } from './middleware/recover.js';
 export { type GlobalPosition, globalPosition, START } from './positions/position.js';
+export type {
+  DocumentCollection,
+  DocumentReader,
+  DocumentTx,
+  WritableCollection,
+} from './projections/documents.js';
+export { MemoryDocumentStore } from './projections/memory-store.js';
+export type { EventFeed, ProjectionStore } from './projections/ports.js';
+export {
+  type ProjectedEvent,
+  type Projection,
+  type ProjectionBuilder,
+  type ProjectionHandler,
+  projection,
+} from './projections/projection.js';
+export {
+  ProjectionRunner,
+  type ProjectionRunnerOptions,
+  type ProjectionState,
+  type ProjectionStatus,
+} from './projections/runner.js';

@@ -1,0 +1,90 @@
+import { InvalidArgumentError } from '../errors/errors.js';
+import type { EventDefinition, PayloadOf } from '../messages/define.js';
+import type { GlobalPosition } from '../positions/position.js';
+
+/** An event as a projection receives it: read from the log, in global order. */
+export interface ProjectedEvent<T extends string = string, D = unknown> {
+  readonly type: T;
+  readonly data: D;
+  readonly position: GlobalPosition;
+  readonly streamId: string;
+  readonly streamVersion: number;
+  /** Milliseconds since the epoch, when the event was recorded. */
+  readonly timestamp: number;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** Applies one event to the read model, inside the read store's transaction `tx`. */
+export type ProjectionHandler<D, Tx> = (data: D, tx: Tx, event: ProjectedEvent<string, D>) => void | Promise<void>;
+
+/**
+ * A projection: how a set of event types changes one read model. `Tx` is what the read store hands each
+ * handler inside its transaction (a SQLite connection, a document collection, a Redis pipeline…).
+ * Create one with {@link projection}.
+ */
+export interface Projection<Tx = unknown> {
+  /** Unique name; the checkpoint and the read model's storage are keyed by it. */
+  readonly name: string;
+  /** Bump it when `apply` changes meaning: a rebuild then replays every event into a fresh read model. */
+  readonly version: number;
+  /** The event types the projection handles; other events only move its checkpoint. */
+  readonly eventTypes: ReadonlySet<string>;
+  /**
+   * Applies one event inside the read store's transaction. Event data is not validated again here: it was
+   * validated when it was written, and re-validating a million events would cost a tenth of a catch-up.
+   */
+  apply(event: ProjectedEvent, tx: Tx): void | Promise<void>;
+}
+
+/** Builds a {@link Projection} one event type at a time; each handler's data is typed by its event's schema. */
+export interface ProjectionBuilder<Tx> extends Projection<Tx> {
+  on<D extends EventDefinition>(event: D, handler: ProjectionHandler<PayloadOf<D>, Tx>): ProjectionBuilder<Tx>;
+}
+
+/**
+ * Defines a projection: a name, a version, and one handler per event type it reads.
+ *
+ * @example
+ * const roomAvailability = projection<SqliteTx>('roomAvailability', 1)
+ *   .on(RoomBooked, ({ roomId, from, to }, db) => db.prepare('insert into booked_nights ...').run(roomId, from, to))
+ *   .on(BookingCancelled, ({ bookingId }, db) => db.prepare('delete from booked_nights where booking_id = ?').run(bookingId));
+ */
+export function projection<Tx = unknown>(name: string, version = 1): ProjectionBuilder<Tx> {
+  if (typeof name !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(name)) {
+    throw new InvalidArgumentError(
+      `projection(): the name must start with a letter or _ and hold only letters, digits, _ . -; got ${JSON.stringify(name)}`,
+    );
+  }
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new InvalidArgumentError(
+      `projection('${name}'): the version must be an integer >= 1; got ${String(version)}`,
+    );
+  }
+  const handlers = new Map<string, { definition: EventDefinition; handler: ProjectionHandler<unknown, Tx> }>();
+  const eventTypes = new Set<string>();
+  const builder: ProjectionBuilder<Tx> = {
+    name,
+    version,
+    eventTypes,
+    on(definition, handler) {
+      if (typeof definition !== 'object' || definition === null || definition.kind !== 'event') {
+        throw new InvalidArgumentError(`projection('${name}').on(): the first argument must be an event definition`);
+      }
+      if (typeof handler !== 'function') {
+        throw new InvalidArgumentError(
+          `projection('${name}').on('${definition.type}'): the handler must be a function`,
+        );
+      }
+      if (handlers.has(definition.type)) {
+        throw new InvalidArgumentError(`projection('${name}') already handles '${definition.type}'`);
+      }
+      handlers.set(definition.type, { definition, handler: handler as ProjectionHandler<unknown, Tx> });
+      eventTypes.add(definition.type);
+      return builder;
+    },
+    apply(event, tx) {
+      return handlers.get(event.type)?.handler(event.data, tx, event);
+    },
+  };
+  return builder;
+}

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { Logger } from '../mediator/logger.js';
+import { defineEvent } from '../messages/define.js';
+import { type GlobalPosition, START } from '../positions/position.js';
+import type { DocumentTx } from './documents.js';
+import { MemoryDocumentStore } from './memory-store.js';
+import type { EventFeed } from './ports.js';
+import { type ProjectedEvent, projection } from './projection.js';
+import { ProjectionRunner } from './runner.js';
+
+const RoomBooked = defineEvent('hotel.RoomBooked', z.object({ bookingId: z.string(), roomId: z.string() }));
+const BookingCancelled = defineEvent('hotel.BookingCancelled', z.object({ bookingId: z.string() }));
+const GuestRenamed = defineEvent('hotel.GuestRenamed', z.object({ name: z.string() }));
+
+/** A gap-free in-memory event log with wake-ups, as the stores provide. */
+class Log implements EventFeed {
+  readonly events: ProjectedEvent[] = [];
+  #waiters: (() => void)[] = [];
+
+  append(type: string, data: unknown): GlobalPosition {
+    const position = (this.events.length + 1) as GlobalPosition;
+    this.events.push({
+      type,
+      data,
+      position,
+      streamId: 's',
+      streamVersion: position,
+      timestamp: Date.now(),
+      metadata: {},
+    });
+    for (const wake of this.#waiters.splice(0)) wake();
+    return position;
+  }
+
+  async readAll(after: GlobalPosition, limit: number) {
+    return this.events.slice(after, after + limit);
+  }
+
+  async head() {
+    return this.events.length as GlobalPosition;
+  }
+
+  waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void> {
+    if (this.events.length > after) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+}
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function bookings(fail: { on?: string | undefined } = {}) {
+  let applied = 0;
+  const view = projection<DocumentTx>('bookings')
+    .on(RoomBooked, ({ bookingId, roomId }, tx) => {
+      if (bookingId === fail.on) throw new Error(`cannot project ${bookingId}`);
+      applied++;
+      tx.collection('bookings').put(bookingId, { bookingId, roomId, status: 'booked' });
+    })
+    .on(BookingCancelled, ({ bookingId }, tx) => {
+      applied++;
+      tx.collection('bookings').update(bookingId, { status: 'cancelled' });
+    });
+  return { view, applied: () => applied };
+}
+
+describe('ProjectionRunner', () => {
+  it('catches up in batches, moving the checkpoint with the read model, and skips events it does not handle', async () => {
+    const log = new Log();
+    for (let i = 1; i <= 25; i++) log.append(RoomBooked.type, { bookingId: `b${i}`, roomId: `r${i % 3}` });
+    log.append(GuestRenamed.type, { name: 'x' });
+    log.append(BookingCancelled.type, { bookingId: 'b2' });
+    const store = new MemoryDocumentStore();
+    const { view, applied } = bookings();
+    const runner = new ProjectionRunner({ projection: view, store, feed: log, batchSize: 10, logger: quiet });
+
+    await expect(runner.catchUp()).resolves.toBe(27);
+    expect(applied()).toBe(26);
+    expect(await store.checkpoint('bookings')).toBe(27);
+    expect(runner.progress.position).toBe(27);
+    expect(store.collection('bookings').count()).toBe(25);
+    expect(store.collection('bookings').get('b2')).toEqual({ bookingId: 'b2', roomId: 'r2', status: 'cancelled' });
+    expect(store.collection('bookings').find({ roomId: 'r0', status: 'booked' }).length).toBe(8);
+    await expect(runner.catchUp()).resolves.toBe(27);
+    expect(applied()).toBe(26);
+  });
+
+  it('keeps up with new events once started, and wakes queries waiting for a position', async () => {
+    const log = new Log();
+    const store = new MemoryDocumentStore();
+    const runner = new ProjectionRunner({ projection: bookings().view, store, feed: log, logger: quiet });
+    runner.start();
+    try {
+      const position = log.append(RoomBooked.type, { bookingId: 'b1', roomId: 'r1' });
+      await runner.progress.waitFor(position, AbortSignal.timeout(5_000));
+      expect(store.collection('bookings').get('b1')).toMatchObject({ status: 'booked' });
+      expect(await runner.status()).toMatchObject({ state: 'running', position: 1, head: 1, lagEvents: 0, lagMs: 0 });
+    } finally {
+      await runner.stop();
+    }
+    expect((await runner.status()).state).toBe('stopped');
+  });
+
+  it('stops at a failing event with its error visible, keeps what came before, and resumes once fixed', async () => {
+    const log = new Log();
+    log.append(RoomBooked.type, { bookingId: 'b1', roomId: 'r1' });
+    log.append(RoomBooked.type, { bookingId: 'poison', roomId: 'r1' });
+    log.append(RoomBooked.type, { bookingId: 'b3', roomId: 'r1' });
+    const fail = { on: 'poison' as string | undefined };
+    const store = new MemoryDocumentStore();
+    const other = new MemoryDocumentStore();
+    const failing = new ProjectionRunner({
+      projection: bookings(fail).view,
+      store,
+      feed: log,
+      retryDelayMs: 5,
+      logger: quiet,
+    });
+    const healthy = new ProjectionRunner({ projection: bookings().view, store: other, feed: log, logger: quiet });
+    failing.start();
+    healthy.start();
+    try {
+      await healthy.progress.waitFor(3 as GlobalPosition, AbortSignal.timeout(5_000));
+      await until(async () => (await failing.status()).state === 'failing');
+      const status = await failing.status();
+      expect(status).toMatchObject({ state: 'failing', position: 1, head: 3, lagEvents: 2 });
+      expect(status.failure?.position).toBe(2);
+      expect(String(status.failure?.error)).toContain('cannot project poison');
+      expect(status.lagMs).toBeGreaterThanOrEqual(0);
+      expect(
+        store
+          .collection('bookings')
+          .find()
+          .map((b) => (b as { bookingId: string }).bookingId),
+      ).toEqual(['b1']);
+      expect(other.collection('bookings').count()).toBe(3);
+
+      fail.on = undefined;
+      await failing.progress.waitFor(3 as GlobalPosition, AbortSignal.timeout(5_000));
+      expect(await failing.status()).toMatchObject({ state: 'running', failure: undefined, lagEvents: 0 });
+      expect(store.collection('bookings').count()).toBe(3);
+    } finally {
+      await Promise.all([failing.stop(), healthy.stop()]);
+    }
+  });
+
+  it('applies a batch all or nothing: a throwing handler leaves no partial change behind', async () => {
+    const store = new MemoryDocumentStore();
+    await expect(
+      store.commit('p', START, 2 as GlobalPosition, (tx) => {
+        tx.collection('c').put('a', { n: 1 });
+        throw new Error('half way');
+      }),
+    ).rejects.toThrow('half way');
+    expect(store.collection('c').count()).toBe(0);
+    expect(await store.checkpoint('p')).toBe(START);
+  });
+
+  it('refuses a commit from a runner whose checkpoint is stale, so no event is applied twice', async () => {
+    const log = new Log();
+    log.append(RoomBooked.type, { bookingId: 'b1', roomId: 'r1' });
+    const store = new MemoryDocumentStore();
+    const { view, applied } = bookings();
+    await new ProjectionRunner({ projection: view, store, feed: log, logger: quiet }).catchUp();
+    await expect(store.commit('bookings', START, 1 as GlobalPosition, () => {})).rejects.toMatchObject({
+      code: 'CONCURRENCY_CONFLICT',
+    });
+    expect(applied()).toBe(1);
+  });
+
+  it('checks its arguments', () => {
+    const log = new Log();
+    const store = new MemoryDocumentStore();
+    expect(() => projection('')).toThrow(/name must start with a letter/);
+    expect(() => projection('p', 0)).toThrow(/version must be an integer >= 1/);
+    expect(() =>
+      projection('p')
+        .on(RoomBooked, () => {})
+        .on(RoomBooked, () => {}),
+    ).toThrow(/already handles/);
+    expect(() => projection('p').on({} as never, () => {})).toThrow(/must be an event definition/);
+    expect(() => new ProjectionRunner({ projection: {} as never, store, feed: log })).toThrow(/options.projection/);
+    expect(() => new ProjectionRunner({ projection: bookings().view, store, feed: log, batchSize: 0 })).toThrow(
+      /batchSize must be an integer >= 1/,
+    );
+  });
+});
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,240 @@
+import { PositionTracker } from '../consistency/position-tracker.js';
+import { InvalidArgumentError } from '../errors/errors.js';
+import { consoleLogger, type Logger } from '../mediator/logger.js';
+import { type GlobalPosition, START } from '../positions/position.js';
+import type { EventFeed, ProjectionStore } from './ports.js';
+import type { ProjectedEvent, Projection } from './projection.js';
+
+/** Where a projection runner is: applying the backlog, keeping up, stuck on an event, or stopped. */
+export type ProjectionState = 'starting' | 'catching-up' | 'running' | 'failing' | 'stopped';
+
+/** A snapshot of one projection's health, for dashboards and the `twofold projections` command. */
+export interface ProjectionStatus {
+  readonly name: string;
+  readonly version: number;
+  readonly state: ProjectionState;
+  /** The last position applied. */
+  readonly position: GlobalPosition;
+  /** The last position in the log. */
+  readonly head: GlobalPosition;
+  /** Events in the log that the projection has not applied yet. */
+  readonly lagEvents: number;
+  /** How long ago the oldest event not yet applied was recorded, in ms (0 when caught up). */
+  readonly lagMs: number;
+  /** Set while failing: the error, and the position of the event it fails on. */
+  readonly failure: { readonly error: unknown; readonly position: GlobalPosition; readonly since: number } | undefined;
+}
+
+/** Options of {@link ProjectionRunner}. */
+export interface ProjectionRunnerOptions<Tx> {
+  readonly projection: Projection<Tx>;
+  readonly store: ProjectionStore<Tx>;
+  readonly feed: EventFeed;
+  /** Events read and applied per transaction. Default: 500. */
+  readonly batchSize?: number;
+  /** First wait after a failure, doubled on each further failure up to `maxRetryDelayMs`. Default: 100 ms. */
+  readonly retryDelayMs?: number;
+  /** Default: 30 000 ms. */
+  readonly maxRetryDelayMs?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Keeps one asynchronous projection up to date: reads the log after its checkpoint in batches, applies each
+ * batch and moves the checkpoint in one read-store transaction, then waits for new events. An event whose
+ * handler throws stops the projection at that event (status 'failing', the error visible) and is retried with
+ * backoff, so the projection resumes by itself once the cause is fixed.
+ *
+ * @example
+ * const runner = new ProjectionRunner({ projection: roomAvailability, store, feed: eventStore });
+ * runner.start();
+ * mediator.query(FreeRooms, handler, { reads: [runner.progress] });
+ */
+export class ProjectionRunner<Tx = unknown> {
+  /** Progress for read-your-writes: pass it in a query's `reads`. */
+  readonly progress: PositionTracker;
+  readonly #projection: Projection<Tx>;
+  readonly #store: ProjectionStore<Tx>;
+  readonly #feed: EventFeed;
+  readonly #batchSize: number;
+  readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
+  readonly #logger: Logger;
+  #state: ProjectionState = 'stopped';
+  #failure: ProjectionStatus['failure'];
+  #oldestPending: number | undefined;
+  #controller: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: ProjectionRunnerOptions<Tx>) {
+    const { projection, store, feed } = options;
+    if (typeof projection?.apply !== 'function' || typeof projection.name !== 'string') {
+      throw new InvalidArgumentError('ProjectionRunner: options.projection must be a projection from projection()');
+    }
+    if (typeof store?.commit !== 'function' || typeof store.checkpoint !== 'function') {
+      throw new InvalidArgumentError('ProjectionRunner: options.store must be a ProjectionStore (checkpoint, commit)');
+    }
+    if (typeof feed?.readAll !== 'function' || typeof feed.waitForEvents !== 'function') {
+      throw new InvalidArgumentError(
+        'ProjectionRunner: options.feed must be an event feed (readAll, waitForEvents, head)',
+      );
+    }
+    this.#projection = projection;
+    this.#store = store;
+    this.#feed = feed;
+    this.#batchSize = positiveInteger(options.batchSize ?? 500, 'batchSize');
+    this.#retryDelayMs = positiveInteger(options.retryDelayMs ?? 100, 'retryDelayMs');
+    this.#maxRetryDelayMs = positiveInteger(options.maxRetryDelayMs ?? 30_000, 'maxRetryDelayMs');
+    this.#logger = options.logger ?? consoleLogger('warn');
+    this.progress = new PositionTracker(projection.name);
+  }
+
+  get name(): string {
+    return this.#projection.name;
+  }
+
+  /** Starts the runner in the background; `stop()` ends it. Starting twice is harmless. */
+  start(): void {
+    if (this.#loop !== undefined) return;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#state = 'starting';
+    this.#loop = this.#run(controller.signal).finally(() => {
+      this.#state = 'stopped';
+      this.#loop = undefined;
+    });
+  }
+
+  /** Stops the runner after the batch in flight, and resolves once it has stopped. */
+  async stop(): Promise<void> {
+    this.#controller?.abort(new Error('stopped'));
+    await this.#loop;
+  }
+
+  /** Applies every event in the log now, then resolves; for tests, scripts and rebuilds. Not while started. */
+  async catchUp(): Promise<GlobalPosition> {
+    if (this.#loop !== undefined)
+      throw new InvalidArgumentError(`${this.name}: catchUp() cannot run while the runner is started`);
+    let position = await this.#store.checkpoint(this.name);
+    this.progress.advanceTo(position);
+    for (;;) {
+      const batch = await this.#feed.readAll(position, this.#batchSize);
+      if (batch.length === 0) return position;
+      position = await this.#applyBatch(position, batch);
+    }
+  }
+
+  async status(): Promise<ProjectionStatus> {
+    const head = await this.#feed.head();
+    const position = this.progress.position;
+    const lagEvents = Math.max(0, head - position);
+    return {
+      name: this.name,
+      version: this.#projection.version,
+      state: this.#state,
+      position,
+      head,
+      lagEvents,
+      lagMs: lagEvents === 0 || this.#oldestPending === undefined ? 0 : Math.max(0, Date.now() - this.#oldestPending),
+      failure: this.#failure,
+    };
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let position = START;
+    let delay = this.#retryDelayMs;
+    let started = false;
+    while (!signal.aborted) {
+      try {
+        if (!started) {
+          position = await this.#store.checkpoint(this.name);
+          this.progress.advanceTo(position);
+          started = true;
+        }
+        const batch = await this.#feed.readAll(position, this.#batchSize);
+        if (batch.length === 0) {
+          this.#state = 'running';
+          this.#oldestPending = undefined;
+          await this.#feed.waitForEvents(position, signal);
+          continue;
+        }
+        this.#state = batch.length === this.#batchSize ? 'catching-up' : 'running';
+        position = await this.#applyBatch(position, batch);
+        this.#failure = undefined;
+        delay = this.#retryDelayMs;
+      } catch (error) {
+        if (signal.aborted) return;
+        // Events before the failing one may have been committed one by one: resume after them.
+        position = this.progress.position;
+        this.#state = 'failing';
+        // #applyBatch already recorded a handler failure with its event's position; anything else (the feed,
+        // the store) is recorded at the checkpoint.
+        const previous = this.#failure;
+        const failure =
+          previous !== undefined && previous.error === error
+            ? previous
+            : { error, position, since: previous?.since ?? Date.now() };
+        this.#failure = failure;
+        this.#logger.error(
+          { err: error, projection: this.name, position: failure.position, retryInMs: delay },
+          `Projection ${this.name} failed`,
+        );
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, this.#maxRetryDelayMs);
+      }
+    }
+  }
+
+  // Applies a batch in one transaction. When it fails, applies the same events one per transaction, so that
+  // everything before the failing event is kept and the failure names that event's position.
+  async #applyBatch(from: GlobalPosition, batch: readonly ProjectedEvent[]): Promise<GlobalPosition> {
+    this.#oldestPending = batch[0]?.timestamp;
+    const last = batch[batch.length - 1]!.position;
+    try {
+      await this.#store.commit(this.name, from, last, (tx) => this.#applyAll(batch, tx));
+      this.progress.advanceTo(last);
+      return last;
+    } catch (batchError) {
+      if (batch.length === 1) {
+        this.#failure = { error: batchError, position: last, since: this.#failure?.since ?? Date.now() };
+        throw batchError;
+      }
+      let position = from;
+      for (const event of batch) {
+        await this.#applyBatch(position, [event]);
+        position = event.position;
+      }
+      return position;
+    }
+  }
+
+  #applyAll(batch: readonly ProjectedEvent[], tx: Tx): void | Promise<void> {
+    const projection = this.#projection;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
+      if (!projection.eventTypes.has(event.type)) continue;
+      const applied = projection.apply(event, tx);
+      // Stay synchronous while handlers are (SQLite transactions must not yield); switch to awaiting once one is not.
+      if (applied instanceof Promise) return applied.then(() => this.#applyAll(batch.slice(i + 1), tx));
+    }
+  }
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`ProjectionRunner: options.${name} must be an integer >= 1; got ${String(value)}`);
+  }
+  return value;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
