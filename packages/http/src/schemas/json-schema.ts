@@ -12,10 +12,7 @@ export type JsonSchema = { readonly [keyword: string]: unknown };
  * const convert: JsonSchemaConverter = (schema) =>
  *   schema['~standard'].vendor === 'valibot' ? toJsonSchema(schema as never) : undefined;
  */
-export type JsonSchemaConverter = (
-  schema: StandardSchemaV1,
-  io: 'input' | 'output',
-) => Record<string, unknown> | undefined;
+export type JsonSchemaConverter = (schema: StandardSchemaV1, io: 'input' | 'output') => object | undefined;
 
 /** The JSON Schema of one side of a Standard Schema; `note` says why it is empty when it is. */
 export interface Converted {
@@ -71,10 +68,10 @@ export function toJsonSchema(
   };
 }
 
-function clean(converted: Record<string, unknown>): JsonSchema {
+function clean(converted: object): JsonSchema {
   if (typeof converted !== 'object' || converted === null) return {};
   // OpenAPI 3.1 fixes the dialect for the whole document; a per-schema $schema is noise.
-  const { $schema: _dialect, ...rest } = converted;
+  const { $schema: _dialect, ...rest } = converted as Record<string, unknown>;
   return rest;
 }
 

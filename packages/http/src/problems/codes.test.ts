@@ -1,0 +1,34 @@
+import type { RemoteErrorCode } from '@twofold/client';
+import { DomainError, ValidationError } from '@twofold/core';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { PROBLEM_STATUS, type ProblemCode } from './codes.js';
+import { problemFrom } from './problem.js';
+
+describe('problem codes', () => {
+  it('are the codes the client knows, apart from its own UNEXPECTED_RESPONSE', () => {
+    expectTypeOf<Exclude<RemoteErrorCode, 'UNEXPECTED_RESPONSE'>>().toEqualTypeOf<ProblemCode>();
+  });
+
+  it('map every code to an error status', () => {
+    for (const status of Object.values(PROBLEM_STATUS)) expect(status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('carry validation issues and domain rules, and nothing of an unexpected error', () => {
+    const invalid = problemFrom(new ValidationError('X', [{ path: ['a', 0], message: 'bad' }]), '/x', 'c');
+    expect(invalid.body).toMatchObject({ status: 400, issues: [{ path: ['a', 0], message: 'bad' }] });
+    const rule = problemFrom(new DomainError('FULL', 'No room', { left: 0 }), '/x', undefined);
+    expect(rule.body).toEqual({
+      type: 'urn:twofold:problem:domain-rule',
+      title: 'Unprocessable Content',
+      status: 422,
+      code: 'DOMAIN_RULE',
+      detail: 'No room',
+      instance: '/x',
+      rule: 'FULL',
+      details: { left: 0 },
+    });
+    const bug = problemFrom(Object.assign(new Error('SELECT * FROM users'), { code: 'NOT_FOUND' }), '/x', 'c');
+    expect(bug).toMatchObject({ status: 500, unexpected: true, body: { code: 'INTERNAL' } });
+    expect(JSON.stringify(bug.body)).not.toContain('SELECT');
+  });
+});
