@@ -37,7 +37,7 @@ export function queryRoutes(instance: FastifyInstance, context: PluginContext, b
 
   const changes = context.options.changes;
   if (changes === undefined) return;
-  instance.get('/queries/:type/live', async (request, reply) => {
+  instance.get('/queries/:type/live', { exposeHeadRoute: false }, async (request, reply) => {
     const entry = entryOf(context, request);
     if (entry.definition.streaming) {
       throw new HttpProblem('NO_HANDLER', `'${entry.definition.type}' is a streaming query and has no live view`);
