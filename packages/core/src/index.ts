@@ -82,7 +82,7 @@ export type {
   WritableCollection,
 } from './projections/documents.js';
 export { MemoryDocumentStore } from './projections/memory-store.js';
-export type { EventFeed, ProjectionStore } from './projections/ports.js';
+export type { EventFeed, ProjectionSlot, ProjectionStore } from './projections/ports.js';
 export {
   type ProjectedEvent,
   type Projection,
@@ -91,6 +91,7 @@ export {
   projection,
 } from './projections/projection.js';
 export {
+  type CatchUpProgress,
   ProjectionRunner,
   type ProjectionRunnerOptions,
   type ProjectionState,

@@ -7,10 +7,19 @@ import {
   matches,
   type WritableCollection,
 } from './documents.js';
-import type { ProjectionStore } from './ports.js';
+import type { ProjectionSlot, ProjectionStore } from './ports.js';
 
 const DELETED = Symbol('deleted');
 type Staged = Map<string, Map<string, unknown>>;
+
+interface Slot {
+  checkpoint: GlobalPosition;
+  readonly collections: Map<string, Map<string, unknown>>;
+}
+
+function key(slot: ProjectionSlot): string {
+  return `${slot.projection}@${slot.version}`;
+}
 
 /**
  * An in-memory read store (MemoryImage): document collections held in maps, rebuilt from the event log each
@@ -20,110 +29,136 @@ type Staged = Map<string, Map<string, unknown>>;
  * @example
  * const views = new MemoryDocumentStore();
  * const runner = new ProjectionRunner({ projection: bookingsView, store: views, feed: eventStore });
- * mediator.query(GuestBookings, ({ guestId }) => views.collection<Booking>('bookings').find({ guestId }));
+ * mediator.query(GuestBookings, ({ guestId }) => views.read(bookingsView).collection<Booking>('bookings').find({ guestId }));
  */
-export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, DocumentReader {
-  readonly #collections = new Map<string, Map<string, unknown>>();
-  readonly #checkpoints = new Map<string, GlobalPosition>();
+export class MemoryDocumentStore implements ProjectionStore<DocumentTx> {
+  readonly #slots = new Map<string, Slot>();
+  readonly #active = new Map<string, number>();
 
-  async checkpoint(projection: string): Promise<GlobalPosition> {
-    return this.#checkpoints.get(projection) ?? START;
+  async checkpoint(slot: ProjectionSlot): Promise<GlobalPosition> {
+    return this.#slots.get(key(slot))?.checkpoint ?? START;
   }
 
   async commit(
-    projection: string,
+    slot: ProjectionSlot,
     from: GlobalPosition,
     to: GlobalPosition,
     work: (tx: DocumentTx) => void | Promise<void>,
   ): Promise<void> {
-    const current = this.#checkpoints.get(projection) ?? START;
-    if (current !== from) {
+    const target = this.#slot(slot);
+    if (target.checkpoint !== from) {
       throw new TwofoldError(
         'CONCURRENCY_CONFLICT',
-        `Projection ${projection} is at ${current}, not ${from}: another runner applied these events`,
+        `Projection ${key(slot)} is at ${target.checkpoint}, not ${from}: another runner applied these events`,
       );
     }
     const staged: Staged = new Map();
-    await work({ collection: <T>(name: string) => this.#writable<T>(name, staged) });
-    if ((this.#checkpoints.get(projection) ?? START) !== from) {
-      throw new TwofoldError('CONCURRENCY_CONFLICT', `Projection ${projection} moved while this batch was applied`);
+    await work({ collection: <T>(name: string) => writable<T>(documents(target, name), staged, name) });
+    if (target.checkpoint !== from) {
+      throw new TwofoldError('CONCURRENCY_CONFLICT', `Projection ${key(slot)} moved while this batch was applied`);
     }
     for (const [name, writes] of staged) {
-      const documents = this.#documents(name);
+      const collection = documents(target, name);
       for (const [id, value] of writes) {
-        if (value === DELETED) documents.delete(id);
-        else documents.set(id, value);
+        if (value === DELETED) collection.delete(id);
+        else collection.set(id, value);
       }
     }
-    this.#checkpoints.set(projection, to);
+    target.checkpoint = to;
   }
 
-  /** Reads a collection as committed. */
-  collection<T>(name: string): DocumentCollection<T> {
-    return this.#view<T>(name, undefined);
+  async activeVersion(projection: string): Promise<number | undefined> {
+    return this.#active.get(projection);
   }
 
-  /** Drops a projection's checkpoint and the collections named, so that it rebuilds from the start. */
-  reset(projection: string, collections: readonly string[]): void {
-    this.#checkpoints.delete(projection);
-    for (const name of collections) this.#collections.delete(name);
-  }
-
-  #documents(name: string): Map<string, unknown> {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidArgumentError('A collection name must be a non-empty string');
+  async activate(slot: ProjectionSlot): Promise<void> {
+    this.#slot(slot);
+    this.#active.set(slot.projection, slot.version);
+    for (const name of [...this.#slots.keys()]) {
+      if (name.startsWith(`${slot.projection}@`) && name !== key(slot)) this.#slots.delete(name);
     }
-    let documents = this.#collections.get(name);
-    if (documents === undefined) {
-      documents = new Map();
-      this.#collections.set(name, documents);
-    }
-    return documents;
   }
 
-  #view<T>(name: string, staged: Map<string, unknown> | undefined): DocumentCollection<T> {
-    const documents = this.#documents(name);
-    const get = (id: string): T | undefined => {
-      const pending = staged?.get(id);
-      if (pending === DELETED) return undefined;
-      return (pending ?? documents.get(id)) as T | undefined;
-    };
-    const all = (): T[] => {
-      const ids = new Set([...documents.keys(), ...(staged?.keys() ?? [])]);
-      return [...ids]
-        .sort()
-        .map(get)
-        .filter((d): d is Awaited<T> => d !== undefined) as T[];
-    };
+  /**
+   * The committed collections of a projection's active version, for query handlers. Empty before the
+   * projection's first version is activated.
+   */
+  read(projection: string | { readonly name: string }): DocumentReader {
+    const name = typeof projection === 'string' ? projection : projection.name;
     return {
-      get,
-      find: (where) => all().filter((d) => matches(d, where)),
-      count: (where) => all().filter((d) => matches(d, where)).length,
+      collection: <T>(collection: string) => {
+        const version = this.#active.get(name);
+        const slot = version === undefined ? undefined : this.#slots.get(key({ projection: name, version }));
+        return view<T>(slot === undefined ? new Map() : documents(slot, collection), undefined);
+      },
     };
   }
 
-  #writable<T>(name: string, staged: Staged): WritableCollection<T> {
-    let writes = staged.get(name);
-    if (writes === undefined) {
-      writes = new Map();
-      staged.set(name, writes);
+  #slot(slot: ProjectionSlot): Slot {
+    let found = this.#slots.get(key(slot));
+    if (found === undefined) {
+      found = { checkpoint: START, collections: new Map() };
+      this.#slots.set(key(slot), found);
     }
-    const pending = writes;
-    const view = this.#view<T>(name, pending);
-    return {
-      ...view,
-      put: (id, document) => {
-        pending.set(id, structuredClone(document));
-      },
-      update: (id, changes) => {
-        const current = view.get(id);
-        if (current === undefined) return false;
-        pending.set(id, { ...current, ...structuredClone(changes) });
-        return true;
-      },
-      delete: (id) => {
-        pending.set(id, DELETED);
-      },
-    };
+    return found;
   }
+}
+
+function documents(slot: Slot, name: string): Map<string, unknown> {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError('A collection name must be a non-empty string');
+  }
+  let found = slot.collections.get(name);
+  if (found === undefined) {
+    found = new Map();
+    slot.collections.set(name, found);
+  }
+  return found;
+}
+
+function view<T>(committed: Map<string, unknown>, staged: Map<string, unknown> | undefined): DocumentCollection<T> {
+  const get = (id: string): T | undefined => {
+    const pending = staged?.get(id);
+    if (pending === DELETED) return undefined;
+    return (pending ?? committed.get(id)) as T | undefined;
+  };
+  const all = (): T[] => {
+    const ids = new Set([...committed.keys(), ...(staged?.keys() ?? [])]);
+    const out: T[] = [];
+    for (const id of [...ids].sort()) {
+      const document = get(id);
+      if (document !== undefined) out.push(document);
+    }
+    return out;
+  };
+  return {
+    get,
+    find: (where) => all().filter((d) => matches(d, where)),
+    count: (where) => all().filter((d) => matches(d, where)).length,
+  };
+}
+
+function writable<T>(committed: Map<string, unknown>, staged: Staged, name: string): WritableCollection<T> {
+  let pending = staged.get(name);
+  if (pending === undefined) {
+    pending = new Map();
+    staged.set(name, pending);
+  }
+  const writes = pending;
+  const read = view<T>(committed, writes);
+  return {
+    ...read,
+    put: (id, document) => {
+      writes.set(id, structuredClone(document));
+    },
+    update: (id, changes) => {
+      const current = read.get(id);
+      if (current === undefined) return false;
+      writes.set(id, { ...current, ...structuredClone(changes) });
+      return true;
+    },
+    delete: (id) => {
+      writes.set(id, DELETED);
+    },
+  };
 }

@@ -12,21 +12,34 @@ export interface EventFeed {
 }
 
 /**
- * Where a projection keeps its read model and its checkpoint, changed together in one transaction so that a
- * crash can neither lose nor double-apply an event.
+ * One version of one projection's read model. Each version is stored apart, so that a rebuild can fill a new
+ * version while queries still read the active one.
+ */
+export interface ProjectionSlot {
+  readonly projection: string;
+  readonly version: number;
+}
+
+/**
+ * Where projections keep their read models and checkpoints. A read-model change and its checkpoint move in one
+ * transaction, so a crash can neither lose nor double-apply an event.
  */
 export interface ProjectionStore<Tx = unknown> {
-  /** The position up to which `projection` has applied events, or START. */
-  checkpoint(projection: string): Promise<GlobalPosition>;
+  /** The position up to which `slot` has applied events, or START. */
+  checkpoint(slot: ProjectionSlot): Promise<GlobalPosition>;
   /**
-   * In one transaction: runs `work` (which changes the read model through `tx`) and moves the checkpoint of
-   * `projection` from `from` to `to`. Fails, changing nothing, when the stored checkpoint is not `from`
-   * (another runner got there first).
+   * In one transaction: runs `work` (which changes the slot's read model through `tx`) and moves the slot's
+   * checkpoint from `from` to `to`. Fails with CONCURRENCY_CONFLICT, changing nothing, when the stored
+   * checkpoint is not `from` (another runner got there first).
    */
   commit(
-    projection: string,
+    slot: ProjectionSlot,
     from: GlobalPosition,
     to: GlobalPosition,
     work: (tx: Tx) => void | Promise<void>,
   ): Promise<void>;
+  /** The version queries read, or undefined before any version was activated. */
+  activeVersion(projection: string): Promise<number | undefined>;
+  /** Atomically makes `slot` the version queries read, then drops the data of every other version. */
+  activate(slot: ProjectionSlot): Promise<void>;
 }

@@ -43,6 +43,7 @@ class Log implements EventFeed {
 
   waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void> {
     if (this.events.length > after) return Promise.resolve();
+    if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve) => {
       this.#waiters.push(resolve);
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -79,11 +80,16 @@ describe('ProjectionRunner', () => {
 
     await expect(runner.catchUp()).resolves.toBe(27);
     expect(applied()).toBe(26);
-    expect(await store.checkpoint('bookings')).toBe(27);
+    expect(await store.checkpoint({ projection: 'bookings', version: 1 })).toBe(27);
+    expect(await store.activeVersion('bookings')).toBe(1);
     expect(runner.progress.position).toBe(27);
-    expect(store.collection('bookings').count()).toBe(25);
-    expect(store.collection('bookings').get('b2')).toEqual({ bookingId: 'b2', roomId: 'r2', status: 'cancelled' });
-    expect(store.collection('bookings').find({ roomId: 'r0', status: 'booked' }).length).toBe(8);
+    expect(store.read('bookings').collection('bookings').count()).toBe(25);
+    expect(store.read('bookings').collection('bookings').get('b2')).toEqual({
+      bookingId: 'b2',
+      roomId: 'r2',
+      status: 'cancelled',
+    });
+    expect(store.read('bookings').collection('bookings').find({ roomId: 'r0', status: 'booked' }).length).toBe(8);
     await expect(runner.catchUp()).resolves.toBe(27);
     expect(applied()).toBe(26);
   });
@@ -96,7 +102,7 @@ describe('ProjectionRunner', () => {
     try {
       const position = log.append(RoomBooked.type, { bookingId: 'b1', roomId: 'r1' });
       await runner.progress.waitFor(position, AbortSignal.timeout(5_000));
-      expect(store.collection('bookings').get('b1')).toMatchObject({ status: 'booked' });
+      expect(store.read('bookings').collection('bookings').get('b1')).toMatchObject({ status: 'booked' });
       expect(await runner.status()).toMatchObject({ state: 'running', position: 1, head: 1, lagEvents: 0, lagMs: 0 });
     } finally {
       await runner.stop();
@@ -132,16 +138,17 @@ describe('ProjectionRunner', () => {
       expect(status.lagMs).toBeGreaterThanOrEqual(0);
       expect(
         store
+          .read('bookings')
           .collection('bookings')
           .find()
           .map((b) => (b as { bookingId: string }).bookingId),
       ).toEqual(['b1']);
-      expect(other.collection('bookings').count()).toBe(3);
+      expect(other.read('bookings').collection('bookings').count()).toBe(3);
 
       fail.on = undefined;
       await failing.progress.waitFor(3 as GlobalPosition, AbortSignal.timeout(5_000));
       expect(await failing.status()).toMatchObject({ state: 'running', failure: undefined, lagEvents: 0 });
-      expect(store.collection('bookings').count()).toBe(3);
+      expect(store.read('bookings').collection('bookings').count()).toBe(3);
     } finally {
       await Promise.all([failing.stop(), healthy.stop()]);
     }
@@ -149,14 +156,55 @@ describe('ProjectionRunner', () => {
 
   it('applies a batch all or nothing: a throwing handler leaves no partial change behind', async () => {
     const store = new MemoryDocumentStore();
+    const slot = { projection: 'p', version: 1 };
+    await store.activate(slot);
     await expect(
-      store.commit('p', START, 2 as GlobalPosition, (tx) => {
+      store.commit(slot, START, 2 as GlobalPosition, (tx) => {
         tx.collection('c').put('a', { n: 1 });
         throw new Error('half way');
       }),
     ).rejects.toThrow('half way');
-    expect(store.collection('c').count()).toBe(0);
-    expect(await store.checkpoint('p')).toBe(START);
+    expect(store.read('p').collection('c').count()).toBe(0);
+    expect(await store.checkpoint(slot)).toBe(START);
+  });
+
+  it('rebuilds a new version beside the active one, and swaps it in once caught up', async () => {
+    const log = new Log();
+    for (let i = 1; i <= 40; i++) log.append(RoomBooked.type, { bookingId: `b${i}`, roomId: `r${i % 4}` });
+    const store = new MemoryDocumentStore();
+    await new ProjectionRunner({ projection: bookings().view, store, feed: log, logger: quiet }).catchUp();
+
+    const byRoom = projection<DocumentTx>('bookings', 2).on(RoomBooked, ({ roomId }, tx) => {
+      const rooms = tx.collection<{ roomId: string; count: number }>('rooms');
+      const room = rooms.get(roomId) ?? { roomId, count: 0 };
+      rooms.put(roomId, { ...room, count: room.count + 1 });
+    });
+    const seenDuringRebuild: number[] = [];
+    const progress: { position: number; rebuilding: boolean; eta: number }[] = [];
+    const rebuild = new ProjectionRunner({
+      projection: byRoom,
+      store,
+      feed: log,
+      batchSize: 10,
+      logger: quiet,
+      onProgress: (p) => {
+        progress.push({ position: p.position, rebuilding: p.rebuilding, eta: p.etaMs });
+        seenDuringRebuild.push(store.read('bookings').collection('bookings').count());
+        expect(p.eventsPerSecond).toBeGreaterThan(0);
+      },
+    });
+    await rebuild.catchUp();
+    expect(seenDuringRebuild).toEqual([40, 40, 40, 40]);
+    expect(progress.map((p) => p.position)).toEqual([10, 20, 30, 40]);
+    expect(progress.every((p) => p.rebuilding)).toBe(true);
+    expect(progress.at(-1)?.eta).toBe(0);
+    expect(await store.activeVersion('bookings')).toBe(2);
+    expect(store.read('bookings').collection('bookings').count()).toBe(0);
+    expect(store.read('bookings').collection('rooms').get('r1')).toEqual({ roomId: 'r1', count: 10 });
+    expect(rebuild.progress.position).toBe(40);
+
+    const stale = new ProjectionRunner({ projection: bookings().view, store, feed: log, logger: quiet });
+    await expect(stale.catchUp()).rejects.toThrow('version 2 is active, but this code has version 1');
   });
 
   it('refuses a commit from a runner whose checkpoint is stale, so no event is applied twice', async () => {
@@ -165,7 +213,9 @@ describe('ProjectionRunner', () => {
     const store = new MemoryDocumentStore();
     const { view, applied } = bookings();
     await new ProjectionRunner({ projection: view, store, feed: log, logger: quiet }).catchUp();
-    await expect(store.commit('bookings', START, 1 as GlobalPosition, () => {})).rejects.toMatchObject({
+    await expect(
+      store.commit({ projection: 'bookings', version: 1 }, START, 1 as GlobalPosition, () => {}),
+    ).rejects.toMatchObject({
       code: 'CONCURRENCY_CONFLICT',
     });
     expect(applied()).toBe(1);

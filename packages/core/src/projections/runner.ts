@@ -2,7 +2,7 @@ import { PositionTracker } from '../consistency/position-tracker.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import type { EventFeed, ProjectionStore } from './ports.js';
+import type { EventFeed, ProjectionSlot, ProjectionStore } from './ports.js';
 import type { ProjectedEvent, Projection } from './projection.js';
 
 /** Where a projection runner is: applying the backlog, keeping up, stuck on an event, or stopped. */
@@ -21,8 +21,24 @@ export interface ProjectionStatus {
   readonly lagEvents: number;
   /** How long ago the oldest event not yet applied was recorded, in ms (0 when caught up). */
   readonly lagMs: number;
+  /** The version queries read; differs from `version` while a rebuild of `version` catches up. */
+  readonly activeVersion: number | undefined;
   /** Set while failing: the error, and the position of the event it fails on. */
   readonly failure: { readonly error: unknown; readonly position: GlobalPosition; readonly since: number } | undefined;
+}
+
+/** Reported after each batch while a projection catches up (a first build, a rebuild, or a backlog). */
+export interface CatchUpProgress {
+  readonly projection: string;
+  readonly version: number;
+  readonly position: GlobalPosition;
+  readonly head: GlobalPosition;
+  /** Events applied per second since catching up began. */
+  readonly eventsPerSecond: number;
+  /** Estimated time to reach the head at the current rate, in ms. */
+  readonly etaMs: number;
+  /** True while filling a new version that queries do not read yet. */
+  readonly rebuilding: boolean;
 }
 
 /** Options of {@link ProjectionRunner}. */
@@ -37,6 +53,8 @@ export interface ProjectionRunnerOptions<Tx> {
   /** Default: 30 000 ms. */
   readonly maxRetryDelayMs?: number;
   readonly logger?: Logger;
+  /** Called after each batch while catching up, e.g. to draw a progress bar. */
+  readonly onProgress?: (progress: CatchUpProgress) => void;
 }
 
 /**
@@ -60,6 +78,12 @@ export class ProjectionRunner<Tx = unknown> {
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
   readonly #logger: Logger;
+  readonly #onProgress: ((progress: CatchUpProgress) => void) | undefined;
+  readonly #slot: ProjectionSlot;
+  #active = false;
+  #activeVersion: number | undefined;
+  #catchUpStarted: { readonly at: number; readonly position: GlobalPosition } | undefined;
+  #position: GlobalPosition = START;
   #state: ProjectionState = 'stopped';
   #failure: ProjectionStatus['failure'];
   #oldestPending: number | undefined;
@@ -86,6 +110,8 @@ export class ProjectionRunner<Tx = unknown> {
     this.#retryDelayMs = positiveInteger(options.retryDelayMs ?? 100, 'retryDelayMs');
     this.#maxRetryDelayMs = positiveInteger(options.maxRetryDelayMs ?? 30_000, 'maxRetryDelayMs');
     this.#logger = options.logger ?? consoleLogger('warn');
+    this.#onProgress = options.onProgress;
+    this.#slot = { projection: projection.name, version: projection.version };
     this.progress = new PositionTracker(projection.name);
   }
 
@@ -111,22 +137,28 @@ export class ProjectionRunner<Tx = unknown> {
     await this.#loop;
   }
 
-  /** Applies every event in the log now, then resolves; for tests, scripts and rebuilds. Not while started. */
+  /**
+   * Applies every event in the log now, activates this version if it is not yet, and resolves with the position
+   * reached; for tests, scripts and rebuilds. Not while started.
+   */
   async catchUp(): Promise<GlobalPosition> {
     if (this.#loop !== undefined)
       throw new InvalidArgumentError(`${this.name}: catchUp() cannot run while the runner is started`);
-    let position = await this.#store.checkpoint(this.name);
-    this.progress.advanceTo(position);
+    let position = await this.#open();
     for (;;) {
       const batch = await this.#feed.readAll(position, this.#batchSize);
-      if (batch.length === 0) return position;
+      if (batch.length === 0) {
+        await this.#caughtUp(position);
+        return position;
+      }
       position = await this.#applyBatch(position, batch);
+      await this.#reportProgress(position);
     }
   }
 
   async status(): Promise<ProjectionStatus> {
     const head = await this.#feed.head();
-    const position = this.progress.position;
+    const position = this.#position;
     const lagEvents = Math.max(0, head - position);
     return {
       name: this.name,
@@ -136,6 +168,7 @@ export class ProjectionRunner<Tx = unknown> {
       head,
       lagEvents,
       lagMs: lagEvents === 0 || this.#oldestPending === undefined ? 0 : Math.max(0, Date.now() - this.#oldestPending),
+      activeVersion: this.#activeVersion,
       failure: this.#failure,
     };
   }
@@ -143,29 +176,33 @@ export class ProjectionRunner<Tx = unknown> {
   async #run(signal: AbortSignal): Promise<void> {
     let position = START;
     let delay = this.#retryDelayMs;
-    let started = false;
+    let opened = false;
     while (!signal.aborted) {
       try {
-        if (!started) {
-          position = await this.#store.checkpoint(this.name);
-          this.progress.advanceTo(position);
-          started = true;
+        if (!opened) {
+          position = await this.#open();
+          opened = true;
         }
         const batch = await this.#feed.readAll(position, this.#batchSize);
         if (batch.length === 0) {
+          await this.#caughtUp(position);
           this.#state = 'running';
           this.#oldestPending = undefined;
+          this.#failure = undefined;
+          // stop() may have come while this iteration awaited: an aborted signal never fires again.
+          if (signal.aborted) return;
           await this.#feed.waitForEvents(position, signal);
           continue;
         }
-        this.#state = batch.length === this.#batchSize ? 'catching-up' : 'running';
+        this.#state = batch.length === this.#batchSize || !this.#active ? 'catching-up' : 'running';
         position = await this.#applyBatch(position, batch);
         this.#failure = undefined;
         delay = this.#retryDelayMs;
+        if (this.#state === 'catching-up') await this.#reportProgress(position);
       } catch (error) {
         if (signal.aborted) return;
         // Events before the failing one may have been committed one by one: resume after them.
-        position = this.progress.position;
+        position = this.#position;
         this.#state = 'failing';
         // #applyBatch already recorded a handler failure with its event's position; anything else (the feed,
         // the store) is recorded at the checkpoint.
@@ -185,14 +222,73 @@ export class ProjectionRunner<Tx = unknown> {
     }
   }
 
+  // Reads the slot's checkpoint and which version queries read. A newer active version means this code is
+  // older than the read model: refuse rather than write into it.
+  async #open(): Promise<GlobalPosition> {
+    const active = await this.#store.activeVersion(this.name);
+    this.#activeVersion = active;
+    if (active !== undefined && active > this.#slot.version) {
+      throw new InvalidArgumentError(
+        `Projection ${this.name}: version ${active} is active, but this code has version ${this.#slot.version}`,
+      );
+    }
+    if (active === undefined) {
+      // A first build has no older version to serve meanwhile: queries read it as it fills, lag showing.
+      await this.#store.activate(this.#slot);
+      this.#activeVersion = this.#slot.version;
+    }
+    this.#active = this.#activeVersion === this.#slot.version;
+    const position = await this.#store.checkpoint(this.#slot);
+    this.#position = position;
+    if (this.#active) this.progress.advanceTo(position);
+    this.#catchUpStarted = { at: performance.now(), position };
+    return position;
+  }
+
+  // Once a version that queries do not read yet has caught up, swap it in atomically.
+  async #caughtUp(position: GlobalPosition): Promise<void> {
+    if (this.#active) return;
+    await this.#store.activate(this.#slot);
+    this.#active = true;
+    this.#activeVersion = this.#slot.version;
+    this.progress.advanceTo(position);
+    this.#logger.info(
+      { projection: this.name, version: this.#slot.version, position },
+      `Projection ${this.name} activated`,
+    );
+  }
+
+  async #reportProgress(position: GlobalPosition): Promise<void> {
+    const started = this.#catchUpStarted;
+    if (this.#onProgress === undefined || started === undefined) return;
+    const head = await this.#feed.head();
+    const seconds = Math.max((performance.now() - started.at) / 1000, 1e-3);
+    const eventsPerSecond = (position - started.position) / seconds;
+    const remaining = Math.max(0, head - position);
+    try {
+      this.#onProgress({
+        projection: this.name,
+        version: this.#slot.version,
+        position,
+        head,
+        eventsPerSecond,
+        etaMs: eventsPerSecond > 0 ? (remaining / eventsPerSecond) * 1000 : Number.POSITIVE_INFINITY,
+        rebuilding: !this.#active,
+      });
+    } catch (error) {
+      this.#logger.warn({ err: error, projection: this.name }, 'onProgress threw');
+    }
+  }
+
   // Applies a batch in one transaction. When it fails, applies the same events one per transaction, so that
   // everything before the failing event is kept and the failure names that event's position.
   async #applyBatch(from: GlobalPosition, batch: readonly ProjectedEvent[]): Promise<GlobalPosition> {
     this.#oldestPending = batch[0]?.timestamp;
     const last = batch[batch.length - 1]!.position;
     try {
-      await this.#store.commit(this.name, from, last, (tx) => this.#applyAll(batch, tx));
-      this.progress.advanceTo(last);
+      await this.#store.commit(this.#slot, from, last, (tx) => this.#applyAll(batch, tx));
+      this.#position = last;
+      if (this.#active) this.progress.advanceTo(last);
       return last;
     } catch (batchError) {
       if (batch.length === 1) {
