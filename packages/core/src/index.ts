@@ -97,3 +97,13 @@ export {
   type ProjectionState,
   type ProjectionStatus,
 } from './projections/runner.js';
+export { MemoryCheckpointStore, MemoryDeadLetterStore } from './subscriptions/memory.js';
+export type { CheckpointStore, DeadLetter, DeadLetterStore } from './subscriptions/ports.js';
+export { SubscriberRunner, type SubscriberRunnerOptions, type SubscriberStatus } from './subscriptions/runner.js';
+export {
+  type Subscriber,
+  type SubscriberBuilder,
+  type SubscriberContext,
+  type SubscriberHandler,
+  subscriber,
+} from './subscriptions/subscriber.js';

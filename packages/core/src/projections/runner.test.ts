@@ -3,53 +3,15 @@ import { z } from 'zod';
 import type { Logger } from '../mediator/logger.js';
 import { defineEvent } from '../messages/define.js';
 import { type GlobalPosition, START } from '../positions/position.js';
+import { MemoryEventLog as Log } from '../testing/memory-log.js';
 import type { DocumentTx } from './documents.js';
 import { MemoryDocumentStore } from './memory-store.js';
-import type { EventFeed } from './ports.js';
-import { type ProjectedEvent, projection } from './projection.js';
+import { projection } from './projection.js';
 import { ProjectionRunner } from './runner.js';
 
 const RoomBooked = defineEvent('hotel.RoomBooked', z.object({ bookingId: z.string(), roomId: z.string() }));
 const BookingCancelled = defineEvent('hotel.BookingCancelled', z.object({ bookingId: z.string() }));
 const GuestRenamed = defineEvent('hotel.GuestRenamed', z.object({ name: z.string() }));
-
-/** A gap-free in-memory event log with wake-ups, as the stores provide. */
-class Log implements EventFeed {
-  readonly events: ProjectedEvent[] = [];
-  #waiters: (() => void)[] = [];
-
-  append(type: string, data: unknown): GlobalPosition {
-    const position = (this.events.length + 1) as GlobalPosition;
-    this.events.push({
-      type,
-      data,
-      position,
-      streamId: 's',
-      streamVersion: position,
-      timestamp: Date.now(),
-      metadata: {},
-    });
-    for (const wake of this.#waiters.splice(0)) wake();
-    return position;
-  }
-
-  async readAll(after: GlobalPosition, limit: number) {
-    return this.events.slice(after, after + limit);
-  }
-
-  async head() {
-    return this.events.length as GlobalPosition;
-  }
-
-  waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void> {
-    if (this.events.length > after) return Promise.resolve();
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve) => {
-      this.#waiters.push(resolve);
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-  }
-}
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -71,9 +33,9 @@ function bookings(fail: { on?: string | undefined } = {}) {
 describe('ProjectionRunner', () => {
   it('catches up in batches, moving the checkpoint with the read model, and skips events it does not handle', async () => {
     const log = new Log();
-    for (let i = 1; i <= 25; i++) log.append(RoomBooked.type, { bookingId: `b${i}`, roomId: `r${i % 3}` });
-    log.append(GuestRenamed.type, { name: 'x' });
-    log.append(BookingCancelled.type, { bookingId: 'b2' });
+    for (let i = 1; i <= 25; i++) log.append(RoomBooked, { bookingId: `b${i}`, roomId: `r${i % 3}` });
+    log.append(GuestRenamed, { name: 'x' });
+    log.append(BookingCancelled, { bookingId: 'b2' });
     const store = new MemoryDocumentStore();
     const { view, applied } = bookings();
     const runner = new ProjectionRunner({ projection: view, store, feed: log, batchSize: 10, logger: quiet });
@@ -100,7 +62,7 @@ describe('ProjectionRunner', () => {
     const runner = new ProjectionRunner({ projection: bookings().view, store, feed: log, logger: quiet });
     runner.start();
     try {
-      const position = log.append(RoomBooked.type, { bookingId: 'b1', roomId: 'r1' });
+      const position = log.append(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
       await runner.progress.waitFor(position, AbortSignal.timeout(5_000));
       expect(store.read('bookings').collection('bookings').get('b1')).toMatchObject({ status: 'booked' });
       expect(await runner.status()).toMatchObject({ state: 'running', position: 1, head: 1, lagEvents: 0, lagMs: 0 });
@@ -112,9 +74,9 @@ describe('ProjectionRunner', () => {
 
   it('stops at a failing event with its error visible, keeps what came before, and resumes once fixed', async () => {
     const log = new Log();
-    log.append(RoomBooked.type, { bookingId: 'b1', roomId: 'r1' });
-    log.append(RoomBooked.type, { bookingId: 'poison', roomId: 'r1' });
-    log.append(RoomBooked.type, { bookingId: 'b3', roomId: 'r1' });
+    log.append(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
+    log.append(RoomBooked, { bookingId: 'poison', roomId: 'r1' });
+    log.append(RoomBooked, { bookingId: 'b3', roomId: 'r1' });
     const fail = { on: 'poison' as string | undefined };
     const store = new MemoryDocumentStore();
     const other = new MemoryDocumentStore();
@@ -170,7 +132,7 @@ describe('ProjectionRunner', () => {
 
   it('rebuilds a new version beside the active one, and swaps it in once caught up', async () => {
     const log = new Log();
-    for (let i = 1; i <= 40; i++) log.append(RoomBooked.type, { bookingId: `b${i}`, roomId: `r${i % 4}` });
+    for (let i = 1; i <= 40; i++) log.append(RoomBooked, { bookingId: `b${i}`, roomId: `r${i % 4}` });
     const store = new MemoryDocumentStore();
     await new ProjectionRunner({ projection: bookings().view, store, feed: log, logger: quiet }).catchUp();
 
@@ -209,7 +171,7 @@ describe('ProjectionRunner', () => {
 
   it('refuses a commit from a runner whose checkpoint is stale, so no event is applied twice', async () => {
     const log = new Log();
-    log.append(RoomBooked.type, { bookingId: 'b1', roomId: 'r1' });
+    log.append(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
     const store = new MemoryDocumentStore();
     const { view, applied } = bookings();
     await new ProjectionRunner({ projection: view, store, feed: log, logger: quiet }).catchUp();

@@ -1,5 +1,6 @@
 import { PositionTracker } from '../consistency/position-tracker.js';
 import { InvalidArgumentError } from '../errors/errors.js';
+import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import type { EventFeed, ProjectionSlot, ProjectionStore } from './ports.js';
@@ -321,16 +322,4 @@ function positiveInteger(value: number, name: string): number {
     throw new InvalidArgumentError(`ProjectionRunner: options.${name} must be an integer >= 1; got ${String(value)}`);
   }
   return value;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { Logger } from '../mediator/logger.js';
+import { defineEvent } from '../messages/define.js';
+import type { GlobalPosition } from '../positions/position.js';
+import { MemoryEventLog } from '../testing/memory-log.js';
+import { MemoryCheckpointStore, MemoryDeadLetterStore } from './memory.js';
+import { SubscriberRunner } from './runner.js';
+import { subscriber } from './subscriber.js';
+
+const BookingCancelled = defineEvent('hotel.BookingCancelled', z.object({ bookingId: z.string(), amount: z.number() }));
+const RoomBooked = defineEvent('hotel.RoomBooked', z.object({ bookingId: z.string() }));
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A payment service that is down for some bookings, and records each refund it makes. */
+function payments(down: Set<string>) {
+  const refunds: string[] = [];
+  const calls: { bookingId: string; attempt: number }[] = [];
+  const refundsSubscriber = subscriber('billing.refunds').on(BookingCancelled, async ({ bookingId }, { attempt }) => {
+    calls.push({ bookingId, attempt });
+    if (down.has(bookingId)) throw new Error(`payment service refused ${bookingId}`);
+    refunds.push(bookingId);
+  });
+  return { refundsSubscriber, refunds, calls };
+}
+
+function setup(down: Set<string>, attempts = 3) {
+  const log = new MemoryEventLog();
+  const checkpoints = new MemoryCheckpointStore();
+  const deadLetters = new MemoryDeadLetterStore();
+  const { refundsSubscriber, refunds, calls } = payments(down);
+  const runner = new SubscriberRunner({
+    subscriber: refundsSubscriber,
+    feed: log,
+    checkpoints,
+    deadLetters,
+    attempts,
+    retryDelayMs: 1,
+    logger: quiet,
+  });
+  return { log, checkpoints, deadLetters, runner, refunds, calls };
+}
+
+describe('SubscriberRunner', () => {
+  it('handles each event once, in order, moving its checkpoint, and skips events it does not handle', async () => {
+    const { log, checkpoints, runner, refunds } = setup(new Set());
+    log.append(BookingCancelled, { bookingId: 'b1', amount: 10 });
+    log.append(RoomBooked, { bookingId: 'b2' });
+    log.append(BookingCancelled, { bookingId: 'b3', amount: 20 });
+    await expect(runner.catchUp()).resolves.toBe(3);
+    expect(refunds).toEqual(['b1', 'b3']);
+    expect(await checkpoints.get('billing.refunds')).toBe(3);
+    await runner.catchUp();
+    expect(refunds).toEqual(['b1', 'b3']);
+  });
+
+  it('retries with backoff, then parks the event as a dead letter with its error and moves on', async () => {
+    const { log, deadLetters, runner, refunds, calls } = setup(new Set(['b2']));
+    log.append(BookingCancelled, { bookingId: 'b1', amount: 10 });
+    log.append(BookingCancelled, { bookingId: 'b2', amount: 20 });
+    log.append(BookingCancelled, { bookingId: 'b3', amount: 30 });
+    await runner.catchUp();
+    expect(refunds).toEqual(['b1', 'b3']);
+    expect(calls.filter((c) => c.bookingId === 'b2').map((c) => c.attempt)).toEqual([1, 2, 3]);
+    const letters = await deadLetters.list('billing.refunds');
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ id: 'billing.refunds:2', subscriber: 'billing.refunds', attempts: 3 });
+    expect(letters[0]?.event).toMatchObject({
+      type: 'hotel.BookingCancelled',
+      data: { bookingId: 'b2', amount: 20 },
+      position: 2,
+    });
+    expect(letters[0]?.error).toContain('payment service refused b2');
+    expect(await runner.status()).toMatchObject({ position: 3, lagEvents: 0, deadLetters: 1, retrying: undefined });
+  });
+
+  it('replays a dead letter once the cause is fixed, and keeps it with the new error while it is not', async () => {
+    const down = new Set(['b1']);
+    const { log, deadLetters, runner, refunds } = setup(down, 1);
+    log.append(BookingCancelled, { bookingId: 'b1', amount: 10 });
+    await runner.catchUp();
+    const [letter] = await deadLetters.list();
+    await expect(runner.replay(letter!.id)).rejects.toThrow('payment service refused b1');
+    expect(await deadLetters.get(letter!.id)).toMatchObject({ attempts: 2 });
+    down.clear();
+    await runner.replay(letter!.id);
+    expect(refunds).toEqual(['b1']);
+    expect(await deadLetters.list()).toEqual([]);
+    await expect(runner.replay('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('runs in the background, reacting to new events, and shows an event being retried', async () => {
+    const down = new Set(['b2']);
+    const { log, runner, refunds } = setup(down, 1_000);
+    runner.start();
+    try {
+      log.append(BookingCancelled, { bookingId: 'b1', amount: 10 });
+      await until(() => refunds.includes('b1'));
+      log.append(BookingCancelled, { bookingId: 'b2', amount: 10 });
+      await until(async () => (await runner.status()).retrying?.attempt === 3);
+      expect((await runner.status()).retrying).toMatchObject({ position: 2 });
+      down.clear();
+      await until(() => refunds.includes('b2'));
+      expect(await runner.status()).toMatchObject({
+        running: true,
+        retrying: undefined,
+        position: 2 as GlobalPosition,
+      });
+    } finally {
+      await runner.stop();
+    }
+    expect((await runner.status()).running).toBe(false);
+  });
+
+  it('checks its arguments', () => {
+    const { log, checkpoints, deadLetters } = setup(new Set());
+    expect(() => subscriber('bad name')).toThrow(/name must start with a letter/);
+    expect(() =>
+      subscriber('s')
+        .on(RoomBooked, () => {})
+        .on(RoomBooked, () => {}),
+    ).toThrow(/already handles/);
+    const options = { subscriber: subscriber('s'), feed: log, checkpoints, deadLetters };
+    expect(() => new SubscriberRunner({ ...options, attempts: 0 })).toThrow(/attempts must be an integer >= 1/);
+    expect(() => new SubscriberRunner({ ...options, deadLetters: {} as never })).toThrow(/DeadLetterStore/);
+  });
+});
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

@@ -1,0 +1,263 @@
+import { InvalidArgumentError, TwofoldError } from '../errors/errors.js';
+import { sleep } from '../mediator/cancellation.js';
+import { consoleLogger, type Logger } from '../mediator/logger.js';
+import { type GlobalPosition, START } from '../positions/position.js';
+import type { EventFeed } from '../projections/ports.js';
+import type { ProjectedEvent } from '../projections/projection.js';
+import type { CheckpointStore, DeadLetter, DeadLetterStore } from './ports.js';
+import type { Subscriber } from './subscriber.js';
+
+/** Options of {@link SubscriberRunner}. */
+export interface SubscriberRunnerOptions {
+  readonly subscriber: Subscriber;
+  readonly feed: EventFeed;
+  readonly checkpoints: CheckpointStore;
+  readonly deadLetters: DeadLetterStore;
+  /** Tries per event before it is parked as a dead letter. Default: 5. */
+  readonly attempts?: number;
+  /** Wait before the first retry, doubled on each further one (with jitter) up to `maxRetryDelayMs`. Default: 200 ms. */
+  readonly retryDelayMs?: number;
+  /** Default: 30 000 ms. */
+  readonly maxRetryDelayMs?: number;
+  /** Events read per batch. Default: 100. */
+  readonly batchSize?: number;
+  readonly logger?: Logger;
+}
+
+/** How a subscriber is doing, for dashboards. */
+export interface SubscriberStatus {
+  readonly name: string;
+  readonly running: boolean;
+  readonly position: GlobalPosition;
+  readonly head: GlobalPosition;
+  readonly lagEvents: number;
+  /** Set while an event is being retried. */
+  readonly retrying:
+    | { readonly position: GlobalPosition; readonly attempt: number; readonly error: unknown }
+    | undefined;
+  readonly deadLetters: number;
+}
+
+/**
+ * Runs a side-effect subscriber: reads the log after its checkpoint, hands each event it handles to the
+ * subscriber, retries a failing event with exponential backoff, and after the last attempt parks it in the
+ * dead-letter store with its error and moves on, so that one bad event never blocks the others. Effects are
+ * at-least-once: the checkpoint moves after the effect.
+ *
+ * @example
+ * const runner = new SubscriberRunner({ subscriber: refunds, feed: eventStore, checkpoints, deadLetters });
+ * runner.start();
+ * // later, once the payment service is back:
+ * for (const letter of await deadLetters.list('billing.refunds')) await runner.replay(letter.id);
+ */
+export class SubscriberRunner {
+  readonly #subscriber: Subscriber;
+  readonly #feed: EventFeed;
+  readonly #checkpoints: CheckpointStore;
+  readonly #deadLetters: DeadLetterStore;
+  readonly #attempts: number;
+  readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
+  readonly #batchSize: number;
+  readonly #logger: Logger;
+  #position: GlobalPosition = START;
+  #retrying: SubscriberStatus['retrying'];
+  #controller: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: SubscriberRunnerOptions) {
+    const { subscriber, feed, checkpoints, deadLetters } = options;
+    if (typeof subscriber?.handle !== 'function') {
+      throw new InvalidArgumentError('SubscriberRunner: options.subscriber must come from subscriber()');
+    }
+    if (typeof feed?.readAll !== 'function' || typeof feed.waitForEvents !== 'function') {
+      throw new InvalidArgumentError(
+        'SubscriberRunner: options.feed must be an event feed (readAll, waitForEvents, head)',
+      );
+    }
+    if (typeof checkpoints?.get !== 'function' || typeof checkpoints.set !== 'function') {
+      throw new InvalidArgumentError('SubscriberRunner: options.checkpoints must be a CheckpointStore (get, set)');
+    }
+    if (typeof deadLetters?.add !== 'function' || typeof deadLetters.get !== 'function') {
+      throw new InvalidArgumentError('SubscriberRunner: options.deadLetters must be a DeadLetterStore');
+    }
+    this.#subscriber = subscriber;
+    this.#feed = feed;
+    this.#checkpoints = checkpoints;
+    this.#deadLetters = deadLetters;
+    this.#attempts = atLeastOne(options.attempts ?? 5, 'attempts');
+    this.#retryDelayMs = atLeastOne(options.retryDelayMs ?? 200, 'retryDelayMs');
+    this.#maxRetryDelayMs = atLeastOne(options.maxRetryDelayMs ?? 30_000, 'maxRetryDelayMs');
+    this.#batchSize = atLeastOne(options.batchSize ?? 100, 'batchSize');
+    this.#logger = options.logger ?? consoleLogger('warn');
+  }
+
+  get name(): string {
+    return this.#subscriber.name;
+  }
+
+  start(): void {
+    if (this.#loop !== undefined) return;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#loop = this.#run(controller.signal).finally(() => {
+      this.#loop = undefined;
+    });
+  }
+
+  /** Stops after the event in flight (an event being retried stays unhandled and is retried on the next start). */
+  async stop(): Promise<void> {
+    this.#controller?.abort(new Error('stopped'));
+    await this.#loop;
+  }
+
+  /** Handles every event in the log now, then resolves with the position reached. Not while started. */
+  async catchUp(): Promise<GlobalPosition> {
+    if (this.#loop !== undefined) throw new InvalidArgumentError(`${this.name}: catchUp() cannot run while started`);
+    const signal = new AbortController().signal;
+    let position = await this.#checkpoints.get(this.name);
+    for (;;) {
+      const batch = await this.#feed.readAll(position, this.#batchSize);
+      if (batch.length === 0) return position;
+      position = await this.#handleBatch(position, batch, signal);
+    }
+  }
+
+  /**
+   * Runs the subscriber once more on a dead letter's event. On success the dead letter is removed; on failure it
+   * stays, with the new error and attempt count, and the error is thrown.
+   */
+  async replay(id: string): Promise<void> {
+    const letter = await this.#deadLetters.get(id);
+    if (letter === undefined) throw new TwofoldError('NOT_FOUND', `No dead letter '${id}'`);
+    if (letter.subscriber !== this.name) {
+      throw new InvalidArgumentError(`Dead letter '${id}' belongs to '${letter.subscriber}', not '${this.name}'`);
+    }
+    const attempt = letter.attempts + 1;
+    try {
+      await this.#subscriber.handle(letter.event, {
+        event: letter.event,
+        attempt,
+        signal: new AbortController().signal,
+        logger: this.#logger,
+      });
+    } catch (error) {
+      await this.#deadLetters.add({ ...letter, attempts: attempt, error: describeError(error), at: Date.now() });
+      throw error;
+    }
+    await this.#deadLetters.remove(id);
+  }
+
+  async status(): Promise<SubscriberStatus> {
+    const [head, letters] = await Promise.all([this.#feed.head(), this.#deadLetters.list(this.name)]);
+    return {
+      name: this.name,
+      running: this.#loop !== undefined,
+      position: this.#position,
+      head,
+      lagEvents: Math.max(0, head - this.#position),
+      retrying: this.#retrying,
+      deadLetters: letters.length,
+    };
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let position: GlobalPosition | undefined;
+    while (!signal.aborted) {
+      try {
+        position ??= await this.#checkpoints.get(this.name);
+        this.#position = position;
+        const batch = await this.#feed.readAll(position, this.#batchSize);
+        if (batch.length === 0) {
+          if (signal.aborted) return;
+          await this.#feed.waitForEvents(position, signal);
+          continue;
+        }
+        position = await this.#handleBatch(position, batch, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        // The log or a store failed (not the subscriber, whose errors end in dead letters): wait and read again.
+        this.#logger.error(
+          { err: error, subscriber: this.name },
+          `Subscriber ${this.name} could not read or checkpoint`,
+        );
+        position = undefined;
+        await sleep(this.#retryDelayMs, signal);
+      }
+    }
+  }
+
+  async #handleBatch(
+    from: GlobalPosition,
+    batch: readonly ProjectedEvent[],
+    signal: AbortSignal,
+  ): Promise<GlobalPosition> {
+    let position = from;
+    for (const event of batch) {
+      if (this.#subscriber.eventTypes.has(event.type)) {
+        const handled = await this.#deliver(event, signal);
+        if (!handled) return position;
+        await this.#checkpoints.set(this.name, event.position);
+      }
+      position = event.position;
+      this.#position = position;
+    }
+    // Events it does not handle need no effect; record that the whole batch was read.
+    await this.#checkpoints.set(this.name, position);
+    return position;
+  }
+
+  // Returns false when stopped mid-retry (the event stays unhandled), true once handled or parked.
+  async #deliver(event: ProjectedEvent, signal: AbortSignal): Promise<boolean> {
+    let delay = this.#retryDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#subscriber.handle(event, { event, attempt, signal, logger: this.#logger });
+        this.#retrying = undefined;
+        return true;
+      } catch (error) {
+        if (attempt >= this.#attempts) {
+          const letter: DeadLetter = {
+            id: `${this.name}:${event.position}`,
+            subscriber: this.name,
+            event,
+            error: describeError(error),
+            attempts: attempt,
+            at: Date.now(),
+          };
+          await this.#deadLetters.add(letter);
+          this.#retrying = undefined;
+          this.#logger.error(
+            { err: error, subscriber: this.name, position: event.position, type: event.type, deadLetter: letter.id },
+            `Subscriber ${this.name} gave up on ${event.type} after ${attempt} attempts; parked as a dead letter`,
+          );
+          return true;
+        }
+        this.#retrying = { position: event.position, attempt, error };
+        this.#logger.warn(
+          { err: error, subscriber: this.name, position: event.position, attempt, retryInMs: delay },
+          `Subscriber ${this.name} failed on ${event.type}; retrying`,
+        );
+        await sleep(delay * (0.75 + Math.random() * 0.5), signal);
+        if (signal.aborted) return false;
+        delay = Math.min(delay * 2, this.#maxRetryDelayMs);
+      }
+    }
+  }
+}
+
+function atLeastOne(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`SubscriberRunner: options.${name} must be an integer >= 1; got ${String(value)}`);
+  }
+  return value;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

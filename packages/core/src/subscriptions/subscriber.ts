@@ -1,0 +1,73 @@
+import { InvalidArgumentError } from '../errors/errors.js';
+import type { Logger } from '../mediator/logger.js';
+import type { EventDefinition, PayloadOf } from '../messages/define.js';
+import type { ProjectedEvent } from '../projections/projection.js';
+
+/** What a side-effect handler gets besides the event data. */
+export interface SubscriberContext<D = unknown> {
+  readonly event: ProjectedEvent<string, D>;
+  /** 1 on the first try, then 2, 3… on retries (and on replays of a dead letter). */
+  readonly attempt: number;
+  /** Aborts when the runner stops; pass it to outgoing calls. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+}
+
+export type SubscriberHandler<D> = (data: D, ctx: SubscriberContext<D>) => unknown;
+
+/**
+ * A side-effect subscriber: reacts to events with effects outside the read models (send an email, call a payment
+ * service). It runs asynchronously with its own checkpoint; effects are at-least-once, so make them idempotent
+ * (the event's position or stream version makes a good idempotency key).
+ */
+export interface Subscriber {
+  readonly name: string;
+  readonly eventTypes: ReadonlySet<string>;
+  handle(event: ProjectedEvent, ctx: SubscriberContext): Promise<unknown>;
+}
+
+export interface SubscriberBuilder extends Subscriber {
+  on<D extends EventDefinition>(event: D, handler: SubscriberHandler<PayloadOf<D>>): SubscriberBuilder;
+}
+
+/**
+ * Defines a side-effect subscriber, one handler per event type.
+ *
+ * @example
+ * const refunds = subscriber('billing.refunds').on(BookingCancelled, async ({ bookingId }, { event }) => {
+ *   await payments.refund(bookingId, { idempotencyKey: `refund-${event.position}` });
+ * });
+ */
+export function subscriber(name: string): SubscriberBuilder {
+  if (typeof name !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(name)) {
+    throw new InvalidArgumentError(
+      `subscriber(): the name must start with a letter or _ and hold only letters, digits, _ . -; got ${JSON.stringify(name)}`,
+    );
+  }
+  const handlers = new Map<string, SubscriberHandler<unknown>>();
+  const eventTypes = new Set<string>();
+  const builder: SubscriberBuilder = {
+    name,
+    eventTypes,
+    on(definition, handler) {
+      if (typeof definition !== 'object' || definition === null || definition.kind !== 'event') {
+        throw new InvalidArgumentError(`subscriber('${name}').on(): the first argument must be an event definition`);
+      }
+      if (typeof handler !== 'function') {
+        throw new InvalidArgumentError(
+          `subscriber('${name}').on('${definition.type}'): the handler must be a function`,
+        );
+      }
+      if (handlers.has(definition.type)) {
+        throw new InvalidArgumentError(`subscriber('${name}') already handles '${definition.type}'`);
+      }
+      handlers.set(definition.type, handler as SubscriberHandler<unknown>);
+      eventTypes.add(definition.type);
+      return builder;
+    },
+    async handle(event, ctx) {
+      return handlers.get(event.type)?.(event.data, ctx);
+    },
+  };
+  return builder;
+}
