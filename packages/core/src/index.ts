@@ -2,7 +2,9 @@ export { PositionTracker } from './consistency/position-tracker.js';
 export type { ReadModelProgress } from './consistency/read-model-progress.js';
 export {
   CancelledError,
+  ConcurrencyConflictError,
   ConsistencyTimeoutError,
+  CorruptDataError,
   DeadlineExceededError,
   DomainError,
   type ErrorCode,
@@ -15,6 +17,28 @@ export {
   ValidationError,
   type ValidationIssue,
 } from './errors/errors.js';
+export { MemoryStore, type MemoryStoreOptions, type MemoryTx } from './event-store/memory-store.js';
+export type {
+  Committed,
+  EventStore,
+  IdempotencyRecord,
+  IdempotencyStore,
+  ReadStreamOptions,
+  SnapshotStore,
+  StateStore,
+  StateWrite,
+  StreamAppend,
+  UnitOfWork,
+  WriteStore,
+} from './event-store/ports.js';
+export {
+  type ExpectedVersion,
+  type NewEvent,
+  type RecordedEvent,
+  type StreamId,
+  streamId,
+} from './event-store/records.js';
+export { type Upcaster, Upcasters, upcaster } from './event-store/upcasters.js';
 export type {
   AnyMiddlewareContext,
   CommandHandlerContext,
@@ -53,6 +77,7 @@ export {
   defineQuery,
   defineStreamQuery,
   type EventDefinition,
+  type EventOptions,
   type InputOf,
   type MessageDefinition,
   type MessageKind,
@@ -84,7 +109,6 @@ export type {
 export { MemoryDocumentStore } from './projections/memory-store.js';
 export type { EventFeed, ProjectionSlot, ProjectionStore } from './projections/ports.js';
 export {
-  type ProjectedEvent,
   type Projection,
   type ProjectionBuilder,
   type ProjectionHandler,

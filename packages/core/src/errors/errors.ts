@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'DEADLINE_EXCEEDED'
   | 'CONSISTENCY_TIMEOUT'
+  | 'CORRUPT_DATA'
   | 'MIDDLEWARE_MISUSE'
   | 'EVENT_HANDLER_FAILED';
 
@@ -145,5 +146,29 @@ export class ConsistencyTimeoutError extends TwofoldError<'CONSISTENCY_TIMEOUT'>
     );
     this.after = after;
     this.lagging = lagging;
+  }
+}
+
+/**
+ * Someone else wrote first: the stream or state was not at the version the write expected. Retrying (load again,
+ * decide again) usually succeeds; the write models do it for you, a bounded number of times.
+ */
+export class ConcurrencyConflictError extends TwofoldError<'CONCURRENCY_CONFLICT'> {
+  readonly target: string;
+  readonly expected: string | number;
+  readonly actual: number;
+
+  constructor(target: string, expected: string | number, actual: number) {
+    super('CONCURRENCY_CONFLICT', `${target} is at version ${actual}, but the write expected ${String(expected)}`);
+    this.target = target;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** Stored data cannot be read back: a corrupt row, or an event whose upcasting failed. Names where it is. */
+export class CorruptDataError extends TwofoldError<'CORRUPT_DATA'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CORRUPT_DATA', message, options);
   }
 }

@@ -44,7 +44,10 @@ export interface QueryDefinition<
 
 /** An event: a fact the write side recorded ("room booked"). Created by {@link defineEvent}. */
 export interface EventDefinition<T extends string = string, S extends StandardSchemaV1 = StandardSchemaV1>
-  extends DefinitionBase<'event', T, S> {}
+  extends DefinitionBase<'event', T, S> {
+  /** The schema version new events of this type are written with; older ones are upcast on read. */
+  readonly version: number;
+}
 
 /** Any message definition. */
 export type MessageDefinition = CommandDefinition | QueryDefinition | EventDefinition;
@@ -67,6 +70,12 @@ export interface DefineOptions {
   readonly tags?: readonly string[];
   /** One line for generated docs. */
   readonly description?: string;
+}
+
+/** Options of {@link defineEvent}. */
+export interface EventOptions extends DefineOptions {
+  /** Schema version of the event type, raised when its data changes shape (see upcasters). Default: 1. */
+  readonly version?: number;
 }
 
 /** Options of {@link defineCommand}. */
@@ -168,7 +177,12 @@ export function defineStreamQuery<T extends string, S extends StandardSchemaV1, 
 export function defineEvent<T extends string, S extends StandardSchemaV1>(
   type: T,
   schema: S,
-  options?: DefineOptions,
+  options?: EventOptions,
 ): EventDefinition<T, S> {
-  return Object.freeze(base('event', 'defineEvent', type, schema, options));
+  const definition = base('event', 'defineEvent', type, schema, options);
+  const version = options?.version ?? 1;
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new InvalidArgumentError(`defineEvent('${type}'): version must be an integer >= 1; got ${String(version)}`);
+  }
+  return Object.freeze({ ...definition, version });
 }

@@ -1,10 +1,10 @@
+import type { RecordedEvent } from '../event-store/records.js';
 import type { GlobalPosition } from '../positions/position.js';
-import type { ProjectedEvent } from './projection.js';
 
 /** The event log as a projection runner reads it: everything, in global order, in batches. */
 export interface EventFeed {
   /** Up to `limit` events with a position greater than `after`, in order. */
-  readAll(after: GlobalPosition, limit: number): Promise<readonly ProjectedEvent[]>;
+  readAll(after: GlobalPosition, limit: number): Promise<readonly RecordedEvent[]>;
   /** Resolves once an event after `after` exists (at once if one does); rejects when `signal` aborts. */
   waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void>;
   /** The position of the last event in the log (START when empty). */

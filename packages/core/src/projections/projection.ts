@@ -1,21 +1,9 @@
 import { InvalidArgumentError } from '../errors/errors.js';
+import type { RecordedEvent } from '../event-store/records.js';
 import type { EventDefinition, PayloadOf } from '../messages/define.js';
-import type { GlobalPosition } from '../positions/position.js';
-
-/** An event as a projection receives it: read from the log, in global order. */
-export interface ProjectedEvent<T extends string = string, D = unknown> {
-  readonly type: T;
-  readonly data: D;
-  readonly position: GlobalPosition;
-  readonly streamId: string;
-  readonly streamVersion: number;
-  /** Milliseconds since the epoch, when the event was recorded. */
-  readonly timestamp: number;
-  readonly metadata: Readonly<Record<string, unknown>>;
-}
 
 /** Applies one event to the read model, inside the read store's transaction `tx`. */
-export type ProjectionHandler<D, Tx> = (data: D, tx: Tx, event: ProjectedEvent<string, D>) => void | Promise<void>;
+export type ProjectionHandler<D, Tx> = (data: D, tx: Tx, event: RecordedEvent<string, D>) => void | Promise<void>;
 
 /**
  * A projection: how a set of event types changes one read model. `Tx` is what the read store hands each
@@ -33,7 +21,7 @@ export interface Projection<Tx = unknown> {
    * Applies one event inside the read store's transaction. Event data is not validated again here: it was
    * validated when it was written, and re-validating a million events would cost a tenth of a catch-up.
    */
-  apply(event: ProjectedEvent, tx: Tx): void | Promise<void>;
+  apply(event: RecordedEvent, tx: Tx): void | Promise<void>;
 }
 
 /** Builds a {@link Projection} one event type at a time; each handler's data is typed by its event's schema. */

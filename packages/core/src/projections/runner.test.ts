@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { MemoryStore } from '../event-store/memory-store.js';
+import { streamId } from '../event-store/records.js';
 import type { Logger } from '../mediator/logger.js';
-import { defineEvent } from '../messages/define.js';
+import { defineEvent, type EventDefinition, type InputOf } from '../messages/define.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import { MemoryEventLog as Log } from '../testing/memory-log.js';
 import type { DocumentTx } from './documents.js';
 import { MemoryDocumentStore } from './memory-store.js';
 import { projection } from './projection.js';
 import { ProjectionRunner } from './runner.js';
+
+/** The in-memory store, with a terse append for tests. */
+class EventLog extends MemoryStore {
+  async add<D extends EventDefinition>(event: D, data: InputOf<D>): Promise<GlobalPosition> {
+    return (await this.append(streamId('test'), [{ type: event.type, data }])).position!;
+  }
+}
 
 const RoomBooked = defineEvent('hotel.RoomBooked', z.object({ bookingId: z.string(), roomId: z.string() }));
 const BookingCancelled = defineEvent('hotel.BookingCancelled', z.object({ bookingId: z.string() }));
@@ -32,10 +40,10 @@ function bookings(fail: { on?: string | undefined } = {}) {
 
 describe('ProjectionRunner', () => {
   it('catches up in batches, moving the checkpoint with the read model, and skips events it does not handle', async () => {
-    const log = new Log();
-    for (let i = 1; i <= 25; i++) log.append(RoomBooked, { bookingId: `b${i}`, roomId: `r${i % 3}` });
-    log.append(GuestRenamed, { name: 'x' });
-    log.append(BookingCancelled, { bookingId: 'b2' });
+    const log = new EventLog();
+    for (let i = 1; i <= 25; i++) await log.add(RoomBooked, { bookingId: `b${i}`, roomId: `r${i % 3}` });
+    await log.add(GuestRenamed, { name: 'x' });
+    await log.add(BookingCancelled, { bookingId: 'b2' });
     const store = new MemoryDocumentStore();
     const { view, applied } = bookings();
     const runner = new ProjectionRunner({ projection: view, store, feed: log, batchSize: 10, logger: quiet });
@@ -57,12 +65,12 @@ describe('ProjectionRunner', () => {
   });
 
   it('keeps up with new events once started, and wakes queries waiting for a position', async () => {
-    const log = new Log();
+    const log = new EventLog();
     const store = new MemoryDocumentStore();
     const runner = new ProjectionRunner({ projection: bookings().view, store, feed: log, logger: quiet });
     runner.start();
     try {
-      const position = log.append(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
+      const position = await log.add(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
       await runner.progress.waitFor(position, AbortSignal.timeout(5_000));
       expect(store.read('bookings').collection('bookings').get('b1')).toMatchObject({ status: 'booked' });
       expect(await runner.status()).toMatchObject({ state: 'running', position: 1, head: 1, lagEvents: 0, lagMs: 0 });
@@ -73,10 +81,10 @@ describe('ProjectionRunner', () => {
   });
 
   it('stops at a failing event with its error visible, keeps what came before, and resumes once fixed', async () => {
-    const log = new Log();
-    log.append(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
-    log.append(RoomBooked, { bookingId: 'poison', roomId: 'r1' });
-    log.append(RoomBooked, { bookingId: 'b3', roomId: 'r1' });
+    const log = new EventLog();
+    await log.add(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
+    await log.add(RoomBooked, { bookingId: 'poison', roomId: 'r1' });
+    await log.add(RoomBooked, { bookingId: 'b3', roomId: 'r1' });
     const fail = { on: 'poison' as string | undefined };
     const store = new MemoryDocumentStore();
     const other = new MemoryDocumentStore();
@@ -131,8 +139,8 @@ describe('ProjectionRunner', () => {
   });
 
   it('rebuilds a new version beside the active one, and swaps it in once caught up', async () => {
-    const log = new Log();
-    for (let i = 1; i <= 40; i++) log.append(RoomBooked, { bookingId: `b${i}`, roomId: `r${i % 4}` });
+    const log = new EventLog();
+    for (let i = 1; i <= 40; i++) await log.add(RoomBooked, { bookingId: `b${i}`, roomId: `r${i % 4}` });
     const store = new MemoryDocumentStore();
     await new ProjectionRunner({ projection: bookings().view, store, feed: log, logger: quiet }).catchUp();
 
@@ -170,8 +178,8 @@ describe('ProjectionRunner', () => {
   });
 
   it('refuses a commit from a runner whose checkpoint is stale, so no event is applied twice', async () => {
-    const log = new Log();
-    log.append(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
+    const log = new EventLog();
+    await log.add(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
     const store = new MemoryDocumentStore();
     const { view, applied } = bookings();
     await new ProjectionRunner({ projection: view, store, feed: log, logger: quiet }).catchUp();
@@ -184,7 +192,7 @@ describe('ProjectionRunner', () => {
   });
 
   it('checks its arguments', () => {
-    const log = new Log();
+    const log = new EventLog();
     const store = new MemoryDocumentStore();
     expect(() => projection('')).toThrow(/name must start with a letter/);
     expect(() => projection('p', 0)).toThrow(/version must be an integer >= 1/);

@@ -1,10 +1,11 @@
 import { PositionTracker } from '../consistency/position-tracker.js';
 import { InvalidArgumentError } from '../errors/errors.js';
+import type { RecordedEvent } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import type { EventFeed, ProjectionSlot, ProjectionStore } from './ports.js';
-import type { ProjectedEvent, Projection } from './projection.js';
+import type { Projection } from './projection.js';
 
 /** Where a projection runner is: applying the backlog, keeping up, stuck on an event, or stopped. */
 export type ProjectionState = 'starting' | 'catching-up' | 'running' | 'failing' | 'stopped';
@@ -283,7 +284,7 @@ export class ProjectionRunner<Tx = unknown> {
 
   // Applies a batch in one transaction. When it fails, applies the same events one per transaction, so that
   // everything before the failing event is kept and the failure names that event's position.
-  async #applyBatch(from: GlobalPosition, batch: readonly ProjectedEvent[]): Promise<GlobalPosition> {
+  async #applyBatch(from: GlobalPosition, batch: readonly RecordedEvent[]): Promise<GlobalPosition> {
     this.#oldestPending = batch[0]?.timestamp;
     const last = batch[batch.length - 1]!.position;
     try {
@@ -305,7 +306,7 @@ export class ProjectionRunner<Tx = unknown> {
     }
   }
 
-  #applyAll(batch: readonly ProjectedEvent[], tx: Tx): void | Promise<void> {
+  #applyAll(batch: readonly RecordedEvent[], tx: Tx): void | Promise<void> {
     const projection = this.#projection;
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i]!;

@@ -1,5 +1,5 @@
+import type { RecordedEvent } from '../event-store/records.js';
 import type { GlobalPosition } from '../positions/position.js';
-import type { ProjectedEvent } from '../projections/projection.js';
 
 /** Where subscribers keep how far they have read the log. */
 export interface CheckpointStore {
@@ -13,7 +13,7 @@ export interface CheckpointStore {
 export interface DeadLetter {
   readonly id: string;
   readonly subscriber: string;
-  readonly event: ProjectedEvent;
+  readonly event: RecordedEvent;
   /** The last error, as text (name, message, stack) so that it survives a restart. */
   readonly error: string;
   readonly attempts: number;

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { MemoryStore } from '../event-store/memory-store.js';
+import { streamId } from '../event-store/records.js';
 import type { Logger } from '../mediator/logger.js';
-import { defineEvent } from '../messages/define.js';
+import { defineEvent, type EventDefinition, type InputOf } from '../messages/define.js';
 import type { GlobalPosition } from '../positions/position.js';
-import { MemoryEventLog } from '../testing/memory-log.js';
 import { MemoryCheckpointStore, MemoryDeadLetterStore } from './memory.js';
 import { SubscriberRunner } from './runner.js';
 import { subscriber } from './subscriber.js';
+
+/** The in-memory store, with a terse append for tests. */
+class EventLog extends MemoryStore {
+  async add<D extends EventDefinition>(event: D, data: InputOf<D>): Promise<GlobalPosition> {
+    return (await this.append(streamId('test'), [{ type: event.type, data }])).position!;
+  }
+}
 
 const BookingCancelled = defineEvent('hotel.BookingCancelled', z.object({ bookingId: z.string(), amount: z.number() }));
 const RoomBooked = defineEvent('hotel.RoomBooked', z.object({ bookingId: z.string() }));
@@ -25,7 +33,7 @@ function payments(down: Set<string>) {
 }
 
 function setup(down: Set<string>, attempts = 3) {
-  const log = new MemoryEventLog();
+  const log = new EventLog();
   const checkpoints = new MemoryCheckpointStore();
   const deadLetters = new MemoryDeadLetterStore();
   const { refundsSubscriber, refunds, calls } = payments(down);
@@ -44,9 +52,9 @@ function setup(down: Set<string>, attempts = 3) {
 describe('SubscriberRunner', () => {
   it('handles each event once, in order, moving its checkpoint, and skips events it does not handle', async () => {
     const { log, checkpoints, runner, refunds } = setup(new Set());
-    log.append(BookingCancelled, { bookingId: 'b1', amount: 10 });
-    log.append(RoomBooked, { bookingId: 'b2' });
-    log.append(BookingCancelled, { bookingId: 'b3', amount: 20 });
+    await log.add(BookingCancelled, { bookingId: 'b1', amount: 10 });
+    await log.add(RoomBooked, { bookingId: 'b2' });
+    await log.add(BookingCancelled, { bookingId: 'b3', amount: 20 });
     await expect(runner.catchUp()).resolves.toBe(3);
     expect(refunds).toEqual(['b1', 'b3']);
     expect(await checkpoints.get('billing.refunds')).toBe(3);
@@ -56,9 +64,9 @@ describe('SubscriberRunner', () => {
 
   it('retries with backoff, then parks the event as a dead letter with its error and moves on', async () => {
     const { log, deadLetters, runner, refunds, calls } = setup(new Set(['b2']));
-    log.append(BookingCancelled, { bookingId: 'b1', amount: 10 });
-    log.append(BookingCancelled, { bookingId: 'b2', amount: 20 });
-    log.append(BookingCancelled, { bookingId: 'b3', amount: 30 });
+    await log.add(BookingCancelled, { bookingId: 'b1', amount: 10 });
+    await log.add(BookingCancelled, { bookingId: 'b2', amount: 20 });
+    await log.add(BookingCancelled, { bookingId: 'b3', amount: 30 });
     await runner.catchUp();
     expect(refunds).toEqual(['b1', 'b3']);
     expect(calls.filter((c) => c.bookingId === 'b2').map((c) => c.attempt)).toEqual([1, 2, 3]);
@@ -77,7 +85,7 @@ describe('SubscriberRunner', () => {
   it('replays a dead letter once the cause is fixed, and keeps it with the new error while it is not', async () => {
     const down = new Set(['b1']);
     const { log, deadLetters, runner, refunds } = setup(down, 1);
-    log.append(BookingCancelled, { bookingId: 'b1', amount: 10 });
+    await log.add(BookingCancelled, { bookingId: 'b1', amount: 10 });
     await runner.catchUp();
     const [letter] = await deadLetters.list();
     await expect(runner.replay(letter!.id)).rejects.toThrow('payment service refused b1');
@@ -94,9 +102,9 @@ describe('SubscriberRunner', () => {
     const { log, runner, refunds } = setup(down, 1_000);
     runner.start();
     try {
-      log.append(BookingCancelled, { bookingId: 'b1', amount: 10 });
+      await log.add(BookingCancelled, { bookingId: 'b1', amount: 10 });
       await until(() => refunds.includes('b1'));
-      log.append(BookingCancelled, { bookingId: 'b2', amount: 10 });
+      await log.add(BookingCancelled, { bookingId: 'b2', amount: 10 });
       await until(async () => (await runner.status()).retrying?.attempt === 3);
       expect((await runner.status()).retrying).toMatchObject({ position: 2 });
       down.clear();

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, TwofoldError } from '../errors/errors.js';
+import type { RecordedEvent } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import type { EventFeed } from '../projections/ports.js';
-import type { ProjectedEvent } from '../projections/projection.js';
 import type { CheckpointStore, DeadLetter, DeadLetterStore } from './ports.js';
 import type { Subscriber } from './subscriber.js';
 
@@ -189,7 +189,7 @@ export class SubscriberRunner {
 
   async #handleBatch(
     from: GlobalPosition,
-    batch: readonly ProjectedEvent[],
+    batch: readonly RecordedEvent[],
     signal: AbortSignal,
   ): Promise<GlobalPosition> {
     let position = from;
@@ -208,7 +208,7 @@ export class SubscriberRunner {
   }
 
   // Returns false when stopped mid-retry (the event stays unhandled), true once handled or parked.
-  async #deliver(event: ProjectedEvent, signal: AbortSignal): Promise<boolean> {
+  async #deliver(event: RecordedEvent, signal: AbortSignal): Promise<boolean> {
     let delay = this.#retryDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from '../errors/errors.js';
+import type { RecordedEvent } from '../event-store/records.js';
 import type { Logger } from '../mediator/logger.js';
 import type { EventDefinition, PayloadOf } from '../messages/define.js';
-import type { ProjectedEvent } from '../projections/projection.js';
 
 /** What a side-effect handler gets besides the event data. */
 export interface SubscriberContext<D = unknown> {
-  readonly event: ProjectedEvent<string, D>;
+  readonly event: RecordedEvent<string, D>;
   /** 1 on the first try, then 2, 3… on retries (and on replays of a dead letter). */
   readonly attempt: number;
   /** Aborts when the runner stops; pass it to outgoing calls. */
@@ -23,7 +23,7 @@ export type SubscriberHandler<D> = (data: D, ctx: SubscriberContext<D>) => unkno
 export interface Subscriber {
   readonly name: string;
   readonly eventTypes: ReadonlySet<string>;
-  handle(event: ProjectedEvent, ctx: SubscriberContext): Promise<unknown>;
+  handle(event: RecordedEvent, ctx: SubscriberContext): Promise<unknown>;
 }
 
 export interface SubscriberBuilder extends Subscriber {

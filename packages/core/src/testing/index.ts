@@ -1,1 +1,1 @@
-export { MemoryEventLog } from './memory-log.js';
+export {};

@@ -1,0 +1,116 @@
+import type { GlobalPosition } from '../positions/position.js';
+import type { EventFeed } from '../projections/ports.js';
+import type { ExpectedVersion, NewEvent, RecordedEvent, StreamId } from './records.js';
+
+/** Options of {@link EventStore.readStream}. */
+export interface ReadStreamOptions {
+  /** Forward: from this version up (default 1). Backward: from this version down (default: the last). */
+  readonly from?: number;
+  /** Default: 'forward'. */
+  readonly direction?: 'forward' | 'backward';
+  /** At most this many events. Default: all. */
+  readonly limit?: number;
+}
+
+/** One stream's part of a commit. */
+export interface StreamAppend {
+  readonly streamId: StreamId;
+  readonly expectedVersion: ExpectedVersion;
+  readonly events: readonly NewEvent[];
+}
+
+/** One state-stored aggregate's part of a commit: its new state, if it is still at `expectedVersion` (0 = new). */
+export interface StateWrite {
+  readonly collection: string;
+  readonly id: string;
+  readonly expectedVersion: number;
+  readonly state: unknown;
+}
+
+/** The result a command produced, kept so that a repeat of the same command returns it without running again. */
+export interface IdempotencyRecord {
+  readonly key: string;
+  readonly result: unknown;
+  readonly position: GlobalPosition | undefined;
+}
+
+/**
+ * Everything one command writes, committed in one transaction: events, states, the idempotency record, and
+ * `participants` that write more in the same transaction (inline projections, outbox rows). Either all of it
+ * is stored, or none.
+ */
+export interface UnitOfWork<Tx = unknown> {
+  readonly appends?: readonly StreamAppend[];
+  readonly states?: readonly StateWrite[];
+  readonly idempotency?: { readonly key: string; readonly result: unknown };
+  /**
+   * Called inside the transaction after the events are written, with the adapter's transaction handle and the
+   * recorded events. SQLite runs them synchronously: they must not await.
+   */
+  readonly participants?: readonly ((tx: Tx, events: readonly RecordedEvent[]) => void | Promise<void>)[];
+}
+
+/** What a commit stored. */
+export interface Committed {
+  /** Every event appended, as recorded. */
+  readonly events: readonly RecordedEvent[];
+  /** The position of the last event appended (undefined when the commit appended none). */
+  readonly position: GlobalPosition | undefined;
+  /** The new version of each stream and state written, by stream id or `collection/id`. */
+  readonly versions: ReadonlyMap<string, number>;
+}
+
+/**
+ * The event store: streams of events, each event also in one global order. Also an {@link EventFeed} for
+ * projections and subscribers.
+ *
+ * @example
+ * await store.append(streamId('booking', id), [{ type: 'hotel.RoomBooked', data }], { expectedVersion: 'no-stream' });
+ * const events = await store.readStream(streamId('booking', id));
+ */
+export interface EventStore extends EventFeed {
+  /** Appends to one stream; fails with CONCURRENCY_CONFLICT when the stream is not at `expectedVersion`. */
+  append(
+    streamId: StreamId,
+    events: readonly NewEvent[],
+    options?: { readonly expectedVersion?: ExpectedVersion },
+  ): Promise<Committed>;
+  readStream(streamId: StreamId, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]>;
+  /** The version of a stream's last event; 0 when the stream does not exist. */
+  streamVersion(streamId: StreamId): Promise<number>;
+  readAll(after: GlobalPosition, limit: number): Promise<readonly RecordedEvent[]>;
+}
+
+/** The state store of state-stored aggregates: one JSON document per aggregate, with a version. */
+export interface StateStore {
+  /** The aggregate's state and version, or undefined when it was never saved. */
+  load(collection: string, id: string): Promise<{ readonly state: unknown; readonly version: number } | undefined>;
+}
+
+/** Stored command results, by idempotency key. */
+export interface IdempotencyStore {
+  find(key: string): Promise<IdempotencyRecord | undefined>;
+}
+
+/** Snapshots of event-sourced aggregates, to load long streams without folding every event. */
+export interface SnapshotStore {
+  loadSnapshot(
+    streamId: StreamId,
+    name: string,
+  ): Promise<{ readonly state: unknown; readonly version: number } | undefined>;
+  /** Best effort, outside the command's transaction: a missing snapshot only costs a longer load. */
+  saveSnapshot(
+    streamId: StreamId,
+    name: string,
+    snapshot: { readonly state: unknown; readonly version: number },
+  ): Promise<void>;
+}
+
+/**
+ * A complete write store: what the write models need. `@twofold/core` has an in-memory one; `@twofold/sqlite`
+ * and `@twofold/postgres` are the durable ones.
+ */
+export interface WriteStore<Tx = unknown> extends EventStore, StateStore, IdempotencyStore, SnapshotStore {
+  /** Commits a unit of work in one transaction; see {@link UnitOfWork}. */
+  commit(unit: UnitOfWork<Tx>): Promise<Committed>;
+}
