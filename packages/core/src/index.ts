@@ -131,3 +131,19 @@ export {
   type SubscriberHandler,
   subscriber,
 } from './subscriptions/subscriber.js';
+export {
+  type Decider,
+  defineDecider,
+  defineStateModel,
+  type MessageOf,
+  type StateDecision,
+  type StateModel,
+} from './write-model/models.js';
+export {
+  type EventSourcedOptions,
+  type ResultFrom,
+  type StateStoredOptions,
+  type WriteModels,
+  type WriteModelsOptions,
+  writeModels,
+} from './write-model/write-models.js';

@@ -33,11 +33,19 @@ export interface Envelope<T extends string = string, D = unknown> {
   readonly tenant: string | undefined;
   /** Free metadata carried with the message (trace ids, client version…). */
   readonly metadata: Readonly<Record<string, unknown>>;
+  /**
+   * Commands: the key under which the write model stores the result, so that a repeat returns it without running
+   * again. The sender's `idempotencyKey`, or the message id when the sender chose it.
+   */
+  readonly idempotencyKey: string | undefined;
 }
 
 /** Envelope fields a caller may set when it sends, asks or publishes. */
 export interface EnvelopeOptions {
+  /** The message id; for a command, also its idempotency key (a repeat with the same id returns the first result). */
   readonly messageId?: string;
+  /** Commands: a repeat with the same key returns the stored result instead of running again. */
+  readonly idempotencyKey?: string;
   readonly correlationId?: string;
   readonly causationId?: string;
   readonly principal?: Principal;
@@ -52,7 +60,7 @@ const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
  * Callers are often transports passing on what came over the network, so each field is checked.
  */
 export function envelopeOptionsProblem(options: EnvelopeOptions): string | undefined {
-  for (const key of ['messageId', 'correlationId', 'causationId', 'tenant'] as const) {
+  for (const key of ['messageId', 'idempotencyKey', 'correlationId', 'causationId', 'tenant'] as const) {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
       return `options.${key} must be a non-empty string; got ${JSON.stringify(value)}`;
@@ -93,6 +101,7 @@ export class DispatchEnvelope<T extends string = string, D = unknown> implements
   readonly tenant: string | undefined;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly causationId: string | undefined;
+  readonly idempotencyKey: string | undefined;
   #id: string | undefined;
   #correlationId: string | undefined;
   #timestamp: number | undefined;
@@ -108,6 +117,7 @@ export class DispatchEnvelope<T extends string = string, D = unknown> implements
       this.tenant = parent?.tenant;
       this.metadata = parent?.metadata ?? EMPTY;
       this.causationId = undefined;
+      this.idempotencyKey = undefined;
       this.#id = undefined;
       this.#correlationId = undefined;
     } else {
@@ -115,6 +125,7 @@ export class DispatchEnvelope<T extends string = string, D = unknown> implements
       this.tenant = options.tenant ?? parent?.tenant;
       this.metadata = options.metadata ?? parent?.metadata ?? EMPTY;
       this.causationId = options.causationId;
+      this.idempotencyKey = kind === 'command' ? (options.idempotencyKey ?? options.messageId) : undefined;
       this.#id = options.messageId;
       this.#correlationId = options.correlationId;
     }
@@ -155,6 +166,7 @@ export class DispatchEnvelope<T extends string = string, D = unknown> implements
       principal: this.principal,
       tenant: this.tenant,
       metadata: this.metadata,
+      idempotencyKey: this.idempotencyKey,
     };
   }
 }

@@ -1,0 +1,272 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import { DomainError } from '../errors/errors.js';
+import { MemoryStore } from '../event-store/memory-store.js';
+import { streamId } from '../event-store/records.js';
+import { createMediator } from '../mediator/mediator.js';
+import { defineCommand, defineEvent } from '../messages/define.js';
+import { START } from '../positions/position.js';
+import { defineDecider, defineStateModel } from './models.js';
+import { writeModels } from './write-models.js';
+
+const BookRoom = defineCommand(
+  'hotel.BookRoom',
+  z.object({ bookingId: z.string(), roomId: z.string(), nights: z.number() }),
+  {
+    result: z.object({ bookingId: z.string(), nights: z.number() }),
+  },
+);
+const ExtendStay = defineCommand('hotel.ExtendStay', z.object({ bookingId: z.string(), nights: z.number() }));
+const CancelBooking = defineCommand('hotel.CancelBooking', z.object({ bookingId: z.string() }));
+const RoomBooked = defineEvent(
+  'hotel.RoomBooked',
+  z.object({ bookingId: z.string(), roomId: z.string(), nights: z.number() }),
+);
+const StayExtended = defineEvent(
+  'hotel.StayExtended',
+  z.object({ bookingId: z.string(), nights: z.number().positive() }),
+);
+const BookingCancelled = defineEvent('hotel.BookingCancelled', z.object({ bookingId: z.string() }));
+
+type Booking = { status: 'none' } | { status: 'booked' | 'cancelled'; roomId: string; nights: number };
+let evolutions = 0;
+
+const booking = defineDecider({
+  name: 'booking',
+  commands: [BookRoom, ExtendStay, CancelBooking],
+  events: [RoomBooked, StayExtended, BookingCancelled],
+  initialState: (): Booking => ({ status: 'none' }),
+  evolve: (state, event): Booking => {
+    evolutions++;
+    switch (event.type) {
+      case 'hotel.RoomBooked':
+        return { status: 'booked', roomId: event.data.roomId, nights: event.data.nights };
+      case 'hotel.StayExtended':
+        return state.status === 'none' ? state : { ...state, nights: state.nights + event.data.nights };
+      case 'hotel.BookingCancelled':
+        return state.status === 'none' ? state : { ...state, status: 'cancelled' };
+      default:
+        return event satisfies never;
+    }
+  },
+  decide: (command, state) => {
+    switch (command.type) {
+      case 'hotel.BookRoom':
+        if (state.status !== 'none') throw new DomainError('ALREADY_BOOKED', `${command.data.bookingId} exists`);
+        return [{ type: 'hotel.RoomBooked', data: command.data }];
+      case 'hotel.ExtendStay':
+        if (state.status !== 'booked') throw new DomainError('NOT_BOOKED', 'Nothing to extend');
+        return [{ type: 'hotel.StayExtended', data: command.data }];
+      case 'hotel.CancelBooking':
+        if (state.status !== 'booked') throw new DomainError('NOT_BOOKED', 'Nothing to cancel');
+        return [{ type: 'hotel.BookingCancelled', data: command.data }];
+      default:
+        return command satisfies never;
+    }
+  },
+});
+
+const RegisterGuest = defineCommand('hotel.RegisterGuest', z.object({ guestId: z.string(), name: z.string() }));
+const RenameGuest = defineCommand('hotel.RenameGuest', z.object({ guestId: z.string(), name: z.string() }));
+const GuestRegistered = defineEvent('hotel.GuestRegistered', z.object({ guestId: z.string(), name: z.string() }));
+
+const guests = defineStateModel({
+  name: 'guest',
+  commands: [RegisterGuest, RenameGuest],
+  events: [GuestRegistered],
+  initialState: (): { name: string } | null => null,
+  decide: (command, guest) => {
+    switch (command.type) {
+      case 'hotel.RegisterGuest':
+        if (guest !== null) throw new DomainError('GUEST_EXISTS', 'Already registered');
+        return { state: { name: command.data.name }, events: [{ type: 'hotel.GuestRegistered', data: command.data }] };
+      case 'hotel.RenameGuest':
+        if (guest === null) throw new DomainError('NO_GUEST', 'Unknown guest');
+        return { state: { name: command.data.name } };
+      default:
+        return command satisfies never;
+    }
+  },
+});
+
+function hotel(options: { retries?: number; snapshotEvery?: number } = {}) {
+  const store = new MemoryStore();
+  const models = writeModels({ store, retries: options.retries ?? 3, retryDelayMs: 0 });
+  const stream = ({ data }: { data: { bookingId: string } }) => streamId('booking', data.bookingId);
+  const snapshots = options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery };
+  let runs = 0;
+  const bookRoom = models.eventSourced(booking, {
+    stream,
+    ...snapshots,
+    result: ({ state, events }) => {
+      runs++;
+      return { bookingId: events[0]?.data.bookingId ?? '', nights: state.status === 'none' ? 0 : state.nights };
+    },
+  });
+  const mediator = createMediator()
+    .command(BookRoom, bookRoom)
+    .command(ExtendStay, models.eventSourced(booking, { stream, ...snapshots }))
+    .command(CancelBooking, models.eventSourced(booking, { stream }))
+    .command(RegisterGuest, models.stateStored(guests, { id: ({ data }) => data.guestId }))
+    .command(RenameGuest, models.stateStored(guests, { id: ({ data }) => data.guestId }));
+  return { store, mediator, runs: () => runs };
+}
+
+describe('event-sourced write model', () => {
+  it('loads the stream, decides, appends with the expected version, and reports the position', async () => {
+    const { store, mediator } = hotel();
+    const booked = await mediator.execute(BookRoom, { bookingId: 'b1', roomId: '101', nights: 2 });
+    expect(booked.result).toEqual({ bookingId: 'b1', nights: 2 });
+    expect(booked.position).toBe(1);
+    await mediator.send(ExtendStay, { bookingId: 'b1', nights: 3 });
+    const events = await store.readStream(streamId('booking', 'b1'));
+    expect(events.map((e) => [e.type, e.streamVersion, e.position])).toEqual([
+      ['hotel.RoomBooked', 1, 1],
+      ['hotel.StayExtended', 2, 2],
+    ]);
+    expect(events[1]?.metadata).toMatchObject({ commandType: 'hotel.ExtendStay' });
+    expect(events[1]?.metadata.correlationId).toBe(events[1]?.metadata.commandId);
+  });
+
+  it('refuses what the rules refuse with a DomainError, committing nothing', async () => {
+    const { store, mediator } = hotel();
+    await expect(mediator.send(CancelBooking, { bookingId: 'b9' })).rejects.toMatchObject({
+      code: 'DOMAIN_RULE',
+      rule: 'NOT_BOOKED',
+    });
+    await expect(mediator.send(ExtendStay, { bookingId: 'b9', nights: 1 })).rejects.toBeInstanceOf(DomainError);
+    expect(await store.head()).toBe(START);
+  });
+
+  it('validates decided events against their schema, committing nothing when one is wrong', async () => {
+    const { store, mediator } = hotel();
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 2 });
+    await expect(mediator.send(ExtendStay, { bookingId: 'b1', nights: -1 })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining("event data decided by 'booking'"),
+    });
+    expect(await store.head()).toBe(1);
+  });
+
+  it('retries on a concurrency conflict, so concurrent commands on one stream all land, in some order', async () => {
+    const { store, mediator } = hotel({ retries: 10 });
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    await Promise.all([1, 2, 3, 4].map((nights) => mediator.send(ExtendStay, { bookingId: 'b1', nights })));
+    const events = await store.readStream(streamId('booking', 'b1'));
+    expect(events.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
+    expect(events.slice(1).reduce((sum, e) => sum + (e.data as { nights: number }).nights, 0)).toBe(10);
+  });
+
+  it('gives up with CONCURRENCY_CONFLICT once its retries are spent', async () => {
+    const { mediator } = hotel({ retries: 0 });
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    const outcomes = await Promise.allSettled(
+      [1, 2, 3].map((nights) => mediator.send(ExtendStay, { bookingId: 'b1', nights })),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes.filter((o) => o.status === 'rejected')) {
+      expect((o as PromiseRejectedResult).reason).toMatchObject({ code: 'CONCURRENCY_CONFLICT' });
+    }
+  });
+
+  it('returns the stored result for a repeated command id or idempotency key, without running again', async () => {
+    const { store, mediator, runs } = hotel();
+    const first = await mediator.execute(
+      BookRoom,
+      { bookingId: 'b1', roomId: '101', nights: 2 },
+      { messageId: 'cmd-1' },
+    );
+    const again = await mediator.execute(
+      BookRoom,
+      { bookingId: 'b1', roomId: '101', nights: 2 },
+      { messageId: 'cmd-1' },
+    );
+    expect(again.result).toEqual(first.result);
+    expect(again.position).toBe(first.position);
+    await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 }, { idempotencyKey: 'k-1' });
+    await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 }, { idempotencyKey: 'k-1' });
+    expect(await store.streamVersion(streamId('booking', 'b1'))).toBe(2);
+    expect(runs()).toBe(1);
+    await expect(mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 2 })).rejects.toMatchObject({
+      rule: 'ALREADY_BOOKED',
+    });
+  });
+
+  it('snapshots every N events and loads from the snapshot', async () => {
+    const { store, mediator } = hotel({ snapshotEvery: 3 });
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    for (let i = 0; i < 4; i++) await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 });
+    expect(await store.loadSnapshot(streamId('booking', 'b1'), 'booking')).toEqual({
+      state: { status: 'booked', roomId: '101', nights: 3 },
+      version: 3,
+    });
+    evolutions = 0;
+    const { result } = await mediator.execute(BookRoom, { bookingId: 'b2', roomId: '102', nights: 1 });
+    expect(result.nights).toBe(1);
+    evolutions = 0;
+    await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 });
+    // From the snapshot at version 3: events 4 and 5 are folded, then the new one.
+    expect(evolutions).toBe(3);
+  });
+});
+
+describe('state-stored write model', () => {
+  it('saves the state with a version, and appends its events to the log in the same commit', async () => {
+    const { store, mediator } = hotel();
+    const { position } = await mediator.execute(RegisterGuest, { guestId: 'g1', name: 'Ada' });
+    expect(position).toBe(1);
+    await mediator.send(RenameGuest, { guestId: 'g1', name: 'Ada L.' });
+    expect(await store.load('guest', 'g1')).toEqual({ state: { name: 'Ada L.' }, version: 2 });
+    const log = await store.readAll(START, 10);
+    expect(log.map((e) => [e.type, e.streamId])).toEqual([['hotel.GuestRegistered', 'guest-g1']]);
+    await expect(mediator.send(RegisterGuest, { guestId: 'g1', name: 'Eve' })).rejects.toMatchObject({
+      rule: 'GUEST_EXISTS',
+    });
+  });
+
+  it('retries concurrent changes of one aggregate on the state version', async () => {
+    const { store, mediator } = hotel({ retries: 10 });
+    await mediator.send(RegisterGuest, { guestId: 'g1', name: 'Ada' });
+    await Promise.all(['a', 'b', 'c'].map((name) => mediator.send(RenameGuest, { guestId: 'g1', name })));
+    expect((await store.load('guest', 'g1'))?.version).toBe(4);
+  });
+});
+
+describe('write models: types and arguments', () => {
+  it('types handlers so that a command with a result needs a result function', () => {
+    const store = new MemoryStore();
+    const models = writeModels({ store });
+    const stream = ({ data }: { data: { bookingId: string } }) => streamId('booking', data.bookingId);
+    const mediator = createMediator();
+    // @ts-expect-error BookRoom declares a result: the handler must produce it
+    mediator.command(BookRoom, models.eventSourced(booking, { stream }));
+    mediator.command(CancelBooking, models.eventSourced(booking, { stream }));
+    expectTypeOf(models.eventSourced(booking, { stream, result: () => 1 })).returns.resolves.toEqualTypeOf<number>();
+  });
+
+  it('checks its arguments', async () => {
+    expect(() => writeModels({ store: {} as never })).toThrow(/options.store must be a write store/);
+    const models = writeModels({ store: new MemoryStore() });
+    expect(() => models.eventSourced(booking, {} as never)).toThrow(/options.stream must be a function/);
+    expect(() => models.eventSourced(booking, { stream: () => streamId('x'), snapshotEvery: 0 })).toThrow(
+      /snapshotEvery/,
+    );
+    expect(() =>
+      defineDecider({
+        name: 'x',
+        commands: [RoomBooked as never],
+        events: [],
+        initialState: () => 0,
+        evolve: () => 0,
+        decide: () => [],
+      }),
+    ).toThrow(/commands must be an array of command definitions/);
+    const Other = defineCommand('hotel.Other', z.object({ bookingId: z.string() }));
+    const mediator = createMediator().command(
+      Other,
+      models.eventSourced(booking, { stream: () => streamId('x') }) as never,
+    );
+    await expect(mediator.send(Other, { bookingId: 'b' })).rejects.toThrow("'booking' does not handle 'hotel.Other'");
+    expect(() => streamId('')).toThrow(/non-empty/);
+  });
+});

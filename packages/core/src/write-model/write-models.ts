@@ -1,0 +1,275 @@
+import { InvalidArgumentError, isTwofoldError } from '../errors/errors.js';
+import type { Committed, UnitOfWork, WriteStore } from '../event-store/ports.js';
+import type { NewEvent, StreamId } from '../event-store/records.js';
+import { sleep } from '../mediator/cancellation.js';
+import type { CommandHandlerContext } from '../mediator/context.js';
+import type { CommandDefinition, EventDefinition, PayloadOf } from '../messages/define.js';
+import { validate } from '../messages/schema.js';
+import type { Decider, MessageOf, StateModel } from './models.js';
+
+/** Options of {@link writeModels}. */
+export interface WriteModelsOptions<Tx = unknown> {
+  readonly store: WriteStore<Tx>;
+  /** Retries after a CONCURRENCY_CONFLICT before giving up (reload, decide again, commit again). Default: 3. */
+  readonly retries?: number;
+  /** First backoff between retries, doubled each time, with jitter. Default: 5 ms. */
+  readonly retryDelayMs?: number;
+  /** Joins every commit, in its transaction (inline projections, outbox rows). */
+  readonly participants?: UnitOfWork<Tx>['participants'];
+}
+
+/** How a command's result is made from its decision. */
+export type ResultFrom<S, E extends EventDefinition, R> = (outcome: {
+  readonly state: S;
+  readonly events: readonly MessageOf<E>[];
+  readonly version: number;
+}) => R;
+
+/** Options of {@link WriteModels.eventSourced}. */
+export interface EventSourcedOptions<C extends CommandDefinition> {
+  /** The stream a command writes to, e.g. `({ data }) => streamId('booking', data.bookingId)`. */
+  readonly stream: (command: MessageOf<C>) => StreamId;
+  /** Save a snapshot every this many events, so that long streams load fast. Default: never. */
+  readonly snapshotEvery?: number;
+}
+
+/** Options of {@link WriteModels.stateStored}. */
+export interface StateStoredOptions<C extends CommandDefinition> {
+  /** The aggregate a command changes, e.g. `({ data }) => data.guestId`. */
+  readonly id: (command: MessageOf<C>) => string;
+  /** Where the states are kept (and the stream category of their events). Default: the model's name. */
+  readonly collection?: string;
+}
+
+type Handler<C extends CommandDefinition, R> = (data: PayloadOf<C>, ctx: CommandHandlerContext) => Promise<R>;
+
+/** Command handlers backed by a write store; see {@link writeModels}. */
+export interface WriteModels {
+  /**
+   * A command handler that loads the stream, folds it, decides, and appends with the expected version. Give
+   * `result` when the command declares a result.
+   */
+  eventSourced<S, C extends CommandDefinition, E extends EventDefinition>(
+    decider: Decider<S, C, E>,
+    options: EventSourcedOptions<C>,
+  ): Handler<C, void>;
+  eventSourced<S, C extends CommandDefinition, E extends EventDefinition, R>(
+    decider: Decider<S, C, E>,
+    options: EventSourcedOptions<C> & { readonly result: ResultFrom<S, E, R> },
+  ): Handler<C, R>;
+  /** A command handler that loads the state row, decides, and saves the new state with its events. */
+  stateStored<S, C extends CommandDefinition, E extends EventDefinition>(
+    model: StateModel<S, C, E>,
+    options: StateStoredOptions<C>,
+  ): Handler<C, void>;
+  stateStored<S, C extends CommandDefinition, E extends EventDefinition, R>(
+    model: StateModel<S, C, E>,
+    options: StateStoredOptions<C> & { readonly result: ResultFrom<S, E, R> },
+  ): Handler<C, R>;
+}
+
+interface Attempt<R> {
+  readonly unit: UnitOfWork;
+  readonly result: R;
+  readonly after?: (committed: Committed) => Promise<void>;
+}
+
+/**
+ * Turns deciders and state models into command handlers on a write store. Each command commits its events,
+ * state and idempotency record in one transaction, retries on a concurrency conflict, returns the stored result
+ * for a repeated idempotency key, and reports its position for read-your-writes.
+ *
+ * @example
+ * const models = writeModels({ store: new MemoryStore() });
+ * mediator
+ *   .command(BookRoom, models.eventSourced(booking, { stream: ({ data }) => streamId('booking', data.bookingId) }))
+ *   .command(RegisterGuest, models.stateStored(guests, { id: ({ data }) => data.guestId }));
+ */
+export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
+  const { store } = options;
+  if (typeof store?.commit !== 'function' || typeof store.readStream !== 'function') {
+    throw new InvalidArgumentError('writeModels(): options.store must be a write store (MemoryStore, SqliteStore…)');
+  }
+  const retries = options.retries ?? 3;
+  const retryDelayMs = options.retryDelayMs ?? 5;
+  if (!Number.isSafeInteger(retries) || retries < 0)
+    throw new InvalidArgumentError('writeModels(): retries must be an integer >= 0');
+  if (!(retryDelayMs >= 0)) throw new InvalidArgumentError('writeModels(): retryDelayMs must be >= 0');
+  const participants = options.participants ?? [];
+
+  // Runs one command: idempotent replay, then attempt → commit, retried on conflict.
+  async function handle<R>(ctx: CommandHandlerContext, attempt: () => Promise<Attempt<R>>): Promise<R> {
+    const key = ctx.envelope.idempotencyKey;
+    for (let tries = 0; ; tries++) {
+      if (key !== undefined) {
+        const previous = await store.find(key);
+        if (previous !== undefined) {
+          if (previous.position !== undefined) ctx.advance(previous.position);
+          return previous.result as R;
+        }
+      }
+      const { unit, result, after } = await attempt();
+      try {
+        const committed = await store.commit({
+          ...unit,
+          ...(key === undefined ? {} : { idempotency: { key, result: result === undefined ? null : result } }),
+          participants: [...participants, ...((unit.participants ?? []) as typeof participants)],
+        } as UnitOfWork<Tx>);
+        if (committed.position !== undefined) ctx.advance(committed.position);
+        await after?.(committed);
+        return result;
+      } catch (error) {
+        if (!isTwofoldError(error, 'CONCURRENCY_CONFLICT') || tries >= retries) throw error;
+        const delay = retryDelayMs * 2 ** tries * (0.5 + Math.random());
+        if (ctx.signal === undefined) await sleep(delay, new AbortController().signal);
+        else await sleep(delay, ctx.signal);
+      }
+    }
+  }
+
+  type AnyResult = { readonly result?: ResultFrom<unknown, EventDefinition, unknown> };
+  const models = {
+    eventSourced(decider: Decider<unknown>, spec: EventSourcedOptions<CommandDefinition> & AnyResult) {
+      checkSpec(decider, spec, 'eventSourced', 'stream');
+      const every = spec.snapshotEvery;
+      if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) {
+        throw new InvalidArgumentError(`eventSourced('${decider.name}'): snapshotEvery must be an integer >= 1`);
+      }
+      const commandTypes = typesOf(decider.commands);
+      const events = eventsByType(decider.events);
+      return (data: unknown, ctx: CommandHandlerContext) => {
+        const command = messageFor(ctx, data, commandTypes, decider.name) as Parameters<typeof spec.stream>[0];
+        const stream = spec.stream(command);
+        return handle(ctx, async () => {
+          const snapshot = every === undefined ? undefined : await store.loadSnapshot(stream, decider.name);
+          let state: ReturnType<typeof decider.initialState> =
+            snapshot === undefined
+              ? decider.initialState()
+              : (snapshot.state as ReturnType<typeof decider.initialState>);
+          let version = snapshot?.version ?? 0;
+          for (const event of await store.readStream(stream, { from: version + 1 })) {
+            state = decider.evolve(state, event as never);
+            version = event.streamVersion;
+          }
+          const decided = decider.decide(command, state);
+          const newEvents = await toNewEvents(decided, events, ctx, decider.name);
+          for (const event of decided) state = decider.evolve(state, event);
+          const newVersion = version + decided.length;
+          const final = state;
+          return {
+            unit: { appends: [{ streamId: stream, expectedVersion: version, events: newEvents }] },
+            result: spec.result?.({ state: final, events: decided, version: newVersion }) as never,
+            after: async () => {
+              if (every === undefined || Math.floor(newVersion / every) === Math.floor(version / every)) return;
+              await store
+                .saveSnapshot(stream, decider.name, { state: final, version: newVersion })
+                .catch((error: unknown) => {
+                  ctx.logger.warn({ err: error, stream }, `Snapshot of ${stream} not saved`);
+                });
+            },
+          };
+        });
+      };
+    },
+
+    stateStored(model: StateModel<unknown>, spec: StateStoredOptions<CommandDefinition> & AnyResult) {
+      checkSpec(model, spec, 'stateStored', 'id');
+      const collection = spec.collection ?? model.name;
+      const commandTypes = typesOf(model.commands);
+      const events = eventsByType(model.events);
+      return (data: unknown, ctx: CommandHandlerContext) => {
+        const command = messageFor(ctx, data, commandTypes, model.name) as Parameters<typeof spec.id>[0];
+        const id = spec.id(command);
+        if (typeof id !== 'string' || id.length === 0) {
+          throw new InvalidArgumentError(`stateStored('${model.name}'): id() must return a non-empty string`);
+        }
+        return handle(ctx, async () => {
+          const loaded = await store.load(collection, id);
+          const state =
+            loaded === undefined ? model.initialState() : (loaded.state as ReturnType<typeof model.initialState>);
+          const decision = model.decide(command, state);
+          const raised = decision.events ?? [];
+          const newEvents = await toNewEvents(raised, events, ctx, model.name);
+          const version = (loaded?.version ?? 0) + 1;
+          return {
+            unit: {
+              states: [{ collection, id, expectedVersion: loaded?.version ?? 0, state: decision.state }],
+              appends:
+                newEvents.length === 0
+                  ? []
+                  : [
+                      {
+                        streamId: `${collection}-${id}` as StreamId,
+                        expectedVersion: 'any' as const,
+                        events: newEvents,
+                      },
+                    ],
+            },
+            result: spec.result?.({ state: decision.state, events: raised, version }) as never,
+          };
+        });
+      };
+    },
+  };
+  return models as WriteModels;
+}
+
+function checkSpec(model: { name?: unknown; commands?: unknown }, spec: object, fn: string, key: string): void {
+  if (typeof model !== 'object' || model === null || typeof model.name !== 'string' || !Array.isArray(model.commands)) {
+    throw new InvalidArgumentError(
+      `${fn}(): the first argument must come from ${fn === 'eventSourced' ? 'defineDecider' : 'defineStateModel'}()`,
+    );
+  }
+  if (typeof spec !== 'object' || spec === null || typeof (spec as Record<string, unknown>)[key] !== 'function') {
+    throw new InvalidArgumentError(`${fn}('${model.name}'): options.${key} must be a function of the command`);
+  }
+}
+
+function typesOf(definitions: readonly CommandDefinition[]): ReadonlySet<string> {
+  return new Set(definitions.map((d) => d.type));
+}
+
+function eventsByType(definitions: readonly EventDefinition[]): ReadonlyMap<string, EventDefinition> {
+  return new Map(definitions.map((d) => [d.type, d]));
+}
+
+function messageFor(
+  ctx: CommandHandlerContext,
+  data: unknown,
+  types: ReadonlySet<string>,
+  model: string,
+): { readonly type: string; readonly data: unknown } {
+  const { type } = ctx.envelope;
+  if (!types.has(type)) {
+    throw new InvalidArgumentError(`'${model}' does not handle '${type}': add it to its commands`);
+  }
+  return { type, data };
+}
+
+// Validates each decided event against its schema (a bad event is a bug in decide) and stamps its metadata.
+async function toNewEvents(
+  decided: readonly { readonly type: string; readonly data: unknown }[],
+  definitions: ReadonlyMap<string, EventDefinition>,
+  ctx: CommandHandlerContext,
+  model: string,
+): Promise<NewEvent[]> {
+  const { envelope } = ctx;
+  const metadata = {
+    commandId: envelope.id,
+    commandType: envelope.type,
+    correlationId: envelope.correlationId,
+    causationId: envelope.id,
+    ...(envelope.principal === undefined ? {} : { principal: envelope.principal.id }),
+    ...(envelope.tenant === undefined ? {} : { tenant: envelope.tenant }),
+  };
+  return Promise.all(
+    decided.map(async (event) => {
+      const definition = definitions.get(event.type);
+      if (definition === undefined) {
+        throw new InvalidArgumentError(`'${model}' decided an event it does not declare: '${event.type}'`);
+      }
+      const data = await validate(definition.schema, event.data, event.type, `event data decided by '${model}'`);
+      return { type: event.type, data, metadata, schemaVersion: definition.version };
+    }),
+  );
+}
