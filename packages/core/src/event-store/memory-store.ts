@@ -39,12 +39,23 @@ export class MemoryStore implements WriteStore<MemoryTx> {
   readonly #snapshots = new Map<string, { state: unknown; version: number }>();
   readonly #upcasters: Upcasters;
   #waiters: (() => void)[] = [];
+  #tail: Promise<void> = Promise.resolve();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#upcasters = new Upcasters(options.upcasters);
   }
 
-  async commit(unit: UnitOfWork<MemoryTx>): Promise<Committed> {
+  commit(unit: UnitOfWork<MemoryTx>): Promise<Committed> {
+    // One commit at a time: a participant that awaits must not let another commit check the same versions.
+    const run = this.#tail.then(() => this.#commit(unit));
+    this.#tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #commit(unit: UnitOfWork<MemoryTx>): Promise<Committed> {
     const appends = unit.appends ?? [];
     const states = unit.states ?? [];
     for (const append of appends) {

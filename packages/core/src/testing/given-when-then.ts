@@ -1,0 +1,70 @@
+import { expect } from 'vitest';
+import { DomainError } from '../errors/errors.js';
+import type { CommandDefinition, EventDefinition } from '../messages/define.js';
+import type { Decider, MessageOf, StateModel } from '../write-model/models.js';
+
+/** The outcome checks of a {@link given} spec. */
+export interface Then<S, E extends EventDefinition> {
+  /** The command decides exactly these events (and, for a state model, this state when given). */
+  then(expected: readonly MessageOf<E>[], state?: S): void;
+  /** The command is refused with a DomainError of this rule. */
+  thenRefuses(rule: string): void;
+}
+
+/**
+ * Given/When/Then specs for deciders and state models: given past events (or a state), when a command, then these
+ * events, or a refusal. Uses vitest's `expect`, so it is for tests only.
+ *
+ * @example
+ * given(booking, [{ type: 'hotel.RoomBooked', data: { bookingId: 'b1', roomId: '101', nights: 2 } }])
+ *   .when({ type: 'hotel.CancelBooking', data: { bookingId: 'b1' } })
+ *   .then([{ type: 'hotel.BookingCancelled', data: { bookingId: 'b1' } }]);
+ *
+ * given(guests, { state: null })
+ *   .when({ type: 'hotel.RenameGuest', data: { guestId: 'g1', name: 'Ada' } })
+ *   .thenRefuses('NO_GUEST');
+ */
+export function given<S, C extends CommandDefinition, E extends EventDefinition>(
+  model: Decider<S, C, E>,
+  history?: readonly MessageOf<E>[],
+): { when(command: MessageOf<C>): Then<S, E> };
+export function given<S, C extends CommandDefinition, E extends EventDefinition>(
+  model: StateModel<S, C, E>,
+  current?: { readonly state: S },
+): { when(command: MessageOf<C>): Then<S, E> };
+export function given<S, C extends CommandDefinition, E extends EventDefinition>(
+  model: Decider<S, C, E> | StateModel<S, C, E>,
+  past?: readonly MessageOf<E>[] | { readonly state: S },
+): { when(command: MessageOf<C>): Then<S, E> } {
+  return {
+    when(command) {
+      const run = (): { events: readonly MessageOf<E>[]; state: S } => {
+        if ('evolve' in model) {
+          const state = ((past ?? []) as readonly MessageOf<E>[]).reduce(model.evolve, model.initialState());
+          const events = model.decide(command, state);
+          return { events, state: events.reduce(model.evolve, state) };
+        }
+        const state = past === undefined ? model.initialState() : (past as { readonly state: S }).state;
+        const decision = model.decide(command, state);
+        return { events: decision.events ?? [], state: decision.state };
+      };
+      return {
+        then(expected, state) {
+          const outcome = run();
+          expect(outcome.events).toEqual(expected);
+          if (state !== undefined) expect(outcome.state).toEqual(state);
+        },
+        thenRefuses(rule) {
+          let refusal: unknown;
+          try {
+            run();
+          } catch (error) {
+            refusal = error;
+          }
+          expect(refusal, `expected ${command.type} to be refused with ${rule}`).toBeInstanceOf(DomainError);
+          expect((refusal as DomainError).rule).toBe(rule);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,330 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isTwofoldError } from '../errors/errors.js';
+import type { WriteStore } from '../event-store/ports.js';
+import { type NewEvent, type StreamId, streamId } from '../event-store/records.js';
+import { type Upcaster, upcaster } from '../event-store/upcasters.js';
+import { type GlobalPosition, START } from '../positions/position.js';
+
+/** Makes a fresh, empty store for one test; `close` (if any) runs after it. */
+export type StoreFactory = (options: {
+  readonly upcasters: readonly Upcaster[];
+}) =>
+  | Promise<{ readonly store: WriteStore; close?(): void | Promise<void> }>
+  | { readonly store: WriteStore; close?(): void | Promise<void> };
+
+const events = (count: number, prefix = 'e'): NewEvent[] =>
+  Array.from({ length: count }, (_, i) => ({ type: 'test.Happened', data: { n: i + 1, label: `${prefix}${i + 1}` } }));
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+function setup(factory: StoreFactory) {
+  const closers: (() => void | Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+  return async (upcasters: readonly Upcaster[] = []): Promise<WriteStore> => {
+    const { store, close } = await factory({ upcasters });
+    if (close) closers.push(close);
+    return store;
+  };
+}
+
+/**
+ * The event store contract: every write store passes it unchanged. An adapter's test file calls it once.
+ *
+ * @example
+ * eventStoreContract('sqlite', ({ upcasters }) => ({ store: new SqliteStore({ path: ':memory:', upcasters }) }));
+ */
+export function eventStoreContract(name: string, factory: StoreFactory): void {
+  describe(`${name}: event store contract`, () => {
+    const open = setup(factory);
+    const s = streamId('order', '1');
+
+    it('appends and reads a stream forward, backward, from a version, with a limit', async () => {
+      const store = await open();
+      const appended = await store.append(s, events(5), { expectedVersion: 'no-stream' });
+      expect(appended.events.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
+      expect(appended.position).toBe(5);
+      const all = await store.readStream(s);
+      expect(all.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3, 4, 5]);
+      expect(all[0]).toMatchObject({
+        type: 'test.Happened',
+        streamId: s,
+        streamVersion: 1,
+        position: 1,
+        schemaVersion: 1,
+      });
+      expect(typeof all[0]?.id).toBe('string');
+      expect(all[0]?.timestamp).toBeGreaterThan(0);
+      expect((await store.readStream(s, { from: 3 })).map((e) => e.streamVersion)).toEqual([3, 4, 5]);
+      expect((await store.readStream(s, { direction: 'backward' })).map((e) => e.streamVersion)).toEqual([
+        5, 4, 3, 2, 1,
+      ]);
+      expect((await store.readStream(s, { direction: 'backward', from: 2 })).map((e) => e.streamVersion)).toEqual([
+        2, 1,
+      ]);
+      expect((await store.readStream(s, { from: 2, limit: 2 })).map((e) => e.streamVersion)).toEqual([2, 3]);
+      expect(await store.readStream(streamId('order', 'none'))).toEqual([]);
+    });
+
+    it('keeps data, metadata and caller-chosen ids as written', async () => {
+      const store = await open();
+      const data = { text: 'Zoë — 東京 🏨', nested: { list: [1, 2.5, null, true], empty: {} } };
+      await store.append(s, [
+        { type: 'test.Happened', data, metadata: { correlationId: 'c-1' }, id: 'event-1', schemaVersion: 2 },
+      ]);
+      const [event] = await store.readStream(s);
+      expect(event).toMatchObject({ id: 'event-1', data, metadata: { correlationId: 'c-1' }, schemaVersion: 2 });
+    });
+
+    it('enforces expected versions: no-stream, exact and any', async () => {
+      const store = await open();
+      await store.append(s, events(2), { expectedVersion: 'no-stream' });
+      const again = await rejection(store.append(s, events(1), { expectedVersion: 'no-stream' }));
+      expect(isTwofoldError(again, 'CONCURRENCY_CONFLICT')).toBe(true);
+      expect(String((again as Error).message)).toContain(s);
+      const stale = await rejection(store.append(s, events(1), { expectedVersion: 1 }));
+      expect(stale).toMatchObject({ code: 'CONCURRENCY_CONFLICT', expected: 1, actual: 2 });
+      await store.append(s, events(1), { expectedVersion: 2 });
+      await store.append(s, events(1), { expectedVersion: 'any' });
+      await store.append(streamId('order', '2'), events(1), { expectedVersion: 0 });
+      expect(await store.streamVersion(s)).toBe(4);
+      expect(await store.streamVersion(streamId('order', 'missing'))).toBe(0);
+    });
+
+    it('rejects malformed appends without writing anything', async () => {
+      const store = await open();
+      await expect(store.append(s, [{ type: '' } as NewEvent])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(store.append(s, events(1), { expectedVersion: -1 as never })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+      expect(await store.head()).toBe(START);
+    });
+
+    it('orders every event in one gap-free global order, read in batches', async () => {
+      const store = await open();
+      await store.append(streamId('a', 1), events(3));
+      await store.append(streamId('b', 1), events(2));
+      await store.append(streamId('a', 1), events(2));
+      expect(await store.head()).toBe(7);
+      const seen: GlobalPosition[] = [];
+      for (let after = START; ; ) {
+        const batch = await store.readAll(after, 3);
+        if (batch.length === 0) break;
+        seen.push(...batch.map((e) => e.position));
+        after = batch[batch.length - 1]!.position;
+      }
+      expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect((await store.readAll(START, 10)).map((e) => [e.streamId, e.streamVersion])).toEqual([
+        ['a-1', 1],
+        ['a-1', 2],
+        ['a-1', 3],
+        ['b-1', 1],
+        ['b-1', 2],
+        ['a-1', 4],
+        ['a-1', 5],
+      ]);
+    });
+
+    it('wakes a reader waiting for new events, and lets an aborted wait go', async () => {
+      const store = await open();
+      await store.append(s, events(1));
+      await store.waitForEvents(START, AbortSignal.timeout(1_000));
+      const waiting = store.waitForEvents(1 as GlobalPosition, AbortSignal.timeout(10_000));
+      await store.append(s, events(1));
+      await waiting;
+      const controller = new AbortController();
+      const aborted = store.waitForEvents(2 as GlobalPosition, controller.signal);
+      controller.abort(new Error('stop'));
+      await expect(aborted).rejects.toThrow('stop');
+    });
+
+    it('commits several streams all or nothing', async () => {
+      const store = await open();
+      await store.append(streamId('b', 1), events(1));
+      const conflict = await rejection(
+        store.commit({
+          appends: [
+            { streamId: streamId('a', 1), expectedVersion: 'no-stream', events: events(2) },
+            { streamId: streamId('b', 1), expectedVersion: 'no-stream', events: events(1) },
+          ],
+        }),
+      );
+      expect(isTwofoldError(conflict, 'CONCURRENCY_CONFLICT')).toBe(true);
+      expect(await store.streamVersion(streamId('a', 1))).toBe(0);
+      expect(await store.head()).toBe(1);
+      const failing = await rejection(
+        store.commit({
+          appends: [{ streamId: streamId('a', 1), expectedVersion: 'any', events: events(2) }],
+          participants: [
+            () => {
+              throw new Error('participant failed');
+            },
+          ],
+        }),
+      );
+      expect(String(failing)).toContain('participant failed');
+      expect(await store.head()).toBe(1);
+    });
+
+    it('hands participants the recorded events inside the commit', async () => {
+      const store = await open();
+      let seen: readonly { position: GlobalPosition; streamVersion: number }[] = [];
+      const committed = await store.commit({
+        appends: [{ streamId: s, expectedVersion: 'any', events: events(2) }],
+        participants: [
+          (_tx, recorded) => {
+            seen = recorded.map((e) => ({ position: e.position, streamVersion: e.streamVersion }));
+          },
+        ],
+      });
+      expect(seen).toEqual([
+        { position: 1, streamVersion: 1 },
+        { position: 2, streamVersion: 2 },
+      ]);
+      expect(committed.versions.get(s)).toBe(2);
+    });
+
+    it('applies upcasters on read, one version at a time', async () => {
+      const v1: Upcaster = upcaster('test.Renamed', 1, (data: { name: string }) => ({ fullName: data.name }));
+      const v2: Upcaster = upcaster('test.Renamed', 2, (data: { fullName: string }) => ({
+        ...data,
+        upper: data.fullName.toUpperCase(),
+      }));
+      const store = await open([v1, v2]);
+      await store.append(s, [
+        { type: 'test.Renamed', data: { name: 'ada' } },
+        { type: 'test.Renamed', data: { fullName: 'bob' }, schemaVersion: 2 },
+        { type: 'test.Renamed', data: { fullName: 'eve', upper: 'EVE' }, schemaVersion: 3 },
+      ]);
+      const read = await store.readStream(s);
+      expect(read.map((e) => [e.schemaVersion, e.data])).toEqual([
+        [3, { fullName: 'ada', upper: 'ADA' }],
+        [3, { fullName: 'bob', upper: 'BOB' }],
+        [3, { fullName: 'eve', upper: 'EVE' }],
+      ]);
+      expect((await store.readAll(START, 1))[0]?.data).toEqual({ fullName: 'ada', upper: 'ADA' });
+    });
+
+    it('lets exactly one of N concurrent writers with the same expected version win, losing nothing (property)', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 2, max: 8 }),
+          fc.integer({ min: 0, max: 3 }),
+          fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 8, maxLength: 8 }),
+          async (writers, existing, sizes) => {
+            const store = await open();
+            const stream = streamId('race', 'x');
+            if (existing > 0) await store.append(stream, events(existing, 'old'));
+            const outcomes = await Promise.allSettled(
+              Array.from({ length: writers }, (_, w) =>
+                store.append(stream, events(sizes[w]!, `w${w}-`), { expectedVersion: existing }),
+              ),
+            );
+            const winners = outcomes.flatMap((o, w) => (o.status === 'fulfilled' ? [w] : []));
+            expect(winners).toHaveLength(1);
+            for (const o of outcomes) {
+              if (o.status === 'rejected') expect(isTwofoldError(o.reason, 'CONCURRENCY_CONFLICT')).toBe(true);
+            }
+            const winner = winners[0]!;
+            const stored = await store.readStream(stream);
+            expect(stored.map((e) => e.streamVersion)).toEqual(
+              Array.from({ length: existing + sizes[winner]! }, (_, i) => i + 1),
+            );
+            expect(stored.slice(existing).map((e) => (e.data as { label: string }).label)).toEqual(
+              events(sizes[winner]!, `w${winner}-`).map((e) => (e.data as { label: string }).label),
+            );
+            expect((await store.readAll(START, 1_000)).map((e) => e.position)).toEqual(stored.map((_, i) => i + 1));
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+  });
+}
+
+/** The state store, idempotency and snapshot contract: every write store passes it unchanged. */
+export function stateStoreContract(name: string, factory: StoreFactory): void {
+  describe(`${name}: state store contract`, () => {
+    const open = setup(factory);
+
+    it('saves a state at version 1, then only over the version it was loaded at', async () => {
+      const store = await open();
+      expect(await store.load('guest', 'g1')).toBeUndefined();
+      const first = await store.commit({
+        states: [{ collection: 'guest', id: 'g1', expectedVersion: 0, state: { name: 'Ada' } }],
+      });
+      expect(first.versions.get('guest/g1')).toBe(1);
+      expect(first.position).toBeUndefined();
+      await store.commit({
+        states: [{ collection: 'guest', id: 'g1', expectedVersion: 1, state: { name: 'Ada L.' } }],
+      });
+      expect(await store.load('guest', 'g1')).toEqual({ state: { name: 'Ada L.' }, version: 2 });
+      const stale = await rejection(
+        store.commit({ states: [{ collection: 'guest', id: 'g1', expectedVersion: 1, state: { name: 'Eve' } }] }),
+      );
+      expect(isTwofoldError(stale, 'CONCURRENCY_CONFLICT')).toBe(true);
+      const duplicate = await rejection(
+        store.commit({ states: [{ collection: 'guest', id: 'g1', expectedVersion: 0, state: { name: 'Eve' } }] }),
+      );
+      expect(isTwofoldError(duplicate, 'CONCURRENCY_CONFLICT')).toBe(true);
+      expect(await store.load('guest', 'g1')).toEqual({ state: { name: 'Ada L.' }, version: 2 });
+      expect(await store.load('other', 'g1')).toBeUndefined();
+    });
+
+    it('commits a state and its events together, or neither', async () => {
+      const store = await open();
+      const stream = streamId('guest', 'g1');
+      const committed = await store.commit({
+        states: [{ collection: 'guest', id: 'g1', expectedVersion: 0, state: { name: 'Ada' } }],
+        appends: [{ streamId: stream, expectedVersion: 'any', events: events(1) }],
+      });
+      expect(committed.position).toBe(1);
+      const failed = await rejection(
+        store.commit({
+          states: [{ collection: 'guest', id: 'g1', expectedVersion: 0, state: { name: 'Eve' } }],
+          appends: [{ streamId: stream, expectedVersion: 'any', events: events(1) }],
+        }),
+      );
+      expect(isTwofoldError(failed, 'CONCURRENCY_CONFLICT')).toBe(true);
+      expect(await store.streamVersion(stream)).toBe(1);
+      expect((await store.load('guest', 'g1'))?.state).toEqual({ name: 'Ada' });
+    });
+
+    it('stores an idempotency record with its commit, and refuses a second one under the same key', async () => {
+      const store = await open();
+      expect(await store.find('cmd-1')).toBeUndefined();
+      await store.commit({
+        appends: [{ streamId: streamId('order', '1'), expectedVersion: 'any', events: events(2) }],
+        idempotency: { key: 'cmd-1', result: { orderId: 'o1', total: 12.5 } },
+      });
+      expect(await store.find('cmd-1')).toEqual({ key: 'cmd-1', result: { orderId: 'o1', total: 12.5 }, position: 2 });
+      const again = await rejection(
+        store.commit({
+          appends: [{ streamId: streamId('order', '1'), expectedVersion: 'any', events: events(1) }],
+          idempotency: { key: 'cmd-1', result: null },
+        }),
+      );
+      expect(isTwofoldError(again, 'CONCURRENCY_CONFLICT')).toBe(true);
+      expect(await store.head()).toBe(2);
+      await store.commit({ idempotency: { key: 'cmd-2', result: null } });
+      expect(await store.find('cmd-2')).toEqual({ key: 'cmd-2', result: null, position: undefined });
+    });
+
+    it('saves and loads snapshots per stream and name, the latest winning', async () => {
+      const store = await open();
+      const stream: StreamId = streamId('booking', 'b1');
+      expect(await store.loadSnapshot(stream, 'booking')).toBeUndefined();
+      await store.saveSnapshot(stream, 'booking', { state: { nights: 2 }, version: 10 });
+      await store.saveSnapshot(stream, 'booking', { state: { nights: 3 }, version: 20 });
+      expect(await store.loadSnapshot(stream, 'booking')).toEqual({ state: { nights: 3 }, version: 20 });
+      expect(await store.loadSnapshot(stream, 'other')).toBeUndefined();
+    });
+  });
+}
