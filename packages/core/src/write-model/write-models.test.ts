@@ -210,6 +210,25 @@ describe('event-sourced write model', () => {
   });
 });
 
+describe('both write models', () => {
+  it('publish their committed events on the event bus, caused by the command', async () => {
+    const { mediator } = hotel();
+    const seen: { type: string; causationId: string | undefined }[] = [];
+    mediator
+      .on(RoomBooked, (_, { envelope }) => void seen.push({ type: envelope.type, causationId: envelope.causationId }))
+      .on(
+        GuestRegistered,
+        (_, { envelope }) => void seen.push({ type: envelope.type, causationId: envelope.causationId }),
+      );
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 }, { messageId: 'book-1' });
+    await mediator.send(RegisterGuest, { guestId: 'g1', name: 'Ada' }, { messageId: 'guest-1' });
+    expect(seen).toEqual([
+      { type: 'hotel.RoomBooked', causationId: 'book-1' },
+      { type: 'hotel.GuestRegistered', causationId: 'guest-1' },
+    ]);
+  });
+});
+
 describe('state-stored write model', () => {
   it('saves the state with a version, and appends its events to the log in the same commit', async () => {
     const { store, mediator } = hotel();

@@ -98,7 +98,11 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
   const participants = options.participants ?? [];
 
   // Runs one command: idempotent replay, then attempt → commit, retried on conflict.
-  async function handle<R>(ctx: CommandHandlerContext, attempt: () => Promise<Attempt<R>>): Promise<R> {
+  async function handle<R>(
+    ctx: CommandHandlerContext,
+    events: ReadonlyMap<string, EventDefinition>,
+    attempt: () => Promise<Attempt<R>>,
+  ): Promise<R> {
     const key = ctx.envelope.idempotencyKey;
     for (let tries = 0; ; tries++) {
       if (key !== undefined) {
@@ -117,6 +121,7 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
         } as UnitOfWork<Tx>);
         if (committed.position !== undefined) ctx.advance(committed.position);
         await after?.(committed);
+        await publishCommitted(committed, ctx, events);
         return result;
       } catch (error) {
         if (!isTwofoldError(error, 'CONCURRENCY_CONFLICT') || tries >= retries) throw error;
@@ -140,7 +145,7 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
       return (data: unknown, ctx: CommandHandlerContext) => {
         const command = messageFor(ctx, data, commandTypes, decider.name) as Parameters<typeof spec.stream>[0];
         const stream = spec.stream(command);
-        return handle(ctx, async () => {
+        return handle(ctx, events, async () => {
           const snapshot = every === undefined ? undefined : await store.loadSnapshot(stream, decider.name);
           let state: ReturnType<typeof decider.initialState> =
             snapshot === undefined
@@ -183,7 +188,7 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
         if (typeof id !== 'string' || id.length === 0) {
           throw new InvalidArgumentError(`stateStored('${model.name}'): id() must return a non-empty string`);
         }
-        return handle(ctx, async () => {
+        return handle(ctx, events, async () => {
           const loaded = await store.load(collection, id);
           const state =
             loaded === undefined ? model.initialState() : (loaded.state as ReturnType<typeof model.initialState>);
@@ -212,6 +217,19 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
     },
   };
   return models as WriteModels;
+}
+
+// After the commit, the events go to the mediator's event bus too, for in-process handlers; projections and
+// subscribers read them from the store. A failing event handler is reported by the bus and never fails the command.
+async function publishCommitted(
+  committed: Committed,
+  ctx: CommandHandlerContext,
+  definitions: ReadonlyMap<string, EventDefinition>,
+): Promise<void> {
+  for (const event of committed.events) {
+    const definition = definitions.get(event.type);
+    if (definition !== undefined) await ctx.publish(definition, event.data as never);
+  }
 }
 
 function checkSpec(model: { name?: unknown; commands?: unknown }, spec: object, fn: string, key: string): void {
