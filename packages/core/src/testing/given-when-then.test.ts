@@ -44,11 +44,11 @@ describe('given / when / then', () => {
   it('checks the events a decider decides from its history', () => {
     given(door)
       .when({ type: 'door.Open', data: { by: 'ada' } })
-      .then([{ type: 'door.Opened', data: { by: 'ada' } }]);
+      .thenEvents([{ type: 'door.Opened', data: { by: 'ada' } }]);
     given(door, [{ type: 'door.Opened', data: { by: 'ada' } }])
       .when({ type: 'door.Close', data: {} })
-      .then([{ type: 'door.Closed', data: {} }], { open: false });
-    given(door).when({ type: 'door.Close', data: {} }).then([]);
+      .thenEvents([{ type: 'door.Closed', data: {} }], { open: false });
+    given(door).when({ type: 'door.Close', data: {} }).thenEvents([]);
     given(door, [{ type: 'door.Opened', data: { by: 'ada' } }])
       .when({ type: 'door.Open', data: { by: 'bob' } })
       .thenRefuses('ALREADY_OPEN');
@@ -57,7 +57,7 @@ describe('given / when / then', () => {
   it('checks the state and events a state model decides', () => {
     given(counter, { state: 41 })
       .when({ type: 'door.Open', data: { by: 'ada' } })
-      .then([{ type: 'door.Opened', data: { by: 'ada' } }], 42);
+      .thenEvents([{ type: 'door.Opened', data: { by: 'ada' } }], 42);
     given(counter).when({ type: 'door.Close', data: {} }).thenRefuses('NO');
   });
 
@@ -65,7 +65,7 @@ describe('given / when / then', () => {
     expect(() =>
       given(door)
         .when({ type: 'door.Open', data: { by: 'ada' } })
-        .then([]),
+        .thenEvents([]),
     ).toThrow();
     expect(() =>
       given(door)
@@ -75,7 +75,7 @@ describe('given / when / then', () => {
     expect(() =>
       given(counter, { state: 1 })
         .when({ type: 'door.Open', data: { by: 'a' } })
-        .then([{ type: 'door.Opened', data: { by: 'a' } }], 5),
+        .thenEvents([{ type: 'door.Opened', data: { by: 'a' } }], 5),
     ).toThrow();
   });
 });

@@ -6,7 +6,7 @@ import type { Decider, MessageOf, StateModel } from '../write-model/models.js';
 /** The outcome checks of a {@link given} spec. */
 export interface Then<S, E extends EventDefinition> {
   /** The command decides exactly these events (and, for a state model, this state when given). */
-  then(expected: readonly MessageOf<E>[], state?: S): void;
+  thenEvents(expected: readonly MessageOf<E>[], state?: S): void;
   /** The command is refused with a DomainError of this rule. */
   thenRefuses(rule: string): void;
 }
@@ -18,7 +18,7 @@ export interface Then<S, E extends EventDefinition> {
  * @example
  * given(booking, [{ type: 'hotel.RoomBooked', data: { bookingId: 'b1', roomId: '101', nights: 2 } }])
  *   .when({ type: 'hotel.CancelBooking', data: { bookingId: 'b1' } })
- *   .then([{ type: 'hotel.BookingCancelled', data: { bookingId: 'b1' } }]);
+ *   .thenEvents([{ type: 'hotel.BookingCancelled', data: { bookingId: 'b1' } }]);
  *
  * given(guests, { state: null })
  *   .when({ type: 'hotel.RenameGuest', data: { guestId: 'g1', name: 'Ada' } })
@@ -49,7 +49,7 @@ export function given<S, C extends CommandDefinition, E extends EventDefinition>
         return { events: decision.events ?? [], state: decision.state };
       };
       return {
-        then(expected, state) {
+        thenEvents(expected, state) {
           const outcome = run();
           expect(outcome.events).toEqual(expected);
           if (state !== undefined) expect(outcome.state).toEqual(state);
