@@ -9,6 +9,12 @@ describe('README', () => {
     expect(await runTypeScript(code ?? '')).toBe(expected);
   });
 
+  it('write models section runs as written', async () => {
+    const [code] = await readmeBlocks('Write models', 'ts');
+    const [expected] = await readmeBlocks('Write models', 'text');
+    expect(await runTypeScript(code ?? '')).toBe(expected);
+  });
+
   it('names the two set-up commands', async () => {
     const [commands] = await readmeBlocks('Set up', 'sh');
     expect(commands).toContain('npm install && npm start');

@@ -25,6 +25,17 @@ export async function runTypeScript(source: string, env: NodeJS.ProcessEnv = {})
   try {
     const file = join(dir, 'main.ts');
     await writeFile(file, source);
+    // Type-check it too, with the project's strict settings, as a user's editor would.
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true }, files: ['main.ts'] }),
+    );
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    await promisify(execFile)(process.execPath, [tsc, '-p', dir], { cwd: dir, timeout: 120_000 }).catch(
+      (error: { stdout?: string }) => {
+        throw new Error(`The code does not type-check:\n${error.stdout ?? String(error)}`);
+      },
+    );
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--conditions=@twofold/source', '--import', 'tsx', file],
