@@ -106,14 +106,16 @@ export type {
   DocumentTx,
   WritableCollection,
 } from './projections/documents.js';
+export { type InlineProjection, inlineProjection } from './projections/inline.js';
 export { MemoryDocumentStore } from './projections/memory-store.js';
-export type { EventFeed, ProjectionSlot, ProjectionStore } from './projections/ports.js';
+export type { EventFeed, InlineProjectionStore, ProjectionSlot, ProjectionStore } from './projections/ports.js';
 export {
   type Projection,
   type ProjectionBuilder,
   type ProjectionHandler,
   projection,
 } from './projections/projection.js';
+export { type BackgroundRunner, ReadSide, type ReadSideStatus } from './projections/read-side.js';
 export {
   type CatchUpProgress,
   ProjectionRunner,

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, TwofoldError } from '../errors/errors.js';
+import type { RecordedEvent } from '../event-store/records.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import {
   type DocumentCollection,
@@ -7,7 +8,7 @@ import {
   matches,
   type WritableCollection,
 } from './documents.js';
-import type { ProjectionSlot, ProjectionStore } from './ports.js';
+import type { InlineProjectionStore, ProjectionSlot, ProjectionStore } from './ports.js';
 
 const DELETED = Symbol('deleted');
 type Staged = Map<string, Map<string, unknown>>;
@@ -31,7 +32,7 @@ function key(slot: ProjectionSlot): string {
  * const runner = new ProjectionRunner({ projection: bookingsView, store: views, feed: eventStore });
  * mediator.query(GuestBookings, ({ guestId }) => views.read(bookingsView).collection<Booking>('bookings').find({ guestId }));
  */
-export class MemoryDocumentStore implements ProjectionStore<DocumentTx> {
+export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineProjectionStore<unknown, DocumentTx> {
   readonly #slots = new Map<string, Slot>();
   readonly #active = new Map<string, number>();
 
@@ -45,6 +46,29 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx> {
     to: GlobalPosition,
     work: (tx: DocumentTx) => void | Promise<void>,
   ): Promise<void> {
+    const target = this.#at(slot, from);
+    const staged: Staged = new Map();
+    await work(this.#tx(target, staged));
+    this.#apply(slot, target, from, to, staged);
+  }
+
+  applyWithin(
+    _writeTx: unknown,
+    slot: ProjectionSlot,
+    events: readonly RecordedEvent[],
+    apply: (event: RecordedEvent, tx: DocumentTx) => void,
+  ): void {
+    const last = events.at(-1);
+    if (last === undefined) return;
+    const target = this.#slot(slot);
+    const from = target.checkpoint;
+    const staged: Staged = new Map();
+    const tx = this.#tx(target, staged);
+    for (const event of events) apply(event, tx);
+    this.#apply(slot, target, from, last.position, staged);
+  }
+
+  #at(slot: ProjectionSlot, from: GlobalPosition): Slot {
     const target = this.#slot(slot);
     if (target.checkpoint !== from) {
       throw new TwofoldError(
@@ -52,8 +76,14 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx> {
         `Projection ${key(slot)} is at ${target.checkpoint}, not ${from}: another runner applied these events`,
       );
     }
-    const staged: Staged = new Map();
-    await work({ collection: <T>(name: string) => writable<T>(documents(target, name), staged, name) });
+    return target;
+  }
+
+  #tx(target: Slot, staged: Staged): DocumentTx {
+    return { collection: <T>(name: string) => writable<T>(documents(target, name), staged, name) };
+  }
+
+  #apply(slot: ProjectionSlot, target: Slot, from: GlobalPosition, to: GlobalPosition, staged: Staged): void {
     if (target.checkpoint !== from) {
       throw new TwofoldError('CONCURRENCY_CONFLICT', `Projection ${key(slot)} moved while this batch was applied`);
     }

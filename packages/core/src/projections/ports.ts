@@ -43,3 +43,17 @@ export interface ProjectionStore<Tx = unknown> {
   /** Atomically makes `slot` the version queries read, then drops the data of every other version. */
   activate(slot: ProjectionSlot): Promise<void>;
 }
+
+/**
+ * A read store that can also apply a projection inside a write store's transaction (inline projections), because
+ * both live in one database. `apply` must finish synchronously, as SQLite transactions cannot wait.
+ */
+export interface InlineProjectionStore<WriteTx, Tx> {
+  /** Applies `events` to `slot` and moves its checkpoint to the last one, within `writeTx`. */
+  applyWithin(
+    writeTx: WriteTx,
+    slot: ProjectionSlot,
+    events: readonly RecordedEvent[],
+    apply: (event: RecordedEvent, tx: Tx) => void,
+  ): void;
+}

@@ -8,6 +8,7 @@ import { type GlobalPosition, START } from '../positions/position.js';
 import type { DocumentTx } from './documents.js';
 import { MemoryDocumentStore } from './memory-store.js';
 import { projection } from './projection.js';
+import { ReadSide } from './read-side.js';
 import { ProjectionRunner } from './runner.js';
 
 /** The in-memory store, with a terse append for tests. */
@@ -216,3 +217,39 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Prom
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe('ReadSide', () => {
+  it('starts, lists and stops every projection and subscriber together', async () => {
+    const log = new EventLog();
+    await log.add(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
+    const fast = new ProjectionRunner({
+      projection: bookings().view,
+      store: new MemoryDocumentStore(),
+      feed: log,
+      logger: quiet,
+    });
+    const other = projection<DocumentTx>('rooms').on(RoomBooked, () => {});
+    const second = new ProjectionRunner({
+      projection: other,
+      store: new MemoryDocumentStore(),
+      feed: log,
+      logger: quiet,
+    });
+    const readSide = new ReadSide({ projections: [fast, second] });
+    readSide.start();
+    try {
+      await fast.progress.waitFor(1 as GlobalPosition, AbortSignal.timeout(5_000));
+      await second.progress.waitFor(1 as GlobalPosition, AbortSignal.timeout(5_000));
+      const status = await readSide.status();
+      expect(status.projections.map((p) => [p.name, p.position, p.lagEvents])).toEqual([
+        ['bookings', 1, 0],
+        ['rooms', 1, 0],
+      ]);
+      expect(status.subscribers).toEqual([]);
+    } finally {
+      await readSide.stop();
+    }
+    expect((await readSide.status()).projections.map((p) => p.state)).toEqual(['stopped', 'stopped']);
+    expect(() => new ReadSide({ projections: [fast, fast] })).toThrow("two runners are named 'bookings'");
+  });
+});

@@ -1,0 +1,54 @@
+import type { ReadModelProgress } from '../consistency/read-model-progress.js';
+import { InvalidArgumentError } from '../errors/errors.js';
+import type { RecordedEvent } from '../event-store/records.js';
+import type { InlineProjectionStore } from './ports.js';
+import type { Projection } from './projection.js';
+
+/** A projection applied in the command's own transaction: see {@link inlineProjection}. */
+export interface InlineProjection<WriteTx> {
+  readonly name: string;
+  /** Add it to `writeModels({ participants })`: it applies each commit's events within the commit. */
+  readonly participant: (tx: WriteTx, events: readonly RecordedEvent[]) => void;
+  /** For a query's `reads`: an inline read model is never behind, so a query never waits for it. */
+  readonly progress: ReadModelProgress;
+}
+
+/**
+ * Applies a projection inline: in the same transaction as the command's events, so its read model is consistent
+ * the moment the command returns. It needs a read store in the write store's database (on SQLite, the same file).
+ * Build it once at start with a `ProjectionRunner`'s `catchUp()` (which also activates it), then register the
+ * participant, so that events written before it existed are applied too.
+ *
+ * @example
+ * const bookingsView = inlineProjection(bookings, documents);
+ * await new ProjectionRunner({ projection: bookings, store: documents, feed: store }).catchUp();
+ * const models = writeModels({ store, participants: [bookingsView.participant] });
+ * mediator.query(MyBookings, handler, { reads: [bookingsView.progress] });
+ */
+export function inlineProjection<WriteTx, Tx>(
+  projection: Projection<Tx>,
+  store: InlineProjectionStore<WriteTx, Tx>,
+): InlineProjection<WriteTx> {
+  if (typeof projection?.apply !== 'function') {
+    throw new InvalidArgumentError('inlineProjection(): the first argument must be a projection from projection()');
+  }
+  if (typeof store?.applyWithin !== 'function') {
+    throw new InvalidArgumentError(
+      `inlineProjection('${projection.name}'): the store cannot apply inline (it needs applyWithin, e.g. a read store in the write database)`,
+    );
+  }
+  const slot = { projection: projection.name, version: projection.version };
+  return {
+    name: projection.name,
+    participant: (tx, events) => {
+      store.applyWithin(tx, slot, events, (event, readTx) => {
+        if (!projection.eventTypes.has(event.type)) return;
+        const applied = projection.apply(event, readTx);
+        if (applied instanceof Promise) {
+          throw new InvalidArgumentError(`Inline projection ${projection.name} must apply events synchronously`);
+        }
+      });
+    },
+    progress: { name: projection.name, waitFor: () => Promise.resolve() },
+  };
+}
