@@ -15,6 +15,12 @@ describe('README', () => {
     expect(await runTypeScript(code ?? '')).toBe(expected);
   });
 
+  it('read models section runs as written', async () => {
+    const [code] = await readmeBlocks('Read models', 'ts');
+    const [expected] = await readmeBlocks('Read models', 'text');
+    expect(await runTypeScript(code ?? '')).toBe(expected);
+  });
+
   it('names the two set-up commands', async () => {
     const [commands] = await readmeBlocks('Set up', 'sh');
     expect(commands).toContain('npm install && npm start');

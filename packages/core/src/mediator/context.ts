@@ -22,9 +22,10 @@ export interface DispatchOptions extends EnvelopeOptions {
   readonly timeout?: number;
   /**
    * Queries only: read your own writes. Before the handler runs, wait until every read model the query declares
-   * (`reads`) has applied events up to this position, e.g. the `position` that `execute` returned.
+   * (`reads`) has applied events up to this position, e.g. the `position` that `execute` returned (undefined
+   * when the command wrote nothing: then there is nothing to wait for).
    */
-  readonly after?: GlobalPosition;
+  readonly after?: GlobalPosition | undefined;
   /** With `after`: when the read models do not catch up in time, answer from them anyway instead of failing. */
   readonly allowStale?: boolean;
 }
