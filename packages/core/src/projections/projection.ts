@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import type { EventDefinition, PayloadOf } from '../messages/define.js';
+import { checkName, HandlerTable } from './handler-table.js';
 
 /** Applies one event to the read model, inside the read store's transaction `tx`. */
 export type ProjectionHandler<D, Tx> = (data: D, tx: Tx, event: RecordedEvent<string, D>) => void | Promise<void>;
@@ -38,40 +39,23 @@ export interface ProjectionBuilder<Tx> extends Projection<Tx> {
  *   .on(BookingCancelled, ({ bookingId }, db) => db.prepare('delete from booked_nights where booking_id = ?').run(bookingId));
  */
 export function projection<Tx = unknown>(name: string, version = 1): ProjectionBuilder<Tx> {
-  if (typeof name !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(name)) {
-    throw new InvalidArgumentError(
-      `projection(): the name must start with a letter or _ and hold only letters, digits, _ . -; got ${JSON.stringify(name)}`,
-    );
-  }
+  checkName(name, 'projection()');
   if (!Number.isSafeInteger(version) || version < 1) {
     throw new InvalidArgumentError(
       `projection('${name}'): the version must be an integer >= 1; got ${String(version)}`,
     );
   }
-  const handlers = new Map<string, { definition: EventDefinition; handler: ProjectionHandler<unknown, Tx> }>();
-  const eventTypes = new Set<string>();
+  const table = new HandlerTable<ProjectionHandler<unknown, Tx>>(`projection('${name}')`);
   const builder: ProjectionBuilder<Tx> = {
     name,
     version,
-    eventTypes,
+    eventTypes: table.eventTypes,
     on(definition, handler) {
-      if (typeof definition !== 'object' || definition === null || definition.kind !== 'event') {
-        throw new InvalidArgumentError(`projection('${name}').on(): the first argument must be an event definition`);
-      }
-      if (typeof handler !== 'function') {
-        throw new InvalidArgumentError(
-          `projection('${name}').on('${definition.type}'): the handler must be a function`,
-        );
-      }
-      if (handlers.has(definition.type)) {
-        throw new InvalidArgumentError(`projection('${name}') already handles '${definition.type}'`);
-      }
-      handlers.set(definition.type, { definition, handler: handler as ProjectionHandler<unknown, Tx> });
-      eventTypes.add(definition.type);
+      table.add(definition, handler as ProjectionHandler<unknown, Tx>);
       return builder;
     },
     apply(event, tx) {
-      return handlers.get(event.type)?.handler(event.data, tx, event);
+      return table.get(event.type)?.(event.data, tx, event);
     },
   };
   return builder;

@@ -1,7 +1,7 @@
-import { InvalidArgumentError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import type { Logger } from '../mediator/logger.js';
 import type { EventDefinition, PayloadOf } from '../messages/define.js';
+import { checkName, HandlerTable } from '../projections/handler-table.js';
 
 /** What a side-effect handler gets besides the event data. */
 export interface SubscriberContext<D = unknown> {
@@ -39,34 +39,17 @@ export interface SubscriberBuilder extends Subscriber {
  * });
  */
 export function subscriber(name: string): SubscriberBuilder {
-  if (typeof name !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(name)) {
-    throw new InvalidArgumentError(
-      `subscriber(): the name must start with a letter or _ and hold only letters, digits, _ . -; got ${JSON.stringify(name)}`,
-    );
-  }
-  const handlers = new Map<string, SubscriberHandler<unknown>>();
-  const eventTypes = new Set<string>();
+  checkName(name, 'subscriber()');
+  const table = new HandlerTable<SubscriberHandler<unknown>>(`subscriber('${name}')`);
   const builder: SubscriberBuilder = {
     name,
-    eventTypes,
+    eventTypes: table.eventTypes,
     on(definition, handler) {
-      if (typeof definition !== 'object' || definition === null || definition.kind !== 'event') {
-        throw new InvalidArgumentError(`subscriber('${name}').on(): the first argument must be an event definition`);
-      }
-      if (typeof handler !== 'function') {
-        throw new InvalidArgumentError(
-          `subscriber('${name}').on('${definition.type}'): the handler must be a function`,
-        );
-      }
-      if (handlers.has(definition.type)) {
-        throw new InvalidArgumentError(`subscriber('${name}') already handles '${definition.type}'`);
-      }
-      handlers.set(definition.type, handler as SubscriberHandler<unknown>);
-      eventTypes.add(definition.type);
+      table.add(definition, handler as SubscriberHandler<unknown>);
       return builder;
     },
     async handle(event, ctx) {
-      return handlers.get(event.type)?.(event.data, ctx);
+      return table.get(event.type)?.(event.data, ctx);
     },
   };
   return builder;

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { CommandDefinition, EventDefinition, MessageDefinition, PayloadOf } from '../messages/define.js';
+import { checkName } from '../projections/handler-table.js';
 
 /** A message as deciders see it: a literal `type` to switch on, and the validated `data`. */
 export type MessageOf<D extends MessageDefinition> = {
@@ -121,9 +122,7 @@ export function defineStateModel<
 function checkModel(spec: Record<string, unknown>, fn: string, functions: readonly string[]): void {
   if (typeof spec !== 'object' || spec === null)
     throw new InvalidArgumentError(`${fn}(): pass { name, commands, events, ... }`);
-  if (typeof spec.name !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(spec.name)) {
-    throw new InvalidArgumentError(`${fn}(): name must start with a letter or _ and hold only letters, digits, _ . -`);
-  }
+  checkName(spec.name, `${fn}()`);
   for (const [key, kind] of [
     ['commands', 'command'],
     ['events', 'event'],
