@@ -26,13 +26,15 @@ export function commandRoutes(instance: FastifyInstance, context: PluginContext,
       if (!ok) throw new HttpProblem('PRECONDITION_FAILED', `If-Match does not match the current version`);
     }
     const metadata: Record<string, unknown> = {};
-    if (key !== undefined) metadata.idempotencyKey = key;
     if (ifMatch !== undefined) metadata.ifMatch = ifMatch;
-    const run = () => execute(context, entry, request.body, caller, metadata);
+    // The key also reaches the write model, which stores the result with the command's own commit: a repeat
+    // after a restart (when this process's response store is gone) still returns the first result.
+    const scoped = key === undefined ? undefined : scopedKey(caller, type, key);
+    const run = () => execute(context, entry, request.body, caller, metadata, scoped);
     const response =
-      key === undefined || store === undefined
+      scoped === undefined || store === undefined
         ? await run()
-        : await idempotent(store, request, { key: scopedKey(caller, type, key), body: request.body, type }, run);
+        : await idempotent(store, request, { key: scoped, body: request.body, type }, run);
     return send(reply, response);
   });
   instance.route({
@@ -51,8 +53,9 @@ async function execute(
   body: unknown,
   caller: Caller,
   metadata: Record<string, unknown>,
+  idempotencyKey: string | undefined,
 ): Promise<StoredResponse> {
-  const options = dispatchOptions(caller, { timeout: context.timeout, metadata });
+  const options = dispatchOptions(caller, { timeout: context.timeout, metadata, idempotencyKey });
   const { result, position } = await context.options.mediator.execute(entry.definition, body as never, options);
   return {
     status: 200,

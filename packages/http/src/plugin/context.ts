@@ -31,6 +31,7 @@ export function dispatchOptions(
     timeout: number;
     metadata?: Readonly<Record<string, unknown>>;
     after?: GlobalPosition | undefined;
+    idempotencyKey?: string | undefined;
   },
 ): DispatchOptions {
   return {
@@ -40,6 +41,7 @@ export function dispatchOptions(
     ...(extra.signal === undefined ? {} : { signal: extra.signal }),
     ...(extra.metadata === undefined ? {} : { metadata: extra.metadata }),
     ...(extra.after === undefined ? {} : { after: extra.after }),
+    ...(extra.idempotencyKey === undefined ? {} : { idempotencyKey: extra.idempotencyKey }),
   };
 }
 

@@ -214,7 +214,8 @@ describe('envelope plumbing', () => {
     const s = await start();
     const seen: unknown[] = [];
     s.hotel.mediator.use({ kind: 'command' }, async (ctx, next) => {
-      seen.push({ correlationId: ctx.envelope.correlationId, metadata: ctx.envelope.metadata, who: ctx.principal?.id });
+      const { correlationId, metadata, idempotencyKey } = ctx.envelope;
+      seen.push({ correlationId, metadata, idempotencyKey, who: ctx.principal?.id });
       return next();
     });
     const response = await post(
@@ -231,7 +232,12 @@ describe('envelope plumbing', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['twofold-correlation-id']).toBe('trace-7');
     expect(seen).toEqual([
-      { correlationId: 'trace-7', metadata: { idempotencyKey: 'k-1', ifMatch: ['3'] }, who: 'manager-1' },
+      {
+        correlationId: 'trace-7',
+        metadata: { ifMatch: ['3'] },
+        idempotencyKey: JSON.stringify(['manager-1', 'hotel.RegisterRoom', 'k-1']),
+        who: 'manager-1',
+      },
     ]);
   });
 
