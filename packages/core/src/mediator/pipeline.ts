@@ -22,19 +22,23 @@ export function call<A, B, R>(fn: (a: A, b: B) => R | Promise<R>, a: A, b: B): P
 }
 
 /**
- * Runs `middlewares` in order around `terminal`. Each `next` may be called once; a second call rejects
- * with MIDDLEWARE_MISUSE, because running the handler twice would repeat its effects.
+ * Composes `middlewares`, in order, around `terminal` into one function that runs a dispatch. Each `next` may be
+ * called once; a second call rejects with MIDDLEWARE_MISUSE, because running the handler twice would repeat its
+ * effects.
  */
-export function runPipeline<C, R>(
+export function compose<C, R>(
   middlewares: readonly Middleware<C, R>[],
-  ctx: C,
   terminal: (ctx: C) => Promise<R>,
-): Promise<R> {
-  const step = (index: number): Promise<R> => {
-    if (index === middlewares.length) return terminal(ctx);
-    const middleware = middlewares[index]!;
+): (ctx: C) => Promise<R> {
+  return middlewares.reduceRight(wrap<C, R>, terminal);
+}
+
+function wrap<C, R>(rest: (ctx: C) => Promise<R>, middleware: Middleware<C, R>, index: number): (ctx: C) => Promise<R> {
+  // The closures made per dispatch are passed inline, never bound to a name: transpilers that keep function names
+  // (tsx, esbuild's keepNames) would otherwise redefine each one's `name` property on every dispatch.
+  return (ctx) => {
     let called = false;
-    const next = (): Promise<R> => {
+    return call(middleware, ctx, () => {
       if (called) {
         return Promise.reject(
           new TwofoldError(
@@ -44,9 +48,7 @@ export function runPipeline<C, R>(
         );
       }
       called = true;
-      return step(index + 1);
-    };
-    return call(middleware, ctx, next);
+      return rest(ctx);
+    });
   };
-  return step(0);
 }

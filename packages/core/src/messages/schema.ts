@@ -59,7 +59,8 @@ export function validate<S extends StandardSchemaV1>(
   return unwrap(result as StandardSchemaV1.Result<SchemaOutput<S>>, messageType, what);
 }
 
-function unwrap<T>(result: StandardSchemaV1.Result<T>, messageType: string, what: string | undefined): T {
+/** The value of a schema's result, or a thrown {@link ValidationError} listing its issues. */
+export function unwrap<T>(result: StandardSchemaV1.Result<T>, messageType: string, what?: string): T {
   if (result.issues !== undefined) throw new ValidationError(messageType, toIssues(result.issues), what);
   return result.value;
 }
