@@ -1,0 +1,167 @@
+import { given } from '@twofold/core/testing';
+import { describe, expect, it } from 'vitest';
+import { refundFor, roomCalendar } from './room-calendar.js';
+
+const booked = {
+  type: 'hotel.RoomBooked',
+  data: {
+    bookingId: 'b1',
+    roomId: '101',
+    guestId: 'ada',
+    from: '2030-05-10',
+    to: '2030-05-13',
+    pricePerNight: 100,
+    total: 300,
+  },
+} as const;
+const book = (bookingId: string, from: string, to: string) =>
+  ({
+    type: 'hotel.BookRoom',
+    data: { bookingId, roomId: '101', guestId: 'bob', from, to, pricePerNight: 100 },
+  }) as const;
+const located = (bookingId: string, on: string) => ({ bookingId, roomId: '101', on });
+const checkedIn = { type: 'hotel.GuestCheckedIn', data: { ...located('b1', '2030-05-10'), guestId: 'ada' } } as const;
+
+describe('booking a room', () => {
+  it('books free nights at the price of the room', () => {
+    given(roomCalendar)
+      .when(book('b2', '2030-05-01', '2030-05-04'))
+      .thenEvents([
+        {
+          type: 'hotel.RoomBooked',
+          data: {
+            bookingId: 'b2',
+            roomId: '101',
+            guestId: 'bob',
+            from: '2030-05-01',
+            to: '2030-05-04',
+            pricePerNight: 100,
+            total: 300,
+          },
+        },
+      ]);
+  });
+
+  it('refuses any night already booked', () => {
+    given(roomCalendar, [booked])
+      .when(book('b2', '2030-05-12', '2030-05-14'))
+      .thenRefuses('ROOM_TAKEN');
+    given(roomCalendar, [booked])
+      .when(book('b2', '2030-05-01', '2030-05-20'))
+      .thenRefuses('ROOM_TAKEN');
+    given(roomCalendar, [booked, checkedIn])
+      .when(book('b2', '2030-05-11', '2030-05-12'))
+      .thenRefuses('ROOM_TAKEN');
+  });
+
+  it('takes the day of departure as free: the next guest may arrive that day', () => {
+    given(roomCalendar, [booked])
+      .when(book('b2', '2030-05-13', '2030-05-15'))
+      .thenEvents([
+        {
+          type: 'hotel.RoomBooked',
+          data: {
+            bookingId: 'b2',
+            roomId: '101',
+            guestId: 'bob',
+            from: '2030-05-13',
+            to: '2030-05-15',
+            pricePerNight: 100,
+            total: 200,
+          },
+        },
+      ]);
+  });
+
+  it('books the nights of a cancelled booking again', () => {
+    const cancelled = {
+      type: 'hotel.BookingCancelled',
+      data: {
+        bookingId: 'b1',
+        roomId: '101',
+        guestId: 'ada',
+        from: '2030-05-10',
+        to: '2030-05-13',
+        reason: '',
+        refund: 300,
+      },
+    } as const;
+    given(roomCalendar, [booked, cancelled])
+      .when(book('b2', '2030-05-10', '2030-05-13'))
+      .thenEvents([
+        {
+          type: 'hotel.RoomBooked',
+          data: { ...book('b2', '2030-05-10', '2030-05-13').data, total: 300 },
+        },
+      ]);
+  });
+
+  it('refuses a booking id twice', () => {
+    given(roomCalendar, [booked])
+      .when(book('b1', '2030-06-01', '2030-06-02'))
+      .thenRefuses('BOOKING_EXISTS');
+  });
+});
+
+describe('cancelling', () => {
+  it('refunds everything before the day of arrival', () => {
+    given(roomCalendar, [booked])
+      .when({ type: 'hotel.CancelBooking', data: { ...located('b1', '2030-05-09'), reason: 'plans changed' } })
+      .thenEvents([
+        {
+          type: 'hotel.BookingCancelled',
+          data: {
+            bookingId: 'b1',
+            roomId: '101',
+            guestId: 'ada',
+            from: '2030-05-10',
+            to: '2030-05-13',
+            reason: 'plans changed',
+            refund: 300,
+          },
+        },
+      ]);
+  });
+
+  it('keeps the first night from the day of arrival on', () => {
+    const stay = { guestId: 'ada', from: '2030-05-10', to: '2030-05-13', pricePerNight: 100, total: 300 } as const;
+    expect(refundFor({ ...stay, status: 'booked' }, '2030-05-10')).toBe(200);
+    expect(refundFor({ ...stay, status: 'booked' }, '2030-05-20')).toBe(200);
+  });
+
+  it('refuses an unknown, a cancelled or a started booking', () => {
+    const cancel = { type: 'hotel.CancelBooking', data: { ...located('b1', '2030-05-01'), reason: '' } } as const;
+    given(roomCalendar).when(cancel).thenRefuses('UNKNOWN_BOOKING');
+    given(roomCalendar, [booked, checkedIn]).when(cancel).thenRefuses('NOT_CANCELLABLE');
+  });
+});
+
+describe('checking in and out', () => {
+  it('checks in from the day of arrival, then out', () => {
+    given(roomCalendar, [booked])
+      .when({ type: 'hotel.CheckIn', data: located('b1', '2030-05-10') })
+      .thenEvents([checkedIn]);
+    given(roomCalendar, [booked, checkedIn])
+      .when({ type: 'hotel.CheckOut', data: located('b1', '2030-05-12') })
+      .thenEvents([{ type: 'hotel.GuestCheckedOut', data: { ...located('b1', '2030-05-12'), guestId: 'ada' } }]);
+  });
+
+  it('refuses to check in early, twice, or to check out a guest who never arrived', () => {
+    given(roomCalendar, [booked])
+      .when({ type: 'hotel.CheckIn', data: located('b1', '2030-05-09') })
+      .thenRefuses('TOO_EARLY');
+    given(roomCalendar, [booked, checkedIn])
+      .when({ type: 'hotel.CheckIn', data: located('b1', '2030-05-10') })
+      .thenRefuses('NOT_CHECKABLE');
+    given(roomCalendar, [booked])
+      .when({ type: 'hotel.CheckOut', data: located('b1', '2030-05-10') })
+      .thenRefuses('NOT_CHECKED_IN');
+  });
+
+  it('frees the rest of the stay once the guest has left', () => {
+    const out = { type: 'hotel.GuestCheckedOut', data: { ...located('b1', '2030-05-11'), guestId: 'ada' } } as const;
+    given(roomCalendar, [booked, checkedIn, out])
+      .when(book('b2', '2030-05-11', '2030-05-12'))
+      .thenEvents([{ type: 'hotel.RoomBooked', data: { ...book('b2', '2030-05-11', '2030-05-12').data, total: 100 } }]);
+  });
+});

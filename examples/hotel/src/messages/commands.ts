@@ -1,0 +1,43 @@
+import { defineCommand } from '@twofold/core';
+import { z } from 'zod';
+import { isoDate, stay } from '../domain/dates.js';
+
+/** Identifiers chosen by clients: bookings get a UUID from the browser, rooms and guests readable names. */
+const id = z.string().trim().min(1).max(64);
+
+export const RoomType = z.enum(['single', 'double', 'suite']);
+
+export const RegisterRoom = defineCommand(
+  'hotel.RegisterRoom',
+  z.object({
+    roomId: id,
+    number: z.string().trim().min(1).max(10),
+    type: RoomType,
+    pricePerNight: z.number().positive().max(100_000),
+  }),
+  { description: 'Adds a room to the hotel.' },
+);
+
+export const BookRoom = defineCommand(
+  'hotel.BookRoom',
+  stay(z.object({ bookingId: id, roomId: id, guestId: id, from: isoDate, to: isoDate })),
+  {
+    description:
+      'Books a room for the nights from `from` up to `to` (the day of departure). 422 ROOM_TAKEN when any of those nights is booked.',
+    result: z.object({ bookingId: z.string(), total: z.number() }),
+  },
+);
+
+export const CancelBooking = defineCommand(
+  'hotel.CancelBooking',
+  z.object({ bookingId: id, reason: z.string().trim().max(500) }),
+  { description: 'Cancels a booking: frees its nights, refunds the guest, mails them and alerts management.' },
+);
+
+export const CheckIn = defineCommand('hotel.CheckIn', z.object({ bookingId: id }), {
+  description: 'The guest of a booking has arrived.',
+});
+
+export const CheckOut = defineCommand('hotel.CheckOut', z.object({ bookingId: id }), {
+  description: 'The guest of a booking has left; the nights after today are free again.',
+});
