@@ -1,0 +1,87 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError } from '@twofold/core';
+import Database from 'better-sqlite3';
+
+/**
+ * The better-sqlite3 connection, as a transaction handle: what a unit-of-work participant, an inline projection
+ * or a {@link SqliteTableStore} projection gets to run SQL inside the store's transaction.
+ */
+export type SqliteTx = Database.Database;
+
+/** How a store opens its SQLite file. Every store in this package takes these options. */
+export interface SqliteConnectionOptions {
+  /** The database file, created with its folder when missing; `':memory:'` for a private in-memory database. */
+  readonly path?: string;
+  /**
+   * `'NORMAL'` (the default) loses no data when the process crashes, and at worst the last commits when the
+   * machine loses power. `'FULL'` also survives power loss, at a lower commit rate.
+   */
+  readonly synchronous?: 'NORMAL' | 'FULL';
+  /** How long a write waits for another process's transaction before failing with SQLITE_BUSY. Default: 5000 ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** Opens a connection in WAL mode with the given durability; `defaultPath` when `options.path` is not given. */
+export function openDatabase(options: SqliteConnectionOptions, defaultPath: string, owner: string): SqliteTx {
+  const path = options.path ?? defaultPath;
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new InvalidArgumentError(`${owner}: options.path must be a file path or ':memory:'`);
+  }
+  const synchronous = options.synchronous ?? 'NORMAL';
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new InvalidArgumentError(`${owner}: options.synchronous must be 'NORMAL' or 'FULL'`);
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new InvalidArgumentError(`${owner}: options.busyTimeoutMs must be an integer >= 0`);
+  }
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const db = new Database(path, { timeout: busyTimeoutMs });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma('foreign_keys = ON');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** True when two connections open the same database file (a shared connection counts too). */
+export function sameDatabase(a: SqliteTx, b: SqliteTx): boolean {
+  if (a === b) return true;
+  if (a.memory || b.memory) return false;
+  return resolve(a.name) === resolve(b.name);
+}
+
+/** Quotes an SQL identifier, so that any table name is safe to interpolate. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Runs `work` in one immediate transaction (the write lock is taken at BEGIN, so two processes never deadlock
+ * upgrading a read to a write). `work` must be synchronous: an SQLite transaction cannot wait for a promise.
+ */
+export function inTransaction<R>(db: SqliteTx, work: () => R, what: string): R {
+  return db
+    .transaction(() => {
+      const result = work();
+      refusePromise(result, what);
+      return result;
+    })
+    .immediate();
+}
+
+/** Throws a clear error when a callback that runs inside a synchronous SQLite transaction returned a promise. */
+export function refusePromise(value: unknown, what: string): void {
+  if (typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function') {
+    // The promise is abandoned with the transaction; keep its eventual rejection from crashing the process.
+    (value as PromiseLike<unknown>).then(undefined, () => undefined);
+    throw new InvalidArgumentError(
+      `${what} returned a promise: SQLite transactions are synchronous, so it must finish without awaiting`,
+    );
+  }
+}

@@ -1,0 +1,16 @@
+import { CorruptDataError } from '@twofold/core';
+
+/** JSON text for a column; `undefined` is stored as NULL so that it reads back as `undefined`. */
+export function toJson(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** Parses a JSON column; a corrupt value fails with CORRUPT_DATA and `where` (what the row is) in the message. */
+export function fromJson(text: string | null, where: () => string): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CorruptDataError(`${where()} holds corrupt JSON: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,221 @@
+import {
+  type Committed,
+  ConcurrencyConflictError,
+  type ExpectedVersion,
+  type GlobalPosition,
+  type IdempotencyRecord,
+  InvalidArgumentError,
+  type NewEvent,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StreamId,
+  type UnitOfWork,
+  type Upcaster,
+  Upcasters,
+  type WriteStore,
+} from '@twofold/core';
+import { migrate } from '../connection/migrations.js';
+import { openDatabase, refusePromise, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import { checkExpectedVersion, checkNewEvents, sqlLimit, versionMatches } from './checks.js';
+import { fromJson, toJson } from './json.js';
+import { eventFromRow, recordEvent } from './rows.js';
+import { eventStoreMigrations } from './schema.js';
+import { EventStoreStatements } from './statements.js';
+import { WakeUps } from './wake-up.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions extends SqliteConnectionOptions {
+  /** Turn old versions of event types into new ones as they are read. */
+  readonly upcasters?: readonly Upcaster[];
+  /** How often a waiting reader checks the file for another process's commits. Default: 100 ms. */
+  readonly pollIntervalMs?: number;
+}
+
+/**
+ * The embedded write store: event streams with a gap-free global order, aggregate states, idempotency records
+ * and snapshots in one SQLite file (WAL). A commit is one synchronous transaction, so its participants (inline
+ * projections, outbox rows) get the connection and write in it too. The schema is created and migrated on open.
+ *
+ * @example
+ * const store = new SqliteStore({ path: 'data/hotel.db' });
+ * const models = writeModels({ store });
+ * // …
+ * store.close();
+ */
+export class SqliteStore implements WriteStore<SqliteTx> {
+  readonly #db: SqliteTx;
+  readonly #sql: EventStoreStatements;
+  readonly #upcasters: Upcasters;
+  readonly #wakeUps: WakeUps;
+  #dataVersion: number;
+
+  constructor(options: SqliteStoreOptions = {}) {
+    const pollIntervalMs = options.pollIntervalMs ?? 100;
+    if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1) {
+      throw new InvalidArgumentError('SqliteStore: options.pollIntervalMs must be an integer >= 1');
+    }
+    this.#upcasters = new Upcasters(options.upcasters);
+    this.#db = openDatabase(options, 'data/twofold.db', 'SqliteStore');
+    try {
+      migrate(this.#db, 'event-store', eventStoreMigrations);
+      this.#sql = new EventStoreStatements(this.#db);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+    this.#dataVersion = this.#sql.dataVersion.get()!;
+    this.#wakeUps = new WakeUps({
+      head: () => this.#sql.head.get() as GlobalPosition,
+      changed: () => {
+        const version = this.#sql.dataVersion.get()!;
+        const changed = version !== this.#dataVersion;
+        this.#dataVersion = version;
+        return changed;
+      },
+      pollIntervalMs,
+    });
+  }
+
+  /** The database file's path (`':memory:'` for an in-memory database). */
+  get path(): string {
+    return this.#db.name;
+  }
+
+  async commit(unit: UnitOfWork<SqliteTx>): Promise<Committed> {
+    const appends = unit.appends ?? [];
+    for (const append of appends) {
+      checkExpectedVersion(append.expectedVersion, `append to ${append.streamId}`);
+      checkNewEvents(append.events, `append to ${append.streamId}`);
+    }
+    const committed = this.#db.transaction(() => this.#write(unit)).immediate();
+    if (committed.position !== undefined) this.#wakeUps.wake(committed.position);
+    return committed;
+  }
+
+  #write(unit: UnitOfWork<SqliteTx>): Committed {
+    const sql = this.#sql;
+    const appends = unit.appends ?? [];
+    const states = unit.states ?? [];
+    // Check everything first: a conflict is reported before anything is written.
+    for (const { streamId, expectedVersion } of appends) {
+      const actual = sql.streamVersion.get(streamId)!;
+      if (!versionMatches(expectedVersion, actual)) {
+        throw new ConcurrencyConflictError(`Stream ${streamId}`, expectedVersion, actual);
+      }
+    }
+    for (const { collection, id, expectedVersion } of states) {
+      const actual = sql.stateVersion.get(collection, id) ?? 0;
+      if (actual !== expectedVersion) {
+        throw new ConcurrencyConflictError(`State ${collection}/${id}`, expectedVersion, actual);
+      }
+    }
+    if (unit.idempotency !== undefined && sql.idempotencyUsed.get(unit.idempotency.key) !== undefined) {
+      throw new ConcurrencyConflictError(`Idempotency key ${unit.idempotency.key}`, 'unused', 1);
+    }
+
+    const recorded: RecordedEvent[] = [];
+    const versions = new Map<string, number>();
+    const timestamp = Date.now();
+    let position = sql.head.get()!;
+    for (const { streamId, events } of appends) {
+      let version = versions.get(streamId) ?? sql.streamVersion.get(streamId)!;
+      for (const event of events) {
+        const { row, recorded: one } = recordEvent(event, streamId, ++version, ++position, timestamp);
+        sql.insertEvent.run(...row);
+        recorded.push(one);
+      }
+      versions.set(streamId, version);
+    }
+    for (const write of states) {
+      sql.saveState.run(write.collection, write.id, write.expectedVersion + 1, toJson(write.state));
+      versions.set(`${write.collection}/${write.id}`, write.expectedVersion + 1);
+    }
+    const last = recorded.at(-1)?.position;
+    if (unit.idempotency !== undefined) {
+      const { key, result } = unit.idempotency;
+      sql.insertIdempotency.run(key, toJson(result), last ?? null, timestamp);
+    }
+    (unit.participants ?? []).forEach((participant, index) => {
+      refusePromise(participant(this.#db, recorded), `Unit-of-work participant #${index + 1}`);
+    });
+    return { events: recorded, position: last, versions };
+  }
+
+  append(
+    streamId: StreamId,
+    events: readonly NewEvent[],
+    options: { readonly expectedVersion?: ExpectedVersion } = {},
+  ): Promise<Committed> {
+    return this.commit({ appends: [{ streamId, events, expectedVersion: options.expectedVersion ?? 'any' }] });
+  }
+
+  async readStream(streamId: StreamId, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
+    const { direction = 'forward', limit = Number.POSITIVE_INFINITY } = options;
+    const rows =
+      direction === 'forward'
+        ? this.#sql.readForward.all(streamId, options.from ?? 1, sqlLimit(limit))
+        : this.#sql.readBackward.all(streamId, options.from ?? Number.MAX_SAFE_INTEGER, sqlLimit(limit));
+    return rows.map((row) => this.#upcasters.apply(eventFromRow(row)));
+  }
+
+  async streamVersion(streamId: StreamId): Promise<number> {
+    return this.#sql.streamVersion.get(streamId)!;
+  }
+
+  async readAll(after: GlobalPosition, limit: number): Promise<readonly RecordedEvent[]> {
+    return this.#sql.readAll.all(after, sqlLimit(limit)).map((row) => this.#upcasters.apply(eventFromRow(row)));
+  }
+
+  async head(): Promise<GlobalPosition> {
+    return this.#sql.head.get() as GlobalPosition;
+  }
+
+  /** Resolves once the log holds an event after `after`: at once on a commit here, within a poll on another process's. */
+  waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void> {
+    try {
+      return this.#wakeUps.wait(after, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async load(
+    collection: string,
+    id: string,
+  ): Promise<{ readonly state: unknown; readonly version: number } | undefined> {
+    const row = this.#sql.loadState.get(collection, id);
+    if (row === undefined) return undefined;
+    return { state: fromJson(row.state, () => `The state ${collection}/${id}`), version: row.version };
+  }
+
+  async find(key: string): Promise<IdempotencyRecord | undefined> {
+    const row = this.#sql.findIdempotency.get(key);
+    if (row === undefined) return undefined;
+    const result = fromJson(row.result, () => `The idempotency record ${key}`);
+    return { key, result, position: (row.position ?? undefined) as GlobalPosition | undefined };
+  }
+
+  async loadSnapshot(
+    streamId: StreamId,
+    name: string,
+  ): Promise<{ readonly state: unknown; readonly version: number } | undefined> {
+    const row = this.#sql.loadSnapshot.get(name, streamId);
+    if (row === undefined) return undefined;
+    return { state: fromJson(row.state, () => `The ${name} snapshot of stream ${streamId}`), version: row.version };
+  }
+
+  async saveSnapshot(
+    streamId: StreamId,
+    name: string,
+    snapshot: { readonly state: unknown; readonly version: number },
+  ): Promise<void> {
+    this.#sql.saveSnapshot.run(name, streamId, snapshot.version, toJson(snapshot.state));
+  }
+
+  /** Closes the connection; readers still waiting for events are rejected. Closing twice is harmless. */
+  close(): void {
+    if (!this.#db.open) return;
+    this.#wakeUps.close(new Error(`SqliteStore ${this.#db.name} closed`));
+    this.#db.close();
+  }
+}

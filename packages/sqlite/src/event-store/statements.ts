@@ -1,0 +1,58 @@
+import type { Statement } from 'better-sqlite3';
+import type { SqliteTx } from '../connection/open.js';
+import { EVENT_COLUMNS, type EventInsert, type EventRow } from './rows.js';
+
+type Stored = { readonly version: number; readonly state: string | null };
+
+/** Every statement the event store runs, prepared once when the store opens. */
+export class EventStoreStatements {
+  readonly head: Statement<[], number>;
+  readonly dataVersion: Statement<[], number>;
+  readonly streamVersion: Statement<[string], number>;
+  readonly insertEvent: Statement<EventInsert>;
+  readonly readForward: Statement<[string, number, number], EventRow>;
+  readonly readBackward: Statement<[string, number, number], EventRow>;
+  readonly readAll: Statement<[number, number], EventRow>;
+  readonly stateVersion: Statement<[string, string], number>;
+  readonly loadState: Statement<[string, string], Stored>;
+  readonly saveState: Statement<[string, string, number, string | null]>;
+  readonly idempotencyUsed: Statement<[string], number>;
+  readonly findIdempotency: Statement<[string], { readonly result: string | null; readonly position: number | null }>;
+  readonly insertIdempotency: Statement<[string, string | null, number | null, number]>;
+  readonly loadSnapshot: Statement<[string, string], Stored>;
+  readonly saveSnapshot: Statement<[string, string, number, string | null]>;
+
+  constructor(db: SqliteTx) {
+    const events = <P extends unknown[]>(where: string) =>
+      db.prepare<P, EventRow>(`SELECT ${EVENT_COLUMNS} FROM twofold_events WHERE ${where}`);
+    this.head = db.prepare<[], number>('SELECT coalesce(max(position), 0) FROM twofold_events').pluck();
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.streamVersion = db
+      .prepare<[string], number>('SELECT coalesce(max(stream_version), 0) FROM twofold_events WHERE stream_id = ?')
+      .pluck();
+    this.insertEvent = db.prepare<EventInsert>(
+      `INSERT INTO twofold_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.readForward = events('stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?');
+    this.readBackward = events('stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?');
+    this.readAll = events('position > ? ORDER BY position LIMIT ?');
+    this.stateVersion = db
+      .prepare<[string, string], number>('SELECT version FROM twofold_states WHERE collection = ? AND id = ?')
+      .pluck();
+    this.loadState = db.prepare('SELECT version, state FROM twofold_states WHERE collection = ? AND id = ?');
+    this.saveState = db.prepare(
+      `INSERT INTO twofold_states (collection, id, version, state) VALUES (?, ?, ?, ?)
+       ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, state = excluded.state`,
+    );
+    this.idempotencyUsed = db.prepare<[string], number>('SELECT 1 FROM twofold_idempotency WHERE key = ?').pluck();
+    this.findIdempotency = db.prepare('SELECT result, position FROM twofold_idempotency WHERE key = ?');
+    this.insertIdempotency = db.prepare(
+      'INSERT INTO twofold_idempotency (key, result, position, at) VALUES (?, ?, ?, ?)',
+    );
+    this.loadSnapshot = db.prepare('SELECT version, state FROM twofold_snapshots WHERE name = ? AND stream_id = ?');
+    this.saveSnapshot = db.prepare(
+      `INSERT INTO twofold_snapshots (name, stream_id, version, state) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name, stream_id) DO UPDATE SET version = excluded.version, state = excluded.state`,
+    );
+  }
+}

@@ -1,0 +1,2 @@
+export type { SqliteConnectionOptions, SqliteTx } from './connection/open.js';
+export { SqliteStore, type SqliteStoreOptions } from './event-store/sqlite-store.js';
