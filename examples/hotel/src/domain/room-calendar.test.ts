@@ -17,7 +17,12 @@ const booked = {
 const book = (bookingId: string, from: string, to: string) =>
   ({
     type: 'hotel.BookRoom',
-    data: { bookingId, roomId: '101', guestId: 'bob', from, to, pricePerNight: 100 },
+    data: { bookingId, roomId: '101', guestId: 'bob', from, to, pricePerNight: 100, on: '2030-01-01' },
+  }) as const;
+const bookedBy = (bookingId: string, from: string, to: string, total: number) =>
+  ({
+    type: 'hotel.RoomBooked',
+    data: { bookingId, roomId: '101', guestId: 'bob', from, to, pricePerNight: 100, total },
   }) as const;
 const located = (bookingId: string, on: string) => ({ bookingId, roomId: '101', on });
 const checkedIn = { type: 'hotel.GuestCheckedIn', data: { ...located('b1', '2030-05-10'), guestId: 'ada' } } as const;
@@ -88,12 +93,16 @@ describe('booking a room', () => {
     } as const;
     given(roomCalendar, [booked, cancelled])
       .when(book('b2', '2030-05-10', '2030-05-13'))
-      .thenEvents([
-        {
-          type: 'hotel.RoomBooked',
-          data: { ...book('b2', '2030-05-10', '2030-05-13').data, total: 300 },
-        },
-      ]);
+      .thenEvents([bookedBy('b2', '2030-05-10', '2030-05-13', 300)]);
+  });
+
+  it('refuses nights in the past', () => {
+    given(roomCalendar)
+      .when({
+        ...book('b2', '2030-05-01', '2030-05-02'),
+        data: { ...book('b2', '2030-05-01', '2030-05-02').data, on: '2030-05-02' },
+      })
+      .thenRefuses('IN_THE_PAST');
   });
 
   it('refuses a booking id twice', () => {
@@ -162,6 +171,6 @@ describe('checking in and out', () => {
     const out = { type: 'hotel.GuestCheckedOut', data: { ...located('b1', '2030-05-11'), guestId: 'ada' } } as const;
     given(roomCalendar, [booked, checkedIn, out])
       .when(book('b2', '2030-05-11', '2030-05-12'))
-      .thenEvents([{ type: 'hotel.RoomBooked', data: { ...book('b2', '2030-05-11', '2030-05-12').data, total: 100 } }]);
+      .thenEvents([bookedBy('b2', '2030-05-11', '2030-05-12', 100)]);
   });
 });

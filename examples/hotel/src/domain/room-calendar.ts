@@ -1,4 +1,4 @@
-import { DomainError, defineCommand, defineDecider } from '@twofold/core';
+import { DomainError, defineCommand, defineDecider, type MessageOf } from '@twofold/core';
 import { z } from 'zod';
 import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked } from '../messages/events.js';
 import { nightsBetween, overlaps } from './dates.js';
@@ -15,11 +15,22 @@ export const Book = defineCommand(
     from: z.string(),
     to: z.string(),
     pricePerNight: z.number(),
+    on: z.string(),
   }),
 );
 export const Cancel = defineCommand('hotel.CancelBooking', z.object({ ...located, reason: z.string() }));
 export const CheckIn = defineCommand('hotel.CheckIn', z.object(located));
 export const CheckOut = defineCommand('hotel.CheckOut', z.object(located));
+
+/** An event the calendar decides. */
+export type CalendarEvent = MessageOf<
+  typeof RoomBooked | typeof BookingCancelled | typeof GuestCheckedIn | typeof GuestCheckedOut
+>;
+
+/** What the bookings among `events` cost. */
+export function totalBooked(events: readonly CalendarEvent[]): number {
+  return events.reduce((sum, e) => (e.type === 'hotel.RoomBooked' ? sum + e.data.total : sum), 0);
+}
 
 export type StayStatus = 'booked' | 'checked-in' | 'checked-out' | 'cancelled';
 
@@ -77,8 +88,9 @@ export const roomCalendar = defineDecider({
     const stay = calendar.stays[bookingId];
     switch (command.type) {
       case 'hotel.BookRoom': {
-        const { guestId, from, to, pricePerNight } = command.data;
+        const { guestId, from, to, pricePerNight, on } = command.data;
         if (stay !== undefined) throw new DomainError('BOOKING_EXISTS', `Booking ${bookingId} exists`, { bookingId });
+        if (from < on) throw new DomainError('IN_THE_PAST', `${from} is in the past`, { from });
         const taken = Object.values(calendar.stays).find(
           (other) => holdsNights(other) && overlaps(other, { from, to }),
         );

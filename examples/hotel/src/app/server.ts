@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import { twofoldHttp } from '@twofold/http';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createHotel, type Hotel, type HotelOptions } from './hotel.js';
+import { seed } from './seed.js';
+import { createStores, type Stores, type StoresConfig } from './stores.js';
+
+export interface AppOptions extends StoresConfig, HotelOptions {
+  /** The built web UI to serve at `/`; none when it is missing. */
+  readonly uiDir?: string | undefined;
+  /** Register the demo rooms and bookings. Default: true. */
+  readonly seed?: boolean;
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Largest request body in bytes. Default: 64 KiB, far above any hotel command. */
+  readonly bodyLimit?: number;
+}
+
+/** The running hotel: its HTTP server, its application and its stores. */
+export interface App {
+  readonly server: FastifyInstance;
+  readonly hotel: Hotel;
+  readonly stores: Stores;
+  /** Stops taking requests, stops the read side, and closes the stores. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the hotel's HTTP server: the API under `/api` (commands by POST, queries by GET, OpenAPI at
+ * `/api/openapi.json`, docs at `/api/docs`) and the web UI at `/`. The read side is started and the demo data
+ * seeded before it resolves.
+ */
+export async function createApp(options: AppOptions = {}): Promise<App> {
+  const stores = await createStores(options);
+  const hotel = await createHotel(stores, options);
+  hotel.start();
+  const server = Fastify({ logger: options.logger ?? false });
+  try {
+    if (options.seed ?? true) await seed(hotel.mediator, (options.clock ?? Date.now)());
+    await server.register(twofoldHttp, {
+      prefix: '/api',
+      mediator: hotel.mediator,
+      bodyLimit: options.bodyLimit ?? 65_536,
+      info: {
+        title: 'Twofold Hotel',
+        version: '0.1.0',
+        description: 'Book and cancel hotel rooms: the Twofold reference application.',
+      },
+    });
+    if (options.uiDir !== undefined && existsSync(options.uiDir)) {
+      await server.register(fastifyStatic, { root: options.uiDir, prefix: '/' });
+    } else {
+      server.get('/', async (_request, reply) =>
+        reply.type('text/plain').send('The web UI is not built: run `npm run build` in examples/hotel.\n'),
+      );
+    }
+    await server.ready();
+  } catch (error) {
+    await hotel.stop();
+    await stores.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    hotel,
+    stores,
+    close: () => {
+      closing ??= (async () => {
+        await server.close();
+        await hotel.stop();
+        await stores.close();
+      })();
+      return closing;
+    },
+  };
+}

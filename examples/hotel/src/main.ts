@@ -1,0 +1,38 @@
+// Starts the hotel: `npm start` at the root builds the web UI, then runs this.
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApp } from './app/server.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? 'localhost';
+const dataDir = resolve(process.env.DATA_DIR ?? join(root, 'data'));
+
+const app = await createApp({
+  dataDir,
+  redisUrl: process.env.REDIS_URL || undefined,
+  uiDir: join(root, 'dist', 'ui'),
+  logger: { level: process.env.LOG_LEVEL ?? 'warn' },
+});
+await app.server.listen({ port, host });
+const { port: bound } = app.server.server.address() as { port: number };
+console.log(`Twofold Hotel: http://localhost:${bound}  (API docs: http://localhost:${bound}/api/docs)`);
+console.log(`  storage: ${app.stores.description}`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    // Whatever still holds the event loop after a clean close gets 5 s, then the process leaves anyway.
+    setTimeout(() => process.exit(1), 5000).unref();
+    app.close().then(
+      () => console.log('stopped'),
+      (error: unknown) => {
+        console.error(error);
+        process.exitCode = 1;
+      },
+    );
+  });
+}

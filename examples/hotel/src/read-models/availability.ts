@@ -1,0 +1,87 @@
+import { type DocumentReader, type DocumentTx, projection } from '@twofold/core';
+import { eachNight, nightsBetween } from '../domain/dates.js';
+import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked, RoomRegistered } from '../messages/events.js';
+import type { FreeRoomView, OccupancyView } from '../messages/queries.js';
+
+interface RoomRow {
+  readonly roomId: string;
+  readonly number: string;
+  readonly type: FreeRoomView['type'];
+  readonly pricePerNight: number;
+}
+
+/** One room on one night, while someone holds it. */
+interface NightRow {
+  readonly roomId: string;
+  readonly date: string;
+  readonly bookingId: string;
+  readonly guestId: string;
+  readonly status: 'booked' | 'checked-in' | 'checked-out';
+}
+
+const nightId = (roomId: string, date: string) => `${roomId}/${date}`;
+
+/** Rooms and the nights they are taken: what searching for a room and the occupancy board need. */
+export const availability = projection<DocumentTx>('availability')
+  .on(RoomRegistered, (room, tx) => tx.collection<RoomRow>('rooms').put(room.roomId, room))
+  .on(RoomBooked, ({ roomId, from, to, bookingId, guestId }, tx) => {
+    const nights = tx.collection<NightRow>('nights');
+    for (const date of eachNight(from, to)) {
+      nights.put(nightId(roomId, date), { roomId, date, bookingId, guestId, status: 'booked' });
+    }
+  })
+  .on(BookingCancelled, ({ bookingId }, tx) => {
+    const nights = tx.collection<NightRow>('nights');
+    for (const night of nights.find({ bookingId })) nights.delete(nightId(night.roomId, night.date));
+  })
+  .on(GuestCheckedIn, ({ bookingId }, tx) => {
+    const nights = tx.collection<NightRow>('nights');
+    for (const night of nights.find({ bookingId })) {
+      nights.update(nightId(night.roomId, night.date), { status: 'checked-in' });
+    }
+  })
+  .on(GuestCheckedOut, ({ bookingId, on }, tx) => {
+    // The nights from the day of departure on are free again; the ones before stay on record.
+    const nights = tx.collection<NightRow>('nights');
+    for (const night of nights.find({ bookingId })) {
+      const id = nightId(night.roomId, night.date);
+      if (night.date >= on) nights.delete(id);
+      else nights.update(id, { status: 'checked-out' });
+    }
+  });
+
+/** Rooms with no night taken from `from` up to `to`, by room number. */
+export function freeRooms(reader: DocumentReader, from: string, to: string): FreeRoomView[] {
+  const nights = reader.collection<NightRow>('nights');
+  const taken = new Set(eachNight(from, to).flatMap((date) => nights.find({ date }).map((n) => n.roomId)));
+  const count = nightsBetween(from, to);
+  return byNumber(reader.collection<RoomRow>('rooms').find())
+    .filter((room) => !taken.has(room.roomId))
+    .map((room) => ({ ...room, nights: count, total: room.pricePerNight * count }));
+}
+
+/** Every room on the night of `date`: free, or whose it is. */
+export function occupancy(reader: DocumentReader, date: string): OccupancyView {
+  const nights = new Map(
+    reader
+      .collection<NightRow>('nights')
+      .find({ date })
+      .map((n) => [n.roomId, n]),
+  );
+  const byRoom = byNumber(reader.collection<RoomRow>('rooms').find()).map(({ roomId, number, type }) => {
+    const night = nights.get(roomId);
+    return {
+      roomId,
+      number,
+      type,
+      status: night?.status ?? ('free' as const),
+      bookingId: night?.bookingId ?? null,
+      guestId: night?.guestId ?? null,
+    };
+  });
+  return { date, rooms: byRoom.length, occupied: byRoom.filter((r) => r.status !== 'free').length, byRoom };
+}
+
+function byNumber<T extends { readonly number: string }>(rooms: T[]): T[] {
+  return rooms.sort((a, b) => a.number.localeCompare(b.number, 'en', { numeric: true }));
+}

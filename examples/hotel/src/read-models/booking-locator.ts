@@ -1,0 +1,24 @@
+import { type DocumentReader, type DocumentTx, DomainError, projection } from '@twofold/core';
+import { RoomBooked } from '../messages/events.js';
+
+interface Located {
+  readonly roomId: string;
+}
+
+/**
+ * Which room each booking is in. Cancelling, checking in and checking out name only the booking, but the rule
+ * lives in the room's calendar, so their handlers look the room up here first. It is applied inline, in the
+ * booking's own transaction, so it is never behind; and like a unique index it refuses a booking id twice.
+ */
+export const bookingLocator = projection<DocumentTx>('bookingLocator').on(RoomBooked, ({ bookingId, roomId }, tx) => {
+  const located = tx.collection<Located>('bookings');
+  if (located.get(bookingId) !== undefined) {
+    throw new DomainError('BOOKING_EXISTS', `Booking ${bookingId} exists`, { bookingId });
+  }
+  located.put(bookingId, { roomId });
+});
+
+/** The room of a booking, or undefined when there is no such booking. */
+export function roomOf(reader: DocumentReader, bookingId: string): string | undefined {
+  return reader.collection<Located>('bookings').get(bookingId)?.roomId;
+}
