@@ -1,0 +1,210 @@
+import { type DocumentTx, type GlobalPosition, isTwofoldError, MemoryDocumentStore, START } from '@twofold/core';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../tests/temp-dir.js';
+import { SqliteDocumentStore } from '../index.js';
+
+const temp = tempDir();
+const open: SqliteDocumentStore[] = [];
+afterEach(() => {
+  for (const store of open.splice(0)) store.close();
+});
+function documents(path = temp.file('read')): SqliteDocumentStore {
+  const store = new SqliteDocumentStore({ path });
+  open.push(store);
+  return store;
+}
+
+const v1 = { projection: 'rooms', version: 1 };
+const v2 = { projection: 'rooms', version: 2 };
+const at = (n: number) => n as GlobalPosition;
+
+interface Room {
+  readonly id: string;
+  readonly floor: number;
+  readonly kind: string;
+  readonly tags?: readonly string[];
+  readonly clean?: boolean;
+}
+
+describe('SqliteDocumentStore', () => {
+  it('commits documents and the checkpoint together, and reads its own writes inside the transaction', async () => {
+    const store = documents();
+    expect(await store.checkpoint(v1)).toBe(START);
+    await store.commit(v1, START, at(3), (tx) => {
+      const rooms = tx.collection<Room>('rooms');
+      rooms.put('r2', { id: 'r2', floor: 1, kind: 'double' });
+      rooms.put('r1', { id: 'r1', floor: 1, kind: 'single', clean: true });
+      rooms.put('r3', { id: 'r3', floor: 2, kind: 'double', tags: ['view'] });
+      expect(rooms.count()).toBe(3);
+      expect(rooms.update('r2', { kind: 'suite' })).toBe(true);
+      expect(rooms.update('missing', { kind: 'suite' })).toBe(false);
+      expect(rooms.get('r2')?.kind).toBe('suite');
+    });
+    await store.activate(v1);
+    expect(await store.checkpoint(v1)).toBe(3);
+    const rooms = store.read('rooms').collection<Room>('rooms');
+    expect(rooms.find().map((r) => r.id)).toEqual(['r1', 'r2', 'r3']);
+    expect(rooms.find({ floor: 1 }).map((r) => r.id)).toEqual(['r1', 'r2']);
+    expect(rooms.find({ floor: 1, kind: 'suite' }).map((r) => r.id)).toEqual(['r2']);
+    expect(rooms.count({ tags: ['view'] })).toBe(1);
+    expect(rooms.count({ clean: true })).toBe(1);
+    expect(rooms.count({ clean: undefined })).toBe(2);
+    expect(rooms.get('r3')).toEqual({ id: 'r3', floor: 2, kind: 'double', tags: ['view'] });
+    expect(store.read('rooms').collection('never-written').find()).toEqual([]);
+    expect(store.read('other').collection('rooms').count()).toBe(0);
+
+    await store.commit(v1, at(3), at(4), (tx) => tx.collection('rooms').delete('r1'));
+    expect(rooms.count()).toBe(2);
+  });
+
+  it('refuses a commit from a stale checkpoint, and a failing or asynchronous batch, changing nothing', async () => {
+    const store = documents();
+    await store.commit(v1, START, at(2), (tx) => tx.collection('rooms').put('r1', { id: 'r1' }));
+    await store.activate(v1);
+    const stale = await store
+      .commit(v1, START, at(5), (tx) => tx.collection('rooms').put('r2', { id: 'r2' }))
+      .catch((e: unknown) => e);
+    expect(isTwofoldError(stale, 'CONCURRENCY_CONFLICT')).toBe(true);
+    await expect(
+      store.commit(v1, at(2), at(3), (tx) => {
+        tx.collection('rooms').put('r3', { id: 'r3' });
+        tx.collection('new').put('x', { id: 'x' });
+        throw new Error('handler failed');
+      }),
+    ).rejects.toThrow('handler failed');
+    await expect(
+      store.commit(v1, at(2), at(3), async (tx) => {
+        tx.collection('rooms').put('r4', { id: 'r4' });
+      }),
+    ).rejects.toThrow(/must finish without awaiting/);
+    expect(await store.checkpoint(v1)).toBe(2);
+    expect(store.read('rooms').collection('rooms').find()).toEqual([{ id: 'r1' }]);
+    expect(store.read('rooms').collection('new').count()).toBe(0);
+  });
+
+  it('keeps serving the active version while another fills, then swaps atomically and drops the old one', async () => {
+    const path = temp.file('read');
+    const store = documents(path);
+    await store.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 1 }));
+    await store.activate(v1);
+    await store.commit(v2, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 2 }));
+    expect(await store.activeVersion('rooms')).toBe(1);
+    expect(store.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    const reader = store.read('rooms');
+    await store.activate(v2);
+    expect(await store.activeVersion('rooms')).toBe(2);
+    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
+    expect(await store.checkpoint(v1)).toBe(START);
+    const raw = new Database(path, { readonly: true });
+    const tables = raw
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'twofold_doc:%'")
+      .pluck()
+      .all();
+    raw.close();
+    expect(tables).toEqual(['twofold_doc:rooms@2:rooms']);
+  });
+
+  it('keeps documents and checkpoints across a reopen', async () => {
+    const path = temp.file('read');
+    const first = documents(path);
+    await first.commit(v1, START, at(7), (tx) => tx.collection('rooms').put('r1', { id: 'r1', name: 'Zoë 🏨' }));
+    await first.activate(v1);
+    first.close();
+    const again = documents(path);
+    expect(await again.checkpoint(v1)).toBe(7);
+    expect(await again.activeVersion('rooms')).toBe(1);
+    expect(again.read({ name: 'rooms' }).collection('rooms').get('r1')).toEqual({ id: 'r1', name: 'Zoë 🏨' });
+  });
+
+  it('uses declared expression indexes for equality lookups, on existing and future versions', async () => {
+    const path = temp.file('read');
+    const store = documents(path);
+    await store.commit(v1, START, at(1), (tx) => {
+      for (let i = 0; i < 50; i++) tx.collection('rooms').put(`r${i}`, { id: `r${i}`, floor: i % 5, kind: 'x' });
+    });
+    await store.activate(v1);
+    store.index('rooms', 'rooms', ['floor']);
+    store.index('rooms', 'rooms', ['floor']);
+    store.index({ name: 'rooms' }, 'bookings', ['roomId', 'night']);
+    await store.commit(v2, START, at(1), (tx) => tx.collection('bookings').put('b1', { roomId: 'r1', night: 3 }));
+    const raw = new Database(path, { readonly: true });
+    const plan = (sql: string) =>
+      raw
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all()
+        .map((row) => (row as { detail: string }).detail)
+        .join('; ');
+    expect(
+      plan(`SELECT id, document FROM "twofold_doc:rooms@1:rooms" WHERE document -> '$.floor' = '2' ORDER BY id`),
+    ).toMatch(/USING INDEX/);
+    expect(
+      plan(
+        `SELECT count(*) FROM "twofold_doc:rooms@2:bookings" WHERE document -> '$.roomId' = '"r1"' AND document -> '$.night' = '3'`,
+      ),
+    ).toMatch(/USING (COVERING )?INDEX/);
+    raw.close();
+    expect(store.read('rooms').collection<Room>('rooms').count({ floor: 2 })).toBe(10);
+    expect(() => store.index('rooms', 'rooms', ['a.b'])).toThrow(/top-level field names/);
+    expect(() => store.index('rooms', 'rooms', [])).toThrow(/non-empty array/);
+  });
+
+  it('names the collection and the document when a stored document is corrupt', async () => {
+    const path = temp.file('read');
+    const store = documents(path);
+    await store.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1' }));
+    await store.activate(v1);
+    const raw = new Database(path);
+    raw.prepare(`UPDATE "twofold_doc:rooms@1:rooms" SET document = '{"id": ' WHERE id = 'r1'`).run();
+    raw.close();
+    const error = (() => {
+      try {
+        store.read('rooms').collection('rooms').get('r1');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isTwofoldError(error, 'CORRUPT_DATA')).toBe(true);
+    expect(String((error as Error).message)).toMatch(/Document r1 in twofold_doc:rooms@1:rooms/);
+  });
+
+  it('finds and counts exactly like the in-memory store, for any documents and filters (property)', async () => {
+    const value = fc.oneof(
+      fc.constantFrom('a', 'b', '1', 'Zoë', 'x"y\\z', '\u2028', '', 'true', 'null'),
+      fc.constantFrom(0, 1, -1, 2.5, 1e21, 1e-7),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constantFrom([1, 'a'], { k: 1 }, { k: 1, j: [true] }, []),
+    );
+    const field = fc.constantFrom('a', 'b', 'c', 'odd key', 'd.e');
+    const doc = fc.dictionary(field, value, { maxKeys: 4 });
+    const where = fc.dictionary(field, fc.oneof(value, fc.constant(undefined)), { maxKeys: 2 });
+    const path = temp.file('read');
+    const store = documents(path);
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(doc, { maxLength: 12 }),
+        fc.array(where, { minLength: 1, maxLength: 5 }),
+        async (docs, filters) => {
+          const slot = { projection: `p${++round}`, version: 1 };
+          const memory = new MemoryDocumentStore();
+          const fill = (tx: DocumentTx) =>
+            docs.forEach((d, i) => tx.collection('c').put(`d${String(i).padStart(2, '0')}`, d));
+          await memory.commit(slot, START, at(1), fill);
+          await memory.activate(slot);
+          await store.commit(slot, START, at(1), fill);
+          await store.activate(slot);
+          const expected = memory.read(slot.projection).collection('c');
+          const actual = store.read(slot.projection).collection('c');
+          for (const filter of filters) {
+            expect(actual.find(filter)).toEqual(expected.find(filter));
+            expect(actual.count(filter)).toBe(expected.count(filter));
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -1,0 +1,116 @@
+import type { DocumentReader, DocumentTx, ProjectionSlot, WritableCollection } from '@twofold/core';
+import { inTransaction, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import { checkIndexFields } from './document-query.js';
+import { DocumentTables, documentTable, emptyCollection } from './document-tables.js';
+import { documentMigrations } from './schema.js';
+import { SlotStore } from './slot-store.js';
+
+type ProjectionRef = string | { readonly name: string };
+
+/**
+ * The SQLite document read store: each projection keeps collections of JSON documents (one table per collection
+ * and version), its checkpoint moves in the same transaction as its documents, and a rebuilt version is swapped
+ * in atomically. `find` and `count` filter on top-level fields with SQLite's JSON operators; declare an index
+ * with {@link SqliteDocumentStore.index} for the fields a query filters on.
+ *
+ * By default it keeps its own file, apart from the write store's. Open it on the write store's file to apply
+ * projections inline (in the command's transaction).
+ *
+ * @example
+ * const views = new SqliteDocumentStore({ path: 'data/hotel-read.db' });
+ * views.index(bookingsView, 'bookings', ['roomId']);
+ * const runner = new ProjectionRunner({ projection: bookingsView, store: views, feed: store });
+ * runner.start();
+ * mediator.query(RoomBookings, ({ roomId }) => views.read(bookingsView).collection<Booking>('bookings').find({ roomId }));
+ */
+export class SqliteDocumentStore extends SlotStore<DocumentTx> {
+  readonly #tables = new WeakMap<SqliteTx, DocumentTables>();
+
+  constructor(options: SqliteConnectionOptions = {}) {
+    super(openDatabase(options, 'data/twofold-read.db', 'SqliteDocumentStore'), 'SqliteDocumentStore', {
+      component: 'documents',
+      migrations: documentMigrations,
+    });
+  }
+
+  /**
+   * Declares an index on top-level fields of a collection, for every version of the projection (existing and
+   * future), so that `find` and `count` by those fields need not scan. Declaring it again is harmless.
+   *
+   * @example
+   * views.index('bookings', 'bookings', ['roomId', 'from']);
+   */
+  index(projection: ProjectionRef, collection: string, fields: readonly string[]): void {
+    const name = projectionName(projection);
+    checkIndexFields(fields, `SqliteDocumentStore.index('${name}', '${collection}')`);
+    const tables = this.#tablesOf(this.db);
+    inTransaction(
+      this.db,
+      () => {
+        this.db
+          .prepare(
+            'INSERT INTO twofold_document_indexes (projection, collection, fields) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+          )
+          .run(name, collection, JSON.stringify(fields));
+        for (const version of tables.versionsWith(name, collection)) {
+          tables.createIndex(documentTable({ projection: name, version }, collection), fields);
+        }
+      },
+      'SqliteDocumentStore.index()',
+    );
+  }
+
+  /**
+   * The collections of a projection's active version, for query handlers: what has been committed, never a
+   * transaction in progress. Empty before the projection's first version is activated.
+   */
+  read(projection: ProjectionRef): DocumentReader {
+    const name = projectionName(projection);
+    return {
+      collection: <T>(collection: string) => {
+        const version = this.slots().active(name);
+        if (version === undefined) return emptyCollection;
+        const slot = { projection: name, version };
+        const tables = this.#tablesOf(this.db);
+        return tables.exists(slot, collection) ? tables.read<T>(documentTable(slot, collection)) : emptyCollection;
+      },
+    };
+  }
+
+  protected override createSlot(): void {
+    // Collections are created as they are first written.
+  }
+
+  protected override dropSlot(db: SqliteTx, slot: ProjectionSlot): void {
+    this.#tablesOf(db).drop(slot);
+  }
+
+  protected override handle(db: SqliteTx, slot: ProjectionSlot): DocumentTx {
+    const tables = this.#tablesOf(db);
+    const opened = new Map<string, WritableCollection<unknown>>();
+    return {
+      collection: <T>(name: string) => {
+        let found = opened.get(name);
+        if (found === undefined) {
+          tables.ensure(slot, name);
+          found = tables.write<unknown>(documentTable(slot, name));
+          opened.set(name, found);
+        }
+        return found as WritableCollection<T>;
+      },
+    };
+  }
+
+  #tablesOf(db: SqliteTx): DocumentTables {
+    let found = this.#tables.get(db);
+    if (found === undefined) {
+      found = new DocumentTables(db);
+      this.#tables.set(db, found);
+    }
+    return found;
+  }
+}
+
+function projectionName(projection: ProjectionRef): string {
+  return typeof projection === 'string' ? projection : projection.name;
+}
