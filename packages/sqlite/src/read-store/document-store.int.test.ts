@@ -158,15 +158,9 @@ describe('SqliteDocumentStore', () => {
     const raw = new Database(path);
     raw.prepare(`UPDATE "twofold_doc:rooms@1:rooms" SET document = '{"id": ' WHERE id = 'r1'`).run();
     raw.close();
-    const error = (() => {
-      try {
-        store.read('rooms').collection('rooms').get('r1');
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(isTwofoldError(error, 'CORRUPT_DATA')).toBe(true);
-    expect(String((error as Error).message)).toMatch(/Document r1 in twofold_doc:rooms@1:rooms/);
+    const read = () => store.read('rooms').collection('rooms').get('r1');
+    expect(read).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+    expect(read).toThrow(/Document r1 in twofold_doc:rooms@1:rooms holds corrupt JSON/);
   });
 
   it('finds and counts exactly like the in-memory store, for any documents and filters (property)', async () => {
@@ -190,8 +184,11 @@ describe('SqliteDocumentStore', () => {
         async (docs, filters) => {
           const slot = { projection: `p${++round}`, version: 1 };
           const memory = new MemoryDocumentStore();
-          const fill = (tx: DocumentTx) =>
-            docs.forEach((d, i) => tx.collection('c').put(`d${String(i).padStart(2, '0')}`, d));
+          const fill = (tx: DocumentTx) => {
+            docs.forEach((d, i) => {
+              tx.collection('c').put(`d${String(i).padStart(2, '0')}`, d);
+            });
+          };
           await memory.commit(slot, START, at(1), fill);
           await memory.activate(slot);
           await store.commit(slot, START, at(1), fill);
