@@ -3,9 +3,7 @@ import { inTransaction, openDatabase, type SqliteConnectionOptions, type SqliteT
 import { checkIndexFields } from './document-query.js';
 import { DocumentTables, documentTable, emptyCollection } from './document-tables.js';
 import { documentMigrations } from './schema.js';
-import { SlotStore } from './slot-store.js';
-
-type ProjectionRef = string | { readonly name: string };
+import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
 
 /**
  * The SQLite document read store: each projection keeps collections of JSON documents (one table per collection
@@ -109,8 +107,4 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
     }
     return found;
   }
-}
-
-function projectionName(projection: ProjectionRef): string {
-  return typeof projection === 'string' ? projection : projection.name;
 }

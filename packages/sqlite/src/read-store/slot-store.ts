@@ -12,6 +12,17 @@ import { inTransaction, refusePromise, type SqliteTx, sameDatabase } from '../co
 import { slotMigrations } from './schema.js';
 import { SlotStatements } from './slot-statements.js';
 
+/** A projection, or its name. */
+export type ProjectionRef = string | { readonly name: string };
+
+export function projectionName(projection: ProjectionRef): string {
+  const name = typeof projection === 'string' ? projection : projection?.name;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError('Expected a projection or its name');
+  }
+  return name;
+}
+
 /**
  * What the SQLite read stores share: a checkpoint per projection slot moved in the same transaction as the read
  * model, the pointer to the version queries read, and inline application inside the write store's transaction.

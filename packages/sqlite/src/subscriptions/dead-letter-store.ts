@@ -1,0 +1,87 @@
+import { CorruptDataError, type DeadLetter, type DeadLetterStore, type RecordedEvent } from '@twofold/core';
+import type { Statement } from 'better-sqlite3';
+import { migrate } from '../connection/migrations.js';
+import { openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import { deadLetterMigrations } from './schema.js';
+
+interface Row {
+  readonly id: string;
+  readonly subscriber: string;
+  readonly event: string;
+  readonly error: string;
+  readonly attempts: number;
+  readonly at: number;
+}
+
+const COLUMNS = 'id, subscriber, event, error, attempts, at';
+
+/**
+ * Dead letters in SQLite: events a subscriber gave up on, kept with the error until they are replayed or
+ * discarded, across restarts. By default in the write store's file.
+ *
+ * @example
+ * const deadLetters = new SqliteDeadLetterStore({ path: 'data/hotel.db' });
+ * for (const letter of await deadLetters.list('billing.refunds')) console.log(letter.event.position, letter.error);
+ */
+export class SqliteDeadLetterStore implements DeadLetterStore {
+  readonly #db: SqliteTx;
+  readonly #add: Statement<[string, string, number, string, string, number, number]>;
+  readonly #all: Statement<[], Row>;
+  readonly #of: Statement<[string], Row>;
+  readonly #get: Statement<[string], Row>;
+  readonly #remove: Statement<[string]>;
+
+  constructor(options: SqliteConnectionOptions = {}) {
+    this.#db = openDatabase(options, 'data/twofold.db', 'SqliteDeadLetterStore');
+    try {
+      migrate(this.#db, 'dead-letters', deadLetterMigrations);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+    const db = this.#db;
+    this.#add = db.prepare(
+      `INSERT INTO twofold_dead_letters (id, subscriber, position, event, error, attempts, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET subscriber = excluded.subscriber, position = excluded.position,
+         event = excluded.event, error = excluded.error, attempts = excluded.attempts, at = excluded.at`,
+    );
+    this.#all = db.prepare(`SELECT ${COLUMNS} FROM twofold_dead_letters ORDER BY at, position`);
+    this.#of = db.prepare(`SELECT ${COLUMNS} FROM twofold_dead_letters WHERE subscriber = ? ORDER BY at, position`);
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM twofold_dead_letters WHERE id = ?`);
+    this.#remove = db.prepare('DELETE FROM twofold_dead_letters WHERE id = ?');
+  }
+
+  async add(letter: DeadLetter): Promise<void> {
+    const { id, subscriber, event, error, attempts, at } = letter;
+    this.#add.run(id, subscriber, event.position, JSON.stringify(event), error, attempts, at);
+  }
+
+  async list(subscriber?: string): Promise<readonly DeadLetter[]> {
+    const rows = subscriber === undefined ? this.#all.all() : this.#of.all(subscriber);
+    return rows.map(letterFromRow);
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    const row = this.#get.get(id);
+    return row === undefined ? undefined : letterFromRow(row);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.#remove.run(id);
+  }
+
+  /** Closes the connection. Closing twice is harmless. */
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+function letterFromRow(row: Row): DeadLetter {
+  let event: RecordedEvent;
+  try {
+    event = JSON.parse(row.event);
+  } catch (error) {
+    throw new CorruptDataError(`Dead letter ${row.id} of ${row.subscriber} holds a corrupt event`, { cause: error });
+  }
+  return { id: row.id, subscriber: row.subscriber, event, error: row.error, attempts: row.attempts, at: row.at };
+}
