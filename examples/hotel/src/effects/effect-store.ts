@@ -33,8 +33,10 @@ export class MemoryEffectStore implements EffectStore {
   async list<K extends keyof Effects>(kind: K, where: Partial<Effects[K]> = {}): Promise<Effects[K][]> {
     const records = [...(this.#records.get(kind)?.values() ?? [])] as Effects[K][];
     const wanted = Object.entries(where);
+    // Newest first; of two at the same millisecond, the one written last.
     return records
       .filter((record) => wanted.every(([key, value]) => (record as Record<string, unknown>)[key] === value))
+      .reverse()
       .sort((a, b) => b.at - a.at);
   }
 }

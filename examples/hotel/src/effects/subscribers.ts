@@ -20,7 +20,7 @@ export function guestMail(effects: EffectStore) {
         mailId: `mail-${event.id}`,
         bookingId,
         to: guestId,
-        subject: `Your booking ${bookingId} is confirmed`,
+        subject: `Room ${roomId} from ${from} to ${to}: confirmed`,
         body: `Dear ${guestId}, room ${roomId} is yours from ${from} to ${to}. Total: ${money(total)}.`,
         at: event.timestamp,
       });
@@ -30,7 +30,7 @@ export function guestMail(effects: EffectStore) {
         mailId: `mail-${event.id}`,
         bookingId,
         to: guestId,
-        subject: `Your booking ${bookingId} is cancelled`,
+        subject: `Room ${roomId} from ${from} to ${to}: cancelled`,
         body: `Dear ${guestId}, your stay in room ${roomId} from ${from} to ${to} is cancelled. We refund ${money(refund)}.`,
         at: event.timestamp,
       });

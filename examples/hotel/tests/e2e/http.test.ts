@@ -58,7 +58,7 @@ describe('booking', () => {
     const free = await client.ask(FreeRooms, { from: day(21), to: day(22) });
     expect(free.map((r) => r.roomId)).not.toContain('102');
     const details = await client.ask(BookingDetails, { bookingId: id });
-    expect(details?.mails.map((m) => m.subject)).toEqual([`Your booking ${id} is confirmed`]);
+    expect(details?.mails.map((m) => m.subject)).toEqual([`Room 102 from ${day(20)} to ${day(23)}: confirmed`]);
   });
 
   it('refuses a room for nights already booked with 422 ROOM_TAKEN, and takes the day of departure as free', async () => {
@@ -148,8 +148,8 @@ describe('cancelling', () => {
     expect(details).toMatchObject({ status: 'cancelled', reason: 'flight cancelled', total: 520 });
     expect(details?.refunds.map((r) => r.amount)).toEqual([520]);
     expect(details?.mails.map((m) => m.subject)).toEqual([
-      `Your booking ${id} is cancelled`,
-      `Your booking ${id} is confirmed`,
+      `Room 301 from ${day(10)} to ${day(12)}: cancelled`,
+      `Room 301 from ${day(10)} to ${day(12)}: confirmed`,
     ]);
     expect((await client.ask(GuestMail, { guestId: 'frank' }))[0]?.body).toContain('We refund €520.00');
     const alerts = await client.ask(ManagementAlerts, {});

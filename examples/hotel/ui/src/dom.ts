@@ -1,0 +1,37 @@
+type Child = Node | string | number | null | undefined | false | readonly Child[];
+type Props = Record<string, string | number | boolean | EventListener | undefined>;
+
+/** Makes an element: `h('button', { onclick: save, class: 'primary' }, 'Save')`. Strings become text, never HTML. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === false) continue;
+    if (typeof value === 'function') element.addEventListener(name.replace(/^on/, ''), value);
+    else if (name in element && name !== 'list') (element as unknown as Record<string, unknown>)[name] = value;
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(element, children);
+  return element;
+}
+
+function append(parent: Node, children: readonly Child[]): void {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(parent, child);
+    else parent.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces everything in `parent` with `children`. */
+export function mount(parent: Element, ...children: Child[]): void {
+  parent.replaceChildren();
+  append(parent, children);
+}
+
+export const money = (amount: number) => `€${amount.toFixed(2)}`;
+
+export const time = (ms: number) => new Date(ms).toLocaleString();

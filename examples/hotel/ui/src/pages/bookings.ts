@@ -1,0 +1,118 @@
+import { CancelBooking } from '../../../src/messages/commands.js';
+import { BookingDetails, type BookingView, GuestBookings, GuestMail } from '../../../src/messages/queries.js';
+import { api, explain } from '../api.js';
+import { h, money, mount, time } from '../dom.js';
+import type { Page } from '../session.js';
+
+/** The guest's bookings, cancelling one, and what the hotel mailed them. */
+export const bookingsPage: Page = async (root, session) => {
+  const guestId = session.guestId();
+  const list = h('section', { 'data-testid': 'my-bookings' });
+  const outcome = h('section', { 'data-testid': 'cancellation' });
+  const inbox = h('section', { class: 'inbox', 'data-testid': 'inbox' });
+
+  const draw = async () => {
+    try {
+      const [bookings, mails] = await Promise.all([
+        api.ask(GuestBookings, { guestId }),
+        api.ask(GuestMail, { guestId }),
+      ]);
+      mount(
+        list,
+        bookings.length === 0
+          ? h('p', {}, 'No bookings yet. ', h('a', { href: '#/book' }, 'Book a room'), '.')
+          : h(
+              'table',
+              {},
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  ...['Room', 'Arrival', 'Departure', 'Nights', 'Total', 'Status', ''].map((c) => h('th', {}, c)),
+                ),
+              ),
+              h('tbody', {}, ...bookings.map(row)),
+            ),
+      );
+      mount(
+        inbox,
+        h('h2', {}, `Mail to ${guestId}`),
+        mails.length === 0
+          ? h('p', { class: 'muted' }, 'Nothing yet.')
+          : mails.map((mail) =>
+              h(
+                'article',
+                { class: 'mail' },
+                h('h3', {}, mail.subject),
+                h('p', { class: 'muted' }, time(mail.at)),
+                h('p', {}, mail.body),
+              ),
+            ),
+      );
+    } catch (error) {
+      mount(list, h('p', { class: 'error' }, explain(error)));
+    }
+  };
+
+  const row = (booking: BookingView) =>
+    h(
+      'tr',
+      { 'data-testid': `booking-${booking.bookingId}` },
+      h('td', {}, `${booking.roomNumber} (${booking.roomType})`),
+      h('td', {}, booking.from),
+      h('td', {}, booking.to),
+      h('td', {}, booking.nights),
+      h('td', {}, money(booking.total)),
+      h('td', {}, h('span', { class: `status ${booking.status}`, 'data-testid': 'status' }, booking.status)),
+      h('td', {}, booking.status === 'booked' ? cancelForm(booking) : null),
+    );
+
+  const cancelForm = (booking: BookingView) => {
+    const reason = h('input', { placeholder: 'Reason (optional)', maxlength: 500, 'data-testid': 'reason' });
+    const cancel = async (event: Event) => {
+      event.preventDefault();
+      try {
+        await api.send(CancelBooking, { bookingId: booking.bookingId, reason: reason.value });
+        // Read-your-writes: this query waits until the read model, the refund and the mail are there.
+        const details = await api.ask(BookingDetails, { bookingId: booking.bookingId });
+        session.flash(`Your booking of room ${booking.roomNumber} is cancelled.`);
+        mount(
+          outcome,
+          h(
+            'div',
+            { class: 'panel' },
+            h('h2', {}, 'Cancelled'),
+            ...(details?.refunds ?? []).map((r) =>
+              h('p', { 'data-testid': 'refund' }, `Refund of ${money(r.amount)} issued to ${r.guestId}.`),
+            ),
+            ...(details?.mails ?? [])
+              .filter((m) => m.subject.endsWith(': cancelled'))
+              .map((m) =>
+                h(
+                  'article',
+                  { class: 'mail', 'data-testid': 'cancel-mail' },
+                  h('h3', {}, m.subject),
+                  h('p', {}, m.body),
+                ),
+              ),
+          ),
+        );
+        await draw();
+      } catch (error) {
+        session.flash(explain(error), 'error');
+      }
+    };
+    return h(
+      'form',
+      { class: 'cancel', onsubmit: cancel },
+      reason,
+      h('button', { type: 'submit', 'data-testid': 'cancel' }, 'Cancel'),
+    );
+  };
+
+  mount(root, h('h1', {}, `Bookings of ${guestId}`), outcome, list, inbox);
+  await draw();
+  return undefined;
+};
