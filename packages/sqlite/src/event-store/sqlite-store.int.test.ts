@@ -1,16 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  type GlobalPosition,
+  isTwofoldError,
+  type NewEvent,
+  START,
+  streamId,
+  type Upcaster,
+  upcaster,
+} from '@twofold/core';
 import { eventStoreContract, stateStoreContract } from '@twofold/core/testing';
-import { afterAll } from 'vitest';
-import { SqliteStore } from '../index.js';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../tests/temp-dir.js';
+import { SqliteStore, type SqliteStoreOptions } from '../index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'twofold-sqlite-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-
-const onFile = ({ upcasters }: { upcasters: readonly import('@twofold/core').Upcaster[] }) => {
-  const store = new SqliteStore({ path: join(dir, `store-${++files}.db`), upcasters });
+const temp = tempDir();
+const onFile = ({ upcasters }: { upcasters: readonly Upcaster[] }) => {
+  const store = new SqliteStore({ path: temp.file('store'), upcasters });
   return { store, close: () => store.close() };
 };
 
@@ -19,4 +26,148 @@ stateStoreContract('SqliteStore (file)', onFile);
 eventStoreContract('SqliteStore (:memory:)', ({ upcasters }) => {
   const store = new SqliteStore({ path: ':memory:', upcasters });
   return { store, close: () => store.close() };
+});
+
+const opened: SqliteStore[] = [];
+afterEach(() => {
+  for (const store of opened.splice(0)) store.close();
+});
+function open(options: SqliteStoreOptions = {}): SqliteStore {
+  const store = new SqliteStore({ path: temp.file('store'), ...options });
+  opened.push(store);
+  return store;
+}
+const events = (count: number): NewEvent[] =>
+  Array.from({ length: count }, (_, i) => ({ type: 'test.Happened', data: { n: i + 1 } }));
+const s = streamId('order', '1');
+
+describe('SqliteStore', () => {
+  it('creates its folder, runs in WAL with the chosen durability, and records its migrations once', () => {
+    const path = join(temp.dir, 'nested', 'deeper', 'write.db');
+    const first = new SqliteStore({ path, synchronous: 'FULL' });
+    first.close();
+    first.close();
+    const again = open({ path });
+    expect(again.path).toBe(path);
+    const raw = new Database(path);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.prepare('SELECT component, version FROM twofold_migrations').all()).toEqual([
+      { component: 'event-store', version: 1 },
+    ]);
+    raw.prepare("UPDATE twofold_migrations SET version = 99 WHERE component = 'event-store'").run();
+    raw.close();
+    expect(() => new SqliteStore({ path })).toThrow(/at version 99, newer than this @twofold\/sqlite knows \(1\)/);
+    expect(() => new SqliteStore({ path: ':memory:', synchronous: 'OFF' as never })).toThrow(/'NORMAL' or 'FULL'/);
+    expect(() => new SqliteStore({ path: ':memory:', pollIntervalMs: 0 })).toThrow(/pollIntervalMs/);
+  });
+
+  it('applies the chosen synchronous setting to its connection', () => {
+    const path = temp.file('store');
+    const store = open({ path, synchronous: 'FULL' });
+    const captured: unknown[] = [];
+    return store
+      .commit({
+        participants: [(db) => void captured.push(db.pragma('synchronous', { simple: true }))],
+      })
+      .then(() => expect(captured).toEqual([2]));
+  });
+
+  it('runs participants inside the transaction, where they write with SQL, all or nothing', async () => {
+    const path = temp.file('store');
+    const store = open({ path });
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE outbox (position INTEGER, type TEXT)');
+    raw.close();
+    const outbox = (db: Database.Database, recorded: readonly { position: GlobalPosition; type: string }[]) => {
+      for (const e of recorded) db.prepare('INSERT INTO outbox VALUES (?, ?)').run(e.position, e.type);
+    };
+    await store.commit({
+      appends: [{ streamId: s, expectedVersion: 'no-stream', events: events(2) }],
+      participants: [outbox],
+    });
+    const failing = store.commit({
+      appends: [{ streamId: s, expectedVersion: 2, events: events(1) }],
+      states: [{ collection: 'guest', id: 'g1', expectedVersion: 0, state: { name: 'Ada' } }],
+      idempotency: { key: 'cmd-1', result: 1 },
+      participants: [
+        outbox,
+        () => {
+          throw new Error('second participant failed');
+        },
+      ],
+    });
+    await expect(failing).rejects.toThrow('second participant failed');
+    const asynchronous = store.commit({
+      appends: [{ streamId: s, expectedVersion: 2, events: events(1) }],
+      participants: [outbox, async () => {}],
+    });
+    await expect(asynchronous).rejects.toThrow(
+      /Unit-of-work participant #2 returned a promise: SQLite transactions are synchronous/,
+    );
+    expect(await store.head()).toBe(2);
+    expect(await store.load('guest', 'g1')).toBeUndefined();
+    expect(await store.find('cmd-1')).toBeUndefined();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT position FROM outbox').pluck().all()).toEqual([1, 2]);
+    check.close();
+    // A rolled back commit leaves no hole in the global order.
+    expect((await store.append(s, events(1), { expectedVersion: 2 })).position).toBe(3);
+  });
+
+  it('names the stream and the position of an event whose stored JSON is corrupt', async () => {
+    const path = temp.file('store');
+    const store = open({ path });
+    await store.append(streamId('a', 1), events(1));
+    await store.append(s, events(2));
+    const raw = new Database(path);
+    raw.prepare(`UPDATE twofold_events SET data = '{"n": 2' WHERE position = 3`).run();
+    raw.close();
+    const message = /The data of event test\.Happened at position 3 of stream order-1 \(version 2\) holds corrupt JSON/;
+    await expect(store.readStream(s)).rejects.toThrow(message);
+    await expect(store.readAll(START, 10)).rejects.toMatchObject({ code: 'CORRUPT_DATA' });
+    await expect(store.readAll(START, 10)).rejects.toThrow(message);
+    expect(await store.readStream(s, { limit: 1 })).toHaveLength(1);
+  });
+
+  it('wakes a waiting reader when another connection appends to the file', async () => {
+    const path = temp.file('store');
+    const reader = open({ path, pollIntervalMs: 20 });
+    const writer = open({ path });
+    const waiting = reader.waitForEvents(START, AbortSignal.timeout(5_000));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    await writer.append(s, events(1));
+    await waiting;
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // A change that adds no event (a state) does not wake a reader waiting for events.
+    let woken = false;
+    const next = reader.waitForEvents(1 as GlobalPosition, AbortSignal.timeout(300)).then(() => {
+      woken = true;
+    });
+    await writer.commit({ states: [{ collection: 'g', id: '1', expectedVersion: 0, state: {} }] });
+    await expect(next).rejects.toThrow();
+    expect(woken).toBe(false);
+  });
+
+  it('rejects readers still waiting when it closes', async () => {
+    const store = new SqliteStore({ path: temp.file('store') });
+    const waiting = store.waitForEvents(START, AbortSignal.timeout(5_000));
+    store.close();
+    await expect(waiting).rejects.toThrow(/closed/);
+  });
+
+  it('keeps JSON values, undefined data and upcasted snapshots of old events as written', async () => {
+    const renamed = upcaster('test.Renamed', 1, (data: { name: string }) => ({ fullName: data.name }));
+    const store = open({ upcasters: [renamed] });
+    await store.append(s, [
+      { type: 'test.Empty', data: undefined },
+      { type: 'test.Renamed', data: { name: 'Ada' }, metadata: { user: 'u1' } },
+    ]);
+    const [empty, old] = await store.readStream(s);
+    expect(empty?.data).toBeUndefined();
+    expect(old).toMatchObject({ data: { fullName: 'Ada' }, schemaVersion: 2, metadata: { user: 'u1' } });
+    expect((await store.readStream(s, { direction: 'backward', limit: 1 }))[0]?.streamVersion).toBe(2);
+    expect(isTwofoldError(await store.readAll(START, 0).catch((e: unknown) => e), 'INVALID_ARGUMENT')).toBe(true);
+    expect(existsSync(store.path)).toBe(true);
+  });
 });

@@ -1,0 +1,220 @@
+import {
+  type DocumentTx,
+  defineEvent,
+  type GlobalPosition,
+  inlineProjection,
+  type Logger,
+  ProjectionRunner,
+  projection,
+  type StreamId,
+  streamId,
+} from '@twofold/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SqliteDocumentStore, SqliteStore, SqliteTableStore, type SqliteTx, slotTable } from '../src/index.js';
+import { tempDir } from './temp-dir.js';
+
+const temp = tempDir();
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
+function stores(writePath = temp.file('write'), readPath = temp.file('read')) {
+  const events = new SqliteStore({ path: writePath, pollIntervalMs: 20 });
+  const views = new SqliteDocumentStore({ path: readPath });
+  closers.push(
+    () => events.close(),
+    () => views.close(),
+  );
+  return { events, views };
+}
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const RoomBooked = defineEvent('hotel.RoomBooked', z.object({ bookingId: z.string(), roomId: z.string() }));
+const BookingCancelled = defineEvent('hotel.BookingCancelled', z.object({ bookingId: z.string() }));
+type Booking = { bookingId: string; roomId: string; status: 'booked' | 'cancelled' };
+
+function bookingsView(version = 1) {
+  const applied: GlobalPosition[] = [];
+  const view = projection<DocumentTx>('bookings', version)
+    .on(RoomBooked, ({ bookingId, roomId }, tx, event) => {
+      applied.push(event.position);
+      tx.collection<Booking>('bookings').put(bookingId, { bookingId, roomId, status: 'booked' });
+    })
+    .on(BookingCancelled, ({ bookingId }, tx, event) => {
+      applied.push(event.position);
+      tx.collection<Booking>('bookings').update(bookingId, { status: 'cancelled' });
+    });
+  return { view, applied };
+}
+const book = (store: SqliteStore, bookingId: string, roomId: string) =>
+  store.append(streamId('booking', bookingId), [{ type: RoomBooked.type, data: { bookingId, roomId } }]);
+
+describe('projections over SQLite', () => {
+  it('a ProjectionRunner keeps a document read model in its own file up to date, and resumes after a restart', async () => {
+    const writePath = temp.file('write');
+    const readPath = temp.file('read');
+    const first = stores(writePath, readPath);
+    first.views.index('bookings', 'bookings', ['roomId']);
+    const { view, applied } = bookingsView();
+    const runner = new ProjectionRunner({ projection: view, store: first.views, feed: first.events, logger: quiet });
+    runner.start();
+    try {
+      await book(first.events, 'b1', 'r1');
+      await book(first.events, 'b2', 'r2');
+      const { position } = await first.events.append(streamId('booking', 'b1'), [
+        { type: BookingCancelled.type, data: { bookingId: 'b1' } },
+      ]);
+      await runner.progress.waitFor(position!, AbortSignal.timeout(5_000));
+      const bookings = first.views.read(view).collection<Booking>('bookings');
+      expect(bookings.find({ status: 'booked' }).map((b) => b.bookingId)).toEqual(['b2']);
+      expect(bookings.get('b1')?.status).toBe('cancelled');
+      expect(await runner.status()).toMatchObject({ state: 'running', position: 3, lagEvents: 0 });
+    } finally {
+      await runner.stop();
+    }
+    await book(first.events, 'b3', 'r1');
+    first.events.close();
+    first.views.close();
+
+    const second = stores(writePath, readPath);
+    const restarted = new ProjectionRunner({
+      projection: view,
+      store: second.views,
+      feed: second.events,
+      logger: quiet,
+    });
+    expect(await restarted.catchUp()).toBe(4);
+    expect(applied).toEqual([1, 2, 3, 4]);
+    expect(second.views.read('bookings').collection<Booking>('bookings').count({ roomId: 'r1' })).toBe(2);
+  });
+
+  it('rebuilds a new version beside the active one and swaps it in, dropping the old', async () => {
+    const { events, views } = stores();
+    for (let i = 1; i <= 30; i++) await book(events, `b${i}`, `r${i % 3}`);
+    await new ProjectionRunner({
+      projection: bookingsView(1).view,
+      store: views,
+      feed: events,
+      logger: quiet,
+    }).catchUp();
+    const byRoom = projection<DocumentTx>('bookings', 2).on(RoomBooked, ({ roomId }, tx) => {
+      const rooms = tx.collection<{ count: number }>('rooms');
+      rooms.put(roomId, { count: (rooms.get(roomId)?.count ?? 0) + 1 });
+    });
+    const rebuilding: boolean[] = [];
+    const servedMeanwhile: number[] = [];
+    const rebuild = new ProjectionRunner({
+      projection: byRoom,
+      store: views,
+      feed: events,
+      batchSize: 7,
+      logger: quiet,
+      onProgress: (p) => {
+        rebuilding.push(p.rebuilding);
+        servedMeanwhile.push(views.read('bookings').collection('bookings').count());
+      },
+    });
+    await rebuild.catchUp();
+    expect(rebuilding.length).toBeGreaterThan(3);
+    // Until the swap, queries read version 1.
+    expect(new Set(servedMeanwhile)).toEqual(new Set([30]));
+    expect(await views.activeVersion('bookings')).toBe(2);
+    expect(views.read('bookings').collection('bookings').count()).toBe(0);
+    expect(views.read('bookings').collection('rooms').get('r1')).toEqual({ count: 10 });
+  });
+
+  it('applies an inline projection in the command transaction when the read store shares the write file', async () => {
+    const path = temp.file('one-file');
+    const { events, views } = stores(path, path);
+    const { view } = bookingsView();
+    await book(events, 'b0', 'r0');
+    await new ProjectionRunner({ projection: view, store: views, feed: events, logger: quiet }).catchUp();
+    const inline = inlineProjection(view, views);
+    const committed = await events.commit({
+      appends: [
+        {
+          streamId: 'booking-b1' as StreamId,
+          expectedVersion: 'no-stream',
+          events: [{ type: RoomBooked.type, data: { bookingId: 'b1', roomId: 'r1' } }],
+        },
+      ],
+      participants: [inline.participant],
+    });
+    expect(views.read(view).collection<Booking>('bookings').get('b1')?.status).toBe('booked');
+    expect(await views.checkpoint({ projection: 'bookings', version: 1 })).toBe(committed.position);
+
+    const failing = events.commit({
+      appends: [
+        {
+          streamId: 'booking-b2' as StreamId,
+          expectedVersion: 'any',
+          events: [{ type: RoomBooked.type, data: { bookingId: 'b2', roomId: 'r1' } }],
+        },
+      ],
+      participants: [
+        inline.participant,
+        () => {
+          throw new Error('outbox failed');
+        },
+      ],
+    });
+    await expect(failing).rejects.toThrow('outbox failed');
+    expect(views.read(view).collection('bookings').get('b2')).toBeUndefined();
+    expect(await views.checkpoint({ projection: 'bookings', version: 1 })).toBe(2);
+
+    const elsewhere = stores();
+    await expect(
+      elsewhere.events.commit({
+        appends: [
+          {
+            streamId: 'booking-b3' as StreamId,
+            expectedVersion: 'any',
+            events: [{ type: RoomBooked.type, data: { bookingId: 'b3', roomId: 'r1' } }],
+          },
+        ],
+        participants: [inlineProjection(view, elsewhere.views).participant],
+      }),
+    ).rejects.toThrow(/can only apply inline when the read store is in the write store's file/);
+    expect(await elsewhere.events.head()).toBe(0);
+  });
+
+  it('applies a plain SQL projection inline, in the write transaction', async () => {
+    const path = temp.file('one-file');
+    const events = new SqliteStore({ path });
+    const tables = new SqliteTableStore({ path });
+    closers.push(
+      () => events.close(),
+      () => tables.close(),
+    );
+    tables.define('roomCounts', (db, table) =>
+      db.exec(`CREATE TABLE ${table('counts')} (room_id TEXT PRIMARY KEY, n INTEGER)`),
+    );
+    const COUNTS = slotTable({ projection: 'roomCounts', version: 1 }, 'counts');
+    const roomCounts = projection<SqliteTx>('roomCounts').on(RoomBooked, ({ roomId }, db) => {
+      db.prepare(`INSERT INTO ${COUNTS} VALUES (?, 1) ON CONFLICT DO UPDATE SET n = n + 1`).run(roomId);
+    });
+    await new ProjectionRunner({ projection: roomCounts, store: tables, feed: events, logger: quiet }).catchUp();
+    const inline = inlineProjection(roomCounts, tables);
+    for (const id of ['b1', 'b2']) {
+      await events.commit({
+        appends: [
+          {
+            streamId: streamId('booking', id),
+            expectedVersion: 'any',
+            events: [{ type: RoomBooked.type, data: { bookingId: id, roomId: 'r1' } }],
+          },
+        ],
+        participants: [inline.participant],
+      });
+    }
+    expect(
+      tables.query(roomCounts, (db, table) =>
+        db
+          .prepare(`SELECT n FROM ${table('counts')}`)
+          .pluck()
+          .get(),
+      ),
+    ).toBe(2);
+  });
+});
