@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Twofold's tests start servers from (or drive), when any is missing.
+# Installs the Debian packages Twofold's tests start servers from (or drive, like Chromium), when any is missing.
 # The test harness starts its own throwaway servers on free ports; it never uses a running system service.
 set -euo pipefail
 
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)   # the hotel's browser test drives it through playwright-core
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test dependencies: all present"
