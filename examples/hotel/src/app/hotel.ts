@@ -72,6 +72,9 @@ export async function createHotel(stores: Stores, options: HotelOptions = {}): P
   };
 
   // The read side: asynchronous projections into the read store, and side effects with their own checkpoints.
+  reads.index?.(availability, 'nights', ['date']);
+  reads.index?.(availability, 'nights', ['bookingId']);
+  reads.index?.(bookings, 'bookings', ['guestId']);
   const checkpoints = new TrackedCheckpoints(stores.checkpoints);
   const projections = [availability, bookings].map(
     (p) => new ProjectionRunner({ projection: p, store: reads, feed: writes }),

@@ -1,0 +1,47 @@
+import Database from 'better-sqlite3';
+import type { EffectStore, Effects } from './effect-store.js';
+
+/** An {@link EffectStore} in a table of its own, `hotel_effects`, in an SQLite file (WAL). */
+export class SqliteEffectStore implements EffectStore {
+  readonly #db: Database.Database;
+
+  constructor(path: string) {
+    this.#db = new Database(path, { timeout: 5000 });
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS hotel_effects (
+      seq INTEGER PRIMARY KEY,
+      kind TEXT NOT NULL,
+      id TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      record TEXT NOT NULL,
+      UNIQUE (kind, id)
+    )`);
+  }
+
+  async put<K extends keyof Effects>(kind: K, id: string, record: Effects[K]): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO hotel_effects (kind, id, at, record) VALUES (?, ?, ?, ?)
+         ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, record = excluded.record`,
+      )
+      .run(kind, id, record.at, JSON.stringify(record));
+  }
+
+  async list<K extends keyof Effects>(kind: K, where: Partial<Effects[K]> = {}): Promise<Effects[K][]> {
+    const filters = Object.entries(where).filter(([, value]) => value !== undefined);
+    for (const [key] of filters) {
+      if (!/^\w+$/.test(key)) throw new TypeError(`Cannot filter effects on '${key}'`);
+    }
+    const sql = `SELECT record FROM hotel_effects WHERE kind = ?${filters
+      .map(([key]) => ` AND json_extract(record, '$.${key}') = ?`)
+      .join('')} ORDER BY at DESC, seq DESC`;
+    const rows = this.#db
+      .prepare<unknown[], { record: string }>(sql)
+      .all(kind, ...filters.map(([, value]) => value as string | number));
+    return rows.map((row) => JSON.parse(row.record) as Effects[K]);
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
