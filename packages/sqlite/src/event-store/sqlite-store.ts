@@ -47,6 +47,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   readonly #sql: EventStoreStatements;
   readonly #upcasters: Upcasters;
   readonly #wakeUps: WakeUps;
+  readonly #transaction: (unit: UnitOfWork<SqliteTx>) => Committed;
   #dataVersion: number;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -63,6 +64,8 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       this.#db.close();
       throw error;
     }
+    const transaction = this.#db.transaction((unit: UnitOfWork<SqliteTx>) => this.#write(unit));
+    this.#transaction = (unit) => transaction.immediate(unit);
     this.#dataVersion = this.#sql.dataVersion.get()!;
     this.#wakeUps = new WakeUps({
       head: () => this.#sql.head.get() as GlobalPosition,
@@ -87,7 +90,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       checkExpectedVersion(append.expectedVersion, `append to ${append.streamId}`);
       checkNewEvents(append.events, `append to ${append.streamId}`);
     }
-    const committed = this.#db.transaction(() => this.#write(unit)).immediate();
+    const committed = this.#transaction(unit);
     if (committed.position !== undefined) this.#wakeUps.wake(committed.position);
     return committed;
   }
@@ -97,8 +100,10 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     const appends = unit.appends ?? [];
     const states = unit.states ?? [];
     // Check everything first: a conflict is reported before anything is written.
+    const stored = new Map<string, number>();
     for (const { streamId, expectedVersion } of appends) {
-      const actual = sql.streamVersion.get(streamId)!;
+      const actual = stored.get(streamId) ?? sql.streamVersion.get(streamId)!;
+      stored.set(streamId, actual);
       if (!versionMatches(expectedVersion, actual)) {
         throw new ConcurrencyConflictError(`Stream ${streamId}`, expectedVersion, actual);
       }
@@ -118,7 +123,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     const timestamp = Date.now();
     let position = sql.head.get()!;
     for (const { streamId, events } of appends) {
-      let version = versions.get(streamId) ?? sql.streamVersion.get(streamId)!;
+      let version = versions.get(streamId) ?? stored.get(streamId)!;
       for (const event of events) {
         const { row, recorded: one } = recordEvent(event, streamId, ++version, ++position, timestamp);
         sql.insertEvent.run(...row);
