@@ -69,7 +69,9 @@ export async function createStores(config: StoresConfig = {}): Promise<Stores> {
       checkpoints: open(new SqliteCheckpointStore({ path: readsPath })),
       deadLetters: open(new SqliteDeadLetterStore({ path: readsPath })),
       effects: open(new SqliteEffectStore(readsPath)),
-      description: `SQLite, writes in ${writesPath}, reads in ${readsPath}`,
+      description: `SQLite, writes in ${writesPath}, reads in ${readsPath}${
+        config.redisUrl === undefined ? '' : ' (REDIS_URL is ignored: there is no Redis read store yet)'
+      }`,
       close: async () => {
         for (const store of opened.reverse()) store.close();
       },
