@@ -23,30 +23,37 @@ interface Row {
 }
 
 describe('a process killed with SIGKILL', () => {
-  it('in the middle of appends leaves every acknowledged event and no partial append', async () => {
+  it('in the middle of appends, alone or racing another, leaves every acknowledged event and no partial append', async () => {
     const path = temp.file('crash');
     const acknowledged: { position: number; count: number; stream: string; version: number }[] = [];
-    for (const [round, after] of [
+    let conflicts = 0;
+    // Rounds of [writers, acknowledged appends each before the kill]; two writers race for the same streams.
+    const rounds: readonly (readonly [writers: number, after: number])[] = [
       [1, 150],
-      [2, 40],
-      [3, 300],
-    ] as const) {
-      const child = runFixture('append-loop.ts', [path, String(round)]);
-      const seen = acknowledged.length;
-      await child.until(() => child.lines.length >= after);
-      child.process.kill('SIGKILL');
-      expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });
-      for (const line of child.lines) {
-        const [position, count, stream, version] = line.split(' ');
-        acknowledged.push({
-          position: Number(position),
-          count: Number(count),
-          stream: stream!,
-          version: Number(version),
-        });
+      [2, 150],
+      [1, 40],
+      [1, 300],
+    ];
+    for (const [round, [writers, after]] of rounds.entries()) {
+      const children = Array.from({ length: writers }, (_, w) => runFixture('append-loop.ts', [path, `${round}.${w}`]));
+      const acks = (lines: string[]) => lines.filter((line) => line !== 'conflict');
+      await Promise.all(children.map((child) => child.until(() => acks(child.lines).length >= after)));
+      for (const child of children) child.process.kill('SIGKILL');
+      for (const child of children) {
+        expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });
+        conflicts += child.lines.length - acks(child.lines).length;
+        for (const line of acks(child.lines)) {
+          const [position, count, stream, version] = line.split(' ');
+          acknowledged.push({
+            position: Number(position),
+            count: Number(count),
+            stream: stream!,
+            version: Number(version),
+          });
+        }
       }
-      expect(acknowledged.length - seen).toBeGreaterThanOrEqual(after);
     }
+    expect(conflicts).toBeGreaterThan(0);
 
     // The file opens (recovering its WAL) and passes SQLite's own check.
     const store = new SqliteStore({ path });
