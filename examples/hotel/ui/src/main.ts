@@ -11,12 +11,14 @@ const flashBox = document.getElementById('flash') as HTMLElement;
 const guest = document.getElementById('guest') as HTMLInputElement;
 guest.value = localStorage.getItem('guestId') ?? 'ada';
 let leave: (() => void) | undefined;
+let flashedAt = 0;
 
 const session: Session = {
   guestId: () => guest.value.trim() || 'ada',
   flash(message, kind = 'ok') {
     flashBox.textContent = message;
     flashBox.className = kind;
+    flashedAt = Date.now();
   },
   go(page) {
     if (location.hash === `#/${page}`) void show();
@@ -27,6 +29,8 @@ const session: Session = {
 async function show(): Promise<void> {
   leave?.();
   leave = undefined;
+  // A message stays for the page it led to (after booking: my bookings), not for the ones after it.
+  if (Date.now() - flashedAt > 1000) flashBox.replaceChildren();
   const name = location.hash.replace(/^#\/?/, '') || 'book';
   const page = pages[name] ?? bookPage;
   for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
