@@ -61,18 +61,26 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+type Run = <R>(work: () => R) => R;
+// better-sqlite3 compiles BEGIN/COMMIT for each transaction function: make one per connection, not per call.
+const transactions = new WeakMap<SqliteTx, Run>();
+
 /**
  * Runs `work` in one immediate transaction (the write lock is taken at BEGIN, so two processes never deadlock
  * upgrading a read to a write). `work` must be synchronous: an SQLite transaction cannot wait for a promise.
  */
 export function inTransaction<R>(db: SqliteTx, work: () => R, what: string): R {
-  return db
-    .transaction(() => {
-      const result = work();
-      refusePromise(result, what);
-      return result;
-    })
-    .immediate();
+  let run = transactions.get(db);
+  if (run === undefined) {
+    const transaction = db.transaction((inner: () => unknown) => inner());
+    run = ((inner: () => unknown) => transaction.immediate(inner)) as Run;
+    transactions.set(db, run);
+  }
+  return run(() => {
+    const result = work();
+    refusePromise(result, what);
+    return result;
+  });
 }
 
 /** Throws a clear error when a callback that runs inside a synchronous SQLite transaction returned a promise. */
