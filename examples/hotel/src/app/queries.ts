@@ -1,0 +1,91 @@
+import { globalPosition, type Mediator, type ProjectionStatus, type SubscriberStatus } from '@twofold/core';
+import {
+  BookingDetails,
+  FreeRooms,
+  GuestBookings,
+  GuestMail,
+  type LagView,
+  ManagementAlerts,
+  Occupancy,
+  ProjectionLag,
+  RecentEvents,
+} from '../messages/queries.js';
+import { availability, freeRooms, occupancy } from '../read-models/availability.js';
+import { booking, bookings, guestBookings } from '../read-models/bookings.js';
+import type { HotelReadSide } from './read-side.js';
+import type { Stores } from './stores.js';
+
+/**
+ * Registers the hotel's queries. Each declares what it `reads`, so that a caller who passes the position of its
+ * last command (`after`) sees that command's effect: in a projection, or in what a side effect left behind.
+ */
+export function registerQueries(mediator: Mediator, stores: Stores, { readSide, progress }: HotelReadSide): Mediator {
+  const { reads, writes, effects } = stores;
+  return mediator
+    .query(FreeRooms, ({ from, to }) => freeRooms(reads.read(availability), from, to), {
+      reads: [progress.availability],
+    })
+    .query(Occupancy, ({ date }) => occupancy(reads.read(availability), date), { reads: [progress.availability] })
+    .query(GuestBookings, ({ guestId }) => guestBookings(reads.read(bookings), guestId), {
+      reads: [progress.bookings],
+    })
+    .query(
+      BookingDetails,
+      async ({ bookingId }) => {
+        const found = booking(reads.read(bookings), bookingId);
+        if (found === undefined) return null;
+        const [refunds, mails] = await Promise.all([
+          effects.list('refunds', { bookingId }),
+          effects.list('mails', { bookingId }),
+        ]);
+        return { ...found, refunds, mails };
+      },
+      { reads: [progress.bookings, progress.refunds, progress.mail] },
+    )
+    .query(GuestMail, ({ guestId }) => effects.list('mails', { to: guestId }), { reads: [progress.mail] })
+    .query(ManagementAlerts, () => effects.list('alerts'), { reads: [progress.alerts] })
+    .query(RecentEvents, async ({ limit }) => {
+      const head = await writes.head();
+      const events = await writes.readAll(globalPosition(Math.max(0, head - limit)), limit);
+      return events
+        .map(({ position, type, streamId, timestamp, data }) => ({
+          position,
+          type,
+          streamId,
+          timestamp,
+          data: data as Record<string, unknown>,
+        }))
+        .reverse();
+    })
+    .query(ProjectionLag, async () => lagOf(await readSide.status()));
+}
+
+function lagOf(status: {
+  readonly projections: readonly ProjectionStatus[];
+  readonly subscribers: readonly SubscriberStatus[];
+}): LagView {
+  return {
+    projections: status.projections.map((p) => ({
+      name: p.name,
+      state: p.state,
+      position: p.position,
+      head: p.head,
+      lagEvents: p.lagEvents,
+      lagMs: p.lagMs,
+      error: p.failure === undefined ? null : messageOf(p.failure.error),
+    })),
+    subscribers: status.subscribers.map((s) => ({
+      name: s.name,
+      running: s.running,
+      position: s.position,
+      head: s.head,
+      lagEvents: s.lagEvents,
+      deadLetters: s.deadLetters,
+      error: s.retrying === undefined ? null : messageOf(s.retrying.error),
+    })),
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

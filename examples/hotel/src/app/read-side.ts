@@ -1,0 +1,48 @@
+import { type PositionTracker, ProjectionRunner, ReadSide, type Subscriber, SubscriberRunner } from '@twofold/core';
+import { guestMail, managementAlerts, refunds } from '../effects/subscribers.js';
+import { TrackedCheckpoints } from '../effects/tracked-checkpoints.js';
+import { availability } from '../read-models/availability.js';
+import { bookings } from '../read-models/bookings.js';
+import type { Stores } from './stores.js';
+
+/** The asynchronous side, and how far each part of it has got, for the queries' `reads`. */
+export interface HotelReadSide {
+  readonly readSide: ReadSide;
+  readonly progress: {
+    readonly availability: PositionTracker;
+    readonly bookings: PositionTracker;
+    readonly refunds: PositionTracker;
+    readonly mail: PositionTracker;
+    readonly alerts: PositionTracker;
+  };
+}
+
+/** Asynchronous projections into the read store, and side effects with checkpoints of their own. */
+export function createReadSide(stores: Stores): HotelReadSide {
+  const { reads, writes } = stores;
+  reads.index?.(availability, 'nights', ['date']);
+  reads.index?.(availability, 'nights', ['bookingId']);
+  reads.index?.(bookings, 'bookings', ['guestId']);
+  const availabilityRunner = new ProjectionRunner({ projection: availability, store: reads, feed: writes });
+  const bookingsRunner = new ProjectionRunner({ projection: bookings, store: reads, feed: writes });
+
+  const checkpoints = new TrackedCheckpoints(stores.checkpoints);
+  const effect = (subscriber: Subscriber) =>
+    new SubscriberRunner({ subscriber, feed: writes, checkpoints, deadLetters: stores.deadLetters });
+  const subscribers = [
+    effect(refunds(stores.effects)),
+    effect(guestMail(stores.effects)),
+    effect(managementAlerts(stores.effects)),
+  ] as const;
+  const [refundsRunner, mailRunner, alertsRunner] = subscribers;
+  return {
+    readSide: new ReadSide({ projections: [availabilityRunner, bookingsRunner], subscribers }),
+    progress: {
+      availability: availabilityRunner.progress,
+      bookings: bookingsRunner.progress,
+      refunds: checkpoints.progress(refundsRunner.name),
+      mail: checkpoints.progress(mailRunner.name),
+      alerts: checkpoints.progress(alertsRunner.name),
+    },
+  };
+}
