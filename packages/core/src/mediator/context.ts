@@ -8,7 +8,7 @@ import type {
   QueryDefinition,
   ResultOf,
 } from '../messages/define.js';
-import type { DispatchEnvelope, Envelope, EnvelopeOptions, Principal } from '../messages/envelope.js';
+import { DispatchEnvelope, type Envelope, type EnvelopeOptions, type Principal } from '../messages/envelope.js';
 import type { GlobalPosition } from '../positions/position.js';
 import type { Logger } from './logger.js';
 
@@ -154,7 +154,6 @@ export interface Dispatcher {
  */
 export class DispatchContext {
   readonly definition: MessageDefinition;
-  readonly envelope: DispatchEnvelope;
   readonly signal: AbortSignal | undefined;
   /** Absolute deadline inherited by nested dispatches. */
   readonly deadline: number | undefined;
@@ -167,11 +166,15 @@ export class DispatchContext {
   allowStale: boolean;
   protected readonly dispatcher: Dispatcher;
   #items: Map<unknown, unknown> | undefined;
+  readonly #data: unknown;
+  #envelope: DispatchEnvelope | undefined;
 
+  /** Without an `envelope`, one is made on first read: see {@link DispatchContext.envelope}. */
   constructor(
     dispatcher: Dispatcher,
     definition: MessageDefinition,
-    envelope: DispatchEnvelope,
+    data: unknown,
+    envelope: DispatchEnvelope | undefined,
     signal: AbortSignal | undefined,
     deadline: number | undefined,
     parent: DispatchContext | undefined,
@@ -182,7 +185,8 @@ export class DispatchContext {
     this.after = undefined;
     this.allowStale = false;
     this.definition = definition;
-    this.envelope = envelope;
+    this.#data = data;
+    this.#envelope = envelope;
     this.signal = signal;
     this.deadline = deadline;
     this.#items = undefined;
@@ -198,7 +202,16 @@ export class DispatchContext {
     return this.definition.tags;
   }
   get data(): unknown {
-    return this.envelope.data;
+    return this.#data;
+  }
+  /**
+   * The message being handled. A dispatch sent without options gets its envelope on first read: it derives from
+   * the definition, the data and the parent's envelope alone, so it is the same whenever it is made, and the many
+   * handlers that never read it save an allocation.
+   */
+  get envelope(): DispatchEnvelope {
+    this.#envelope ??= new DispatchEnvelope(this.kind, this.type, this.#data, undefined, this.parent?.envelope);
+    return this.#envelope;
   }
   get principal(): Principal | undefined {
     return this.envelope.principal;

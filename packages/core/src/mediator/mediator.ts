@@ -435,8 +435,11 @@ export class Mediator {
     mode: Mode,
   ): Promise<unknown> {
     const { definition } = route;
-    const envelope = new DispatchEnvelope(route.kind, definition.type, payload, options, parent?.envelope);
-    const ctx = new DispatchContext(this.#dispatcher, definition, envelope, signal, deadline, parent);
+    const envelope =
+      options === undefined
+        ? undefined
+        : new DispatchEnvelope(route.kind, definition.type, payload, options, parent?.envelope);
+    const ctx = new DispatchContext(this.#dispatcher, definition, payload, envelope, signal, deadline, parent);
     if (options !== undefined) applyOptions(ctx, options);
     const pipeline = route.pipeline ?? this.#composeFor(route);
     const result = this.#storage === undefined ? pipeline(ctx) : runIn(this.#storage, ctx, pipeline);
