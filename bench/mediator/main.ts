@@ -15,9 +15,10 @@ import {
   zodRoomById,
 } from './workload.js';
 
-// Each round measures every case once; a row reports its best round, so that a burst of work from another
-// process on a shared machine inflates one round rather than the result.
-const ROUNDS = 3;
+// Each round measures every case once, for MEASURE_NS of CPU time; a row reports its best round, so that a burst of
+// work from another process on a shared machine inflates one round rather than the result.
+const ROUNDS = 8;
+const MEASURE_NS = 300e6;
 const WARM_UP_CALLS = 20_000;
 
 interface Case extends Omit<Row, 'ns'> {
@@ -78,7 +79,6 @@ function cases(nest: NestBuses | undefined, sent: unknown, asked: unknown): Case
       op: 'send',
       name: 'Twofold + zod',
       bare: 'bare + zod',
-      nest: '@nestjs/cqrs CommandBus',
       expected: sent,
       run: () => twofold0.send(zod.BookRoom, bookRoomInput),
     },
@@ -86,7 +86,6 @@ function cases(nest: NestBuses | undefined, sent: unknown, asked: unknown): Case
       op: 'send',
       name: `Twofold + zod, ${mw}`,
       bare: `bare + zod, ${mw}`,
-      nest: '@nestjs/cqrs CommandBus',
       expected: sent,
       run: () => twofold3.send(zod.BookRoom, bookRoomInput),
     },
@@ -120,7 +119,6 @@ function cases(nest: NestBuses | undefined, sent: unknown, asked: unknown): Case
       op: 'ask',
       name: 'Twofold + zod',
       bare: 'bare + zod',
-      nest: '@nestjs/cqrs QueryBus',
       expected: asked,
       run: () => twofold0.ask(zod.RoomById, roomByIdInput),
     },
@@ -128,7 +126,6 @@ function cases(nest: NestBuses | undefined, sent: unknown, asked: unknown): Case
       op: 'ask',
       name: `Twofold + zod, ${mw}`,
       bare: `bare + zod, ${mw}`,
-      nest: '@nestjs/cqrs QueryBus',
       expected: asked,
       run: () => twofold3.ask(zod.RoomById, roomByIdInput),
     },
@@ -147,14 +144,27 @@ async function measureAll(runnable: readonly Case[]): Promise<Map<Case, number>>
   for (let i = 0; i < WARM_UP_CALLS; i++) for (const c of runnable) await c.run!();
   const best = new Map<Case, number>();
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const c of runnable) {
+    for (const c of shuffled(runnable, round)) {
       process.stderr.write(`\r\x1b[K[round ${round}/${ROUNDS}] ${c.op}: ${c.name}`);
-      const { avg } = await measure(c.run!);
+      const { avg } = await measure(c.run!, { min_cpu_time: MEASURE_NS });
       best.set(c, Math.min(best.get(c) ?? Number.POSITIVE_INFINITY, avg));
     }
   }
   process.stderr.write('\r\x1b[K');
   return best;
+}
+
+// Each round takes the cases in another order (fixed, so that runs compare): a case measured right after a heavy
+// one can pay for the garbage and the recompilation that one left, and no case should always follow the same one.
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let state = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 function machine(): string {
