@@ -12,6 +12,7 @@ export {
   InvalidArgumentError,
   isTwofoldError,
   NoHandlerError,
+  NotFoundError,
   TwofoldError,
   UnauthenticatedError,
   ValidationError,

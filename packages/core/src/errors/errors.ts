@@ -172,3 +172,10 @@ export class CorruptDataError extends TwofoldError<'CORRUPT_DATA'> {
     super('CORRUPT_DATA', message, options);
   }
 }
+
+/** Something the caller named does not exist: a booking, a dead letter, a read model not built yet. */
+export class NotFoundError extends TwofoldError<'NOT_FOUND'> {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}

@@ -1,8 +1,9 @@
-import { ConcurrencyConflictError, InvalidArgumentError } from '../errors/errors.js';
+import { ConcurrencyConflictError } from '../errors/errors.js';
 import type { GlobalPosition } from '../positions/position.js';
 import type { Committed, IdempotencyRecord, ReadStreamOptions, UnitOfWork, WriteStore } from './ports.js';
 import {
   checkExpectedVersion,
+  checkLimit,
   checkNewEvents,
   type ExpectedVersion,
   type NewEvent,
@@ -202,12 +203,6 @@ export class MemoryStore implements WriteStore<MemoryTx> {
 
 function stateKey(collection: string, id: string): string {
   return `${collection}/${id}`;
-}
-
-function checkLimit(limit: number): void {
-  if (limit !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(limit) || limit < 1)) {
-    throw new InvalidArgumentError(`limit must be an integer >= 1; got ${String(limit)}`);
-  }
 }
 
 function record(

@@ -82,3 +82,10 @@ export function versionMatches(expected: ExpectedVersion, actual: number): boole
   if (expected === 'no-stream') return actual === 0;
   return expected === actual;
 }
+
+/** Checks a read limit: an integer >= 1, or Infinity for no limit. */
+export function checkLimit(limit: number): void {
+  if (limit !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(limit) || limit < 1)) {
+    throw new InvalidArgumentError(`limit must be an integer >= 1; got ${String(limit)}`);
+  }
+}

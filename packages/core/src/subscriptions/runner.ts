@@ -1,4 +1,4 @@
-import { InvalidArgumentError, TwofoldError } from '../errors/errors.js';
+import { InvalidArgumentError, NotFoundError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
@@ -129,7 +129,7 @@ export class SubscriberRunner {
    */
   async replay(id: string): Promise<void> {
     const letter = await this.#deadLetters.get(id);
-    if (letter === undefined) throw new TwofoldError('NOT_FOUND', `No dead letter '${id}'`);
+    if (letter === undefined) throw new NotFoundError(`No dead letter '${id}'`);
     if (letter.subscriber !== this.name) {
       throw new InvalidArgumentError(`Dead letter '${id}' belongs to '${letter.subscriber}', not '${this.name}'`);
     }

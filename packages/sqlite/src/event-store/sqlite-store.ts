@@ -14,9 +14,10 @@ import {
   Upcasters,
   type WriteStore,
 } from '@twofold/core';
+import { checkExpectedVersion, checkNewEvents, versionMatches } from '@twofold/core/adapters';
 import { migrate } from '../connection/migrations.js';
 import { openDatabase, refusePromise, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
-import { checkExpectedVersion, checkNewEvents, sqlLimit, versionMatches } from './checks.js';
+import { sqlLimit } from './checks.js';
 import { fromJson, toJson } from './json.js';
 import { eventFromRow, recordEvent } from './rows.js';
 import { eventStoreMigrations } from './schema.js';

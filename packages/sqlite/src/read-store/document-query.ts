@@ -62,19 +62,3 @@ export function compileWhere(where: Readonly<Record<string, unknown>> | undefine
     params,
   };
 }
-
-/**
- * True when `document` has every field value of `where`: the semantics of core's `matches` (which core does not
- * export), for filters that cannot be compiled to SQL.
- */
-export function matches(document: unknown, where: Readonly<Record<string, unknown>> | undefined): boolean {
-  if (where === undefined) return true;
-  const fields = document as Record<string, unknown>;
-  for (const key of Object.keys(where)) {
-    const want = where[key];
-    const have = fields[key];
-    if (have === want) continue;
-    if (typeof want !== 'object' || want === null || JSON.stringify(have) !== JSON.stringify(want)) return false;
-  }
-  return true;
-}

@@ -5,9 +5,10 @@ import {
   type ProjectionSlot,
   type WritableCollection,
 } from '@twofold/core';
+import { matches } from '@twofold/core/adapters';
 import type { Statement } from 'better-sqlite3';
 import { quoteIdentifier, type SqliteTx } from '../connection/open.js';
-import { compileWhere, fieldExpression, matches } from './document-query.js';
+import { compileWhere, fieldExpression } from './document-query.js';
 
 type Where = Readonly<Record<string, unknown>> | undefined;
 interface Row {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type ProjectionSlot, TwofoldError } from '@twofold/core';
+import { InvalidArgumentError, NotFoundError, type ProjectionSlot, TwofoldError } from '@twofold/core';
 import {
   openDatabase,
   quoteIdentifier,
@@ -78,7 +78,7 @@ export class SqliteTableStore extends SlotStore<SqliteTx> {
     const name = projectionName(projection);
     const version = this.slots().active(name);
     if (version === undefined) {
-      throw new TwofoldError('NOT_FOUND', `SqliteTableStore: projection ${name} has no active version yet`);
+      throw new NotFoundError(`SqliteTableStore: projection ${name} has no active version yet`);
     }
     const slot = { projection: name, version };
     return read(this.db, (table) => slotTable(slot, table));

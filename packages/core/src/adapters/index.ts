@@ -1,0 +1,14 @@
+/**
+ * For authors of storage adapters: the checks and rules the in-memory stores apply, so that every adapter rejects
+ * the same malformed calls and matches documents the same way.
+ *
+ * @example
+ * import { checkExpectedVersion, checkNewEvents, versionMatches } from '@twofold/core/adapters';
+ */
+export {
+  checkExpectedVersion,
+  checkLimit,
+  checkNewEvents,
+  versionMatches,
+} from '../event-store/records.js';
+export { matches } from '../projections/documents.js';
