@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError, type ProjectionSlot, TwofoldError } from '@twofold/core';
+import { InvalidArgumentError, NotFoundError, type ProjectionSlot } from '@twofold/core';
 import {
   openDatabase,
   quoteIdentifier,
