@@ -57,6 +57,7 @@ describe('SubscriberRunner', () => {
     await log.add(BookingCancelled, { bookingId: 'b3', amount: 20 });
     await expect(runner.catchUp()).resolves.toBe(3);
     expect(refunds).toEqual(['b1', 'b3']);
+    expect(runner.progress.position).toBe(3);
     expect(await checkpoints.get('billing.refunds')).toBe(3);
     await runner.catchUp();
     expect(refunds).toEqual(['b1', 'b3']);

@@ -1,3 +1,4 @@
+import { PositionTracker } from '../consistency/position-tracker.js';
 import { InvalidArgumentError, NotFoundError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
@@ -51,6 +52,8 @@ export interface SubscriberStatus {
  * for (const letter of await deadLetters.list('billing.refunds')) await runner.replay(letter.id);
  */
 export class SubscriberRunner {
+  /** How far the subscriber has handled the log: pass it in a query's `reads` to wait for its effects. */
+  readonly progress: PositionTracker;
   readonly #subscriber: Subscriber;
   readonly #feed: EventFeed;
   readonly #checkpoints: CheckpointStore;
@@ -90,6 +93,7 @@ export class SubscriberRunner {
     this.#maxRetryDelayMs = atLeastOne(options.maxRetryDelayMs ?? 30_000, 'maxRetryDelayMs');
     this.#batchSize = atLeastOne(options.batchSize ?? 100, 'batchSize');
     this.#logger = options.logger ?? consoleLogger('warn');
+    this.progress = new PositionTracker(subscriber.name);
   }
 
   get name(): string {
@@ -116,6 +120,7 @@ export class SubscriberRunner {
     if (this.#loop !== undefined) throw new InvalidArgumentError(`${this.name}: catchUp() cannot run while started`);
     const signal = new AbortController().signal;
     let position = await this.#checkpoints.get(this.name);
+    this.progress.advanceTo(position);
     for (;;) {
       const batch = await this.#feed.readAll(position, this.#batchSize);
       if (batch.length === 0) return position;
@@ -167,6 +172,7 @@ export class SubscriberRunner {
       try {
         position ??= await this.#checkpoints.get(this.name);
         this.#position = position;
+        this.progress.advanceTo(position);
         const batch = await this.#feed.readAll(position, this.#batchSize);
         if (batch.length === 0) {
           if (signal.aborted) return;
@@ -201,6 +207,7 @@ export class SubscriberRunner {
       }
       position = event.position;
       this.#position = position;
+      this.progress.advanceTo(position);
     }
     // Events it does not handle need no effect; record that the whole batch was read.
     await this.#checkpoints.set(this.name, position);
