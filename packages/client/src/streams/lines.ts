@@ -1,20 +1,24 @@
 /** The lines of a UTF-8 byte stream, without their line endings (`\n`, `\r\n` or `\r`). */
 export async function* linesOf(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  // TextDecoder in streaming mode rather than pipeThrough(TextDecoderStream): the same in browsers and Node,
+  // and typed alike by the DOM and Node libraries.
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   let buffer = '';
   // A chunk that ends in \r may be followed by one that starts with the \n of the same \r\n.
   let skipLineFeed = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      const { done, value: bytes } = await reader.read();
+      const value = done ? decoder.decode() : decoder.decode(bytes, { stream: true });
       buffer += skipLineFeed && value.startsWith('\n') ? value.slice(1) : value;
-      skipLineFeed = false;
+      if (value.length > 0) skipLineFeed = false;
       for (let match = /\r\n|\r|\n/.exec(buffer); match !== null; match = /\r\n|\r|\n/.exec(buffer)) {
         yield buffer.slice(0, match.index);
         buffer = buffer.slice(match.index + match[0].length);
         skipLineFeed = match[0] === '\r' && buffer.length === 0;
       }
+      if (done) break;
     }
     if (buffer.length > 0) yield buffer;
   } finally {
