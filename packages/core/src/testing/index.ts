@@ -1,2 +1,7 @@
+export {
+  type DocumentStoreFactory,
+  type DocumentStoreUnderTest,
+  documentStoreContract,
+} from './document-store-contract.js';
 export { given, type Then } from './given-when-then.js';
 export { eventStoreContract, type StoreFactory, stateStoreContract } from './store-contracts.js';
