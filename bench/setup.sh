@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs the peers the benchmarks compare against into bench/.peers (gitignored), apart from the
 # workspace's own node_modules, so that the root `npm install` and CI never pull them in.
+# Emmett 0.38.5 is the newest pair of @event-driven-io/emmett and emmett-sqlite this registry serves together;
+# its own peers (uuid, async-retry, web-streams-polyfill, sqlite3) are named because legacy peer resolution,
+# which Nest's peer ranges need, does not install them.
 set -euo pipefail
 cd "$(dirname "$0")"
-npm install --prefix .peers --no-save --no-package-lock --no-audit --no-fund \
-  '@nestjs/cqrs@^12' '@nestjs/core@^12' '@nestjs/common@^12' 'reflect-metadata@^0.2' 'rxjs@^7'
+npm install --prefix .peers --no-save --no-package-lock --no-audit --no-fund --legacy-peer-deps \
+  '@nestjs/cqrs@^12' '@nestjs/core@^12' '@nestjs/common@^12' 'reflect-metadata@^0.2' 'rxjs@^7' \
+  '@event-driven-io/emmett@0.38.5' '@event-driven-io/emmett-sqlite@0.38.5' 'sqlite3@^5.1.7' \
+  'uuid@^10' 'async-retry@^1.3.3' 'web-streams-polyfill@^4'

@@ -1,0 +1,157 @@
+// The write-model bench: one command round trip (load a stream, decide, append with the expected version) on a
+// SQLite file, sequentially and with 8 concurrent callers, side by side with Emmett's SQLite event store doing the
+// same work and with raw better-sqlite3 single-row insert commits at the same durability settings.
+// Sizes: TWOFOLD_BENCH_SECONDS (per case, default 3), TWOFOLD_BENCH_STREAMS (default 200).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createMediator,
+  DomainError,
+  defineCommand,
+  defineDecider,
+  defineEvent,
+  streamId,
+  writeModels,
+} from '@twofold/core';
+import { SqliteStore } from '@twofold/sqlite';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { PEERS_DIR } from '../mediator/nest.js';
+
+const SECONDS = Number(process.env.TWOFOLD_BENCH_SECONDS ?? 3);
+const STREAMS = Number(process.env.TWOFOLD_BENCH_STREAMS ?? 200);
+const CONCURRENCY = 8;
+type Sync = 'NORMAL' | 'FULL';
+
+const Deposit = defineCommand('bank.Deposit', z.object({ account: z.string(), amount: z.number().positive() }));
+const Deposited = defineEvent('bank.Deposited', z.object({ account: z.string(), amount: z.number() }));
+const account = defineDecider({
+  name: 'account',
+  commands: [Deposit],
+  events: [Deposited],
+  initialState: () => ({ balance: 0 }),
+  evolve: (state, event) => ({ balance: state.balance + event.data.amount }),
+  decide: (command, state) => {
+    if (state.balance > 1e12) throw new DomainError('LIMIT', 'Balance limit');
+    return [{ type: 'bank.Deposited', data: command.data }];
+  },
+});
+
+/** Runs `op` from `callers` concurrent loops for SECONDS and returns operations per second. */
+async function rate(callers: number, op: (i: number) => Promise<unknown> | unknown): Promise<number> {
+  const end = performance.now() + SECONDS * 1000;
+  let done = 0;
+  let next = 0;
+  const loop = async () => {
+    while (performance.now() < end) {
+      await op(next++);
+      done++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: callers }, loop));
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function twofold(dir: string, synchronous: Sync, callers: number): Promise<number> {
+  const store = new SqliteStore({ path: join(dir, `twofold-${synchronous}-${callers}.db`), synchronous });
+  const models = writeModels({ store, retries: 10 });
+  const mediator = createMediator().command(
+    Deposit,
+    models.eventSourced(account, { stream: ({ data }) => streamId('account', data.account) }),
+  );
+  try {
+    return await rate(callers, (i) => mediator.send(Deposit, { account: `a${i % STREAMS}`, amount: 1 }));
+  } finally {
+    store.close();
+  }
+}
+
+function raw(dir: string, synchronous: Sync): Promise<number> {
+  const db = new Database(join(dir, `raw-${synchronous}.db`));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.exec('create table t (id integer primary key, stream text not null, data text not null)');
+  const insert = db.prepare('insert into t (stream, data) values (?, ?)');
+  const payload = JSON.stringify({ account: 'a1', amount: 1 });
+  return rate(1, (i) => insert.run(`a${i % STREAMS}`, payload)).finally(() => db.close());
+}
+
+interface EmmettStore {
+  appendToStream(stream: string, events: unknown[], options?: { expectedStreamVersion?: bigint }): Promise<unknown>;
+  readStream(stream: string): Promise<{ currentStreamVersion: bigint; events: { data: { amount: number } }[] }>;
+}
+
+// Emmett is loaded from the bench's own peers folder, so that the repository never needs it installed.
+function emmettFactory(): ((fileName: string) => EmmettStore) | undefined {
+  try {
+    const require = createRequire(join(PEERS_DIR, 'package.json'));
+    const sqlite = require('@event-driven-io/emmett-sqlite') as {
+      getSQLiteEventStore: (options: { fileName: string; schema?: { autoMigration?: string } }) => EmmettStore;
+    };
+    return (fileName) => sqlite.getSQLiteEventStore({ fileName });
+  } catch {
+    return undefined;
+  }
+}
+
+async function emmett(make: (fileName: string) => EmmettStore, dir: string, callers: number): Promise<number> {
+  const store = make(join(dir, `emmett-${callers}.db`));
+  return rate(callers, async (i) => {
+    const stream = `account-a${i % STREAMS}`;
+    const { currentStreamVersion, events } = await store.readStream(stream);
+    const balance = events.reduce((sum, e) => sum + e.data.amount, 0);
+    if (balance > 1e12) throw new Error('limit');
+    await store
+      .appendToStream(stream, [{ type: 'bank.Deposited', data: { account: stream, amount: 1 } }], {
+        expectedStreamVersion: currentStreamVersion,
+      })
+      .catch((error: unknown) => {
+        if (!String(error).includes('xpected')) throw error;
+      });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'twofold-bench-wm-'));
+const results: { name: string; rate: number | undefined; of?: string }[] = [];
+try {
+  const make = emmettFactory();
+  if (make === undefined) console.error('Emmett is not installed: run `npm run setup -w @twofold/bench` for its rows.');
+  for (const synchronous of ['NORMAL', 'FULL'] as const) {
+    const rawRate = await raw(dir, synchronous);
+    results.push({ name: `raw better-sqlite3 insert commit (${synchronous})`, rate: rawRate });
+    results.push({ name: `Twofold round trip, sequential (${synchronous})`, rate: await twofold(dir, synchronous, 1) });
+    results.push({
+      name: `Twofold round trip, ${CONCURRENCY} callers (${synchronous})`,
+      rate: await twofold(dir, synchronous, CONCURRENCY),
+    });
+  }
+  if (make !== undefined) {
+    results.push({ name: 'Emmett SQLite round trip, sequential (FULL)', rate: await emmett(make, dir, 1) });
+    // Emmett 0.38.5 opens a connection per call: with concurrent callers it fails with SQLITE_BUSY, and its
+    // rollback then throws SQLITE_MISUSE outside any promise, which ends the process. So no concurrent row.
+    results.push({ name: `Emmett SQLite round trip, ${CONCURRENCY} callers (FULL)`, rate: undefined });
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const find = (name: string) => results.find((r) => r.name === name)?.rate;
+console.log(`Write-model round trips on SQLite (WAL; synchronous as named), ${SECONDS} s per case, ${STREAMS} streams`);
+console.log('case'.padEnd(52), 'ops/s'.padStart(9), '  ÷ raw', '  ÷ Emmett');
+for (const { name, rate: r } of results) {
+  const sync = name.includes('FULL') ? 'FULL' : 'NORMAL';
+  const rawRate = find(`raw better-sqlite3 insert commit (${sync})`);
+  // Emmett sets WAL and keeps SQLite's default synchronous (FULL), so it is compared with the FULL rows; it runs
+  // sequentially only (see above), so the concurrent Twofold row is divided by its sequential rate too.
+  const emmettRate = find('Emmett SQLite round trip, sequential (FULL)');
+  const twofoldRow = name.startsWith('Twofold');
+  console.log(
+    name.padEnd(52),
+    (r === undefined ? 'fails' : r.toFixed(0)).padStart(9),
+    twofoldRow && r && rawRate ? `${(r / rawRate).toFixed(2)}×`.padStart(7) : ''.padStart(7),
+    twofoldRow && sync === 'FULL' && r && emmettRate ? `${(r / emmettRate).toFixed(2)}×`.padStart(10) : '',
+  );
+}
