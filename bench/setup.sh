@@ -9,4 +9,4 @@ cd "$(dirname "$0")"
 npm install --prefix .peers --no-save --no-package-lock --no-audit --no-fund --legacy-peer-deps \
   '@nestjs/cqrs@^12' '@nestjs/core@^12' '@nestjs/common@^12' 'reflect-metadata@^0.2' 'rxjs@^7' \
   '@event-driven-io/emmett@0.38.5' '@event-driven-io/emmett-sqlite@0.38.5' 'sqlite3@^5.1.7' \
-  'uuid@^10' 'async-retry@^1.3.3' 'web-streams-polyfill@^4'
+  'uuid@^10' 'async-retry@^1.3.3' 'web-streams-polyfill@^4' 'autocannon@^8'
