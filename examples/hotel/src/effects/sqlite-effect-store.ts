@@ -4,6 +4,9 @@ import type { EffectStore, Effects } from './effect-store.js';
 /** An {@link EffectStore} in a table of its own, `hotel_effects`, in an SQLite file (WAL). */
 export class SqliteEffectStore implements EffectStore {
   readonly #db: Database.Database;
+  readonly #put: Database.Statement;
+  // Prepared once per filter shape: preparing a statement costs more than running it.
+  readonly #lists = new Map<string, Database.Statement<unknown[], { record: string }>>();
 
   constructor(path: string) {
     this.#db = new Database(path, { timeout: 5000 });
@@ -16,15 +19,14 @@ export class SqliteEffectStore implements EffectStore {
       record TEXT NOT NULL,
       UNIQUE (kind, id)
     )`);
+    this.#put = this.#db.prepare(
+      `INSERT INTO hotel_effects (kind, id, at, record) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, record = excluded.record`,
+    );
   }
 
   async put<K extends keyof Effects>(kind: K, id: string, record: Effects[K]): Promise<void> {
-    this.#db
-      .prepare(
-        `INSERT INTO hotel_effects (kind, id, at, record) VALUES (?, ?, ?, ?)
-         ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, record = excluded.record`,
-      )
-      .run(kind, id, record.at, JSON.stringify(record));
+    this.#put.run(kind, id, record.at, JSON.stringify(record));
   }
 
   async list<K extends keyof Effects>(kind: K, where: Partial<Effects[K]> = {}): Promise<Effects[K][]> {
@@ -35,9 +37,12 @@ export class SqliteEffectStore implements EffectStore {
     const sql = `SELECT record FROM hotel_effects WHERE kind = ?${filters
       .map(([key]) => ` AND json_extract(record, '$.${key}') = ?`)
       .join('')} ORDER BY at DESC, seq DESC`;
-    const rows = this.#db
-      .prepare<unknown[], { record: string }>(sql)
-      .all(kind, ...filters.map(([, value]) => value as string | number));
+    let statement = this.#lists.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare<unknown[], { record: string }>(sql);
+      this.#lists.set(sql, statement);
+    }
+    const rows = statement.all(kind, ...filters.map(([, value]) => value as string | number));
     return rows.map((row) => JSON.parse(row.record) as Effects[K]);
   }
 
