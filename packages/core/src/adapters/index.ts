@@ -1,6 +1,6 @@
 /**
  * For authors of storage adapters: the checks and rules the in-memory stores apply, so that every adapter rejects
- * the same malformed calls and matches documents the same way.
+ * the same malformed calls and matches documents the same way, and the row mapping the SQL adapters share.
  *
  * @example
  * import { checkExpectedVersion, checkNewEvents, versionMatches } from '@twofold/core/adapters';
@@ -12,3 +12,12 @@ export {
   versionMatches,
 } from '../event-store/records.js';
 export { matches } from '../projections/documents.js';
+export {
+  EVENT_COLUMNS,
+  type EventInsert,
+  type EventRow,
+  eventFromRow,
+  fromJson,
+  recordEvent,
+  toJson,
+} from './rows.js';

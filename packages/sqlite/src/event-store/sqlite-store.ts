@@ -14,12 +14,18 @@ import {
   Upcasters,
   type WriteStore,
 } from '@twofold/core';
-import { checkExpectedVersion, checkNewEvents, versionMatches } from '@twofold/core/adapters';
+import {
+  checkExpectedVersion,
+  checkNewEvents,
+  eventFromRow,
+  fromJson,
+  recordEvent,
+  toJson,
+  versionMatches,
+} from '@twofold/core/adapters';
 import { migrate } from '../connection/migrations.js';
 import { openDatabase, refusePromise, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
 import { sqlLimit } from './checks.js';
-import { fromJson, toJson } from './json.js';
-import { eventFromRow, recordEvent } from './rows.js';
 import { eventStoreMigrations } from './schema.js';
 import { EventStoreStatements } from './statements.js';
 import { WakeUps } from './wake-up.js';

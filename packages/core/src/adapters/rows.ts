@@ -1,7 +1,23 @@
-import type { GlobalPosition, NewEvent, RecordedEvent, StreamId } from '@twofold/core';
-import { fromJson, toJson } from './json.js';
+import { CorruptDataError } from '../errors/errors.js';
+import type { NewEvent, RecordedEvent, StreamId } from '../event-store/records.js';
+import type { GlobalPosition } from '../positions/position.js';
 
-/** An event row as stored in `twofold_events`. */
+/** JSON text for a column; `undefined` is stored as NULL so that it reads back as `undefined`. */
+export function toJson(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** Parses a JSON column; a corrupt value fails with CORRUPT_DATA and `where` (what the row is) in the message. */
+export function fromJson(text: string | null, where: () => string): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CorruptDataError(`${where()} holds corrupt JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** An event row as the SQL adapters store it: JSON as text, the position and timestamp as integers. */
 export interface EventRow {
   readonly position: number;
   readonly id: string;
@@ -14,7 +30,10 @@ export interface EventRow {
   readonly timestamp: number;
 }
 
-/** The columns of one new event, in the order of the insert statement. */
+/** The columns of an event row, in the order {@link recordEvent} gives their values. */
+export const EVENT_COLUMNS = 'position, id, stream_id, stream_version, type, schema_version, data, metadata, timestamp';
+
+/** The column values of one new event, in the order of {@link EVENT_COLUMNS}. */
 export type EventInsert = [
   position: number,
   id: string,
@@ -26,8 +45,6 @@ export type EventInsert = [
   metadata: string,
   timestamp: number,
 ];
-
-export const EVENT_COLUMNS = 'position, id, stream_id, stream_version, type, schema_version, data, metadata, timestamp';
 
 /** The row of a new event and the event as recorded; the data is the parsed JSON, as every later read gives it. */
 export function recordEvent(
