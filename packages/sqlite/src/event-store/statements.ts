@@ -1,6 +1,6 @@
+import { EVENT_COLUMNS, type EventInsert, type EventRow } from '@twofold/core/adapters';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteTx } from '../connection/open.js';
-import { EVENT_COLUMNS, type EventInsert, type EventRow } from '@twofold/core/adapters';
 
 type Stored = { readonly version: number; readonly state: string | null };
 
