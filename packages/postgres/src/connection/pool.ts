@@ -1,0 +1,101 @@
+import { InvalidArgumentError } from '@twofold/core';
+import pg from 'pg';
+
+/** Where a store connects, and in which schema its tables live. */
+export interface PostgresConnectionOptions {
+  /** A connection string (`postgres://user@host:5432/db`) or a pool made by the application. */
+  readonly connection: string | pg.Pool;
+  /**
+   * The schema of Twofold's tables, created when missing. Default: `public`. Stores that share a schema share
+   * their data; one schema per application (or per test) keeps them apart.
+   */
+  readonly schema?: string;
+  /** Connections in the pool, when given a connection string. Default: 10. */
+  readonly maxConnections?: number;
+}
+
+/** A client inside a transaction, as unit-of-work participants and projections get it. */
+export type PostgresTx = pg.PoolClient;
+
+/** A pool and the schema it works in; closes the pool on `end()` only when it made it. */
+export class Connection {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  /** The connection string, for clients made apart from the pool (LISTEN, leadership). */
+  readonly config: pg.ClientConfig;
+  readonly #owned: boolean;
+
+  constructor(options: PostgresConnectionOptions, owner: string) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError(`${owner}: expected options with a connection string or pool`);
+    }
+    const schema = options.schema ?? 'public';
+    if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new InvalidArgumentError(
+        `${owner}: options.schema must be a lower-case SQL identifier (letters, digits, _); got ${JSON.stringify(schema)}`,
+      );
+    }
+    this.schema = schema;
+    const searchPath = `-c search_path=${schema}`;
+    if (typeof options.connection === 'string') {
+      const max = options.maxConnections ?? 10;
+      if (!Number.isSafeInteger(max) || max < 1) {
+        throw new InvalidArgumentError(`${owner}: options.maxConnections must be an integer >= 1`);
+      }
+      this.config = { connectionString: options.connection, options: searchPath };
+      this.pool = new pg.Pool({ ...this.config, max });
+      this.#owned = true;
+    } else if (options.connection instanceof pg.Pool) {
+      if (options.schema !== undefined) {
+        throw new InvalidArgumentError(
+          `${owner}: options.schema needs a connection string; set the search_path of your own pool instead`,
+        );
+      }
+      this.pool = options.connection;
+      this.config = { ...(options.connection.options as pg.ClientConfig) };
+      this.#owned = false;
+    } else {
+      throw new InvalidArgumentError(`${owner}: options.connection must be a connection string or a pg Pool`);
+    }
+    // A dropped idle connection must not crash the process: the next query gets a fresh one.
+    this.pool.on('error', () => {});
+  }
+
+  /** Runs `work` in one transaction on one client: committed when it resolves, rolled back when it throws. */
+  async transaction<T>(work: (tx: PostgresTx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** A client apart from the pool (for LISTEN or a session lock), in the same schema. */
+  client(): pg.Client {
+    return new pg.Client(this.config);
+  }
+
+  async end(): Promise<void> {
+    if (this.#owned && !this.pool.ended) await this.pool.end();
+  }
+}
+
+/** A bigint column (returned as text) as a number, checked to be exact. */
+export function toNumber(value: string | number | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${String(value)} is beyond JavaScript's safe integers`);
+  return n;
+}

@@ -1,0 +1,155 @@
+import { isTwofoldError, type NewEvent, streamId } from '@twofold/core';
+import { eventStoreContract, stateStoreContract } from '@twofold/core/testing';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { usePostgres } from '../../tests/server.js';
+import { PostgresStore, type PostgresStoreOptions } from '../index.js';
+
+const postgres = usePostgres();
+const opened: PostgresStore[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+async function open(options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
+  const store = await PostgresStore.open({ connection: postgres.url, schema: postgres.schema(), ...options });
+  opened.push(store);
+  return store;
+}
+const factory = async ({ upcasters }: { upcasters: PostgresStoreOptions['upcasters'] }) => {
+  const store = await PostgresStore.open({ connection: postgres.url, schema: postgres.schema(), upcasters });
+  return { store, close: () => store.close() };
+};
+
+eventStoreContract('PostgresStore', factory);
+stateStoreContract('PostgresStore', factory);
+
+const events = (count: number): NewEvent[] =>
+  Array.from({ length: count }, (_, i) => ({ type: 'test.Happened', data: { n: i + 1 } }));
+
+describe('PostgresStore', () => {
+  it('migrates once, even when several nodes open the schema at the same time', async () => {
+    const schema = postgres.schema();
+    const stores = await Promise.all(
+      Array.from({ length: 4 }, () => PostgresStore.open({ connection: postgres.url, schema })),
+    );
+    opened.push(...stores);
+    const client = new pg.Client(postgres.url);
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT component, version FROM ${schema}.twofold_migrations`);
+      expect(rows).toEqual([{ component: 'event-store', version: 1 }]);
+      await client.query(`UPDATE ${schema}.twofold_migrations SET version = 99`);
+    } finally {
+      await client.end();
+    }
+    await expect(PostgresStore.open({ connection: postgres.url, schema })).rejects.toThrow(
+      /at version 99, newer than this @twofold\/postgres knows \(1\)/,
+    );
+  });
+
+  it('refuses bad options with a clear error', async () => {
+    await expect(PostgresStore.open({ connection: postgres.url, schema: 'Robert; DROP' })).rejects.toThrow(
+      /options.schema must be a lower-case SQL identifier/,
+    );
+    await expect(PostgresStore.open({ connection: 42 as never })).rejects.toThrow(/connection string or a pg Pool/);
+    await expect(open({ pollIntervalMs: 0 })).rejects.toThrow(/pollIntervalMs must be an integer >= 1/);
+  });
+
+  it('fails with a clear error when the server cannot be reached', async () => {
+    await expect(PostgresStore.open({ connection: 'postgres://postgres@127.0.0.1:1/postgres' })).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+  });
+
+  it('names the stream and position of a corrupt event', async () => {
+    const store = await open();
+    const s = streamId('order', 'x');
+    const { position } = await store.append(s, events(1));
+    const client = new pg.Client(postgres.url);
+    await client.connect();
+    await client.query(`UPDATE ${store.schema}.twofold_events SET data = '{broken' WHERE position = $1`, [position]);
+    await client.end();
+    const error = await store.readStream(s).catch((e: unknown) => e);
+    expect(isTwofoldError(error, 'CORRUPT_DATA')).toBe(true);
+    expect((error as Error).message).toContain(`at position ${position} of stream order-x`);
+  });
+
+  it('lets participants write in the transaction, and rolls everything back when one throws', async () => {
+    const store = await open();
+    const s = streamId('order', 'p');
+    await store.commit({
+      appends: [{ streamId: s, expectedVersion: 'no-stream', events: events(2) }],
+      participants: [
+        async (tx, recorded) => {
+          await tx.query('CREATE TABLE outbox (position bigint)');
+          await tx.query('INSERT INTO outbox SELECT unnest($1::bigint[])', [recorded.map((e) => e.position)]);
+        },
+      ],
+    });
+    const failed = store.commit({
+      appends: [{ streamId: s, expectedVersion: 2, events: events(1) }],
+      participants: [
+        async (tx) => {
+          await tx.query('INSERT INTO outbox VALUES (0)');
+          throw new Error('mail server down');
+        },
+      ],
+    });
+    await expect(failed).rejects.toThrow('Unit-of-work participant #1: mail server down');
+    expect(await store.streamVersion(s)).toBe(2);
+    const client = new pg.Client(postgres.url);
+    await client.connect();
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${store.schema}.outbox`);
+    await client.end();
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('refuses a commit of more events than positions allow', async () => {
+    const store = await open();
+    await expect(store.append(streamId('big', 1), events(16_384))).rejects.toThrow(/at most 16383 events/);
+    expect(await store.streamVersion(streamId('big', 1))).toBe(0);
+  });
+
+  it('wakes a waiting reader on another node through NOTIFY', async () => {
+    const schema = postgres.schema();
+    const reader = await open({ schema, pollIntervalMs: 60_000 });
+    const writer = await open({ schema });
+    const head = await reader.head();
+    const waiting = reader.waitForEvents(head, AbortSignal.timeout(10_000));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writer.append(streamId('order', 'n'), events(1));
+    await expect(waiting).resolves.toBeUndefined();
+    expect(await reader.head()).toBeGreaterThan(head);
+  });
+
+  it('holds back events behind a transaction still running, and hands them over once it commits', async () => {
+    const store = await open();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const slow = store.commit({
+      appends: [{ streamId: streamId('slow', 1), expectedVersion: 'any', events: events(1) }],
+      participants: [
+        async () => {
+          entered();
+          await held;
+        },
+      ],
+    });
+    await inside;
+    const fast = await store.append(streamId('fast', 1), events(1));
+    expect(await store.readAll(0 as never, 10)).toEqual([]);
+    expect(await store.head()).toBe(0);
+    release();
+    const slowCommitted = await slow;
+    const all = await store.readAll(0 as never, 10);
+    expect(all.map((e) => e.streamId)).toEqual(['slow-1', 'fast-1']);
+    expect(slowCommitted.position!).toBeLessThan(fast.position!);
+    expect(await store.countBetween(0 as never, fast.position!)).toBe(2);
+  });
+});

@@ -1,0 +1,156 @@
+import type { GlobalPosition } from '@twofold/core';
+import type pg from 'pg';
+
+interface Waiter {
+  readonly after: GlobalPosition;
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
+  readonly signal: AbortSignal;
+  readonly onAbort: () => void;
+}
+
+interface WakeUpOptions {
+  /** The last visible position. */
+  readonly head: () => Promise<GlobalPosition>;
+  /** A new client for LISTEN. */
+  readonly listen: () => pg.Client;
+  readonly channel: string;
+  readonly pollIntervalMs: number;
+}
+
+// After a notification the new events may still be held back by an older transaction: look again soon.
+const RECHECK_MS = [1, 2, 4, 8, 16, 32, 64];
+
+/**
+ * The readers waiting for events after some position. While any wait, one client LISTENs on the store's
+ * channel; a notification (from any node) or a commit here triggers one head check for all of them, repeated
+ * at short intervals while the new events are not yet visible. A poll every `pollIntervalMs` covers a lost
+ * notification or a dropped LISTEN connection, which is re-opened on the next poll.
+ */
+export class WakeUps {
+  readonly #waiters = new Set<Waiter>();
+  readonly #options: WakeUpOptions;
+  #listener: Promise<pg.Client> | undefined;
+  #poll: NodeJS.Timeout | undefined;
+  #recheck: NodeJS.Timeout | undefined;
+  #checking = false;
+  #again = false;
+  #closed = false;
+
+  constructor(options: WakeUpOptions) {
+    this.#options = options;
+  }
+
+  async wait(after: GlobalPosition, signal: AbortSignal): Promise<void> {
+    if (this.#closed) throw new Error('The store is closed');
+    if ((await this.#options.head()) > after) return;
+    if (signal.aborted) throw signal.reason;
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        after,
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          this.#remove(waiter);
+          reject(signal.reason);
+        },
+      };
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+      this.#waiters.add(waiter);
+      this.#ensureListening();
+      this.#poll ??= setInterval(() => {
+        this.#ensureListening();
+        this.check();
+      }, this.#options.pollIntervalMs).unref();
+      // A commit between the head read above and LISTEN would otherwise wait for the next poll.
+      this.check();
+    });
+  }
+
+  /** Looks at the head now and wakes every reader it has passed; looks again shortly if one is still waiting. */
+  check(attempt = 0): void {
+    if (this.#waiters.size === 0) return;
+    if (this.#checking) {
+      this.#again = true;
+      return;
+    }
+    this.#checking = true;
+    this.#options
+      .head()
+      .then(
+        (head) => {
+          for (const waiter of this.#waiters) {
+            if (waiter.after < head) {
+              this.#remove(waiter);
+              waiter.resolve();
+            }
+          }
+        },
+        () => {
+          // The database is unreachable: the poll tries again, and readers keep waiting until their signal aborts.
+        },
+      )
+      .finally(() => {
+        this.#checking = false;
+        if (this.#again) {
+          this.#again = false;
+          this.check(0);
+        } else if (this.#waiters.size > 0 && attempt < RECHECK_MS.length && attempt > 0) {
+          clearTimeout(this.#recheck);
+          this.#recheck = setTimeout(() => this.check(attempt + 1), RECHECK_MS[attempt]).unref();
+        }
+      });
+  }
+
+  #notified(): void {
+    clearTimeout(this.#recheck);
+    this.check(1);
+  }
+
+  #ensureListening(): void {
+    if (this.#listener !== undefined || this.#closed) return;
+    const client = this.#options.listen();
+    const listening = (async () => {
+      client.on('notification', () => this.#notified());
+      const drop = () => {
+        if (this.#listener === listening) this.#listener = undefined;
+        client.end().catch(() => {});
+      };
+      client.on('error', drop);
+      client.on('end', drop);
+      await client.connect();
+      await client.query(`LISTEN "${this.#options.channel}"`);
+      return client;
+    })();
+    this.#listener = listening;
+    listening.catch(() => {
+      if (this.#listener === listening) this.#listener = undefined;
+      client.end().catch(() => {});
+    });
+  }
+
+  /** Rejects every waiting reader and stops listening: the store is closing. */
+  async close(reason: Error): Promise<void> {
+    this.#closed = true;
+    for (const waiter of this.#waiters) {
+      this.#remove(waiter);
+      waiter.reject(reason);
+    }
+    clearInterval(this.#poll);
+    clearTimeout(this.#recheck);
+    const listener = this.#listener;
+    this.#listener = undefined;
+    if (listener !== undefined) await (await listener.catch(() => undefined))?.end().catch(() => {});
+  }
+
+  #remove(waiter: Waiter): void {
+    waiter.signal.removeEventListener('abort', waiter.onAbort);
+    this.#waiters.delete(waiter);
+    if (this.#waiters.size === 0) {
+      clearInterval(this.#poll);
+      this.#poll = undefined;
+      clearTimeout(this.#recheck);
+    }
+  }
+}
