@@ -2,18 +2,52 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTwofoldError } from '../errors/errors.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import type { DocumentReader, DocumentTx } from '../projections/documents.js';
 import type { ProjectionSlot, ProjectionStore } from '../projections/ports.js';
 
-/** A read store of JSON documents, as the contract drives it. */
-export interface DocumentStoreUnderTest extends ProjectionStore<DocumentTx> {
-  read(projection: string): DocumentReader;
+/** A value, or a promise of it: document stores answer synchronously (SQLite, memory) or not (Redis). */
+export type Awaitable<T> = T | Promise<T>;
+
+// The contract's view of a store is not generic over the document type: relating a store's generic
+// `collection<T>()` to a generic one here, TypeScript would match a plain `T | undefined` against the whole
+// `Awaitable<T | undefined>` and infer a promise for T.
+
+/** A document collection as the contract reads it, from a synchronous or an asynchronous store. */
+export interface ContractCollection {
+  get(id: string): Awaitable<unknown>;
+  find(where?: Readonly<Record<string, unknown>>): Awaitable<unknown[]>;
+  count(where?: Readonly<Record<string, unknown>>): Awaitable<number>;
+}
+
+/** A collection as the contract writes it inside a transaction: `put` and `delete` are synchronous. */
+export interface ContractWritableCollection extends ContractCollection {
+  put(id: string, document: unknown): void;
+  update(id: string, changes: Readonly<Record<string, unknown>>): Awaitable<boolean>;
+  delete(id: string): void;
+}
+
+/** What a document store under test hands a transaction's work. */
+export interface ContractDocumentTx {
+  collection(name: string): ContractWritableCollection;
+}
+
+/**
+ * A read store of JSON documents, as the contract drives it: a `DocumentTx` store (memory, SQLite) or one whose
+ * collections answer with promises (Redis).
+ */
+export interface DocumentStoreUnderTest extends ProjectionStore<ContractDocumentTx> {
+  read(projection: string): { collection(name: string): ContractCollection };
 }
 
 /** Makes a fresh, empty document store for one test; `close` (if any) runs after it. */
 export type DocumentStoreFactory = () =>
   | Promise<{ readonly store: DocumentStoreUnderTest; close?(): void | Promise<void> }>
   | { readonly store: DocumentStoreUnderTest; close?(): void | Promise<void> };
+
+// Continues with `next` at once for a plain value, after it for a promise: a transaction's work stays synchronous
+// on a store that must not wait inside a transaction (SQLite), and chains on one that answers with promises.
+function then<T>(value: Awaitable<T>, next: (value: T) => Awaitable<void>): Awaitable<void> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
 
 const at = (n: number) => n as GlobalPosition;
 
@@ -48,27 +82,75 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
         tx.collection('rooms').put('201', { roomId: '201', floor: 2, tags: [] });
       });
       expect(await store.checkpoint(v1)).toBe(3);
-      const rooms = store.read('rooms').collection<{ roomId: string; floor: number }>('rooms');
-      expect(rooms.get('101')).toEqual({ roomId: '101', floor: 1, tags: ['sea'] });
-      expect(rooms.find({ floor: 2 }).map((r) => r.roomId)).toEqual(['201']);
-      expect(rooms.count()).toBe(2);
-      expect(rooms.get('nope')).toBeUndefined();
+      const rooms = store.read('rooms').collection('rooms');
+      expect(await rooms.get('101')).toEqual({ roomId: '101', floor: 1, tags: ['sea'] });
+      expect(await rooms.find({ floor: 2 })).toEqual([{ roomId: '201', floor: 2, tags: [] }]);
+      expect(await rooms.count()).toBe(2);
+      expect(await rooms.get('nope')).toBeUndefined();
     });
 
     it('lets a transaction read its own writes, update and delete', async () => {
       const store = await open();
       await store.activate(v1);
       await store.commit(v1, START, at(1), (tx) => {
-        const rooms = tx.collection<{ n: number }>('rooms');
+        const rooms = tx.collection('rooms');
         rooms.put('a', { n: 1 });
-        expect(rooms.get('a')).toEqual({ n: 1 });
-        expect(rooms.update('a', { n: 2 })).toBe(true);
-        expect(rooms.update('missing', { n: 0 })).toBe(false);
-        rooms.put('b', { n: 5 });
-        rooms.delete('b');
-        expect(rooms.count()).toBe(1);
+        return then(rooms.get('a'), (a) => {
+          expect(a).toEqual({ n: 1 });
+          return then(rooms.update('a', { n: 2 }), (updated) => {
+            expect(updated).toBe(true);
+            return then(rooms.update('missing', { n: 0 }), (missing) => {
+              expect(missing).toBe(false);
+              rooms.put('b', { n: 5 });
+              rooms.delete('b');
+              return then(rooms.count(), (count) => {
+                expect(count).toBe(1);
+              });
+            });
+          });
+        });
       });
-      expect(store.read('rooms').collection('rooms').find()).toEqual([{ n: 2 }]);
+      expect(await store.read('rooms').collection('rooms').find()).toEqual([{ n: 2 }]);
+    });
+
+    it("overlays a transaction's writes on the documents committed before it", async () => {
+      const store = await open();
+      await store.activate(v1);
+      await store.commit(v1, START, at(1), (tx) => {
+        const rooms = tx.collection('rooms');
+        rooms.put('a', { kind: 'x', n: 1 });
+        rooms.put('b', { kind: 'x', n: 2 });
+        rooms.put('c', { kind: 'y', n: 3 });
+      });
+      await store.commit(v1, at(1), at(2), (tx) => {
+        const rooms = tx.collection('rooms');
+        rooms.delete('b');
+        rooms.put('d', { kind: 'x', n: 4 });
+        return then(rooms.update('c', { kind: 'x' }), (updated) => {
+          expect(updated).toBe(true);
+          return then(rooms.get('b'), (b) => {
+            expect(b).toBeUndefined();
+            return then(rooms.find({ kind: 'x' }), (xs) => {
+              expect(xs).toEqual([
+                { kind: 'x', n: 1 },
+                { kind: 'x', n: 3 },
+                { kind: 'x', n: 4 },
+              ]);
+              return then(rooms.count(), (count) => {
+                expect(count).toBe(3);
+              });
+            });
+          });
+        });
+      });
+      const rooms = store.read('rooms').collection('rooms');
+      expect(await rooms.find()).toEqual([
+        { kind: 'x', n: 1 },
+        { kind: 'x', n: 3 },
+        { kind: 'x', n: 4 },
+      ]);
+      expect(await rooms.count({ kind: 'y' })).toBe(0);
+      expect(await store.read('rooms').collection('other').find()).toEqual([]);
     });
 
     it('changes nothing when the work throws', async () => {
@@ -81,7 +163,7 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
         }),
       ).rejects.toThrow('half way');
       expect(await store.checkpoint(v1)).toBe(START);
-      expect(store.read('rooms').collection('rooms').count()).toBe(0);
+      expect(await store.read('rooms').collection('rooms').count()).toBe(0);
     });
 
     it('refuses a commit from a stale checkpoint with CONCURRENCY_CONFLICT, changing nothing', async () => {
@@ -96,7 +178,7 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
         );
       expect(isTwofoldError(stale, 'CONCURRENCY_CONFLICT')).toBe(true);
       expect(await store.checkpoint(v1)).toBe(2);
-      expect(store.read('rooms').collection('rooms').get('a')).toEqual({ n: 1 });
+      expect(await store.read('rooms').collection('rooms').get('a')).toEqual({ n: 1 });
     });
 
     it('keeps versions apart, and activates a new one atomically, dropping the old', async () => {
@@ -104,11 +186,11 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
       await store.activate(v1);
       await store.commit(v1, START, at(5), (tx) => tx.collection('rooms').put('old', { v: 1 }));
       await store.commit(v2, START, at(5), (tx) => tx.collection('rooms').put('new', { v: 2 }));
-      expect(store.read('rooms').collection('rooms').find()).toEqual([{ v: 1 }]);
+      expect(await store.read('rooms').collection('rooms').find()).toEqual([{ v: 1 }]);
       expect(await store.checkpoint(v2)).toBe(5);
       await store.activate(v2);
       expect(await store.activeVersion('rooms')).toBe(2);
-      expect(store.read('rooms').collection('rooms').find()).toEqual([{ v: 2 }]);
+      expect(await store.read('rooms').collection('rooms').find()).toEqual([{ v: 2 }]);
       expect(await store.checkpoint(v1)).toBe(START);
     });
 
@@ -133,14 +215,14 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
               for (const [id, d] of Object.entries(documents)) tx.collection(collection).put(id, d);
             });
             position++;
-            const reader = store.read('rooms').collection<{ kind: string }>(collection);
+            const reader = store.read('rooms').collection(collection);
             const expected = Object.entries(documents)
               .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
               .map(([, d]) => JSON.parse(JSON.stringify(d)));
-            expect(reader.find()).toEqual(expected);
-            expect(reader.find({ kind: 'b' })).toEqual(expected.filter((d) => d.kind === 'b'));
+            expect(await reader.find()).toEqual(expected);
+            expect(await reader.find({ kind: 'b' })).toEqual(expected.filter((d) => d.kind === 'b'));
             for (const [id, d] of Object.entries(documents))
-              expect(reader.get(id)).toEqual(JSON.parse(JSON.stringify(d)));
+              expect(await reader.get(id)).toEqual(JSON.parse(JSON.stringify(d)));
           },
         ),
         { numRuns: 30 },
