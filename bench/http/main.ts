@@ -47,40 +47,75 @@ const registerRoom = (prefix: string): Request => ({
 });
 
 /**
- * The bare server: the same SQLite work as the hotel's RegisterRoom (in one transaction: read the room's state row,
- * write it, append its event) and BookingDetails (read one booking document), with no mediator, no validation
- * library, no positions.
+ * The bare server: the same SQLite work as the hotel, by hand, with no mediator, no validation library, no
+ * positions. RegisterRoom: in one transaction on its write file, read the room's state row, write it and append
+ * its event; then, as the hotel's two projections do, put the room into two read tables and move a checkpoint, in
+ * one transaction on its read file. BookingDetails: read the booking document from the bookings read model's table,
+ * and the booking's refunds and mails from the hotel's effects table, with the SQL the hotel's effect store runs.
  */
 async function bareServer(dir: string, readFile: string, bookingsTable: string) {
-  const writes = new Database(join(dir, 'bare-writes.db'));
-  writes.pragma('journal_mode = WAL');
-  writes.pragma('synchronous = NORMAL');
+  const open = (file: string, options?: Database.Options) => {
+    const db = new Database(join(dir, file), options);
+    if (options?.readonly !== true) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    return db;
+  };
+  const writes = open('bare-writes.db');
   writes.exec(`create table states (id text primary key, version integer not null, state text not null);
     create table events (position integer primary key, stream text not null, version integer not null, type text not null,
       data text not null, unique (stream, version))`);
   const load = writes.prepare('select version from states where id = ?');
   const save = writes.prepare('insert into states (id, version, state) values (?, 1, ?)');
   const append = writes.prepare(
-    "insert into events (stream, version, type, data) values (?, 1, 'hotel.RoomRegistered', ?)",
+    "insert into events (stream, version, type, data) values (?, 1, 'hotel.RoomRegistered', ?) returning position",
   );
-  const register = writes.transaction((room: { roomId: string }) => {
+  const register = writes.transaction((room: { roomId: string }, json: string) => {
     if (load.get(room.roomId) !== undefined) throw new Error('exists');
-    const json = JSON.stringify(room);
     save.run(room.roomId, json);
-    append.run(`room-${room.roomId}`, json);
+    return (append.get(`room-${room.roomId}`, json) as { position: number }).position;
   });
+  const views = open('bare-reads.db');
+  views.exec(`create table availability_rooms (id text primary key, document text not null);
+    create table booking_rooms (id text primary key, document text not null);
+    create table checkpoints (name text primary key, position integer not null)`);
+  const putRoom = views.prepare('insert into availability_rooms (id, document) values (?, ?)');
+  const putRoomRow = views.prepare('insert into booking_rooms (id, document) values (?, ?)');
+  const checkpoint = views.prepare(
+    "insert into checkpoints (name, position) values ('views', ?) on conflict (name) do update set position = excluded.position",
+  );
+  const project = views.transaction(
+    (room: { roomId: string; number: string; type: string }, json: string, at: number) => {
+      putRoom.run(room.roomId, json);
+      putRoomRow.run(room.roomId, JSON.stringify({ number: room.number, type: room.type }));
+      checkpoint.run(at);
+    },
+  );
   const reads = new Database(readFile, { readonly: true });
   const find = reads.prepare(`select document from ${bookingsTable} where id = ?`);
+  const effects = (kind: string) =>
+    reads.prepare(
+      `select record from hotel_effects where kind = '${kind}' and json_extract(record, '$.bookingId') = ? order by at desc, seq desc`,
+    );
+  const refunds = effects('refunds');
+  const mails = effects('mails');
+  const list = (statement: Database.Statement, bookingId: string) =>
+    (statement.all(bookingId) as { record: string }[]).map((row) => JSON.parse(row.record) as unknown);
   const server = Fastify();
   server.post('/rooms', async (request) => {
     const room = request.body as { roomId: string; number: string; type: string; pricePerNight: number };
     if (typeof room?.roomId !== 'string') throw new Error('bad room');
-    register(room);
+    const json = JSON.stringify(room);
+    project(room, json, register(room, json));
     return { result: null };
   });
   server.get('/bookings', async (request) => {
-    const row = find.get((request.query as { bookingId: string }).bookingId) as { document: string } | undefined;
-    return { result: row === undefined ? null : JSON.parse(row.document) };
+    const { bookingId } = request.query as { bookingId: string };
+    const row = find.get(bookingId) as { document: string } | undefined;
+    if (row === undefined) return { result: null };
+    const found = JSON.parse(row.document) as Record<string, unknown>;
+    return { result: { ...found, refunds: list(refunds, bookingId), mails: list(mails, bookingId) } };
   });
   const url = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -88,6 +123,7 @@ async function bareServer(dir: string, readFile: string, bookingsTable: string) 
     close: async () => {
       await server.close();
       writes.close();
+      views.close();
       reads.close();
     },
   };
