@@ -6,6 +6,7 @@ import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import type { EventFeed, ProjectionSlot, ProjectionStore } from './ports.js';
 import type { Projection } from './projection.js';
+import { SharedReads } from './shared-reads.js';
 
 /** Where a projection runner is: applying the backlog, keeping up, stuck on an event, or stopped. */
 export type ProjectionState = 'starting' | 'catching-up' | 'running' | 'failing' | 'stopped';
@@ -76,6 +77,7 @@ export class ProjectionRunner<Tx = unknown> {
   readonly #projection: Projection<Tx>;
   readonly #store: ProjectionStore<Tx>;
   readonly #feed: EventFeed;
+  readonly #reads: SharedReads;
   readonly #batchSize: number;
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
@@ -108,6 +110,7 @@ export class ProjectionRunner<Tx = unknown> {
     this.#projection = projection;
     this.#store = store;
     this.#feed = feed;
+    this.#reads = SharedReads.of(feed);
     this.#batchSize = positiveInteger(options.batchSize ?? 500, 'batchSize');
     this.#retryDelayMs = positiveInteger(options.retryDelayMs ?? 100, 'retryDelayMs');
     this.#maxRetryDelayMs = positiveInteger(options.maxRetryDelayMs ?? 30_000, 'maxRetryDelayMs');
@@ -148,7 +151,7 @@ export class ProjectionRunner<Tx = unknown> {
       throw new InvalidArgumentError(`${this.name}: catchUp() cannot run while the runner is started`);
     let position = await this.#open();
     for (;;) {
-      const batch = await this.#feed.readAll(position, this.#batchSize);
+      const batch = await this.#reads.readAll(position, this.#batchSize);
       if (batch.length === 0) {
         await this.#caughtUp(position);
         return position;
@@ -185,22 +188,24 @@ export class ProjectionRunner<Tx = unknown> {
           position = await this.#open();
           opened = true;
         }
-        const batch = await this.#feed.readAll(position, this.#batchSize);
-        if (batch.length === 0) {
-          await this.#caughtUp(position);
-          this.#state = 'running';
-          this.#oldestPending = undefined;
+        const batch = await this.#reads.readAll(position, this.#batchSize);
+        if (batch.length > 0) {
+          this.#state = batch.length === this.#batchSize || !this.#active ? 'catching-up' : 'running';
+          position = await this.#applyBatch(position, batch);
           this.#failure = undefined;
-          // stop() may have come while this iteration awaited: an aborted signal never fires again.
-          if (signal.aborted) return;
-          await this.#feed.waitForEvents(position, signal);
-          continue;
+          delay = this.#retryDelayMs;
+          if (this.#state === 'catching-up') await this.#reportProgress(position);
+          // A short batch reached the end of the log as it was read: wait rather than read an empty batch.
+          // A version being built reads on until it sees nothing left, and only then is swapped in.
+          if (batch.length === this.#batchSize || !this.#active) continue;
         }
-        this.#state = batch.length === this.#batchSize || !this.#active ? 'catching-up' : 'running';
-        position = await this.#applyBatch(position, batch);
+        await this.#caughtUp(position);
+        this.#state = 'running';
+        this.#oldestPending = undefined;
         this.#failure = undefined;
-        delay = this.#retryDelayMs;
-        if (this.#state === 'catching-up') await this.#reportProgress(position);
+        // stop() may have come while this iteration awaited: an aborted signal never fires again.
+        if (signal.aborted) return;
+        await this.#reads.waitForEvents(position, signal);
       } catch (error) {
         if (signal.aborted) return;
         // Events before the failing one may have been committed one by one: resume after them.

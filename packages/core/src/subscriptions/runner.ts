@@ -5,6 +5,7 @@ import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import type { EventFeed } from '../projections/ports.js';
+import { SharedReads } from '../projections/shared-reads.js';
 import type { CheckpointStore, DeadLetter, DeadLetterStore } from './ports.js';
 import type { Subscriber } from './subscriber.js';
 
@@ -56,6 +57,7 @@ export class SubscriberRunner {
   readonly progress: PositionTracker;
   readonly #subscriber: Subscriber;
   readonly #feed: EventFeed;
+  readonly #reads: SharedReads;
   readonly #checkpoints: CheckpointStore;
   readonly #deadLetters: DeadLetterStore;
   readonly #attempts: number;
@@ -86,6 +88,7 @@ export class SubscriberRunner {
     }
     this.#subscriber = subscriber;
     this.#feed = feed;
+    this.#reads = SharedReads.of(feed);
     this.#checkpoints = checkpoints;
     this.#deadLetters = deadLetters;
     this.#attempts = atLeastOne(options.attempts ?? 5, 'attempts');
@@ -122,7 +125,7 @@ export class SubscriberRunner {
     let position = await this.#checkpoints.get(this.name);
     this.progress.advanceTo(position);
     for (;;) {
-      const batch = await this.#feed.readAll(position, this.#batchSize);
+      const batch = await this.#reads.readAll(position, this.#batchSize);
       if (batch.length === 0) return position;
       position = await this.#handleBatch(position, batch, signal);
     }
@@ -173,13 +176,14 @@ export class SubscriberRunner {
         position ??= await this.#checkpoints.get(this.name);
         this.#position = position;
         this.progress.advanceTo(position);
-        const batch = await this.#feed.readAll(position, this.#batchSize);
-        if (batch.length === 0) {
-          if (signal.aborted) return;
-          await this.#feed.waitForEvents(position, signal);
-          continue;
+        const batch = await this.#reads.readAll(position, this.#batchSize);
+        if (batch.length > 0) {
+          position = await this.#handleBatch(position, batch, signal);
+          // A short batch reached the end of the log as it was read: wait rather than read an empty batch.
+          if (batch.length === this.#batchSize) continue;
         }
-        position = await this.#handleBatch(position, batch, signal);
+        if (signal.aborted) return;
+        await this.#reads.waitForEvents(position, signal);
       } catch (error) {
         if (signal.aborted) return;
         // The log or a store failed (not the subscriber, whose errors end in dead letters): wait and read again.
@@ -199,18 +203,20 @@ export class SubscriberRunner {
     signal: AbortSignal,
   ): Promise<GlobalPosition> {
     let position = from;
+    let saved = from;
     for (const event of batch) {
       if (this.#subscriber.eventTypes.has(event.type)) {
         const handled = await this.#deliver(event, signal);
         if (!handled) return position;
         await this.#checkpoints.set(this.name, event.position);
+        saved = event.position;
       }
       position = event.position;
       this.#position = position;
       this.progress.advanceTo(position);
     }
     // Events it does not handle need no effect; record that the whole batch was read.
-    await this.#checkpoints.set(this.name, position);
+    if (position !== saved) await this.#checkpoints.set(this.name, position);
     return position;
   }
 
