@@ -102,6 +102,10 @@ export { type DispatchSample, metrics } from './middleware/metrics.js';
 export { recover } from './middleware/recover.js';
 export { type GlobalPosition, globalPosition, START } from './positions/position.js';
 export type {
+  AsyncDocumentCollection,
+  AsyncDocumentReader,
+  AsyncDocumentTx,
+  AsyncWritableCollection,
   DocumentCollection,
   DocumentReader,
   DocumentTx,

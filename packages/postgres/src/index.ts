@@ -4,7 +4,7 @@
  * (or a `pg` Pool), keeps its tables in a schema (default `public`), and migrates them when it opens.
  *
  * @example
- * import { PostgresDocumentStore, PostgresStore } from '@twofold/postgres';
+ * import { PostgresDocumentStore, PostgresStore, runExclusively } from '@twofold/postgres';
  * const store = await PostgresStore.open({ connection: process.env.DATABASE_URL! });
  * const views = await PostgresDocumentStore.open({ connection: process.env.DATABASE_URL! });
  * const models = writeModels({ store });
@@ -15,3 +15,8 @@ export { type Migration, migrate } from './connection/migrations.js';
 export type { PostgresConnectionOptions, PostgresTx } from './connection/pool.js';
 export { PostgresStore, type PostgresStoreOptions } from './event-store/postgres-store.js';
 export { EVENTS_PER_COMMIT } from './event-store/schema.js';
+export { type LeaderWork, type Lease, type LeaseOptions, runExclusively } from './leadership/lease.js';
+export { PostgresDocumentStore } from './read-store/document-store.js';
+export type { ProjectionRef } from './read-store/slot-store.js';
+export { PostgresTableStore, type SlotSchema, type SlotTableName, slotTable } from './read-store/table-store.js';
+export { PostgresCheckpointStore, PostgresDeadLetterStore } from './subscriptions/stores.js';

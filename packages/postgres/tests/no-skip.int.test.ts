@@ -39,7 +39,7 @@ describe('PostgresStore under concurrent writers', () => {
               },
             ],
             // Sleep inside the transaction, after the events took their positions: commits overtake each other.
-            participants: [() => sleep(Math.random() * 4)],
+            participants: [async () => void (await sleep(Math.random() * 4))],
           });
           if (position! < lastAcknowledged) outOfOrder++;
           lastAcknowledged = position!;

@@ -1,59 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type Child, runTypeScript } from '@twofold/test-servers';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export type { Child };
 
-/** A TypeScript fixture run in a real child process, as an app runs: tsx, workspace packages from source. */
-export interface Child {
-  readonly process: ChildProcess;
-  /** Resolves with the first stdout line `accept` returns true for (every line seen so far is in `lines`). */
-  until(accept: (line: string) => boolean): Promise<string>;
-  readonly lines: string[];
-  /** Resolves when the process has exited, with its exit code or signal. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr(): string;
-}
-
+/** Runs one of this package's test fixtures in a real child process. */
 export function runFixture(name: string, args: readonly string[]): Child {
-  const file = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', name);
-  const child = spawn(process.execPath, ['--conditions=@twofold/source', '--import', 'tsx', file, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    errors += chunk.toString();
-  });
-  const waiting = new Set<{ accept: (line: string) => boolean; resolve: (line: string) => void }>();
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const w of waiting) {
-      if (w.accept(line)) {
-        waiting.delete(w);
-        w.resolve(line);
-      }
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    process: child,
-    lines,
-    exited,
-    stderr: () => errors,
-    until: (accept) => {
-      const seen = lines.find(accept);
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        waiting.add({ accept, resolve });
-        void exited.then(({ code, signal }) =>
-          reject(new Error(`The child exited (${code ?? signal}) first; stderr:\n${errors}`)),
-        );
-      });
-    },
-  };
+  return runTypeScript(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', name), args);
 }

@@ -41,3 +41,36 @@ export function matches(document: unknown, where: Readonly<Record<string, unknow
   }
   return true;
 }
+
+/**
+ * A document collection in a store reached over the network (PostgreSQL, Redis): the same calls as
+ * {@link DocumentCollection}, answered asynchronously.
+ */
+export interface AsyncDocumentCollection<T> {
+  get(id: string): Promise<T | undefined>;
+  /** Documents whose fields equal every value in `where` (all documents without it), ordered by id. */
+  find(where?: Partial<Record<keyof T & string, unknown>>): Promise<T[]>;
+  /** Number of documents matching `where`. */
+  count(where?: Partial<Record<keyof T & string, unknown>>): Promise<number>;
+}
+
+/**
+ * The writable view of an asynchronous collection inside a projection's transaction. `put` and `delete` are
+ * sent at once without waiting; later reads in the transaction see them, and the commit fails if one failed.
+ */
+export interface AsyncWritableCollection<T> extends AsyncDocumentCollection<T> {
+  put(id: string, document: T): void;
+  /** Merges `changes` into the document; resolves false when there is none with that id. */
+  update(id: string, changes: Partial<T>): Promise<boolean>;
+  delete(id: string): void;
+}
+
+/** What an asynchronous document store hands a projection's handlers inside one transaction. */
+export interface AsyncDocumentTx {
+  collection<T>(name: string): AsyncWritableCollection<T>;
+}
+
+/** The read side of an asynchronous document store, for query handlers. */
+export interface AsyncDocumentReader {
+  collection<T>(name: string): AsyncDocumentCollection<T>;
+}

@@ -26,36 +26,19 @@ export class Connection {
   readonly #owned: boolean;
 
   constructor(options: PostgresConnectionOptions, owner: string) {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentError(`${owner}: expected options with a connection string or pool`);
-    }
-    const schema = options.schema ?? 'public';
-    if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-      throw new InvalidArgumentError(
-        `${owner}: options.schema must be a lower-case SQL identifier (letters, digits, _); got ${JSON.stringify(schema)}`,
-      );
-    }
+    const { schema, config } = connectionConfig(options, owner);
     this.schema = schema;
-    const searchPath = `-c search_path=${schema}`;
+    this.config = config;
     if (typeof options.connection === 'string') {
       const max = options.maxConnections ?? 10;
       if (!Number.isSafeInteger(max) || max < 1) {
         throw new InvalidArgumentError(`${owner}: options.maxConnections must be an integer >= 1`);
       }
-      this.config = { connectionString: options.connection, options: searchPath };
-      this.pool = new pg.Pool({ ...this.config, max });
+      this.pool = new pg.Pool({ ...config, max });
       this.#owned = true;
-    } else if (options.connection instanceof pg.Pool) {
-      if (options.schema !== undefined) {
-        throw new InvalidArgumentError(
-          `${owner}: options.schema needs a connection string; set the search_path of your own pool instead`,
-        );
-      }
-      this.pool = options.connection;
-      this.config = { ...(options.connection.options as pg.ClientConfig) };
-      this.#owned = false;
     } else {
-      throw new InvalidArgumentError(`${owner}: options.connection must be a connection string or a pg Pool`);
+      this.pool = options.connection;
+      this.#owned = false;
     }
     // A dropped idle connection must not crash the process: the next query gets a fresh one.
     this.pool.on('error', () => {});
@@ -90,6 +73,34 @@ export class Connection {
   async end(): Promise<void> {
     if (this.#owned && !this.pool.ended) await this.pool.end();
   }
+}
+
+/** The schema and client settings `options` name, checked. */
+export function connectionConfig(
+  options: Omit<PostgresConnectionOptions, 'maxConnections'>,
+  owner: string,
+): { readonly schema: string; readonly config: pg.ClientConfig } {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError(`${owner}: expected options with a connection string or pool`);
+  }
+  const schema = options.schema ?? 'public';
+  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new InvalidArgumentError(
+      `${owner}: options.schema must be a lower-case SQL identifier (letters, digits, _); got ${JSON.stringify(schema)}`,
+    );
+  }
+  if (typeof options.connection === 'string') {
+    return { schema, config: { connectionString: options.connection, options: `-c search_path=${schema}` } };
+  }
+  if (options.connection instanceof pg.Pool) {
+    if (options.schema !== undefined) {
+      throw new InvalidArgumentError(
+        `${owner}: options.schema needs a connection string; set the search_path of your own pool instead`,
+      );
+    }
+    return { schema, config: { ...(options.connection.options as pg.ClientConfig) } };
+  }
+  throw new InvalidArgumentError(`${owner}: options.connection must be a connection string or a pg Pool`);
 }
 
 /** A bigint column (returned as text) as a number, checked to be exact. */

@@ -1,4 +1,4 @@
-import { isTwofoldError, type NewEvent, streamId } from '@twofold/core';
+import { isTwofoldError, type NewEvent, streamId, type Upcaster } from '@twofold/core';
 import { eventStoreContract, stateStoreContract } from '@twofold/core/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ async function open(options: Partial<PostgresStoreOptions> = {}): Promise<Postgr
   opened.push(store);
   return store;
 }
-const factory = async ({ upcasters }: { upcasters: PostgresStoreOptions['upcasters'] }) => {
+const factory = async ({ upcasters }: { upcasters: readonly Upcaster[] }) => {
   const store = await PostgresStore.open({ connection: postgres.url, schema: postgres.schema(), upcasters });
   return { store, close: () => store.close() };
 };

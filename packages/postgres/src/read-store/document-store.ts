@@ -1,0 +1,221 @@
+import {
+  type AsyncDocumentCollection,
+  type AsyncDocumentReader,
+  type AsyncDocumentTx,
+  type AsyncWritableCollection,
+  InvalidArgumentError,
+  type ProjectionSlot,
+} from '@twofold/core';
+import type { PostgresConnectionOptions, PostgresTx } from '../connection/pool.js';
+import { documentMigrations } from './schema.js';
+import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
+
+type Where = Readonly<Record<string, unknown>> | undefined;
+
+/** A transaction's document handle, with the writes it sent and has not yet seen answered. */
+interface Handle extends AsyncDocumentTx {
+  readonly pending: Promise<unknown>[];
+}
+
+// A query's rows, whichever version it reads: `scope` is either the slot's version or the active one.
+const ACTIVE = '(SELECT version FROM twofold_projection_active WHERE projection = $1)';
+
+/**
+ * The PostgreSQL document read store: each projection keeps collections of JSON documents (jsonb), its
+ * checkpoint moves in the same transaction as its documents, and a rebuilt version is swapped in atomically.
+ * Several nodes can share it: the slot's row is locked while a batch is applied, so a batch is applied once.
+ * `find` and `count` filter on top-level fields; declare an index with {@link PostgresDocumentStore.index} for the
+ * fields a query filters on.
+ *
+ * @example
+ * const views = await PostgresDocumentStore.open({ connection: process.env.DATABASE_URL! });
+ * await views.index(bookingsView, 'bookings', ['guestId']);
+ * new ProjectionRunner({ projection: bookingsView, store: views, feed: store }).start();
+ * mediator.query(GuestBookings, ({ guestId }) => views.read(bookingsView).collection<Booking>('bookings').find({ guestId }));
+ */
+export class PostgresDocumentStore extends SlotStore<AsyncDocumentTx> {
+  /** Connects, creates or migrates the schema, and returns the store. */
+  static async open(options: PostgresConnectionOptions): Promise<PostgresDocumentStore> {
+    const db = await SlotStore.connect(options, 'PostgresDocumentStore', {
+      component: 'documents',
+      migrations: documentMigrations,
+    });
+    return new PostgresDocumentStore(db, 'PostgresDocumentStore');
+  }
+
+  /**
+   * Declares an index on top-level fields of a collection, for every version of the projection, so that `find`
+   * and `count` by those fields need not scan. Declaring it again is harmless.
+   *
+   * @example
+   * await views.index('bookings', 'bookings', ['roomId', 'from']);
+   */
+  async index(projection: ProjectionRef, collection: string, fields: readonly string[]): Promise<void> {
+    const name = projectionName(projection);
+    checkName(collection, 'A collection name');
+    if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string' || f === '')) {
+      throw new InvalidArgumentError(
+        `PostgresDocumentStore.index('${name}', '${collection}'): fields must be a non-empty array of field names`,
+      );
+    }
+    const { rows } = await this.db.pool.query<{ hash: string }>('SELECT md5($1) AS hash', [
+      JSON.stringify([name, collection, fields]),
+    ]);
+    const indexName = `twofold_documents_${rows[0]!.hash.slice(0, 24)}`;
+    const expressions = fields.map((f) => `(data -> ${literal(f)})`).join(', ');
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `CREATE INDEX IF NOT EXISTS ${indexName} ON twofold_documents (version, ${expressions}, id)
+         WHERE projection = ${literal(name)} AND collection = ${literal(collection)}`,
+      );
+      await tx.query(
+        'INSERT INTO twofold_document_indexes (projection, collection, fields) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [name, collection, JSON.stringify(fields)],
+      );
+    });
+  }
+
+  /**
+   * The collections of a projection's active version, for query handlers: what has been committed. Each call
+   * reads the active version and its documents in one statement, so a swap never shows half of either.
+   */
+  read(projection: ProjectionRef): AsyncDocumentReader {
+    const name = projectionName(projection);
+    return {
+      collection: <T>(collection: string) =>
+        documents<T>((text, values) => this.db.pool.query(text, values), name, ACTIVE, checkName(collection)),
+    };
+  }
+
+  protected override async createSlot(): Promise<void> {
+    // Collections are created as they are first written.
+  }
+
+  protected override async dropSlot(tx: PostgresTx, slot: ProjectionSlot): Promise<void> {
+    await tx.query('DELETE FROM twofold_documents WHERE projection = $1 AND version = $2', [
+      slot.projection,
+      slot.version,
+    ]);
+  }
+
+  protected override handle(tx: PostgresTx, slot: ProjectionSlot): Handle {
+    const pending: Promise<unknown>[] = [];
+    const version = String(slot.version);
+    // Queries on one client run in the order they are sent: a read after an unawaited put sees it.
+    const run = (text: string, values: unknown[]) => tx.query(text, values);
+    const send = (text: string, values: unknown[]) => {
+      const sent = run(text, values);
+      sent.catch(() => {});
+      pending.push(sent);
+    };
+    return {
+      pending,
+      collection: <T>(name: string): AsyncWritableCollection<T> => {
+        const collection = checkName(name, 'A collection name');
+        const key = (id: string) => [slot.projection, slot.version, collection, checkId(id)];
+        return {
+          ...documents<T>(run, slot.projection, version, collection),
+          put: (id, document) =>
+            send(
+              `INSERT INTO twofold_documents (projection, version, collection, id, data) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (projection, version, collection, id) DO UPDATE SET data = excluded.data`,
+              [...key(id), encode(document, collection, id)],
+            ),
+          update: async (id, changes) => {
+            const { rowCount } = await run(
+              `UPDATE twofold_documents SET data = data || $5::jsonb
+               WHERE projection = $1 AND version = $2 AND collection = $3 AND id = $4`,
+              [...key(id), encode(changes, collection, id)],
+            );
+            return rowCount === 1;
+          },
+          delete: (id) =>
+            send(
+              'DELETE FROM twofold_documents WHERE projection = $1 AND version = $2 AND collection = $3 AND id = $4',
+              key(id),
+            ),
+        };
+      },
+    };
+  }
+
+  protected override async settle(handle: AsyncDocumentTx): Promise<void> {
+    const { pending } = handle as Handle;
+    await Promise.all(pending.splice(0));
+  }
+}
+
+type Run = (text: string, values: unknown[]) => Promise<{ rows: unknown[] }>;
+
+// The reads of one collection of one projection; `version` is SQL: a literal, or the active-version subquery.
+function documents<T>(run: Run, projection: string, version: string, collection: string): AsyncDocumentCollection<T> {
+  const scope = `projection = $1 AND version = ${version} AND collection = $2`;
+  const filter = (where: Where, values: unknown[]): string => {
+    if (where === undefined) return '';
+    if (where === null || typeof where !== 'object') {
+      throw new InvalidArgumentError(`A filter on ${collection} must be an object of field values`);
+    }
+    let sql = '';
+    for (const [field, value] of Object.entries(where)) {
+      values.push(field);
+      if (value === undefined) {
+        sql += ` AND NOT data ? $${values.length}`;
+      } else {
+        values.push(JSON.stringify(value));
+        sql += ` AND data -> $${values.length - 1} = $${values.length}::jsonb`;
+      }
+    }
+    return sql;
+  };
+  return {
+    get: async (id) => {
+      const { rows } = await run(`SELECT data FROM twofold_documents WHERE ${scope} AND id = $3`, [
+        projection,
+        collection,
+        checkId(id),
+      ]);
+      return (rows[0] as { data: T } | undefined)?.data;
+    },
+    find: async (where) => {
+      const values: unknown[] = [projection, collection];
+      const sql = `SELECT data FROM twofold_documents WHERE ${scope}${filter(where, values)} ORDER BY id`;
+      const { rows } = await run(sql, values);
+      return (rows as { data: T }[]).map((row) => row.data);
+    },
+    count: async (where) => {
+      const values: unknown[] = [projection, collection];
+      const sql = `SELECT count(*)::int AS n FROM twofold_documents WHERE ${scope}${filter(where, values)}`;
+      const { rows } = await run(sql, values);
+      return (rows[0] as { n: number }).n;
+    },
+  };
+}
+
+function encode(document: unknown, collection: string, id: string): string {
+  const json = JSON.stringify(document);
+  if (json === undefined || document === null || typeof document !== 'object') {
+    throw new InvalidArgumentError(`Document '${id}' for ${collection} must be a JSON object; got ${String(document)}`);
+  }
+  if (json.includes('\\u0000')) {
+    throw new InvalidArgumentError(
+      `Document '${id}' for ${collection} holds a NUL character, which jsonb cannot store`,
+    );
+  }
+  return json;
+}
+
+function checkId(id: string): string {
+  if (typeof id !== 'string') throw new InvalidArgumentError(`A document id must be a string; got ${String(id)}`);
+  return id;
+}
+
+function checkName(name: string, what = 'A collection name'): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(`${what} must be a non-empty string; got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
