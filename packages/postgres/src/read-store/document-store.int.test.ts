@@ -1,0 +1,92 @@
+import { type AsyncDocumentTx, type GlobalPosition, isTwofoldError, START } from '@twofold/core';
+import { documentStoreContract } from '@twofold/core/testing';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { usePostgres } from '../../tests/server.js';
+import { PostgresDocumentStore } from '../index.js';
+
+const postgres = usePostgres();
+
+documentStoreContract('PostgresDocumentStore', async () => {
+  const store = await PostgresDocumentStore.open({ connection: postgres.url, schema: postgres.schema() });
+  return { store, close: () => store.close() };
+});
+
+const opened: PostgresDocumentStore[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+async function open(schema = postgres.schema()): Promise<PostgresDocumentStore> {
+  const store = await PostgresDocumentStore.open({ connection: postgres.url, schema });
+  opened.push(store);
+  return store;
+}
+const v1 = { projection: 'rooms', version: 1 };
+const at = (n: number) => n as GlobalPosition;
+
+describe('PostgresDocumentStore', () => {
+  it('filters on fields with an index, the plan using it', async () => {
+    const schema = postgres.schema();
+    const store = await open(schema);
+    await store.index('rooms', 'rooms', ['floor']);
+    await store.index('rooms', 'rooms', ['floor']);
+    await store.activate(v1);
+    await store.commit(v1, START, at(1), async (tx: AsyncDocumentTx) => {
+      for (let i = 0; i < 500; i++) tx.collection('rooms').put(`r${i}`, { floor: i % 10, tags: [i % 3] });
+    });
+    const rooms = store.read('rooms').collection<{ floor: number }>('rooms');
+    expect(await rooms.count({ floor: 3 })).toBe(50);
+    expect((await rooms.find({ floor: 3, tags: [0] } as never)).length).toBe(17);
+    const client = new pg.Client({ connectionString: postgres.url, options: `-c search_path=${schema}` });
+    await client.connect();
+    await client.query('ANALYZE twofold_documents');
+    await client.query('SET enable_seqscan = off');
+    const { rows } = await client.query(
+      `EXPLAIN SELECT data FROM twofold_documents WHERE projection = 'rooms' AND version = 1 AND collection = 'rooms' AND data -> 'floor' = '3'::jsonb`,
+    );
+    await client.end();
+    expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/twofold_documents_[0-9a-f]{24}/);
+  });
+
+  it('applies a batch once when two nodes race for it: the second gets CONCURRENCY_CONFLICT', async () => {
+    const schema = postgres.schema();
+    const [a, b] = [await open(schema), await open(schema)];
+    await a.activate(v1);
+    const apply = (store: PostgresDocumentStore) =>
+      store.commit(v1, START, at(5), async (tx: AsyncDocumentTx) => {
+        const counter = tx.collection<{ n: number }>('counter');
+        const current = await counter.get('c');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        counter.put('c', { n: (current?.n ?? 0) + 1 });
+      });
+    const outcomes = await Promise.allSettled([apply(a), apply(b)]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const failed = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(isTwofoldError(failed.reason, 'CONCURRENCY_CONFLICT')).toBe(true);
+    expect(await a.read('rooms').collection('counter').get('c')).toEqual({ n: 1 });
+  });
+
+  it('fails the commit, changing nothing, when a write sent without awaiting fails', async () => {
+    const store = await open();
+    await store.activate(v1);
+    await expect(
+      store.commit(v1, START, at(1), (tx: AsyncDocumentTx) => {
+        tx.collection('rooms').put('ok', { n: 1 });
+        tx.collection('rooms').put('bad', { text: 'nul \u0000 inside' });
+      }),
+    ).rejects.toThrow(/NUL character/);
+    expect(await store.checkpoint(v1)).toBe(START);
+    expect(await store.read('rooms').collection('rooms').count()).toBe(0);
+  });
+
+  it('refuses bad names, versions and documents with clear errors', async () => {
+    const store = await open();
+    await expect(store.checkpoint({ projection: 'rooms', version: 0 })).rejects.toThrow(/integer >= 1/);
+    await expect(store.activeVersion('' as never)).rejects.toThrow(/projection or its name/);
+    await expect(store.index('rooms', 'rooms', [])).rejects.toThrow(/non-empty array of field names/);
+    await expect(
+      store.commit(v1, START, at(1), (tx: AsyncDocumentTx) => tx.collection('rooms').put('x', 42 as never)),
+    ).rejects.toThrow(/must be a JSON object/);
+    expect(() => store.read('rooms').collection('')).toThrow(/collection name must be a non-empty string/);
+  });
+});

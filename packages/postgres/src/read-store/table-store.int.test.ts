@@ -1,0 +1,97 @@
+import {
+  defineEvent,
+  type GlobalPosition,
+  MemoryStore,
+  ProjectionRunner,
+  projection,
+  START,
+  type StreamId,
+} from '@twofold/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { usePostgres } from '../../tests/server.js';
+import { PostgresTableStore, type PostgresTx, slotTable } from '../index.js';
+
+const postgres = usePostgres();
+const opened: PostgresTableStore[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+async function open(): Promise<PostgresTableStore> {
+  const store = await PostgresTableStore.open({ connection: postgres.url, schema: postgres.schema() });
+  opened.push(store);
+  return store;
+}
+const at = (n: number) => n as GlobalPosition;
+const Booked = defineEvent('hotel.NightBooked', z.object({ roomId: z.string(), night: z.string() }));
+
+describe('PostgresTableStore', () => {
+  it('keeps plain SQL tables per version, fed by a runner, and drops the old version on activation', async () => {
+    const tables = await open();
+    tables.define('nights', (tx, table) =>
+      tx.query(`CREATE TABLE ${table('booked')} (room_id text, night date, PRIMARY KEY (room_id, night))`),
+    );
+    const nights = (version: number) =>
+      projection<PostgresTx>('nights', version).on(Booked, async ({ roomId, night }, tx) => {
+        await tx.query(`INSERT INTO ${slotTable({ projection: 'nights', version }, 'booked')} VALUES ($1, $2)`, [
+          roomId,
+          night,
+        ]);
+      });
+    const log = new MemoryStore();
+    for (const night of ['2026-12-01', '2026-12-02'])
+      await log.append('booking-1' as StreamId, [{ type: Booked.type, data: { roomId: 'r1', night } }]);
+    const runner = new ProjectionRunner({ projection: nights(1), store: tables, feed: log });
+    runner.start();
+    await expect.poll(() => tables.checkpoint({ projection: 'nights', version: 1 })).toBe(2);
+    await runner.stop();
+    await tables.activate({ projection: 'nights', version: 1 });
+    const read = () =>
+      tables.query('nights', (sql, table) =>
+        sql<{ night: string }>(`SELECT to_char(night, 'YYYY-MM-DD') AS night FROM ${table('booked')} ORDER BY night`),
+      );
+    expect((await read()).map((r) => r.night)).toEqual(['2026-12-01', '2026-12-02']);
+
+    await tables.commit({ projection: 'nights', version: 2 }, START, at(9), async (tx) => {
+      await tx.query(
+        `INSERT INTO ${slotTable({ projection: 'nights', version: 2 }, 'booked')} VALUES ('r2', '2027-01-01')`,
+      );
+    });
+    expect((await read()).map((r) => r.night)).toEqual(['2026-12-01', '2026-12-02']);
+    await tables.activate({ projection: 'nights', version: 2 });
+    expect((await read()).map((r) => r.night)).toEqual(['2027-01-01']);
+    const exists = (version: number) =>
+      tables.query('nights', (sql) =>
+        sql<{ table: string | null }>('SELECT to_regclass($1)::text AS table', [
+          slotTable({ projection: 'nights', version }, 'booked'),
+        ]),
+      );
+    expect(await exists(1)).toEqual([{ table: null }]);
+    expect(await exists(2)).toEqual([{ table: '"nights@2.booked"' }]);
+    expect(await tables.checkpoint({ projection: 'nights', version: 1 })).toBe(START);
+  });
+
+  it('rolls back the SQL and keeps the checkpoint when the work throws', async () => {
+    const tables = await open();
+    tables.define('counts', (tx, table) => tx.query(`CREATE TABLE ${table('n')} (n int)`));
+    const slot = { projection: 'counts', version: 1 };
+    await tables.activate(slot);
+    await expect(
+      tables.commit(slot, START, at(3), async (tx) => {
+        await tx.query(`INSERT INTO ${slotTable(slot, 'n')} VALUES (1)`);
+        throw new Error('half way');
+      }),
+    ).rejects.toThrow('half way');
+    expect(await tables.checkpoint(slot)).toBe(START);
+    expect(await tables.query('counts', (sql, table) => sql(`SELECT * FROM ${table('n')}`))).toEqual([]);
+  });
+
+  it('says what is wrong with a bad definition or query', async () => {
+    const tables = await open();
+    tables.define('x', async () => {});
+    expect(() => tables.define('x', async () => {})).toThrow(/already defined/);
+    expect(() => tables.define('y', 'CREATE' as never)).toThrow(/must be a function/);
+    await expect(tables.query('never', () => 1)).rejects.toThrow(/has no active version yet/);
+    expect(() => slotTable({ projection: 'p'.repeat(60), version: 1 }, 'table')).toThrow(/63-byte names/);
+  });
+});
