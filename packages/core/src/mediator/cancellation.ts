@@ -15,17 +15,72 @@ export function ownDeadline(options: DispatchOptions, type: string): number | un
   return relative === undefined ? deadline : Math.min(deadline, relative);
 }
 
-/** One signal that fires when any of the caller's signal, the inherited one, or the deadline fires. */
+/**
+ * The signal of a dispatch that has a signal or a deadline of its own: it aborts when the caller's signal or the
+ * inherited one aborts, or when the deadline passes. AbortSignal.any and AbortSignal.timeout do the same, but
+ * each dispatch then pays for their weak references and for a timer left running until the deadline; this one
+ * is unhooked from its sources, and its timer cleared, by `release()` as soon as the dispatch settles.
+ */
+export class DispatchSignal {
+  readonly #controller = new AbortController();
+  readonly #sources: readonly AbortSignal[];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(sources: readonly AbortSignal[], deadline: number | undefined) {
+    this.#sources = sources;
+    for (const source of sources) {
+      if (source.aborted) {
+        this.#controller.abort(source.reason);
+        return;
+      }
+    }
+    for (const source of sources) source.addEventListener('abort', this);
+    if (deadline !== undefined) {
+      this.#timer = setTimeout(DispatchSignal.#expire, Math.max(0, deadline - Date.now()), this);
+      // Like AbortSignal.timeout's, the timer alone does not keep the process alive.
+      (this.#timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** A source aborted: the dispatch aborts with the same reason. */
+  handleEvent(event: Event): void {
+    this.#abort((event.target as AbortSignal).reason);
+  }
+
+  /** Unhooks from the sources and clears the deadline's timer. */
+  release(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const source of this.#sources) source.removeEventListener('abort', this);
+  }
+
+  #abort(reason: unknown): void {
+    this.release();
+    this.#controller.abort(reason);
+  }
+
+  static #expire(self: DispatchSignal): void {
+    self.#abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }
+}
+
+/**
+ * What a dispatch listens to: nothing, the one signal there is, or a {@link DispatchSignal} over the caller's
+ * signal, the inherited one and the deadline.
+ */
 export function combineSignals(
   own: AbortSignal | undefined,
   inherited: AbortSignal | undefined,
   deadline: number | undefined,
-): AbortSignal | undefined {
-  const signals: AbortSignal[] = [];
-  if (own !== undefined) signals.push(own);
-  if (inherited !== undefined) signals.push(inherited);
-  if (deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
-  return signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+): AbortSignal | DispatchSignal | undefined {
+  if (deadline === undefined && (own === undefined || inherited === undefined)) return own ?? inherited;
+  const sources = own === undefined ? [] : [own];
+  if (inherited !== undefined) sources.push(inherited);
+  return new DispatchSignal(sources, deadline);
 }
 
 /** The Twofold error that an aborted signal stands for: DEADLINE_EXCEEDED for a timeout, else CANCELLED. */
@@ -36,18 +91,31 @@ export function abortError(signal: AbortSignal, type: string): TwofoldError {
   return new CancelledError(type, reason);
 }
 
-/** Settles with `promise`, or rejects as soon as `signal` aborts, whichever comes first. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, type: string): Promise<T> {
+/**
+ * Settles with `promise`, or rejects as soon as `signal` aborts, whichever comes first; then releases `linked`,
+ * the dispatch's own signal, if it has one.
+ */
+export function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  type: string,
+  linked: DispatchSignal | undefined,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal, type));
+    const onAbort = () => {
+      linked?.release();
+      reject(abortError(signal, type));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
         signal.removeEventListener('abort', onAbort);
+        linked?.release();
         resolve(value);
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
+        linked?.release();
         reject(error);
       },
     );

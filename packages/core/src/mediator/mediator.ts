@@ -12,7 +12,7 @@ import type {
 import { DispatchEnvelope, envelopeOptionsProblem } from '../messages/envelope.js';
 import { type StandardSchemaV1, unwrap, validate } from '../messages/schema.js';
 import { assertDefinition, assertHandler, assertStrategy, misdirected } from './argument-checks.js';
-import { abortError, combineSignals, ownDeadline, raceAbort } from './cancellation.js';
+import { abortError, combineSignals, DispatchSignal, ownDeadline, raceAbort } from './cancellation.js';
 import {
   type AnyMiddlewareContext,
   DispatchContext,
@@ -363,7 +363,6 @@ export class Mediator {
     const route = this.#route(kind, definition);
     if (route === undefined) return Promise.reject(new NoHandlerError(kind, definition.type));
 
-    let signal = parent?.signal;
     let deadline = parent?.deadline;
     if (options !== undefined) {
       const problem =
@@ -385,7 +384,6 @@ export class Mediator {
           return Promise.reject(error);
         }
         if (own !== undefined && (deadline === undefined || own < deadline)) deadline = own;
-        signal = combineSignals(options.signal, signal, deadline);
       }
       const { strategy } = options as PublishOptions;
       if (kind === 'event' && strategy !== undefined && strategy !== 'sequential' && strategy !== 'parallel') {
@@ -396,18 +394,19 @@ export class Mediator {
         );
       }
     }
-    if (signal?.aborted) return Promise.reject(abortError(signal, definition.type));
+    const aborted = options?.signal?.aborted ? options.signal : parent?.signal?.aborted ? parent.signal : undefined;
+    if (aborted !== undefined) return Promise.reject(abortError(aborted, definition.type));
 
     // The schema is called directly rather than through validate(): one call and one Promise check less.
     let payload: unknown;
     try {
       const result = route.definition.schema['~standard'].validate(data);
-      if (result instanceof Promise) return this.#runValidated(result, route, options, parent, signal, deadline, mode);
+      if (result instanceof Promise) return this.#runValidated(result, route, options, parent, deadline, mode);
       payload = unwrap(result, definition.type);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#run(route, payload, options, parent, signal, deadline, mode);
+    return this.#run(route, payload, options, parent, deadline, mode);
   }
 
   // A method of its own: as a closure inside #dispatch it would make V8 keep #dispatch's locals on the heap on every call.
@@ -416,13 +415,10 @@ export class Mediator {
     route: Route,
     options: DispatchOptions | undefined,
     parent: DispatchContext | undefined,
-    signal: AbortSignal | undefined,
     deadline: number | undefined,
     mode: Mode,
   ): Promise<unknown> {
-    return result.then((r) =>
-      this.#run(route, unwrap(r, route.definition.type), options, parent, signal, deadline, mode),
-    );
+    return result.then((r) => this.#run(route, unwrap(r, route.definition.type), options, parent, deadline, mode));
   }
 
   #run(
@@ -430,11 +426,13 @@ export class Mediator {
     payload: unknown,
     options: DispatchOptions | undefined,
     parent: DispatchContext | undefined,
-    signal: AbortSignal | undefined,
     deadline: number | undefined,
     mode: Mode,
   ): Promise<unknown> {
     const { definition } = route;
+    const listened = signalOf(options, parent, deadline);
+    const linked = listened instanceof DispatchSignal ? listened : undefined;
+    const signal = linked === undefined ? (listened as AbortSignal | undefined) : linked.signal;
     const envelope =
       options === undefined
         ? undefined
@@ -443,7 +441,9 @@ export class Mediator {
     if (options !== undefined) applyOptions(ctx, options);
     const pipeline = route.pipeline ?? this.#composeFor(route);
     const result = this.#storage === undefined ? pipeline(ctx) : runIn(this.#storage, ctx, pipeline);
-    const settled = signal === undefined ? result : raceAbort(result, signal, definition.type);
+    // A stream goes on after its dispatch settles, and its deadline with it: its signal is never released.
+    const release = mode === Mode.Stream ? undefined : linked;
+    const settled = signal === undefined ? result : raceAbort(result, signal, definition.type, release);
     return mode === Mode.Execute ? executed(settled, ctx) : settled;
   }
 
@@ -514,6 +514,21 @@ function applyOptions(ctx: DispatchContext, options: DispatchOptions): void {
   if (ctx.kind === 'event' && (options as PublishOptions).strategy !== undefined) {
     ctx.items.set(STRATEGY, (options as PublishOptions).strategy);
   }
+}
+
+// The signal a dispatch listens to: its parent's, unless its options bring a signal or a deadline of their own.
+function signalOf(
+  options: DispatchOptions | undefined,
+  parent: DispatchContext | undefined,
+  deadline: number | undefined,
+): AbortSignal | DispatchSignal | undefined {
+  if (
+    options === undefined ||
+    (options.signal === undefined && options.deadline === undefined && options.timeout === undefined)
+  ) {
+    return parent?.signal;
+  }
+  return combineSignals(options.signal, parent?.signal, deadline);
 }
 
 function runIn(
