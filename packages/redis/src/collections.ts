@@ -1,0 +1,169 @@
+import { CorruptDataError, InvalidArgumentError } from '@twofold/core';
+import { matches } from '@twofold/core/adapters';
+
+/** Field values a document must have to match: equal with ===, or as JSON for objects and arrays. */
+export type Where<T> = Partial<Record<keyof T & string, unknown>>;
+
+/**
+ * A collection of JSON documents (one Redis hash: field = id, value = JSON), read asynchronously.
+ *
+ * @example
+ * const booking = await views.read(bookings).collection<Booking>('bookings').get(bookingId);
+ */
+export interface RedisCollection<T> {
+  get(id: string): Promise<T | undefined>;
+  /** Documents whose fields equal every value in `where` (all without it), ordered by id. Reads the whole hash. */
+  find(where?: Where<T>): Promise<T[]>;
+  /** Number of documents matching `where`. Without `where` it asks Redis (HLEN); with it, reads the whole hash. */
+  count(where?: Where<T>): Promise<number>;
+}
+
+/**
+ * A collection as a projection changes it inside a transaction: `put` and `delete` are staged and sent with the
+ * checkpoint in one step when the transaction commits; reads see the transaction's own staged writes. Await each
+ * `update` before the next call.
+ *
+ * @example
+ * .on(RoomCleaned, async ({ roomId }, tx) => {
+ *   const rooms = tx.collection<Room>('rooms');
+ *   if (!(await rooms.update(roomId, { clean: true }))) rooms.put(roomId, { roomId, clean: true });
+ * })
+ */
+export interface RedisWritableCollection<T> extends RedisCollection<T> {
+  put(id: string, document: T): void;
+  /** Merges `changes` into the document (read, merge, stage a put); false when there is none with that id. */
+  update(id: string, changes: Partial<T>): Promise<boolean>;
+  delete(id: string): void;
+}
+
+/**
+ * What a projection's handlers get from a {@link RedisProjectionStore} inside its transaction.
+ *
+ * @example
+ * const bookings = projection<RedisDocumentTx>('bookings')
+ *   .on(RoomBooked, (b, tx) => tx.collection<Booking>('bookings').put(b.bookingId, { ...b, status: 'booked' }))
+ *   .on(BookingCancelled, async ({ bookingId }, tx) => {
+ *     await tx.collection<Booking>('bookings').update(bookingId, { status: 'cancelled' });
+ *   });
+ */
+export interface RedisDocumentTx {
+  collection<T>(name: string): RedisWritableCollection<T>;
+}
+
+/**
+ * The read side of a {@link RedisProjectionStore}, for query handlers: the collections of a projection's active
+ * version.
+ *
+ * @example
+ * const free = await views.read(roomAvailability).collection<Room>('rooms').find({ free: true });
+ */
+export interface RedisDocumentReader {
+  collection<T>(name: string): RedisCollection<T>;
+}
+
+/** A collection's committed documents as JSON by id, and the key of their hash (for error messages). */
+export interface DocumentSource {
+  get(id: string): Promise<{ readonly key: string; readonly json: string | null }>;
+  all(): Promise<{ readonly key: string; readonly documents: ReadonlyMap<string, string> }>;
+  size(): Promise<number>;
+}
+
+/** A transaction's staged document writes for one collection: JSON by id, or null for a delete. */
+export type Staged = Map<string, string | null>;
+
+/** A collection that reads `source` and cannot write. */
+export function readOnlyCollection<T>(source: DocumentSource): RedisCollection<T> {
+  return overlay(source, new Map());
+}
+
+/** The writable collection of a transaction: the documents of `source`, overlaid with `staged`. */
+export function stagedCollection<T>(source: DocumentSource, key: string, staged: Staged): RedisWritableCollection<T> {
+  const read = overlay<T>(source, staged);
+  return {
+    ...read,
+    put: (id, document) => {
+      staged.set(checkId(id), encode(document, key, id));
+    },
+    update: async (id, changes) => {
+      checkId(id);
+      const committed = staged.has(id) ? undefined : await source.get(id);
+      // Staged after the read began (an update not awaited): merge into that rather than lose it.
+      const json = staged.has(id) ? staged.get(id) : committed?.json;
+      if (json === null || json === undefined) return false;
+      staged.set(id, encode({ ...decode<T>(json, key, id), ...changes }, key, id));
+      return true;
+    },
+    delete: (id) => {
+      staged.set(checkId(id), null);
+    },
+  };
+}
+
+function overlay<T>(source: DocumentSource, staged: Staged): RedisCollection<T> {
+  const all = async (): Promise<{ key: string; documents: Map<string, string> }> => {
+    const { key, documents: committed } = await source.all();
+    const documents = new Map(committed);
+    for (const [id, json] of staged) {
+      if (json === null) documents.delete(id);
+      else documents.set(id, json);
+    }
+    return { key, documents };
+  };
+  return {
+    get: async (id) => {
+      checkId(id);
+      const pending = staged.get(id);
+      if (pending !== undefined) return pending === null ? undefined : (JSON.parse(pending) as T);
+      const { key, json } = await source.get(id);
+      return json === null ? undefined : decode<T>(json, key, id);
+    },
+    find: async (where) => {
+      const { key, documents } = await all();
+      return select<T>(documents, key, where);
+    },
+    count: async (where) => {
+      if (where === undefined && staged.size === 0) return source.size();
+      const { key, documents } = await all();
+      return select<T>(documents, key, where).length;
+    },
+  };
+}
+
+function select<T>(documents: ReadonlyMap<string, string>, key: string, where: Where<T> | undefined): T[] {
+  const out: T[] = [];
+  for (const id of [...documents.keys()].sort()) {
+    const document = decode<T>(documents.get(id)!, key, id);
+    if (matches(document, where)) out.push(document);
+  }
+  return out;
+}
+
+function decode<T>(json: string, key: string, id: string): T {
+  try {
+    return JSON.parse(json) as T;
+  } catch (error) {
+    throw new CorruptDataError(`Document ${id} in ${key} holds corrupt JSON: ${json.slice(0, 80)}`, {
+      cause: error,
+    });
+  }
+}
+
+function encode(document: unknown, key: string, id: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(document);
+  } catch (error) {
+    throw new InvalidArgumentError(`Document ${id} for ${key} cannot be stored as JSON: ${String(error)}`);
+  }
+  if (json === undefined) {
+    throw new InvalidArgumentError(`Document ${id} for ${key} must be a JSON value; got ${typeof document}`);
+  }
+  return json;
+}
+
+function checkId(id: string): string {
+  if (typeof id !== 'string') {
+    throw new InvalidArgumentError(`A document id must be a string; got ${JSON.stringify(id) ?? String(id)}`);
+  }
+  return id;
+}
