@@ -38,6 +38,8 @@ describe('a process killed with SIGKILL', () => {
       const children = Array.from({ length: writers }, (_, w) => runFixture('append-loop.ts', [path, `${round}.${w}`]));
       const acks = (lines: string[]) => lines.filter((line) => line !== 'conflict');
       await Promise.all(children.map((child) => child.until(() => acks(child.lines).length >= after)));
+      // Racing writers must have collided at least once before the kill, however the machine schedules them.
+      if (writers > 1) await Promise.race(children.map((child) => child.until((line) => line === 'conflict')));
       for (const child of children) child.process.kill('SIGKILL');
       for (const child of children) {
         expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });

@@ -59,7 +59,7 @@ describe('SqliteDocumentStore', () => {
     expect(rooms.count()).toBe(2);
   });
 
-  it('refuses a commit from a stale checkpoint, and a failing or asynchronous batch, changing nothing', async () => {
+  it('refuses a commit from a stale checkpoint, and a failing batch, changing nothing', async () => {
     const store = documents();
     await store.commit(v1, START, at(2), (tx) => tx.collection('rooms').put('r1', { id: 'r1' }));
     await store.activate(v1);
@@ -77,11 +77,43 @@ describe('SqliteDocumentStore', () => {
     await expect(
       store.commit(v1, at(2), at(3), async (tx) => {
         tx.collection('rooms').put('r4', { id: 'r4' });
+        await Promise.resolve();
+        throw new Error('async handler failed');
       }),
-    ).rejects.toThrow(/must finish without awaiting/);
+    ).rejects.toThrow('async handler failed');
     expect(await store.checkpoint(v1)).toBe(2);
     expect(store.read('rooms').collection('rooms').find()).toEqual([{ id: 'r1' }]);
     expect(store.read('rooms').collection('new').count()).toBe(0);
+  });
+
+  it('applies an asynchronous batch at its end, and refuses it if another runner moved the slot meanwhile', async () => {
+    const store = documents();
+    await store.activate(v1);
+    await store.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', n: 1 }));
+    await store.commit(v1, at(1), at(2), async (tx) => {
+      const rooms = tx.collection<{ id: string; n: number }>('rooms');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(rooms.update('r1', { n: 2 })).toBe(true);
+      rooms.put('r2', { id: 'r2', n: 1 });
+      expect(rooms.find({ n: 1 })).toEqual([{ id: 'r2', n: 1 }]);
+      // Not visible to queries until the batch ends.
+      expect(store.read('rooms').collection('rooms').get('r2')).toBeUndefined();
+    });
+    expect(store.read('rooms').collection('rooms').find()).toEqual([
+      { id: 'r1', n: 2 },
+      { id: 'r2', n: 1 },
+    ]);
+    let release!: () => void;
+    const slow = store.commit(v1, at(2), at(3), async (tx) => {
+      tx.collection('rooms').delete('r1');
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    await store.commit(v1, at(2), at(3), (tx) => tx.collection('rooms').put('r3', { id: 'r3', n: 3 }));
+    release();
+    expect(isTwofoldError(await slow.catch((e: unknown) => e), 'CONCURRENCY_CONFLICT')).toBe(true);
+    expect(store.read('rooms').collection('rooms').count()).toBe(3);
   });
 
   it('keeps serving the active version while another fills, then swaps atomically and drops the old one', async () => {

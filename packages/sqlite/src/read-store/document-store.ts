@@ -1,4 +1,11 @@
-import type { DocumentReader, DocumentTx, ProjectionSlot, WritableCollection } from '@twofold/core';
+import {
+  type DocumentReader,
+  type DocumentTx,
+  type GlobalPosition,
+  InvalidArgumentError,
+  type ProjectionSlot,
+  type WritableCollection,
+} from '@twofold/core';
 import { inTransaction, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
 import { checkIndexFields } from './document-query.js';
 import { DocumentTables, documentTable, emptyCollection } from './document-tables.js';
@@ -73,6 +80,44 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
         return tables.exists(slot, collection) ? tables.read<T>(documentTable(slot, collection)) : emptyCollection;
       },
     };
+  }
+
+  /**
+   * Applies a batch: the projection's handlers see the committed documents overlaid with their own writes, which
+   * are held back and written, with the checkpoint, in one transaction at the end. So handlers may await (the
+   * same projection can run on PostgreSQL or Redis), and reads return plain values here either way.
+   */
+  override async commit(
+    slot: ProjectionSlot,
+    from: GlobalPosition,
+    to: GlobalPosition,
+    work: (tx: DocumentTx) => void | Promise<void>,
+  ): Promise<void> {
+    const tables = this.#tablesOf(this.db);
+    const staged = new Map<string, Map<string, unknown>>();
+    const handle: DocumentTx = {
+      collection: <T>(name: string) => {
+        if (typeof name !== 'string' || name.length === 0) {
+          throw new InvalidArgumentError('A collection name must be a non-empty string');
+        }
+        let writes = staged.get(name);
+        if (writes === undefined) {
+          writes = new Map();
+          staged.set(name, writes);
+        }
+        const table = tables.exists(slot, name) ? documentTable(slot, name) : undefined;
+        return tables.staged<T>(table, writes, name);
+      },
+    };
+    const done = work(handle);
+    if (done instanceof Promise) await done;
+    this.transact(slot, from, to, () => {
+      for (const [name, writes] of staged) {
+        if (writes.size === 0) continue;
+        tables.ensure(slot, name);
+        tables.apply(documentTable(slot, name), writes);
+      }
+    });
   }
 
   protected override createSlot(): void {

@@ -16,6 +16,16 @@ interface Row {
   readonly document: string;
 }
 
+/** A staged delete; see {@link DocumentTables.staged}. */
+export const DELETED: unique symbol = Symbol('deleted');
+
+function checkId(id: string, collection: string): string {
+  if (typeof id !== 'string') {
+    throw new InvalidArgumentError(`A document id in ${collection} must be a string; got ${String(id)}`);
+  }
+  return id;
+}
+
 /** The table holding one collection of one slot. */
 export function documentTable(slot: ProjectionSlot, collection: string): string {
   return `twofold_doc:${slot.projection}@${slot.version}:${collection}`;
@@ -158,6 +168,74 @@ export class DocumentTables {
         this.#statement(table, 'delete', 'DELETE FROM {table} WHERE id = ?').run(id);
       },
     };
+  }
+
+  /**
+   * A collection as a projection sees it while its writes are held back in `staged` (a document by id, or
+   * {@link DELETED}): the committed table (if `table` exists yet) overlaid with them. Reads are synchronous.
+   */
+  staged<T>(table: string | undefined, staged: Map<string, unknown>, name: string): WritableCollection<T> {
+    const committed = table === undefined ? undefined : this.read<T>(table);
+    const entries = (where: Where): [string, T][] => {
+      const out = new Map<string, T>();
+      if (table !== undefined) {
+        const compiled = compileWhere(where);
+        const rows =
+          compiled === undefined
+            ? this.#entries(table, '*', '', []).filter(([, document]) => matches(document, where))
+            : this.#entries(table, compiled.key, compiled.clause, compiled.params);
+        for (const [id, document] of rows) if (!staged.has(id)) out.set(id, document as T);
+      }
+      for (const [id, document] of staged) {
+        if (document !== DELETED && matches(document, where)) out.set(id, document as T);
+      }
+      return [...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    };
+    const get = (id: string): T | undefined => {
+      checkId(id, name);
+      if (staged.has(id)) {
+        const document = staged.get(id);
+        return document === DELETED ? undefined : (document as T);
+      }
+      return committed?.get(id);
+    };
+    const put = (id: string, document: T) => {
+      checkId(id, name);
+      const text = JSON.stringify(document);
+      if (typeof text !== 'string') {
+        throw new InvalidArgumentError(`Document ${id} of ${name} must be a JSON value; got ${typeof document}`);
+      }
+      staged.set(id, JSON.parse(text));
+    };
+    return {
+      get,
+      find: (where) => entries(where).map(([, document]) => document),
+      count: (where) => entries(where).length,
+      put,
+      update: (id, changes) => {
+        const current = get(id);
+        if (current === undefined) return false;
+        put(id, { ...current, ...changes });
+        return true;
+      },
+      delete: (id) => {
+        staged.set(checkId(id, name), DELETED);
+      },
+    };
+  }
+
+  /** Writes a collection's staged documents (see {@link staged}) to its table. Inside a write transaction. */
+  apply(table: string, staged: ReadonlyMap<string, unknown>): void {
+    const write = this.write<unknown>(table);
+    for (const [id, document] of staged) {
+      if (document === DELETED) write.delete(id);
+      else write.put(id, document);
+    }
+  }
+
+  #entries(table: string, key: string, clause: string, params: readonly string[]): [string, unknown][] {
+    const statement = this.#statement(table, `find:${key}`, `SELECT id, document FROM {table} ${clause} ORDER BY id`);
+    return (statement.all(...params) as Row[]).map((row) => [row.id, parse(table, row.id, row.document)]);
   }
 
   #rows(table: string, key: string, clause: string, params: readonly string[]): unknown[] {

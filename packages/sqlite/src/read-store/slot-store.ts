@@ -76,6 +76,16 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
     to: GlobalPosition,
     work: (tx: Tx) => void | Promise<void>,
   ): Promise<void> {
+    this.transact(slot, from, to, () => {
+      refusePromise(work(this.handle(this.db, slot)), `Projection ${slot.projection}`);
+    });
+  }
+
+  /**
+   * In one transaction: checks that the slot is at `from` (creating it on its first write), runs `write`, and
+   * moves the checkpoint to `to`. Fails with CONCURRENCY_CONFLICT, changing nothing, when the slot has moved.
+   */
+  protected transact(slot: ProjectionSlot, from: GlobalPosition, to: GlobalPosition, write: () => void): void {
     inTransaction(
       this.db,
       () => {
@@ -86,7 +96,7 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
             `Projection ${slot.projection}@${slot.version} is at ${at}, not ${from}: another runner applied these events`,
           );
         }
-        refusePromise(work(this.handle(this.db, slot)), `Projection ${slot.projection}`);
+        write();
         this.slots().advance(slot, to);
       },
       `Projection ${slot.projection}`,
