@@ -72,6 +72,20 @@ export class Connection {
     }
   }
 
+  /**
+   * {@link run} for a call that is safe to repeat (a read): when the connection turns out to be gone (Redis
+   * closed an idle one, or failed over), it reconnects and makes the call once more before giving up.
+   */
+  async rerun<R>(what: string, call: (client: Redis) => Promise<R>): Promise<R> {
+    await this.#ready(what);
+    try {
+      return await call(this.client);
+    } catch (error) {
+      if (!this.lost(error)) throw error;
+      return this.run(what, call);
+    }
+  }
+
   /** True when `error` came from losing the connection rather than from Redis or the caller. */
   lost(error: unknown): boolean {
     if (error instanceof RedisUnavailableError) return true;

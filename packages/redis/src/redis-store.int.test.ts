@@ -281,6 +281,31 @@ describe('RedisProjectionStore', () => {
   });
 });
 
+describe('RedisProjectionStore when its connection drops during a commit', () => {
+  // The connection is killed at varying moments: before the script reaches Redis, while Redis reads it, or after
+  // it ran. Whichever it is, the commit must report what happened: applied whole, or refused having changed nothing.
+  it('reports the commit as applied exactly when it was, whenever the connection drops', async () => {
+    for (let round = 0; round < 12; round++) {
+      const store = fresh();
+      const documents = 5_000 * ((round % 4) + 1);
+      await store.checkpoint(slot);
+      const commit = store.commit(slot, START, at(1), (tx) => {
+        for (let i = 0; i < documents; i++) tx.collection('rooms').put(`r${i}`, { i });
+        setTimeout(() => void raw.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'), round % 3);
+      });
+      const outcome = await commit.then(
+        () => 'applied',
+        (error: unknown) => {
+          expect(error).toBeInstanceOf(RedisUnavailableError);
+          return 'refused';
+        },
+      );
+      const stored = [await store.checkpoint(slot), await raw.hlen(`test${prefixes}:rooms@1:doc:rooms`)];
+      expect(stored).toEqual(outcome === 'applied' ? [1, documents] : [0, 0]);
+    }
+  });
+});
+
 describe('RedisProjectionStore when Redis goes away', () => {
   let own: RedisServer;
   beforeAll(async () => {

@@ -109,7 +109,7 @@ export class RedisProjectionStore implements ProjectionStore<RedisDocumentTx> {
     }
     let found: string;
     try {
-      found = await this.#run(what, () => this.#scripts.commit(keys, args));
+      found = await this.#run(what, () => this.#scripts.commit(keys, args), false);
     } catch (error) {
       // The script may have run before the connection dropped; then the checkpoint is at `to` already.
       if (error instanceof RedisUnavailableError && to !== from && (await this.#reached(slot, to))) return;
@@ -236,10 +236,11 @@ export class RedisProjectionStore implements ProjectionStore<RedisDocumentTx> {
     return (await this.checkpoint(slot).catch(() => undefined)) === to;
   }
 
-  // Redis answers WRONGTYPE when a key the store owns holds something else than it wrote there.
-  async #run<R>(what: string, call: (redis: Redis) => Promise<R>): Promise<R> {
+  // Redis answers WRONGTYPE when a key the store owns holds something else than it wrote there. Everything but
+  // the commit is safe to repeat after a reconnect.
+  async #run<R>(what: string, call: (redis: Redis) => Promise<R>, repeatable = true): Promise<R> {
     try {
-      return await this.#connection.run(what, call);
+      return await (repeatable ? this.#connection.rerun(what, call) : this.#connection.run(what, call));
     } catch (error) {
       if (error instanceof Error && error.name === 'ReplyError' && error.message.includes('WRONGTYPE')) {
         throw new CorruptDataError(
