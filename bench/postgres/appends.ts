@@ -1,0 +1,161 @@
+// Phase 1: command round trips per second with 1, 8 and 32 concurrent writers. Every command writes one event to
+// a stream of its own, so that writers never conflict: Twofold through its write model (load, decide, append with
+// the expected version), Emmett through its CommandHandler (aggregateStream, decide, appendToStream), and the raw
+// limit as one single-row INSERT per transaction.
+import {
+  createMediator,
+  DomainError,
+  defineCommand,
+  defineDecider,
+  defineEvent,
+  streamId,
+  writeModels,
+} from '@twofold/core';
+import { PostgresStore } from '@twofold/postgres';
+import type { PostgresServer } from '@twofold/test-servers';
+import pg from 'pg';
+import { z } from 'zod';
+import type { Emmett } from './emmett.js';
+
+export const Deposit = defineCommand('bank.Deposit', z.object({ account: z.string(), amount: z.number().positive() }));
+export const Deposited = defineEvent('bank.Deposited', z.object({ account: z.string(), amount: z.number() }));
+export const account = defineDecider({
+  name: 'account',
+  commands: [Deposit],
+  events: [Deposited],
+  initialState: () => ({ balance: 0 }),
+  evolve: (state, event) => ({ balance: state.balance + event.data.amount }),
+  decide: (command, state) => {
+    if (state.balance > 1e12) throw new DomainError('LIMIT', 'Balance limit');
+    return [{ type: 'bank.Deposited', data: command.data }];
+  },
+});
+
+/** Connections in every contender's pool: enough for 32 writers, the same for all. */
+export const POOL = 40;
+
+/** What one contender did at one concurrency: its rate, and the commands it completed (warm-up included). */
+export interface Measured {
+  readonly rate: number;
+  readonly commands: number;
+}
+
+/** Runs `op` from `writers` concurrent loops for `seconds` and returns operations per second. */
+async function rate(writers: number, seconds: number, op: () => Promise<unknown>): Promise<Measured> {
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  const loop = async () => {
+    while (performance.now() < end) {
+      await op();
+      done++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: writers }, loop));
+  return { rate: done / ((performance.now() - started) / 1000), commands: done };
+}
+
+/** A warm-up of a quarter of the time, then the measured run; `commands` counts both. `op` gets a new number each call. */
+async function warmThenMeasure(writers: number, seconds: number, op: (i: number) => Promise<unknown>) {
+  let next = 0;
+  const numbered = () => op(next++);
+  const warm = await rate(writers, seconds / 4, numbered);
+  const measured = await rate(writers, seconds, numbered);
+  return { rate: measured.rate, commands: warm.commands + measured.commands };
+}
+
+/** Fails the bench when the table does not hold one row per completed command. */
+export function expectRows(what: string, rows: number, expected: number): void {
+  if (rows !== expected) throw new Error(`${what}: ${rows} rows after ${expected} commands`);
+}
+
+async function count(pool: pg.Pool, sql: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(sql);
+  return Number(rows[0]?.n);
+}
+
+export async function twofoldAppends(server: PostgresServer, writers: number, seconds: number): Promise<Measured> {
+  const schema = `bench_appends_${writers}`;
+  const store = await PostgresStore.open({ connection: server.url, schema, maxConnections: POOL });
+  const mediator = createMediator().command(
+    Deposit,
+    writeModels({ store }).eventSourced(account, { stream: ({ data }) => streamId('account', data.account) }),
+  );
+  let measured: Measured;
+  try {
+    measured = await warmThenMeasure(writers, seconds, (i) => mediator.send(Deposit, { account: `a${i}`, amount: 1 }));
+  } finally {
+    await store.close();
+  }
+  const check = new pg.Pool({ connectionString: server.url, max: 1 });
+  try {
+    expectRows(
+      `Twofold, ${writers} writers`,
+      await count(check, `SELECT count(*) AS n FROM ${schema}.twofold_events`),
+      measured.commands,
+    );
+  } finally {
+    await check.end();
+  }
+  return measured;
+}
+
+export async function emmettAppends(
+  emmett: Emmett,
+  server: PostgresServer,
+  writers: number,
+  seconds: number,
+): Promise<Measured> {
+  // Emmett keeps its tables in the public schema: a database per case keeps the cases apart.
+  const database = `emmett_appends_${writers}`;
+  const admin = new pg.Pool({ connectionString: server.url, max: 1 });
+  await admin.query(`CREATE DATABASE ${database}`);
+  const { store, close } = emmett.open(server.urlFor(database), POOL);
+  let measured: Measured;
+  try {
+    measured = await warmThenMeasure(writers, seconds, (i) => emmett.deposit(store, `account-a${i}`, 1));
+  } finally {
+    await close();
+    await admin.end();
+  }
+  const check = new pg.Pool({ connectionString: server.urlFor(database), max: 1 });
+  try {
+    expectRows(
+      `Emmett, ${writers} writers`,
+      await count(check, 'SELECT count(*) AS n FROM emt_messages'),
+      measured.commands,
+    );
+  } finally {
+    await check.end();
+  }
+  return measured;
+}
+
+/**
+ * The raw limit: one single-row INSERT per transaction (autocommit). With `notify`, the same statement also calls
+ * pg_notify, as a store that wakes its readers from the writing transaction does: PostgreSQL then serializes the
+ * commits of the notifying transactions, so this row shows what NOTIFY alone costs.
+ */
+export async function rawAppends(
+  server: PostgresServer,
+  writers: number,
+  seconds: number,
+  notify: boolean,
+): Promise<Measured> {
+  const table = `raw_appends_${writers}${notify ? '_notify' : ''}`;
+  const pool = new pg.Pool({ connectionString: server.url, max: POOL });
+  try {
+    await pool.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, stream_id text NOT NULL, data jsonb NOT NULL)`);
+    const insert = `INSERT INTO ${table} (stream_id, data) VALUES ($1, $2)`;
+    const sql = notify
+      ? `WITH inserted AS (${insert} RETURNING id) SELECT pg_notify('${table}', id::text) FROM inserted`
+      : insert;
+    const measured = await warmThenMeasure(writers, seconds, (i) =>
+      pool.query(sql, [`account-a${i}`, JSON.stringify({ account: `a${i}`, amount: 1 })]),
+    );
+    expectRows(`${table}`, await count(pool, `SELECT count(*) AS n FROM ${table}`), measured.commands);
+    return measured;
+  } finally {
+    await pool.end();
+  }
+}

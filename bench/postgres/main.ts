@@ -1,0 +1,128 @@
+// The PostgreSQL bench: Twofold's PostgresStore side by side with Emmett's PostgreSQL event store and with raw `pg`,
+// on one throwaway durable PostgreSQL started for the run (fsync and synchronous_commit on).
+// 1. command round trips/s with 1, 8 and 32 concurrent writers (appends.ts);
+// 2. catch-up: a reader from the start of a seeded log to its head (catch-up.ts);
+// 3. command-to-visible latency at a steady rate, read on another store (latency.ts).
+// Sizes: TWOFOLD_BENCH_SECONDS (per append case, default 3), TWOFOLD_BENCH_EVENTS (catch-up log, default 200,000),
+// TWOFOLD_BENCH_RATE (commands/s, default 200), TWOFOLD_BENCH_LATENCY_SECONDS (default 10).
+import { cpus, loadavg } from 'node:os';
+import { startPostgres } from '@twofold/test-servers';
+import pg from 'pg';
+import { emmettAppends, type Measured, rawAppends, twofoldAppends } from './appends.js';
+import { type CatchUp, emmettCatchUp, rawCatchUp, twofoldCatchUp } from './catch-up.js';
+import { loadEmmett } from './emmett.js';
+import { twofoldLatency } from './latency.js';
+
+const SECONDS = Number(process.env.TWOFOLD_BENCH_SECONDS ?? 3);
+const EVENTS = Number(process.env.TWOFOLD_BENCH_EVENTS ?? 200_000);
+const RATE = Number(process.env.TWOFOLD_BENCH_RATE ?? 200);
+const LATENCY_SECONDS = Number(process.env.TWOFOLD_BENCH_LATENCY_SECONDS ?? 10);
+const WRITERS = [1, 8, 32] as const;
+if (!Number.isSafeInteger(EVENTS / 100) || EVENTS <= 0)
+  throw new Error('TWOFOLD_BENCH_EVENTS must be a multiple of 100');
+
+const emmett = loadEmmett();
+if (emmett === undefined) console.error('Emmett is not installed: run `npm run setup -w @twofold/bench` for its rows.');
+
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? '' : `${(a / b).toFixed(2)}×`;
+const perSecond = (r: number | undefined) => (r === undefined ? '-' : r.toFixed(0));
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+async function describe(url: string): Promise<string> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    const { rows } = await pool.query<Record<string, string>>(
+      `SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync,
+              current_setting('synchronous_commit') AS synchronous_commit,
+              current_setting('wal_sync_method') AS wal_sync_method,
+              current_setting('full_page_writes') AS full_page_writes,
+              current_setting('shared_buffers') AS shared_buffers`,
+    );
+    const s = rows[0]!;
+    return `PostgreSQL ${s.version}: fsync ${s.fsync}, synchronous_commit ${s.synchronous_commit}, wal_sync_method ${s.wal_sync_method}, full_page_writes ${s.full_page_writes}, shared_buffers ${s.shared_buffers}`;
+  } finally {
+    await pool.end();
+  }
+}
+
+const server = await startPostgres({ durable: true });
+try {
+  console.log(await describe(server.url));
+  console.log(
+    `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}, Emmett PostgreSQL ${emmett?.version ?? 'not installed'}; load average before: ${load()}`,
+  );
+
+  const appends: { writers: number; raw: Measured; notify: Measured; twofold: Measured; emmett?: Measured }[] = [];
+  for (const writers of WRITERS) {
+    const raw = await rawAppends(server, writers, SECONDS, false);
+    const notify = await rawAppends(server, writers, SECONDS, true);
+    const twofold = await twofoldAppends(server, writers, SECONDS);
+    const row = { writers, raw, notify, twofold };
+    appends.push(
+      emmett === undefined ? row : { ...row, emmett: await emmettAppends(emmett, server, writers, SECONDS) },
+    );
+  }
+  console.log(
+    `\n1. Command round trips/s: 1 event per command, each to a new stream; ${SECONDS} s per case after a ${SECONDS / 4} s warm-up; pools of 40`,
+  );
+  console.log('writers       raw  raw+NOTIFY   Twofold    Emmett  Twofold ÷ raw  Twofold ÷ Emmett');
+  for (const { writers, raw, notify, twofold, emmett: e } of appends) {
+    console.log(
+      String(writers).padEnd(7),
+      perSecond(raw.rate).padStart(9),
+      perSecond(notify.rate).padStart(11),
+      perSecond(twofold.rate).padStart(9),
+      perSecond(e?.rate).padStart(9),
+      ratio(twofold.rate, raw.rate).padStart(14),
+      ratio(twofold.rate, e?.rate).padStart(17),
+    );
+  }
+
+  const catchUps: { name: string; result: CatchUp }[] = [
+    { name: 'raw', result: await rawCatchUp(server, EVENTS) },
+    { name: 'Twofold', result: await twofoldCatchUp(server, EVENTS) },
+  ];
+  if (emmett !== undefined) catchUps.push({ name: 'Emmett', result: await emmettCatchUp(emmett, server, EVENTS) });
+  const twofoldRead = catchUps[1]!.result.read;
+  console.log(`\n2. Catch-up of ${EVENTS} events: written in appends of 100 (8 in flight), read in batches of 1000`);
+  console.log('contender  written/s     read/s  Twofold read ÷  read twice');
+  for (const { name, result } of catchUps) {
+    console.log(
+      name.padEnd(10),
+      perSecond(result.written).padStart(9),
+      perSecond(result.read).padStart(10),
+      (name === 'Twofold' ? '' : ratio(twofoldRead, result.read)).padStart(15),
+      String(result.repeated).padStart(11),
+    );
+  }
+
+  const latency = await twofoldLatency(server, RATE, LATENCY_SECONDS);
+  const at = (sorted: readonly number[], q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(2);
+  const quantiles = (sorted: readonly number[]) =>
+    `p50 ${at(sorted, 0.5)} ms, p99 ${at(sorted, 0.99)} ms, max ${at(sorted, 1)} ms`;
+  console.log(
+    `\n3. Command to visible: ${latency.visible.length} Twofold commands at ${RATE}/s over ${LATENCY_SECONDS} s, read on another store`,
+  );
+  console.log(`  execute() resolved:        ${quantiles(latency.committed)}`);
+  console.log(`  event read on other store: ${quantiles(latency.visible)}`);
+
+  const at8 = appends.find((a) => a.writers === 8)!;
+  const p99 = Number(at(latency.visible, 0.99));
+  const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+  console.log(`\nLoad average after: ${load()}`);
+  if (at8.emmett !== undefined) {
+    const x = at8.twofold.rate / at8.emmett.rate;
+    console.log(`Target ≥ 2× Emmett at 8 writers: ${verdict(x >= 2)} (${x.toFixed(2)}×)`);
+  }
+  const ofRaw = at8.twofold.rate / at8.raw.rate;
+  console.log(`Target ≥ 60% of raw at 8 writers: ${verdict(ofRaw >= 0.6)} (${(ofRaw * 100).toFixed(0)}%)`);
+  console.log(`Target catch-up ≥ 50k events/s: ${verdict(twofoldRead >= 50_000)} (${twofoldRead.toFixed(0)}/s)`);
+  console.log(`Target command-to-visible p99 ≤ 20 ms: ${verdict(p99 <= 20)} (${p99.toFixed(2)} ms)`);
+} finally {
+  await server.stop();
+}
