@@ -101,15 +101,22 @@ export { type LoggingOptions, logging } from './middleware/logging.js';
 export { type DispatchSample, metrics } from './middleware/metrics.js';
 export { recover } from './middleware/recover.js';
 export { type GlobalPosition, globalPosition, START } from './positions/position.js';
-export type {
-  AsyncDocumentCollection,
-  AsyncDocumentReader,
-  AsyncDocumentTx,
-  AsyncWritableCollection,
-  DocumentCollection,
-  DocumentReader,
-  DocumentTx,
-  WritableCollection,
+export {
+  type AsyncDocumentCollection,
+  type AsyncDocumentReader,
+  type AsyncDocumentTx,
+  type AsyncWritableCollection,
+  type Awaitable,
+  andThen,
+  type DocumentCollection,
+  type DocumentReader,
+  type DocumentTx,
+  eachInOrder,
+  type PortableCollection,
+  type PortableDocumentReader,
+  type PortableDocumentTx,
+  type PortableWritableCollection,
+  type WritableCollection,
 } from './projections/documents.js';
 export { type InlineProjection, inlineProjection } from './projections/inline.js';
 export { MemoryDocumentStore } from './projections/memory-store.js';

@@ -74,3 +74,63 @@ export interface AsyncDocumentTx {
 export interface AsyncDocumentReader {
   collection<T>(name: string): AsyncDocumentCollection<T>;
 }
+
+/** A value, or a promise of it: what a collection answers, on a synchronous or an asynchronous store. */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * A collection as a handler sees it when the projection is written once for every document store: SQLite and
+ * memory answer with plain values, PostgreSQL and Redis with promises. `await` each answer (or use
+ * {@link andThen} where the handler must stay synchronous, as inline projections on SQLite must).
+ */
+export interface PortableCollection<T> {
+  get(id: string): Awaitable<T | undefined>;
+  find(where?: Partial<Record<keyof T & string, unknown>>): Awaitable<T[]>;
+  count(where?: Partial<Record<keyof T & string, unknown>>): Awaitable<number>;
+}
+
+/** The writable view of a {@link PortableCollection} inside a projection's transaction. */
+export interface PortableWritableCollection<T> extends PortableCollection<T> {
+  put(id: string, document: T): void;
+  update(id: string, changes: Partial<T>): Awaitable<boolean>;
+  delete(id: string): void;
+}
+
+/**
+ * What a projection written for every document store gets: `projection<PortableDocumentTx>(…)` runs on memory,
+ * SQLite, PostgreSQL and Redis alike.
+ *
+ * @example
+ * const bookings = projection<PortableDocumentTx>('bookings').on(GuestCheckedIn, async ({ bookingId }, tx) => {
+ *   await tx.collection<Booking>('bookings').update(bookingId, { status: 'checked-in' });
+ * });
+ */
+export interface PortableDocumentTx {
+  collection<T>(name: string): PortableWritableCollection<T>;
+}
+
+/** The read side of any document store, for query handlers that `await` what it answers. */
+export interface PortableDocumentReader {
+  collection<T>(name: string): PortableCollection<T>;
+}
+
+/**
+ * Continues with `next` at once when `value` is a plain value, or once it resolves when it is a promise: code
+ * that stays synchronous on a synchronous store and chains on an asynchronous one.
+ *
+ * @example
+ * return andThen(tx.collection<Located>('bookings').get(bookingId), (found) => {
+ *   if (found !== undefined) throw new DomainError('BOOKING_EXISTS', `Booking ${bookingId} exists`);
+ * });
+ */
+export function andThen<T, R>(value: Awaitable<T>, next: (value: T) => Awaitable<R>): Awaitable<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+/** Calls `step` on each item in order, synchronously while it returns plain values, awaiting it once it does not. */
+export function eachInOrder<T>(items: readonly T[], step: (item: T) => void | Promise<void>): void | Promise<void> {
+  for (let i = 0; i < items.length; i++) {
+    const done = step(items[i]!);
+    if (done instanceof Promise) return done.then(() => eachInOrder(items.slice(i + 1), step));
+  }
+}

@@ -8,7 +8,7 @@ import type { Projection } from './projection.js';
 export interface InlineProjection<WriteTx> {
   readonly name: string;
   /** Add it to `writeModels({ participants })`: it applies each commit's events within the commit. */
-  readonly participant: (tx: WriteTx, events: readonly RecordedEvent[]) => void;
+  readonly participant: (tx: WriteTx, events: readonly RecordedEvent[]) => void | Promise<void>;
   /** For a query's `reads`: an inline read model is never behind, so a query never waits for it. */
   readonly progress: ReadModelProgress;
 }
@@ -40,15 +40,11 @@ export function inlineProjection<WriteTx, Tx>(
   const slot = { projection: projection.name, version: projection.version };
   return {
     name: projection.name,
-    participant: (tx, events) => {
-      store.applyWithin(tx, slot, events, (event, readTx) => {
-        if (!projection.eventTypes.has(event.type)) return;
-        const applied = projection.apply(event, readTx);
-        if (applied instanceof Promise) {
-          throw new InvalidArgumentError(`Inline projection ${projection.name} must apply events synchronously`);
-        }
-      });
-    },
+    // Synchronous stores (SQLite, memory) refuse a handler that returns a promise; PostgreSQL awaits it.
+    participant: (tx, events) =>
+      store.applyWithin(tx, slot, events, (event, readTx) =>
+        projection.eventTypes.has(event.type) ? projection.apply(event, readTx) : undefined,
+      ),
     progress: { name: projection.name, waitFor: () => Promise.resolve() },
   };
 }

@@ -2,7 +2,9 @@ import { InvalidArgumentError, TwofoldError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import {
+  andThen,
   type DocumentCollection,
+  eachInOrder,
   type DocumentReader,
   type DocumentTx,
   matches,
@@ -56,16 +58,17 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
     _writeTx: unknown,
     slot: ProjectionSlot,
     events: readonly RecordedEvent[],
-    apply: (event: RecordedEvent, tx: DocumentTx) => void,
-  ): void {
+    apply: (event: RecordedEvent, tx: DocumentTx) => void | Promise<void>,
+  ): void | Promise<void> {
     const last = events.at(-1);
     if (last === undefined) return;
     const target = this.#slot(slot);
     const from = target.checkpoint;
     const staged: Staged = new Map();
     const tx = this.#tx(target, staged);
-    for (const event of events) apply(event, tx);
-    this.#apply(slot, target, from, last.position, staged);
+    return andThen(eachInOrder(events, (event) => apply(event, tx)), () =>
+      this.#apply(slot, target, from, last.position, staged),
+    );
   }
 
   #at(slot: ProjectionSlot, from: GlobalPosition): Slot {

@@ -46,7 +46,8 @@ export interface ProjectionStore<Tx = unknown> {
 
 /**
  * A read store that can also apply a projection inside a write store's transaction (inline projections), because
- * both live in one database. `apply` must finish synchronously, as SQLite transactions cannot wait.
+ * both live in one database. On SQLite and in memory `apply` must finish synchronously, as the transaction
+ * cannot wait; on PostgreSQL it may await.
  */
 export interface InlineProjectionStore<WriteTx, Tx> {
   /** Applies `events` to `slot` and moves its checkpoint to the last one, within `writeTx`. */
@@ -54,6 +55,6 @@ export interface InlineProjectionStore<WriteTx, Tx> {
     writeTx: WriteTx,
     slot: ProjectionSlot,
     events: readonly RecordedEvent[],
-    apply: (event: RecordedEvent, tx: Tx) => void,
-  ): void;
+    apply: (event: RecordedEvent, tx: Tx) => void | Promise<void>,
+  ): void | Promise<void>;
 }

@@ -1,9 +1,21 @@
-import { type AsyncDocumentTx, type GlobalPosition, isTwofoldError, START } from '@twofold/core';
+import {
+  type AsyncDocumentTx,
+  defineEvent,
+  type GlobalPosition,
+  inlineProjection,
+  isTwofoldError,
+  type PortableDocumentTx,
+  ProjectionRunner,
+  projection,
+  START,
+  streamId,
+} from '@twofold/core';
 import { documentStoreContract } from '@twofold/core/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { usePostgres } from '../../tests/server.js';
-import { PostgresDocumentStore } from '../index.js';
+import { PostgresDocumentStore, PostgresStore } from '../index.js';
 
 const postgres = usePostgres();
 
@@ -77,6 +89,41 @@ describe('PostgresDocumentStore', () => {
     ).rejects.toThrow(/NUL character/);
     expect(await store.checkpoint(v1)).toBe(START);
     expect(await store.read('rooms').collection('rooms').count()).toBe(0);
+  });
+
+  it('applies a projection inline, in the transaction of the command on the PostgreSQL write store', async () => {
+    const schema = postgres.schema();
+    const writes = await PostgresStore.open({ connection: postgres.url, schema });
+    const views = await open(schema);
+    try {
+      const Noted = defineEvent('test.Noted', z.object({ id: z.string(), text: z.string() }));
+      const notes = projection<PortableDocumentTx>('notes').on(Noted, async ({ id, text }, tx) => {
+        const collection = tx.collection<{ text: string }>('notes');
+        if ((await collection.get(id)) !== undefined) throw new Error(`note ${id} exists`);
+        collection.put(id, { text });
+      });
+      const inline = inlineProjection(notes, views);
+      await new ProjectionRunner({ projection: notes, store: views, feed: writes }).catchUp();
+      const note = (id: string) =>
+        writes.commit({
+          appends: [
+            {
+              streamId: streamId('note', id),
+              expectedVersion: 'any',
+              events: [{ type: Noted.type, data: { id, text: id } }],
+            },
+          ],
+          participants: [inline.participant],
+        });
+      const { position } = await note('a');
+      expect(await views.read('notes').collection('notes').get('a')).toEqual({ text: 'a' });
+      expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
+      await expect(note('a')).rejects.toThrow('note a exists');
+      expect(await writes.streamVersion(streamId('note', 'a'))).toBe(1);
+      expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
+    } finally {
+      await writes.close();
+    }
   });
 
   it('refuses bad names, versions and documents with clear errors', async () => {

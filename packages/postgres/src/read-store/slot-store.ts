@@ -1,8 +1,10 @@
 import {
   type GlobalPosition,
+  type InlineProjectionStore,
   InvalidArgumentError,
   type ProjectionSlot,
   type ProjectionStore,
+  type RecordedEvent,
   TwofoldError,
 } from '@twofold/core';
 import { type Migration, migrate } from '../connection/migrations.js';
@@ -29,12 +31,19 @@ function checkSlot(slot: ProjectionSlot): void {
   }
 }
 
+async function advance(tx: PostgresTx, slot: ProjectionSlot, to: GlobalPosition): Promise<void> {
+  await tx.query(
+    'UPDATE twofold_projection_slots SET checkpoint = $3, updated_at = now() WHERE projection = $1 AND version = $2',
+    [slot.projection, slot.version, to],
+  );
+}
+
 /**
  * What the PostgreSQL read stores share: a checkpoint per projection slot, moved in the same transaction as the
  * read model (the slot's row is locked for the length of it, so two nodes never apply the same batch), and the
  * pointer to the version queries read. A subclass says what a slot's data is.
  */
-export abstract class SlotStore<Tx> implements ProjectionStore<Tx> {
+export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjectionStore<PostgresTx, Tx> {
   protected readonly db: Connection;
   readonly #owner: string;
 
@@ -99,11 +108,31 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx> {
       } finally {
         await this.settle(handle);
       }
-      await tx.query(
-        'UPDATE twofold_projection_slots SET checkpoint = $3, updated_at = now() WHERE projection = $1 AND version = $2',
-        [slot.projection, slot.version, to],
-      );
+      await advance(tx, slot, to);
     });
+  }
+
+  /**
+   * Applies `events` inline, in the write store's transaction `writeTx`: the read model and its checkpoint commit
+   * with the command, or not at all. The read store must be in the write store's database and schema.
+   */
+  async applyWithin(
+    writeTx: PostgresTx,
+    slot: ProjectionSlot,
+    events: readonly RecordedEvent[],
+    apply: (event: RecordedEvent, tx: Tx) => void | Promise<void>,
+  ): Promise<void> {
+    checkSlot(slot);
+    const last = events.at(-1);
+    if (last === undefined) return;
+    await this.#open(writeTx, slot);
+    const handle = this.handle(writeTx, slot);
+    try {
+      for (const event of events) await apply(event, handle);
+    } finally {
+      await this.settle(handle);
+    }
+    await advance(writeTx, slot, last.position);
   }
 
   async activeVersion(projection: string): Promise<number | undefined> {

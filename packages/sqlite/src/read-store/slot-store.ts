@@ -107,7 +107,7 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
     writeTx: SqliteTx,
     slot: ProjectionSlot,
     events: readonly RecordedEvent[],
-    apply: (event: RecordedEvent, tx: Tx) => void,
+    apply: (event: RecordedEvent, tx: Tx) => void | Promise<void>,
   ): void {
     if (!sameDatabase(writeTx, this.db)) {
       throw new InvalidArgumentError(
@@ -121,7 +121,7 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
     if (last === undefined) return;
     this.#open(writeTx, slot);
     const tx = this.handle(writeTx, slot);
-    for (const event of events) apply(event, tx);
+    for (const event of events) refusePromise(apply(event, tx), `Inline projection ${slot.projection}`);
     this.slots(writeTx).advance(slot, last.position);
   }
 
