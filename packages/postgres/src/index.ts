@@ -11,7 +11,7 @@
  *
  * @module
  */
-export { type Migration, migrate } from './connection/migrations.js';
+export { type MigrationReport, migratePostgres } from './connection/migrate-all.js';
 export type { PostgresConnectionOptions, PostgresTx } from './connection/pool.js';
 export { PostgresStore, type PostgresStoreOptions } from './event-store/postgres-store.js';
 export { EVENTS_PER_COMMIT } from './event-store/schema.js';

@@ -3,7 +3,7 @@ import { eventStoreContract, stateStoreContract } from '@twofold/core/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
-import { PostgresStore, type PostgresStoreOptions } from '../index.js';
+import { migratePostgres, PostgresStore, type PostgresStoreOptions } from '../index.js';
 
 const postgres = usePostgres();
 const opened: PostgresStore[] = [];
@@ -45,6 +45,22 @@ describe('PostgresStore', () => {
     await expect(PostgresStore.open({ connection: postgres.url, schema })).rejects.toThrow(
       /at version 99, newer than this @twofold\/postgres knows \(1\)/,
     );
+  });
+
+  it('migrates every component ahead of start through migratePostgres()', async () => {
+    const schema = postgres.schema();
+    const first = await migratePostgres({ connection: postgres.url, schema });
+    expect(first.map((r) => [r.component, r.from, r.to])).toEqual([
+      ['event-store', 0, 1],
+      ['projection-slots', 0, 1],
+      ['documents', 0, 1],
+      ['tables', 0, 1],
+      ['subscriptions', 0, 1],
+    ]);
+    const again = await migratePostgres({ connection: postgres.url, schema });
+    expect(again.every((r) => r.from === 1 && r.to === 1)).toBe(true);
+    const store = await open({ schema });
+    expect(await store.head()).toBe(0);
   });
 
   it('refuses bad options with a clear error', async () => {

@@ -6,38 +6,14 @@ import {
   type GlobalPosition,
   type RecordedEvent,
 } from '@twofold/core';
-import { type Migration, migrate } from '../connection/migrations.js';
+import { migrate } from '../connection/migrations.js';
 import { Connection, type PostgresConnectionOptions, toNumber } from '../connection/pool.js';
-
-const migrations: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'checkpoints and dead letters',
-    up: (tx) =>
-      tx.query(`
-        CREATE TABLE twofold_checkpoints (
-          name text PRIMARY KEY,
-          position bigint NOT NULL,
-          updated_at timestamptz NOT NULL DEFAULT now()
-        );
-        CREATE TABLE twofold_dead_letters (
-          id text PRIMARY KEY,
-          subscriber text NOT NULL,
-          position bigint NOT NULL,
-          event text NOT NULL,
-          error text NOT NULL,
-          attempts integer NOT NULL,
-          at bigint NOT NULL
-        );
-        CREATE INDEX twofold_dead_letters_subscriber ON twofold_dead_letters (subscriber, at, position);
-      `),
-  },
-];
+import { subscriptionMigrations } from './schema.js';
 
 async function connect(options: PostgresConnectionOptions, owner: string): Promise<Connection> {
   const db = new Connection(options, owner);
   try {
-    await migrate(db, 'subscriptions', migrations);
+    await migrate(db, 'subscriptions', subscriptionMigrations);
     return db;
   } catch (error) {
     await db.end();

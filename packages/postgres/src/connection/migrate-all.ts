@@ -1,0 +1,40 @@
+import { eventStoreMigrations } from '../event-store/schema.js';
+import { documentMigrations, slotMigrations, tableMigrations } from '../read-store/schema.js';
+import { subscriptionMigrations } from '../subscriptions/schema.js';
+import { migrate } from './migrations.js';
+import { Connection, type PostgresConnectionOptions } from './pool.js';
+
+/** Where one component's schema was, and where it is now. */
+export interface MigrationReport {
+  readonly component: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Creates or upgrades every table Twofold keeps in a schema (event store, read stores, subscriptions), as each
+ * store also does when it opens. For deployments that migrate before starting the application, and for the CLI.
+ *
+ * @example
+ * for (const { component, from, to } of await migratePostgres({ connection: process.env.DATABASE_URL! }))
+ *   console.log(`${component}: ${from} → ${to}`);
+ */
+export async function migratePostgres(options: PostgresConnectionOptions): Promise<readonly MigrationReport[]> {
+  const db = new Connection(options, 'migratePostgres()');
+  try {
+    const components = [
+      ['event-store', eventStoreMigrations],
+      ['projection-slots', slotMigrations],
+      ['documents', documentMigrations],
+      ['tables', tableMigrations],
+      ['subscriptions', subscriptionMigrations],
+    ] as const;
+    const reports: MigrationReport[] = [];
+    for (const [component, migrations] of components) {
+      reports.push({ component, ...(await migrate(db, component, migrations)) });
+    }
+    return reports;
+  } finally {
+    await db.end();
+  }
+}
