@@ -30,20 +30,35 @@ export class SqliteEffectStore implements EffectStore {
   }
 
   async list<K extends keyof Effects>(kind: K, where: Partial<Effects[K]> = {}): Promise<Effects[K][]> {
-    const filters = Object.entries(where).filter(([, value]) => value !== undefined);
-    for (const [key] of filters) {
-      if (!/^\w+$/.test(key)) throw new TypeError(`Cannot filter effects on '${key}'`);
+    const keys: string[] = [];
+    const values: unknown[] = [kind];
+    for (const key of Object.keys(where) as (keyof Effects[K])[]) {
+      const value = where[key];
+      if (value === undefined) continue;
+      keys.push(key as string);
+      values.push(value);
     }
-    const sql = `SELECT record FROM hotel_effects WHERE kind = ?${filters
-      .map(([key]) => ` AND json_extract(record, '$.${key}') = ?`)
-      .join('')} ORDER BY at DESC, seq DESC`;
-    let statement = this.#lists.get(sql);
+    const rows = this.#list(keys).all(...values);
+    const records: Effects[K][] = [];
+    for (const row of rows) records.push(JSON.parse(row.record) as Effects[K]);
+    return records;
+  }
+
+  // Keyed by the filtered fields alone, so that a list of a known shape builds no SQL.
+  #list(keys: readonly string[]): Database.Statement<unknown[], { record: string }> {
+    const shape = keys.join(',');
+    let statement = this.#lists.get(shape);
     if (statement === undefined) {
-      statement = this.#db.prepare<unknown[], { record: string }>(sql);
-      this.#lists.set(sql, statement);
+      for (const key of keys) {
+        if (!/^\w+$/.test(key)) throw new TypeError(`Cannot filter effects on '${key}'`);
+      }
+      const filters = keys.map((key) => ` AND json_extract(record, '$.${key}') = ?`).join('');
+      statement = this.#db.prepare<unknown[], { record: string }>(
+        `SELECT record FROM hotel_effects WHERE kind = ?${filters} ORDER BY at DESC, seq DESC`,
+      );
+      this.#lists.set(shape, statement);
     }
-    const rows = statement.all(kind, ...filters.map(([, value]) => value as string | number));
-    return rows.map((row) => JSON.parse(row.record) as Effects[K]);
+    return statement;
   }
 
   close(): void {
