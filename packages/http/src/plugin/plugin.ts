@@ -58,12 +58,20 @@ export const twofoldHttp: FastifyPluginAsync<TwofoldHttpOptions> = async (instan
     context.catalog();
   });
 
-  instance.addHook('onRequest', async (request, reply) => {
-    // A fresh id first, so that even a malformed correlation header gets an answer that carries one.
-    correlationIds.set(request, crypto.randomUUID());
-    const id = correlationIdOf(request);
+  // A callback hook rather than an async one: no promise per request.
+  instance.addHook('onRequest', (request, reply, done) => {
+    let id: string;
+    try {
+      id = correlationIdOf(request);
+    } catch (error) {
+      // Even an answer to a malformed correlation header carries an id: a fresh one.
+      correlationIds.set(request, crypto.randomUUID());
+      done(error as Error);
+      return;
+    }
     correlationIds.set(request, id);
     reply.header(HEADERS.correlationId, id);
+    done();
   });
   instance.setErrorHandler((error, request, reply) => sendProblem(request, reply, error, correlationIds.get(request)));
   // Only JSON bodies: a text/plain body is a 415, not a string payload.
