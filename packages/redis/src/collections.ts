@@ -1,43 +1,19 @@
-import { CorruptDataError, InvalidArgumentError } from '@twofold/core';
+import {
+  type AsyncDocumentCollection,
+  type AsyncDocumentReader,
+  type AsyncDocumentTx,
+  type AsyncWritableCollection,
+  CorruptDataError,
+  InvalidArgumentError,
+} from '@twofold/core';
 import { matches } from '@twofold/core/adapters';
 
-/** Field values a document must have to match: equal with ===, or as JSON for objects and arrays. */
-export type Where<T> = Partial<Record<keyof T & string, unknown>>;
-
 /**
- * A collection of JSON documents (one Redis hash: field = id, value = JSON), read asynchronously.
- *
- * @example
- * const booking = await views.read(bookings).collection<Booking>('bookings').get(bookingId);
- */
-export interface RedisCollection<T> {
-  get(id: string): Promise<T | undefined>;
-  /** Documents whose fields equal every value in `where` (all without it), ordered by id. Reads the whole hash. */
-  find(where?: Where<T>): Promise<T[]>;
-  /** Number of documents matching `where`. Without `where` it asks Redis (HLEN); with it, reads the whole hash. */
-  count(where?: Where<T>): Promise<number>;
-}
-
-/**
- * A collection as a projection changes it inside a transaction: `put` and `delete` are staged and sent with the
- * checkpoint in one step when the transaction commits; reads see the transaction's own staged writes. Await each
- * `update` before the next call.
- *
- * @example
- * .on(RoomCleaned, async ({ roomId }, tx) => {
- *   const rooms = tx.collection<Room>('rooms');
- *   if (!(await rooms.update(roomId, { clean: true }))) rooms.put(roomId, { roomId, clean: true });
- * })
- */
-export interface RedisWritableCollection<T> extends RedisCollection<T> {
-  put(id: string, document: T): void;
-  /** Merges `changes` into the document (read, merge, stage a put); false when there is none with that id. */
-  update(id: string, changes: Partial<T>): Promise<boolean>;
-  delete(id: string): void;
-}
-
-/**
- * What a projection's handlers get from a {@link RedisProjectionStore} inside its transaction.
+ * What a projection's handlers get from a {@link RedisProjectionStore} inside its transaction: core's
+ * `AsyncDocumentTx`, as on PostgreSQL. `put` and `delete` are staged and sent with the checkpoint in one step
+ * when the batch commits; reads (`get`, `find`, `count`, `update`) return promises and see the batch's own
+ * staged writes. Await each `update` before the next call. A projection typed `PortableDocumentTx` runs on it
+ * too.
  *
  * @example
  * const bookings = projection<RedisDocumentTx>('bookings')
@@ -46,20 +22,16 @@ export interface RedisWritableCollection<T> extends RedisCollection<T> {
  *     await tx.collection<Booking>('bookings').update(bookingId, { status: 'cancelled' });
  *   });
  */
-export interface RedisDocumentTx {
-  collection<T>(name: string): RedisWritableCollection<T>;
-}
+export type RedisDocumentTx = AsyncDocumentTx;
 
 /**
- * The read side of a {@link RedisProjectionStore}, for query handlers: the collections of a projection's active
- * version.
+ * The read side of a {@link RedisProjectionStore}, for query handlers: core's `AsyncDocumentReader` over the
+ * collections of a projection's active version. `find` and `count(where)` read the whole hash.
  *
  * @example
  * const free = await views.read(roomAvailability).collection<Room>('rooms').find({ free: true });
  */
-export interface RedisDocumentReader {
-  collection<T>(name: string): RedisCollection<T>;
-}
+export type RedisDocumentReader = AsyncDocumentReader;
 
 /** A collection's committed documents as JSON by id, and the key of their hash (for error messages). */
 export interface DocumentSource {
@@ -72,12 +44,12 @@ export interface DocumentSource {
 export type Staged = Map<string, string | null>;
 
 /** A collection that reads `source` and cannot write. */
-export function readOnlyCollection<T>(source: DocumentSource): RedisCollection<T> {
+export function readOnlyCollection<T>(source: DocumentSource): AsyncDocumentCollection<T> {
   return overlay(source, new Map());
 }
 
 /** The writable collection of a transaction: the documents of `source`, overlaid with `staged`. */
-export function stagedCollection<T>(source: DocumentSource, key: string, staged: Staged): RedisWritableCollection<T> {
+export function stagedCollection<T>(source: DocumentSource, key: string, staged: Staged): AsyncWritableCollection<T> {
   const read = overlay<T>(source, staged);
   return {
     ...read,
@@ -99,7 +71,7 @@ export function stagedCollection<T>(source: DocumentSource, key: string, staged:
   };
 }
 
-function overlay<T>(source: DocumentSource, staged: Staged): RedisCollection<T> {
+function overlay<T>(source: DocumentSource, staged: Staged): AsyncDocumentCollection<T> {
   const all = async (): Promise<{ key: string; documents: Map<string, string> }> => {
     const { key, documents: committed } = await source.all();
     const documents = new Map(committed);
@@ -129,7 +101,11 @@ function overlay<T>(source: DocumentSource, staged: Staged): RedisCollection<T> 
   };
 }
 
-function select<T>(documents: ReadonlyMap<string, string>, key: string, where: Where<T> | undefined): T[] {
+function select<T>(
+  documents: ReadonlyMap<string, string>,
+  key: string,
+  where: Partial<Record<keyof T & string, unknown>> | undefined,
+): T[] {
   const out: T[] = [];
   for (const id of [...documents.keys()].sort()) {
     const document = decode<T>(documents.get(id)!, key, id);

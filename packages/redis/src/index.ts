@@ -1,10 +1,4 @@
-export type {
-  RedisCollection,
-  RedisDocumentReader,
-  RedisDocumentTx,
-  RedisWritableCollection,
-  Where,
-} from './collections.js';
+export type { RedisDocumentReader, RedisDocumentTx } from './collections.js';
 export { RedisUnavailableError } from './connection.js';
 export type { ProjectionRef } from './keys.js';
 export { RedisProjectionStore, type RedisProjectionStoreOptions } from './redis-store.js';

@@ -8,6 +8,7 @@ import {
   isTwofoldError,
   type Logger,
   MemoryStore,
+  type PortableDocumentTx,
   ProjectionRunner,
   projection,
   START,
@@ -70,8 +71,9 @@ interface Booking {
   readonly status: 'booked' | 'cancelled';
 }
 
-// Counts every event it applies in a document, read and written back: applying one twice would show.
-const bookings = projection<RedisDocumentTx>('bookings')
+// Counts every event it applies in a document, read and written back: applying one twice would show. Typed for
+// every document store, so it also shows that a portable projection runs on Redis.
+const bookings = projection<PortableDocumentTx>('bookings')
   .on(RoomBooked, async ({ bookingId, roomId }, tx) => {
     tx.collection<Booking>('bookings').put(bookingId, { bookingId, roomId, status: 'booked' });
     const tally = tx.collection<{ applied: number }>('tally');

@@ -1,4 +1,5 @@
 import {
+  type AsyncWritableCollection,
   CorruptDataError,
   type GlobalPosition,
   InvalidArgumentError,
@@ -12,7 +13,6 @@ import {
   type DocumentSource,
   type RedisDocumentReader,
   type RedisDocumentTx,
-  type RedisWritableCollection,
   readOnlyCollection,
   type Staged,
   stagedCollection,
@@ -206,7 +206,7 @@ export class RedisProjectionStore implements ProjectionStore<RedisDocumentTx> {
     name: string,
     staged: Map<string, Staged>,
     pending: Set<Promise<unknown>>,
-  ): RedisWritableCollection<T> {
+  ): AsyncWritableCollection<T> {
     const key = this.#keys.documents(slot, name);
     let writes = staged.get(key);
     if (writes === undefined) {

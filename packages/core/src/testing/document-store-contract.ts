@@ -2,10 +2,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTwofoldError } from '../errors/errors.js';
 import { type GlobalPosition, START } from '../positions/position.js';
+import { type Awaitable, andThen } from '../projections/documents.js';
 import type { ProjectionSlot, ProjectionStore } from '../projections/ports.js';
-
-/** A value, or a promise of it: document stores answer synchronously (SQLite, memory) or not (Redis). */
-export type Awaitable<T> = T | Promise<T>;
 
 // The contract's view of a store is not generic over the document type: relating a store's generic
 // `collection<T>()` to a generic one here, TypeScript would match a plain `T | undefined` against the whole
@@ -42,12 +40,6 @@ export interface DocumentStoreUnderTest extends ProjectionStore<ContractDocument
 export type DocumentStoreFactory = () =>
   | Promise<{ readonly store: DocumentStoreUnderTest; close?(): void | Promise<void> }>
   | { readonly store: DocumentStoreUnderTest; close?(): void | Promise<void> };
-
-// Continues with `next` at once for a plain value, after it for a promise: a transaction's work stays synchronous
-// on a store that must not wait inside a transaction (SQLite), and chains on one that answers with promises.
-function then<T>(value: Awaitable<T>, next: (value: T) => Awaitable<void>): Awaitable<void> {
-  return value instanceof Promise ? value.then(next) : next(value);
-}
 
 const at = (n: number) => n as GlobalPosition;
 
@@ -95,15 +87,15 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
       await store.commit(v1, START, at(1), (tx) => {
         const rooms = tx.collection('rooms');
         rooms.put('a', { n: 1 });
-        return then(rooms.get('a'), (a) => {
+        return andThen(rooms.get('a'), (a) => {
           expect(a).toEqual({ n: 1 });
-          return then(rooms.update('a', { n: 2 }), (updated) => {
+          return andThen(rooms.update('a', { n: 2 }), (updated) => {
             expect(updated).toBe(true);
-            return then(rooms.update('missing', { n: 0 }), (missing) => {
+            return andThen(rooms.update('missing', { n: 0 }), (missing) => {
               expect(missing).toBe(false);
               rooms.put('b', { n: 5 });
               rooms.delete('b');
-              return then(rooms.count(), (count) => {
+              return andThen(rooms.count(), (count) => {
                 expect(count).toBe(1);
               });
             });
@@ -126,17 +118,17 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
         const rooms = tx.collection('rooms');
         rooms.delete('b');
         rooms.put('d', { kind: 'x', n: 4 });
-        return then(rooms.update('c', { kind: 'x' }), (updated) => {
+        return andThen(rooms.update('c', { kind: 'x' }), (updated) => {
           expect(updated).toBe(true);
-          return then(rooms.get('b'), (b) => {
+          return andThen(rooms.get('b'), (b) => {
             expect(b).toBeUndefined();
-            return then(rooms.find({ kind: 'x' }), (xs) => {
+            return andThen(rooms.find({ kind: 'x' }), (xs) => {
               expect(xs).toEqual([
                 { kind: 'x', n: 1 },
                 { kind: 'x', n: 3 },
                 { kind: 'x', n: 4 },
               ]);
-              return then(rooms.count(), (count) => {
+              return andThen(rooms.count(), (count) => {
                 expect(count).toBe(3);
               });
             });
