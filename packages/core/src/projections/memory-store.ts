@@ -4,9 +4,9 @@ import { type GlobalPosition, START } from '../positions/position.js';
 import {
   andThen,
   type DocumentCollection,
-  eachInOrder,
   type DocumentReader,
   type DocumentTx,
+  eachInOrder,
   matches,
   type WritableCollection,
 } from './documents.js';
@@ -66,8 +66,9 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
     const from = target.checkpoint;
     const staged: Staged = new Map();
     const tx = this.#tx(target, staged);
-    return andThen(eachInOrder(events, (event) => apply(event, tx)), () =>
-      this.#apply(slot, target, from, last.position, staged),
+    return andThen(
+      eachInOrder(events, (event) => apply(event, tx)),
+      () => this.#apply(slot, target, from, last.position, staged),
     );
   }
 

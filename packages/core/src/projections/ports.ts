@@ -9,6 +9,17 @@ export interface EventFeed {
   waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void>;
   /** The position of the last event in the log (START when empty). */
   head(): Promise<GlobalPosition>;
+  /**
+   * Number of events after `after` up to and including `upTo`, for lag and progress reports. Only needed when
+   * positions have gaps (PostgreSQL); without it, the difference of the two positions is the count.
+   */
+  countBetween?(after: GlobalPosition, upTo: GlobalPosition): Promise<number>;
+}
+
+/** Number of events in `feed` after `after` up to `upTo`; see {@link EventFeed.countBetween}. */
+export function eventsBetween(feed: EventFeed, after: GlobalPosition, upTo: GlobalPosition): Promise<number> | number {
+  if (upTo <= after) return 0;
+  return feed.countBetween?.(after, upTo) ?? upTo - after;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { RecordedEvent } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import type { EventFeed, ProjectionSlot, ProjectionStore } from './ports.js';
+import { type EventFeed, eventsBetween, type ProjectionSlot, type ProjectionStore } from './ports.js';
 import type { Projection } from './projection.js';
 import { SharedReads } from './shared-reads.js';
 
@@ -86,7 +86,7 @@ export class ProjectionRunner<Tx = unknown> {
   readonly #slot: ProjectionSlot;
   #active = false;
   #activeVersion: number | undefined;
-  #catchUpStarted: { readonly at: number; readonly position: GlobalPosition } | undefined;
+  #catchUpStarted: { readonly at: number; events: number } | undefined;
   #position: GlobalPosition = START;
   #state: ProjectionState = 'stopped';
   #failure: ProjectionStatus['failure'];
@@ -157,14 +157,14 @@ export class ProjectionRunner<Tx = unknown> {
         return position;
       }
       position = await this.#applyBatch(position, batch);
-      await this.#reportProgress(position);
+      await this.#reportProgress(position, batch.length);
     }
   }
 
   async status(): Promise<ProjectionStatus> {
     const head = await this.#feed.head();
     const position = this.#position;
-    const lagEvents = Math.max(0, head - position);
+    const lagEvents = await eventsBetween(this.#feed, position, head);
     return {
       name: this.name,
       version: this.#projection.version,
@@ -194,7 +194,7 @@ export class ProjectionRunner<Tx = unknown> {
           position = await this.#applyBatch(position, batch);
           this.#failure = undefined;
           delay = this.#retryDelayMs;
-          if (this.#state === 'catching-up') await this.#reportProgress(position);
+          if (this.#state === 'catching-up') await this.#reportProgress(position, batch.length);
           // A short batch reached the end of the log as it was read: wait rather than read an empty batch.
           // A version being built reads on until it sees nothing left, and only then is swapped in.
           if (batch.length === this.#batchSize || !this.#active) continue;
@@ -248,7 +248,7 @@ export class ProjectionRunner<Tx = unknown> {
     const position = await this.#store.checkpoint(this.#slot);
     this.#position = position;
     if (this.#active) this.progress.advanceTo(position);
-    this.#catchUpStarted = { at: performance.now(), position };
+    this.#catchUpStarted = { at: performance.now(), events: 0 };
     return position;
   }
 
@@ -265,13 +265,14 @@ export class ProjectionRunner<Tx = unknown> {
     );
   }
 
-  async #reportProgress(position: GlobalPosition): Promise<void> {
+  async #reportProgress(position: GlobalPosition, applied: number): Promise<void> {
     const started = this.#catchUpStarted;
+    if (started !== undefined) started.events += applied;
     if (this.#onProgress === undefined || started === undefined) return;
     const head = await this.#feed.head();
     const seconds = Math.max((performance.now() - started.at) / 1000, 1e-3);
-    const eventsPerSecond = (position - started.position) / seconds;
-    const remaining = Math.max(0, head - position);
+    const eventsPerSecond = started.events / seconds;
+    const remaining = await eventsBetween(this.#feed, position, head);
     try {
       this.#onProgress({
         projection: this.name,

@@ -4,7 +4,7 @@ import type { RecordedEvent } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import type { EventFeed } from '../projections/ports.js';
+import { type EventFeed, eventsBetween } from '../projections/ports.js';
 import { SharedReads } from '../projections/shared-reads.js';
 import type { CheckpointStore, DeadLetter, DeadLetterStore } from './ports.js';
 import type { Subscriber } from './subscriber.js';
@@ -163,7 +163,7 @@ export class SubscriberRunner {
       running: this.#loop !== undefined,
       position: this.#position,
       head,
-      lagEvents: Math.max(0, head - this.#position),
+      lagEvents: await eventsBetween(this.#feed, this.#position, head),
       retrying: this.#retrying,
       deadLetters: letters.length,
     };

@@ -126,6 +126,39 @@ describe('PostgresDocumentStore', () => {
     }
   });
 
+  it('reports the lag of a runner in events, though positions have gaps', async () => {
+    const schema = postgres.schema();
+    const writes = await PostgresStore.open({ connection: postgres.url, schema });
+    const views = await open(schema);
+    try {
+      const Counted = defineEvent('test.Counted', z.object({ n: z.number() }));
+      let failAt = 4;
+      const counted = projection<PortableDocumentTx>('counted').on(Counted, ({ n }, tx) => {
+        if (n === failAt) throw new Error(`cannot count ${n}`);
+        tx.collection('n').put(String(n), { n });
+      });
+      for (let n = 1; n <= 6; n++) await writes.append(streamId('c', n), [{ type: Counted.type, data: { n } }]);
+      const runner = new ProjectionRunner({
+        projection: counted,
+        store: views,
+        feed: writes,
+        batchSize: 2,
+        retryDelayMs: 5,
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+      });
+      runner.start();
+      await expect.poll(async () => (await runner.status()).state, { timeout: 5_000 }).toBe('failing');
+      const status = await runner.status();
+      expect(status.lagEvents).toBe(3);
+      expect(status.head - status.position).toBeGreaterThan(3 * 16_000);
+      failAt = 0;
+      await expect.poll(async () => (await runner.status()).lagEvents, { timeout: 5_000 }).toBe(0);
+      await runner.stop();
+    } finally {
+      await writes.close();
+    }
+  });
+
   it('refuses bad names, versions and documents with clear errors', async () => {
     const store = await open();
     await expect(store.checkpoint({ projection: 'rooms', version: 0 })).rejects.toThrow(/integer >= 1/);
