@@ -13,13 +13,15 @@ const PER_APPEND = 100;
 const BATCH = 1000;
 const SEEDERS = 8;
 
-/** Events per second written (in appends of 100) and read back (in batches of 1,000). */
+/** Events per second written (in appends of 100) and read back (in batches of 1,000), and what the reader got wrong. */
 export interface CatchUp {
   readonly written: number;
-  /** Distinct events per second. */
+  /** Distinct events delivered per second. */
   readonly read: number;
-  /** Events the reader got more than once. */
+  /** Deliveries of an event the reader already had. */
   readonly repeated: number;
+  /** Events in the log that the reader never got. */
+  readonly missed: number;
 }
 
 /** Runs `append(n)` for every n below `count`, `SEEDERS` at a time, and returns the seconds it took. */
@@ -36,22 +38,39 @@ async function seed(count: number, append: (n: number) => Promise<unknown>): Pro
 
 const payload = (n: number) => ({ account: `c${n}`, amount: 1 });
 
-/**
- * Fails the bench unless the reader saw every event, and (when `ordered`) each once in increasing positions.
- * Returns how many it saw more than once.
- */
-function expectLog(what: string, positions: readonly number[], events: number, ordered: boolean): number {
-  const distinct = new Set(positions).size;
-  expectRows(`${what} catch-up`, distinct, events);
-  if (!ordered) return positions.length - distinct;
+/** Fails the bench unless the reader saw each of the log's `events` events once, in increasing positions. */
+function expectLog(what: string, positions: readonly number[], events: number): void {
+  expectRows(`${what} catch-up`, positions.length, events);
   for (let i = 1; i < positions.length; i++) {
     if (!(positions[i]! > positions[i - 1]!))
       throw new Error(`${what} catch-up: position ${positions[i]} out of order`);
   }
-  return 0;
 }
 
-export async function twofoldCatchUp(server: PostgresServer, events: number): Promise<CatchUp> {
+/** Reads the whole log through `readAll` and returns distinct events per second, after checking it. */
+async function readTwofold(reader: PostgresStore, events: number): Promise<number> {
+  const positions: number[] = [];
+  const started = performance.now();
+  const head = await reader.head();
+  for (let after = START; after < head; ) {
+    const batch = await reader.readAll(after, BATCH);
+    if (batch.length === 0) throw new Error(`Twofold catch-up: nothing after ${after}, below the head ${head}`);
+    for (const event of batch) positions.push(event.position);
+    after = batch.at(-1)!.position;
+  }
+  const read = events / ((performance.now() - started) / 1000);
+  expectLog('Twofold', positions, events);
+  return read;
+}
+
+/**
+ * Twofold's catch-up, read twice: first as written, when PostgreSQL has no statistics on the new rows yet (as
+ * right after a bulk load or an import), then after ANALYZE, as once autovacuum has been by.
+ */
+export async function twofoldCatchUp(
+  server: PostgresServer,
+  events: number,
+): Promise<CatchUp & { readonly readAnalyzed: number }> {
   const options = { connection: server.url, schema: 'bench_catch_up' };
   const writer = await PostgresStore.open({ ...options, maxConnections: POOL });
   let seconds: number;
@@ -64,20 +83,14 @@ export async function twofoldCatchUp(server: PostgresServer, events: number): Pr
     await writer.close();
   }
   const reader = await PostgresStore.open({ ...options, maxConnections: 2 });
+  const admin = new pg.Pool({ connectionString: server.url, max: 1 });
   try {
-    const positions: number[] = [];
-    const started = performance.now();
-    const head = await reader.head();
-    for (let after = START; after < head; ) {
-      const batch = await reader.readAll(after, BATCH);
-      if (batch.length === 0) throw new Error(`Twofold catch-up: nothing after ${after}, below the head ${head}`);
-      for (const event of batch) positions.push(event.position);
-      after = batch.at(-1)!.position;
-    }
-    const read = events / ((performance.now() - started) / 1000);
-    const repeated = expectLog('Twofold', positions, events, true);
-    return { written: events / seconds, read, repeated };
+    const read = await readTwofold(reader, events);
+    await admin.query(`ANALYZE ${options.schema}.twofold_events`);
+    const readAnalyzed = await readTwofold(reader, events);
+    return { written: events / seconds, read, readAnalyzed, repeated: 0, missed: 0 };
   } finally {
+    await admin.end();
     await reader.close();
   }
 }
@@ -106,11 +119,17 @@ export async function emmettCatchUp(emmett: Emmett, server: PostgresServer, even
       after = batch.currentGlobalPosition;
       if (!batch.areMessagesLeft) break;
     }
-    const read = events / ((performance.now() - started) / 1000);
-    // Emmett orders a batch by transaction id but resumes from the last global position, so commits that
-    // finished out of position order come again in the next batch: counted, not a failure.
-    const repeated = expectLog('Emmett', positions, events, false);
-    return { written: events / seconds, read, repeated };
+    const distinct = new Set(positions).size;
+    const read = distinct / ((performance.now() - started) / 1000);
+    // Emmett orders a batch by transaction id but resumes after the global position of its last event. When
+    // concurrent appends took positions out of transaction order, the next batch repeats some events and skips
+    // others; its consumers pull the same way. That is reported, not failed; the log itself must be whole.
+    const check = new pg.Pool({ connectionString: url, max: 1 });
+    const { rows } = await check
+      .query<{ n: string }>('SELECT count(*) AS n FROM emt_messages')
+      .finally(() => check.end());
+    expectRows('Emmett catch-up log', Number(rows[0]?.n), events);
+    return { written: events / seconds, read, repeated: positions.length - distinct, missed: events - distinct };
   } finally {
     await reader.close();
   }
@@ -146,8 +165,8 @@ export async function rawCatchUp(server: PostgresServer, events: number): Promis
       after = positions.at(-1)!;
     }
     const read = events / ((performance.now() - started) / 1000);
-    const repeated = expectLog('raw', positions, events, true);
-    return { written: events / seconds, read, repeated };
+    expectLog('raw', positions, events);
+    return { written: events / seconds, read, repeated: 0, missed: 0 };
   } finally {
     await reader.end();
   }
