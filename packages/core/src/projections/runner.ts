@@ -208,8 +208,11 @@ export class ProjectionRunner<Tx = unknown> {
         await this.#reads.waitForEvents(position, signal);
       } catch (error) {
         if (signal.aborted) return;
-        // Events before the failing one may have been committed one by one: resume after them.
+        // Events before the failing one may have been committed one by one: resume after them. Re-read the
+        // checkpoint before the retry too, in case another runner moved it (CONCURRENCY_CONFLICT) or the store
+        // lost it (a Redis restart).
         position = this.#position;
+        opened = false;
         this.#state = 'failing';
         // #applyBatch already recorded a handler failure with its event's position; anything else (the feed,
         // the store) is recorded at the checkpoint.
