@@ -15,6 +15,7 @@ export {
   NotFoundError,
   TwofoldError,
   UnauthenticatedError,
+  UnavailableError,
   ValidationError,
   type ValidationIssue,
 } from './errors/errors.js';

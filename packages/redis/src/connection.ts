@@ -1,4 +1,4 @@
-import { InvalidArgumentError, TwofoldError } from '@twofold/core';
+import { InvalidArgumentError, TwofoldError, UnavailableError } from '@twofold/core';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -9,7 +9,7 @@ import { Redis, type RedisOptions } from 'ioredis';
  * try { return await views.read(bookings).collection<Booking>('bookings').get(id) }
  * catch (e) { if (e instanceof RedisUnavailableError) return serviceUnavailable(e.message); throw e }
  */
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends UnavailableError {
   override get name(): string {
     return 'RedisUnavailableError';
   }

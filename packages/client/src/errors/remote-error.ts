@@ -17,6 +17,7 @@ export type RemoteErrorCode =
       | 'CANCELLED'
       | 'DEADLINE_EXCEEDED'
       | 'CONSISTENCY_TIMEOUT'
+      | 'UNAVAILABLE'
     >
   | 'MALFORMED_REQUEST'
   | 'METHOD_NOT_ALLOWED'
@@ -54,6 +55,7 @@ const CODES: ReadonlySet<string> = new Set<RemoteErrorCode>([
   'CANCELLED',
   'DEADLINE_EXCEEDED',
   'CONSISTENCY_TIMEOUT',
+  'UNAVAILABLE',
   'MALFORMED_REQUEST',
   'METHOD_NOT_ALLOWED',
   'PRECONDITION_FAILED',

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'DEADLINE_EXCEEDED'
   | 'CONSISTENCY_TIMEOUT'
   | 'CORRUPT_DATA'
+  | 'UNAVAILABLE'
   | 'MIDDLEWARE_MISUSE'
   | 'EVENT_HANDLER_FAILED';
 
@@ -114,6 +115,17 @@ export class NoHandlerError extends TwofoldError<'NO_HANDLER'> {
 export class InvalidArgumentError extends TwofoldError<'INVALID_ARGUMENT'> {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
+  }
+}
+
+/**
+ * A server a store needs (PostgreSQL, Redis) could not be reached, or dropped the connection during the call.
+ * Nothing the failed call meant to write was written, unless the message says otherwise; retrying once the
+ * server is back is safe. HTTP answers it with 503.
+ */
+export class UnavailableError extends TwofoldError<'UNAVAILABLE'> {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('UNAVAILABLE', message, options);
   }
 }
 

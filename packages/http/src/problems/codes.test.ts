@@ -1,5 +1,5 @@
 import type { RemoteErrorCode } from '@twofold/client';
-import { DomainError, ValidationError } from '@twofold/core';
+import { DomainError, UnavailableError, ValidationError } from '@twofold/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { PROBLEM_STATUS, type ProblemCode } from './codes.js';
 import { problemFrom } from './problem.js';
@@ -30,5 +30,11 @@ describe('problem codes', () => {
     const bug = problemFrom(Object.assign(new Error('SELECT * FROM users'), { code: 'NOT_FOUND' }), '/x', 'c');
     expect(bug).toMatchObject({ status: 500, unexpected: true, body: { code: 'INTERNAL' } });
     expect(JSON.stringify(bug.body)).not.toContain('SELECT');
+    const down = problemFrom(new UnavailableError('Redis at 127.0.0.1:6390 is unreachable'), '/x', 'c');
+    expect(down).toMatchObject({
+      status: 503,
+      unexpected: false,
+      body: { code: 'UNAVAILABLE', title: 'Service Unavailable' },
+    });
   });
 });

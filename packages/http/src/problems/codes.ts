@@ -17,6 +17,7 @@ export type ProblemCode =
       | 'CANCELLED'
       | 'DEADLINE_EXCEEDED'
       | 'CONSISTENCY_TIMEOUT'
+      | 'UNAVAILABLE'
     >
   | 'MALFORMED_REQUEST'
   | 'METHOD_NOT_ALLOWED'
@@ -52,6 +53,8 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
   // The de-facto status for "the client went away"; nobody reads it but the access log.
   CANCELLED: 499,
   INTERNAL: 500,
+  // A store's server is down: the request may succeed later, and changed nothing now.
+  UNAVAILABLE: 503,
   DEADLINE_EXCEEDED: 504,
   CONSISTENCY_TIMEOUT: 504,
 });
@@ -69,6 +72,7 @@ const TITLES: Readonly<Record<number, string>> = {
   422: 'Unprocessable Content',
   499: 'Client Closed Request',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
 

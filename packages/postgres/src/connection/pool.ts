@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@twofold/core';
+import { InvalidArgumentError, UnavailableError } from '@twofold/core';
 import pg from 'pg';
 
 /** Where a store connects, and in which schema its tables live. */
@@ -44,25 +44,59 @@ export class Connection {
     this.pool.on('error', () => {});
   }
 
-  /** Runs `work` in one transaction on one client: committed when it resolves, rolled back when it throws. */
+  /** Runs one statement on a pooled client; a lost or refused connection fails with UNAVAILABLE. */
+  async query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw this.#unavailable(error, 'nothing was written');
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction on one client: committed when it resolves, rolled back when it throws. A lost
+   * or refused connection fails with UNAVAILABLE, saying whether the transaction may have committed.
+   */
   async transaction<T>(work: (tx: PostgresTx) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.#unavailable(error, 'nothing was written');
+    }
     let broken = false;
+    let committing = false;
     try {
       await client.query('BEGIN');
       const result = await work(client);
+      committing = true;
       await client.query('COMMIT');
       return result;
     } catch (error) {
       try {
-        await client.query('ROLLBACK');
+        if (!committing) await client.query('ROLLBACK');
       } catch {
         broken = true;
       }
-      throw error;
+      if (committing && lostConnection(error)) broken = true;
+      throw this.#unavailable(
+        error,
+        committing ? 'the transaction may or may not have committed' : 'the transaction was rolled back',
+      );
     } finally {
       client.release(broken);
     }
+  }
+
+  #unavailable(error: unknown, outcome: string): unknown {
+    if (!lostConnection(error)) return error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return new UnavailableError(`PostgreSQL (schema ${this.schema}) is unreachable: ${reason}; ${outcome}`, {
+      cause: error,
+    });
   }
 
   /** A client apart from the pool (for LISTEN or a session lock), in the same schema. */
@@ -109,4 +143,15 @@ export function toNumber(value: string | number | null | undefined): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isSafeInteger(n)) throw new RangeError(`${String(value)} is beyond JavaScript's safe integers`);
   return n;
+}
+
+/** True when `error` says the connection was refused, lost, or closed by the server shutting down. */
+export function lostConnection(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code))) return true;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)) {
+    return true;
+  }
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
 }

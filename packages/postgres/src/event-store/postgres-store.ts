@@ -98,7 +98,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     const db = new Connection(options, 'PostgresStore');
     try {
       await migrate(db, 'event-store', eventStoreMigrations);
-      const { rows } = await db.pool.query<{ value: string }>("SELECT value FROM twofold_meta WHERE key = 'xid_base'");
+      const { rows } = await db.query<{ value: string }>("SELECT value FROM twofold_meta WHERE key = 'xid_base'");
       return new PostgresStore(db, toNumber(rows[0]?.value), upcasters, pollIntervalMs);
     } catch (error) {
       await db.end();
@@ -223,7 +223,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   async readStream(streamId: StreamId, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
     const { direction = 'forward', limit = Number.POSITIVE_INFINITY } = options;
     const forward = direction === 'forward';
-    const { rows } = await this.#db.pool.query<RawEventRow>(
+    const { rows } = await this.#db.query<RawEventRow>(
       `SELECT ${EVENT_COLUMNS} FROM twofold_events
        WHERE stream_id = $1 AND stream_version ${forward ? '>=' : '<='} $2
        ORDER BY stream_version ${forward ? '' : 'DESC'} LIMIT $3`,
@@ -233,7 +233,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   }
 
   async streamVersion(streamId: StreamId): Promise<number> {
-    const { rows } = await this.#db.pool.query<{ version: number }>(
+    const { rows } = await this.#db.query<{ version: number }>(
       'SELECT version FROM twofold_streams WHERE stream_id = $1',
       [streamId],
     );
@@ -241,7 +241,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   }
 
   async readAll(after: GlobalPosition, limit: number): Promise<readonly RecordedEvent[]> {
-    const { rows } = await this.#db.pool.query<RawEventRow>(
+    const { rows } = await this.#db.query<RawEventRow>(
       `SELECT ${EVENT_COLUMNS} FROM twofold_events
        WHERE position > $1 AND position < ${this.#visibleBelow()}
        ORDER BY position LIMIT $2`,
@@ -252,7 +252,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
 
   /** The last position a reader can see: the log up to the oldest transaction still running. */
   async head(): Promise<GlobalPosition> {
-    const { rows } = await this.#db.pool.query<{ head: string | null }>(
+    const { rows } = await this.#db.query<{ head: string | null }>(
       `SELECT max(position) AS head FROM twofold_events WHERE position < ${this.#visibleBelow()}`,
     );
     return (rows[0]?.head === null ? START : toNumber(rows[0]?.head)) as GlobalPosition;
@@ -260,7 +260,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
 
   /** Number of events after `after` up to and including `upTo`, for lag reports. */
   async countBetween(after: GlobalPosition, upTo: GlobalPosition): Promise<number> {
-    const { rows } = await this.#db.pool.query<{ count: string }>(
+    const { rows } = await this.#db.query<{ count: string }>(
       'SELECT count(*) AS count FROM twofold_events WHERE position > $1 AND position <= $2',
       [after, upTo],
     );
@@ -281,7 +281,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     collection: string,
     id: string,
   ): Promise<{ readonly state: unknown; readonly version: number } | undefined> {
-    const { rows } = await this.#db.pool.query<{ version: number; state: string | null }>(
+    const { rows } = await this.#db.query<{ version: number; state: string | null }>(
       'SELECT version, state FROM twofold_states WHERE collection = $1 AND id = $2',
       [collection, id],
     );
@@ -291,7 +291,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   }
 
   async find(key: string): Promise<IdempotencyRecord | undefined> {
-    const { rows } = await this.#db.pool.query<{ result: string | null; position: string | null }>(
+    const { rows } = await this.#db.query<{ result: string | null; position: string | null }>(
       'SELECT result, position FROM twofold_idempotency WHERE key = $1',
       [key],
     );
@@ -305,7 +305,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     streamId: StreamId,
     name: string,
   ): Promise<{ readonly state: unknown; readonly version: number } | undefined> {
-    const { rows } = await this.#db.pool.query<{ version: number; state: string | null }>(
+    const { rows } = await this.#db.query<{ version: number; state: string | null }>(
       'SELECT version, state FROM twofold_snapshots WHERE name = $1 AND stream_id = $2',
       [name, streamId],
     );
@@ -319,7 +319,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     name: string,
     snapshot: { readonly state: unknown; readonly version: number },
   ): Promise<void> {
-    await this.#db.pool.query(
+    await this.#db.query(
       `INSERT INTO twofold_snapshots (name, stream_id, version, state) VALUES ($1, $2, $3, $4)
        ON CONFLICT (name, stream_id) DO UPDATE SET version = excluded.version, state = excluded.state`,
       [name, streamId, snapshot.version, toJson(snapshot.state)],

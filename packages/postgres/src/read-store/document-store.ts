@@ -58,7 +58,7 @@ export class PostgresDocumentStore extends SlotStore<AsyncDocumentTx> {
         `PostgresDocumentStore.index('${name}', '${collection}'): fields must be a non-empty array of field names`,
       );
     }
-    const { rows } = await this.db.pool.query<{ hash: string }>('SELECT md5($1) AS hash', [
+    const { rows } = await this.db.query<{ hash: string }>('SELECT md5($1) AS hash', [
       JSON.stringify([name, collection, fields]),
     ]);
     const indexName = `twofold_documents_${rows[0]!.hash.slice(0, 24)}`;
@@ -83,7 +83,7 @@ export class PostgresDocumentStore extends SlotStore<AsyncDocumentTx> {
     const name = projectionName(projection);
     return {
       collection: <T>(collection: string) =>
-        documents<T>((text, values) => this.db.pool.query(text, values), name, ACTIVE, checkName(collection)),
+        documents<T>((text, values) => this.db.query(text, values), name, ACTIVE, checkName(collection)),
     };
   }
 

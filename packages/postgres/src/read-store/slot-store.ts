@@ -80,7 +80,7 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
 
   async checkpoint(slot: ProjectionSlot): Promise<GlobalPosition> {
     checkSlot(slot);
-    const { rows } = await this.db.pool.query<{ checkpoint: string }>(
+    const { rows } = await this.db.query<{ checkpoint: string }>(
       'SELECT checkpoint FROM twofold_projection_slots WHERE projection = $1 AND version = $2',
       [slot.projection, slot.version],
     );
@@ -136,7 +136,7 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
   }
 
   async activeVersion(projection: string): Promise<number | undefined> {
-    const { rows } = await this.db.pool.query<{ version: number }>(
+    const { rows } = await this.db.query<{ version: number }>(
       'SELECT version FROM twofold_projection_active WHERE projection = $1',
       [projectionName(projection)],
     );

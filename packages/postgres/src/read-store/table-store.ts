@@ -87,8 +87,7 @@ export class PostgresTableStore extends SlotStore<PostgresTx> {
       throw new NotFoundError(`PostgresTableStore: projection ${name} has no active version yet`);
     }
     const slot = { projection: name, version };
-    const sql = async <Row>(text: string, values: unknown[] = []) =>
-      (await this.db.pool.query(text, values)).rows as Row[];
+    const sql = async <Row>(text: string, values: unknown[] = []) => (await this.db.query(text, values)).rows as Row[];
     return read(sql, (table) => slotTable(slot, table));
   }
 

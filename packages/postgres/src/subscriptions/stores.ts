@@ -41,7 +41,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   async get(name: string): Promise<GlobalPosition> {
-    const { rows } = await this.#db.pool.query<{ position: string }>(
+    const { rows } = await this.#db.query<{ position: string }>(
       'SELECT position FROM twofold_checkpoints WHERE name = $1',
       [name],
     );
@@ -49,7 +49,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   async set(name: string, position: GlobalPosition): Promise<void> {
-    await this.#db.pool.query(
+    await this.#db.query(
       `INSERT INTO twofold_checkpoints (name, position) VALUES ($1, $2)
        ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = now()`,
       [name, position],
@@ -94,7 +94,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
 
   async add(letter: DeadLetter): Promise<void> {
     const { id, subscriber, event, error, attempts, at } = letter;
-    await this.#db.pool.query(
+    await this.#db.query(
       `INSERT INTO twofold_dead_letters (id, subscriber, position, event, error, attempts, at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET subscriber = excluded.subscriber, position = excluded.position,
@@ -106,8 +106,8 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   async list(subscriber?: string): Promise<readonly DeadLetter[]> {
     const { rows } =
       subscriber === undefined
-        ? await this.#db.pool.query<Row>(`SELECT ${COLUMNS} FROM twofold_dead_letters ORDER BY at, position`)
-        : await this.#db.pool.query<Row>(
+        ? await this.#db.query<Row>(`SELECT ${COLUMNS} FROM twofold_dead_letters ORDER BY at, position`)
+        : await this.#db.query<Row>(
             `SELECT ${COLUMNS} FROM twofold_dead_letters WHERE subscriber = $1 ORDER BY at, position`,
             [subscriber],
           );
@@ -115,12 +115,12 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
-    const { rows } = await this.#db.pool.query<Row>(`SELECT ${COLUMNS} FROM twofold_dead_letters WHERE id = $1`, [id]);
+    const { rows } = await this.#db.query<Row>(`SELECT ${COLUMNS} FROM twofold_dead_letters WHERE id = $1`, [id]);
     return rows[0] === undefined ? undefined : letterFromRow(rows[0]);
   }
 
   async remove(id: string): Promise<void> {
-    await this.#db.pool.query('DELETE FROM twofold_dead_letters WHERE id = $1', [id]);
+    await this.#db.query('DELETE FROM twofold_dead_letters WHERE id = $1', [id]);
   }
 
   /** Closes the pool (when the store made it). Closing twice is harmless. */

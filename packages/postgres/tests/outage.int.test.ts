@@ -1,0 +1,47 @@
+import { isTwofoldError, START, streamId } from '@twofold/core';
+import { describe, expect, it } from 'vitest';
+import { PostgresDocumentStore, PostgresStore } from '../src/index.js';
+import { usePostgres } from './server.js';
+
+// A server of its own, with durable commits: this file kills it.
+const postgres = usePostgres({ durable: true });
+
+const event = (n: number) => [{ type: 'test.Happened', data: { n } }];
+
+describe('PostgreSQL going away', () => {
+  it('fails calls with UNAVAILABLE instead of crashing or hanging, and works again once the server is back', async () => {
+    const schema = postgres.schema();
+    const store = await PostgresStore.open({ connection: postgres.url, schema, pollIntervalMs: 50 });
+    const views = await PostgresDocumentStore.open({ connection: postgres.url, schema });
+    try {
+      const { position } = await store.append(streamId('s', 1), event(1));
+      const waiting = store.waitForEvents(position!, AbortSignal.timeout(30_000));
+      postgres.server.kill();
+      const append = await store.append(streamId('s', 1), event(2)).catch((e: unknown) => e);
+      expect(isTwofoldError(append, 'UNAVAILABLE')).toBe(true);
+      expect((append as Error).message).toMatch(/PostgreSQL \(schema \w+\) is unreachable: .*; /);
+      const read = await store.readAll(START, 10).catch((e: unknown) => e);
+      expect(isTwofoldError(read, 'UNAVAILABLE')).toBe(true);
+      const query = await views
+        .read('p')
+        .collection('c')
+        .count()
+        .catch((e: unknown) => e);
+      expect(isTwofoldError(query, 'UNAVAILABLE')).toBe(true);
+
+      await postgres.server.restart();
+      await expect
+        .poll(async () => (await store.append(streamId('s', 1), event(3)).catch(() => undefined)) !== undefined, {
+          timeout: 20_000,
+        })
+        .toBe(true);
+      // A reader that waited through the outage is woken by the first commit after it.
+      await expect(waiting).resolves.toBeUndefined();
+      const all = await store.readAll(START, 10);
+      expect(all.map((e) => (e.data as { n: number }).n)).toEqual([1, 3]);
+    } finally {
+      await views.close();
+      await store.close();
+    }
+  }, 60_000);
+});
