@@ -1,7 +1,7 @@
 // Phase 1: command round trips per second with 1, 8 and 32 concurrent writers. Every command writes one event to
 // a stream of its own, so that writers never conflict: Twofold through its write model (load, decide, append with
 // the expected version), Emmett through its CommandHandler (aggregateStream, decide, appendToStream), and the raw
-// limit as one single-row INSERT per transaction.
+// limit as one single-row INSERT per transaction, without and with a pg_notify in it.
 import {
   createMediator,
   DomainError,
@@ -69,13 +69,17 @@ export function expectRows(what: string, rows: number, expected: number): void {
   if (rows !== expected) throw new Error(`${what}: ${rows} rows after ${expected} commands`);
 }
 
+let cases = 0;
+/** A fresh table, schema or database name for each case, so that every case starts empty. */
+const unique = (base: string) => `${base}_${++cases}`;
+
 async function count(pool: pg.Pool, sql: string): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(sql);
   return Number(rows[0]?.n);
 }
 
-export async function twofoldAppends(server: PostgresServer, writers: number, seconds: number): Promise<Measured> {
-  const schema = `bench_appends_${writers}`;
+async function twofoldAppends(server: PostgresServer, writers: number, seconds: number): Promise<Measured> {
+  const schema = unique('bench_appends');
   const store = await PostgresStore.open({ connection: server.url, schema, maxConnections: POOL });
   const mediator = createMediator().command(
     Deposit,
@@ -100,14 +104,14 @@ export async function twofoldAppends(server: PostgresServer, writers: number, se
   return measured;
 }
 
-export async function emmettAppends(
+async function emmettAppends(
   emmett: Emmett,
   server: PostgresServer,
   writers: number,
   seconds: number,
 ): Promise<Measured> {
   // Emmett keeps its tables in the public schema: a database per case keeps the cases apart.
-  const database = `emmett_appends_${writers}`;
+  const database = unique('emmett_appends');
   const admin = new pg.Pool({ connectionString: server.url, max: 1 });
   await admin.query(`CREATE DATABASE ${database}`);
   const { store, close } = emmett.open(server.urlFor(database), POOL);
@@ -136,13 +140,13 @@ export async function emmettAppends(
  * pg_notify, as a store that wakes its readers from the writing transaction does: PostgreSQL then serializes the
  * commits of the notifying transactions, so this row shows what NOTIFY alone costs.
  */
-export async function rawAppends(
+async function rawAppends(
   server: PostgresServer,
   writers: number,
   seconds: number,
   notify: boolean,
 ): Promise<Measured> {
-  const table = `raw_appends_${writers}${notify ? '_notify' : ''}`;
+  const table = unique(notify ? 'raw_appends_notify' : 'raw_appends');
   const pool = new pg.Pool({ connectionString: server.url, max: POOL });
   try {
     await pool.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, stream_id text NOT NULL, data jsonb NOT NULL)`);
@@ -158,4 +162,50 @@ export async function rawAppends(
   } finally {
     await pool.end();
   }
+}
+
+/** The best rate of each contender at one concurrency, over the rounds. */
+export interface AppendRow {
+  readonly writers: number;
+  readonly raw: number;
+  readonly notify: number;
+  readonly twofold: number;
+  readonly emmett?: number;
+}
+
+/**
+ * Runs every contender at every concurrency, `rounds` times, each round in the reverse order of the one before,
+ * and keeps each one's best rate: on a shared machine the best of a few short runs is the steadiest figure.
+ */
+export async function measureAppends(options: {
+  readonly server: PostgresServer;
+  readonly emmett: Emmett | undefined;
+  readonly writers: readonly number[];
+  readonly seconds: number;
+  readonly rounds: number;
+}): Promise<AppendRow[]> {
+  const { server, emmett, seconds } = options;
+  type Name = 'raw' | 'notify' | 'twofold' | 'emmett';
+  const contenders: [Name, (writers: number) => Promise<Measured>][] = [
+    ['raw', (writers) => rawAppends(server, writers, seconds, false)],
+    ['notify', (writers) => rawAppends(server, writers, seconds, true)],
+    ['twofold', (writers) => twofoldAppends(server, writers, seconds)],
+  ];
+  if (emmett !== undefined) contenders.push(['emmett', (writers) => emmettAppends(emmett, server, writers, seconds)]);
+  const best = new Map<string, number>();
+  for (let round = 0; round < options.rounds; round++) {
+    for (const writers of options.writers) {
+      for (const [name, run] of round % 2 === 0 ? contenders : [...contenders].reverse()) {
+        const { rate } = await run(writers);
+        const key = `${name} ${writers}`;
+        best.set(key, Math.max(best.get(key) ?? 0, rate));
+      }
+    }
+  }
+  return options.writers.map((writers) => {
+    const of = (name: Name) => best.get(`${name} ${writers}`);
+    const row = { writers, raw: of('raw')!, notify: of('notify')!, twofold: of('twofold')! };
+    const e = of('emmett');
+    return e === undefined ? row : { ...row, emmett: e };
+  });
 }

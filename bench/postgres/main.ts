@@ -3,12 +3,13 @@
 // 1. command round trips/s with 1, 8 and 32 concurrent writers (appends.ts);
 // 2. catch-up: a reader from the start of a seeded log to its head (catch-up.ts);
 // 3. command-to-visible latency at a steady rate, read on another store (latency.ts).
-// Sizes: TWOFOLD_BENCH_SECONDS (per append case, default 3), TWOFOLD_BENCH_EVENTS (catch-up log, default 200,000),
+// Sizes: TWOFOLD_BENCH_SECONDS (per append case, default 3), TWOFOLD_BENCH_ROUNDS (of the append cases, default 2),
+// TWOFOLD_BENCH_EVENTS (catch-up log, default 200,000),
 // TWOFOLD_BENCH_RATE (commands/s, default 200), TWOFOLD_BENCH_LATENCY_SECONDS (default 10).
 import { cpus, loadavg } from 'node:os';
 import { startPostgres } from '@twofold/test-servers';
 import pg from 'pg';
-import { emmettAppends, type Measured, rawAppends, twofoldAppends } from './appends.js';
+import { measureAppends } from './appends.js';
 import { type CatchUp, emmettCatchUp, rawCatchUp, twofoldCatchUp } from './catch-up.js';
 import { loadEmmett } from './emmett.js';
 import { twofoldLatency } from './latency.js';
@@ -17,7 +18,8 @@ const SECONDS = Number(process.env.TWOFOLD_BENCH_SECONDS ?? 3);
 const EVENTS = Number(process.env.TWOFOLD_BENCH_EVENTS ?? 200_000);
 const RATE = Number(process.env.TWOFOLD_BENCH_RATE ?? 200);
 const LATENCY_SECONDS = Number(process.env.TWOFOLD_BENCH_LATENCY_SECONDS ?? 10);
-const WRITERS = [1, 8, 32] as const;
+const ROUNDS = Number(process.env.TWOFOLD_BENCH_ROUNDS ?? 2);
+const WRITERS = [1, 8, 32];
 if (!Number.isSafeInteger(EVENTS / 100) || EVENTS <= 0)
   throw new Error('TWOFOLD_BENCH_EVENTS must be a multiple of 100');
 
@@ -56,29 +58,20 @@ try {
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}, Emmett PostgreSQL ${emmett?.version ?? 'not installed'}; load average before: ${load()}`,
   );
 
-  const appends: { writers: number; raw: Measured; notify: Measured; twofold: Measured; emmett?: Measured }[] = [];
-  for (const writers of WRITERS) {
-    const raw = await rawAppends(server, writers, SECONDS, false);
-    const notify = await rawAppends(server, writers, SECONDS, true);
-    const twofold = await twofoldAppends(server, writers, SECONDS);
-    const row = { writers, raw, notify, twofold };
-    appends.push(
-      emmett === undefined ? row : { ...row, emmett: await emmettAppends(emmett, server, writers, SECONDS) },
-    );
-  }
+  const appends = await measureAppends({ server, emmett, writers: WRITERS, seconds: SECONDS, rounds: ROUNDS });
   console.log(
-    `\n1. Command round trips/s: 1 event per command, each to a new stream; ${SECONDS} s per case after a ${SECONDS / 4} s warm-up; pools of 40`,
+    `\n1. Command round trips/s: 1 event per command, each to a new stream; best of ${ROUNDS} rounds of ${SECONDS} s per case, each after a ${SECONDS / 4} s warm-up; pools of 40`,
   );
   console.log('writers       raw  raw+NOTIFY   Twofold    Emmett  Twofold ÷ raw  Twofold ÷ Emmett');
-  for (const { writers, raw, notify, twofold, emmett: e } of appends) {
+  for (const row of appends) {
     console.log(
-      String(writers).padEnd(7),
-      perSecond(raw.rate).padStart(9),
-      perSecond(notify.rate).padStart(11),
-      perSecond(twofold.rate).padStart(9),
-      perSecond(e?.rate).padStart(9),
-      ratio(twofold.rate, raw.rate).padStart(14),
-      ratio(twofold.rate, e?.rate).padStart(17),
+      String(row.writers).padEnd(7),
+      perSecond(row.raw).padStart(9),
+      perSecond(row.notify).padStart(11),
+      perSecond(row.twofold).padStart(9),
+      perSecond(row.emmett).padStart(9),
+      ratio(row.twofold, row.raw).padStart(14),
+      ratio(row.twofold, row.emmett).padStart(17),
     );
   }
 
@@ -120,10 +113,10 @@ try {
   const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
   console.log(`\nLoad average after: ${load()}`);
   if (at8.emmett !== undefined) {
-    const x = at8.twofold.rate / at8.emmett.rate;
+    const x = at8.twofold / at8.emmett;
     console.log(`Target ≥ 2× Emmett at 8 writers: ${verdict(x >= 2)} (${x.toFixed(2)}×)`);
   }
-  const ofRaw = at8.twofold.rate / at8.raw.rate;
+  const ofRaw = at8.twofold / at8.raw;
   console.log(`Target ≥ 60% of raw at 8 writers: ${verdict(ofRaw >= 0.6)} (${(ofRaw * 100).toFixed(0)}%)`);
   console.log(
     `Target catch-up ≥ 50k events/s: ${verdict(twofoldRead >= 50_000)} (${twofoldRead.toFixed(0)}/s as written, ${twofold.readAnalyzed.toFixed(0)}/s after ANALYZE)`,
