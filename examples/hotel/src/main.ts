@@ -10,6 +10,10 @@ const dataDir = resolve(process.env.DATA_DIR ?? join(root, 'data'));
 
 const app = await createApp({
   dataDir,
+  // DATABASE_URL puts everything in PostgreSQL (DATABASE_SCHEMA names the schema, default public).
+  postgres: process.env.DATABASE_URL
+    ? { url: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA || undefined }
+    : undefined,
   redisUrl: process.env.REDIS_URL || undefined,
   uiDir: join(root, 'dist', 'ui'),
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },

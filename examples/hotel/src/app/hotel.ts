@@ -23,7 +23,7 @@ export interface Hotel {
 export async function createHotel(stores: Stores, options: HotelOptions = {}): Promise<Hotel> {
   const mediator = createMediator({ consistencyTimeout: options.consistencyTimeout ?? 5000 });
   await registerCommands(mediator, stores, options.clock ?? Date.now);
-  const read = createReadSide(stores);
+  const read = await createReadSide(stores);
   registerQueries(mediator, stores, read);
   return {
     mediator,

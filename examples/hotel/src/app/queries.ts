@@ -1,4 +1,4 @@
-import { globalPosition, type Mediator, type ProjectionStatus, type SubscriberStatus } from '@twofold/core';
+import type { Mediator, ProjectionStatus, SubscriberStatus } from '@twofold/core';
 import {
   BookingDetails,
   FreeRooms,
@@ -26,13 +26,13 @@ export function registerQueries(mediator: Mediator, stores: Stores, { readSide, 
       reads: [progress.availability],
     })
     .query(Occupancy, ({ date }) => occupancy(reads.read(availability), date), { reads: [progress.availability] })
-    .query(GuestBookings, ({ guestId }) => guestBookings(reads.read(bookings), guestId), {
+    .query(GuestBookings, ({ guestId }) => guestBookings(stores.bookingViews.read(bookings), guestId), {
       reads: [progress.bookings],
     })
     .query(
       BookingDetails,
       async ({ bookingId }) => {
-        const found = booking(reads.read(bookings), bookingId);
+        const found = await booking(stores.bookingViews.read(bookings), bookingId);
         if (found === undefined) return null;
         const [refunds, mails] = await Promise.all([
           effects.list('refunds', { bookingId }),
@@ -44,19 +44,15 @@ export function registerQueries(mediator: Mediator, stores: Stores, { readSide, 
     )
     .query(GuestMail, ({ guestId }) => effects.list('mails', { to: guestId }), { reads: [progress.mail] })
     .query(ManagementAlerts, () => effects.list('alerts'), { reads: [progress.alerts] })
-    .query(RecentEvents, async ({ limit }) => {
-      const head = await writes.head();
-      const events = await writes.readAll(globalPosition(Math.max(0, head - limit)), limit);
-      return events
-        .map(({ position, type, streamId, timestamp, data }) => ({
-          position,
-          type,
-          streamId,
-          timestamp,
-          data: data as Record<string, unknown>,
-        }))
-        .reverse();
-    })
+    .query(RecentEvents, async ({ limit }) =>
+      (await writes.readLatest(limit)).map(({ position, type, streamId, timestamp, data }) => ({
+        position,
+        type,
+        streamId,
+        timestamp,
+        data: data as Record<string, unknown>,
+      })),
+    )
     .query(ProjectionLag, async () => lagOf(await readSide.status()));
 }
 

@@ -18,13 +18,13 @@ export interface HotelReadSide {
 }
 
 /** Asynchronous projections into the read store, and side effects with checkpoints of their own. */
-export function createReadSide(stores: Stores): HotelReadSide {
-  const { reads, writes } = stores;
-  reads.index?.(availability, 'nights', ['date']);
-  reads.index?.(availability, 'nights', ['bookingId']);
-  reads.index?.(bookings, 'bookings', ['guestId']);
+export async function createReadSide(stores: Stores): Promise<HotelReadSide> {
+  const { reads, bookingViews, writes } = stores;
+  await reads.index?.(availability, 'nights', ['date']);
+  await reads.index?.(availability, 'nights', ['bookingId']);
+  await bookingViews.index?.(bookings, 'bookings', ['guestId']);
   const availabilityRunner = new ProjectionRunner({ projection: availability, store: reads, feed: writes });
-  const bookingsRunner = new ProjectionRunner({ projection: bookings, store: reads, feed: writes });
+  const bookingsRunner = new ProjectionRunner({ projection: bookings, store: bookingViews, feed: writes });
 
   const checkpoints = new TrackedCheckpoints(stores.checkpoints);
   const effect = (subscriber: Subscriber) =>

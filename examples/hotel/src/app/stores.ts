@@ -2,25 +2,36 @@ import { join } from 'node:path';
 import {
   type CheckpointStore,
   type DeadLetterStore,
-  type DocumentReader,
-  type DocumentTx,
   type InlineProjectionStore,
   MemoryCheckpointStore,
   MemoryDeadLetterStore,
   MemoryDocumentStore,
   MemoryStore,
+  type PortableDocumentReader,
+  type PortableDocumentTx,
   type ProjectionStore,
   type WriteStore,
 } from '@twofold/core';
+import {
+  PostgresCheckpointStore,
+  PostgresDeadLetterStore,
+  PostgresDocumentStore,
+  PostgresStore,
+} from '@twofold/postgres';
+import { RedisProjectionStore } from '@twofold/redis';
 import { SqliteCheckpointStore, SqliteDeadLetterStore, SqliteDocumentStore, SqliteStore } from '@twofold/sqlite';
 import { type EffectStore, MemoryEffectStore } from '../effects/effect-store.js';
+import { PostgresEffectStore } from '../effects/postgres-effect-store.js';
 import { SqliteEffectStore } from '../effects/sqlite-effect-store.js';
 
-/** A read store of document collections, which query handlers read through `read(projection)`. */
-export type DocumentStore = ProjectionStore<DocumentTx> & {
-  read(projection: string | { readonly name: string }): DocumentReader;
-  /** Declares an index on fields that `find` filters on (the in-memory store needs none). */
-  index?(projection: { readonly name: string }, collection: string, fields: readonly string[]): void;
+/**
+ * A read store of document collections, which query handlers read through `read(projection)`: in memory, on
+ * SQLite, on PostgreSQL or on Redis, since the hotel's projections are written for all of them.
+ */
+export type DocumentStore = ProjectionStore<PortableDocumentTx> & {
+  read(projection: string | { readonly name: string }): PortableDocumentReader;
+  /** Declares an index on fields that `find` filters on (the in-memory and Redis stores need none). */
+  index?(projection: { readonly name: string }, collection: string, fields: readonly string[]): void | Promise<void>;
 };
 
 /** Everything the hotel keeps, on the write side and on the read side. */
@@ -28,9 +39,11 @@ export interface Stores {
   /** Events, room states and idempotency records. */
   readonly writes: WriteStore;
   /** Read models applied inline, within the write store's transactions. */
-  readonly inline: DocumentStore & InlineProjectionStore<unknown, DocumentTx>;
+  readonly inline: DocumentStore & InlineProjectionStore<unknown, PortableDocumentTx>;
   /** Read models applied asynchronously. */
   readonly reads: DocumentStore;
+  /** The guests' bookings read model: on Redis when there is one, otherwise with the other read models. */
+  readonly bookingViews: DocumentStore;
   readonly checkpoints: CheckpointStore;
   readonly deadLetters: DeadLetterStore;
   readonly effects: EffectStore;
@@ -40,57 +53,91 @@ export interface Stores {
 }
 
 export interface StoresConfig {
-  /** Where the SQLite files go; undefined keeps everything in memory (tests). */
+  /** Where the SQLite files go; undefined keeps everything in memory (tests). Ignored with `postgres`. */
   readonly dataDir?: string | undefined;
-  /** A Redis server for a read model. */
+  /** A PostgreSQL database for everything (and the schema to keep it in, default `public`), instead of SQLite. */
+  readonly postgres?: { readonly url: string; readonly schema?: string | undefined } | undefined;
+  /** A Redis server for the bookings read model. */
   readonly redisUrl?: string | undefined;
 }
 
+type Closeable = { close(): void | Promise<void> };
+
 /**
- * Opens the hotel's stores: with a data directory, two SQLite files (the write side in `hotel-writes.db`, every
- * read model, subscriber checkpoint and side effect in `hotel-reads.db`); without one, all in memory. The one
- * place that knows which adapters back them.
+ * Opens the hotel's stores, the one place that knows which adapters back them:
+ * - with `postgres`, everything in one PostgreSQL schema (several hotel processes can share it);
+ * - with a data directory, two SQLite files: the write side in `hotel-writes.db`, every read model, subscriber
+ *   checkpoint and side effect in `hotel-reads.db`;
+ * - otherwise, all in memory.
+ * With `redisUrl`, the bookings read model lives in Redis whichever of them holds the rest.
  */
 export async function createStores(config: StoresConfig = {}): Promise<Stores> {
-  if (config.dataDir === undefined) return memoryStores();
-  const writesPath = join(config.dataDir, 'hotel-writes.db');
-  const readsPath = join(config.dataDir, 'hotel-reads.db');
-  const opened: { close(): void }[] = [];
-  const open = <T extends { close(): void }>(store: T): T => {
+  const opened: Closeable[] = [];
+  const open = <T extends Closeable>(store: T): T => {
     opened.push(store);
     return store;
   };
+  const closeAll = async () => {
+    for (const store of opened.reverse()) await store.close();
+  };
   try {
+    const base = await baseStores(config, open);
+    const redis =
+      config.redisUrl === undefined
+        ? undefined
+        : open(new RedisProjectionStore({ redis: config.redisUrl, prefix: 'hotel' }));
     return {
-      writes: open(new SqliteStore({ path: writesPath })),
-      // Inline read models live in the write store's file, so that they commit in its transactions.
-      inline: open(new SqliteDocumentStore({ path: writesPath })),
-      reads: open(new SqliteDocumentStore({ path: readsPath })),
-      checkpoints: open(new SqliteCheckpointStore({ path: readsPath })),
-      deadLetters: open(new SqliteDeadLetterStore({ path: readsPath })),
-      effects: open(new SqliteEffectStore(readsPath)),
-      description: `SQLite, writes in ${writesPath}, reads in ${readsPath}${
-        config.redisUrl === undefined ? '' : ' (REDIS_URL is ignored: there is no Redis read store yet)'
-      }`,
-      close: async () => {
-        for (const store of opened.reverse()) store.close();
-      },
+      ...base,
+      bookingViews: redis ?? base.reads,
+      description: `${base.description}${redis === undefined ? '' : `; the bookings read model in Redis at ${config.redisUrl}`}`,
+      close: closeAll,
     };
   } catch (error) {
-    for (const store of opened.reverse()) store.close();
+    await closeAll();
     throw error;
   }
 }
 
-function memoryStores(): Stores {
+async function baseStores(
+  config: StoresConfig,
+  open: <T extends Closeable>(store: T) => T,
+): Promise<Omit<Stores, 'bookingViews' | 'close'>> {
+  if (config.postgres !== undefined) {
+    const connection = config.postgres.url;
+    const schema = config.postgres.schema ?? 'public';
+    const options = { connection, schema };
+    return {
+      writes: open(await PostgresStore.open(options)),
+      // Inline read models live in the write store's schema, so that they commit in its transactions.
+      inline: open(await PostgresDocumentStore.open(options)),
+      reads: open(await PostgresDocumentStore.open(options)),
+      checkpoints: open(await PostgresCheckpointStore.open(options)),
+      deadLetters: open(await PostgresDeadLetterStore.open(options)),
+      effects: open(await PostgresEffectStore.open(connection, schema)),
+      description: `PostgreSQL, schema ${schema}`,
+    };
+  }
+  if (config.dataDir === undefined) {
+    return {
+      writes: new MemoryStore(),
+      inline: new MemoryDocumentStore(),
+      reads: new MemoryDocumentStore(),
+      checkpoints: new MemoryCheckpointStore(),
+      deadLetters: new MemoryDeadLetterStore(),
+      effects: new MemoryEffectStore(),
+      description: 'in memory',
+    };
+  }
+  const writesPath = join(config.dataDir, 'hotel-writes.db');
+  const readsPath = join(config.dataDir, 'hotel-reads.db');
   return {
-    writes: new MemoryStore(),
-    inline: new MemoryDocumentStore(),
-    reads: new MemoryDocumentStore(),
-    checkpoints: new MemoryCheckpointStore(),
-    deadLetters: new MemoryDeadLetterStore(),
-    effects: new MemoryEffectStore(),
-    description: 'in memory',
-    close: async () => {},
+    writes: open(new SqliteStore({ path: writesPath })),
+    // Inline read models live in the write store's file, so that they commit in its transactions.
+    inline: open(new SqliteDocumentStore({ path: writesPath })),
+    reads: open(new SqliteDocumentStore({ path: readsPath })),
+    checkpoints: open(new SqliteCheckpointStore({ path: readsPath })),
+    deadLetters: open(new SqliteDeadLetterStore({ path: readsPath })),
+    effects: open(new SqliteEffectStore(readsPath)),
+    description: `SQLite, writes in ${writesPath}, reads in ${readsPath}`,
   };
 }

@@ -25,8 +25,8 @@ export async function registerCommands(mediator: Mediator, stores: Stores, clock
   const change = models.eventSourced(roomCalendar, { ...calendar, snapshotEvery: 50 });
 
   // The calendar decides on a command plus what its handler looks up: the room's price, or the booking's room.
-  const located = (bookingId: string) => {
-    const roomId = roomOf(stores.inline.read(bookingLocator), bookingId);
+  const located = async (bookingId: string) => {
+    const roomId = await roomOf(stores.inline.read(bookingLocator), bookingId);
     if (roomId === undefined) throw new TwofoldError('NOT_FOUND', `There is no booking ${bookingId}`);
     return { bookingId, roomId, on: today(clock()) };
   };
@@ -40,7 +40,9 @@ export async function registerCommands(mediator: Mediator, stores: Stores, clock
       const total = await book({ ...data, pricePerNight, on: today(clock()) }, ctx);
       return { bookingId: data.bookingId, total };
     })
-    .command(CancelBooking, (data, ctx) => change({ ...located(data.bookingId), reason: data.reason }, ctx))
-    .command(CheckIn, (data, ctx) => change(located(data.bookingId), ctx))
-    .command(CheckOut, (data, ctx) => change(located(data.bookingId), ctx));
+    .command(CancelBooking, async (data, ctx) =>
+      change({ ...(await located(data.bookingId)), reason: data.reason }, ctx),
+    )
+    .command(CheckIn, async (data, ctx) => change(await located(data.bookingId), ctx))
+    .command(CheckOut, async (data, ctx) => change(await located(data.bookingId), ctx));
 }

@@ -1,4 +1,4 @@
-import { type DocumentReader, type DocumentTx, projection } from '@twofold/core';
+import { type PortableDocumentReader, type PortableDocumentTx, projection } from '@twofold/core';
 import { eachNight, nightsBetween } from '../domain/dates.js';
 import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked, RoomRegistered } from '../messages/events.js';
 import type { FreeRoomView, OccupancyView } from '../messages/queries.js';
@@ -22,7 +22,7 @@ interface NightRow {
 const nightId = (roomId: string, date: string) => `${roomId}/${date}`;
 
 /** Rooms and the nights they are taken: what searching for a room and the occupancy board need. */
-export const availability = projection<DocumentTx>('availability')
+export const availability = projection<PortableDocumentTx>('availability')
   .on(RoomRegistered, (room, tx) => tx.collection<RoomRow>('rooms').put(room.roomId, room))
   .on(RoomBooked, ({ roomId, from, to, bookingId, guestId }, tx) => {
     const nights = tx.collection<NightRow>('nights');
@@ -30,45 +30,42 @@ export const availability = projection<DocumentTx>('availability')
       nights.put(nightId(roomId, date), { roomId, date, bookingId, guestId, status: 'booked' });
     }
   })
-  .on(BookingCancelled, ({ bookingId }, tx) => {
+  .on(BookingCancelled, async ({ bookingId }, tx) => {
     const nights = tx.collection<NightRow>('nights');
-    for (const night of nights.find({ bookingId })) nights.delete(nightId(night.roomId, night.date));
+    for (const night of await nights.find({ bookingId })) nights.delete(nightId(night.roomId, night.date));
   })
-  .on(GuestCheckedIn, ({ bookingId }, tx) => {
+  .on(GuestCheckedIn, async ({ bookingId }, tx) => {
     const nights = tx.collection<NightRow>('nights');
-    for (const night of nights.find({ bookingId })) {
-      nights.update(nightId(night.roomId, night.date), { status: 'checked-in' });
+    for (const night of await nights.find({ bookingId })) {
+      await nights.update(nightId(night.roomId, night.date), { status: 'checked-in' });
     }
   })
-  .on(GuestCheckedOut, ({ bookingId, on }, tx) => {
+  .on(GuestCheckedOut, async ({ bookingId, on }, tx) => {
     // The nights from the day of departure on are free again; the ones before stay on record.
     const nights = tx.collection<NightRow>('nights');
-    for (const night of nights.find({ bookingId })) {
+    for (const night of await nights.find({ bookingId })) {
       const id = nightId(night.roomId, night.date);
       if (night.date >= on) nights.delete(id);
-      else nights.update(id, { status: 'checked-out' });
+      else await nights.update(id, { status: 'checked-out' });
     }
   });
 
 /** Rooms with no night taken from `from` up to `to`, by room number. */
-export function freeRooms(reader: DocumentReader, from: string, to: string): FreeRoomView[] {
+export async function freeRooms(reader: PortableDocumentReader, from: string, to: string): Promise<FreeRoomView[]> {
   const nights = reader.collection<NightRow>('nights');
-  const taken = new Set(eachNight(from, to).flatMap((date) => nights.find({ date }).map((n) => n.roomId)));
+  const taken = new Set(
+    (await Promise.all(eachNight(from, to).map(async (date) => nights.find({ date })))).flat().map((n) => n.roomId),
+  );
   const count = nightsBetween(from, to);
-  return byNumber(reader.collection<RoomRow>('rooms').find())
+  return byNumber(await reader.collection<RoomRow>('rooms').find())
     .filter((room) => !taken.has(room.roomId))
     .map((room) => ({ ...room, nights: count, total: room.pricePerNight * count }));
 }
 
 /** Every room on the night of `date`: free, or whose it is. */
-export function occupancy(reader: DocumentReader, date: string): OccupancyView {
-  const nights = new Map(
-    reader
-      .collection<NightRow>('nights')
-      .find({ date })
-      .map((n) => [n.roomId, n]),
-  );
-  const byRoom = byNumber(reader.collection<RoomRow>('rooms').find()).map(({ roomId, number, type }) => {
+export async function occupancy(reader: PortableDocumentReader, date: string): Promise<OccupancyView> {
+  const nights = new Map((await reader.collection<NightRow>('nights').find({ date })).map((n) => [n.roomId, n]));
+  const byRoom = byNumber(await reader.collection<RoomRow>('rooms').find()).map(({ roomId, number, type }) => {
     const night = nights.get(roomId);
     return {
       roomId,

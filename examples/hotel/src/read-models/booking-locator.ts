@@ -1,4 +1,4 @@
-import { type DocumentReader, type DocumentTx, DomainError, projection } from '@twofold/core';
+import { andThen, DomainError, type PortableDocumentReader, type PortableDocumentTx, projection } from '@twofold/core';
 import { RoomBooked } from '../messages/events.js';
 
 interface Located {
@@ -10,15 +10,19 @@ interface Located {
  * lives in the room's calendar, so their handlers look the room up here first. It is applied inline, in the
  * booking's own transaction, so it is never behind; and like a unique index it refuses a booking id twice.
  */
-export const bookingLocator = projection<DocumentTx>('bookingLocator').on(RoomBooked, ({ bookingId, roomId }, tx) => {
-  const located = tx.collection<Located>('bookings');
-  if (located.get(bookingId) !== undefined) {
-    throw new DomainError('BOOKING_EXISTS', `Booking ${bookingId} exists`, { bookingId });
-  }
-  located.put(bookingId, { roomId });
-});
+// Inline on SQLite the handler must not await: `andThen` goes on at once there, and after the read on PostgreSQL.
+export const bookingLocator = projection<PortableDocumentTx>('bookingLocator').on(
+  RoomBooked,
+  ({ bookingId, roomId }, tx) => {
+    const located = tx.collection<Located>('bookings');
+    return andThen(located.get(bookingId), (found) => {
+      if (found !== undefined) throw new DomainError('BOOKING_EXISTS', `Booking ${bookingId} exists`, { bookingId });
+      located.put(bookingId, { roomId });
+    });
+  },
+);
 
 /** The room of a booking, or undefined when there is no such booking. */
-export function roomOf(reader: DocumentReader, bookingId: string): string | undefined {
-  return reader.collection<Located>('bookings').get(bookingId)?.roomId;
+export async function roomOf(reader: PortableDocumentReader, bookingId: string): Promise<string | undefined> {
+  return (await reader.collection<Located>('bookings').get(bookingId))?.roomId;
 }

@@ -1,4 +1,4 @@
-import { type DocumentReader, type DocumentTx, projection } from '@twofold/core';
+import { type PortableDocumentReader, type PortableDocumentTx, projection } from '@twofold/core';
 import { nightsBetween } from '../domain/dates.js';
 import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked, RoomRegistered } from '../messages/events.js';
 import type { BookingView } from '../messages/queries.js';
@@ -9,10 +9,10 @@ interface RoomRow {
 }
 
 /** Bookings as guests and the front desk see them: with the room's number and type, and what was paid. */
-export const bookings = projection<DocumentTx>('bookings')
+export const bookings = projection<PortableDocumentTx>('bookings')
   .on(RoomRegistered, ({ roomId, number, type }, tx) => tx.collection<RoomRow>('rooms').put(roomId, { number, type }))
-  .on(RoomBooked, (booked, tx, event) => {
-    const room = tx.collection<RoomRow>('rooms').get(booked.roomId);
+  .on(RoomBooked, async (booked, tx, event) => {
+    const room = await tx.collection<RoomRow>('rooms').get(booked.roomId);
     tx.collection<BookingView>('bookings').put(booked.bookingId, {
       bookingId: booked.bookingId,
       roomId: booked.roomId,
@@ -29,24 +29,23 @@ export const bookings = projection<DocumentTx>('bookings')
       bookedAt: event.timestamp,
     });
   })
-  .on(BookingCancelled, ({ bookingId, reason }, tx) => {
-    tx.collection<BookingView>('bookings').update(bookingId, { status: 'cancelled', reason });
+  .on(BookingCancelled, async ({ bookingId, reason }, tx) => {
+    await tx.collection<BookingView>('bookings').update(bookingId, { status: 'cancelled', reason });
   })
-  .on(GuestCheckedIn, ({ bookingId }, tx) => {
-    tx.collection<BookingView>('bookings').update(bookingId, { status: 'checked-in' });
+  .on(GuestCheckedIn, async ({ bookingId }, tx) => {
+    await tx.collection<BookingView>('bookings').update(bookingId, { status: 'checked-in' });
   })
-  .on(GuestCheckedOut, ({ bookingId }, tx) => {
-    tx.collection<BookingView>('bookings').update(bookingId, { status: 'checked-out' });
+  .on(GuestCheckedOut, async ({ bookingId }, tx) => {
+    await tx.collection<BookingView>('bookings').update(bookingId, { status: 'checked-out' });
   });
 
 /** A guest's bookings, the next arrival first. */
-export function guestBookings(reader: DocumentReader, guestId: string): BookingView[] {
-  return reader
-    .collection<BookingView>('bookings')
-    .find({ guestId })
-    .sort((a, b) => a.from.localeCompare(b.from) || a.bookingId.localeCompare(b.bookingId));
+export async function guestBookings(reader: PortableDocumentReader, guestId: string): Promise<BookingView[]> {
+  return (await reader.collection<BookingView>('bookings').find({ guestId })).sort(
+    (a, b) => a.from.localeCompare(b.from) || a.bookingId.localeCompare(b.bookingId),
+  );
 }
 
-export function booking(reader: DocumentReader, bookingId: string): BookingView | undefined {
+export async function booking(reader: PortableDocumentReader, bookingId: string): Promise<BookingView | undefined> {
   return reader.collection<BookingView>('bookings').get(bookingId);
 }

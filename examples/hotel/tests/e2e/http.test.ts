@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, isRemoteError } from '@twofold/client';
+import { type PostgresServer, type RedisServer, startPostgres, startRedis } from '@twofold/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../src/app/seed.js';
 import type { App } from '../../src/app/server.js';
+import type { StoresConfig } from '../../src/app/stores.js';
 import { addDays } from '../../src/domain/dates.js';
 import { BookRoom, CancelBooking, CheckIn, CheckOut, RegisterRoom } from '../../src/messages/commands.js';
 import {
@@ -21,20 +23,47 @@ import {
 } from '../../src/messages/queries.js';
 import { clock, injectClient, startHotel, TODAY } from './setup.js';
 
-const storages = [
-  { storage: 'in memory', dataDir: undefined },
-  { storage: 'on SQLite', dataDir: mkdtempSync(join(tmpdir(), 'twofold-hotel-')) },
-];
-afterAll(() => {
-  for (const { dataDir } of storages) if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+// Real servers, started for this file on free ports: PostgreSQL for everything, or Redis for the bookings view.
+let postgres: PostgresServer;
+let redis: RedisServer;
+beforeAll(async () => {
+  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+});
+afterAll(async () => {
+  await Promise.all([postgres?.stop(), redis?.stop()]);
 });
 
-describe.each(storages)('the hotel $storage', ({ dataDir }) => {
+const storages: { storage: string; config: () => StoresConfig; where: RegExp }[] = [
+  { storage: 'in memory', config: () => ({}), where: /^in memory$/ },
+  {
+    storage: 'on SQLite',
+    config: () => ({ dataDir: mkdtempSync(join(tmpdir(), 'twofold-hotel-')) }),
+    where: /^SQLite, writes in .*hotel-writes\.db, reads in .*hotel-reads\.db$/,
+  },
+  {
+    storage: 'on PostgreSQL',
+    config: () => ({ postgres: { url: postgres.url, schema: 'hotel' } }),
+    where: /^PostgreSQL, schema hotel$/,
+  },
+  {
+    storage: 'on SQLite with its bookings view in Redis',
+    config: () => ({ dataDir: mkdtempSync(join(tmpdir(), 'twofold-hotel-')), redisUrl: redis.url }),
+    where: /^SQLite, .*; the bookings read model in Redis at redis:\/\/127\.0\.0\.1:\d+$/,
+  },
+];
+
+describe.each(storages)('the hotel $storage', ({ config, where }) => {
   let app: App;
   let client: Client;
+  let dataDir: string | undefined;
   beforeAll(async () => {
-    app = await startHotel({ dataDir });
+    const stores = config();
+    dataDir = stores.dataDir;
+    app = await startHotel(stores);
     client = injectClient(app.server);
+  });
+  afterAll(() => {
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
   });
   afterAll(async () => {
     await app.close();
@@ -52,6 +81,10 @@ describe.each(storages)('the hotel $storage', ({ dataDir }) => {
     if (!isRemoteError(error)) throw new Error(`expected a RemoteError, got ${String(error)}`);
     return error;
   }
+
+  it('keeps its data where it says', () => {
+    expect(app.stores.description).toMatch(where);
+  });
 
   describe('booking', () => {
     it("shows a booking at once under the guest's bookings: the client reads its own writes", async () => {

@@ -151,6 +151,14 @@ export class MemoryStore implements WriteStore<MemoryTx> {
     return this.#log.slice(after, after + limit).map((e) => this.#upcasters.apply(e));
   }
 
+  async readLatest(limit: number): Promise<readonly RecordedEvent[]> {
+    checkLimit(limit);
+    return this.#log
+      .slice(Math.max(0, this.#log.length - limit))
+      .reverse()
+      .map((e) => this.#upcasters.apply(e));
+  }
+
   async head(): Promise<GlobalPosition> {
     return this.#log.length as GlobalPosition;
   }

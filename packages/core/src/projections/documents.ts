@@ -83,36 +83,24 @@ export type Awaitable<T> = T | Promise<T>;
  * memory answer with plain values, PostgreSQL and Redis with promises. `await` each answer (or use
  * {@link andThen} where the handler must stay synchronous, as inline projections on SQLite must).
  */
-export interface PortableCollection<T> {
-  get(id: string): Awaitable<T | undefined>;
-  find(where?: Partial<Record<keyof T & string, unknown>>): Awaitable<T[]>;
-  count(where?: Partial<Record<keyof T & string, unknown>>): Awaitable<number>;
-}
+export type PortableCollection<T> = DocumentCollection<T> | AsyncDocumentCollection<T>;
 
 /** The writable view of a {@link PortableCollection} inside a projection's transaction. */
-export interface PortableWritableCollection<T> extends PortableCollection<T> {
-  put(id: string, document: T): void;
-  update(id: string, changes: Partial<T>): Awaitable<boolean>;
-  delete(id: string): void;
-}
+export type PortableWritableCollection<T> = WritableCollection<T> | AsyncWritableCollection<T>;
 
 /**
  * What a projection written for every document store gets: `projection<PortableDocumentTx>(…)` runs on memory,
- * SQLite, PostgreSQL and Redis alike.
+ * SQLite, PostgreSQL and Redis alike. Its collections answer with plain values or with promises: `await` them.
  *
  * @example
  * const bookings = projection<PortableDocumentTx>('bookings').on(GuestCheckedIn, async ({ bookingId }, tx) => {
  *   await tx.collection<Booking>('bookings').update(bookingId, { status: 'checked-in' });
  * });
  */
-export interface PortableDocumentTx {
-  collection<T>(name: string): PortableWritableCollection<T>;
-}
+export type PortableDocumentTx = DocumentTx | AsyncDocumentTx;
 
 /** The read side of any document store, for query handlers that `await` what it answers. */
-export interface PortableDocumentReader {
-  collection<T>(name: string): PortableCollection<T>;
-}
+export type PortableDocumentReader = DocumentReader | AsyncDocumentReader;
 
 /**
  * Continues with `next` at once when `value` is a plain value, or once it resolves when it is a promise: code

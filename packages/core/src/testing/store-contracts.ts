@@ -130,6 +130,8 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         after = batch[batch.length - 1]!.position;
       }
       expect(seen).toEqual(appended);
+      expect((await store.readLatest(3)).map((e) => e.position)).toEqual(appended.slice(-3).reverse());
+      expect((await store.readLatest(100)).map((e) => e.position)).toEqual([...appended].reverse());
       expect((await store.readAll(START, 10)).map((e) => [e.streamId, e.streamVersion])).toEqual([
         ['a-1', 1],
         ['a-1', 2],

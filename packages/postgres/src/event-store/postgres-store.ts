@@ -250,6 +250,15 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     return rows.map((row) => this.#upcasters.apply(toEvent(row)));
   }
 
+  async readLatest(limit: number): Promise<readonly RecordedEvent[]> {
+    const { rows } = await this.#db.query<RawEventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM twofold_events WHERE position < ${this.#visibleBelow()}
+       ORDER BY position DESC LIMIT $1`,
+      [sqlLimit(limit)],
+    );
+    return rows.map((row) => this.#upcasters.apply(toEvent(row)));
+  }
+
   /** The last position a reader can see: the log up to the oldest transaction still running. */
   async head(): Promise<GlobalPosition> {
     const { rows } = await this.#db.query<{ head: string | null }>(

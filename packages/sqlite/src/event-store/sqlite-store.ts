@@ -178,6 +178,10 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     return this.#sql.readAll.all(after, sqlLimit(limit)).map((row) => this.#upcasters.apply(eventFromRow(row)));
   }
 
+  async readLatest(limit: number): Promise<readonly RecordedEvent[]> {
+    return this.#sql.readLatest.all(sqlLimit(limit)).map((row) => this.#upcasters.apply(eventFromRow(row)));
+  }
+
   async head(): Promise<GlobalPosition> {
     return this.#sql.head.get() as GlobalPosition;
   }
