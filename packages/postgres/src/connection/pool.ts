@@ -44,15 +44,17 @@ export class Connection {
     this.pool.on('error', () => {});
   }
 
-  /** Runs one statement on a pooled client; a lost or refused connection fails with UNAVAILABLE. */
+  /** Runs one statement on a pooled client (in a transaction of its own); a lost or refused connection fails with UNAVAILABLE. */
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(
     text: string,
     values?: unknown[],
+    /** What a lost connection means for this statement, for the error's message. */
+    outcome = 'nothing was written',
   ): Promise<pg.QueryResult<R>> {
     try {
       return await this.pool.query<R>(text, values);
     } catch (error) {
-      throw this.#unavailable(error, 'nothing was written');
+      throw this.#unavailable(error, outcome);
     }
   }
 

@@ -9,6 +9,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   START,
+  type StreamAppend,
   type StreamId,
   type UnitOfWork,
   type Upcaster,
@@ -26,7 +27,6 @@ import {
   fromJson,
   recordEvent,
   toJson,
-  versionMatches,
 } from '@twofold/core/adapters';
 import { migrate } from '../connection/migrations.js';
 import { Connection, type PostgresConnectionOptions, type PostgresTx, toNumber } from '../connection/pool.js';
@@ -49,10 +49,6 @@ type RawEventRow = Omit<EventRow, 'position' | 'timestamp'> & { position: string
 const toEvent = (row: RawEventRow): RecordedEvent =>
   eventFromRow({ ...row, position: toNumber(row.position), timestamp: toNumber(row.timestamp) });
 
-// Columns of the bulk insert, one array parameter each, in the order of EVENT_COLUMNS.
-const INSERT_EVENTS = `INSERT INTO twofold_events (${EVENT_COLUMNS})
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::integer[], $7::text[], $8::text[], $9::bigint[])`;
-
 /**
  * The shared write store on PostgreSQL: event streams, aggregate states, idempotency records and snapshots, for
  * several application nodes at once. A commit is one transaction; its participants (inline projections, outbox
@@ -74,12 +70,14 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   readonly #base: number;
   readonly #wakeUps: WakeUps;
   readonly #channel: string;
+  readonly #notifier: Notifier;
 
   private constructor(db: Connection, base: number, upcasters: Upcasters, pollIntervalMs: number) {
     this.#db = db;
     this.#base = base;
     this.#upcasters = upcasters;
     this.#channel = `twofold_events.${db.schema}`;
+    this.#notifier = new Notifier(db, this.#channel);
     this.#wakeUps = new WakeUps({
       head: () => this.head(),
       listen: () => db.client(),
@@ -124,50 +122,80 @@ export class PostgresStore implements WriteStore<PostgresTx> {
         `A commit can append at most ${EVENTS_PER_COMMIT - 1} events; this one has ${count}: split it`,
       );
     }
-    const committed = await this.#db.transaction((tx) => this.#write(tx, unit));
-    if (committed.position !== undefined) this.#wakeUps.check();
+    // Appends alone are one statement, atomic by itself; anything more needs a transaction around it.
+    const committed =
+      (unit.states ?? []).length === 0 && unit.idempotency === undefined && (unit.participants ?? []).length === 0
+        ? await this.#append(appends, (text, values) =>
+            this.#db.query(text, values, 'the append may or may not have been committed'),
+          )
+        : await this.#db.transaction((tx) => this.#write(tx, unit));
+    if (committed.position !== undefined) {
+      this.#wakeUps.check();
+      this.#notifier.notify();
+    }
     return committed;
   }
 
-  async #write(tx: PostgresTx, unit: UnitOfWork<PostgresTx>): Promise<Committed> {
-    const appends = unit.appends ?? [];
+  /** Appends through twofold_append(): one round trip, whichever statement runner `run` is. */
+  async #append(
+    appends: readonly StreamAppend[],
+    run: (text: string, values: unknown[]) => Promise<{ rows: AppendRow[] }>,
+  ): Promise<Committed> {
     const versions = new Map<string, number>();
-    const recorded: RecordedEvent[] = [];
-    const rows: EventInsert[] = [];
+    if (appends.length === 0) return { events: [], position: undefined, versions };
     const timestamp = Date.now();
-    if (appends.length > 0) {
-      // Lock the streams in one order, so that two commits over the same streams cannot deadlock.
-      const perStream = new Map<string, number>();
-      for (const { streamId, events } of appends)
-        perStream.set(streamId, (perStream.get(streamId) ?? 0) + events.length);
-      const ids = [...perStream.keys()].sort();
-      const { rows: locked } = await tx.query<{ stream_id: string; version: number; xid: string }>(
-        `INSERT INTO twofold_streams (stream_id, version)
-           SELECT * FROM unnest($1::text[], $2::integer[])
-         ON CONFLICT (stream_id) DO UPDATE SET version = twofold_streams.version + excluded.version
-         RETURNING stream_id, version, pg_current_xact_id()::text AS xid`,
-        [ids, ids.map((id) => perStream.get(id)!)],
-      );
-      const stored = new Map(locked.map((row) => [row.stream_id, row.version - perStream.get(row.stream_id)!]));
-      let position = (toNumber(locked[0]!.xid) - this.#base) * EVENTS_PER_COMMIT;
-      for (const { streamId, expectedVersion, events } of appends) {
-        const actual = stored.get(streamId)!;
-        if (!versionMatches(expectedVersion, actual)) {
-          throw new ConcurrencyConflictError(`Stream ${streamId}`, expectedVersion, actual);
-        }
-        let version = versions.get(streamId) ?? actual;
-        for (const event of events) {
-          const { row, recorded: one } = recordEvent(event, streamId, ++version, ++position, timestamp);
-          rows.push(row);
-          recorded.push(one);
-        }
-        versions.set(streamId, version);
-      }
-      if (rows.length > 0) {
-        const columns = EVENT_COLUMNS.split(', ').map((_, i) => rows.map((row) => row[i]));
-        await tx.query(INSERT_EVENTS, columns);
+    const perStream = new Map<string, number>();
+    const drafts: { readonly row: EventInsert; readonly recorded: RecordedEvent; readonly offset: number }[] = [];
+    for (const { streamId, events } of appends) {
+      perStream.set(streamId, perStream.get(streamId) ?? 0);
+      for (const event of events) {
+        const offset = (perStream.get(streamId) ?? 0) + 1;
+        perStream.set(streamId, offset);
+        drafts.push({ ...recordEvent(event, streamId, 0, 0, timestamp), offset });
       }
     }
+    // Lock the streams in one order, so that two commits over the same streams cannot deadlock.
+    const streams = [...perStream.keys()].sort();
+    let rows: AppendRow[];
+    try {
+      ({ rows } = await run(
+        `SELECT r_stream, r_stored, r_xid::text AS r_xid FROM twofold_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [
+          this.#base,
+          streams,
+          streams.map((id) => perStream.get(id)!),
+          appends.map((a) => a.streamId),
+          appends.map((a) => encodeExpected(a.expectedVersion)),
+          drafts.map((d) => d.row[2]),
+          drafts.map((d) => d.offset),
+          drafts.map((d) => d.row[1]),
+          drafts.map((d) => d.row[4]),
+          drafts.map((d) => d.row[5]),
+          drafts.map((d) => d.row[6]),
+          drafts.map((d) => d.row[7]),
+          timestamp,
+        ],
+      ));
+    } catch (error) {
+      throw conflictFrom(error) ?? error;
+    }
+    const stored = new Map(rows.map((row) => [row.r_stream, row.r_stored]));
+    const first = (toNumber(rows[0]!.r_xid) - this.#base) * EVENTS_PER_COMMIT;
+    const events = drafts.map(({ recorded, offset }, i) => ({
+      ...recorded,
+      streamVersion: stored.get(recorded.streamId)! + offset,
+      position: (first + i + 1) as GlobalPosition,
+    }));
+    for (const [streamId, count] of perStream) versions.set(streamId, stored.get(streamId)! + count);
+    return { events, position: events.at(-1)?.position, versions };
+  }
+
+  async #write(tx: PostgresTx, unit: UnitOfWork<PostgresTx>): Promise<Committed> {
+    const { events: recorded, versions: appended } = await this.#append(unit.appends ?? [], (text, values) =>
+      tx.query<AppendRow>(text, values),
+    );
+    const versions = new Map(appended);
+    const timestamp = Date.now();
     for (const { collection, id, expectedVersion, state } of unit.states ?? []) {
       const json = toJson(state);
       const { rowCount } =
@@ -208,7 +236,6 @@ export class PostgresStore implements WriteStore<PostgresTx> {
         throw error;
       }
     }
-    if (last !== undefined) await tx.query('SELECT pg_notify($1, $2)', [this.#channel, String(last)]);
     return { events: recorded, position: last, versions };
   }
 
@@ -243,7 +270,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   async readAll(after: GlobalPosition, limit: number): Promise<readonly RecordedEvent[]> {
     const { rows } = await this.#db.query<RawEventRow>(
       `SELECT ${EVENT_COLUMNS} FROM twofold_events
-       WHERE position > $1 AND position < ${this.#visibleBelow()}
+       WHERE position > $1 AND position + 0 < ${this.#visibleBelow()}
        ORDER BY position LIMIT $2`,
       [after, sqlLimit(limit)],
     );
@@ -340,6 +367,64 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     await this.#wakeUps.close(new Error(`PostgresStore (schema ${this.#db.schema}) closed`));
     await this.#db.end();
   }
+}
+
+/**
+ * Tells the other nodes that there are new events, after the commit rather than inside it: a transaction that
+ * notifies holds a database-wide lock from its NOTIFY until its commit is flushed, which would line every commit
+ * up behind the one before. Commits that come while a notification is on its way share the next one. A lost
+ * notification costs a reader one poll interval, never an event.
+ */
+class Notifier {
+  readonly #db: Connection;
+  readonly #channel: string;
+  #sending = false;
+  #again = false;
+
+  constructor(db: Connection, channel: string) {
+    this.#db = db;
+    this.#channel = channel;
+  }
+
+  notify(): void {
+    if (this.#sending) {
+      this.#again = true;
+      return;
+    }
+    this.#sending = true;
+    this.#db
+      .query('SELECT pg_notify($1, $2)', [this.#channel, ''])
+      .catch(() => {})
+      .finally(() => {
+        this.#sending = false;
+        if (this.#again) {
+          this.#again = false;
+          this.notify();
+        }
+      });
+  }
+}
+
+interface AppendRow {
+  readonly r_stream: string;
+  readonly r_stored: number;
+  readonly r_xid: string;
+}
+
+function encodeExpected(expected: ExpectedVersion): number {
+  return expected === 'any' ? -1 : expected === 'no-stream' ? -2 : expected;
+}
+
+// twofold_append() reports a failed expected version as TF409: the stream, its version, and what was expected.
+function conflictFrom(error: unknown): ConcurrencyConflictError | undefined {
+  const failure = error as { code?: unknown; message?: string; detail?: string; hint?: string };
+  if (failure?.code !== 'TF409') return undefined;
+  const expected = Number(failure.hint);
+  return new ConcurrencyConflictError(
+    `Stream ${failure.message}`,
+    expected === -1 ? 'any' : expected === -2 ? 'no-stream' : expected,
+    Number(failure.detail),
+  );
 }
 
 function sqlLimit(limit: number): number | null {

@@ -58,4 +58,56 @@ export const eventStoreMigrations: readonly Migration[] = [
         );
       `),
   },
+  {
+    version: 2,
+    name: 'twofold_append(): an append in one statement',
+    // Locks the streams (in the order given), checks each append's expected version against the stream as it was
+    // before this commit, and writes the events at positions from the transaction id. A failed check raises
+    // TF409 (message: the stream; detail: its version; hint: the expected version, -1 any, -2 no stream), which
+    // aborts the statement and so writes nothing.
+    up: (tx) =>
+      tx.query(`
+        CREATE FUNCTION twofold_append(
+          p_base bigint,
+          p_streams text[], p_counts integer[],
+          p_append_streams text[], p_append_expected integer[],
+          p_event_streams text[], p_event_offsets integer[], p_ids text[], p_types text[],
+          p_schema_versions integer[], p_data text[], p_metadata text[], p_timestamp bigint
+        ) RETURNS TABLE (r_stream text, r_stored integer, r_xid bigint)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+          v_xid bigint := pg_current_xact_id()::text::bigint;
+          v_streams text[];
+          v_stored integer[];
+          v_actual integer;
+          v_expected integer;
+        BEGIN
+          WITH upserted AS (
+            INSERT INTO twofold_streams AS s (stream_id, version)
+              SELECT * FROM unnest(p_streams, p_counts)
+            ON CONFLICT (stream_id) DO UPDATE SET version = s.version + excluded.version
+            RETURNING s.stream_id, s.version
+          )
+          SELECT array_agg(u.stream_id), array_agg(u.version - c.n)
+            INTO v_streams, v_stored
+            FROM upserted u JOIN unnest(p_streams, p_counts) AS c(stream_id, n) ON c.stream_id = u.stream_id;
+          FOR i IN 1 .. coalesce(array_length(p_append_streams, 1), 0) LOOP
+            v_actual := v_stored[array_position(v_streams, p_append_streams[i])];
+            v_expected := p_append_expected[i];
+            IF NOT (v_expected = -1 OR (v_expected = -2 AND v_actual = 0) OR v_expected = v_actual) THEN
+              RAISE EXCEPTION USING ERRCODE = 'TF409', MESSAGE = p_append_streams[i],
+                DETAIL = v_actual::text, HINT = v_expected::text;
+            END IF;
+          END LOOP;
+          INSERT INTO twofold_events (position, id, stream_id, stream_version, type, schema_version, data, metadata, timestamp)
+            SELECT (v_xid - p_base) * ${EVENTS_PER_COMMIT} + e.n, e.id, e.stream, st.stored + e.off, e.type, e.sv, e.data,
+                   e.md, p_timestamp
+              FROM unnest(p_event_streams, p_event_offsets, p_ids, p_types, p_schema_versions, p_data, p_metadata)
+                     WITH ORDINALITY AS e(stream, off, id, type, sv, data, md, n)
+              JOIN unnest(v_streams, v_stored) AS st(stream_id, stored) ON st.stream_id = e.stream;
+          RETURN QUERY SELECT st.stream_id, st.stored, v_xid FROM unnest(v_streams, v_stored) AS st(stream_id, stored);
+        END
+        $$;
+      `),
+  },
 ];

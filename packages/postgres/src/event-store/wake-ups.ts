@@ -1,4 +1,4 @@
-import type { GlobalPosition } from '@twofold/core';
+import { type GlobalPosition, isTwofoldError } from '@twofold/core';
 import type pg from 'pg';
 
 interface Waiter {
@@ -43,7 +43,12 @@ export class WakeUps {
 
   async wait(after: GlobalPosition, signal: AbortSignal): Promise<void> {
     if (this.#closed) throw new Error('The store is closed');
-    if ((await this.#options.head()) > after) return;
+    // While the database is unreachable, wait (the poll retries) rather than fail: the reader is woken when it is back.
+    const head = await this.#options.head().catch((error: unknown) => {
+      if (isTwofoldError(error, 'UNAVAILABLE')) return undefined;
+      throw error;
+    });
+    if (head !== undefined && head > after) return;
     if (signal.aborted) throw signal.reason;
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
