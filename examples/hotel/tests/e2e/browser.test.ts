@@ -6,25 +6,24 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type PostgresServer, startPostgres } from '@twofold/test-servers';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app/server.js';
+import type { StoresConfig } from '../../src/app/stores.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hotelDir = fileURLToPath(new URL('../..', import.meta.url));
 const results = join(hotelDir, 'test-results');
 
-let app: App;
 let browser: Browser;
-let page: Page;
-let baseUrl: string;
+let postgres: PostgresServer;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-test-deps.sh as root`);
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
   await promisify(execFile)(process.execPath, [vite, 'build'], { cwd: hotelDir, timeout: 60_000 });
-  app = await createApp({ uiDir: join(hotelDir, 'dist', 'ui') });
-  baseUrl = await app.server.listen({ port: 0, host: '127.0.0.1' });
+  postgres = await startPostgres();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -36,65 +35,87 @@ beforeAll(async () => {
       '--no-first-run',
     ],
   });
-  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  page.setDefaultTimeout(10_000);
   mkdirSync(results, { recursive: true });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await app?.close();
+  await postgres?.stop();
 });
 
-async function screenshot(name: string): Promise<void> {
-  const path = join(results, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  console.log(`screenshot: ${path}`);
-}
+// The same walk through the UI on the embedded default and on PostgreSQL; screenshots of the second are suffixed.
+const storages: { storage: string; suffix: string; config: () => StoresConfig }[] = [
+  { storage: 'in memory', suffix: '', config: () => ({}) },
+  { storage: 'on PostgreSQL', suffix: '-postgres', config: () => ({ postgres: { url: postgres.url } }) },
+];
 
-it('books a room, shows it under my bookings at once, cancels it, and shows the refund and the email', async () => {
-  await page.goto(`${baseUrl}/#/book`);
-  await page.getByTestId('guest').fill('e2e-guest');
-  await page.getByTestId('guest').press('Tab'); // the guest changes when the field loses focus
+describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config }) => {
+  let app: App;
+  let page: Page;
+  let baseUrl: string;
 
-  const card = page.locator('[data-testid^="room-"]').first();
-  await card.waitFor();
-  const roomNumber = (await card.locator('h3').textContent())?.replace('Room ', '');
-  await card.getByRole('button', { name: 'Book' }).click();
+  beforeAll(async () => {
+    app = await createApp({ uiDir: join(hotelDir, 'dist', 'ui'), ...config() });
+    baseUrl = await app.server.listen({ port: 0, host: '127.0.0.1' });
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.setDefaultTimeout(10_000);
+  });
 
-  await page.getByTestId('my-bookings').waitFor();
-  expect(new URL(page.url()).hash).toBe('#/bookings');
-  const row = page.locator('[data-testid^="booking-"]');
-  await expect.poll(() => row.count(), { timeout: 5000 }).toBe(1);
-  expect(await row.getByTestId('status').textContent()).toBe('booked');
-  expect(await row.locator('td').first().textContent()).toContain(roomNumber);
-  expect(await page.getByTestId('inbox').textContent()).toContain(': confirmed');
-  await screenshot('booked');
+  afterAll(async () => {
+    await page?.close();
+    await app?.close();
+  });
 
-  await row.getByTestId('reason').fill('change of plans');
-  await row.getByTestId('cancel').click();
-  await page.getByTestId('refund').waitFor();
-  expect(await page.getByTestId('refund').textContent()).toMatch(/^Refund of €\d+\.\d\d issued to e2e-guest\.$/);
-  expect(await page.getByTestId('cancel-mail').textContent()).toContain(': cancelled');
-  await expect.poll(() => row.getByTestId('status').textContent(), { timeout: 5000 }).toBe('cancelled');
-  await screenshot('booking-cancelled');
-});
-
-it('shows the front desk with occupancy and the alert about the cancellation', async () => {
-  await page.goto(`${baseUrl}/#/desk`);
-  await page.getByTestId('occupied').waitFor();
-  expect(await page.getByTestId('occupied').textContent()).toMatch(/^\d of 6 rooms taken \(\d+%\)$/);
-  expect(await page.getByTestId('alerts').textContent()).toContain('e2e-guest cancelled room');
-  await screenshot('front-desk');
-});
-
-it('shows the latest events and the lag of each projection and subscriber', async () => {
-  await page.goto(`${baseUrl}/#/behind`);
-  await page.getByTestId('events').locator('tbody tr').first().waitFor();
-  expect(await page.getByTestId('events').textContent()).toContain('hotel.BookingCancelled');
-  const lag = await page.getByTestId('lag').textContent();
-  for (const name of ['availability', 'bookings', 'billing.refunds', 'mail.guests', 'alerts.management']) {
-    expect(lag).toContain(name);
+  async function screenshot(name: string): Promise<void> {
+    const path = join(results, `${name}${suffix}.png`);
+    await page.screenshot({ path, fullPage: true });
+    console.log(`screenshot: ${path}`);
   }
-  await screenshot('behind-the-scenes');
+
+  it('books a room, shows it under my bookings at once, cancels it, and shows the refund and the email', async () => {
+    await page.goto(`${baseUrl}/#/book`);
+    await page.getByTestId('guest').fill('e2e-guest');
+    await page.getByTestId('guest').press('Tab'); // the guest changes when the field loses focus
+
+    const card = page.locator('[data-testid^="room-"]').first();
+    await card.waitFor();
+    const roomNumber = (await card.locator('h3').textContent())?.replace('Room ', '');
+    await card.getByRole('button', { name: 'Book' }).click();
+
+    await page.getByTestId('my-bookings').waitFor();
+    expect(new URL(page.url()).hash).toBe('#/bookings');
+    const row = page.locator('[data-testid^="booking-"]');
+    await expect.poll(() => row.count(), { timeout: 5000 }).toBe(1);
+    expect(await row.getByTestId('status').textContent()).toBe('booked');
+    expect(await row.locator('td').first().textContent()).toContain(roomNumber);
+    expect(await page.getByTestId('inbox').textContent()).toContain(': confirmed');
+    await screenshot('booked');
+
+    await row.getByTestId('reason').fill('change of plans');
+    await row.getByTestId('cancel').click();
+    await page.getByTestId('refund').waitFor();
+    expect(await page.getByTestId('refund').textContent()).toMatch(/^Refund of €\d+\.\d\d issued to e2e-guest\.$/);
+    expect(await page.getByTestId('cancel-mail').textContent()).toContain(': cancelled');
+    await expect.poll(() => row.getByTestId('status').textContent(), { timeout: 5000 }).toBe('cancelled');
+    await screenshot('booking-cancelled');
+  });
+
+  it('shows the front desk with occupancy and the alert about the cancellation', async () => {
+    await page.goto(`${baseUrl}/#/desk`);
+    await page.getByTestId('occupied').waitFor();
+    expect(await page.getByTestId('occupied').textContent()).toMatch(/^\d of 6 rooms taken \(\d+%\)$/);
+    expect(await page.getByTestId('alerts').textContent()).toContain('e2e-guest cancelled room');
+    await screenshot('front-desk');
+  });
+
+  it('shows the latest events and the lag of each projection and subscriber', async () => {
+    await page.goto(`${baseUrl}/#/behind`);
+    await page.getByTestId('events').locator('tbody tr').first().waitFor();
+    expect(await page.getByTestId('events').textContent()).toContain('hotel.BookingCancelled');
+    const lag = await page.getByTestId('lag').textContent();
+    for (const name of ['availability', 'bookings', 'billing.refunds', 'mail.guests', 'alerts.management']) {
+      expect(lag).toContain(name);
+    }
+    await screenshot('behind-the-scenes');
+  });
 });
