@@ -52,7 +52,7 @@ export class Connection {
     outcome = 'nothing was written',
   ): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, values);
+      return await this.pool.query<R>(prepared(text, values));
     } catch (error) {
       throw this.#unavailable(error, outcome);
     }
@@ -145,6 +145,24 @@ export function toNumber(value: string | number | null | undefined): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isSafeInteger(n)) throw new RangeError(`${String(value)} is beyond JavaScript's safe integers`);
   return n;
+}
+
+const names = new Map<string, string>();
+
+/**
+ * A statement to run as a named prepared statement: each connection parses and plans it once, then only binds
+ * and executes it. For statements whose text is one of a known few (not built from data).
+ *
+ * @example
+ * await tx.query(prepared('SELECT version FROM twofold_streams WHERE stream_id = $1', [id]));
+ */
+export function prepared(text: string, values: unknown[] = []): pg.QueryConfig {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `twofold_${names.size + 1}`;
+    names.set(text, name);
+  }
+  return { name, text, values };
 }
 
 /** True when `error` says the connection was refused, lost, or closed by the server shutting down. */

@@ -29,7 +29,7 @@ import {
   toJson,
 } from '@twofold/core/adapters';
 import { migrate } from '../connection/migrations.js';
-import { Connection, type PostgresConnectionOptions, type PostgresTx, toNumber } from '../connection/pool.js';
+import { Connection, type PostgresConnectionOptions, type PostgresTx, prepared, toNumber } from '../connection/pool.js';
 import { EVENTS_PER_COMMIT, eventStoreMigrations } from './schema.js';
 import { WakeUps } from './wake-ups.js';
 
@@ -192,7 +192,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
 
   async #write(tx: PostgresTx, unit: UnitOfWork<PostgresTx>): Promise<Committed> {
     const { events: recorded, versions: appended } = await this.#append(unit.appends ?? [], (text, values) =>
-      tx.query<AppendRow>(text, values),
+      tx.query<AppendRow>(prepared(text, values)),
     );
     const versions = new Map(appended);
     const timestamp = Date.now();
@@ -369,11 +369,13 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   }
 }
 
+const NOTIFY_GAP_MS = 2;
+
 /**
  * Tells the other nodes that there are new events, after the commit rather than inside it: a transaction that
  * notifies holds a database-wide lock from its NOTIFY until its commit is flushed, which would line every commit
- * up behind the one before. Commits that come while a notification is on its way share the next one. A lost
- * notification costs a reader one poll interval, never an event.
+ * up behind the one before. Commits that come while a notification is on its way share the next one, sent at
+ * least NOTIFY_GAP_MS after it. A lost notification costs a reader one poll interval, never an event.
  */
 class Notifier {
   readonly #db: Connection;
@@ -396,11 +398,16 @@ class Notifier {
       .query('SELECT pg_notify($1, $2)', [this.#channel, ''])
       .catch(() => {})
       .finally(() => {
-        this.#sending = false;
-        if (this.#again) {
+        if (!this.#again) {
+          this.#sending = false;
+          return;
+        }
+        // Under load, one notification per NOTIFY_GAP_MS carries every commit made meanwhile.
+        setTimeout(() => {
+          this.#sending = false;
           this.#again = false;
           this.notify();
-        }
+        }, NOTIFY_GAP_MS).unref();
       });
   }
 }
