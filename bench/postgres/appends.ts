@@ -78,16 +78,33 @@ async function count(pool: pg.Pool, sql: string): Promise<number> {
   return Number(rows[0]?.n);
 }
 
-async function twofoldAppends(server: PostgresServer, writers: number, seconds: number): Promise<Measured> {
+/**
+ * What one operation is: `append` writes one event to a new stream, expecting it not to exist (the store alone);
+ * `command` is a whole round trip through the write model (load the stream, decide, append).
+ */
+export type Mode = 'append' | 'command';
+
+async function twofoldAppends(server: PostgresServer, writers: number, seconds: number, mode: Mode): Promise<Measured> {
   const schema = unique('bench_appends');
   const store = await PostgresStore.open({ connection: server.url, schema, maxConnections: POOL });
   const mediator = createMediator().command(
     Deposit,
     writeModels({ store }).eventSourced(account, { stream: ({ data }) => streamId('account', data.account) }),
   );
+  const op =
+    mode === 'command'
+      ? (i: number) => mediator.send(Deposit, { account: `a${i}`, amount: 1 })
+      : (i: number) =>
+          store.append(
+            streamId('account', `a${i}`),
+            [{ type: Deposited.type, data: { account: `a${i}`, amount: 1 } }],
+            {
+              expectedVersion: 'no-stream',
+            },
+          );
   let measured: Measured;
   try {
-    measured = await warmThenMeasure(writers, seconds, (i) => mediator.send(Deposit, { account: `a${i}`, amount: 1 }));
+    measured = await warmThenMeasure(writers, seconds, op);
   } finally {
     await store.close();
   }
@@ -109,6 +126,7 @@ async function emmettAppends(
   server: PostgresServer,
   writers: number,
   seconds: number,
+  mode: Mode,
 ): Promise<Measured> {
   // Emmett keeps its tables in the public schema: a database per case keeps the cases apart.
   const database = unique('emmett_appends');
@@ -117,7 +135,13 @@ async function emmettAppends(
   const { store, close } = emmett.open(server.urlFor(database), POOL);
   let measured: Measured;
   try {
-    measured = await warmThenMeasure(writers, seconds, (i) => emmett.deposit(store, `account-a${i}`, 1));
+    measured = await warmThenMeasure(writers, seconds, (i) =>
+      mode === 'command'
+        ? emmett.deposit(store, `account-a${i}`, 1)
+        : store.appendToStream(`account-a${i}`, [{ type: Deposited.type, data: { account: `a${i}`, amount: 1 } }], {
+            expectedStreamVersion: 'STREAM_DOES_NOT_EXIST',
+          }),
+    );
   } finally {
     await close();
     await admin.end();
@@ -183,15 +207,18 @@ export async function measureAppends(options: {
   readonly writers: readonly number[];
   readonly seconds: number;
   readonly rounds: number;
+  readonly mode: Mode;
 }): Promise<AppendRow[]> {
-  const { server, emmett, seconds } = options;
+  const { server, emmett, seconds, mode } = options;
   type Name = 'raw' | 'notify' | 'twofold' | 'emmett';
   const contenders: [Name, (writers: number) => Promise<Measured>][] = [
     ['raw', (writers) => rawAppends(server, writers, seconds, false)],
     ['notify', (writers) => rawAppends(server, writers, seconds, true)],
-    ['twofold', (writers) => twofoldAppends(server, writers, seconds)],
+    ['twofold', (writers) => twofoldAppends(server, writers, seconds, mode)],
   ];
-  if (emmett !== undefined) contenders.push(['emmett', (writers) => emmettAppends(emmett, server, writers, seconds)]);
+  if (emmett !== undefined) {
+    contenders.push(['emmett', (writers) => emmettAppends(emmett, server, writers, seconds, mode)]);
+  }
   const best = new Map<string, number>();
   for (let round = 0; round < options.rounds; round++) {
     for (const writers of options.writers) {

@@ -1,6 +1,6 @@
 // The PostgreSQL bench: Twofold's PostgresStore side by side with Emmett's PostgreSQL event store and with raw `pg`,
 // on one throwaway durable PostgreSQL started for the run (fsync and synchronous_commit on).
-// 1. command round trips/s with 1, 8 and 32 concurrent writers (appends.ts);
+// 1. appends/s, and command round trips/s, with 1, 8 and 32 concurrent writers (appends.ts);
 // 2. catch-up: a reader from the start of a seeded log to its head (catch-up.ts);
 // 3. command-to-visible latency at a steady rate, read on another store (latency.ts).
 // Sizes: TWOFOLD_BENCH_SECONDS (per append case, default 3), TWOFOLD_BENCH_ROUNDS (of the append cases, default 2),
@@ -58,22 +58,31 @@ try {
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}, Emmett PostgreSQL ${emmett?.version ?? 'not installed'}; load average before: ${load()}`,
   );
 
-  const appends = await measureAppends({ server, emmett, writers: WRITERS, seconds: SECONDS, rounds: ROUNDS });
-  console.log(
-    `\n1. Command round trips/s: 1 event per command, each to a new stream; best of ${ROUNDS} rounds of ${SECONDS} s per case, each after a ${SECONDS / 4} s warm-up; pools of 40`,
-  );
-  console.log('writers       raw  raw+NOTIFY   Twofold    Emmett  Twofold ÷ raw  Twofold ÷ Emmett');
-  for (const row of appends) {
+  const rounds = { server, emmett, writers: WRITERS, seconds: SECONDS, rounds: ROUNDS };
+  const appends = await measureAppends({ ...rounds, mode: 'append' });
+  const commands = await measureAppends({ ...rounds, mode: 'command' });
+  const table = (title: string, rows: typeof appends) => {
     console.log(
-      String(row.writers).padEnd(7),
-      perSecond(row.raw).padStart(9),
-      perSecond(row.notify).padStart(11),
-      perSecond(row.twofold).padStart(9),
-      perSecond(row.emmett).padStart(9),
-      ratio(row.twofold, row.raw).padStart(14),
-      ratio(row.twofold, row.emmett).padStart(17),
+      `\n${title}; best of ${ROUNDS} rounds of ${SECONDS} s per case, each after a ${SECONDS / 4} s warm-up; pools of 40`,
     );
-  }
+    console.log('writers       raw  raw+NOTIFY   Twofold    Emmett  Twofold ÷ raw  Twofold ÷ Emmett');
+    for (const row of rows) {
+      console.log(
+        String(row.writers).padEnd(7),
+        perSecond(row.raw).padStart(9),
+        perSecond(row.notify).padStart(11),
+        perSecond(row.twofold).padStart(9),
+        perSecond(row.emmett).padStart(9),
+        ratio(row.twofold, row.raw).padStart(14),
+        ratio(row.twofold, row.emmett).padStart(17),
+      );
+    }
+  };
+  table('1a. Appends/s: 1 event to a new stream, expected not to exist (store.append / appendToStream)', appends);
+  table(
+    '1b. Command round trips/s: load, decide, append 1 event to a new stream (write model / CommandHandler)',
+    commands,
+  );
 
   const raw = await rawCatchUp(server, EVENTS);
   const twofold = await twofoldCatchUp(server, EVENTS);
@@ -109,6 +118,7 @@ try {
   console.log(`  event read on other store: ${quantiles(latency.visible)}`);
 
   const at8 = appends.find((a) => a.writers === 8)!;
+  const commandsAt8 = commands.find((a) => a.writers === 8)!;
   const p99 = Number(at(latency.visible, 0.99));
   const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
   console.log(`\nLoad average after: ${load()}`);
@@ -118,6 +128,11 @@ try {
   }
   const ofRaw = at8.twofold / at8.raw;
   console.log(`Target ≥ 60% of raw at 8 writers: ${verdict(ofRaw >= 0.6)} (${(ofRaw * 100).toFixed(0)}%)`);
+  if (commandsAt8.emmett !== undefined) {
+    console.log(
+      `Command round trips at 8 writers: ${(commandsAt8.twofold / commandsAt8.emmett).toFixed(2)}× Emmett, ${((commandsAt8.twofold / commandsAt8.raw) * 100).toFixed(0)}% of raw`,
+    );
+  }
   console.log(
     `Target catch-up ≥ 50k events/s: ${verdict(twofoldRead >= 50_000)} (${twofoldRead.toFixed(0)}/s as written, ${twofold.readAnalyzed.toFixed(0)}/s after ANALYZE)`,
   );
