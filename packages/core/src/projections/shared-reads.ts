@@ -11,9 +11,14 @@ interface Read {
 const KEPT = 4;
 
 // setImmediate runs after the I/O callbacks of the current turn; elsewhere a zero timeout does the same job.
+// Looked up on globalThis: core also compiles for browsers, whose types have no setImmediate.
+const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
 const nextTurn: () => Promise<void> =
-  typeof setImmediate === 'function'
-    ? () => new Promise((resolve) => setImmediate(resolve))
+  immediate !== undefined
+    ? () =>
+        new Promise((resolve) => {
+          immediate(resolve);
+        })
     : () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
