@@ -101,6 +101,14 @@ export {
 export { type LoggingOptions, logging } from './middleware/logging.js';
 export { type DispatchSample, metrics } from './middleware/metrics.js';
 export { recover } from './middleware/recover.js';
+export { checkMessage, MemoryOutbox } from './outbox/memory.js';
+export {
+  type NewOutboxMessage,
+  type OutboxMessage,
+  type OutboxStore,
+  outboxParticipant,
+} from './outbox/ports.js';
+export { OutboxRelay, type OutboxRelayOptions } from './outbox/relay.js';
 export { type GlobalPosition, globalPosition, START } from './positions/position.js';
 export {
   type AsyncDocumentCollection,

@@ -16,6 +16,7 @@ export type { PostgresConnectionOptions, PostgresTx } from './connection/pool.js
 export { PostgresStore, type PostgresStoreOptions } from './event-store/postgres-store.js';
 export { EVENTS_PER_COMMIT } from './event-store/schema.js';
 export { type LeaderWork, type Lease, type LeaseOptions, runExclusively } from './leadership/lease.js';
+export { PostgresOutbox } from './outbox/outbox.js';
 export { PostgresDocumentStore } from './read-store/document-store.js';
 export type { ProjectionRef } from './read-store/slot-store.js';
 export { PostgresTableStore, type SlotSchema, type SlotTableName, slotTable } from './read-store/table-store.js';

@@ -191,3 +191,13 @@ export class NotFoundError extends TwofoldError<'NOT_FOUND'> {
     super('NOT_FOUND', message);
   }
 }
+
+/** An error as text that survives a restart (name, message, stack), for dead letters and failed deliveries. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

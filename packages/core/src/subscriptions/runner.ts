@@ -1,5 +1,5 @@
 import { PositionTracker } from '../consistency/position-tracker.js';
-import { InvalidArgumentError, NotFoundError } from '../errors/errors.js';
+import { describeError, InvalidArgumentError, NotFoundError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
@@ -264,13 +264,4 @@ function atLeastOne(value: number, name: string): number {
     throw new InvalidArgumentError(`SubscriberRunner: options.${name} must be an integer >= 1; got ${String(value)}`);
   }
   return value;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
-  try {
-    return JSON.stringify(error);
-  } catch {
-    return String(error);
-  }
 }

@@ -1,4 +1,5 @@
 import { eventStoreMigrations } from '../event-store/schema.js';
+import { outboxMigrations } from '../outbox/schema.js';
 import { documentMigrations, slotMigrations, tableMigrations } from '../read-store/schema.js';
 import { subscriptionMigrations } from '../subscriptions/schema.js';
 import { migrate } from './migrations.js';
@@ -12,7 +13,7 @@ export interface MigrationReport {
 }
 
 /**
- * Creates or upgrades every table Twofold keeps in a schema (event store, read stores, subscriptions), as each
+ * Creates or upgrades every table Twofold keeps in a schema (event store, read stores, subscriptions, outbox), as each
  * store also does when it opens. For deployments that migrate before starting the application, and for the CLI.
  *
  * @example
@@ -28,6 +29,7 @@ export async function migratePostgres(options: PostgresConnectionOptions): Promi
       ['documents', documentMigrations],
       ['tables', tableMigrations],
       ['subscriptions', subscriptionMigrations],
+      ['outbox', outboxMigrations],
     ] as const;
     const reports: MigrationReport[] = [];
     for (const [component, migrations] of components) {

@@ -61,6 +61,7 @@ describe('PostgresStore', () => {
       ['documents', 0, 1],
       ['tables', 0, 1],
       ['subscriptions', 0, 1],
+      ['outbox', 0, 1],
     ]);
     const again = await migratePostgres({ connection: postgres.url, schema });
     expect(again.every((r) => r.from === r.to && r.to >= 1)).toBe(true);

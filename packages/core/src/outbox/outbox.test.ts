@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../event-store/memory-store.js';
+import { streamId } from '../event-store/records.js';
+import type { Logger } from '../mediator/logger.js';
+import { MemoryOutbox } from './memory.js';
+import { type OutboxMessage, outboxParticipant } from './ports.js';
+import { OutboxRelay } from './relay.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe('the outbox', () => {
+  it('writes the messages a commit maps its events to, and a relay sends them in order and completes them', async () => {
+    const store = new MemoryStore();
+    const outbox = new MemoryOutbox();
+    const participant = outboxParticipant(outbox, (events) =>
+      events.map((e) => ({ topic: 'bookings', payload: e.data, id: `msg-${e.id}` })),
+    );
+    for (const n of [1, 2, 3]) {
+      await store.commit({
+        appends: [
+          {
+            streamId: streamId('b', n),
+            expectedVersion: 'any',
+            events: [{ type: 'Booked', data: { n }, id: `e${n}` }],
+          },
+        ],
+        participants: [participant],
+      });
+    }
+    const sent: OutboxMessage[] = [];
+    const relay = new OutboxRelay({ store: outbox, send: async (m) => void sent.push(m), logger: quiet });
+    expect(await relay.drain()).toBe(3);
+    expect(sent.map((m) => [m.id, m.topic, m.payload, m.attempts])).toEqual([
+      ['msg-e1', 'bookings', { n: 1 }, 1],
+      ['msg-e2', 'bookings', { n: 2 }, 1],
+      ['msg-e3', 'bookings', { n: 3 }, 1],
+    ]);
+    expect(await relay.drain()).toBe(0);
+  });
+
+  it('retries a failed delivery with backoff, and parks it after its last attempt until retried', async () => {
+    const outbox = new MemoryOutbox();
+    outbox.enqueue(undefined, [
+      { topic: 't', payload: { n: 1 }, id: 'flaky' },
+      { topic: 't', payload: { n: 2 }, id: 'broken' },
+      { topic: 't', payload: { n: 3 }, id: 'fine' },
+    ]);
+    let flaky = 0;
+    const sent: string[] = [];
+    const relay = new OutboxRelay({
+      store: outbox,
+      send: async (m) => {
+        if (m.id === 'broken') throw new Error('rejected by the broker');
+        if (m.id === 'flaky' && ++flaky === 1) throw new Error('timeout');
+        sent.push(m.id);
+      },
+      retryDelayMs: 1,
+      maxAttempts: 3,
+      pollIntervalMs: 5,
+      logger: quiet,
+    });
+    relay.start();
+    await expect.poll(async () => (await outbox.parked()).map((m) => m.id)).toEqual(['broken']);
+    await relay.stop();
+    // The failure of one message holds up none of the others.
+    expect(sent.sort()).toEqual(['fine', 'flaky']);
+    const [parked] = await outbox.parked();
+    expect(parked).toMatchObject({ attempts: 3 });
+    expect(parked?.lastError).toContain('rejected by the broker');
+    await outbox.retry('broken');
+    const again = new OutboxRelay({ store: outbox, send: async (m) => void sent.push(m.id), logger: quiet });
+    expect(await again.drain()).toBe(1);
+    expect(await outbox.parked()).toEqual([]);
+  });
+
+  it('keeps a claimed message from other relays until its lease ends', async () => {
+    const outbox = new MemoryOutbox();
+    outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'm' }]);
+    expect((await outbox.claim(10, 60_000)).map((m) => m.id)).toEqual(['m']);
+    expect(await outbox.claim(10, 60_000)).toEqual([]);
+    const short = new MemoryOutbox();
+    short.enqueue(undefined, [{ topic: 't', payload: 1, id: 'm' }]);
+    await short.claim(10, 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await short.claim(10, 60_000)).map((m) => [m.id, m.attempts])).toEqual([['m', 2]]);
+  });
+
+  it('refuses malformed messages and options with clear errors', () => {
+    const outbox = new MemoryOutbox();
+    expect(() => outbox.enqueue(undefined, [{ topic: '', payload: 1 }])).toThrow(/non-empty topic/);
+    expect(() => outbox.enqueue(undefined, [{ topic: 't', payload: undefined }])).toThrow(/payload must be JSON/);
+    outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'x' }]);
+    expect(() => outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'x' }])).toThrow(/exists/);
+    expect(() => new OutboxRelay({ store: outbox, send: 'no' as never })).toThrow(/send must be a function/);
+    expect(() => new OutboxRelay({ store: outbox, send: async () => {}, batchSize: 0 })).toThrow(/batchSize/);
+  });
+});

@@ -1,0 +1,148 @@
+import { describeError, InvalidArgumentError } from '../errors/errors.js';
+import { sleep } from '../mediator/cancellation.js';
+import { consoleLogger, type Logger } from '../mediator/logger.js';
+import type { OutboxMessage, OutboxStore } from './ports.js';
+
+/** Options of {@link OutboxRelay}. */
+export interface OutboxRelayOptions {
+  readonly store: OutboxStore<never>;
+  /** Delivers one message (publish to the broker, call the webhook); throwing means "try again later". */
+  readonly send: (message: OutboxMessage) => Promise<void>;
+  /** Messages claimed at a time. Default: 100. */
+  readonly batchSize?: number;
+  /** How long a claim keeps other relays off a message. Default: 30 000 ms. */
+  readonly leaseMs?: number;
+  /** How often to look for messages when there were none. Default: 250 ms; `wake()` looks at once. */
+  readonly pollIntervalMs?: number;
+  /** Deliveries tried before a message is parked. Default: 10. */
+  readonly maxAttempts?: number;
+  /** Wait before the second try, doubled for each further one up to `maxRetryDelayMs`. Default: 1000 ms. */
+  readonly retryDelayMs?: number;
+  /** Default: 60 000 ms. */
+  readonly maxRetryDelayMs?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Delivers the outbox: claims due messages, sends them in the order they were written, completes the ones that
+ * went out and reschedules the others with backoff, parking a message after `maxAttempts`. Several relays (one per
+ * node) can run on one shared outbox: a claimed message is theirs alone until its lease ends. Delivery is at least
+ * once, so receivers should drop a message id they have seen.
+ *
+ * @example
+ * const relay = new OutboxRelay({ store: outbox, send: (m) => broker.publish(m.topic, m.payload, { id: m.id }) });
+ * relay.start();
+ * // after a commit, to send without waiting for the next poll:
+ * relay.wake();
+ */
+export class OutboxRelay {
+  readonly #store: OutboxStore<never>;
+  readonly #send: (message: OutboxMessage) => Promise<void>;
+  readonly #batchSize: number;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #maxAttempts: number;
+  readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
+  readonly #logger: Logger;
+  #controller: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(options: OutboxRelayOptions) {
+    if (typeof options?.store?.claim !== 'function') {
+      throw new InvalidArgumentError('OutboxRelay: options.store must be an outbox store');
+    }
+    if (typeof options.send !== 'function')
+      throw new InvalidArgumentError('OutboxRelay: options.send must be a function');
+    this.#store = options.store;
+    this.#send = options.send;
+    this.#batchSize = positive(options.batchSize ?? 100, 'batchSize');
+    this.#leaseMs = positive(options.leaseMs ?? 30_000, 'leaseMs');
+    this.#pollIntervalMs = positive(options.pollIntervalMs ?? 250, 'pollIntervalMs');
+    this.#maxAttempts = positive(options.maxAttempts ?? 10, 'maxAttempts');
+    this.#retryDelayMs = positive(options.retryDelayMs ?? 1000, 'retryDelayMs');
+    this.#maxRetryDelayMs = positive(options.maxRetryDelayMs ?? 60_000, 'maxRetryDelayMs');
+    this.#logger = options.logger ?? consoleLogger('warn');
+  }
+
+  /** Starts delivering in the background. Starting twice is harmless. */
+  start(): void {
+    if (this.#loop !== undefined) return;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#loop = this.#run(controller.signal);
+  }
+
+  /** Stops after the message being sent, and resolves once it has. */
+  async stop(): Promise<void> {
+    this.#controller?.abort();
+    await this.#loop;
+    this.#loop = undefined;
+  }
+
+  /** Looks for messages now instead of at the next poll (call it after a commit that wrote some). */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /** Delivers every message due now, once each; for tests and scripts. Resolves with the number sent. */
+  async drain(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const batch = await this.#store.claim(this.#batchSize, this.#leaseMs);
+      if (batch.length === 0) return sent;
+      sent += await this.#deliver(batch);
+    }
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const batch = await this.#store.claim(this.#batchSize, this.#leaseMs);
+        if (batch.length > 0) {
+          await this.#deliver(batch);
+          continue;
+        }
+      } catch (error) {
+        this.#logger.error({ err: error }, 'Outbox relay could not claim messages');
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        void sleep(this.#pollIntervalMs, signal).then(resolve);
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  // Sends in order; completes the delivered ones together at the end, reschedules each failure at once.
+  async #deliver(batch: readonly OutboxMessage[]): Promise<number> {
+    const sent: string[] = [];
+    try {
+      for (const message of batch) {
+        try {
+          await this.#send(message);
+          sent.push(message.id);
+        } catch (error) {
+          const giveUp = message.attempts >= this.#maxAttempts;
+          const delay = Math.min(this.#retryDelayMs * 2 ** (message.attempts - 1), this.#maxRetryDelayMs);
+          await this.#store.fail(message.id, describeError(error), giveUp ? undefined : Date.now() + delay);
+          this.#logger[giveUp ? 'error' : 'warn'](
+            { err: error, message: message.id, topic: message.topic, attempts: message.attempts },
+            giveUp ? `Outbox message ${message.id} parked` : `Outbox message ${message.id} failed; retrying`,
+          );
+        }
+      }
+    } finally {
+      if (sent.length > 0) await this.#store.complete(sent);
+    }
+    return sent.length;
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`OutboxRelay: options.${name} must be an integer >= 1; got ${String(value)}`);
+  }
+  return value;
+}

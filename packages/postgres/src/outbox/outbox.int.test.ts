@@ -1,0 +1,126 @@
+import { type Logger, type OutboxMessage, OutboxRelay, outboxParticipant, streamId } from '@twofold/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { usePostgres } from '../../tests/server.js';
+import { PostgresOutbox, PostgresStore } from '../index.js';
+
+const postgres = usePostgres();
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+async function open(schema: string) {
+  const outbox = await PostgresOutbox.open({ connection: postgres.url, schema });
+  closers.push(() => outbox.close());
+  return outbox;
+}
+
+describe('PostgresOutbox', () => {
+  it('holds the messages of a commit if and only if it committed', async () => {
+    const schema = postgres.schema();
+    const store = await PostgresStore.open({ connection: postgres.url, schema });
+    closers.push(() => store.close());
+    const outbox = await open(schema);
+    const toBroker = outboxParticipant(outbox, (events) =>
+      events.map((e) => ({ topic: 'bookings', payload: e.data, id: `m-${e.id}`, headers: { type: e.type } })),
+    );
+    const book = (id: string, fail = false) =>
+      store.commit({
+        appends: [
+          { streamId: streamId('b', id), expectedVersion: 'no-stream', events: [{ type: 'Booked', data: { id }, id }] },
+        ],
+        participants: [
+          toBroker,
+          () => {
+            if (fail) throw new Error('refused after the outbox wrote');
+          },
+        ],
+      });
+    await book('b1');
+    await expect(book('b2', true)).rejects.toThrow('refused after the outbox wrote');
+    await book('b3');
+    const sent: OutboxMessage[] = [];
+    const relay = new OutboxRelay({ store: outbox, send: async (m) => void sent.push(m), logger: quiet });
+    expect(await relay.drain()).toBe(2);
+    expect(sent.map((m) => [m.id, m.topic, m.payload, m.headers])).toEqual([
+      ['m-b1', 'bookings', { id: 'b1' }, { type: 'Booked' }],
+      ['m-b3', 'bookings', { id: 'b3' }, { type: 'Booked' }],
+    ]);
+  });
+
+  it('sends each message once when relays on several nodes drain it together, each in the order written', async () => {
+    const schema = postgres.schema();
+    const nodes = [await open(schema), await open(schema), await open(schema)];
+    const total = 600;
+    const store = await PostgresStore.open({ connection: postgres.url, schema });
+    closers.push(() => store.close());
+    for (let batch = 0; batch < total / 100; batch++) {
+      await store.commit({
+        participants: [
+          (tx) =>
+            nodes[0]!.enqueue(
+              tx,
+              Array.from({ length: 100 }, (_, i) => ({
+                topic: 't',
+                payload: batch * 100 + i,
+                id: `m${batch * 100 + i}`,
+              })),
+            ),
+        ],
+      });
+    }
+    const seen = new Map<string, number>();
+    const orders: number[][] = nodes.map(() => []);
+    await Promise.all(
+      nodes.map((outbox, n) =>
+        new OutboxRelay({
+          store: outbox,
+          batchSize: 7,
+          logger: quiet,
+          send: async (m) => {
+            seen.set(m.id, (seen.get(m.id) ?? 0) + 1);
+            orders[n]!.push(m.payload as number);
+            await new Promise((resolve) => setTimeout(resolve, Math.random()));
+          },
+        }).drain(),
+      ),
+    );
+    expect(seen.size).toBe(total);
+    expect([...seen.values()].every((count) => count === 1)).toBe(true);
+    for (const order of orders) expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(orders.filter((order) => order.length > 0).length).toBeGreaterThan(1);
+  });
+
+  it('retries a failing message later and parks it after its last attempt, keeping the error', async () => {
+    const schema = postgres.schema();
+    const outbox = await open(schema);
+    const store = await PostgresStore.open({ connection: postgres.url, schema });
+    closers.push(() => store.close());
+    await store.commit({
+      participants: [(tx) => outbox.enqueue(tx, [{ topic: 'mail', payload: { to: 'ada' }, id: 'm1' }])],
+    });
+    let calls = 0;
+    const failing = new OutboxRelay({
+      store: outbox,
+      send: async () => {
+        calls++;
+        throw new Error('smtp down');
+      },
+      maxAttempts: 2,
+      retryDelayMs: 1,
+      logger: quiet,
+    });
+    expect(await failing.drain()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await failing.drain()).toBe(0);
+    expect(calls).toBe(2);
+    const [parked] = await outbox.parked();
+    expect(parked).toMatchObject({ id: 'm1', attempts: 2, payload: { to: 'ada' } });
+    expect(parked?.lastError).toContain('smtp down');
+    expect(await failing.drain()).toBe(0);
+    await outbox.retry('m1');
+    const relay = new OutboxRelay({ store: outbox, send: async () => {}, logger: quiet });
+    expect(await relay.drain()).toBe(1);
+    expect(await outbox.parked()).toEqual([]);
+  });
+});
