@@ -138,6 +138,62 @@ describe('SqliteDocumentStore', () => {
     expect(tables).toEqual(['twofold_doc:rooms@2:rooms']);
   });
 
+  it('answers reads made before a collection existed, before a version was active, and across a swap, on one connection', async () => {
+    const store = documents();
+    const reader = store.read('rooms');
+    expect(reader.collection('rooms').get('r1')).toBeUndefined();
+    await store.activate(v1);
+    expect(reader.collection('rooms').count()).toBe(0);
+    await store.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 1 }));
+    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    await store.commit(v2, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 2 }));
+    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    await store.activate(v2);
+    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
+  });
+
+  it("sees another connection's new collection, new documents and swap, after having read", async () => {
+    const path = temp.file('read');
+    const queries = documents(path);
+    const writer = documents(path);
+    const reader = queries.read('rooms');
+    expect(reader.collection('rooms').find()).toEqual([]);
+    await writer.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 1 }));
+    await writer.activate(v1);
+    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    expect(reader.collection('guests').count()).toBe(0);
+    await writer.commit(v1, at(1), at(2), (tx) => tx.collection('guests').put('g1', { id: 'g1' }));
+    expect(reader.collection('guests').count()).toBe(1);
+    // A rebuild on the other connection: filled beside the active version, then swapped in and the old dropped.
+    await writer.commit(v2, START, at(2), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 2 }));
+    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    await writer.activate(v2);
+    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
+    expect(reader.collection('guests').count()).toBe(0);
+  });
+
+  it('sees a swap committed by a connection that is no Twofold store, as another process would make it', async () => {
+    const path = temp.file('read');
+    const queries = documents(path);
+    const writer = documents(path);
+    await writer.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 1 }));
+    await writer.activate(v1);
+    expect(queries.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    // What a rebuild in another process leaves behind, written with plain SQL on a connection Twofold knows nothing of.
+    const raw = new Database(path);
+    raw.exec(`
+      BEGIN;
+      CREATE TABLE "twofold_doc:rooms@2:rooms" (id TEXT PRIMARY KEY, document TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO "twofold_doc:rooms@2:rooms" VALUES ('r1', '{"id":"r1","version":2}');
+      INSERT INTO twofold_document_collections VALUES ('rooms', 2, 'rooms');
+      UPDATE twofold_projection_active SET version = 2 WHERE projection = 'rooms';
+      DROP TABLE "twofold_doc:rooms@1:rooms";
+      COMMIT;
+    `);
+    raw.close();
+    expect(queries.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
+  });
+
   it('keeps documents and checkpoints across a reopen', async () => {
     const path = temp.file('read');
     const first = documents(path);

@@ -1,4 +1,5 @@
 import {
+  type DocumentCollection,
   type DocumentReader,
   type DocumentTx,
   type GlobalPosition,
@@ -7,8 +8,9 @@ import {
   type WritableCollection,
 } from '@twofold/core';
 import { inTransaction, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import { ActiveCollections } from './active-collections.js';
 import { checkIndexFields } from './document-query.js';
-import { DocumentTables, documentTable, emptyCollection } from './document-tables.js';
+import { DocumentTables, documentTable } from './document-tables.js';
 import { documentMigrations } from './schema.js';
 import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
 
@@ -30,12 +32,14 @@ import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
  */
 export class SqliteDocumentStore extends SlotStore<DocumentTx> {
   readonly #tables = new WeakMap<SqliteTx, DocumentTables>();
+  readonly #active: ActiveCollections;
 
   constructor(options: SqliteConnectionOptions = {}) {
     super(openDatabase(options, 'data/twofold-read.db', 'SqliteDocumentStore'), 'SqliteDocumentStore', {
       component: 'documents',
       migrations: documentMigrations,
     });
+    this.#active = new ActiveCollections(this.db, this.#tablesOf(this.db), this.slots());
   }
 
   /**
@@ -72,14 +76,16 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
   read(projection: ProjectionRef): DocumentReader {
     const name = projectionName(projection);
     return {
-      collection: <T>(collection: string) => {
-        const version = this.slots().active(name);
-        if (version === undefined) return emptyCollection;
-        const slot = { projection: name, version };
-        const tables = this.#tablesOf(this.db);
-        return tables.exists(slot, collection) ? tables.read<T>(documentTable(slot, collection)) : emptyCollection;
-      },
+      collection: <T>(collection: string) => this.#active.collection(name, collection) as DocumentCollection<T>,
     };
+  }
+
+  override async activate(slot: ProjectionSlot): Promise<void> {
+    try {
+      await super.activate(slot);
+    } finally {
+      this.#active.forget();
+    }
   }
 
   /**
@@ -95,18 +101,22 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
   ): Promise<void> {
     const tables = this.#tablesOf(this.db);
     const staged = new Map<string, Map<string, unknown>>();
+    // A handler asks for its collection on every event: look each up once per batch.
+    const opened = new Map<string, WritableCollection<unknown>>();
     const handle: DocumentTx = {
       collection: <T>(name: string) => {
-        if (typeof name !== 'string' || name.length === 0) {
-          throw new InvalidArgumentError('A collection name must be a non-empty string');
-        }
-        let writes = staged.get(name);
-        if (writes === undefined) {
-          writes = new Map();
+        let found = opened.get(name);
+        if (found === undefined) {
+          if (typeof name !== 'string' || name.length === 0) {
+            throw new InvalidArgumentError('A collection name must be a non-empty string');
+          }
+          const writes = new Map<string, unknown>();
           staged.set(name, writes);
+          const table = tables.exists(slot, name) ? documentTable(slot, name) : undefined;
+          found = tables.staged<unknown>(table, writes, name);
+          opened.set(name, found);
         }
-        const table = tables.exists(slot, name) ? documentTable(slot, name) : undefined;
-        return tables.staged<T>(table, writes, name);
+        return found as WritableCollection<T>;
       },
     };
     const done = work(handle);

@@ -46,6 +46,7 @@ export class DocumentTables {
   readonly #indexes: Statement<[string, string], string>;
   readonly #collections: Statement<[string, number], string>;
   readonly #unregister: Statement<[string, number]>;
+  #changes = 0;
 
   constructor(db: SqliteTx) {
     this.#db = db;
@@ -70,6 +71,11 @@ export class DocumentTables {
     this.#unregister = db.prepare('DELETE FROM twofold_document_collections WHERE projection = ? AND version = ?');
   }
 
+  /** Counts the collections this connection created or dropped, so that what was looked up before can be redone. */
+  get changes(): number {
+    return this.#changes;
+  }
+
   exists(slot: ProjectionSlot, collection: string): boolean {
     return this.#exists.get(slot.projection, slot.version, collection) !== undefined;
   }
@@ -80,6 +86,7 @@ export class DocumentTables {
       throw new InvalidArgumentError('A collection name must be a non-empty string');
     }
     if (this.exists(slot, collection)) return;
+    this.#changes++;
     const table = documentTable(slot, collection);
     this.#db.exec(
       `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (id TEXT PRIMARY KEY, document TEXT NOT NULL) WITHOUT ROWID`,
@@ -97,6 +104,7 @@ export class DocumentTables {
 
   /** Drops every collection of a slot. Inside a write transaction. */
   drop(slot: ProjectionSlot): void {
+    this.#changes++;
     for (const collection of this.#collections.all(slot.projection, slot.version)) {
       const table = documentTable(slot, collection);
       this.#db.exec(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
@@ -125,7 +133,7 @@ export class DocumentTables {
     };
     return {
       get: (id) => {
-        const text = this.#statement(table, 'get', 'SELECT document FROM {table} WHERE id = ?').pluck().get(id);
+        const text = this.#statement(table, 'get', 'SELECT document FROM {table} WHERE id = ?', true).get(id);
         return text === undefined ? undefined : (parse(table, id, text as string) as T);
       },
       find: (where) => rows(where),
@@ -136,8 +144,9 @@ export class DocumentTables {
           table,
           `count:${compiled.key}`,
           `SELECT count(*) FROM {table} ${compiled.clause}`,
+          true,
         );
-        return statement.pluck().get(...compiled.params) as number;
+        return statement.get(...compiled.params) as number;
       },
     };
   }
@@ -243,8 +252,9 @@ export class DocumentTables {
     return (statement.all(...params) as Row[]).map((row) => parse(table, row.id, row.document));
   }
 
-  // `{table}` in `sql` stands for the quoted table name.
-  #statement(table: string, key: string, sql: string): Statement {
+  // `{table}` in `sql` stands for the quoted table name. A statement that plucks does so from the start, rather
+  // than being switched to it (a call into the driver) on every run.
+  #statement(table: string, key: string, sql: string, pluck = false): Statement {
     let statements = this.#statements.get(table);
     if (statements === undefined) {
       statements = new Map();
@@ -253,6 +263,7 @@ export class DocumentTables {
     let statement = statements.get(key);
     if (statement === undefined) {
       statement = this.#db.prepare(sql.replace('{table}', quoteIdentifier(table)));
+      if (pluck) statement.pluck();
       statements.set(key, statement);
     }
     return statement;
