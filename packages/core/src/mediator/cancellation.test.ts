@@ -47,3 +47,27 @@ describe('DispatchSignal.release', () => {
     expect(released.signal.aborted).toBe(false);
   });
 });
+
+describe('DispatchSignal.signal', () => {
+  it('is made on first read, aborted already when its source aborted before', () => {
+    const own = new AbortController();
+    const linked = new DispatchSignal([own.signal], undefined);
+    own.abort('early');
+    expect(linked.aborted).toBe(true);
+    expect(linked.signal.aborted).toBe(true);
+    expect(linked.signal.reason).toBe('early');
+    expect(linked.signal).toBe(linked.signal);
+  });
+
+  it('tells its one callback once, with the reason, and the signal read before aborts too', () => {
+    const own = new AbortController();
+    const linked = new DispatchSignal([own.signal], Date.now() + 60_000);
+    const signal = linked.signal;
+    const reasons: unknown[] = [];
+    linked.onAbort((reason) => reasons.push(reason));
+    own.abort('gone');
+    own.abort('again');
+    expect(reasons).toEqual(['gone']);
+    expect(signal.reason).toBe('gone');
+  });
+});

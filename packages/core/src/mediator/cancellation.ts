@@ -16,21 +16,27 @@ export function ownDeadline(options: DispatchOptions, type: string): number | un
 }
 
 /**
- * The signal of a dispatch that has a signal or a deadline of its own: it aborts when the caller's signal or the
- * inherited one aborts, or when the deadline passes. AbortSignal.any and AbortSignal.timeout do the same, but
- * each dispatch then pays for their weak references and for a timer left running until the deadline; this one
- * is unhooked from its sources, and its timer cleared, by `release()` as soon as the dispatch settles.
+ * The cancellation of a dispatch that has a signal or a deadline of its own: it aborts when the caller's signal or
+ * the inherited one aborts, or when the deadline passes. AbortSignal.any and AbortSignal.timeout do the same, but
+ * each dispatch then pays for their weak references and for a timer left running until the deadline; this one is
+ * unhooked from its sources, and its timer cleared, by `release()` as soon as the dispatch settles. Its
+ * AbortSignal is only made when a handler reads it: on Node 20 making one costs more than a whole dispatch, and
+ * most handlers never look.
  */
 export class DispatchSignal {
-  readonly #controller = new AbortController();
   readonly #sources: readonly AbortSignal[];
+  #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #aborted = false;
+  #reason: unknown;
+  #onAbort: ((reason: unknown) => void) | undefined;
 
   constructor(sources: readonly AbortSignal[], deadline: number | undefined) {
     this.#sources = sources;
     for (const source of sources) {
       if (source.aborted) {
-        this.#controller.abort(source.reason);
+        this.#aborted = true;
+        this.#reason = source.reason;
         return;
       }
     }
@@ -42,8 +48,22 @@ export class DispatchSignal {
     }
   }
 
+  /** The signal handlers see, made on first read; it aborts with the same reason. */
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
     return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Sets the one callback told when it aborts (the race of the dispatch it belongs to), or clears it. */
+  onAbort(callback: ((reason: unknown) => void) | undefined): void {
+    this.#onAbort = callback;
   }
 
   /** A source aborted: the dispatch aborts with the same reason. */
@@ -59,8 +79,14 @@ export class DispatchSignal {
   }
 
   #abort(reason: unknown): void {
+    if (this.#aborted) return;
     this.release();
-    this.#controller.abort(reason);
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    const callback = this.#onAbort;
+    this.#onAbort = undefined;
+    callback?.(reason);
   }
 
   static #expire(self: DispatchSignal): void {
@@ -85,37 +111,49 @@ export function combineSignals(
 
 /** The Twofold error that an aborted signal stands for: DEADLINE_EXCEEDED for a timeout, else CANCELLED. */
 export function abortError(signal: AbortSignal, type: string): TwofoldError {
-  const reason: unknown = signal.reason;
+  return abortErrorFor(signal.reason, type);
+}
+
+function abortErrorFor(reason: unknown, type: string): TwofoldError {
   if (reason instanceof TwofoldError) return reason;
   if (reason instanceof Error && reason.name === 'TimeoutError') return new DeadlineExceededError(type);
   return new CancelledError(type, reason);
 }
 
-/**
- * Settles with `promise`, or rejects as soon as `signal` aborts, whichever comes first; then releases `linked`,
- * the dispatch's own signal, if it has one.
- */
-export function raceAbort<T>(
-  promise: Promise<T>,
-  signal: AbortSignal,
-  type: string,
-  linked: DispatchSignal | undefined,
-): Promise<T> {
+/** Settles with `promise`, or rejects as soon as `signal` aborts, whichever comes first. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, type: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      linked?.release();
-      reject(abortError(signal, type));
-    };
+    const onAbort = () => reject(abortError(signal, type));
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
         signal.removeEventListener('abort', onAbort);
-        linked?.release();
         resolve(value);
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        linked?.release();
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Settles with `promise`, or rejects as soon as the dispatch's own `linked` signal aborts, whichever comes first;
+ * then releases `linked` unless `keep` (a stream goes on after its dispatch settles, and its deadline with it).
+ */
+export function raceLinked<T>(promise: Promise<T>, linked: DispatchSignal, type: string, keep: boolean): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    linked.onAbort((reason) => reject(abortErrorFor(reason, type)));
+    promise.then(
+      (value) => {
+        linked.onAbort(undefined);
+        if (!keep) linked.release();
+        resolve(value);
+      },
+      (error: unknown) => {
+        linked.onAbort(undefined);
+        if (!keep) linked.release();
         reject(error);
       },
     );

@@ -172,6 +172,39 @@ describe('cancellation', () => {
     await expect(mediator.send(Slow, { ms: 1 }, { timeout: 5_000 })).resolves.toBeUndefined();
   });
 
+  it('cancels a handler that never reads its signal, by caller and by deadline alike', async () => {
+    const mediator = createMediator().command(Slow, () => new Promise<void>(() => {}));
+    const controller = new AbortController();
+    const cancelled = mediator.send(Slow, { ms: 0 }, { signal: controller.signal, timeout: 60_000 });
+    controller.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(mediator.send(Slow, { ms: 0 }, { signal: controller.signal, timeout: 60_000 })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
+    await expect(
+      mediator.send(Slow, { ms: 0 }, { signal: new AbortController().signal, timeout: 1 }),
+    ).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+  });
+
+  it('hands a handler that reads its signal after the abort an aborted signal', async () => {
+    let seen: AbortSignal | undefined;
+    let late: () => void = () => {};
+    const mediator = createMediator().command(Slow, async (_data, ctx) => {
+      await new Promise<void>((resolve) => {
+        late = resolve;
+      });
+      seen = ctx.signal;
+    });
+    const controller = new AbortController();
+    const pending = mediator.send(Slow, { ms: 0 }, { signal: controller.signal, timeout: 60_000 });
+    controller.abort('stop');
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    late();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toBe('stop');
+  });
+
   it('passes the deadline on to nested dispatches', async () => {
     const Outer = defineCommand('test.Outer', z.object({}));
     let innerSignal: AbortSignal | undefined;

@@ -10,6 +10,7 @@ import type {
 } from '../messages/define.js';
 import { DispatchEnvelope, type Envelope, type EnvelopeOptions, type Principal } from '../messages/envelope.js';
 import type { GlobalPosition } from '../positions/position.js';
+import { DispatchSignal } from './cancellation.js';
 import type { Logger } from './logger.js';
 
 /** Options of `send`, `ask`, `stream` and `publish`: envelope fields plus cancellation. */
@@ -146,6 +147,8 @@ export interface Dispatcher {
     options: DispatchOptions | undefined,
     parent: DispatchContext | undefined,
   ): AsyncIterable<unknown>;
+  /** True when publishing `event` would reach a handler of its type or a middleware whose scope takes it. */
+  listens(event: EventDefinition): boolean;
 }
 
 /**
@@ -154,7 +157,6 @@ export interface Dispatcher {
  */
 export class DispatchContext {
   readonly definition: MessageDefinition;
-  readonly signal: AbortSignal | undefined;
   /** Absolute deadline inherited by nested dispatches. */
   readonly deadline: number | undefined;
   /** The highest global position committed by this dispatch or any dispatch it caused; see {@link advance}. */
@@ -168,6 +170,7 @@ export class DispatchContext {
   #items: Map<unknown, unknown> | undefined;
   readonly #data: unknown;
   #envelope: DispatchEnvelope | undefined;
+  readonly #signal: AbortSignal | DispatchSignal | undefined;
 
   /** Without an `envelope`, one is made on first read: see {@link DispatchContext.envelope}. */
   constructor(
@@ -175,7 +178,7 @@ export class DispatchContext {
     definition: MessageDefinition,
     data: unknown,
     envelope: DispatchEnvelope | undefined,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal | DispatchSignal | undefined,
     deadline: number | undefined,
     parent: DispatchContext | undefined,
   ) {
@@ -187,7 +190,7 @@ export class DispatchContext {
     this.definition = definition;
     this.#data = data;
     this.#envelope = envelope;
-    this.signal = signal;
+    this.#signal = signal;
     this.deadline = deadline;
     this.#items = undefined;
   }
@@ -203,6 +206,11 @@ export class DispatchContext {
   }
   get data(): unknown {
     return this.#data;
+  }
+  /** Fires when the caller cancels or the deadline passes. A dispatch's own signal is made when first read. */
+  get signal(): AbortSignal | undefined {
+    const signal = this.#signal;
+    return signal instanceof DispatchSignal ? signal.signal : signal;
   }
   /**
    * The message being handled. A dispatch sent without options gets its envelope on first read: it derives from
@@ -252,6 +260,14 @@ export class DispatchContext {
   get send(): ((command: MessageDefinition, data: unknown, options?: DispatchOptions) => Promise<unknown>) | undefined {
     if (this.definition.kind === 'query') return undefined;
     return (command, data, options) => this.dispatcher.dispatch('command', command, data, options, this);
+  }
+
+  /**
+   * True when publishing `event` from here would reach anyone: a handler of its type, or a middleware whose scope
+   * takes it. Write models ask before they publish what they committed, so that nobody listening costs nothing.
+   */
+  listens(event: EventDefinition): boolean {
+    return this.dispatcher.listens(event);
   }
 
   get publish():

@@ -12,7 +12,7 @@ import type {
 import { DispatchEnvelope, envelopeOptionsProblem } from '../messages/envelope.js';
 import { type StandardSchemaV1, unwrap, validate } from '../messages/schema.js';
 import { assertDefinition, assertHandler, assertStrategy, misdirected } from './argument-checks.js';
-import { abortError, combineSignals, DispatchSignal, ownDeadline, raceAbort } from './cancellation.js';
+import { abortError, combineSignals, DispatchSignal, ownDeadline, raceAbort, raceLinked } from './cancellation.js';
 import {
   type AnyMiddlewareContext,
   DispatchContext,
@@ -147,6 +147,9 @@ export class Mediator {
       dispatch: (kind, definition, data, opts, parent) =>
         this.#dispatch(kind, definition, data, opts, parent, Mode.Plain),
       streamFrom: (definition, data, opts, parent) => this.#stream(definition, data, opts, parent),
+      listens: (event) =>
+        (this.#events.get(event.type)?.subscribers.length ?? 0) > 0 ||
+        this.#middlewares.some((entry) => scopeMatches(entry, event)),
     };
   }
 
@@ -431,19 +434,20 @@ export class Mediator {
   ): Promise<unknown> {
     const { definition } = route;
     const listened = signalOf(options, parent, deadline);
-    const linked = listened instanceof DispatchSignal ? listened : undefined;
-    const signal = linked === undefined ? (listened as AbortSignal | undefined) : linked.signal;
     const envelope =
       options === undefined
         ? undefined
         : new DispatchEnvelope(route.kind, definition.type, payload, options, parent?.envelope);
-    const ctx = new DispatchContext(this.#dispatcher, definition, payload, envelope, signal, deadline, parent);
+    const ctx = new DispatchContext(this.#dispatcher, definition, payload, envelope, listened, deadline, parent);
     if (options !== undefined) applyOptions(ctx, options);
     const pipeline = route.pipeline ?? this.#composeFor(route);
     const result = this.#storage === undefined ? pipeline(ctx) : runIn(this.#storage, ctx, pipeline);
-    // A stream goes on after its dispatch settles, and its deadline with it: its signal is never released.
-    const release = mode === Mode.Stream ? undefined : linked;
-    const settled = signal === undefined ? result : raceAbort(result, signal, definition.type, release);
+    const settled =
+      listened === undefined
+        ? result
+        : listened instanceof DispatchSignal
+          ? raceLinked(result, listened, definition.type, mode === Mode.Stream)
+          : raceAbort(result, listened, definition.type);
     return mode === Mode.Execute ? executed(settled, ctx) : settled;
   }
 

@@ -5,6 +5,7 @@ import { MemoryStore } from '../event-store/memory-store.js';
 import { streamId } from '../event-store/records.js';
 import { createMediator } from '../mediator/mediator.js';
 import { defineCommand, defineEvent } from '../messages/define.js';
+import type { StandardSchemaV1 } from '../messages/schema.js';
 import { START } from '../positions/position.js';
 import { defineDecider, defineStateModel } from './models.js';
 import { writeModels } from './write-models.js';
@@ -226,6 +227,60 @@ describe('both write models', () => {
       { type: 'hotel.RoomBooked', causationId: 'book-1' },
       { type: 'hotel.GuestRegistered', causationId: 'guest-1' },
     ]);
+  });
+});
+
+describe('publishing committed events', () => {
+  let validations = 0;
+  const counted = z.object({ id: z.string() });
+  const countedSchema: StandardSchemaV1<{ id: string }> = {
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      validate: (value: unknown) => {
+        validations++;
+        return counted['~standard'].validate(value) as { value: { id: string } };
+      },
+    },
+  };
+  const Noted = defineEvent('test.Noted', countedSchema);
+  const Note = defineCommand('test.Note', z.object({ id: z.string() }));
+  const notes = defineStateModel({
+    name: 'note',
+    commands: [Note],
+    events: [Noted],
+    initialState: () => null,
+    decide: (command) => ({ state: {}, events: [{ type: 'test.Noted' as const, data: command.data }] }),
+  });
+  const noting = () => {
+    const models = writeModels({ store: new MemoryStore() });
+    return createMediator().command(Note, models.stateStored(notes, { id: ({ data }) => data.id }));
+  };
+
+  it('skips an event nobody listens to: it is validated once, before the commit, and not again', async () => {
+    const mediator = noting();
+    validations = 0;
+    await mediator.send(Note, { id: 'n1' });
+    expect(validations).toBe(1);
+  });
+
+  it('still publishes to a middleware whose scope takes the event, with no handler, or to a handler', async () => {
+    const seen: string[] = [];
+    const scoped = noting().use({ kind: 'event' }, (ctx, next) => {
+      seen.push(`middleware ${ctx.type}`);
+      return next();
+    });
+    await scoped.send(Note, { id: 'n1' });
+    const handled = noting().on(Noted, ({ id }) => void seen.push(`handler ${id}`));
+    validations = 0;
+    await handled.send(Note, { id: 'n2' });
+    expect(validations).toBe(2);
+    const other = noting().use({ kind: 'query' }, (_ctx, next) => {
+      seen.push('query middleware');
+      return next();
+    });
+    await other.send(Note, { id: 'n3' });
+    expect(seen).toEqual(['middleware test.Noted', 'handler n2']);
   });
 });
 

@@ -2,7 +2,7 @@ import { InvalidArgumentError, isTwofoldError } from '../errors/errors.js';
 import type { Committed, UnitOfWork, WriteStore } from '../event-store/ports.js';
 import type { NewEvent, StreamId } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
-import type { CommandHandlerContext } from '../mediator/context.js';
+import { type CommandHandlerContext, DispatchContext } from '../mediator/context.js';
 import type { CommandDefinition, EventDefinition, PayloadOf } from '../messages/define.js';
 import { validate } from '../messages/schema.js';
 import type { Decider, MessageOf, StateModel } from './models.js';
@@ -221,6 +221,7 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
 
 // After the commit, the events go to the mediator's event bus too, for in-process handlers; projections and
 // subscribers read them from the store. A failing event handler is reported by the bus and never fails the command.
+// An event nobody in this process listens to is not published: that would only validate it once more.
 async function publishCommitted(
   committed: Committed,
   ctx: CommandHandlerContext,
@@ -228,7 +229,9 @@ async function publishCommitted(
 ): Promise<void> {
   for (const event of committed.events) {
     const definition = definitions.get(event.type);
-    if (definition !== undefined) await ctx.publish(definition, event.data as never);
+    if (definition === undefined) continue;
+    if (ctx instanceof DispatchContext && !ctx.listens(definition)) continue;
+    await ctx.publish(definition, event.data as never);
   }
 }
 
