@@ -42,13 +42,14 @@ describe('PostgresStore', () => {
       expect(rows).toEqual([
         { component: 'event-store', version: 1 },
         { component: 'event-store', version: 2 },
+        { component: 'event-store', version: 3 },
       ]);
-      await client.query(`UPDATE ${schema}.twofold_migrations SET version = 99 WHERE version = 2`);
+      await client.query(`UPDATE ${schema}.twofold_migrations SET version = 99 WHERE version = 3`);
     } finally {
       await client.end();
     }
     await expect(PostgresStore.open({ connection: postgres.url, schema })).rejects.toThrow(
-      /at version 99, newer than this @twofold\/postgres knows \(2\)/,
+      /at version 99, newer than this @twofold\/postgres knows \(3\)/,
     );
   });
 
@@ -56,7 +57,7 @@ describe('PostgresStore', () => {
     const schema = postgres.schema();
     const first = await migratePostgres({ connection: postgres.url, schema });
     expect(first.map((r) => [r.component, r.from, r.to])).toEqual([
-      ['event-store', 0, 2],
+      ['event-store', 0, 3],
       ['projection-slots', 0, 1],
       ['documents', 0, 1],
       ['tables', 0, 1],
@@ -124,6 +125,25 @@ describe('PostgresStore', () => {
     const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${store.schema}.outbox`);
     await client.end();
     expect(rows[0].n).toBe(2);
+  });
+
+  it('lets concurrent appends with any expected version all through, alone or in transactions, in version order', async () => {
+    const store = await open();
+    const s = streamId('busy', 1);
+    const pause = () => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 5));
+    await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        i % 2 === 0
+          ? store.append(s, events(2))
+          : store.commit({
+              appends: [{ streamId: s, expectedVersion: 'any', events: events(2) }],
+              participants: [pause],
+            }),
+      ),
+    );
+    const stored = await store.readStream(s);
+    expect(stored.map((e) => e.streamVersion)).toEqual(Array.from({ length: 48 }, (_, i) => i + 1));
+    expect(await store.streamVersion(s)).toBe(48);
   });
 
   it('refuses a commit of more events than positions allow', async () => {

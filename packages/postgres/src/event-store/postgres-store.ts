@@ -5,6 +5,7 @@ import {
   type GlobalPosition,
   type IdempotencyRecord,
   InvalidArgumentError,
+  isTwofoldError,
   type NewEvent,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -27,6 +28,7 @@ import {
   fromJson,
   recordEvent,
   toJson,
+  versionMatches,
 } from '@twofold/core/adapters';
 import { migrate } from '../connection/migrations.js';
 import { Connection, type PostgresConnectionOptions, type PostgresTx, prepared, toNumber } from '../connection/pool.js';
@@ -122,13 +124,15 @@ export class PostgresStore implements WriteStore<PostgresTx> {
         `A commit can append at most ${EVENTS_PER_COMMIT - 1} events; this one has ${count}: split it`,
       );
     }
-    // Appends alone are one statement, atomic by itself; anything more needs a transaction around it.
-    const committed =
-      (unit.states ?? []).length === 0 && unit.idempotency === undefined && (unit.participants ?? []).length === 0
-        ? await this.#append(appends, (text, values) =>
-            this.#db.query(text, values, 'the append may or may not have been committed'),
-          )
-        : await this.#db.transaction((tx) => this.#write(tx, unit));
+    // One append alone is one statement, atomic by itself; anything more needs a transaction around it.
+    const alone =
+      appends.length === 1 &&
+      (unit.states ?? []).length === 0 &&
+      unit.idempotency === undefined &&
+      (unit.participants ?? []).length === 0;
+    const committed = alone
+      ? await this.#appendAlone(appends[0]!)
+      : await this.#db.transaction((tx) => this.#write(tx, unit));
     if (committed.position !== undefined) {
       this.#wakeUps.check();
       this.#notifier.notify();
@@ -136,63 +140,120 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     return committed;
   }
 
-  /** Appends through twofold_append(): one round trip, whichever statement runner `run` is. */
-  async #append(
-    appends: readonly StreamAppend[],
-    run: (text: string, values: unknown[]) => Promise<{ rows: AppendRow[] }>,
-  ): Promise<Committed> {
-    const versions = new Map<string, number>();
-    if (appends.length === 0) return { events: [], position: undefined, versions };
-    const timestamp = Date.now();
-    const perStream = new Map<string, number>();
-    const drafts: { readonly row: EventInsert; readonly recorded: RecordedEvent; readonly offset: number }[] = [];
-    for (const { streamId, events } of appends) {
-      perStream.set(streamId, perStream.get(streamId) ?? 0);
-      for (const event of events) {
-        const offset = (perStream.get(streamId) ?? 0) + 1;
-        perStream.set(streamId, offset);
-        drafts.push({ ...recordEvent(event, streamId, 0, 0, timestamp), offset });
+  // A lone append with 'any' that loses a race for the next version to a concurrent one tries again.
+  async #appendAlone(append: StreamAppend): Promise<Committed> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#append([append], (text, values) =>
+          this.#db.query(text, values, 'the append may or may not have been committed'),
+        );
+      } catch (error) {
+        if (append.expectedVersion !== 'any' || !isTwofoldError(error, 'CONCURRENCY_CONFLICT') || attempt >= 20) {
+          throw error;
+        }
       }
     }
-    // Lock the streams in one order, so that two commits over the same streams cannot deadlock.
-    const streams = [...perStream.keys()].sort();
-    let rows: AppendRow[];
-    try {
-      ({ rows } = await run(
-        `SELECT r_stream, r_stored, r_xid::text AS r_xid FROM twofold_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [
-          this.#base,
-          streams,
-          streams.map((id) => perStream.get(id)!),
-          appends.map((a) => a.streamId),
-          appends.map((a) => encodeExpected(a.expectedVersion)),
-          drafts.map((d) => d.row[2]),
-          drafts.map((d) => d.offset),
-          drafts.map((d) => d.row[1]),
-          drafts.map((d) => d.row[4]),
-          drafts.map((d) => d.row[5]),
-          drafts.map((d) => d.row[6]),
-          drafts.map((d) => d.row[7]),
-          timestamp,
-        ],
-      ));
-    } catch (error) {
-      throw conflictFrom(error) ?? error;
+  }
+
+  /**
+   * Writes the events of `appends`, one statement per stream, in stream order (so that two commits over the same
+   * streams wait for each other rather than deadlock). Each event's position is its place in the commit, after the
+   * transaction's id. The stream versions come from the events themselves: the unique index on (stream, version)
+   * refuses a second writer of the same version, and an expected version above zero must exist.
+   */
+  async #append(
+    appends: readonly StreamAppend[],
+    run: (text: string, values: unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>,
+    savepoint?: (sql: string) => Promise<unknown>,
+  ): Promise<Committed> {
+    const versions = new Map<string, number>();
+    const timestamp = Date.now();
+    const byStream = new Map<string, { expected: ExpectedVersion[]; drafts: Draft[] }>();
+    let ordinal = 0;
+    for (const { streamId, expectedVersion, events } of appends) {
+      let stream = byStream.get(streamId);
+      if (stream === undefined) {
+        stream = { expected: [], drafts: [] };
+        byStream.set(streamId, stream);
+      }
+      stream.expected.push(expectedVersion);
+      for (const event of events) {
+        stream.drafts.push({ ...recordEvent(event, streamId, 0, 0, timestamp), ordinal: ++ordinal });
+      }
     }
-    const stored = new Map(rows.map((row) => [row.r_stream, row.r_stored]));
-    const first = (toNumber(rows[0]!.r_xid) - this.#base) * EVENTS_PER_COMMIT;
-    const events = drafts.map(({ recorded, offset }, i) => ({
-      ...recorded,
-      streamVersion: stored.get(recorded.streamId)! + offset,
-      position: (first + i + 1) as GlobalPosition,
-    }));
-    for (const [streamId, count] of perStream) versions.set(streamId, stored.get(streamId)! + count);
-    return { events, position: events.at(-1)?.position, versions };
+    const recorded: RecordedEvent[] = [];
+    for (const streamId of [...byStream.keys()].sort()) {
+      const { expected, drafts } = byStream.get(streamId)!;
+      // Every append of a stream in one commit is checked against the stream as it was before the commit.
+      const exact = [...new Set(expected.map((e) => (e === 'no-stream' ? 0 : e)).filter((e) => e !== 'any'))];
+      if (exact.length > 1 || drafts.length === 0) {
+        const actual = await this.streamVersion(streamId as StreamId);
+        for (const e of expected) {
+          if (!versionMatches(e, actual)) throw new ConcurrencyConflictError(`Stream ${streamId}`, e, actual);
+        }
+        versions.set(streamId, actual);
+        continue;
+      }
+      const want = exact[0] ?? -1;
+      const values = [
+        this.#base,
+        streamId,
+        timestamp,
+        want,
+        drafts.map((d) => d.ordinal),
+        drafts.map((d) => d.row[1]),
+        drafts.map((d) => d.row[4]),
+        drafts.map((d) => d.row[5]),
+        drafts.map((d) => d.row[6]),
+        drafts.map((d) => d.row[7]),
+      ];
+      let result: { rows: unknown[]; rowCount: number | null } | undefined;
+      // Inside a transaction, an append with 'any' that loses the race for the next version goes back to a
+      // savepoint and reads the stream's end again; a lone append is retried whole by #appendAlone.
+      const retry = want === -1 && savepoint !== undefined;
+      for (let attempt = 1; result === undefined; attempt++) {
+        if (retry) await savepoint('SAVEPOINT twofold_append');
+        try {
+          result = await run(APPEND, values);
+          if (retry) await savepoint('RELEASE SAVEPOINT twofold_append');
+        } catch (error) {
+          if (!isStreamVersionTaken(error)) throw error;
+          if (!retry || attempt >= 20) throw await this.#conflict(streamId, expected);
+          await savepoint('ROLLBACK TO SAVEPOINT twofold_append');
+        }
+      }
+      const rows = result.rows as { xid: string; stream_version: number }[];
+      if (rows.length === 0) throw await this.#conflict(streamId, expected);
+      const first = (toNumber(rows[0]!.xid) - this.#base) * EVENTS_PER_COMMIT;
+      const at = Math.min(...rows.map((row) => row.stream_version)) - 1;
+      drafts.forEach((draft, i) => {
+        recorded.push({
+          ...draft.recorded,
+          streamVersion: at + i + 1,
+          position: (first + draft.ordinal) as GlobalPosition,
+        });
+      });
+      versions.set(streamId, at + drafts.length);
+    }
+    recorded.sort((a, b) => a.position - b.position);
+    return { events: recorded, position: recorded.at(-1)?.position, versions };
+  }
+
+  // The conflict error for a stream that was not where an append expected it; its version is read apart.
+  async #conflict(streamId: string, expected: readonly ExpectedVersion[]): Promise<ConcurrencyConflictError> {
+    const actual = await this.streamVersion(streamId as StreamId).catch(() => Number.NaN);
+    return new ConcurrencyConflictError(
+      `Stream ${streamId}`,
+      expected.find((e) => !versionMatches(e, actual)) ?? expected[0]!,
+      actual,
+    );
   }
 
   async #write(tx: PostgresTx, unit: UnitOfWork<PostgresTx>): Promise<Committed> {
-    const { events: recorded, versions: appended } = await this.#append(unit.appends ?? [], (text, values) =>
-      tx.query<AppendRow>(prepared(text, values)),
+    const { events: recorded, versions: appended } = await this.#append(
+      unit.appends ?? [],
+      (text, values) => tx.query(prepared(text, values)),
+      (sql) => tx.query(sql),
     );
     const versions = new Map(appended);
     const timestamp = Date.now();
@@ -261,7 +322,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
 
   async streamVersion(streamId: StreamId): Promise<number> {
     const { rows } = await this.#db.query<{ version: number }>(
-      'SELECT version FROM twofold_streams WHERE stream_id = $1',
+      'SELECT coalesce(max(stream_version), 0) AS version FROM twofold_events WHERE stream_id = $1',
       [streamId],
     );
     return rows[0]?.version ?? 0;
@@ -412,26 +473,29 @@ class Notifier {
   }
 }
 
-interface AppendRow {
-  readonly r_stream: string;
-  readonly r_stored: number;
-  readonly r_xid: string;
+interface Draft {
+  readonly row: EventInsert;
+  readonly recorded: RecordedEvent;
+  /** The event's place in its commit, from 1: the low part of its position. */
+  readonly ordinal: number;
 }
 
-function encodeExpected(expected: ExpectedVersion): number {
-  return expected === 'any' ? -1 : expected === 'no-stream' ? -2 : expected;
-}
+// One stream's events of a commit. $4 is the expected version: -1 for any (the stream's last version is read),
+// 0 for a new stream, N for exactly N (which must exist; N + 1 must not, which the unique index checks).
+const APPEND = `INSERT INTO twofold_events (position, id, stream_id, stream_version, type, schema_version, data, metadata, timestamp)
+  SELECT (pg_current_xact_id()::text::bigint - $1) * ${EVENTS_PER_COMMIT} + e.ord, e.id, $2, v.at + e.n, e.type, e.sv,
+         e.data, e.md, $3
+    FROM (SELECT CASE WHEN $4::integer >= 0 THEN $4::integer
+                      ELSE (SELECT coalesce(max(stream_version), 0) FROM twofold_events WHERE stream_id = $2) END AS at) v,
+         unnest($5::integer[], $6::text[], $7::text[], $8::integer[], $9::text[], $10::text[])
+           WITH ORDINALITY AS e(ord, id, type, sv, data, md, n)
+   WHERE $4::integer <= 0 OR EXISTS (SELECT 1 FROM twofold_events WHERE stream_id = $2 AND stream_version = $4::integer)
+  RETURNING pg_current_xact_id()::text AS xid, stream_version`;
 
-// twofold_append() reports a failed expected version as TF409: the stream, its version, and what was expected.
-function conflictFrom(error: unknown): ConcurrencyConflictError | undefined {
-  const failure = error as { code?: unknown; message?: string; detail?: string; hint?: string };
-  if (failure?.code !== 'TF409') return undefined;
-  const expected = Number(failure.hint);
-  return new ConcurrencyConflictError(
-    `Stream ${failure.message}`,
-    expected === -1 ? 'any' : expected === -2 ? 'no-stream' : expected,
-    Number(failure.detail),
-  );
+// A unique violation on (stream_id, stream_version): another commit wrote that version of the stream first.
+function isStreamVersionTaken(error: unknown): boolean {
+  const failure = error as { code?: unknown; constraint?: unknown };
+  return failure?.code === '23505' && failure.constraint === 'twofold_events_stream_id_stream_version_key';
 }
 
 function sqlLimit(limit: number): number | null {

@@ -110,4 +110,15 @@ export const eventStoreMigrations: readonly Migration[] = [
         $$;
       `),
   },
+  {
+    version: 3,
+    name: 'stream versions from the events themselves',
+    // An append is now one INSERT per stream, checked by the unique index on (stream_id, stream_version): the
+    // streams table and its row locks, and the function that took them, are gone.
+    up: (tx) =>
+      tx.query(`
+        DROP FUNCTION twofold_append;
+        DROP TABLE twofold_streams;
+      `),
+  },
 ];
