@@ -1,4 +1,5 @@
 import type { CommandDefinition, QueryDefinition } from '@twofold/core';
+import { type QueryStringValues, queryStringCoercion } from '../schemas/coerce.js';
 import { type Converted, type JsonSchemaConverter, toJsonSchema } from '../schemas/json-schema.js';
 import type { MediatorPort } from './options.js';
 
@@ -14,6 +15,8 @@ export interface QueryEntry {
   readonly result: Converted;
   /** True when the query has a parameter named `after`, which then is not the consistency token. */
   readonly ownsAfter: boolean;
+  /** Turns a query string into the parameters the input schema expects; see `coerceQueryString`. */
+  readonly coerce: (values: QueryStringValues) => Record<string, unknown>;
 }
 
 /** The routes' view of a mediator's registry, with each schema converted to JSON Schema once. */
@@ -42,7 +45,13 @@ export function catalogOf(mediator: MediatorPort, converter: JsonSchemaConverter
         const ownsAfter = typeof properties === 'object' && properties !== null && Object.hasOwn(properties, 'after');
         return [
           definition.type,
-          { definition, input, result: toJsonSchema(definition.result, 'output', converter), ownsAfter },
+          {
+            definition,
+            input,
+            result: toJsonSchema(definition.result, 'output', converter),
+            ownsAfter,
+            coerce: queryStringCoercion(input.schema),
+          },
         ];
       }),
     ),

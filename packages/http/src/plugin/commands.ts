@@ -13,7 +13,8 @@ export function commandRoutes(instance: FastifyInstance, context: PluginContext,
     const { type } = request.params as { type: string };
     const entry = context.catalog().commands.get(type);
     if (entry === undefined) throw new HttpProblem('NO_HANDLER', `There is no command '${type}'`);
-    const caller = await callerOf(context, request);
+    const pending = callerOf(context, request);
+    const caller = pending instanceof Promise ? await pending : pending;
     const ifMatch = ifMatchOf(request);
     const key = store === undefined ? undefined : idempotencyKeyOf(request);
     if (ifMatch !== undefined && context.options.precondition !== undefined) {

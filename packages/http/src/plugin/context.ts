@@ -1,3 +1,4 @@
+import { type EventEmitter, setMaxListeners } from 'node:events';
 import type { DispatchOptions, GlobalPosition, Principal } from '@twofold/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalog } from './catalog.js';
@@ -17,11 +18,12 @@ export interface Caller {
   readonly correlationId: string;
 }
 
-export async function callerOf(context: PluginContext, request: FastifyRequest): Promise<Caller> {
+/** The caller of a request; synchronous when the plugin authenticates no one, so that a request awaits nothing. */
+export function callerOf(context: PluginContext, request: FastifyRequest): Caller | Promise<Caller> {
   const correlationId = context.correlationIdOf(request);
-  const principal =
-    context.options.authenticate === undefined ? undefined : await context.options.authenticate(request);
-  return { principal, correlationId };
+  const { authenticate } = context.options;
+  if (authenticate === undefined) return { principal: undefined, correlationId };
+  return (async () => ({ principal: await authenticate(request), correlationId }))();
 }
 
 export function dispatchOptions(
@@ -43,6 +45,32 @@ export function dispatchOptions(
     ...(extra.after === undefined ? {} : { after: extra.after }),
     ...(extra.idempotencyKey === undefined ? {} : { idempotencyKey: extra.idempotencyKey }),
   };
+}
+
+const connections = new WeakMap<object, AbortSignal>();
+
+/**
+ * A signal that aborts when the client closes the connection before the response is complete. Over HTTP/1 it is
+ * the connection's, made once and shared by the requests it carries (each costs microseconds to make): a query's
+ * dispatch settles, and stops listening, before its response is written, so when the connection closes only the
+ * requests still being answered hear it. HTTP/2 closes streams, not connections: there each request has its own.
+ */
+export function disconnectSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const socket = request.raw.socket as (EventEmitter & { readonly destroyed?: boolean }) | null | undefined;
+  if (request.raw.httpVersionMajor !== 1 || socket === null || socket === undefined) {
+    return disconnectController(reply).signal;
+  }
+  let signal = connections.get(socket);
+  if (signal === undefined) {
+    const controller = new AbortController();
+    signal = controller.signal;
+    // Pipelined requests may each listen at once; no leak warning for them.
+    setMaxListeners(0, signal);
+    connections.set(socket, signal);
+    if (socket.destroyed === true) controller.abort(new Error('The client closed the connection'));
+    else socket.once('close', () => controller.abort(new Error('The client closed the connection')));
+  }
+  return signal;
 }
 
 /** An AbortController that aborts when the client closes the connection before the response is complete. */

@@ -3,9 +3,17 @@ import type { GlobalPosition } from '@twofold/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { serveLive } from '../live/live.js';
 import { HttpProblem, problemFrom } from '../problems/problem.js';
-import { coerceQueryString, type QueryStringValues } from '../schemas/coerce.js';
+import type { QueryStringValues } from '../schemas/coerce.js';
 import type { QueryEntry } from './catalog.js';
-import { type Caller, callerOf, disconnectController, dispatchOptions, type PluginContext, pathOf } from './context.js';
+import {
+  type Caller,
+  callerOf,
+  disconnectController,
+  disconnectSignal,
+  dispatchOptions,
+  type PluginContext,
+  pathOf,
+} from './context.js';
 import { afterHeaderOf, HEADERS, positionOf } from './headers.js';
 
 interface QueryInput {
@@ -17,11 +25,13 @@ interface QueryInput {
 export function queryRoutes(instance: FastifyInstance, context: PluginContext, bodyLimit: number): void {
   const answer = async (request: FastifyRequest, reply: FastifyReply, fromBody: boolean) => {
     const entry = entryOf(context, request);
-    const caller = await callerOf(context, request);
+    const pending = callerOf(context, request);
+    const caller = pending instanceof Promise ? await pending : pending;
     const input = inputOf(request, entry, fromBody);
-    const controller = disconnectController(reply);
-    if (entry.definition.streaming) return streamItems(context, reply, { entry, input, caller, controller });
-    const result = await ask(context, entry, input, caller, controller.signal);
+    if (entry.definition.streaming) {
+      return streamItems(context, reply, { entry, input, caller, controller: disconnectController(reply) });
+    }
+    const result = await ask(context, entry, input, caller, disconnectSignal(request, reply));
     return reply.type('application/json').send(JSON.stringify({ result: result ?? null }));
   };
   instance.get('/queries/:type', (request, reply) => answer(request, reply, false));
@@ -75,19 +85,19 @@ function entryOf(context: PluginContext, request: FastifyRequest): QueryEntry {
  * read-your-writes token comes from `Twofold-After`, or from `?after=` unless the query has an `after` parameter.
  */
 function inputOf(request: FastifyRequest, entry: QueryEntry, fromBody: boolean): QueryInput {
-  const { after: afterParam, ...rest } = (request.query ?? {}) as QueryStringValues;
-  if (Array.isArray(afterParam) && !entry.ownsAfter) {
-    throw new HttpProblem('MALFORMED_REQUEST', 'Send the after parameter at most once');
-  }
-  const fromQuery = entry.ownsAfter ? undefined : positionOf(afterParam as string | undefined, 'The after parameter');
+  const query = (request.query ?? {}) as QueryStringValues;
+  const afterParam = entry.ownsAfter ? undefined : query.after;
+  if (Array.isArray(afterParam)) throw new HttpProblem('MALFORMED_REQUEST', 'Send the after parameter at most once');
+  const fromQuery = positionOf(afterParam as string | undefined, 'The after parameter');
   const fromHeader = afterHeaderOf(request);
   const after =
     fromHeader === undefined || fromQuery === undefined
       ? (fromHeader ?? fromQuery)
       : (Math.max(fromHeader, fromQuery) as GlobalPosition);
   if (fromBody) return { params: request.body, after };
-  const values = entry.ownsAfter ? (request.query as QueryStringValues) : rest;
-  return { params: coerceQueryString(values, entry.input.schema), after };
+  if (afterParam === undefined) return { params: entry.coerce(query), after };
+  const { after: _token, ...params } = query;
+  return { params: entry.coerce(params), after };
 }
 
 /** Asks the query; with `after`, the mediator first waits for the read models the query reads. */

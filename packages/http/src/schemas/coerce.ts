@@ -16,53 +16,74 @@ const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
  * // { nights: 2, late: true, rooms: ['1', '2'] } when the schema says number, boolean, string[]
  */
 export function coerceQueryString(values: QueryStringValues, schema: JsonSchema): Record<string, unknown> {
+  return queryStringCoercion(schema)(values);
+}
+
+type Coercion<V> = (value: V) => unknown;
+
+/**
+ * {@link coerceQueryString} with the schema read once: what each property's values become is worked out here,
+ * so that a route coerces every request's query string without walking its schema again.
+ */
+export function queryStringCoercion(schema: JsonSchema): (values: QueryStringValues) => Record<string, unknown> {
   const properties = resolve(schema, schema).properties;
-  const entries: [string, unknown][] = [];
-  for (const key of Object.keys(values)) {
-    const value = values[key];
-    if (value === undefined) continue;
-    const property =
-      typeof properties === 'object' && properties !== null && Object.hasOwn(properties, key)
-        ? (properties as Record<string, unknown>)[key]
-        : undefined;
-    entries.push([key, isSchema(property) ? coerceValue(value, property, schema) : value]);
-  }
-  // fromEntries defines own properties, so a key such as `__proto__` cannot reach a prototype.
-  return Object.fromEntries(entries);
-}
-
-function coerceValue(value: string | readonly string[], schema: JsonSchema, root: JsonSchema): unknown {
-  const resolved = resolve(schema, root);
-  const types = typesOf(resolved, root);
-  if (typeof value !== 'string') {
-    if (!types.has('array')) return value;
-    const items = itemsOf(resolved, root);
-    return value.map((item) => (items === undefined ? item : coerceScalar(item, items, root)));
-  }
-  if (types.has('array') && !types.has('string')) {
-    const items = itemsOf(resolved, root);
-    return [items === undefined ? value : coerceScalar(value, items, root)];
-  }
-  return coerceScalar(value, resolved, root);
-}
-
-function coerceScalar(value: string, schema: JsonSchema, root: JsonSchema): unknown {
-  const types = typesOf(resolve(schema, root), root);
-  if (types.size === 0 || types.has('string')) return value;
-  if ((types.has('number') || types.has('integer')) && NUMBER.test(value)) {
-    const number = Number(value);
-    if (Number.isFinite(number)) return number;
-  }
-  if (types.has('boolean') && (value === 'true' || value === 'false')) return value === 'true';
-  if (types.has('null') && value === 'null') return null;
-  if (types.has('object') || types.has('array')) {
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      return value;
+  const byKey = new Map<string, Coercion<string | readonly string[]>>();
+  if (isSchema(properties)) {
+    for (const key of Object.keys(properties)) {
+      const property = (properties as Record<string, unknown>)[key];
+      if (isSchema(property)) byKey.set(key, valueCoercion(property, schema));
     }
   }
-  return value;
+  return (values) => {
+    const entries: [string, unknown][] = [];
+    for (const key of Object.keys(values)) {
+      const value = values[key];
+      if (value === undefined) continue;
+      const coerce = byKey.get(key);
+      entries.push([key, coerce === undefined ? value : coerce(value)]);
+    }
+    // fromEntries defines own properties, so a key such as `__proto__` cannot reach a prototype.
+    return Object.fromEntries(entries);
+  };
+}
+
+function valueCoercion(schema: JsonSchema, root: JsonSchema): Coercion<string | readonly string[]> {
+  const resolved = resolve(schema, root);
+  const types = typesOf(resolved, root);
+  const scalar = scalarCoercion(resolved, root);
+  if (!types.has('array')) return (value) => (typeof value === 'string' ? scalar(value) : value);
+  const items = itemsOf(resolved, root);
+  const item: Coercion<string> = items === undefined ? (value) => value : scalarCoercion(items, root);
+  const wrap = !types.has('string');
+  return (value) => {
+    if (typeof value !== 'string') return value.map((one) => item(one));
+    return wrap ? [item(value)] : scalar(value);
+  };
+}
+
+function scalarCoercion(schema: JsonSchema, root: JsonSchema): Coercion<string> {
+  const types = typesOf(resolve(schema, root), root);
+  if (types.size === 0 || types.has('string')) return (value) => value;
+  const number = types.has('number') || types.has('integer');
+  const boolean = types.has('boolean');
+  const nullable = types.has('null');
+  const json = types.has('object') || types.has('array');
+  return (value) => {
+    if (number && NUMBER.test(value)) {
+      const parsed = Number(value);
+      if (Number.isFinite(parsed)) return parsed;
+    }
+    if (boolean && (value === 'true' || value === 'false')) return value === 'true';
+    if (nullable && value === 'null') return null;
+    if (json) {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        return value;
+      }
+    }
+    return value;
+  };
 }
 
 /** The JSON types a schema admits, looking through `anyOf`/`oneOf`/`allOf`, `enum` and `const`. */
