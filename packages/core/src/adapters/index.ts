@@ -13,11 +13,15 @@ export {
 } from '../event-store/records.js';
 export { matches } from '../projections/documents.js';
 export {
+  type DeadLetterRow,
+  deadLetterFromRow,
   EVENT_COLUMNS,
   type EventInsert,
   type EventRow,
   eventFromRow,
   fromJson,
+  type ProjectionRef,
+  projectionName,
   recordEvent,
   toJson,
 } from './rows.js';

@@ -1,6 +1,7 @@
-import { CorruptDataError } from '../errors/errors.js';
+import { CorruptDataError, InvalidArgumentError } from '../errors/errors.js';
 import type { NewEvent, RecordedEvent, StreamId } from '../event-store/records.js';
 import type { GlobalPosition } from '../positions/position.js';
+import type { DeadLetter } from '../subscriptions/ports.js';
 
 /** JSON text for a column; `undefined` is stored as NULL so that it reads back as `undefined`. */
 export function toJson(value: unknown): string | null {
@@ -95,5 +96,45 @@ export function eventFromRow(row: EventRow): RecordedEvent {
     position: row.position as GlobalPosition,
     timestamp: row.timestamp,
     schemaVersion: row.schema_version,
+  };
+}
+
+/** A projection, or its name, as read stores take it. */
+export type ProjectionRef = string | { readonly name: string };
+
+/** The name of a projection given as itself or by name; anything else fails with INVALID_ARGUMENT. */
+export function projectionName(projection: ProjectionRef): string {
+  const name = typeof projection === 'string' ? projection : projection?.name;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError('Expected a projection or its name');
+  }
+  return name;
+}
+
+/** A dead letter as the SQL adapters store it: the event as JSON text. */
+export interface DeadLetterRow {
+  readonly id: string;
+  readonly subscriber: string;
+  readonly event: string;
+  readonly error: string;
+  readonly attempts: number;
+  readonly at: number | string;
+}
+
+/** The dead letter a row holds; a corrupt event fails with CORRUPT_DATA naming the letter. */
+export function deadLetterFromRow(row: DeadLetterRow): DeadLetter {
+  let event: RecordedEvent;
+  try {
+    event = JSON.parse(row.event);
+  } catch (error) {
+    throw new CorruptDataError(`Dead letter ${row.id} of ${row.subscriber} holds a corrupt event`, { cause: error });
+  }
+  return {
+    id: row.id,
+    subscriber: row.subscriber,
+    event,
+    error: row.error,
+    attempts: row.attempts,
+    at: Number(row.at),
   };
 }

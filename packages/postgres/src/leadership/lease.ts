@@ -72,8 +72,7 @@ export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
     client = undefined;
     lost?.end().catch(() => {});
   };
-  const lose = async () => {
-    drop();
+  const stepDown = async () => {
     if (!leader) return;
     leader = false;
     options.onChange?.(false);
@@ -82,6 +81,10 @@ export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
     } catch (error) {
       onError(error);
     }
+  };
+  const lose = async () => {
+    drop();
+    await stepDown();
   };
   const tick = async () => {
     try {
@@ -129,13 +132,7 @@ export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
       clearTimeout(timer);
       await running;
       if (leader) {
-        leader = false;
-        options.onChange?.(false);
-        try {
-          await work.stop();
-        } catch (error) {
-          onError(error);
-        }
+        await stepDown();
         await client?.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => {});
       }
       await client?.end().catch(() => {});

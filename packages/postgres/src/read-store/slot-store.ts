@@ -7,20 +7,12 @@ import {
   type RecordedEvent,
   TwofoldError,
 } from '@twofold/core';
+import { type ProjectionRef, projectionName } from '@twofold/core/adapters';
 import { type Migration, migrate } from '../connection/migrations.js';
 import { Connection, type PostgresConnectionOptions, type PostgresTx, toNumber } from '../connection/pool.js';
 import { slotMigrations } from './schema.js';
 
-/** A projection, or its name. */
-export type ProjectionRef = string | { readonly name: string };
-
-export function projectionName(projection: ProjectionRef): string {
-  const name = typeof projection === 'string' ? projection : projection?.name;
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new InvalidArgumentError('Expected a projection or its name');
-  }
-  return name;
-}
+export { type ProjectionRef, projectionName };
 
 function checkSlot(slot: ProjectionSlot): void {
   projectionName(slot?.projection);

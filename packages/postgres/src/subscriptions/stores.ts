@@ -1,11 +1,5 @@
-import {
-  type CheckpointStore,
-  CorruptDataError,
-  type DeadLetter,
-  type DeadLetterStore,
-  type GlobalPosition,
-  type RecordedEvent,
-} from '@twofold/core';
+import type { CheckpointStore, DeadLetter, DeadLetterStore, GlobalPosition } from '@twofold/core';
+import { type DeadLetterRow, deadLetterFromRow } from '@twofold/core/adapters';
 import { migrate } from '../connection/migrations.js';
 import { Connection, type PostgresConnectionOptions, toNumber } from '../connection/pool.js';
 import { subscriptionMigrations } from './schema.js';
@@ -62,15 +56,6 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 }
 
-interface Row {
-  readonly id: string;
-  readonly subscriber: string;
-  readonly event: string;
-  readonly error: string;
-  readonly attempts: number;
-  readonly at: string;
-}
-
 const COLUMNS = 'id, subscriber, event, error, attempts, at';
 
 /**
@@ -106,17 +91,19 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   async list(subscriber?: string): Promise<readonly DeadLetter[]> {
     const { rows } =
       subscriber === undefined
-        ? await this.#db.query<Row>(`SELECT ${COLUMNS} FROM twofold_dead_letters ORDER BY at, position`)
-        : await this.#db.query<Row>(
+        ? await this.#db.query<DeadLetterRow>(`SELECT ${COLUMNS} FROM twofold_dead_letters ORDER BY at, position`)
+        : await this.#db.query<DeadLetterRow>(
             `SELECT ${COLUMNS} FROM twofold_dead_letters WHERE subscriber = $1 ORDER BY at, position`,
             [subscriber],
           );
-    return rows.map(letterFromRow);
+    return rows.map(deadLetterFromRow);
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
-    const { rows } = await this.#db.query<Row>(`SELECT ${COLUMNS} FROM twofold_dead_letters WHERE id = $1`, [id]);
-    return rows[0] === undefined ? undefined : letterFromRow(rows[0]);
+    const { rows } = await this.#db.query<DeadLetterRow>(`SELECT ${COLUMNS} FROM twofold_dead_letters WHERE id = $1`, [
+      id,
+    ]);
+    return rows[0] === undefined ? undefined : deadLetterFromRow(rows[0]);
   }
 
   async remove(id: string): Promise<void> {
@@ -127,21 +114,4 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   async close(): Promise<void> {
     await this.#db.end();
   }
-}
-
-function letterFromRow(row: Row): DeadLetter {
-  let event: RecordedEvent;
-  try {
-    event = JSON.parse(row.event);
-  } catch (error) {
-    throw new CorruptDataError(`Dead letter ${row.id} of ${row.subscriber} holds a corrupt event`, { cause: error });
-  }
-  return {
-    id: row.id,
-    subscriber: row.subscriber,
-    event,
-    error: row.error,
-    attempts: row.attempts,
-    at: toNumber(row.at),
-  };
 }

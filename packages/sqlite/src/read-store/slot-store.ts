@@ -7,21 +7,13 @@ import {
   type RecordedEvent,
   TwofoldError,
 } from '@twofold/core';
+import { type ProjectionRef, projectionName } from '@twofold/core/adapters';
 import { type Migration, migrate } from '../connection/migrations.js';
 import { inTransaction, refusePromise, type SqliteTx, sameDatabase } from '../connection/open.js';
 import { slotMigrations } from './schema.js';
 import { SlotStatements } from './slot-statements.js';
 
-/** A projection, or its name. */
-export type ProjectionRef = string | { readonly name: string };
-
-export function projectionName(projection: ProjectionRef): string {
-  const name = typeof projection === 'string' ? projection : projection?.name;
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new InvalidArgumentError('Expected a projection or its name');
-  }
-  return name;
-}
+export { type ProjectionRef, projectionName };
 
 /**
  * What the SQLite read stores share: a checkpoint per projection slot moved in the same transaction as the read

@@ -1,17 +1,9 @@
-import { CorruptDataError, type DeadLetter, type DeadLetterStore, type RecordedEvent } from '@twofold/core';
+import type { DeadLetter, DeadLetterStore } from '@twofold/core';
+import { type DeadLetterRow, deadLetterFromRow } from '@twofold/core/adapters';
 import type { Statement } from 'better-sqlite3';
 import { migrate } from '../connection/migrations.js';
 import { openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
 import { deadLetterMigrations } from './schema.js';
-
-interface Row {
-  readonly id: string;
-  readonly subscriber: string;
-  readonly event: string;
-  readonly error: string;
-  readonly attempts: number;
-  readonly at: number;
-}
 
 const COLUMNS = 'id, subscriber, event, error, attempts, at';
 
@@ -26,9 +18,9 @@ const COLUMNS = 'id, subscriber, event, error, attempts, at';
 export class SqliteDeadLetterStore implements DeadLetterStore {
   readonly #db: SqliteTx;
   readonly #add: Statement<[string, string, number, string, string, number, number]>;
-  readonly #all: Statement<[], Row>;
-  readonly #of: Statement<[string], Row>;
-  readonly #get: Statement<[string], Row>;
+  readonly #all: Statement<[], DeadLetterRow>;
+  readonly #of: Statement<[string], DeadLetterRow>;
+  readonly #get: Statement<[string], DeadLetterRow>;
   readonly #remove: Statement<[string]>;
 
   constructor(options: SqliteConnectionOptions = {}) {
@@ -58,12 +50,12 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
 
   async list(subscriber?: string): Promise<readonly DeadLetter[]> {
     const rows = subscriber === undefined ? this.#all.all() : this.#of.all(subscriber);
-    return rows.map(letterFromRow);
+    return rows.map(deadLetterFromRow);
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
     const row = this.#get.get(id);
-    return row === undefined ? undefined : letterFromRow(row);
+    return row === undefined ? undefined : deadLetterFromRow(row);
   }
 
   async remove(id: string): Promise<void> {
@@ -74,14 +66,4 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
   close(): void {
     if (this.#db.open) this.#db.close();
   }
-}
-
-function letterFromRow(row: Row): DeadLetter {
-  let event: RecordedEvent;
-  try {
-    event = JSON.parse(row.event);
-  } catch (error) {
-    throw new CorruptDataError(`Dead letter ${row.id} of ${row.subscriber} holds a corrupt event`, { cause: error });
-  }
-  return { id: row.id, subscriber: row.subscriber, event, error: row.error, attempts: row.attempts, at: row.at };
 }

@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../event-store/memory-store.js';
+import type { StreamId } from '../event-store/records.js';
+import type { Logger } from '../mediator/logger.js';
+import { defineEvent } from '../messages/define.js';
+import type { StandardSchemaV1 } from '../messages/schema.js';
+import { type GlobalPosition, START } from '../positions/position.js';
+import type { CheckpointStore, DeadLetter, DeadLetterStore } from '../subscriptions/ports.js';
+import { SubscriberRunner } from '../subscriptions/runner.js';
+import { subscriber } from '../subscriptions/subscriber.js';
+
+/** A checkpoint store and a dead-letter store, opened on some storage; `close` lets go of them. */
+export interface SubscriptionStores {
+  readonly checkpoints: CheckpointStore;
+  readonly deadLetters: DeadLetterStore;
+  close(): void | Promise<void>;
+}
+
+/**
+ * Makes fresh, empty storage for one test and returns how to open stores on it: each `open()` is another handle
+ * on the same data (a reopened file, another node), so the contract can check what survives.
+ */
+export type SubscriptionStoresFactory = () =>
+  | Promise<{ open(): Promise<SubscriptionStores> | SubscriptionStores }>
+  | { open(): Promise<SubscriptionStores> | SubscriptionStores };
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function letter(id: string, subscriberName: string, at: number, position: number): DeadLetter {
+  return {
+    id,
+    subscriber: subscriberName,
+    event: {
+      id: `e${position}`,
+      type: 'hotel.RoomBooked',
+      data: { roomId: 'r1' },
+      metadata: { correlationId: 'c' },
+      streamId: 'booking-1' as StreamId,
+      streamVersion: 1,
+      position: position as GlobalPosition,
+      timestamp: 1,
+      schemaVersion: 1,
+    },
+    error: 'Error: mail server down\n    at send',
+    attempts: 5,
+    at,
+  };
+}
+
+/**
+ * The contract of subscribers' checkpoint and dead-letter stores: what they keep, how they list it, and that a
+ * SubscriberRunner parks a failing event in them. An adapter's test file calls it once.
+ *
+ * @example
+ * subscriptionStoresContract('sqlite', () => {
+ *   const path = temp.file('subscriptions');
+ *   return { open: () => { const c = new SqliteCheckpointStore({ path }), d = new SqliteDeadLetterStore({ path });
+ *     return { checkpoints: c, deadLetters: d, close: () => { c.close(); d.close(); } }; } };
+ * });
+ */
+export function subscriptionStoresContract(name: string, factory: SubscriptionStoresFactory): void {
+  describe(`${name}: checkpoint and dead-letter store contract`, () => {
+    const closers: (() => void | Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const close of closers.splice(0)) await close();
+    });
+    const storage = async () => {
+      const made = await factory();
+      return async () => {
+        const stores = await made.open();
+        closers.push(() => stores.close());
+        return stores;
+      };
+    };
+
+    it('keeps checkpoints and dead letters for the next handle on the same storage', async () => {
+      const open = await storage();
+      const first = await open();
+      expect(await first.checkpoints.get('emails')).toBe(START);
+      await first.checkpoints.set('emails', 5 as GlobalPosition);
+      await first.checkpoints.set('emails', 7 as GlobalPosition);
+      await first.deadLetters.add(letter('d2', 'emails', 20, 3));
+      await first.deadLetters.add(letter('d1', 'emails', 10, 4));
+      await first.deadLetters.add(letter('d3', 'billing', 15, 5));
+
+      const again = await open();
+      expect(await again.checkpoints.get('emails')).toBe(7);
+      expect(await again.checkpoints.get('other')).toBe(START);
+      expect((await again.deadLetters.list()).map((l) => l.id)).toEqual(['d1', 'd3', 'd2']);
+      expect((await again.deadLetters.list('emails')).map((l) => l.id)).toEqual(['d1', 'd2']);
+      expect(await again.deadLetters.get('d1')).toEqual(letter('d1', 'emails', 10, 4));
+      await again.deadLetters.add({ ...letter('d1', 'emails', 30, 4), attempts: 6 });
+      expect(await first.deadLetters.get('d1')).toMatchObject({ attempts: 6, at: 30 });
+      await again.deadLetters.remove('d1');
+      expect(await first.deadLetters.get('d1')).toBeUndefined();
+    });
+
+    it('serve a SubscriberRunner: a failing event is parked with its error, the others are handled', async () => {
+      // A schema that takes its input as it is: the contract needs no validation library.
+      const asIs: StandardSchemaV1<{ roomId: string }> = {
+        '~standard': {
+          version: 1,
+          vendor: 'twofold-contract',
+          validate: (value) => ({ value: value as { roomId: string } }),
+        },
+      };
+      const Booked = defineEvent('hotel.RoomBooked', asIs);
+      const log = new MemoryStore();
+      for (const roomId of ['r1', 'bad', 'r3'])
+        await log.append('booking-1' as StreamId, [{ type: Booked.type, data: { roomId } }]);
+      const handled: string[] = [];
+      const emails = subscriber('emails').on(Booked, ({ roomId }) => {
+        if (roomId === 'bad') throw new Error('cannot send');
+        handled.push(roomId);
+      });
+      const { checkpoints, deadLetters } = await (await storage())();
+      const runner = new SubscriberRunner({
+        subscriber: emails,
+        feed: log,
+        checkpoints,
+        deadLetters,
+        attempts: 2,
+        retryDelayMs: 1,
+        logger: quiet,
+      });
+      runner.start();
+      await expect.poll(() => checkpoints.get('emails')).toBe(3);
+      await runner.stop();
+      expect(handled).toEqual(['r1', 'r3']);
+      const [parked] = await deadLetters.list('emails');
+      expect(parked).toMatchObject({
+        subscriber: 'emails',
+        attempts: 2,
+        event: { position: 2, data: { roomId: 'bad' } },
+      });
+      expect(parked?.error).toContain('cannot send');
+    });
+  });
+}
