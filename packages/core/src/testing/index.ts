@@ -6,6 +6,7 @@ export {
 export { given, type Then } from './given-when-then.js';
 export { eventStoreContract, type StoreFactory, stateStoreContract } from './store-contracts.js';
 export {
+  type SubscriptionStorage,
   type SubscriptionStores,
   type SubscriptionStoresFactory,
   subscriptionStoresContract,

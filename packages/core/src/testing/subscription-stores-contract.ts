@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../event-store/memory-store.js';
+import type { EventStore } from '../event-store/ports.js';
 import type { StreamId } from '../event-store/records.js';
 import type { Logger } from '../mediator/logger.js';
 import { defineEvent } from '../messages/define.js';
@@ -20,9 +21,14 @@ export interface SubscriptionStores {
  * Makes fresh, empty storage for one test and returns how to open stores on it: each `open()` is another handle
  * on the same data (a reopened file, another node), so the contract can check what survives.
  */
-export type SubscriptionStoresFactory = () =>
-  | Promise<{ open(): Promise<SubscriptionStores> | SubscriptionStores }>
-  | { open(): Promise<SubscriptionStores> | SubscriptionStores };
+export type SubscriptionStoresFactory = () => Promise<SubscriptionStorage> | SubscriptionStorage;
+
+/** What a {@link SubscriptionStoresFactory} makes. */
+export interface SubscriptionStorage {
+  open(): Promise<SubscriptionStores> | SubscriptionStores;
+  /** The event log a subscriber reads in the contract: the adapter's own write store, or (by default) one in memory. */
+  log?(): Promise<EventStore> | EventStore;
+}
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -66,11 +72,12 @@ export function subscriptionStoresContract(name: string, factory: SubscriptionSt
     });
     const storage = async () => {
       const made = await factory();
-      return async () => {
+      const open = async () => {
         const stores = await made.open();
         closers.push(() => stores.close());
         return stores;
       };
+      return Object.assign(open, { log: async () => (made.log === undefined ? new MemoryStore() : await made.log()) });
     };
 
     it('keeps checkpoints and dead letters for the next handle on the same storage', async () => {
@@ -105,15 +112,20 @@ export function subscriptionStoresContract(name: string, factory: SubscriptionSt
         },
       };
       const Booked = defineEvent('hotel.RoomBooked', asIs);
-      const log = new MemoryStore();
-      for (const roomId of ['r1', 'bad', 'r3'])
-        await log.append('booking-1' as StreamId, [{ type: Booked.type, data: { roomId } }]);
+      const open = await storage();
+      const log = await open.log();
+      const positions: GlobalPosition[] = [];
+      for (const roomId of ['r1', 'bad', 'r3']) {
+        positions.push(
+          (await log.append('booking-1' as StreamId, [{ type: Booked.type, data: { roomId } }])).position!,
+        );
+      }
       const handled: string[] = [];
       const emails = subscriber('emails').on(Booked, ({ roomId }) => {
         if (roomId === 'bad') throw new Error('cannot send');
         handled.push(roomId);
       });
-      const { checkpoints, deadLetters } = await (await storage())();
+      const { checkpoints, deadLetters } = await open();
       const runner = new SubscriberRunner({
         subscriber: emails,
         feed: log,
@@ -124,14 +136,14 @@ export function subscriptionStoresContract(name: string, factory: SubscriptionSt
         logger: quiet,
       });
       runner.start();
-      await expect.poll(() => checkpoints.get('emails')).toBe(3);
+      await expect.poll(() => checkpoints.get('emails')).toBe(positions[2]);
       await runner.stop();
       expect(handled).toEqual(['r1', 'r3']);
       const [parked] = await deadLetters.list('emails');
       expect(parked).toMatchObject({
         subscriber: 'emails',
         attempts: 2,
-        event: { position: 2, data: { roomId: 'bad' } },
+        event: { position: positions[1], data: { roomId: 'bad' } },
       });
       expect(parked?.error).toContain('cannot send');
     });
