@@ -143,10 +143,15 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
     if (this.db.open) this.db.close();
   }
 
-  // The slot's checkpoint, creating the slot (checkpoint 0) when it is written for the first time.
+  // The slot's checkpoint, creating the slot (checkpoint 0) when it is written for the first time. Always inside a
+  // write transaction, so that the slot found is still there when it is written: one statement for every batch
+  // but the first.
   #open(db: SqliteTx, slot: ProjectionSlot): number {
     const slots = this.slots(db);
-    if (slots.create(slot)) this.createSlot(db, slot);
-    return slots.checkpoint(slot) ?? 0;
+    const at = slots.checkpoint(slot);
+    if (at !== undefined) return at;
+    slots.create(slot);
+    this.createSlot(db, slot);
+    return 0;
   }
 }
