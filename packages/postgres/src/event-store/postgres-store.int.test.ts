@@ -146,6 +146,23 @@ describe('PostgresStore', () => {
     expect(await store.streamVersion(s)).toBe(48);
   });
 
+  it('reports conflicts of many racing transactions on a small pool, without waiting for a connection it holds', async () => {
+    const store = await open({ maxConnections: 2 });
+    const s = streamId('contended', 1);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, () =>
+        store.commit({
+          appends: [{ streamId: s, expectedVersion: 'no-stream', events: events(1) }],
+          participants: [() => new Promise<void>((resolve) => setTimeout(resolve, 5))],
+        }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) {
+      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'CONCURRENCY_CONFLICT', actual: 1 });
+    }
+  });
+
   it('refuses a commit of more events than positions allow', async () => {
     const store = await open();
     await expect(store.append(streamId('big', 1), events(16_384))).rejects.toThrow(/at most 16383 events/);

@@ -5,7 +5,6 @@ import {
   type GlobalPosition,
   type IdempotencyRecord,
   InvalidArgumentError,
-  isTwofoldError,
   type NewEvent,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -130,9 +129,17 @@ export class PostgresStore implements WriteStore<PostgresTx> {
       (unit.states ?? []).length === 0 &&
       unit.idempotency === undefined &&
       (unit.participants ?? []).length === 0;
-    const committed = alone
-      ? await this.#appendAlone(appends[0]!)
-      : await this.#db.transaction((tx) => this.#write(tx, unit));
+    let committed: Committed;
+    try {
+      committed = alone
+        ? await this.#appendAlone(appends[0]!)
+        : await this.#db.transaction((tx) => this.#write(tx, unit));
+    } catch (error) {
+      // Read the stream's version for the message only now that the transaction's connection is back in the pool:
+      // commits waiting for a connection to say so could otherwise take every connection and wait forever.
+      if (error instanceof StreamMoved) throw await this.#conflict(error.streamId, error.expected);
+      throw error;
+    }
     if (committed.position !== undefined) {
       this.#wakeUps.check();
       this.#notifier.notify();
@@ -148,7 +155,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
           this.#db.query(text, values, 'the append may or may not have been committed'),
         );
       } catch (error) {
-        if (append.expectedVersion !== 'any' || !isTwofoldError(error, 'CONCURRENCY_CONFLICT') || attempt >= 20) {
+        if (append.expectedVersion !== 'any' || !(error instanceof StreamMoved) || attempt >= 20) {
           throw error;
         }
       }
@@ -187,7 +194,8 @@ export class PostgresStore implements WriteStore<PostgresTx> {
       // Every append of a stream in one commit is checked against the stream as it was before the commit.
       const exact = [...new Set(expected.map((e) => (e === 'no-stream' ? 0 : e)).filter((e) => e !== 'any'))];
       if (exact.length > 1 || drafts.length === 0) {
-        const actual = await this.streamVersion(streamId as StreamId);
+        const { rows } = await run(STREAM_VERSION, [streamId]);
+        const actual = (rows[0] as { version: number }).version;
         for (const e of expected) {
           if (!versionMatches(e, actual)) throw new ConcurrencyConflictError(`Stream ${streamId}`, e, actual);
         }
@@ -218,12 +226,12 @@ export class PostgresStore implements WriteStore<PostgresTx> {
           if (retry) await savepoint('RELEASE SAVEPOINT twofold_append');
         } catch (error) {
           if (!isStreamVersionTaken(error)) throw error;
-          if (!retry || attempt >= 20) throw await this.#conflict(streamId, expected);
+          if (!retry || attempt >= 20) throw new StreamMoved(streamId, expected);
           await savepoint('ROLLBACK TO SAVEPOINT twofold_append');
         }
       }
       const rows = result.rows as { xid: string; stream_version: number }[];
-      if (rows.length === 0) throw await this.#conflict(streamId, expected);
+      if (rows.length === 0) throw new StreamMoved(streamId, expected);
       const first = (toNumber(rows[0]!.xid) - this.#base) * EVENTS_PER_COMMIT;
       const at = Math.min(...rows.map((row) => row.stream_version)) - 1;
       drafts.forEach((draft, i) => {
@@ -321,10 +329,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   }
 
   async streamVersion(streamId: StreamId): Promise<number> {
-    const { rows } = await this.#db.query<{ version: number }>(
-      'SELECT coalesce(max(stream_version), 0) AS version FROM twofold_events WHERE stream_id = $1',
-      [streamId],
-    );
+    const { rows } = await this.#db.query<{ version: number }>(STREAM_VERSION, [streamId]);
     return rows[0]?.version ?? 0;
   }
 
@@ -491,6 +496,20 @@ const APPEND = `INSERT INTO twofold_events (position, id, stream_id, stream_vers
            WITH ORDINALITY AS e(ord, id, type, sv, data, md, n)
    WHERE $4::integer <= 0 OR EXISTS (SELECT 1 FROM twofold_events WHERE stream_id = $2 AND stream_version = $4::integer)
   RETURNING pg_current_xact_id()::text AS xid, stream_version`;
+
+const STREAM_VERSION = 'SELECT coalesce(max(stream_version), 0) AS version FROM twofold_events WHERE stream_id = $1';
+
+/** A stream was not where an append expected it; commit() turns it into a ConcurrencyConflictError. */
+class StreamMoved extends Error {
+  readonly streamId: string;
+  readonly expected: readonly ExpectedVersion[];
+
+  constructor(streamId: string, expected: readonly ExpectedVersion[]) {
+    super(`Stream ${streamId} is not at the version the append expected`);
+    this.streamId = streamId;
+    this.expected = expected;
+  }
+}
 
 // A unique violation on (stream_id, stream_version): another commit wrote that version of the stream first.
 function isStreamVersionTaken(error: unknown): boolean {
