@@ -1,6 +1,5 @@
 import { type PositionTracker, ProjectionRunner, ReadSide, type Subscriber, SubscriberRunner } from '@twofold/core';
 import { guestMail, managementAlerts, refunds } from '../effects/subscribers.js';
-import { TrackedCheckpoints } from '../effects/tracked-checkpoints.js';
 import { availability } from '../read-models/availability.js';
 import { bookings } from '../read-models/bookings.js';
 import type { Stores } from './stores.js';
@@ -26,9 +25,13 @@ export async function createReadSide(stores: Stores): Promise<HotelReadSide> {
   const availabilityRunner = new ProjectionRunner({ projection: availability, store: reads, feed: writes });
   const bookingsRunner = new ProjectionRunner({ projection: bookings, store: bookingViews, feed: writes });
 
-  const checkpoints = new TrackedCheckpoints(stores.checkpoints);
   const effect = (subscriber: Subscriber) =>
-    new SubscriberRunner({ subscriber, feed: writes, checkpoints, deadLetters: stores.deadLetters });
+    new SubscriberRunner({
+      subscriber,
+      feed: writes,
+      checkpoints: stores.checkpoints,
+      deadLetters: stores.deadLetters,
+    });
   const subscribers = [
     effect(refunds(stores.effects)),
     effect(guestMail(stores.effects)),
@@ -40,9 +43,9 @@ export async function createReadSide(stores: Stores): Promise<HotelReadSide> {
     progress: {
       availability: availabilityRunner.progress,
       bookings: bookingsRunner.progress,
-      refunds: checkpoints.progress(refundsRunner.name),
-      mail: checkpoints.progress(mailRunner.name),
-      alerts: checkpoints.progress(alertsRunner.name),
+      refunds: refundsRunner.progress,
+      mail: mailRunner.progress,
+      alerts: alertsRunner.progress,
     },
   };
 }

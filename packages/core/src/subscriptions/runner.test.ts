@@ -133,6 +133,41 @@ describe('SubscriberRunner', () => {
     expect(() => new SubscriberRunner({ ...options, attempts: 0 })).toThrow(/attempts must be an integer >= 1/);
     expect(() => new SubscriberRunner({ ...options, deadLetters: {} as never })).toThrow(/DeadLetterStore/);
   });
+
+  it('moves its checkpoint past events it does not handle only now and then, and when it stops', async () => {
+    const log = new EventLog();
+    const writes: GlobalPosition[] = [];
+    const inner = new MemoryCheckpointStore();
+    const checkpoints = {
+      get: (name: string) => inner.get(name),
+      set: async (name: string, position: GlobalPosition) => {
+        writes.push(position);
+        await inner.set(name, position);
+      },
+    };
+    const { refundsSubscriber, refunds } = payments(new Set());
+    const runner = new SubscriberRunner({
+      subscriber: refundsSubscriber,
+      feed: log,
+      checkpoints,
+      deadLetters: new MemoryDeadLetterStore(),
+      logger: quiet,
+    });
+    runner.start();
+    let last = 0 as GlobalPosition;
+    for (let i = 0; i < 20; i++) last = await log.add(RoomBooked, { bookingId: `b${i}` });
+    await expect.poll(() => runner.progress.position).toBe(last);
+    // Twenty events it has no handler for: read, tracked, and not one checkpoint write each.
+    expect(writes).toEqual([]);
+    const cancelled = await log.add(BookingCancelled, { bookingId: 'b3', amount: 90 });
+    await expect.poll(() => refunds).toEqual(['b3']);
+    expect(writes).toEqual([cancelled]);
+    const after = await log.add(RoomBooked, { bookingId: 'b99' });
+    await expect.poll(() => runner.progress.position).toBe(after);
+    await runner.stop();
+    expect(writes).toEqual([cancelled, after]);
+    expect(await inner.get('billing.refunds')).toBe(after);
+  });
 });
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {

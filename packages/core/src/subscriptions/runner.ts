@@ -55,6 +55,7 @@ export interface SubscriberStatus {
 export class SubscriberRunner {
   /** How far the subscriber has handled the log: pass it in a query's `reads` to wait for its effects. */
   readonly progress: PositionTracker;
+  #skipped = { count: 0, since: Date.now() };
   readonly #subscriber: Subscriber;
   readonly #feed: EventFeed;
   readonly #reads: SharedReads;
@@ -116,6 +117,12 @@ export class SubscriberRunner {
   async stop(): Promise<void> {
     this.#controller?.abort(new Error('stopped'));
     await this.#loop;
+    try {
+      await this.#saveSkipped(true);
+    } catch (error) {
+      // Only costs reading some events again on the next start.
+      this.#logger.warn({ err: error, subscriber: this.name }, `Subscriber ${this.name} could not checkpoint on stop`);
+    }
   }
 
   /** Handles every event in the log now, then resolves with the position reached. Not while started. */
@@ -126,7 +133,10 @@ export class SubscriberRunner {
     this.progress.advanceTo(position);
     for (;;) {
       const batch = await this.#reads.readAll(position, this.#batchSize);
-      if (batch.length === 0) return position;
+      if (batch.length === 0) {
+        await this.#saveSkipped(true);
+        return position;
+      }
       position = await this.#handleBatch(position, batch, signal);
     }
   }
@@ -203,21 +213,31 @@ export class SubscriberRunner {
     signal: AbortSignal,
   ): Promise<GlobalPosition> {
     let position = from;
-    let saved = from;
     for (const event of batch) {
       if (this.#subscriber.eventTypes.has(event.type)) {
         const handled = await this.#deliver(event, signal);
         if (!handled) return position;
         await this.#checkpoints.set(this.name, event.position);
-        saved = event.position;
+        this.#skipped = { count: 0, since: Date.now() };
+      } else {
+        this.#skipped.count++;
       }
       position = event.position;
       this.#position = position;
       this.progress.advanceTo(position);
     }
-    // Events it does not handle need no effect; record that the whole batch was read.
-    if (position !== saved) await this.#checkpoints.set(this.name, position);
+    await this.#saveSkipped(false);
     return position;
+  }
+
+  // Events it does not handle need no effect, and reading them again after a restart costs little: the checkpoint
+  // passes them now and then (every SKIP_CHECKPOINT_EVENTS events or SKIP_CHECKPOINT_MS), and when it stops.
+  async #saveSkipped(now: boolean): Promise<void> {
+    const { count, since } = this.#skipped;
+    if (count === 0) return;
+    if (!now && count < SKIP_CHECKPOINT_EVENTS && Date.now() - since < SKIP_CHECKPOINT_MS) return;
+    await this.#checkpoints.set(this.name, this.#position);
+    this.#skipped = { count: 0, since: Date.now() };
   }
 
   // Returns false when stopped mid-retry (the event stays unhandled), true once handled or parked.
@@ -258,6 +278,9 @@ export class SubscriberRunner {
     }
   }
 }
+
+const SKIP_CHECKPOINT_EVENTS = 1000;
+const SKIP_CHECKPOINT_MS = 1000;
 
 function atLeastOne(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 1) {
