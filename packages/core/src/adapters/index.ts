@@ -25,3 +25,4 @@ export {
   recordEvent,
   toJson,
 } from './rows.js';
+export { Waiters } from './waiters.js';

@@ -1,13 +1,6 @@
 import { type GlobalPosition, isTwofoldError } from '@twofold/core';
+import { Waiters } from '@twofold/core/adapters';
 import type pg from 'pg';
-
-interface Waiter {
-  readonly after: GlobalPosition;
-  readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal;
-  readonly onAbort: () => void;
-}
 
 interface WakeUpOptions {
   /** The last visible position. */
@@ -28,7 +21,11 @@ const RECHECK_MS = [1, 2, 4, 8, 16, 32, 64];
  * notification or a dropped LISTEN connection, which is re-opened on the next poll.
  */
 export class WakeUps {
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters(() => {
+    clearInterval(this.#poll);
+    this.#poll = undefined;
+    clearTimeout(this.#recheck);
+  });
   readonly #options: WakeUpOptions;
   #listener: Promise<pg.Client> | undefined;
   #poll: NodeJS.Timeout | undefined;
@@ -49,28 +46,16 @@ export class WakeUps {
       throw error;
     });
     if (head !== undefined && head > after) return;
-    if (signal.aborted) throw signal.reason;
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        after,
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          this.#remove(waiter);
-          reject(signal.reason);
-        },
-      };
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.#waiters.add(waiter);
+    const waiting = this.#waiters.add(after, signal);
+    if (this.#waiters.size === 0) return waiting;
+    this.#ensureListening();
+    this.#poll ??= setInterval(() => {
       this.#ensureListening();
-      this.#poll ??= setInterval(() => {
-        this.#ensureListening();
-        this.check();
-      }, this.#options.pollIntervalMs).unref();
-      // A commit between the head read above and LISTEN would otherwise wait for the next poll.
       this.check();
-    });
+    }, this.#options.pollIntervalMs).unref();
+    // A commit between the head read above and LISTEN would otherwise wait for the next poll.
+    this.check();
+    return waiting;
   }
 
   /** Looks at the head now and wakes every reader it has passed; looks again shortly if one is still waiting. */
@@ -84,14 +69,7 @@ export class WakeUps {
     this.#options
       .head()
       .then(
-        (head) => {
-          for (const waiter of this.#waiters) {
-            if (waiter.after < head) {
-              this.#remove(waiter);
-              waiter.resolve();
-            }
-          }
-        },
+        (head) => this.#waiters.wake(head),
         () => {
           // The database is unreachable: the poll tries again, and readers keep waiting until their signal aborts.
         },
@@ -138,24 +116,11 @@ export class WakeUps {
   /** Rejects every waiting reader and stops listening: the store is closing. */
   async close(reason: Error): Promise<void> {
     this.#closed = true;
-    for (const waiter of this.#waiters) {
-      this.#remove(waiter);
-      waiter.reject(reason);
-    }
+    this.#waiters.rejectAll(reason);
     clearInterval(this.#poll);
     clearTimeout(this.#recheck);
     const listener = this.#listener;
     this.#listener = undefined;
     if (listener !== undefined) await (await listener.catch(() => undefined))?.end().catch(() => {});
-  }
-
-  #remove(waiter: Waiter): void {
-    waiter.signal.removeEventListener('abort', waiter.onAbort);
-    this.#waiters.delete(waiter);
-    if (this.#waiters.size === 0) {
-      clearInterval(this.#poll);
-      this.#poll = undefined;
-      clearTimeout(this.#recheck);
-    }
   }
 }

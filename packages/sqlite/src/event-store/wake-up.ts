@@ -1,12 +1,5 @@
 import type { GlobalPosition } from '@twofold/core';
-
-interface Waiter {
-  readonly after: GlobalPosition;
-  readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal;
-  readonly onAbort: () => void;
-}
+import { Waiters } from '@twofold/core/adapters';
 
 /**
  * The readers waiting for events after some position. A commit in this process wakes them at once; while any
@@ -14,7 +7,10 @@ interface Waiter {
  * reads no table) and, only then, reads the head.
  */
 export class WakeUps {
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters(() => {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  });
   readonly #head: () => GlobalPosition;
   readonly #changed: () => boolean;
   readonly #pollIntervalMs: number;
@@ -28,40 +24,19 @@ export class WakeUps {
 
   wait(after: GlobalPosition, signal: AbortSignal): Promise<void> {
     if (this.#head() > after) return Promise.resolve();
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        after,
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          this.#remove(waiter);
-          reject(signal.reason);
-        },
-      };
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.#waiters.add(waiter);
-      this.#timer ??= setInterval(() => this.#poll(), this.#pollIntervalMs).unref();
-    });
+    const waiting = this.#waiters.add(after, signal);
+    if (this.#waiters.size > 0) this.#timer ??= setInterval(() => this.#poll(), this.#pollIntervalMs).unref();
+    return waiting;
   }
 
   /** Wakes every reader waiting for a position below `head`. */
   wake(head: GlobalPosition): void {
-    for (const waiter of this.#waiters) {
-      if (waiter.after < head) {
-        this.#remove(waiter);
-        waiter.resolve();
-      }
-    }
+    this.#waiters.wake(head);
   }
 
   /** Rejects every waiting reader: the store is closing. */
   close(reason: Error): void {
-    for (const waiter of this.#waiters) {
-      this.#remove(waiter);
-      waiter.reject(reason);
-    }
+    this.#waiters.rejectAll(reason);
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -71,19 +46,7 @@ export class WakeUps {
       if (this.#changed()) this.wake(this.#head());
     } catch (error) {
       // A failing read (the file gone, a closed connection) must not be swallowed by a timer: the readers see it.
-      for (const waiter of this.#waiters) {
-        this.#remove(waiter);
-        waiter.reject(error);
-      }
-    }
-  }
-
-  #remove(waiter: Waiter): void {
-    waiter.signal.removeEventListener('abort', waiter.onAbort);
-    this.#waiters.delete(waiter);
-    if (this.#waiters.size === 0) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
+      this.#waiters.rejectAll(error);
     }
   }
 }
