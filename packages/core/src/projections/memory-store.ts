@@ -183,16 +183,25 @@ function writable<T>(committed: Map<string, unknown>, staged: Staged, name: stri
   return {
     ...read,
     put: (id, document) => {
-      writes.set(id, structuredClone(document));
+      writes.set(id, asJson(document, name, id));
     },
     update: (id, changes) => {
       const current = read.get(id);
       if (current === undefined) return false;
-      writes.set(id, { ...current, ...structuredClone(changes) });
+      writes.set(id, asJson({ ...current, ...changes }, name, id));
       return true;
     },
     delete: (id) => {
       writes.set(id, DELETED);
     },
   };
+}
+
+// Documents are kept as JSON gives them back, as the durable stores do: no undefined fields, no -0, no Dates.
+function asJson(document: unknown, collection: string, id: string): unknown {
+  const json = JSON.stringify(document);
+  if (json === undefined) {
+    throw new InvalidArgumentError(`Document ${id} of ${collection} must be a JSON value; got ${typeof document}`);
+  }
+  return JSON.parse(json);
 }
