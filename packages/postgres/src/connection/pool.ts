@@ -50,9 +50,11 @@ export class Connection {
     values?: unknown[],
     /** What a lost connection means for this statement, for the error's message. */
     outcome = 'nothing was written',
+    /** Twofold's own statements are prepared once per connection; a user's SQL is sent as it is. */
+    prepare = true,
   ): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(prepared(text, values));
+      return await this.pool.query<R>(prepare ? prepared(text, values) : { text, values: values ?? [] });
     } catch (error) {
       throw this.#unavailable(error, outcome);
     }
@@ -72,7 +74,8 @@ export class Connection {
     let broken = false;
     let committing = false;
     try {
-      await client.query('BEGIN');
+      // The design relies on READ COMMITTED (each statement sees what committed before it), whatever the server's default.
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       const result = await work(client);
       committing = true;
       await client.query('COMMIT');

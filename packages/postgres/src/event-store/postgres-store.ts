@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type Committed,
   ConcurrencyConflictError,
@@ -77,7 +78,8 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     this.#db = db;
     this.#base = base;
     this.#upcasters = upcasters;
-    this.#channel = `twofold_events.${db.schema}`;
+    // A channel name has at most 63 bytes: one per schema, from a hash of its name.
+    this.#channel = `twofold_events_${createHash('sha256').update(db.schema).digest('hex').slice(0, 32)}`;
     this.#notifier = new Notifier(db, this.#channel);
     this.#wakeUps = new WakeUps({
       head: () => this.head(),

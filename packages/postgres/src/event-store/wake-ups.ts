@@ -46,6 +46,7 @@ export class WakeUps {
       throw error;
     });
     if (head !== undefined && head > after) return;
+    if (this.#closed) throw new Error('The store is closed');
     const waiting = this.#waiters.add(after, signal);
     if (this.#waiters.size === 0) return waiting;
     this.#ensureListening();

@@ -59,7 +59,19 @@ export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
   // The lock lives on one session: its client is held apart from any pool.
   const { schema, config } = connectionConfig(options, `runExclusively('${options.name}')`);
   const key = lockKey(schema, options.name);
-  const onError = options.onError ?? (() => {});
+  // A user's callback that throws must neither stop the lease nor crash the process.
+  const onError = (error: unknown) => {
+    try {
+      options.onError?.(error);
+    } catch {}
+  };
+  const onChange = (leader: boolean) => {
+    try {
+      options.onChange?.(leader);
+    } catch (error) {
+      onError(error);
+    }
+  };
 
   let client: pg.Client | undefined;
   let leader = false;
@@ -75,7 +87,7 @@ export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
   const stepDown = async () => {
     if (!leader) return;
     leader = false;
-    options.onChange?.(false);
+    onChange(false);
     try {
       await work.stop();
     } catch (error) {
@@ -106,7 +118,7 @@ export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
       ]);
       if (!rows[0]?.locked || closed) return;
       leader = true;
-      options.onChange?.(true);
+      onChange(true);
       await work.start();
     } catch (error) {
       onError(error);

@@ -159,6 +159,40 @@ describe('PostgresDocumentStore', () => {
     }
   });
 
+  it('never moves an inline checkpoint back when commits take the slot out of position order', async () => {
+    const schema = postgres.schema();
+    const writes = await PostgresStore.open({ connection: postgres.url, schema });
+    const views = await open(schema);
+    try {
+      const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
+      const notes = projection<PortableDocumentTx>('notes').on(Noted, ({ id }, tx) => {
+        tx.collection('notes').put(id, { id });
+      });
+      const inline = inlineProjection(notes, views);
+      await new ProjectionRunner({ projection: notes, store: views, feed: writes }).catchUp();
+      const note = (id: string, delay: number) =>
+        writes.commit({
+          appends: [
+            { streamId: streamId('note', id), expectedVersion: 'any', events: [{ type: Noted.type, data: { id } }] },
+          ],
+          // The first commit takes its position first and the slot's lock last.
+          participants: [() => new Promise<void>((resolve) => setTimeout(resolve, delay)), inline.participant],
+        });
+      const [first, second] = await Promise.all([note('slow', 80), note('fast', 0)]);
+      expect(first.position!).toBeLessThan(second.position!);
+      expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(second.position);
+      expect(await views.read('notes').collection('notes').count()).toBe(2);
+    } finally {
+      await writes.close();
+    }
+  });
+
+  it('declares the same index from several nodes at once', async () => {
+    const schema = postgres.schema();
+    const nodes = await Promise.all([open(schema), open(schema), open(schema)]);
+    await Promise.all(nodes.map((store) => store.index('rooms', 'rooms', ['floor'])));
+  });
+
   it('refuses bad names, versions and documents with clear errors', async () => {
     const store = await open();
     await expect(store.checkpoint({ projection: 'rooms', version: 0 })).rejects.toThrow(/integer >= 1/);

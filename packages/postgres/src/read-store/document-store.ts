@@ -64,6 +64,8 @@ export class PostgresDocumentStore extends SlotStore<AsyncDocumentTx> {
     const indexName = `twofold_documents_${rows[0]!.hash.slice(0, 24)}`;
     const expressions = fields.map((f) => `(data -> ${literal(f)})`).join(', ');
     await this.db.transaction(async (tx) => {
+      // CREATE INDEX IF NOT EXISTS is not safe for two nodes at once: they take turns.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [indexName]);
       await tx.query(
         `CREATE INDEX IF NOT EXISTS ${indexName} ON twofold_documents (version, ${expressions}, id)
          WHERE projection = ${literal(name)} AND collection = ${literal(collection)}`,

@@ -124,7 +124,11 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
     } finally {
       await this.settle(handle);
     }
-    await advance(writeTx, slot, last.position);
+    // Commits take the slot's lock in their own order, not their positions': never move the checkpoint back.
+    await writeTx.query(
+      'UPDATE twofold_projection_slots SET checkpoint = greatest(checkpoint, $3), updated_at = now() WHERE projection = $1 AND version = $2',
+      [slot.projection, slot.version, last.position],
+    );
   }
 
   async activeVersion(projection: string): Promise<number | undefined> {

@@ -87,7 +87,8 @@ export class PostgresTableStore extends SlotStore<PostgresTx> {
       throw new NotFoundError(`PostgresTableStore: projection ${name} has no active version yet`);
     }
     const slot = { projection: name, version };
-    const sql = async <Row>(text: string, values: unknown[] = []) => (await this.db.query(text, values)).rows as Row[];
+    const sql = async <Row>(text: string, values: unknown[] = []) =>
+      (await this.db.query(text, values, 'nothing was written', false)).rows as Row[];
     return read(sql, (table) => slotTable(slot, table));
   }
 
