@@ -163,6 +163,19 @@ describe('PostgresStore', () => {
     }
   });
 
+  it('writes the states of a commit in one order, so that crossing commits conflict rather than deadlock', async () => {
+    const store = await open();
+    const save = (ids: string[]) =>
+      store.commit({
+        states: ids.map((id) => ({ collection: 'room', id, expectedVersion: 0, state: { id } })),
+        participants: [() => new Promise<void>((resolve) => setTimeout(resolve, 50))],
+      });
+    const outcomes = await Promise.allSettled([save(['a', 'b']), save(['b', 'a'])]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const failed = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(failed.reason).toMatchObject({ code: 'CONCURRENCY_CONFLICT', target: 'State room/a' });
+  });
+
   it('refuses a commit of more events than positions allow', async () => {
     const store = await open();
     await expect(store.append(streamId('big', 1), events(16_384))).rejects.toThrow(/at most 16383 events/);

@@ -12,6 +12,7 @@ import {
   START,
   type StreamAppend,
   type StreamId,
+  TwofoldError,
   type UnitOfWork,
   type Upcaster,
   Upcasters,
@@ -140,6 +141,16 @@ export class PostgresStore implements WriteStore<PostgresTx> {
       // Read the stream's version for the message only now that the transaction's connection is back in the pool:
       // commits waiting for a connection to say so could otherwise take every connection and wait forever.
       if (error instanceof StreamMoved) throw await this.#conflict(error.streamId, error.expected);
+      // Participants lock rows of their own (read models, outbox); PostgreSQL ends a deadlock by failing one side.
+      if (isRetryable(error)) {
+        throw new TwofoldError(
+          'CONCURRENCY_CONFLICT',
+          `The commit collided with another one: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
       throw error;
     }
     if (committed.position !== undefined) {
@@ -267,7 +278,11 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     );
     const versions = new Map(appended);
     const timestamp = Date.now();
-    for (const { collection, id, expectedVersion, state } of unit.states ?? []) {
+    // In one order, like the streams, so that two commits over the same states wait for each other, not deadlock.
+    const states = [...(unit.states ?? [])].sort((a, b) =>
+      a.collection === b.collection ? compare(a.id, b.id) : compare(a.collection, b.collection),
+    );
+    for (const { collection, id, expectedVersion, state } of states) {
       const json = toJson(state);
       const { rowCount } =
         expectedVersion === 0
@@ -511,6 +526,16 @@ class StreamMoved extends Error {
     this.streamId = streamId;
     this.expected = expected;
   }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// A deadlock or a serialization failure: trying the command again is safe.
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === '40P01' || code === '40001';
 }
 
 // A unique violation on (stream_id, stream_version): another commit wrote that version of the stream first.
