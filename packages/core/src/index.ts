@@ -101,7 +101,7 @@ export {
 export { type LoggingOptions, logging } from './middleware/logging.js';
 export { type DispatchSample, metrics } from './middleware/metrics.js';
 export { recover } from './middleware/recover.js';
-export { checkMessage, MemoryOutbox } from './outbox/memory.js';
+export { MemoryOutbox } from './outbox/memory.js';
 export {
   type NewOutboxMessage,
   type OutboxMessage,

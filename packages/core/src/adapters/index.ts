@@ -12,6 +12,7 @@ export {
   versionMatches,
 } from '../event-store/records.js';
 export { matches } from '../projections/documents.js';
+export { checkOutboxMessage } from './outbox.js';
 export {
   type DeadLetterRow,
   deadLetterFromRow,

@@ -1,3 +1,4 @@
+import { checkOutboxMessage } from '../adapters/outbox.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { NewOutboxMessage, OutboxMessage, OutboxStore } from './ports.js';
 
@@ -18,7 +19,7 @@ export class MemoryOutbox implements OutboxStore<unknown> {
   enqueue(_tx: unknown, messages: readonly NewOutboxMessage[]): void {
     const now = Date.now();
     for (const message of messages) {
-      const id = checkMessage(message);
+      const id = checkOutboxMessage(message);
       if (this.#entries.has(id)) throw new InvalidArgumentError(`Outbox message ${id} exists`);
       this.#entries.set(id, {
         message: {
@@ -73,19 +74,4 @@ export class MemoryOutbox implements OutboxStore<unknown> {
     entry.parked = false;
     entry.dueAt = Date.now();
   }
-}
-
-/** Checks a message to enqueue and returns its id (a new UUID when it has none). */
-export function checkMessage(message: NewOutboxMessage): string {
-  if (typeof message?.topic !== 'string' || message.topic.length === 0) {
-    throw new InvalidArgumentError('An outbox message needs a non-empty topic');
-  }
-  const id = message.id ?? crypto.randomUUID();
-  if (typeof id !== 'string' || id.length === 0) {
-    throw new InvalidArgumentError(`Outbox message for ${message.topic}: id must be a non-empty string`);
-  }
-  if (JSON.stringify(message.payload) === undefined) {
-    throw new InvalidArgumentError(`Outbox message ${id} for ${message.topic}: the payload must be JSON`);
-  }
-  return id;
 }

@@ -1,5 +1,5 @@
-import { checkMessage, type NewOutboxMessage, type OutboxMessage, type OutboxStore } from '@twofold/core';
-import { fromJson } from '@twofold/core/adapters';
+import type { NewOutboxMessage, OutboxMessage, OutboxStore } from '@twofold/core';
+import { checkOutboxMessage, fromJson } from '@twofold/core/adapters';
 import { migrate } from '../connection/migrations.js';
 import { Connection, type PostgresConnectionOptions, type PostgresTx, prepared, toNumber } from '../connection/pool.js';
 import { outboxMigrations } from './schema.js';
@@ -47,7 +47,7 @@ export class PostgresOutbox implements OutboxStore<PostgresTx> {
 
   /** Inserts the messages with the write store's transaction: they exist if, and only if, it commits. */
   async enqueue(tx: PostgresTx, messages: readonly NewOutboxMessage[]): Promise<void> {
-    const ids = messages.map(checkMessage);
+    const ids = messages.map(checkOutboxMessage);
     const now = Date.now();
     await tx.query(
       prepared(
