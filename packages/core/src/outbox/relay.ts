@@ -1,5 +1,4 @@
 import { describeError, InvalidArgumentError } from '../errors/errors.js';
-import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import type { OutboxMessage, OutboxStore } from './ports.js';
 
@@ -107,11 +106,19 @@ export class OutboxRelay {
       } catch (error) {
         this.#logger.error({ err: error }, 'Outbox relay could not claim messages');
       }
+      if (signal.aborted) return;
+      // Until the poll interval passes, wake() is called, or the relay stops; the timer goes with the wait.
       await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        void sleep(this.#pollIntervalMs, signal).then(resolve);
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          this.#wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, this.#pollIntervalMs);
+        signal.addEventListener('abort', done, { once: true });
+        this.#wake = done;
       });
-      this.#wake = undefined;
     }
   }
 
