@@ -90,9 +90,27 @@ const guests = defineStateModel({
   },
 });
 
-function hotel(options: { retries?: number; snapshotEvery?: number } = {}) {
-  const store = new MemoryStore();
-  const models = writeModels({ store, retries: options.retries ?? 3, retryDelayMs: 0 });
+/** A memory store that counts what write models load from it. */
+class CountingStore extends MemoryStore {
+  loads = 0;
+  override readStream(...args: Parameters<MemoryStore['readStream']>) {
+    this.loads++;
+    return super.readStream(...args);
+  }
+  override load(...args: Parameters<MemoryStore['load']>) {
+    this.loads++;
+    return super.load(...args);
+  }
+}
+
+function hotel(options: { retries?: number; snapshotEvery?: number; cacheSize?: number } = {}) {
+  const store = new CountingStore();
+  const models = writeModels({
+    store,
+    retries: options.retries ?? 3,
+    retryDelayMs: 0,
+    ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
+  });
   const stream = ({ data }: { data: { bookingId: string } }) => streamId('booking', data.bookingId);
   const snapshots = options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery };
   let runs = 0;
@@ -194,7 +212,7 @@ describe('event-sourced write model', () => {
   });
 
   it('snapshots every N events and loads from the snapshot', async () => {
-    const { store, mediator } = hotel({ snapshotEvery: 3 });
+    const { store, mediator } = hotel({ snapshotEvery: 3, cacheSize: 0 });
     await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
     for (let i = 0; i < 4; i++) await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 });
     expect(await store.loadSnapshot(streamId('booking', 'b1'), 'booking')).toEqual({
@@ -208,6 +226,66 @@ describe('event-sourced write model', () => {
     await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 });
     // From the snapshot at version 3: events 4 and 5 are folded, then the new one.
     expect(evolutions).toBe(3);
+  });
+});
+
+describe('the state cache', () => {
+  it('decides on the state it committed last, reading nothing', async () => {
+    const { store, mediator } = hotel();
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    await mediator.send(RegisterGuest, { guestId: 'g1', name: 'Ada' });
+    const loads = store.loads;
+    await mediator.send(ExtendStay, { bookingId: 'b1', nights: 2 });
+    await mediator.send(RenameGuest, { guestId: 'g1', name: 'Ada L.' });
+    expect(store.loads).toBe(loads);
+    const { result } = await mediator.execute(BookRoom, { bookingId: 'b2', roomId: '102', nights: 1 });
+    expect(result).toEqual({ bookingId: 'b2', nights: 1 });
+    expect((await store.readStream(streamId('booking', 'b1'))).map((e) => e.streamVersion)).toEqual([1, 2]);
+    expect(await store.load('guest', 'g1')).toEqual({ state: { name: 'Ada L.' }, version: 2 });
+  });
+
+  it('reloads at once what another writer changed, without spending a retry', async () => {
+    const { store, mediator } = hotel({ retries: 0 });
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    await mediator.send(RegisterGuest, { guestId: 'g1', name: 'Ada' });
+    // Another process cancels the booking and renames the guest behind the cache's back.
+    await store.append(streamId('booking', 'b1'), [{ type: 'hotel.BookingCancelled', data: { bookingId: 'b1' } }]);
+    await store.commit({ states: [{ collection: 'guest', id: 'g1', expectedVersion: 1, state: { name: 'Eve' } }] });
+    await expect(mediator.send(ExtendStay, { bookingId: 'b1', nights: 2 })).rejects.toMatchObject({
+      rule: 'NOT_BOOKED',
+    });
+    await mediator.send(RenameGuest, { guestId: 'g1', name: 'Ada L.' });
+    expect(await store.load('guest', 'g1')).toEqual({ state: { name: 'Ada L.' }, version: 3 });
+    expect(await store.streamVersion(streamId('booking', 'b1'))).toBe(2);
+  });
+
+  it('keeps nothing from a command that failed, and only the most recent entries', async () => {
+    const { store, mediator } = hotel({ cacheSize: 1 });
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    await expect(mediator.send(ExtendStay, { bookingId: 'b1', nights: -1 })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    let loads = store.loads;
+    await mediator.send(ExtendStay, { bookingId: 'b1', nights: 2 });
+    expect(store.loads).toBe(loads + 1);
+    await mediator.send(BookRoom, { bookingId: 'b2', roomId: '102', nights: 1 });
+    loads = store.loads;
+    await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 });
+    expect(store.loads).toBe(loads + 1);
+    const nights = (await store.readStream(streamId('booking', 'b1'))).map(
+      (e) => (e.data as { nights: number }).nights,
+    );
+    expect(nights).toEqual([1, 2, 1]);
+  });
+
+  it('is off with cacheSize 0, and checks its size', async () => {
+    const { store, mediator } = hotel({ cacheSize: 0 });
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    const loads = store.loads;
+    await mediator.send(ExtendStay, { bookingId: 'b1', nights: 2 });
+    expect(store.loads).toBe(loads + 1);
+    expect(() => writeModels({ store, cacheSize: -1 })).toThrow(/cacheSize must be an integer >= 0/);
+    expect(() => writeModels({ store, cacheSize: 1.5 })).toThrow(/cacheSize/);
   });
 });
 

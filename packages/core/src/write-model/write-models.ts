@@ -16,6 +16,14 @@ export interface WriteModelsOptions<Tx = unknown> {
   readonly retryDelayMs?: number;
   /** Joins every commit, in its transaction (inline projections, outbox rows). */
   readonly participants?: UnitOfWork<Tx>['participants'];
+  /**
+   * Keep the state and version of this many recently changed streams and aggregates in memory, so that the next
+   * command on one of them reads nothing before it decides. An entry another process has since moved on shows as
+   * a concurrency conflict on commit, and is then reloaded and decided again at once (not counted as a retry).
+   * States must be treated as values: `evolve` and `decide` return new ones rather than change the one given.
+   * `0` turns the cache off. Default: 10,000.
+   */
+  readonly cacheSize?: number;
 }
 
 /** How a command's result is made from its decision. */
@@ -71,7 +79,35 @@ export interface WriteModels {
 interface Attempt<R> {
   readonly unit: UnitOfWork;
   readonly result: R;
-  readonly after?: (committed: Committed) => Promise<void>;
+  /** True when the attempt decided on a cached state rather than one it loaded. */
+  readonly cached: boolean;
+  /** Called once the unit is committed. */
+  readonly committed?: (committed: Committed) => Promise<void> | void;
+}
+
+interface CachedState {
+  readonly state: unknown;
+  readonly version: number;
+}
+
+/** The most recently committed states, least recently used first. */
+class StateCache {
+  readonly #entries = new Map<string, CachedState>();
+  constructor(readonly size: number) {}
+
+  /** Takes an entry out: it is put back only once a commit made from it lands. */
+  take(key: string): CachedState | undefined {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) this.#entries.delete(key);
+    return entry;
+  }
+
+  put(key: string, entry: CachedState): void {
+    if (this.size === 0) return;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    if (this.#entries.size > this.size) this.#entries.delete(this.#entries.keys().next().value!);
+  }
 }
 
 /**
@@ -95,15 +131,20 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
   if (!Number.isSafeInteger(retries) || retries < 0)
     throw new InvalidArgumentError('writeModels(): retries must be an integer >= 0');
   if (!(retryDelayMs >= 0)) throw new InvalidArgumentError('writeModels(): retryDelayMs must be >= 0');
+  const cacheSize = options.cacheSize ?? 10_000;
+  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0)
+    throw new InvalidArgumentError('writeModels(): cacheSize must be an integer >= 0');
+  const cache = new StateCache(cacheSize);
   const participants = options.participants ?? [];
 
   // Runs one command: idempotent replay, then attempt → commit, retried on conflict.
   async function handle<R>(
     ctx: CommandHandlerContext,
     events: ReadonlyMap<string, EventDefinition>,
-    attempt: () => Promise<Attempt<R>>,
+    attempt: (fresh: boolean) => Promise<Attempt<R>>,
   ): Promise<R> {
     const key = ctx.envelope.idempotencyKey;
+    let fresh = false;
     for (let tries = 0; ; tries++) {
       if (key !== undefined) {
         const previous = await store.find(key);
@@ -112,7 +153,7 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
           return previous.result as R;
         }
       }
-      const { unit, result, after } = await attempt();
+      const { unit, result, cached, committed: done } = await attempt(fresh);
       try {
         const committed = await store.commit({
           ...unit,
@@ -120,11 +161,18 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
           participants: [...participants, ...((unit.participants ?? []) as typeof participants)],
         } as UnitOfWork<Tx>);
         if (committed.position !== undefined) ctx.advance(committed.position);
-        await after?.(committed);
+        await done?.(committed);
         await publishCommitted(committed, ctx, events);
         return result;
       } catch (error) {
-        if (!isTwofoldError(error, 'CONCURRENCY_CONFLICT') || tries >= retries) throw error;
+        if (!isTwofoldError(error, 'CONCURRENCY_CONFLICT')) throw error;
+        // A cached state another process had moved on from: reload it and decide again, now.
+        if (cached) {
+          fresh = true;
+          tries--;
+          continue;
+        }
+        if (tries >= retries) throw error;
         const delay = retryDelayMs * 2 ** tries * (0.5 + Math.random());
         if (ctx.signal === undefined) await sleep(delay, new AbortController().signal);
         else await sleep(delay, ctx.signal);
@@ -145,16 +193,22 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
       return (data: unknown, ctx: CommandHandlerContext) => {
         const command = messageFor(ctx, data, commandTypes, decider.name) as Parameters<typeof spec.stream>[0];
         const stream = spec.stream(command);
-        return handle(ctx, events, async () => {
-          const snapshot = every === undefined ? undefined : await store.loadSnapshot(stream, decider.name);
-          let state: ReturnType<typeof decider.initialState> =
-            snapshot === undefined
-              ? decider.initialState()
-              : (snapshot.state as ReturnType<typeof decider.initialState>);
-          let version = snapshot?.version ?? 0;
-          for (const event of await store.readStream(stream, { from: version + 1 })) {
-            state = decider.evolve(state, event as never);
-            version = event.streamVersion;
+        const key = `${decider.name}\u0000${stream}`;
+        return handle(ctx, events, async (fresh) => {
+          const hit = fresh ? undefined : cache.take(key);
+          let state: ReturnType<typeof decider.initialState>;
+          let version: number;
+          if (hit !== undefined) {
+            state = hit.state as typeof state;
+            version = hit.version;
+          } else {
+            const snapshot = every === undefined ? undefined : await store.loadSnapshot(stream, decider.name);
+            state = snapshot === undefined ? decider.initialState() : (snapshot.state as typeof state);
+            version = snapshot?.version ?? 0;
+            for (const event of await store.readStream(stream, { from: version + 1 })) {
+              state = decider.evolve(state, event as never);
+              version = event.streamVersion;
+            }
           }
           const decided = decider.decide(command, state);
           const newEvents = await toNewEvents(decided, events, ctx, decider.name);
@@ -164,7 +218,9 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
           return {
             unit: { appends: [{ streamId: stream, expectedVersion: version, events: newEvents }] },
             result: spec.result?.({ state: final, events: decided, version: newVersion }) as never,
-            after: async () => {
+            cached: hit !== undefined,
+            committed: async () => {
+              cache.put(key, { state: final, version: newVersion });
               if (every === undefined || Math.floor(newVersion / every) === Math.floor(version / every)) return;
               await store
                 .saveSnapshot(stream, decider.name, { state: final, version: newVersion })
@@ -188,8 +244,10 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
         if (typeof id !== 'string' || id.length === 0) {
           throw new InvalidArgumentError(`stateStored('${model.name}'): id() must return a non-empty string`);
         }
-        return handle(ctx, events, async () => {
-          const loaded = await store.load(collection, id);
+        const key = `\u0001${collection}\u0000${id}`;
+        return handle(ctx, events, async (fresh) => {
+          const hit = fresh ? undefined : cache.take(key);
+          const loaded = hit ?? (await store.load(collection, id));
           const state =
             loaded === undefined ? model.initialState() : (loaded.state as ReturnType<typeof model.initialState>);
           const decision = model.decide(command, state);
@@ -211,6 +269,8 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
                     ],
             },
             result: spec.result?.({ state: decision.state, events: raised, version }) as never,
+            cached: hit !== undefined,
+            committed: () => cache.put(key, { state: decision.state, version }),
           };
         });
       };

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type GlobalPosition,
@@ -169,5 +169,75 @@ describe('SqliteStore', () => {
     expect((await store.readStream(s, { direction: 'backward', limit: 1 }))[0]?.streamVersion).toBe(2);
     expect(isTwofoldError(await store.readAll(START, 0).catch((e: unknown) => e), 'INVALID_ARGUMENT')).toBe(true);
     expect(existsSync(store.path)).toBe(true);
+  });
+});
+
+describe('SqliteStore group commit', () => {
+  const appendsToManyStreams = (store: SqliteStore, count: number) =>
+    Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        store.append(streamId('group', String(i)), events(1), { expectedVersion: 'no-stream' }),
+      ),
+    );
+  const walBytes = (store: SqliteStore) => {
+    const wal = `${store.path}-wal`;
+    return existsSync(wal) ? statSync(wal).size : 0;
+  };
+
+  it('commits the appends of one event-loop turn together, in order, each with its own position', async () => {
+    const grouped = open({ path: temp.file('grouped') });
+    const alone = open({ path: temp.file('alone'), groupCommit: false });
+    const outcomes = await appendsToManyStreams(grouped, 40);
+    await appendsToManyStreams(alone, 40);
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true);
+    const positions = outcomes.map((o) => (o as PromiseFulfilledResult<{ position: number }>).value.position);
+    expect(positions).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect((await grouped.readAll(START, 100)).map((e) => e.streamId)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `group-${i}`),
+    );
+    // One transaction writes each page once: far fewer WAL frames than forty transactions.
+    expect(walBytes(grouped)).toBeGreaterThan(0);
+    expect(walBytes(grouped) * 4).toBeLessThan(walBytes(alone));
+  });
+
+  it('fails a conflicting or failing unit of work alone, and commits the rest of its group', async () => {
+    const store = open();
+    await store.append(streamId('group', '1'), events(1));
+    const participantFails = () => {
+      throw new Error('participant failed');
+    };
+    const outcomes = await Promise.allSettled([
+      store.append(streamId('group', '0'), events(1), { expectedVersion: 'no-stream' }),
+      store.append(streamId('group', '1'), events(1), { expectedVersion: 'no-stream' }),
+      store.commit({
+        appends: [{ streamId: streamId('group', '2'), expectedVersion: 'any', events: events(2) }],
+        participants: [participantFails],
+      }),
+      store.commit({ states: [{ collection: 'c', id: 'x', expectedVersion: 0, state: { n: 1 } }] }),
+      store.append(streamId('group', '3'), events(2), { expectedVersion: 'no-stream' }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'CONCURRENCY_CONFLICT' });
+    expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ message: 'participant failed' });
+    expect(await store.streamVersion(streamId('group', '2'))).toBe(0);
+    expect(await store.load('c', 'x')).toEqual({ state: { n: 1 }, version: 1 });
+    expect((await store.readAll(START, 10)).map((e) => [e.streamId, e.position])).toEqual([
+      ['group-1', 1],
+      ['group-0', 2],
+      ['group-3', 3],
+      ['group-3', 4],
+    ]);
+  });
+
+  it('makes the commits already asked for when it closes', async () => {
+    const path = temp.file('closing');
+    const store = new SqliteStore({ path });
+    const outcomes = appendsToManyStreams(store, 5);
+    store.close();
+    expect((await outcomes).map((o) => o.status)).toEqual(Array(5).fill('fulfilled'));
+    const again = open({ path });
+    expect(await again.head()).toBe(5);
+    await expect(store.append(s, events(1))).rejects.toThrow(/not open/);
+    expect(() => open({ groupCommit: 'yes' as never })).toThrow(/groupCommit must be true or false/);
   });
 });

@@ -36,7 +36,21 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
   readonly upcasters?: readonly Upcaster[];
   /** How often a waiting reader checks the file for another process's commits. Default: 100 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * Commits that arrive while another commit of the same event-loop turn has just run wait for the end of the
+   * turn and share one transaction, each in its own savepoint: one conflicting or failing unit of work rolls back
+   * alone. A lone commit never waits. Default: true.
+   */
+  readonly groupCommit?: boolean;
 }
+
+interface Pending {
+  readonly unit: UnitOfWork<SqliteTx>;
+  readonly resolve: (committed: Committed) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { readonly committed: Committed } | { readonly error: unknown };
 
 /**
  * The embedded write store: event streams with a gap-free global order, aggregate states, idempotency records
@@ -55,6 +69,10 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   readonly #upcasters: Upcasters;
   readonly #wakeUps: WakeUps;
   readonly #transaction: (unit: UnitOfWork<SqliteTx>) => Committed;
+  readonly #group: ((units: readonly UnitOfWork<SqliteTx>[]) => Outcome[]) | undefined;
+  #pending: Pending[] = [];
+  // True from a commit until the end of its event-loop turn: a commit arriving meanwhile joins the next group.
+  #busyTurn = false;
   #dataVersion: number;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -71,8 +89,23 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       this.#db.close();
       throw error;
     }
+    const groupCommit = options.groupCommit ?? true;
+    if (typeof groupCommit !== 'boolean') {
+      throw new InvalidArgumentError('SqliteStore: options.groupCommit must be true or false');
+    }
+    // Called inside another transaction, a better-sqlite3 transaction function runs in a savepoint.
     const transaction = this.#db.transaction((unit: UnitOfWork<SqliteTx>) => this.#write(unit));
     this.#transaction = (unit) => transaction.immediate(unit);
+    const group = this.#db.transaction((units: readonly UnitOfWork<SqliteTx>[]) =>
+      units.map((unit): Outcome => {
+        try {
+          return { committed: transaction(unit) };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
+    this.#group = groupCommit ? (units) => group.immediate(units) : undefined;
     this.#dataVersion = this.#sql.dataVersion.get()!;
     this.#wakeUps = new WakeUps({
       head: () => this.#sql.head.get() as GlobalPosition,
@@ -97,9 +130,56 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       checkExpectedVersion(append.expectedVersion, `append to ${append.streamId}`);
       checkNewEvents(append.events, `append to ${append.streamId}`);
     }
+    if (this.#group === undefined) return this.#commitNow(unit);
+    if (!this.#busyTurn) {
+      this.#busyTurn = true;
+      setImmediate(() => this.#flush());
+      return this.#commitNow(unit);
+    }
+    return new Promise((resolve, reject) => this.#pending.push({ unit, resolve, reject }));
+  }
+
+  #commitNow(unit: UnitOfWork<SqliteTx>): Committed {
     const committed = this.#transaction(unit);
     if (committed.position !== undefined) this.#wakeUps.wake(committed.position);
     return committed;
+  }
+
+  // Runs the commits that waited for the end of the turn, in one transaction. Commits that arrive while their
+  // callers go on wait for the next turn in turn, so that concurrent callers keep committing together.
+  #flush(): void {
+    this.#busyTurn = false;
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    this.#pending = [];
+    this.#busyTurn = true;
+    setImmediate(() => this.#flush());
+    if (pending.length === 1) {
+      const [{ unit, resolve, reject }] = pending as [Pending];
+      try {
+        resolve(this.#commitNow(unit));
+      } catch (error) {
+        reject(error);
+      }
+      return;
+    }
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.#group!(pending.map((p) => p.unit));
+    } catch (error) {
+      for (const p of pending) p.reject(error);
+      return;
+    }
+    let head: GlobalPosition | undefined;
+    outcomes.forEach((outcome, i) => {
+      if ('error' in outcome) {
+        pending[i]!.reject(outcome.error);
+      } else {
+        head = outcome.committed.position ?? head;
+        pending[i]!.resolve(outcome.committed);
+      }
+    });
+    if (head !== undefined) this.#wakeUps.wake(head);
   }
 
   #write(unit: UnitOfWork<SqliteTx>): Committed {
@@ -231,6 +311,8 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   /** Closes the connection; readers still waiting for events are rejected. Closing twice is harmless. */
   close(): void {
     if (!this.#db.open) return;
+    // Commits already asked for are made, not dropped.
+    this.#flush();
     this.#wakeUps.close(new Error(`SqliteStore ${this.#db.name} closed`));
     this.#db.close();
   }
