@@ -44,6 +44,9 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
   readonly groupCommit?: boolean;
 }
 
+const GROUPS_TO_GIVE_UP = 8;
+const PROBE_EVERY = 64;
+
 interface Pending {
   readonly unit: UnitOfWork<SqliteTx>;
   readonly resolve: (committed: Committed) => void;
@@ -71,8 +74,14 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   readonly #transaction: (unit: UnitOfWork<SqliteTx>) => Committed;
   readonly #group: ((units: readonly UnitOfWork<SqliteTx>[]) => Outcome[]) | undefined;
   #pending: Pending[] = [];
-  // True from a commit until the end of its event-loop turn: a commit arriving meanwhile joins the next group.
+  // True from a commit until the end of its event-loop turn: a commit arriving meanwhile may join the next group.
   #busyTurn = false;
+  // Whether commits of a busy turn wait for the group. After GROUPS_TO_GIVE_UP groups of one in a row (a caller
+  // that commits in a loop, awaiting each commit), they run at once, and one in PROBE_EVERY waits, to notice
+  // concurrent callers again.
+  #grouping = true;
+  #groupsOfOne = 0;
+  #sinceProbe = 0;
   #dataVersion: number;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -131,10 +140,14 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       checkNewEvents(append.events, `append to ${append.streamId}`);
     }
     if (this.#group === undefined) return this.#commitNow(unit);
-    if (!this.#busyTurn) {
-      this.#busyTurn = true;
-      setImmediate(() => this.#flush());
-      return this.#commitNow(unit);
+    if (this.#pending.length === 0) {
+      if (!this.#busyTurn) {
+        this.#busyTurn = true;
+        setImmediate(() => this.#flush());
+        return this.#commitNow(unit);
+      }
+      if (!this.#grouping && ++this.#sinceProbe < PROBE_EVERY) return this.#commitNow(unit);
+      this.#sinceProbe = 0;
     }
     return new Promise((resolve, reject) => this.#pending.push({ unit, resolve, reject }));
   }
@@ -154,6 +167,8 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     this.#pending = [];
     this.#busyTurn = true;
     setImmediate(() => this.#flush());
+    this.#groupsOfOne = pending.length === 1 ? this.#groupsOfOne + 1 : 0;
+    this.#grouping = this.#groupsOfOne < GROUPS_TO_GIVE_UP;
     if (pending.length === 1) {
       const [{ unit, resolve, reject }] = pending as [Pending];
       try {
