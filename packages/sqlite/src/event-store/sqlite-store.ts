@@ -8,6 +8,7 @@ import {
   type NewEvent,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type StreamId,
   type UnitOfWork,
   type Upcaster,
@@ -108,7 +109,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     const group = this.#db.transaction((units: readonly UnitOfWork<SqliteTx>[]) =>
       units.map((unit): Outcome => {
         try {
-          return { committed: transaction(unit) };
+          return { committed: this.#appendOne(unit) ?? transaction(unit) };
         } catch (error) {
           return { error };
         }
@@ -153,7 +154,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   }
 
   #commitNow(unit: UnitOfWork<SqliteTx>): Committed {
-    const committed = this.#transaction(unit);
+    const committed = this.#appendOne(unit) ?? this.#transaction(unit);
     if (committed.position !== undefined) this.#wakeUps.wake(committed.position);
     return committed;
   }
@@ -195,6 +196,34 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       }
     });
     if (head !== undefined) this.#wakeUps.wake(head);
+  }
+
+  // The commonest unit, one event for one stream and nothing else, in a single statement instead of a transaction
+  // of three. Undefined for any other unit.
+  #appendOne(unit: UnitOfWork<SqliteTx>): Committed | undefined {
+    const { appends, states, idempotency, participants } = unit;
+    if (appends?.length !== 1 || states?.length || idempotency !== undefined || participants?.length) return undefined;
+    const [{ streamId, expectedVersion, events }] = appends as [StreamAppend];
+    if (events.length !== 1) return undefined;
+    const expected = expectedVersion === 'any' ? null : expectedVersion === 'no-stream' ? 0 : expectedVersion;
+    const timestamp = Date.now();
+    const { row, recorded } = recordEvent(events[0]!, streamId, 0, 0, timestamp);
+    const stored = this.#sql.appendOne.get(
+      row[1],
+      streamId,
+      row[4],
+      row[5],
+      row[6],
+      row[7],
+      timestamp,
+      streamId,
+      expected,
+    );
+    if (stored === undefined) {
+      throw new ConcurrencyConflictError(`Stream ${streamId}`, expectedVersion, this.#sql.streamVersion.get(streamId)!);
+    }
+    const event = { ...recorded, position: stored.position as GlobalPosition, streamVersion: stored.version };
+    return { events: [event], position: event.position, versions: new Map([[streamId, stored.version]]) };
   }
 
   #write(unit: UnitOfWork<SqliteTx>): Committed {

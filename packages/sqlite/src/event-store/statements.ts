@@ -4,12 +4,26 @@ import type { SqliteTx } from '../connection/open.js';
 
 type Stored = { readonly version: number; readonly state: string | null };
 
+/** An event's id, stream, type, schema version, data, metadata, timestamp; its stream again; the expected version. */
+type AppendOne = [
+  id: string,
+  streamId: string,
+  type: string,
+  schemaVersion: number,
+  data: string | null,
+  metadata: string,
+  timestamp: number,
+  streamIdAgain: string,
+  expected: number | null,
+];
+
 /** Every statement the event store runs, prepared once when the store opens. */
 export class EventStoreStatements {
   readonly head: Statement<[], number>;
   readonly dataVersion: Statement<[], number>;
   readonly streamVersion: Statement<[string], number>;
   readonly insertEvent: Statement<EventInsert>;
+  readonly appendOne: Statement<AppendOne, { readonly position: number; readonly version: number }>;
   readonly readForward: Statement<[string, number, number], EventRow>;
   readonly readBackward: Statement<[string, number, number], EventRow>;
   readonly readAll: Statement<[number, number], EventRow>;
@@ -33,6 +47,15 @@ export class EventStoreStatements {
       .pluck();
     this.insertEvent = db.prepare<EventInsert>(
       `INSERT INTO twofold_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // One event appended to one stream in a single statement: its own transaction, with the write lock taken
+    // before the version is read. No row comes back when the stream is not at the expected version (NULL: any).
+    this.appendOne = db.prepare(
+      `INSERT INTO twofold_events (${EVENT_COLUMNS})
+       SELECT NULL, ?, ?, v + 1, ?, ?, ?, ?, ?
+       FROM (SELECT coalesce(max(stream_version), 0) AS v FROM twofold_events WHERE stream_id = ?)
+       WHERE v = coalesce(?, v)
+       RETURNING position, stream_version AS version`,
     );
     this.readForward = events('stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?');
     this.readBackward = events('stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?');
