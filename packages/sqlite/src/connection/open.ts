@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '@twofold/core';
 import Database from 'better-sqlite3';
+import { checkpointer, SAFETY_NET_PAGES } from './checkpointer.js';
 
 /**
  * The better-sqlite3 connection, as a transaction handle: what a unit-of-work participant, an inline projection
@@ -20,6 +21,16 @@ export interface SqliteConnectionOptions {
   readonly synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another process's transaction before failing with SQLITE_BUSY. Default: 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Where SQLite copies the write-ahead log back into the database file. `'background'` (the default): a worker
+   * thread does it every 50 ms, so that commits neither pay for it nor stall the event loop; a commit checkpoints
+   * only when the WAL reaches 10,000 pages, because the worker fell behind or stopped. `'inline'`: SQLite's own
+   * automatic checkpoint, inside the commit that fills 1,000 pages. An in-memory database has no WAL.
+   *
+   * @example
+   * new SqliteStore({ path: 'data/hotel.db', checkpoint: 'inline' });
+   */
+  readonly checkpoint?: 'background' | 'inline';
 }
 
 /** Opens a connection in WAL mode with the given durability; `defaultPath` when `options.path` is not given. */
@@ -36,17 +47,31 @@ export function openDatabase(options: SqliteConnectionOptions, defaultPath: stri
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new InvalidArgumentError(`${owner}: options.busyTimeoutMs must be an integer >= 0`);
   }
+  const checkpoint = options.checkpoint ?? 'background';
+  if (checkpoint !== 'background' && checkpoint !== 'inline') {
+    throw new InvalidArgumentError(`${owner}: options.checkpoint must be 'background' or 'inline'`);
+  }
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const db = new Database(path, { timeout: busyTimeoutMs });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
     db.pragma('foreign_keys = ON');
+    if (checkpoint === 'background' && !db.memory && !db.readonly) {
+      db.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
+      checkpointer.add(db);
+    }
   } catch (error) {
-    db.close();
+    closeDatabase(db);
     throw error;
   }
   return db;
+}
+
+/** Closes a connection made by {@link openDatabase}, and the background checkpointer's. Closing twice is harmless. */
+export function closeDatabase(db: SqliteTx): void {
+  checkpointer.remove(db);
+  if (db.open) db.close();
 }
 
 /** True when two connections open the same database file (a shared connection counts too). */

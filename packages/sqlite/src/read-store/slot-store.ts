@@ -9,7 +9,7 @@ import {
 } from '@twofold/core';
 import { type ProjectionRef, projectionName } from '@twofold/core/adapters';
 import { type Migration, migrate } from '../connection/migrations.js';
-import { inTransaction, refusePromise, type SqliteTx, sameDatabase } from '../connection/open.js';
+import { closeDatabase, inTransaction, refusePromise, type SqliteTx, sameDatabase } from '../connection/open.js';
 import { slotMigrations } from './schema.js';
 import { SlotStatements } from './slot-statements.js';
 
@@ -37,7 +37,7 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
       migrate(db, 'projection-slots', slotMigrations);
       migrate(db, schema.component, schema.migrations);
     } catch (error) {
-      db.close();
+      closeDatabase(db);
       throw error;
     }
   }
@@ -140,7 +140,7 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
 
   /** Closes the connection. Closing twice is harmless. */
   close(): void {
-    if (this.db.open) this.db.close();
+    closeDatabase(this.db);
   }
 
   // The slot's checkpoint, creating the slot (checkpoint 0) when it is written for the first time. Always inside a

@@ -1,7 +1,7 @@
 import type { CheckpointStore, GlobalPosition } from '@twofold/core';
 import type { Statement } from 'better-sqlite3';
 import { migrate } from '../connection/migrations.js';
-import { openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import { closeDatabase, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
 import { checkpointMigrations } from './schema.js';
 
 /**
@@ -23,7 +23,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     try {
       migrate(this.#db, 'checkpoints', checkpointMigrations);
     } catch (error) {
-      this.#db.close();
+      closeDatabase(this.#db);
       throw error;
     }
     this.#get = this.#db.prepare<[string], number>('SELECT position FROM twofold_checkpoints WHERE name = ?').pluck();
@@ -43,6 +43,6 @@ export class SqliteCheckpointStore implements CheckpointStore {
 
   /** Closes the connection. Closing twice is harmless. */
   close(): void {
-    if (this.#db.open) this.#db.close();
+    closeDatabase(this.#db);
   }
 }

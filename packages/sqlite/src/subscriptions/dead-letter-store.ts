@@ -2,7 +2,7 @@ import type { DeadLetter, DeadLetterStore } from '@twofold/core';
 import { type DeadLetterRow, deadLetterFromRow } from '@twofold/core/adapters';
 import type { Statement } from 'better-sqlite3';
 import { migrate } from '../connection/migrations.js';
-import { openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import { closeDatabase, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
 import { deadLetterMigrations } from './schema.js';
 
 const COLUMNS = 'id, subscriber, event, error, attempts, at';
@@ -28,7 +28,7 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     try {
       migrate(this.#db, 'dead-letters', deadLetterMigrations);
     } catch (error) {
-      this.#db.close();
+      closeDatabase(this.#db);
       throw error;
     }
     const db = this.#db;
@@ -64,6 +64,6 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
 
   /** Closes the connection. Closing twice is harmless. */
   close(): void {
-    if (this.#db.open) this.#db.close();
+    closeDatabase(this.#db);
   }
 }

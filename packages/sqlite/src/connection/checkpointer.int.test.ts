@@ -1,0 +1,195 @@
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidArgumentError, isTwofoldError } from '@twofold/core';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { tempDir } from '../../tests/temp-dir.js';
+import {
+  SqliteCheckpointStore,
+  SqliteDeadLetterStore,
+  SqliteDocumentStore,
+  SqliteTableStore,
+  type SqliteTx,
+} from '../index.js';
+import { CHECKPOINT_INTERVAL_MS, checkpointer, SAFETY_NET_PAGES } from './checkpointer.js';
+import { closeDatabase, openDatabase, type SqliteConnectionOptions } from './open.js';
+
+const temp = tempDir('twofold-checkpoints-');
+const opened: SqliteTx[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) closeDatabase(db);
+});
+
+function open(options: SqliteConnectionOptions = {}): SqliteTx {
+  const db = openDatabase({ path: temp.file(), ...options }, 'unused.db', 'test');
+  opened.push(db);
+  db.exec('CREATE TABLE IF NOT EXISTS rows (body BLOB)');
+  return db;
+}
+
+// One commit per row of about a page: a few hundred WAL frames, far below any automatic checkpoint.
+function write(db: SqliteTx, commits = 150): void {
+  const insert = db.prepare('INSERT INTO rows VALUES (randomblob(3000))');
+  for (let i = 0; i < commits; i++) insert.run();
+}
+
+// True once the database file holds every page of the database: a checkpoint copied the WAL back into it.
+function checkpointed(db: SqliteTx): boolean {
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  return statSync(db.name).size >= pages * (db.pragma('page_size', { simple: true }) as number);
+}
+
+async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+const walBytes = (path: string) => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
+const autocheckpoint = (db: SqliteTx) => db.pragma('wal_autocheckpoint', { simple: true });
+
+describe('background checkpoints', () => {
+  it('copy the WAL of a file database into it without a commit doing so', async () => {
+    const db = open();
+    write(db);
+    expect(checkpointed(db)).toBe(false);
+    expect(await eventually(() => checkpointed(db))).toBe(true);
+  });
+
+  it('keep the WAL from growing: each pause lets the next commit start it over', async () => {
+    const db = open();
+    write(db);
+    const oneBatch = walBytes(db.name);
+    for (let i = 0; i < 5; i++) {
+      expect(await eventually(() => checkpointed(db))).toBe(true);
+      // Until the round that copied the pages has synced the file, the WAL cannot start over.
+      await sleep(CHECKPOINT_INTERVAL_MS * 2);
+      write(db);
+    }
+    // Without checkpoints the WAL would hold all six batches.
+    expect(walBytes(db.name)).toBeLessThan(oneBatch * 3);
+  });
+
+  it('leave PRAGMA data_version of the main connection unchanged', async () => {
+    const db = open();
+    const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    write(db);
+    const before = dataVersion.get();
+    expect(await eventually(() => checkpointed(db))).toBe(true);
+    expect(dataVersion.get()).toBe(before);
+    const other = new Database(db.name);
+    other.exec('INSERT INTO rows VALUES (1)');
+    other.close();
+    expect(dataVersion.get()).not.toBe(before);
+  });
+
+  it('leave the safety net to the main connection: it checkpoints a WAL of SAFETY_NET_PAGES while the worker is stopped', async () => {
+    const db = open();
+    expect(autocheckpoint(db)).toBe(SAFETY_NET_PAGES);
+    await checkpointer.stop();
+    // One commit of more pages than the safety net, one row per page.
+    db.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO rows SELECT randomblob(3500) FROM n`,
+    ).run(SAFETY_NET_PAGES + 500);
+    expect(checkpointed(db)).toBe(true);
+
+    write(db);
+    expect(checkpointed(db)).toBe(false);
+    // The next file opened starts the worker again, for every file.
+    open();
+    expect(await eventually(() => checkpointed(db))).toBe(true);
+  });
+
+  it('survive files that are gone or not databases, quietly, and go on with the others', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write');
+    const canary = open();
+    const gone = open();
+    const broken = open();
+    for (const suffix of ['', '-wal', '-shm']) {
+      rmSync(`${gone.name}${suffix}`);
+      rmSync(`${broken.name}${suffix}`);
+    }
+    writeFileSync(broken.name, 'not a database '.repeat(1_000));
+    await sleep(CHECKPOINT_INTERVAL_MS * 6);
+    expect(existsSync(gone.name)).toBe(false);
+    write(canary);
+    expect(await eventually(() => checkpointed(canary))).toBe(true);
+    expect(stderr).not.toHaveBeenCalled();
+    stderr.mockRestore();
+  });
+});
+
+describe('closeDatabase', () => {
+  it('lets go of the file: the last connection closed takes the WAL with it', async () => {
+    const db = open();
+    write(db);
+    expect(await eventually(() => checkpointed(db))).toBe(true);
+    closeDatabase(db);
+    expect(db.open).toBe(false);
+    expect(existsSync(`${db.name}-wal`)).toBe(false);
+    closeDatabase(db);
+  });
+
+  it('keeps checkpointing a file for the connections still open on it', async () => {
+    const first = open();
+    const second = openDatabase({ path: first.name }, 'unused.db', 'test');
+    closeDatabase(first);
+    write(second);
+    expect(await eventually(() => checkpointed(second))).toBe(true);
+    closeDatabase(second);
+    expect(existsSync(`${second.name}-wal`)).toBe(false);
+  });
+
+  it('is what every store closes its connection with', async () => {
+    const path = temp.file('stores');
+    const stores = [
+      new SqliteCheckpointStore({ path }),
+      new SqliteDeadLetterStore({ path }),
+      new SqliteDocumentStore({ path }),
+      new SqliteTableStore({ path }),
+    ];
+    const reader = new Database(path, { readonly: true });
+    const pages = () => reader.pragma('page_count', { simple: true }) as number;
+    expect(await eventually(() => statSync(path).size >= pages() * 4096)).toBe(true);
+    reader.close();
+    for (const store of stores) store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+});
+
+describe("checkpoint: 'inline'", () => {
+  it('leaves checkpoints to SQLite, inside the commit that fills 1000 pages', async () => {
+    const db = open({ checkpoint: 'inline' });
+    expect(autocheckpoint(db)).toBe(1000);
+    write(db);
+    await sleep(CHECKPOINT_INTERVAL_MS * 6);
+    expect(checkpointed(db)).toBe(false);
+  });
+
+  it('is what an in-memory database gets', () => {
+    const db = openDatabase({ path: ':memory:' }, 'unused.db', 'test');
+    opened.push(db);
+    expect(autocheckpoint(db)).toBe(1000);
+  });
+
+  it('or background: anything else is refused with a clear error', () => {
+    for (const checkpoint of ['sometimes', '', 'BACKGROUND', true]) {
+      const options = { path: temp.file(), checkpoint } as unknown as SqliteConnectionOptions;
+      expect(() => openDatabase(options, 'unused.db', 'test')).toThrow(InvalidArgumentError);
+      expect(() => new SqliteCheckpointStore(options)).toThrow(
+        "SqliteCheckpointStore: options.checkpoint must be 'background' or 'inline'",
+      );
+    }
+    let error: unknown;
+    try {
+      new SqliteDocumentStore({ path: temp.file(), checkpoint: 'off' as 'inline' }).close();
+    } catch (e) {
+      error = e;
+    }
+    expect(isTwofoldError(error, 'INVALID_ARGUMENT')).toBe(true);
+  });
+});

@@ -1,0 +1,104 @@
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import { checkpointWorkerSource } from './checkpoint-worker.js';
+
+/** How often the worker checkpoints each file. */
+export const CHECKPOINT_INTERVAL_MS = 50;
+
+/**
+ * The main connection's `wal_autocheckpoint` when the worker checkpoints its file: the main thread checkpoints
+ * only when the WAL reaches this many pages, which it does when the worker falls behind, is stalled or is dead.
+ */
+export const SAFETY_NET_PAGES = 10_000;
+
+// How long closing waits for the worker to let go of the file; only a stuck worker makes it wait that long.
+const CLOSE_WAIT_MS = 2_000;
+
+/**
+ * Runs SQLite's WAL checkpoints on one worker thread per process instead of inside the commits of the main
+ * thread. The thread starts with the first file, holds one connection per file (whichever number of stores open
+ * it), never keeps the process alive, and starts again with the next file if it ever stops.
+ *
+ * A checkpoint by another connection leaves `PRAGMA data_version` of the main connection unchanged (checked on
+ * SQLite 3.53 for PASSIVE, FULL and RESTART checkpoints; only TRUNCATE changes it), so the event store's wake-ups
+ * and the document store's cached lookups see no change that is not a commit.
+ */
+export class Checkpointer {
+  #worker: { readonly thread: Worker; readonly ready: Int32Array } | undefined;
+  // The main connections open on each file, so that the worker lets go of a file with the last of them.
+  readonly #files = new Map<string, number>();
+  readonly #registered = new WeakMap<Database.Database, string>();
+
+  /** Checkpoints `db`'s file in the background from now on. */
+  add(db: Database.Database): void {
+    if (this.#registered.has(db)) return;
+    const path = resolve(db.name);
+    this.#registered.set(db, path);
+    const count = this.#files.get(path) ?? 0;
+    this.#files.set(path, count + 1);
+    if (this.#worker === undefined) this.#worker = this.#start();
+    else if (count === 0) this.#worker.thread.postMessage({ open: path });
+  }
+
+  /**
+   * Stops checkpointing `db`'s file when no other connection added it, and waits until the worker has closed its
+   * connection to it, so that the file is free once `db` closes. Removing twice is harmless.
+   */
+  remove(db: Database.Database): void {
+    const path = this.#registered.get(db);
+    if (path === undefined) return;
+    this.#registered.delete(db);
+    const count = (this.#files.get(path) ?? 1) - 1;
+    if (count > 0) {
+      this.#files.set(path, count);
+      return;
+    }
+    this.#files.delete(path);
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    worker.thread.postMessage({ close: path, done: done.buffer });
+    // A thread still starting has opened no connection: it will read the message before any round.
+    if (Atomics.load(worker.ready, 0) === 1) Atomics.wait(done, 0, 0, CLOSE_WAIT_MS);
+  }
+
+  /** Ends the worker thread; it starts again when a file is next added. */
+  async stop(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.thread.terminate();
+  }
+
+  // Undefined when no thread can start: the safety net is then the only checkpointer, and the next file tries again.
+  #start(): { readonly thread: Worker; readonly ready: Int32Array } | undefined {
+    const ready = new Int32Array(new SharedArrayBuffer(4));
+    let thread: Worker;
+    try {
+      thread = new Worker(checkpointWorkerSource, {
+        eval: true,
+        execArgv: [],
+        workerData: {
+          driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+          intervalMs: CHECKPOINT_INTERVAL_MS,
+          ready: ready.buffer,
+        },
+      });
+    } catch {
+      return undefined;
+    }
+    const worker = { thread, ready };
+    thread.unref();
+    // An error ends the thread, which 'exit' reports; without a listener it would crash the process.
+    thread.on('error', () => undefined);
+    thread.on('exit', () => {
+      if (this.#worker === worker) this.#worker = undefined;
+    });
+    for (const path of this.#files.keys()) thread.postMessage({ open: path });
+    return worker;
+  }
+}
+
+/** The process's one checkpointer. */
+export const checkpointer = new Checkpointer();
