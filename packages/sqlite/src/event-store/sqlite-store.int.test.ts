@@ -185,8 +185,9 @@ describe('SqliteStore group commit', () => {
   };
 
   it('commits the appends of one event-loop turn together, in order, each with its own position', async () => {
-    const grouped = open({ path: temp.file('grouped') });
-    const alone = open({ path: temp.file('alone'), groupCommit: false });
+    // Inline checkpoints: the WAL then grows by exactly what each store writes.
+    const grouped = open({ path: temp.file('grouped'), checkpoint: 'inline' });
+    const alone = open({ path: temp.file('alone'), groupCommit: false, checkpoint: 'inline' });
     const outcomes = await appendsToManyStreams(grouped, 40);
     await appendsToManyStreams(alone, 40);
     expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true);

@@ -25,7 +25,13 @@ import {
   versionMatches,
 } from '@twofold/core/adapters';
 import { migrate } from '../connection/migrations.js';
-import { openDatabase, refusePromise, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import {
+  closeDatabase,
+  openDatabase,
+  refusePromise,
+  type SqliteConnectionOptions,
+  type SqliteTx,
+} from '../connection/open.js';
 import { sqlLimit } from './checks.js';
 import { eventStoreMigrations } from './schema.js';
 import { EventStoreStatements } from './statements.js';
@@ -96,7 +102,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       migrate(this.#db, 'event-store', eventStoreMigrations);
       this.#sql = new EventStoreStatements(this.#db);
     } catch (error) {
-      this.#db.close();
+      closeDatabase(this.#db);
       throw error;
     }
     const groupCommit = options.groupCommit ?? true;
@@ -358,6 +364,6 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     // Commits already asked for are made, not dropped.
     this.#flush();
     this.#wakeUps.close(new Error(`SqliteStore ${this.#db.name} closed`));
-    this.#db.close();
+    closeDatabase(this.#db);
   }
 }
