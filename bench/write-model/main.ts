@@ -39,14 +39,27 @@ const account = defineDecider({
   },
 });
 
-/** Runs `op` from `callers` concurrent loops for SECONDS and returns operations per second. */
+/**
+ * Runs `op` from `callers` concurrent loops for a warm-up of half of SECONDS, so that every side is measured in
+ * its steady state, then for SECONDS, and returns the measured operations per second.
+ */
 async function rate(callers: number, op: (i: number) => Promise<unknown> | unknown): Promise<number> {
-  const end = performance.now() + SECONDS * 1000;
-  let done = 0;
   let next = 0;
+  await run(callers, SECONDS / 2, op, () => next++);
+  return run(callers, SECONDS, op, () => next++);
+}
+
+async function run(
+  callers: number,
+  seconds: number,
+  op: (i: number) => Promise<unknown> | unknown,
+  nextIndex: () => number,
+): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
   const loop = async () => {
     while (performance.now() < end) {
-      await op(next++);
+      await op(nextIndex());
       done++;
     }
   };
@@ -55,9 +68,10 @@ async function rate(callers: number, op: (i: number) => Promise<unknown> | unkno
   return done / ((performance.now() - started) / 1000);
 }
 
-async function twofold(dir: string, synchronous: Sync, callers: number): Promise<number> {
-  const store = new SqliteStore({ path: join(dir, `twofold-${synchronous}-${callers}.db`), synchronous });
-  const models = writeModels({ store, retries: 10 });
+async function twofold(dir: string, synchronous: Sync, callers: number, cacheSize?: number): Promise<number> {
+  const file = `twofold-${synchronous}-${callers}-${cacheSize ?? 'cache'}.db`;
+  const store = new SqliteStore({ path: join(dir, file), synchronous });
+  const models = writeModels({ store, retries: 10, ...(cacheSize === undefined ? {} : { cacheSize }) });
   const mediator = createMediator().command(
     Deposit,
     models.eventSourced(account, { stream: ({ data }) => streamId('account', data.account) }),
@@ -77,6 +91,34 @@ function raw(dir: string, synchronous: Sync): Promise<number> {
   const insert = db.prepare('insert into t (stream, data) values (?, ?)');
   const payload = JSON.stringify({ account: 'a1', amount: 1 });
   return rate(1, (i) => insert.run(`a${i % STREAMS}`, payload)).finally(() => db.close());
+}
+
+/**
+ * For scale, not for the targets: raw insert commits of the row a round trip writes, into a table shaped like
+ * Twofold's log, with its unique (stream, version) index, the next version of a stream each time.
+ */
+function rawEventRow(dir: string, synchronous: Sync): Promise<number> {
+  const db = new Database(join(dir, `raw-events-${synchronous}.db`));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.exec(`create table e (position integer primary key, id text not null, stream_id text not null,
+    stream_version integer not null, type text not null, schema_version integer not null, data text,
+    metadata text not null, timestamp integer not null, unique (stream_id, stream_version))`);
+  const insert = db.prepare('insert into e values (null, ?, ?, ?, ?, 1, ?, ?, ?)');
+  const payload = JSON.stringify({ account: 'a1', amount: 1 });
+  const id = crypto.randomUUID();
+  const metadata = JSON.stringify({ commandId: id, commandType: 'bank.Deposit', correlationId: id, causationId: id });
+  return rate(1, (i) =>
+    insert.run(
+      crypto.randomUUID(),
+      `account-a${i % STREAMS}`,
+      Math.floor(i / STREAMS) + 1,
+      'bank.Deposited',
+      payload,
+      metadata,
+      Date.now(),
+    ),
+  ).finally(() => db.close());
 }
 
 interface EmmettStore {
@@ -122,10 +164,22 @@ try {
   for (const synchronous of ['NORMAL', 'FULL'] as const) {
     const rawRate = await raw(dir, synchronous);
     results.push({ name: `raw better-sqlite3 insert commit (${synchronous})`, rate: rawRate });
+    results.push({
+      name: `  for scale: raw insert of the event row (${synchronous})`,
+      rate: await rawEventRow(dir, synchronous),
+    });
     results.push({ name: `Twofold round trip, sequential (${synchronous})`, rate: await twofold(dir, synchronous, 1) });
     results.push({
       name: `Twofold round trip, ${CONCURRENCY} callers (${synchronous})`,
       rate: await twofold(dir, synchronous, CONCURRENCY),
+    });
+    results.push({
+      name: `  without the state cache, sequential (${synchronous})`,
+      rate: await twofold(dir, synchronous, 1, 0),
+    });
+    results.push({
+      name: `  without the state cache, ${CONCURRENCY} callers (${synchronous})`,
+      rate: await twofold(dir, synchronous, CONCURRENCY, 0),
     });
   }
   if (make !== undefined) {
@@ -140,18 +194,20 @@ try {
 
 const find = (name: string) => results.find((r) => r.name === name)?.rate;
 console.log(`Write-model round trips on SQLite (WAL; synchronous as named), ${SECONDS} s per case, ${STREAMS} streams`);
-console.log('case'.padEnd(52), 'ops/s'.padStart(9), '  ÷ raw', '  ÷ Emmett');
+console.log('case'.padEnd(52), 'ops/s'.padStart(9), '  ÷ raw', '  ÷ Emmett', '  ÷ event row');
 for (const { name, rate: r } of results) {
   const sync = name.includes('FULL') ? 'FULL' : 'NORMAL';
   const rawRate = find(`raw better-sqlite3 insert commit (${sync})`);
   // Emmett sets WAL and keeps SQLite's default synchronous (FULL), so it is compared with the FULL rows; it runs
   // sequentially only (see above), so the concurrent Twofold row is divided by its sequential rate too.
   const emmettRate = find('Emmett SQLite round trip, sequential (FULL)');
-  const twofoldRow = name.startsWith('Twofold');
+  const eventRowRate = find(`  for scale: raw insert of the event row (${sync})`);
+  const twofoldRow = name.startsWith('Twofold') || name.startsWith('  without');
   console.log(
     name.padEnd(52),
     (r === undefined ? 'fails' : r.toFixed(0)).padStart(9),
     twofoldRow && r && rawRate ? `${(r / rawRate).toFixed(2)}×`.padStart(7) : ''.padStart(7),
-    twofoldRow && sync === 'FULL' && r && emmettRate ? `${(r / emmettRate).toFixed(2)}×`.padStart(10) : '',
+    twofoldRow && sync === 'FULL' && r && emmettRate ? `${(r / emmettRate).toFixed(2)}×`.padStart(10) : ''.padStart(10),
+    twofoldRow && r && eventRowRate ? `${(r / eventRowRate).toFixed(2)}×`.padStart(13) : '',
   );
 }
