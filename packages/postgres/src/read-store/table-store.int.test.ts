@@ -71,6 +71,31 @@ describe('PostgresTableStore', () => {
     expect(await tables.checkpoint({ projection: 'nights', version: 1 })).toBe(START);
   });
 
+  it('reads again from the new version when an activation drops the tables a query was about to read', async () => {
+    const tables = await open();
+    tables.define('rooms', (tx, table) => tx.query(`CREATE TABLE ${table('list')} (id text)`));
+    const slot = (version: number) => ({ projection: 'rooms', version });
+    const fill = (version: number) =>
+      tables.commit(slot(version), START, at(version), async (tx) => {
+        await tx.query(`INSERT INTO ${slotTable(slot(version), 'list')} VALUES ('room of v${version}')`);
+      });
+    await fill(1);
+    await tables.activate(slot(1));
+    await fill(2);
+    const seen: string[] = [];
+    const rows = await tables.query('rooms', async (sql, table) => {
+      seen.push(table('list'));
+      // Another node activates version 2 between this query's lookup and its SQL.
+      if (seen.length === 1) await tables.activate(slot(2));
+      return sql<{ id: string }>(`SELECT id FROM ${table('list')}`);
+    });
+    expect(rows).toEqual([{ id: 'room of v2' }]);
+    expect(seen).toEqual(['"rooms@1.list"', '"rooms@2.list"']);
+    await expect(tables.query('rooms', (sql) => sql('SELECT * FROM "no such table"'))).rejects.toMatchObject({
+      code: '42P01',
+    });
+  });
+
   it('rolls back the SQL and keeps the checkpoint when the work throws', async () => {
     const tables = await open();
     tables.define('counts', (tx, table) => tx.query(`CREATE TABLE ${table('n')} (n int)`));

@@ -3,6 +3,8 @@ import type { PostgresConnectionOptions, PostgresTx } from '../connection/pool.j
 import { tableMigrations } from './schema.js';
 import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
 
+const UNDEFINED_TABLE = '42P01';
+
 /** Names a table of one projection slot, e.g. `table('nights')` → `"roomNights@1.nights"` (quoted, safe in SQL). */
 export type SlotTableName = (name: string) => string;
 
@@ -82,14 +84,23 @@ export class PostgresTableStore extends SlotStore<PostgresTx> {
     ) => R | Promise<R>,
   ): Promise<R> {
     const name = projectionName(projection);
-    const version = await this.activeVersion(name);
-    if (version === undefined) {
-      throw new NotFoundError(`PostgresTableStore: projection ${name} has no active version yet`);
-    }
-    const slot = { projection: name, version };
     const sql = async <Row>(text: string, values: unknown[] = []) =>
       (await this.db.query(text, values, 'nothing was written', false)).rows as Row[];
-    return read(sql, (table) => slotTable(slot, table));
+    for (let attempt = 1; ; attempt++) {
+      const version = await this.activeVersion(name);
+      if (version === undefined) {
+        throw new NotFoundError(`PostgresTableStore: projection ${name} has no active version yet`);
+      }
+      const slot = { projection: name, version };
+      try {
+        return await read(sql, (table) => slotTable(slot, table));
+      } catch (error) {
+        // Another node activated a new version, and dropped this one's tables, between the lookup and the read:
+        // read again from the version now active.
+        const dropped = (error as { code?: unknown } | null)?.code === UNDEFINED_TABLE;
+        if (!dropped || attempt >= 3 || (await this.activeVersion(name)) === version) throw error;
+      }
+    }
   }
 
   protected override async createSlot(tx: PostgresTx, slot: ProjectionSlot): Promise<void> {
