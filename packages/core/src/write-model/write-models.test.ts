@@ -177,15 +177,34 @@ describe('event-sourced write model', () => {
   });
 
   it('gives up with CONCURRENCY_CONFLICT once its retries are spent', async () => {
-    const { mediator } = hotel({ retries: 0 });
+    // Three processes' write models on one store, each without a cache: they all decide on version 1.
+    const { store, mediator } = hotel({ retries: 0, cacheSize: 0 });
     await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    const processes = [1, 2, 3].map(() => {
+      const models = writeModels({ store, retries: 0, cacheSize: 0 });
+      const stream = ({ data }: { data: { bookingId: string } }) => streamId('booking', data.bookingId);
+      return createMediator().command(ExtendStay, models.eventSourced(booking, { stream }));
+    });
     const outcomes = await Promise.allSettled(
-      [1, 2, 3].map((nights) => mediator.send(ExtendStay, { bookingId: 'b1', nights })),
+      processes.map((other, nights) => other.send(ExtendStay, { bookingId: 'b1', nights: nights + 1 })),
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     for (const o of outcomes.filter((o) => o.status === 'rejected')) {
       expect((o as PromiseRejectedResult).reason).toMatchObject({ code: 'CONCURRENCY_CONFLICT' });
     }
+  });
+
+  it('runs the commands of one process on one aggregate one after another, so a burst never conflicts', async () => {
+    const { store, mediator } = hotel({ retries: 0 });
+    await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    await mediator.send(RegisterGuest, { guestId: 'g1', name: 'Ada' });
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 20 }, () => mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 })),
+      ...Array.from({ length: 20 }, (_, i) => mediator.send(RenameGuest, { guestId: 'g1', name: `Ada ${i}` })),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    expect(await store.streamVersion(streamId('booking', 'b1'))).toBe(21);
+    expect(await store.load('guest', 'g1')).toEqual({ state: { name: 'Ada 19' }, version: 21 });
   });
 
   it('returns the stored result for a repeated command id or idempotency key, without running again', async () => {
@@ -224,20 +243,22 @@ describe('event-sourced write model', () => {
     expect(result.nights).toBe(1);
     evolutions = 0;
     await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 });
-    // From the snapshot at version 3: events 4 and 5 are folded, then the new one.
-    expect(evolutions).toBe(3);
+    // From the snapshot at version 3: events 4 and 5 are folded, then the new one as decided and as stored.
+    expect(evolutions).toBe(4);
   });
 });
 
 describe('the state cache', () => {
-  it('decides on the state it committed last, reading nothing', async () => {
+  it('decides on the stream state it committed last, reading nothing', async () => {
     const { store, mediator } = hotel();
     await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
     await mediator.send(RegisterGuest, { guestId: 'g1', name: 'Ada' });
     const loads = store.loads;
     await mediator.send(ExtendStay, { bookingId: 'b1', nights: 2 });
-    await mediator.send(RenameGuest, { guestId: 'g1', name: 'Ada L.' });
     expect(store.loads).toBe(loads);
+    // A state-stored aggregate is loaded each time: one read, as the store gives it back.
+    await mediator.send(RenameGuest, { guestId: 'g1', name: 'Ada L.' });
+    expect(store.loads).toBe(loads + 1);
     const { result } = await mediator.execute(BookRoom, { bookingId: 'b2', roomId: '102', nights: 1 });
     expect(result).toEqual({ bookingId: 'b2', nights: 1 });
     expect((await store.readStream(streamId('booking', 'b1'))).map((e) => e.streamVersion)).toEqual([1, 2]);
@@ -276,6 +297,38 @@ describe('the state cache', () => {
       (e) => (e.data as { nights: number }).nights,
     );
     expect(nights).toEqual([1, 2, 1]);
+  });
+
+  it('keeps the state as stored events fold it, after their schemas transformed them', async () => {
+    const Subscribe = defineCommand('news.Subscribe', z.object({ id: z.string(), email: z.string() }));
+    const Subscribed = defineEvent(
+      'news.Subscribed',
+      z.object({ id: z.string(), email: z.string().trim().toLowerCase() }),
+    );
+    const subscriptions = defineDecider({
+      name: 'subscriptions',
+      commands: [Subscribe],
+      events: [Subscribed],
+      initialState: () => ({ emails: [] as string[] }),
+      evolve: (state, event) => ({ emails: [...state.emails, event.data.email] }),
+      decide: (command, state) => {
+        if (state.emails.includes(command.data.email.trim().toLowerCase())) {
+          throw new DomainError('SUBSCRIBED', 'Already subscribed');
+        }
+        return [{ type: 'news.Subscribed' as const, data: command.data }];
+      },
+    });
+    for (const cacheSize of [10, 0]) {
+      const models = writeModels({ store: new MemoryStore(), cacheSize });
+      const mediator = createMediator().command(
+        Subscribe,
+        models.eventSourced(subscriptions, { stream: ({ data }) => streamId('list', data.id) }),
+      );
+      await mediator.send(Subscribe, { id: 'l1', email: ' Ann@Example.com' });
+      await expect(mediator.send(Subscribe, { id: 'l1', email: 'ann@example.com' })).rejects.toMatchObject({
+        rule: 'SUBSCRIBED',
+      });
+    }
   });
 
   it('is off with cacheSize 0, and checks its size', async () => {

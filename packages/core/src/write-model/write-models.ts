@@ -6,6 +6,7 @@ import { type CommandHandlerContext, DispatchContext } from '../mediator/context
 import type { CommandDefinition, EventDefinition, PayloadOf } from '../messages/define.js';
 import { validate } from '../messages/schema.js';
 import type { Decider, MessageOf, StateModel } from './models.js';
+import { KeyedQueue, StateCache } from './state-cache.js';
 
 /** Options of {@link writeModels}. */
 export interface WriteModelsOptions<Tx = unknown> {
@@ -17,7 +18,7 @@ export interface WriteModelsOptions<Tx = unknown> {
   /** Joins every commit, in its transaction (inline projections, outbox rows). */
   readonly participants?: UnitOfWork<Tx>['participants'];
   /**
-   * Keep the state and version of this many recently changed streams and aggregates in memory, so that the next
+   * Keep the state and version of this many recently changed event-sourced streams in memory, so that the next
    * command on one of them reads nothing before it decides. An entry another process has since moved on shows as
    * a concurrency conflict on commit, and is then reloaded and decided again at once (not counted as a retry).
    * States must be treated as values: `evolve` and `decide` return new ones rather than change the one given.
@@ -85,29 +86,10 @@ interface Attempt<R> {
   readonly committed?: (committed: Committed) => Promise<void> | void;
 }
 
-interface CachedState {
-  readonly state: unknown;
-  readonly version: number;
-}
-
-/** The most recently committed states, least recently used first. */
-class StateCache {
-  readonly #entries = new Map<string, CachedState>();
-  constructor(readonly size: number) {}
-
-  /** Takes an entry out: it is put back only once a commit made from it lands. */
-  take(key: string): CachedState | undefined {
-    const entry = this.#entries.get(key);
-    if (entry !== undefined) this.#entries.delete(key);
-    return entry;
-  }
-
-  put(key: string, entry: CachedState): void {
-    if (this.size === 0) return;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    if (this.#entries.size > this.size) this.#entries.delete(this.#entries.keys().next().value!);
-  }
+interface Outcome<R> {
+  readonly result: R;
+  /** What was committed; undefined when a stored result was replayed. */
+  readonly committed?: Committed;
 }
 
 /**
@@ -135,14 +117,27 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0)
     throw new InvalidArgumentError('writeModels(): cacheSize must be an integer >= 0');
   const cache = new StateCache(cacheSize);
+  const queue = new KeyedQueue();
   const participants = options.participants ?? [];
 
-  // Runs one command: idempotent replay, then attempt → commit, retried on conflict.
+  // Runs one command, after the commands before it on the same aggregate in this process: idempotent replay, then
+  // attempt → commit, retried on conflict. Its events are published once the next command may run, so that an
+  // event handler may send a command to the same aggregate.
   async function handle<R>(
     ctx: CommandHandlerContext,
     events: ReadonlyMap<string, EventDefinition>,
+    aggregate: string,
     attempt: (fresh: boolean) => Promise<Attempt<R>>,
   ): Promise<R> {
+    const { result, committed } = await queue.run(aggregate, () => decideAndCommit(ctx, attempt));
+    if (committed !== undefined) await publishCommitted(committed, ctx, events);
+    return result;
+  }
+
+  async function decideAndCommit<R>(
+    ctx: CommandHandlerContext,
+    attempt: (fresh: boolean) => Promise<Attempt<R>>,
+  ): Promise<Outcome<R>> {
     const key = ctx.envelope.idempotencyKey;
     let fresh = false;
     for (let tries = 0; ; tries++) {
@@ -150,7 +145,7 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
         const previous = await store.find(key);
         if (previous !== undefined) {
           if (previous.position !== undefined) ctx.advance(previous.position);
-          return previous.result as R;
+          return { result: previous.result as R };
         }
       }
       const { unit, result, cached, committed: done } = await attempt(fresh);
@@ -162,8 +157,7 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
         } as UnitOfWork<Tx>);
         if (committed.position !== undefined) ctx.advance(committed.position);
         await done?.(committed);
-        await publishCommitted(committed, ctx, events);
-        return result;
+        return { result, committed };
       } catch (error) {
         if (!isTwofoldError(error, 'CONCURRENCY_CONFLICT')) throw error;
         // A cached state another process had moved on from: reload it and decide again, now.
@@ -194,36 +188,50 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
         const command = messageFor(ctx, data, commandTypes, decider.name) as Parameters<typeof spec.stream>[0];
         const stream = spec.stream(command);
         const key = `${decider.name}\u0000${stream}`;
-        return handle(ctx, events, async (fresh) => {
+        return handle(ctx, events, stream, async (fresh) => {
           const hit = fresh ? undefined : cache.take(key);
-          let state: ReturnType<typeof decider.initialState>;
+          let loaded: ReturnType<typeof decider.initialState>;
           let version: number;
           if (hit !== undefined) {
-            state = hit.state as typeof state;
+            loaded = hit.state as typeof loaded;
             version = hit.version;
           } else {
             const snapshot = every === undefined ? undefined : await store.loadSnapshot(stream, decider.name);
-            state = snapshot === undefined ? decider.initialState() : (snapshot.state as typeof state);
+            loaded = snapshot === undefined ? decider.initialState() : (snapshot.state as typeof loaded);
             version = snapshot?.version ?? 0;
             for (const event of await store.readStream(stream, { from: version + 1 })) {
-              state = decider.evolve(state, event as never);
+              loaded = decider.evolve(loaded, event as never);
               version = event.streamVersion;
             }
           }
-          const decided = decider.decide(command, state);
+          const decided = decider.decide(command, loaded);
           const newEvents = await toNewEvents(decided, events, ctx, decider.name);
-          for (const event of decided) state = decider.evolve(state, event);
+          // An evolve that hands back the state it was given may have changed it in place: then the state
+          // before the decision is gone, and nothing is cached.
+          let final = loaded;
+          let changedInPlace = false;
+          for (const event of decided) {
+            const next = decider.evolve(final, event);
+            changedInPlace ||= next === final;
+            final = next;
+          }
           const newVersion = version + decided.length;
-          const final = state;
           return {
             unit: { appends: [{ streamId: stream, expectedVersion: version, events: newEvents }] },
             result: spec.result?.({ state: final, events: decided, version: newVersion }) as never,
             cached: hit !== undefined,
-            committed: async () => {
-              cache.put(key, { state: final, version: newVersion });
+            committed: async (committed) => {
+              // The cache and the snapshot keep what a reload would fold: the events as stored (their schemas'
+              // output, as JSON gives it back), not as decided.
+              let stored = final;
+              if (!changedInPlace) {
+                stored = loaded;
+                for (const event of committed.events) stored = decider.evolve(stored, event as never);
+                if (decided.length > 0) cache.put(key, { state: stored, version: newVersion });
+              }
               if (every === undefined || Math.floor(newVersion / every) === Math.floor(version / every)) return;
               await store
-                .saveSnapshot(stream, decider.name, { state: final, version: newVersion })
+                .saveSnapshot(stream, decider.name, { state: stored, version: newVersion })
                 .catch((error: unknown) => {
                   ctx.logger.warn({ err: error, stream }, `Snapshot of ${stream} not saved`);
                 });
@@ -244,10 +252,8 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
         if (typeof id !== 'string' || id.length === 0) {
           throw new InvalidArgumentError(`stateStored('${model.name}'): id() must return a non-empty string`);
         }
-        const key = `\u0001${collection}\u0000${id}`;
-        return handle(ctx, events, async (fresh) => {
-          const hit = fresh ? undefined : cache.take(key);
-          const loaded = hit ?? (await store.load(collection, id));
+        return handle(ctx, events, `${collection}-${id}`, async () => {
+          const loaded = await store.load(collection, id);
           const state =
             loaded === undefined ? model.initialState() : (loaded.state as ReturnType<typeof model.initialState>);
           const decision = model.decide(command, state);
@@ -269,8 +275,7 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
                     ],
             },
             result: spec.result?.({ state: decision.state, events: raised, version }) as never,
-            cached: hit !== undefined,
-            committed: () => cache.put(key, { state: decision.state, version }),
+            cached: false,
           };
         });
       };
