@@ -11,7 +11,7 @@ import {
 } from '@twofold/core';
 import { eventStoreContract, stateStoreContract } from '@twofold/core/testing';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../tests/temp-dir.js';
 import { SqliteStore, type SqliteStoreOptions } from '../index.js';
 
@@ -230,6 +230,47 @@ describe('SqliteStore group commit', () => {
     ]);
   });
 
+  it('fails alone a unit whose failure rolls back the whole transaction, and commits the rest again', async () => {
+    const store = open();
+    const raw = new Database(store.path);
+    raw.exec('CREATE TABLE seats (id INTEGER PRIMARY KEY ON CONFLICT ROLLBACK); INSERT INTO seats VALUES (1)');
+    raw.close();
+    const takeSeat =
+      (id: number) =>
+      (tx: Database.Database): void => {
+        tx.prepare('INSERT INTO seats VALUES (?)').run(id);
+      };
+    const unit = (name: string, seat: number) =>
+      store.commit({
+        appends: [{ streamId: streamId('seat', name), expectedVersion: 'no-stream', events: events(1) }],
+        participants: [takeSeat(seat)],
+      });
+    await store.append(s, events(1));
+    const outcomes = await Promise.allSettled([unit('a', 2), unit('b', 1), unit('c', 3)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+    expect((await store.readAll(START, 10)).map((e) => [e.streamId, e.position])).toEqual([
+      ['order-1', 1],
+      ['seat-a', 2],
+      ['seat-c', 3],
+    ]);
+    const check = new Database(store.path, { readonly: true });
+    expect(check.prepare('SELECT id FROM seats ORDER BY id').pluck().all()).toEqual([1, 2, 3]);
+    check.close();
+  });
+
+  it('commits under fake timers too', async () => {
+    const store = open();
+    vi.useFakeTimers();
+    try {
+      const outcomes = await Promise.all([store.append(s, events(1)), store.append(s, events(1))]);
+      await store.append(s, events(1));
+      expect(outcomes.map((o) => o.position)).toEqual([1, 2]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('does not hold back a caller that commits in a loop, awaiting each commit', async () => {
     const store = open();
     let turns = 0;
@@ -256,6 +297,8 @@ describe('SqliteStore group commit', () => {
     const again = open({ path });
     expect(await again.head()).toBe(5);
     await expect(store.append(s, events(1))).rejects.toThrow(/not open/);
-    expect(() => open({ groupCommit: 'yes' as never })).toThrow(/groupCommit must be true or false/);
+    const never = temp.file('never');
+    expect(() => open({ path: never, groupCommit: 'yes' as never })).toThrow(/groupCommit must be true or false/);
+    expect(existsSync(never)).toBe(false);
   });
 });

@@ -33,6 +33,7 @@ import {
   type SqliteTx,
 } from '../connection/open.js';
 import { sqlLimit } from './checks.js';
+import { GroupCommit, type Outcome } from './group-commit.js';
 import { eventStoreMigrations } from './schema.js';
 import { EventStoreStatements } from './statements.js';
 import { WakeUps } from './wake-up.js';
@@ -46,21 +47,21 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
   /**
    * Commits that arrive while another commit of the same event-loop turn has just run wait for the end of the
    * turn and share one transaction, each in its own savepoint: one conflicting or failing unit of work rolls back
-   * alone. A lone commit never waits. Default: true.
+   * alone (when its failure ends the whole transaction, the others run again without it). A lone commit never
+   * waits. Default: true.
    */
   readonly groupCommit?: boolean;
 }
 
-const GROUPS_TO_GIVE_UP = 8;
-const PROBE_EVERY = 64;
-
-interface Pending {
-  readonly unit: UnitOfWork<SqliteTx>;
-  readonly resolve: (committed: Committed) => void;
-  readonly reject: (error: unknown) => void;
+/** Thrown out of a group's transaction when a unit's failure made SQLite roll back the whole of it. */
+class GroupRolledBack extends Error {
+  constructor(
+    readonly index: number,
+    override readonly cause: unknown,
+  ) {
+    super('A unit of work rolled back its whole group');
+  }
 }
-
-type Outcome = { readonly committed: Committed } | { readonly error: unknown };
 
 /**
  * The embedded write store: event streams with a gap-free global order, aggregate states, idempotency records
@@ -79,22 +80,18 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   readonly #upcasters: Upcasters;
   readonly #wakeUps: WakeUps;
   readonly #transaction: (unit: UnitOfWork<SqliteTx>) => Committed;
-  readonly #group: ((units: readonly UnitOfWork<SqliteTx>[]) => Outcome[]) | undefined;
-  #pending: Pending[] = [];
-  // True from a commit until the end of its event-loop turn: a commit arriving meanwhile may join the next group.
-  #busyTurn = false;
-  // Whether commits of a busy turn wait for the group. After GROUPS_TO_GIVE_UP groups of one in a row (a caller
-  // that commits in a loop, awaiting each commit), they run at once, and one in PROBE_EVERY waits, to notice
-  // concurrent callers again.
-  #grouping = true;
-  #groupsOfOne = 0;
-  #sinceProbe = 0;
+  readonly #group: (units: readonly UnitOfWork<SqliteTx>[]) => Outcome<Committed>[];
+  readonly #groupCommit: GroupCommit<UnitOfWork<SqliteTx>, Committed> | undefined;
   #dataVersion: number;
 
   constructor(options: SqliteStoreOptions = {}) {
     const pollIntervalMs = options.pollIntervalMs ?? 100;
     if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1) {
       throw new InvalidArgumentError('SqliteStore: options.pollIntervalMs must be an integer >= 1');
+    }
+    const groupCommit = options.groupCommit ?? true;
+    if (typeof groupCommit !== 'boolean') {
+      throw new InvalidArgumentError('SqliteStore: options.groupCommit must be true or false');
     }
     this.#upcasters = new Upcasters(options.upcasters);
     this.#db = openDatabase(options, 'data/twofold.db', 'SqliteStore');
@@ -105,23 +102,24 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       closeDatabase(this.#db);
       throw error;
     }
-    const groupCommit = options.groupCommit ?? true;
-    if (typeof groupCommit !== 'boolean') {
-      throw new InvalidArgumentError('SqliteStore: options.groupCommit must be true or false');
-    }
     // Called inside another transaction, a better-sqlite3 transaction function runs in a savepoint.
     const transaction = this.#db.transaction((unit: UnitOfWork<SqliteTx>) => this.#write(unit));
     this.#transaction = (unit) => transaction.immediate(unit);
     const group = this.#db.transaction((units: readonly UnitOfWork<SqliteTx>[]) =>
-      units.map((unit): Outcome => {
+      units.map((unit, index): Outcome<Committed> => {
         try {
           return { committed: this.#appendOne(unit) ?? transaction(unit) };
         } catch (error) {
+          // Some failures (ON CONFLICT ROLLBACK, RAISE(ROLLBACK), I/O errors) end the whole transaction.
+          if (!this.#db.inTransaction) throw new GroupRolledBack(index, error);
           return { error };
         }
       }),
     );
-    this.#group = groupCommit ? (units) => group.immediate(units) : undefined;
+    this.#group = (units) => group.immediate(units);
+    this.#groupCommit = groupCommit
+      ? new GroupCommit({ alone: (unit) => this.#commitNow(unit), together: (units) => this.#commitGroup(units) })
+      : undefined;
     this.#dataVersion = this.#sql.dataVersion.get()!;
     this.#wakeUps = new WakeUps({
       head: () => this.#sql.head.get() as GlobalPosition,
@@ -146,17 +144,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       checkExpectedVersion(append.expectedVersion, `append to ${append.streamId}`);
       checkNewEvents(append.events, `append to ${append.streamId}`);
     }
-    if (this.#group === undefined) return this.#commitNow(unit);
-    if (this.#pending.length === 0) {
-      if (!this.#busyTurn) {
-        this.#busyTurn = true;
-        setImmediate(() => this.#flush());
-        return this.#commitNow(unit);
-      }
-      if (!this.#grouping && ++this.#sinceProbe < PROBE_EVERY) return this.#commitNow(unit);
-      this.#sinceProbe = 0;
-    }
-    return new Promise((resolve, reject) => this.#pending.push({ unit, resolve, reject }));
+    return this.#groupCommit === undefined ? this.#commitNow(unit) : this.#groupCommit.commit(unit);
   }
 
   #commitNow(unit: UnitOfWork<SqliteTx>): Committed {
@@ -165,43 +153,29 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     return committed;
   }
 
-  // Runs the commits that waited for the end of the turn, in one transaction. Commits that arrive while their
-  // callers go on wait for the next turn in turn, so that concurrent callers keep committing together.
-  #flush(): void {
-    this.#busyTurn = false;
-    const pending = this.#pending;
-    if (pending.length === 0) return;
-    this.#pending = [];
-    this.#busyTurn = true;
-    setImmediate(() => this.#flush());
-    this.#groupsOfOne = pending.length === 1 ? this.#groupsOfOne + 1 : 0;
-    this.#grouping = this.#groupsOfOne < GROUPS_TO_GIVE_UP;
-    if (pending.length === 1) {
-      const [{ unit, resolve, reject }] = pending as [Pending];
+  // Several units in one transaction, each in its own savepoint. A unit whose failure rolled back the whole
+  // transaction fails alone: the others run again without it.
+  #commitGroup(units: readonly UnitOfWork<SqliteTx>[]): Outcome<Committed>[] {
+    const outcomes: Outcome<Committed>[] = [];
+    let remaining = units.map((_, i) => i);
+    while (remaining.length > 0) {
       try {
-        resolve(this.#commitNow(unit));
+        const results = this.#group(remaining.map((i) => units[i]!));
+        results.forEach((outcome, k) => {
+          outcomes[remaining[k]!] = outcome;
+        });
+        break;
       } catch (error) {
-        reject(error);
+        if (!(error instanceof GroupRolledBack)) throw error;
+        const failed = remaining[error.index]!;
+        outcomes[failed] = { error: error.cause };
+        remaining = remaining.filter((i) => i !== failed);
       }
-      return;
-    }
-    let outcomes: Outcome[];
-    try {
-      outcomes = this.#group!(pending.map((p) => p.unit));
-    } catch (error) {
-      for (const p of pending) p.reject(error);
-      return;
     }
     let head: GlobalPosition | undefined;
-    outcomes.forEach((outcome, i) => {
-      if ('error' in outcome) {
-        pending[i]!.reject(outcome.error);
-      } else {
-        head = outcome.committed.position ?? head;
-        pending[i]!.resolve(outcome.committed);
-      }
-    });
+    for (const outcome of outcomes) if ('committed' in outcome) head = outcome.committed.position ?? head;
     if (head !== undefined) this.#wakeUps.wake(head);
+    return outcomes;
   }
 
   // The commonest unit, one event for one stream and nothing else, in a single statement instead of a transaction
@@ -362,7 +336,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   close(): void {
     if (!this.#db.open) return;
     // Commits already asked for are made, not dropped.
-    this.#flush();
+    this.#groupCommit?.flush();
     this.#wakeUps.close(new Error(`SqliteStore ${this.#db.name} closed`));
     closeDatabase(this.#db);
   }
