@@ -188,7 +188,8 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     const expected = expectedVersion === 'any' ? null : expectedVersion === 'no-stream' ? 0 : expectedVersion;
     const timestamp = Date.now();
     const { row, recorded } = recordEvent(events[0]!, streamId, 0, 0, timestamp);
-    const stored = this.#sql.appendOne.get(
+    // all(), not get(): SQLite runs the WAL's automatic checkpoint only for a statement stepped to its end.
+    const [stored] = this.#sql.appendOne.all(
       row[1],
       streamId,
       row[4],
