@@ -33,9 +33,10 @@ const ignore = () => undefined;
 export class KeyedQueue {
   readonly #tails = new Map<string, Promise<unknown>>();
 
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` once the work before it on `key` has settled; `waited` tells it whether there was any. */
+  run<T>(key: string, work: (waited: boolean) => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
-    const result = previous === undefined ? work() : previous.then(work);
+    const result = previous === undefined ? work(false) : previous.then(() => work(true));
     const tail = result.then(ignore, ignore);
     this.#tails.set(key, tail);
     void tail.then(() => {

@@ -194,6 +194,38 @@ describe('event-sourced write model', () => {
     }
   });
 
+  it('does not run a command cancelled while it waited for its turn', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    class GatedStore extends MemoryStore {
+      override async readStream(...args: Parameters<MemoryStore['readStream']>) {
+        await gate;
+        return super.readStream(...args);
+      }
+    }
+    const store = new GatedStore();
+    await store.append(streamId('booking', 'b1'), [
+      { type: 'hotel.RoomBooked', data: { bookingId: 'b1', roomId: '101', nights: 1 } },
+    ]);
+    const models = writeModels({ store, cacheSize: 0 });
+    const stream = ({ data }: { data: { bookingId: string } }) => streamId('booking', data.bookingId);
+    const mediator = createMediator().command(ExtendStay, models.eventSourced(booking, { stream }));
+    const first = mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 });
+    const controller = new AbortController();
+    const second = mediator.send(ExtendStay, { bookingId: 'b1', nights: 5 }, { signal: controller.signal });
+    controller.abort();
+    await expect(second).rejects.toMatchObject({ code: 'CANCELLED' });
+    open();
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const nights = (await store.readStream(streamId('booking', 'b1'))).map(
+      (e) => (e.data as { nights: number }).nights,
+    );
+    expect(nights).toEqual([1, 1]);
+  });
+
   it('runs the commands of one process on one aggregate one after another, so a burst never conflicts', async () => {
     const { store, mediator } = hotel({ retries: 0 });
     await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });

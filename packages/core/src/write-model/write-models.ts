@@ -129,7 +129,12 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
     aggregate: string,
     attempt: (fresh: boolean) => Promise<Attempt<R>>,
   ): Promise<R> {
-    const { result, committed } = await queue.run(aggregate, () => decideAndCommit(ctx, attempt));
+    const { result, committed } = await queue.run(aggregate, (waited) => {
+      // A command cancelled or past its deadline while it waited for its turn is not run at all.
+      const signal = waited ? ctx.signal : undefined;
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return decideAndCommit(ctx, attempt);
+    });
     if (committed !== undefined) await publishCommitted(committed, ctx, events);
     return result;
   }
