@@ -23,25 +23,3 @@ export class StateCache {
     if (this.#entries.size > this.size) this.#entries.delete(this.#entries.keys().next().value!);
   }
 }
-
-const ignore = () => undefined;
-
-/**
- * Runs the work given for one key one after another, in the order given, and work for different keys
- * concurrently: commands on one aggregate in one process then never conflict with each other.
- */
-export class KeyedQueue {
-  readonly #tails = new Map<string, Promise<unknown>>();
-
-  /** Runs `work` once the work before it on `key` has settled; `waited` tells it whether there was any. */
-  run<T>(key: string, work: (waited: boolean) => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key);
-    const result = previous === undefined ? work(false) : previous.then(() => work(true));
-    const tail = result.then(ignore, ignore);
-    this.#tails.set(key, tail);
-    void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    });
-    return result;
-  }
-}

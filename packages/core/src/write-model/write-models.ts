@@ -5,8 +5,9 @@ import { sleep } from '../mediator/cancellation.js';
 import { type CommandHandlerContext, DispatchContext } from '../mediator/context.js';
 import type { CommandDefinition, EventDefinition, PayloadOf } from '../messages/define.js';
 import { validate } from '../messages/schema.js';
+import { KeyedQueue } from './keyed-queue.js';
 import type { Decider, MessageOf, StateModel } from './models.js';
-import { KeyedQueue, StateCache } from './state-cache.js';
+import { StateCache } from './state-cache.js';
 
 /** Options of {@link writeModels}. */
 export interface WriteModelsOptions<Tx = unknown> {
@@ -81,7 +82,7 @@ interface Attempt<R> {
   readonly unit: UnitOfWork;
   readonly result: R;
   /** True when the attempt decided on a cached state rather than one it loaded. */
-  readonly cached: boolean;
+  readonly cached?: boolean;
   /** Called once the unit is committed. */
   readonly committed?: (committed: Committed) => Promise<void> | void;
 }
@@ -280,7 +281,6 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
                     ],
             },
             result: spec.result?.({ state: decision.state, events: raised, version }) as never,
-            cached: false,
           };
         });
       };
