@@ -24,10 +24,17 @@ documentStoreContract('PostgresDocumentStore', async () => {
   return { store, close: () => store.close() };
 });
 
-const opened: PostgresDocumentStore[] = [];
+const opened: (PostgresDocumentStore | PostgresStore)[] = [];
 afterEach(async () => {
   for (const store of opened.splice(0)) await store.close();
 });
+/** A write store and a document store on one schema, closed after the test. */
+async function openWithLog(): Promise<{ writes: PostgresStore; views: PostgresDocumentStore }> {
+  const schema = postgres.schema();
+  const writes = await PostgresStore.open({ connection: postgres.url, schema });
+  opened.push(writes);
+  return { writes, views: await open(schema) };
+}
 async function open(schema = postgres.schema()): Promise<PostgresDocumentStore> {
   const store = await PostgresDocumentStore.open({ connection: postgres.url, schema });
   opened.push(store);
@@ -92,99 +99,81 @@ describe('PostgresDocumentStore', () => {
   });
 
   it('applies a projection inline, in the transaction of the command on the PostgreSQL write store', async () => {
-    const schema = postgres.schema();
-    const writes = await PostgresStore.open({ connection: postgres.url, schema });
-    const views = await open(schema);
-    try {
-      const Noted = defineEvent('test.Noted', z.object({ id: z.string(), text: z.string() }));
-      const notes = projection<PortableDocumentTx>('notes').on(Noted, async ({ id, text }, tx) => {
-        const collection = tx.collection<{ text: string }>('notes');
-        if ((await collection.get(id)) !== undefined) throw new Error(`note ${id} exists`);
-        collection.put(id, { text });
+    const { writes, views } = await openWithLog();
+    const Noted = defineEvent('test.Noted', z.object({ id: z.string(), text: z.string() }));
+    const notes = projection<PortableDocumentTx>('notes').on(Noted, async ({ id, text }, tx) => {
+      const collection = tx.collection<{ text: string }>('notes');
+      if ((await collection.get(id)) !== undefined) throw new Error(`note ${id} exists`);
+      collection.put(id, { text });
+    });
+    const inline = inlineProjection(notes, views);
+    await new ProjectionRunner({ projection: notes, store: views, feed: writes }).catchUp();
+    const note = (id: string) =>
+      writes.commit({
+        appends: [
+          {
+            streamId: streamId('note', id),
+            expectedVersion: 'any',
+            events: [{ type: Noted.type, data: { id, text: id } }],
+          },
+        ],
+        participants: [inline.participant],
       });
-      const inline = inlineProjection(notes, views);
-      await new ProjectionRunner({ projection: notes, store: views, feed: writes }).catchUp();
-      const note = (id: string) =>
-        writes.commit({
-          appends: [
-            {
-              streamId: streamId('note', id),
-              expectedVersion: 'any',
-              events: [{ type: Noted.type, data: { id, text: id } }],
-            },
-          ],
-          participants: [inline.participant],
-        });
-      const { position } = await note('a');
-      expect(await views.read('notes').collection('notes').get('a')).toEqual({ text: 'a' });
-      expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
-      await expect(note('a')).rejects.toThrow('note a exists');
-      expect(await writes.streamVersion(streamId('note', 'a'))).toBe(1);
-      expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
-    } finally {
-      await writes.close();
-    }
+    const { position } = await note('a');
+    expect(await views.read('notes').collection('notes').get('a')).toEqual({ text: 'a' });
+    expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
+    await expect(note('a')).rejects.toThrow('note a exists');
+    expect(await writes.streamVersion(streamId('note', 'a'))).toBe(1);
+    expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
   });
 
   it('reports the lag of a runner in events, though positions have gaps', async () => {
-    const schema = postgres.schema();
-    const writes = await PostgresStore.open({ connection: postgres.url, schema });
-    const views = await open(schema);
-    try {
-      const Counted = defineEvent('test.Counted', z.object({ n: z.number() }));
-      let failAt = 4;
-      const counted = projection<PortableDocumentTx>('counted').on(Counted, ({ n }, tx) => {
-        if (n === failAt) throw new Error(`cannot count ${n}`);
-        tx.collection('n').put(String(n), { n });
-      });
-      for (let n = 1; n <= 6; n++) await writes.append(streamId('c', n), [{ type: Counted.type, data: { n } }]);
-      const runner = new ProjectionRunner({
-        projection: counted,
-        store: views,
-        feed: writes,
-        batchSize: 2,
-        retryDelayMs: 5,
-        logger: { debug() {}, info() {}, warn() {}, error() {} },
-      });
-      runner.start();
-      await expect.poll(async () => (await runner.status()).state, { timeout: 5_000 }).toBe('failing');
-      const status = await runner.status();
-      expect(status.lagEvents).toBe(3);
-      expect(status.head - status.position).toBeGreaterThan(3 * 16_000);
-      failAt = 0;
-      await expect.poll(async () => (await runner.status()).lagEvents, { timeout: 5_000 }).toBe(0);
-      await runner.stop();
-    } finally {
-      await writes.close();
-    }
+    const { writes, views } = await openWithLog();
+    const Counted = defineEvent('test.Counted', z.object({ n: z.number() }));
+    let failAt = 4;
+    const counted = projection<PortableDocumentTx>('counted').on(Counted, ({ n }, tx) => {
+      if (n === failAt) throw new Error(`cannot count ${n}`);
+      tx.collection('n').put(String(n), { n });
+    });
+    for (let n = 1; n <= 6; n++) await writes.append(streamId('c', n), [{ type: Counted.type, data: { n } }]);
+    const runner = new ProjectionRunner({
+      projection: counted,
+      store: views,
+      feed: writes,
+      batchSize: 2,
+      retryDelayMs: 5,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    runner.start();
+    await expect.poll(async () => (await runner.status()).state, { timeout: 5_000 }).toBe('failing');
+    const status = await runner.status();
+    expect(status.lagEvents).toBe(3);
+    expect(status.head - status.position).toBeGreaterThan(3 * 16_000);
+    failAt = 0;
+    await expect.poll(async () => (await runner.status()).lagEvents, { timeout: 5_000 }).toBe(0);
+    await runner.stop();
   });
 
   it('never moves an inline checkpoint back when commits take the slot out of position order', async () => {
-    const schema = postgres.schema();
-    const writes = await PostgresStore.open({ connection: postgres.url, schema });
-    const views = await open(schema);
-    try {
-      const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
-      const notes = projection<PortableDocumentTx>('notes').on(Noted, ({ id }, tx) => {
-        tx.collection('notes').put(id, { id });
+    const { writes, views } = await openWithLog();
+    const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
+    const notes = projection<PortableDocumentTx>('notes').on(Noted, ({ id }, tx) => {
+      tx.collection('notes').put(id, { id });
+    });
+    const inline = inlineProjection(notes, views);
+    await new ProjectionRunner({ projection: notes, store: views, feed: writes }).catchUp();
+    const note = (id: string, delay: number) =>
+      writes.commit({
+        appends: [
+          { streamId: streamId('note', id), expectedVersion: 'any', events: [{ type: Noted.type, data: { id } }] },
+        ],
+        // The first commit takes its position first and the slot's lock last.
+        participants: [() => new Promise<void>((resolve) => setTimeout(resolve, delay)), inline.participant],
       });
-      const inline = inlineProjection(notes, views);
-      await new ProjectionRunner({ projection: notes, store: views, feed: writes }).catchUp();
-      const note = (id: string, delay: number) =>
-        writes.commit({
-          appends: [
-            { streamId: streamId('note', id), expectedVersion: 'any', events: [{ type: Noted.type, data: { id } }] },
-          ],
-          // The first commit takes its position first and the slot's lock last.
-          participants: [() => new Promise<void>((resolve) => setTimeout(resolve, delay)), inline.participant],
-        });
-      const [first, second] = await Promise.all([note('slow', 80), note('fast', 0)]);
-      expect(first.position!).toBeLessThan(second.position!);
-      expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(second.position);
-      expect(await views.read('notes').collection('notes').count()).toBe(2);
-    } finally {
-      await writes.close();
-    }
+    const [first, second] = await Promise.all([note('slow', 80), note('fast', 0)]);
+    expect(first.position!).toBeLessThan(second.position!);
+    expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(second.position);
+    expect(await views.read('notes').collection('notes').count()).toBe(2);
   });
 
   it('declares the same index from several nodes at once', async () => {
