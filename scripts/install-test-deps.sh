@@ -13,7 +13,8 @@ if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "The tests need: ${need[*]}. Install them with: sudo apt-get install -y ${need[*]}" >&2
+  echo "The tests need the Debian packages: ${need[*]}. Install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${need[*]}" >&2
   exit 1
 fi
 echo "test dependencies: installing ${need[*]}"
