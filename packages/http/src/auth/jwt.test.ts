@@ -20,11 +20,7 @@ describe('jwt()', () => {
   it('verifies HS256 tokens and makes a principal of their claims', async () => {
     const authenticate = jwt({ secret: SECRET, issuer: 'hotel' });
     const token = await hs256({ sub: 'guest-1', roles: ['guest'], iss: 'hotel', tenant: 't1' });
-    expect(await authenticate(request(`Bearer ${token}`))).toMatchObject({
-      id: 'guest-1',
-      roles: ['guest'],
-      tenant: 't1',
-    });
+    expect(await authenticate(request(`Bearer ${token}`))).toEqual({ id: 'guest-1', roles: ['guest'] });
     expect(await authenticate(request())).toBeUndefined();
   });
 
@@ -34,19 +30,23 @@ describe('jwt()', () => {
     const token = await new SignJWT({ sub: 'svc' })
       .setProtectedHeader({ alg: 'RS256' })
       .setAudience('api')
+      .setExpirationTime('1h')
       .sign(privateKey);
-    expect(await authenticate(request(`Bearer ${token}`))).toEqual({ sub: 'svc', aud: 'api', id: 'svc', roles: [] });
+    expect(await authenticate(request(`Bearer ${token}`))).toEqual({ id: 'svc', roles: [] });
   });
 
   it('refuses expired, badly signed, wrong-issuer, subject-less and alg-confused tokens with UNAUTHENTICATED', async () => {
     const authenticate = jwt({ secret: SECRET, issuer: 'hotel' });
     const { privateKey } = await generateKeyPair('RS256');
     const tokens = [
-      await hs256({ sub: 'u', iss: 'hotel' }, '-1m'),
+      await hs256({ sub: 'u', iss: 'hotel' }, '-2m'),
       await hs256({ sub: 'u', iss: 'elsewhere' }),
       await hs256({ iss: 'hotel' }),
       `${(await hs256({ sub: 'u', iss: 'hotel' })).slice(0, -2)}xx`,
-      await new SignJWT({ sub: 'u', iss: 'hotel' }).setProtectedHeader({ alg: 'RS256' }).sign(privateKey),
+      await new SignJWT({ sub: 'u', iss: 'hotel' })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setExpirationTime('1h')
+        .sign(privateKey),
       'not.a.jwt',
     ];
     for (const token of tokens) {
@@ -56,7 +56,8 @@ describe('jwt()', () => {
 
   it('checks its options', () => {
     expect(() => jwt({})).toThrow(/exactly one of secret/);
-    expect(() => jwt({ secret: 'short' })).toThrow(/at least 32/);
+    expect(() => jwt({ secret: 'short' })).toThrow(/at least 32 bytes/);
+    expect(() => jwt({ secret: SECRET, clockTolerance: -1 })).toThrow(/clockTolerance/);
   });
 
   it('answers 401 through the plugin', async () => {
@@ -71,7 +72,7 @@ describe('jwt()', () => {
     expect(ok.json()).toEqual({ result: 'ada' });
     const expired = await app.inject({
       url: '/queries/Me',
-      headers: { authorization: `Bearer ${await hs256({ sub: 'ada' }, '-1s')}` },
+      headers: { authorization: `Bearer ${await hs256({ sub: 'ada' }, '-5m')}` },
     });
     expect(expired.statusCode).toBe(401);
     expect(expired.json()).toMatchObject({ code: 'UNAUTHENTICATED', detail: 'The bearer token is not valid' });
