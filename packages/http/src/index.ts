@@ -19,3 +19,10 @@ export {
   type JsonSchemaConverter,
   toJsonSchema,
 } from './schemas/json-schema.js';
+export { clientErrorHandler } from './server/client-error.js';
+export {
+  DEFAULT_SERVER_LIMITS,
+  type LimitedServerOptions,
+  type ServerLimits,
+  serverOptions,
+} from './server/server-options.js';

@@ -23,6 +23,8 @@ export type ProblemCode =
   | 'METHOD_NOT_ALLOWED'
   | 'PRECONDITION_FAILED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_KEY_IN_USE'
@@ -42,12 +44,15 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
   NO_HANDLER: 404,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  // Before routing: the request did not arrive within the server's headersTimeout or requestTimeout.
+  REQUEST_TIMEOUT: 408,
   CONCURRENCY_CONFLICT: 409,
   // draft-ietf-httpapi-idempotency-key-header: 409 while the first request runs, 422 for a different body.
   IDEMPOTENCY_KEY_IN_USE: 409,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  HEADERS_TOO_LARGE: 431,
   DOMAIN_RULE: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   // The de-facto status for "the client went away"; nobody reads it but the access log.
@@ -65,10 +70,12 @@ const TITLES: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  431: 'Request Header Fields Too Large',
   422: 'Unprocessable Content',
   499: 'Client Closed Request',
   500: 'Internal Server Error',
