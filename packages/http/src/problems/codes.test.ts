@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { RemoteErrorCode } from '@twofold/client';
 import { DomainError, UnavailableError, ValidationError } from '@twofold/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -36,5 +37,20 @@ describe('problem codes', () => {
       unexpected: false,
       body: { code: 'UNAVAILABLE', title: 'Service Unavailable' },
     });
+  });
+
+  it('are the codes and statuses of the error table in the README, no more and no fewer', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.split('\n## Errors\n')[1]?.split('\n## ')[0] ?? '';
+    const listed: string[] = [];
+    for (const row of section.split('\n').filter((line) => /^\| \d/.test(line))) {
+      const [, statuses = '', codes = ''] = row.split(/(?<!\\)\|/).map((cell) => cell.trim());
+      const groups = codes.split(' / ');
+      statuses.split(' / ').forEach((status, i) => {
+        for (const [, code] of (groups[i] ?? '').matchAll(/`([A-Z_]+)`/g)) listed.push(`${code} ${status}`);
+      });
+    }
+    const mapped = Object.entries(PROBLEM_STATUS).map(([code, status]) => `${code} ${status}`);
+    expect(listed.sort()).toEqual(mapped.sort());
   });
 });
