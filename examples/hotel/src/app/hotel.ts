@@ -1,4 +1,6 @@
 import { createMediator, type Mediator, type ReadSide } from '@twofold/core';
+import { hotelPermissions } from '../identity/permissions.js';
+import { bookingLocator, guestOf } from '../read-models/booking-locator.js';
 import { registerQueries } from './queries.js';
 import { createReadSide } from './read-side.js';
 import type { Stores } from './stores.js';
@@ -19,9 +21,14 @@ export interface Hotel {
   stop(): Promise<void>;
 }
 
-/** Wires the hotel's write models, read models and side effects onto the stores. */
+/**
+ * Wires the hotel's write models, read models and side effects onto the stores, behind its permissions: every
+ * command and query needs a principal with a role that allows it (see `hotelPermissions`), in-process calls too.
+ */
 export async function createHotel(stores: Stores, options: HotelOptions = {}): Promise<Hotel> {
   const mediator = createMediator({ consistencyTimeout: options.consistencyTimeout ?? 5000 });
+  // The locator is inline, so a guest's booking is theirs from the moment it is committed.
+  mediator.use(hotelPermissions((bookingId) => guestOf(stores.inline.read(bookingLocator), bookingId)));
   await registerCommands(mediator, stores, options.clock ?? Date.now);
   const read = await createReadSide(stores);
   registerQueries(mediator, stores, read);

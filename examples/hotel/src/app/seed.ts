@@ -1,4 +1,4 @@
-import { isTwofoldError, type Mediator } from '@twofold/core';
+import { isTwofoldError, type Mediator, type Principal } from '@twofold/core';
 import { addDays, today } from '../domain/dates.js';
 import { BookRoom, CheckIn, RegisterRoom } from '../messages/commands.js';
 
@@ -19,6 +19,9 @@ const BOOKINGS = [
   { bookingId: 'demo-linus', roomId: '101', guestId: 'linus', from: 7, to: 10, checkIn: false },
 ] as const;
 
+/** Who the seed acts as: a manager, since it registers rooms and books for several guests. */
+const SEEDER: Principal = { id: 'seed', roles: ['manager'] };
+
 /**
  * Registers the demo rooms and bookings. Each command carries an idempotency key, so a restart replays the
  * stored outcome instead of booking again: seeding twice changes nothing.
@@ -26,19 +29,28 @@ const BOOKINGS = [
 export async function seed(mediator: Mediator, now: number = Date.now()): Promise<void> {
   const day = today(now);
   for (const room of ROOMS) {
-    await once(() => mediator.send(RegisterRoom, room, { idempotencyKey: `seed:room:${room.roomId}` }));
+    await once(() =>
+      mediator.send(RegisterRoom, room, { principal: SEEDER, idempotencyKey: `seed:room:${room.roomId}` }),
+    );
   }
   for (const { from, to, checkIn, ...booking } of BOOKINGS) {
     const dates = { from: addDays(day, from), to: addDays(day, to) };
     await once(() =>
-      mediator.send(BookRoom, { ...booking, ...dates }, { idempotencyKey: `seed:booking:${booking.bookingId}` }),
+      mediator.send(
+        BookRoom,
+        { ...booking, ...dates },
+        {
+          principal: SEEDER,
+          idempotencyKey: `seed:booking:${booking.bookingId}`,
+        },
+      ),
     );
     if (checkIn) {
       await once(() =>
         mediator.send(
           CheckIn,
           { bookingId: booking.bookingId },
-          { idempotencyKey: `seed:checkin:${booking.bookingId}` },
+          { principal: SEEDER, idempotencyKey: `seed:checkin:${booking.bookingId}` },
         ),
       );
     }

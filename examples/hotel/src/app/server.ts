@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import { twofoldHttp } from '@twofold/http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createIdentity, type IdentityOptions } from '../identity/identity.js';
+import { sessionRoute } from '../identity/session-route.js';
 import { createHotel, type Hotel, type HotelOptions } from './hotel.js';
 import { seed } from './seed.js';
 import { createStores, type Stores, type StoresConfig } from './stores.js';
@@ -14,6 +16,8 @@ export interface AppOptions extends StoresConfig, HotelOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Largest request body in bytes. Default: 64 KiB, far above any hotel command. */
   readonly bodyLimit?: number;
+  /** Where tokens come from. Default: the demo sign-in at `POST /api/session`, signed with a stored secret. */
+  readonly identity?: IdentityOptions;
 }
 
 /** The running hotel: its HTTP server, its application and its stores. */
@@ -27,8 +31,9 @@ export interface App {
 
 /**
  * Builds the hotel's HTTP server: the API under `/api` (commands by POST, queries by GET, OpenAPI at
- * `/api/openapi.json`, docs at `/api/docs`) and the web UI at `/`. The read side is started and the demo data
- * seeded before it resolves.
+ * `/api/openapi.json`, docs at `/api/docs`), the demo sign-in at `/api/session` unless tokens come from an
+ * external issuer, and the web UI at `/`. Requests authenticate with `Authorization: Bearer <token>`. The read
+ * side is started and the demo data seeded before it resolves.
  */
 export async function createApp(options: AppOptions = {}): Promise<App> {
   const stores = await createStores(options);
@@ -37,9 +42,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const server = Fastify({ logger: options.logger ?? false });
   try {
     if (options.seed ?? true) await seed(hotel.mediator, (options.clock ?? Date.now)());
+    const identity = await createIdentity(stores.writes, options.identity);
+    if (identity.signIn !== undefined) await server.register(sessionRoute(identity.signIn), { prefix: '/api' });
     await server.register(twofoldHttp, {
       prefix: '/api',
       mediator: hotel.mediator,
+      authenticate: identity.authenticate,
       bodyLimit: options.bodyLimit ?? 65_536,
       info: {
         title: 'Twofold Hotel',

@@ -8,12 +8,22 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { App } from '../../src/app/server.js';
 import { addDays } from '../../src/domain/dates.js';
-import { startHotel, TODAY } from './setup.js';
+import type { Role } from '../../src/identity/roles.js';
+import { bearer, signIn, startHotel, TODAY } from './setup.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-hotel-fuzz-'));
 let app: App;
+const tokens = new Map<Role, string>();
 beforeAll(async () => {
   app = await startHotel({ dataDir, consistencyTimeout: 100, bodyLimit: 4096 });
+  // The guest is 'fuzz', the guest of the plausible bookings below.
+  for (const [user, role] of [
+    ['fuzz-manager', 'manager'],
+    ['fuzz-desk', 'frontdesk'],
+    ['fuzz', 'guest'],
+  ] as const) {
+    tokens.set(role, await signIn(app, user, role));
+  }
 });
 afterAll(async () => {
   await app?.close();
@@ -117,10 +127,13 @@ const headers = fc.record(
   },
   { requiredKeys: [] },
 );
+/** Who sends a request: most reach the handlers as a manager, some are refused as another role or anonymous. */
+const signedInAs = fc.constantFrom<Role | undefined>('manager', 'manager', 'manager', 'frontdesk', 'guest', undefined);
 const request = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.record({
+      role: signedInAs,
       method: fc.constant('POST'),
       url: fc.constant(''),
       body: fc.constant(''),
@@ -134,6 +147,7 @@ const request = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.record({
+      role: signedInAs,
       method: fc.constant('POST'),
       url: fc.constantFrom(...COMMANDS).map((t) => `/api/commands/${t}`),
       body: payload.map((v) => JSON.stringify(v)),
@@ -143,6 +157,7 @@ const request = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.record({
+      role: signedInAs,
       method: fc.constantFrom('GET', 'POST'),
       url: fc.tuple(fc.constantFrom(...QUERIES), queryString).map(([t, q]) => `/api/queries/${t}${q}`),
       body,
@@ -182,10 +197,12 @@ it('never answers 5xx, and a 4xx changes nothing on the write side', async () =>
       const command = 'command' in generated ? generated.command : undefined;
       const url = command === undefined ? generated.url : `/api/commands/hotel.${command.type}`;
       const sent = command === undefined ? generated.body : JSON.stringify(command.data);
-      const requestHeaders = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Record<
-        string,
-        string
-      >;
+      const role = 'role' in generated ? generated.role : undefined;
+      const token = role === undefined ? undefined : tokens.get(role);
+      const requestHeaders = {
+        ...(token === undefined ? {} : bearer(token)),
+        ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+      } as Record<string, string>;
       const before = await app.stores.writes.head();
       const response = await app.server.inject({
         method: method as 'GET',

@@ -21,7 +21,7 @@ import {
   ProjectionLag,
   RecentEvents,
 } from '../../src/messages/queries.js';
-import { clock, injectClient, startHotel, TODAY } from './setup.js';
+import { as, clock, injectClient, signIn, startHotel, TODAY } from './setup.js';
 
 // Real servers, started for this file on free ports: PostgreSQL for everything, or Redis for the bookings view.
 let postgres: PostgresServer;
@@ -60,7 +60,8 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
     const stores = config();
     dataDir = stores.dataDir;
     app = await startHotel(stores);
-    client = injectClient(app.server);
+    // A manager may do everything: these tests are about the hotel's behaviour, the permissions have their own.
+    client = injectClient(app.server, await signIn(app, 'test-manager', 'manager'));
   });
   afterAll(() => {
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
@@ -142,13 +143,11 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
     it('lets exactly one of many guests racing for the same night win', async () => {
       const attempts = await Promise.allSettled(
         Array.from({ length: 12 }, (_, i) =>
-          app.hotel.mediator.send(BookRoom, {
-            bookingId: `race-${i}`,
-            roomId: '101',
-            guestId: `racer-${i}`,
-            from: day(40),
-            to: day(41 + (i % 3)),
-          }),
+          app.hotel.mediator.send(
+            BookRoom,
+            { bookingId: `race-${i}`, roomId: '101', guestId: `racer-${i}`, from: day(40), to: day(41 + (i % 3)) },
+            as(`racer-${i}`, 'guest'),
+          ),
         ),
       );
       expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);

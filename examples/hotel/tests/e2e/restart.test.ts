@@ -7,7 +7,7 @@ import { afterAll, expect, it } from 'vitest';
 import { addDays } from '../../src/domain/dates.js';
 import { BookRoom, CancelBooking } from '../../src/messages/commands.js';
 import { BookingDetails, GuestBookings, GuestMail, ManagementAlerts } from '../../src/messages/queries.js';
-import { startHotel, TODAY } from './setup.js';
+import { as, startHotel, TODAY } from './setup.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-hotel-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -15,17 +15,16 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 it('keeps bookings, refunds and mails across a restart, with no duplicates', async () => {
   const first = await startHotel({ dataDir });
   const { mediator } = first.hotel;
-  await mediator.send(BookRoom, {
-    bookingId: 'r1',
-    roomId: '101',
-    guestId: 'vera',
-    from: addDays(TODAY, 3),
-    to: addDays(TODAY, 4),
-  });
-  const { position } = await mediator.execute(CancelBooking, { bookingId: 'r1', reason: '' });
+  const manager = as('test-manager', 'manager');
+  await mediator.send(
+    BookRoom,
+    { bookingId: 'r1', roomId: '101', guestId: 'vera', from: addDays(TODAY, 3), to: addDays(TODAY, 4) },
+    manager,
+  );
+  const { position } = await mediator.execute(CancelBooking, { bookingId: 'r1', reason: '' }, manager);
   const before = {
-    details: await mediator.ask(BookingDetails, { bookingId: 'r1' }, { after: position }),
-    alerts: await mediator.ask(ManagementAlerts, {}, { after: position }),
+    details: await mediator.ask(BookingDetails, { bookingId: 'r1' }, { ...manager, after: position }),
+    alerts: await mediator.ask(ManagementAlerts, {}, { ...manager, after: position }),
     head: await first.stores.writes.head(),
   };
   expect(before.details?.refunds).toHaveLength(1);
@@ -36,7 +35,7 @@ it('keeps bookings, refunds and mails across a restart, with no duplicates', asy
   try {
     const again = second.hotel.mediator;
     expect(await second.stores.writes.head()).toBe(before.head);
-    const after = { after: before.head };
+    const after = { ...manager, after: before.head };
     expect(await again.ask(BookingDetails, { bookingId: 'r1' }, after)).toEqual(before.details);
     expect(await again.ask(ManagementAlerts, {}, after)).toEqual(before.alerts);
     expect(await again.ask(GuestMail, { guestId: 'vera' }, after)).toHaveLength(2);

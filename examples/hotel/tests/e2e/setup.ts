@@ -1,6 +1,8 @@
 import { type Client, createClient } from '@twofold/client';
+import type { Principal } from '@twofold/core';
 import type { FastifyInstance } from 'fastify';
 import { type App, type AppOptions, createApp } from '../../src/app/server.js';
+import type { Role } from '../../src/identity/roles.js';
 
 /** "Today" in the tests: the seed and every check-in date are relative to it. */
 export const TODAY = '2030-03-01';
@@ -11,9 +13,48 @@ export async function startHotel(options: AppOptions = {}): Promise<App> {
   return createApp({ clock, consistencyTimeout: 2000, ...options });
 }
 
-/** A typed client whose requests go through `fastify.inject` instead of a socket. */
-export function injectClient(server: FastifyInstance): Client {
-  return createClient({ baseUrl: 'http://hotel.test/api', fetch: injectFetch(server) });
+/**
+ * Signs in through the hotel's demo sign-in (`POST /api/session`, in-process) and returns the bearer token.
+ * With a base URL instead of an app, it signs in over the network.
+ *
+ * @example
+ * const token = await signIn(app, 'ada', 'guest');
+ * await app.server.inject({ url: '/api/queries/hotel.GuestBookings?guestId=ada', headers: bearer(token) });
+ */
+export async function signIn(app: App | string, user: string, role: Role): Promise<string> {
+  const body = { user, role };
+  const answer =
+    typeof app === 'string'
+      ? await fetch(`${app}/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(async (response) => ({ status: response.status, json: (await response.json()) as unknown }))
+      : await app.server
+          .inject({ method: 'POST', url: '/api/session', payload: body })
+          .then((response) => ({ status: response.statusCode, json: response.json() as unknown }));
+  const token = (answer.json as { token?: unknown }).token;
+  if (answer.status !== 200 || typeof token !== 'string') {
+    throw new Error(`sign-in as ${user} (${role}) answered ${answer.status}: ${JSON.stringify(answer.json)}`);
+  }
+  return token;
+}
+
+/** The Authorization header of a token. */
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Dispatch options that make an in-process call (`mediator.send`/`ask`) as `user` in `role`. */
+export const as = (user: string, role: Role): { readonly principal: Principal } => ({
+  principal: { id: user, roles: [role] },
+});
+
+/** A typed client whose requests go through `fastify.inject` instead of a socket; signed in when given a token. */
+export function injectClient(server: FastifyInstance, token?: string): Client {
+  return createClient({
+    baseUrl: 'http://hotel.test/api',
+    fetch: injectFetch(server),
+    ...(token === undefined ? {} : { headers: bearer(token) }),
+  });
 }
 
 function injectFetch(server: FastifyInstance): typeof fetch {

@@ -9,14 +9,16 @@ import type { App } from '../../src/app/server.js';
 import { addDays } from '../../src/domain/dates.js';
 import { BookRoom, CancelBooking } from '../../src/messages/commands.js';
 import { BookingDetails, FreeRooms, GuestBookings } from '../../src/messages/queries.js';
-import { startHotel, TODAY } from './setup.js';
+import { bearer, signIn, startHotel, TODAY } from './setup.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-hotel-socket-'));
 let app: App;
 let baseUrl: string;
+let token: string;
 beforeAll(async () => {
   app = await startHotel({ dataDir });
   baseUrl = `${await app.server.listen({ port: 0, host: '127.0.0.1' })}/api`;
+  token = await signIn(baseUrl, 'desk-manager', 'manager');
 });
 afterAll(async () => {
   await app?.close();
@@ -24,7 +26,7 @@ afterAll(async () => {
 });
 
 it('books, reads its own booking at once, is refused the same nights, and cancels', async () => {
-  const client = createClient({ baseUrl });
+  const client = createClient({ baseUrl, headers: () => bearer(token) });
   const stay = { from: addDays(TODAY, 5), to: addDays(TODAY, 7) };
   const { position } = await client.execute(BookRoom, { bookingId: 's1', roomId: '202', guestId: 'sam', ...stay });
   expect(client.position).toBe(position);
@@ -42,7 +44,7 @@ it('books, reads its own booking at once, is refused the same nights, and cancel
 });
 
 it('makes a client without the position wait only when asked to: Twofold-After over HTTP', async () => {
-  const writer = createClient({ baseUrl });
+  const writer = createClient({ baseUrl, headers: () => bearer(token) });
   const { position } = await writer.execute(BookRoom, {
     bookingId: 's3',
     roomId: '102',
@@ -50,7 +52,7 @@ it('makes a client without the position wait only when asked to: Twofold-After o
     from: addDays(TODAY, 9),
     to: addDays(TODAY, 10),
   });
-  const reader = createClient({ baseUrl });
+  const reader = createClient({ baseUrl, headers: () => bearer(token) });
   const seen = await reader.ask(
     GuestBookings,
     { guestId: 'una' },
@@ -58,7 +60,7 @@ it('makes a client without the position wait only when asked to: Twofold-After o
   );
   expect(seen.map((b) => b.bookingId)).toEqual(['s3']);
   const response = await fetch(`${baseUrl}/queries/hotel.GuestBookings?guestId=una`, {
-    headers: { 'twofold-after': String(position) },
+    headers: { 'twofold-after': String(position), ...bearer(token) },
   });
   expect(response.status).toBe(200);
 });

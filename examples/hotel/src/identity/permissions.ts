@@ -1,0 +1,102 @@
+import {
+  type AnyMiddlewareContext,
+  anyone,
+  authorize,
+  hasRole,
+  type Middleware,
+  type Policy,
+  type Principal,
+  UnauthenticatedError,
+} from '@twofold/core';
+import { BookRoom, CancelBooking, CheckIn, CheckOut, RegisterRoom } from '../messages/commands.js';
+import {
+  BookingDetails,
+  FreeRooms,
+  GuestBookings,
+  GuestMail,
+  ManagementAlerts,
+  Occupancy,
+  ProjectionLag,
+  RecentEvents,
+} from '../messages/queries.js';
+import type { Role } from './roles.js';
+
+/** Whose booking `bookingId` is: its guest, or undefined when there is no such booking. */
+export type BookingOwner = (bookingId: string) => Promise<string | undefined>;
+
+type Context = AnyMiddlewareContext;
+
+function signedIn(ctx: Context): Principal {
+  if (ctx.principal === undefined) throw new UnauthenticatedError();
+  return ctx.principal;
+}
+
+function has(principal: Principal, role: Role): boolean {
+  return principal.roles?.includes(role) ?? false;
+}
+
+function field(ctx: Context, name: string): unknown {
+  const data = ctx.data as Readonly<Record<string, unknown>> | null;
+  return typeof data === 'object' && data !== null ? data[name] : undefined;
+}
+
+// Any of the policies lets the caller through; an anonymous caller is asked to sign in.
+function either(...policies: readonly Policy<Context>[]): Policy<Context> {
+  return async (ctx) => {
+    signedIn(ctx);
+    for (const policy of policies) if (await policy(ctx)) return true;
+    return false;
+  };
+}
+
+/** A guest acting for themselves: the payload's `guestId` is their own user. */
+const ownGuestId: Policy<Context> = (ctx) => {
+  const principal = signedIn(ctx);
+  return has(principal, 'guest') && field(ctx, 'guestId') === principal.id;
+};
+
+/** A guest acting on one of their own bookings. A booking that does not exist is nobody's. */
+function ownBooking(owner: BookingOwner): Policy<Context> {
+  return async (ctx) => {
+    const principal = signedIn(ctx);
+    const bookingId = field(ctx, 'bookingId');
+    return has(principal, 'guest') && typeof bookingId === 'string' && (await owner(bookingId)) === principal.id;
+  };
+}
+
+/**
+ * The hotel's permissions, by message type, writes and reads apart:
+ * - anyone, signed in or not, may ask `FreeRooms`;
+ * - a `guest` books for themselves, and cancels, reads and is mailed about only their own bookings;
+ * - the `frontdesk` checks guests in and out, sees the occupancy, and reads and cancels any booking;
+ * - a `manager` may do everything, including registering rooms and reading alerts, events and the lag.
+ * A signed-in caller refused is FORBIDDEN (403), an anonymous one UNAUTHENTICATED (401); a message type not
+ * listed here is refused to everyone. Only the message type and the payload's `guestId` or `bookingId` count.
+ *
+ * @example
+ * mediator.use(hotelPermissions((bookingId) => guestOf(inline.read(bookingLocator), bookingId)));
+ */
+export function hotelPermissions(owner: BookingOwner): Middleware<Context> {
+  const manager = hasRole('manager');
+  const staff = hasRole('frontdesk', 'manager');
+  const booking = ownBooking(owner);
+  return authorize({
+    commands: {
+      [RegisterRoom.type]: manager,
+      [BookRoom.type]: either(manager, ownGuestId),
+      [CancelBooking.type]: either(staff, booking),
+      [CheckIn.type]: staff,
+      [CheckOut.type]: staff,
+    },
+    queries: {
+      [FreeRooms.type]: anyone,
+      [GuestBookings.type]: either(manager, ownGuestId),
+      [GuestMail.type]: either(manager, ownGuestId),
+      [BookingDetails.type]: either(staff, booking),
+      [Occupancy.type]: staff,
+      [ManagementAlerts.type]: manager,
+      [RecentEvents.type]: manager,
+      [ProjectionLag.type]: manager,
+    },
+  });
+}
