@@ -1,5 +1,6 @@
-// The web UI in Debian's Chromium, driven by playwright-core: a guest books a room, finds it under their
-// bookings, cancels it, and sees the refund and the email. Screenshots go to examples/hotel/test-results/.
+// The web UI in Debian's Chromium, driven by playwright-core: a guest signs in, books a room, finds it under their
+// bookings, cancels it, and sees the refund and the email; the front desk and a manager see what is theirs.
+// Screenshots go to examples/hotel/test-results/.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,6 +12,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app/server.js';
 import type { StoresConfig } from '../../src/app/stores.js';
+import type { Role } from '../../src/identity/roles.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hotelDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -72,10 +74,19 @@ describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config })
     console.log(`screenshot: ${path}`);
   }
 
+  // The demo sign-in in the page's header: a name and a role.
+  async function signInAs(user: string, role: Role): Promise<void> {
+    const signOut = page.getByTestId('sign-out');
+    if (await signOut.isVisible()) await signOut.click();
+    await page.getByTestId('user').fill(user);
+    await page.getByTestId('role').selectOption(role);
+    await page.getByTestId('sign-in').click();
+    expect(await page.getByTestId('signed-in').textContent()).toBe(`${user} · ${role}`);
+  }
+
   it('books a room, shows it under my bookings at once, cancels it, and shows the refund and the email', async () => {
     await page.goto(`${baseUrl}/#/book`);
-    await page.getByTestId('guest').fill('e2e-guest');
-    await page.getByTestId('guest').press('Tab'); // the guest changes when the field loses focus
+    await signInAs('e2e-guest', 'guest');
 
     const card = page.locator('[data-testid^="room-"]').first();
     await card.waitFor();
@@ -100,16 +111,21 @@ describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config })
     await screenshot('booking-cancelled');
   });
 
-  it('shows the front desk with occupancy and the alert about the cancellation', async () => {
+  it('shows the front desk the occupancy, and a manager also the alert about the cancellation', async () => {
     await page.goto(`${baseUrl}/#/desk`);
+    await signInAs('e2e-desk', 'frontdesk');
     await page.getByTestId('occupied').waitFor();
+    expect(await page.getByTestId('alerts').textContent()).toContain('Sign in as a manager to see them.');
+    await signInAs('e2e-manager', 'manager');
+    await expect.poll(() => page.getByTestId('alerts').textContent()).toContain('e2e-guest cancelled room');
     expect(await page.getByTestId('occupied').textContent()).toMatch(/^\d of 6 rooms taken \(\d+%\)$/);
     expect(await page.getByTestId('alerts').textContent()).toContain('e2e-guest cancelled room');
     await screenshot('front-desk');
   });
 
-  it('shows the latest events and the lag of each projection and subscriber', async () => {
+  it('shows a manager the latest events and the lag of each projection and subscriber', async () => {
     await page.goto(`${baseUrl}/#/behind`);
+    expect(await page.getByTestId('signed-in').textContent()).toBe('e2e-manager · manager');
     await page.getByTestId('events').locator('tbody tr').first().waitFor();
     expect(await page.getByTestId('events').textContent()).toContain('hotel.BookingCancelled');
     const lag = await page.getByTestId('lag').textContent();

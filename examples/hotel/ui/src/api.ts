@@ -1,15 +1,27 @@
 import { createClient, isRemoteError } from '@twofold/client';
+import { signedIn } from './identity.js';
 
 /**
- * The one client of the page. It remembers the position of its last command and sends it with every query,
- * so a screen shown after a booking or a cancellation always includes it.
+ * The one client of the page. It sends the signed-in person's token, remembers the position of its last
+ * command and sends it with every query, so a screen shown after a booking or a cancellation always includes it.
  */
-export const api = createClient({ baseUrl: '/api' });
+export const api = createClient({
+  baseUrl: '/api',
+  headers: (): Record<string, string> => {
+    const token = signedIn()?.token;
+    return token === undefined ? {} : { authorization: `Bearer ${token}` };
+  },
+});
 
 /** What to tell a person about a failed call. */
 export function explain(error: unknown): string {
   if (isRemoteError(error, 'VALIDATION_FAILED')) {
     return error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+  }
+  if (isRemoteError(error, 'UNAUTHENTICATED')) return 'Please sign in (top right) first.';
+  if (isRemoteError(error, 'FORBIDDEN')) {
+    const who = signedIn();
+    return `Signed in as ${who?.user ?? 'nobody'} (${who?.role ?? 'no role'}), you may not do this: sign in with another role.`;
   }
   if (isRemoteError(error)) return error.message;
   return error instanceof Error ? error.message : String(error);

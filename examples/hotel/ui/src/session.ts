@@ -1,7 +1,9 @@
+import type { SignedIn } from './identity.js';
+
 /** Who is using the page, and a line of feedback shown above it. */
 export interface Session {
-  /** The guest the page books for; kept in localStorage. */
-  guestId(): string;
+  /** The person signed in, or undefined. */
+  who(): SignedIn | undefined;
   /** Shows a message above the page until the next one. */
   flash(message: string, kind?: 'ok' | 'error'): void;
   /** Opens another page, e.g. `go('bookings')`. */

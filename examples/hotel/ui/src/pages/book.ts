@@ -35,12 +35,17 @@ export const bookPage: Page = (root, session) => {
 
   const card = (room: FreeRoomView, arrival: string, departure: string) => {
     const book = async () => {
+      const who = session.who();
+      if (who === undefined) {
+        session.flash('Sign in (top right) to book a room.', 'error');
+        return;
+      }
       button.disabled = true;
       try {
         await api.send(BookRoom, {
           bookingId: newId(),
           roomId: room.roomId,
-          guestId: session.guestId(),
+          guestId: who.user,
           from: arrival,
           to: departure,
         });

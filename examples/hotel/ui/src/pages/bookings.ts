@@ -6,7 +6,12 @@ import type { Page } from '../session.js';
 
 /** The guest's bookings, cancelling one, and what the hotel mailed them. */
 export const bookingsPage: Page = async (root, session) => {
-  const guestId = session.guestId();
+  const who = session.who();
+  if (who === undefined) {
+    mount(root, h('h1', {}, 'My bookings'), h('p', {}, 'Sign in (top right) to see your bookings.'));
+    return undefined;
+  }
+  const guestId = who.user;
   const list = h('section', { 'data-testid': 'my-bookings' });
   const outcome = h('section', { 'data-testid': 'cancellation' });
   const inbox = h('section', { class: 'inbox', 'data-testid': 'inbox' });

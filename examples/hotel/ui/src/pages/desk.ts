@@ -51,9 +51,11 @@ export const deskPage: Page = async (root, session) => {
 
   const draw = async () => {
     try {
+      // Alerts are for managers; the front desk sees the board only.
+      const manager = session.who()?.role === 'manager';
       const [occupancy, alerted] = await Promise.all([
         api.ask(Occupancy, { date: date.value }),
-        api.ask(ManagementAlerts, {}),
+        manager ? api.ask(ManagementAlerts, {}) : undefined,
       ]);
       const rate = occupancy.rooms === 0 ? 0 : Math.round((100 * occupancy.occupied) / occupancy.rooms);
       mount(
@@ -73,9 +75,15 @@ export const deskPage: Page = async (root, session) => {
       mount(
         alerts,
         h('h2', {}, 'Alerts to management'),
-        alerted.length === 0
-          ? h('p', { class: 'muted' }, 'None.')
-          : h('ul', {}, ...alerted.map((a) => h('li', {}, h('span', { class: 'muted' }, time(a.at)), ' ', a.message))),
+        alerted === undefined
+          ? h('p', { class: 'muted' }, 'Sign in as a manager to see them.')
+          : alerted.length === 0
+            ? h('p', { class: 'muted' }, 'None.')
+            : h(
+                'ul',
+                {},
+                ...alerted.map((a) => h('li', {}, h('span', { class: 'muted' }, time(a.at)), ' ', a.message)),
+              ),
       );
     } catch (error) {
       mount(board, h('p', { class: 'error' }, explain(error)));
