@@ -2,11 +2,27 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app/server.js';
+import type { IdentityOptions } from './identity/identity.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? 'localhost';
 const dataDir = resolve(process.env.DATA_DIR ?? join(root, 'data'));
+
+// Tokens from an external issuer (JWT_PUBLIC_KEY, a PEM whose line breaks may be written `\n`, and JWT_ISSUER)
+// turn the demo sign-in off; JWT_SECRET signs the demo's tokens instead of the secret stored in the database.
+function identity(): IdentityOptions {
+  const { JWT_PUBLIC_KEY, JWT_ISSUER, JWT_AUDIENCE, JWT_SECRET } = process.env;
+  if (JWT_PUBLIC_KEY) {
+    if (!JWT_ISSUER) throw new Error('JWT_PUBLIC_KEY needs JWT_ISSUER: the issuer whose tokens the hotel accepts');
+    return {
+      publicKey: JWT_PUBLIC_KEY.replaceAll('\\n', '\n'),
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE || undefined,
+    };
+  }
+  return { secret: JWT_SECRET || undefined };
+}
 
 const app = await createApp({
   dataDir,
@@ -16,12 +32,18 @@ const app = await createApp({
     : undefined,
   redisUrl: process.env.REDIS_URL || undefined,
   uiDir: join(root, 'dist', 'ui'),
+  identity: identity(),
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },
 });
 await app.server.listen({ port, host });
 const { port: bound } = app.server.server.address() as { port: number };
 console.log(`Twofold Hotel: http://localhost:${bound}  (API docs: http://localhost:${bound}/api/docs)`);
 console.log(`  storage: ${app.stores.description}`);
+console.log(
+  process.env.JWT_PUBLIC_KEY
+    ? `  identity: tokens of ${process.env.JWT_ISSUER}`
+    : '  identity: demo sign-in at POST /api/session (no password)',
+);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
