@@ -13,6 +13,7 @@ export type RemoteErrorCode =
       | 'NO_HANDLER'
       | 'NOT_FOUND'
       | 'CONCURRENCY_CONFLICT'
+      | 'IDEMPOTENCY_KEY_REUSED'
       | 'DOMAIN_RULE'
       | 'CANCELLED'
       | 'DEADLINE_EXCEEDED'
@@ -26,7 +27,6 @@ export type RemoteErrorCode =
   | 'HEADERS_TOO_LARGE'
   | 'REQUEST_TIMEOUT'
   | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_KEY_IN_USE'
   | 'INTERNAL'
   | 'UNEXPECTED_RESPONSE';

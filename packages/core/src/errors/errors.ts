@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'DOMAIN_RULE'
   | 'NOT_FOUND'
   | 'CONCURRENCY_CONFLICT'
+  | 'IDEMPOTENCY_KEY_REUSED'
   | 'CANCELLED'
   | 'DEADLINE_EXCEEDED'
   | 'CONSISTENCY_TIMEOUT'
@@ -175,6 +176,30 @@ export class ConcurrencyConflictError extends TwofoldError<'CONCURRENCY_CONFLICT
     this.target = target;
     this.expected = expected;
     this.actual = actual;
+  }
+}
+
+/**
+ * A command came with an idempotency key that an earlier, different command (another type, or the same type with
+ * another payload) already used. The command did not run; nothing changed. A repeat of the same command under
+ * that key returns the stored result instead. HTTP answers it with 422.
+ *
+ * @example
+ * await mediator.send(CancelBooking, { bookingId: 'b1' }, { idempotencyKey: 'k' });
+ * await mediator.send(CancelBooking, { bookingId: 'b2' }, { idempotencyKey: 'k' }); // IdempotencyKeyReusedError
+ */
+export class IdempotencyKeyReusedError extends TwofoldError<'IDEMPOTENCY_KEY_REUSED'> {
+  /** The type of the command that stored the key. */
+  readonly storedType: string;
+
+  constructor(messageType: string, storedType: string) {
+    super(
+      'IDEMPOTENCY_KEY_REUSED',
+      storedType === messageType
+        ? `This idempotency key was already used for ${storedType} with a different payload; use a new key for a new command`
+        : `This idempotency key was already used for ${storedType}, not ${messageType}; use a new key for a new command`,
+    );
+    this.storedType = storedType;
   }
 }
 

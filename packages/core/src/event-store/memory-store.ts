@@ -36,7 +36,8 @@ export class MemoryStore implements WriteStore<MemoryTx> {
   readonly #log: RecordedEvent[] = [];
   readonly #streams = new Map<string, RecordedEvent[]>();
   readonly #states = new Map<string, { state: unknown; version: number }>();
-  readonly #idempotency = new Map<string, IdempotencyRecord>();
+  // In the order stored, which is also the order of `at`: pruning takes from the front.
+  readonly #idempotency = new Map<string, { readonly record: IdempotencyRecord; readonly at: number }>();
   readonly #snapshots = new Map<string, { state: unknown; version: number }>();
   readonly #upcasters: Upcasters;
   #waiters: (() => void)[] = [];
@@ -116,8 +117,11 @@ export class MemoryStore implements WriteStore<MemoryTx> {
     }
     const position = recorded.at(-1)?.position;
     if (unit.idempotency !== undefined) {
-      const { key, result } = unit.idempotency;
-      this.#idempotency.set(key, { key, result: structuredClone(result), position });
+      const { key, commandType, fingerprint, result } = unit.idempotency;
+      this.#idempotency.set(key, {
+        record: { key, commandType, fingerprint, result: structuredClone(result), position },
+        at: timestamp,
+      });
     }
     if (recorded.length > 0) for (const wake of this.#waiters.splice(0)) wake();
     return { events: recorded, position, versions };
@@ -189,7 +193,18 @@ export class MemoryStore implements WriteStore<MemoryTx> {
   }
 
   async find(key: string): Promise<IdempotencyRecord | undefined> {
-    return this.#idempotency.get(key);
+    return this.#idempotency.get(key)?.record;
+  }
+
+  async pruneIdempotency(before: number, limit: number): Promise<number> {
+    checkLimit(limit);
+    let pruned = 0;
+    for (const [key, { at }] of this.#idempotency) {
+      if (at >= before || pruned >= limit) break;
+      this.#idempotency.delete(key);
+      pruned++;
+    }
+    return pruned;
   }
 
   async loadSnapshot(

@@ -27,11 +27,26 @@ export interface StateWrite {
   readonly state: unknown;
 }
 
-/** The result a command produced, kept so that a repeat of the same command returns it without running again. */
+/**
+ * The result a command produced, kept so that a repeat of the same command returns it without running again, and
+ * what that command was, so that a different command under the same key is refused rather than answered with it.
+ */
 export interface IdempotencyRecord {
   readonly key: string;
+  /** The command's type; undefined for a record stored before stores kept it. */
+  readonly commandType: string | undefined;
+  /** A hash of the command's payload; undefined for a record stored before stores kept it. */
+  readonly fingerprint: string | undefined;
   readonly result: unknown;
   readonly position: GlobalPosition | undefined;
+}
+
+/** The idempotency record a unit of work stores with its commit. */
+export interface IdempotencyWrite {
+  readonly key: string;
+  readonly commandType: string;
+  readonly fingerprint: string;
+  readonly result: unknown;
 }
 
 /**
@@ -42,7 +57,7 @@ export interface IdempotencyRecord {
 export interface UnitOfWork<Tx = unknown> {
   readonly appends?: readonly StreamAppend[];
   readonly states?: readonly StateWrite[];
-  readonly idempotency?: { readonly key: string; readonly result: unknown };
+  readonly idempotency?: IdempotencyWrite;
   /**
    * Called inside the transaction after the events are written, with the adapter's transaction handle and the
    * recorded events. SQLite runs them synchronously: they must not await.
@@ -92,6 +107,11 @@ export interface StateStore {
 /** Stored command results, by idempotency key. */
 export interface IdempotencyStore {
   find(key: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Deletes up to `limit` records stored before `before` (milliseconds since the epoch), oldest first, and says
+   * how many it deleted. The write models call it now and then to keep the records of their retention only.
+   */
+  pruneIdempotency(before: number, limit: number): Promise<number>;
 }
 
 /** Snapshots of event-sourced aggregates, to load long streams without folding every event. */

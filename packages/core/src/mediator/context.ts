@@ -129,6 +129,11 @@ export interface Executed<R> {
   /** The global position of the last event the command (and what it caused) committed, if any. */
   readonly position: GlobalPosition | undefined;
   readonly envelope: Envelope;
+  /**
+   * True when the command did not run because an earlier one with the same idempotency key had: `result` and
+   * `position` are the ones stored with that command. Set by Twofold's write models.
+   */
+  readonly replayed: boolean;
 }
 
 /** The internal side of the mediator that contexts call back into. */
@@ -161,6 +166,8 @@ export class DispatchContext {
   readonly deadline: number | undefined;
   /** The highest global position committed by this dispatch or any dispatch it caused; see {@link advance}. */
   position: GlobalPosition | undefined;
+  /** True when a write model answered this command with a stored result instead of running it; see {@link Executed}. */
+  replayed: boolean;
   readonly parent: DispatchContext | undefined;
   /** Queries: the position the caller wants to read its writes from (`options.after`). */
   after: GlobalPosition | undefined;
@@ -185,6 +192,7 @@ export class DispatchContext {
     this.dispatcher = dispatcher;
     this.parent = parent;
     this.position = undefined;
+    this.replayed = false;
     this.after = undefined;
     this.allowStale = false;
     this.definition = definition;

@@ -544,7 +544,7 @@ function runIn(
 }
 
 function executed(settled: Promise<unknown>, ctx: DispatchContext): Promise<Executed<unknown>> {
-  return settled.then((result) => ({ result, position: ctx.position, envelope: ctx.envelope }));
+  return settled.then((result) => ({ result, position: ctx.position, envelope: ctx.envelope, replayed: ctx.replayed }));
 }
 
 enum Mode {

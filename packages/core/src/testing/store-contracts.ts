@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isTwofoldError } from '../errors/errors.js';
 import type { WriteStore } from '../event-store/ports.js';
 import { type NewEvent, type StreamId, streamId } from '../event-store/records.js';
@@ -312,21 +312,47 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
     it('stores an idempotency record with its commit, and refuses a second one under the same key', async () => {
       const store = await open();
       expect(await store.find('cmd-1')).toBeUndefined();
+      const command = { commandType: 'shop.PlaceOrder', fingerprint: 'f1' };
       const { position } = await store.commit({
         appends: [{ streamId: streamId('order', '1'), expectedVersion: 'any', events: events(2) }],
-        idempotency: { key: 'cmd-1', result: { orderId: 'o1', total: 12.5 } },
+        idempotency: { key: 'cmd-1', ...command, result: { orderId: 'o1', total: 12.5 } },
       });
-      expect(await store.find('cmd-1')).toEqual({ key: 'cmd-1', result: { orderId: 'o1', total: 12.5 }, position });
+      expect(await store.find('cmd-1')).toEqual({
+        key: 'cmd-1',
+        ...command,
+        result: { orderId: 'o1', total: 12.5 },
+        position,
+      });
       const again = await rejection(
         store.commit({
           appends: [{ streamId: streamId('order', '1'), expectedVersion: 'any', events: events(1) }],
-          idempotency: { key: 'cmd-1', result: null },
+          idempotency: { key: 'cmd-1', commandType: 'shop.CancelOrder', fingerprint: 'f2', result: null },
         }),
       );
       expect(isTwofoldError(again, 'CONCURRENCY_CONFLICT')).toBe(true);
       expect(await store.head()).toBe(position);
-      await store.commit({ idempotency: { key: 'cmd-2', result: null } });
-      expect(await store.find('cmd-2')).toEqual({ key: 'cmd-2', result: null, position: undefined });
+      expect((await store.find('cmd-1'))?.commandType).toBe('shop.PlaceOrder');
+      await store.commit({ idempotency: { key: 'cmd-2', ...command, result: null } });
+      expect(await store.find('cmd-2')).toEqual({ key: 'cmd-2', ...command, result: null, position: undefined });
+    });
+
+    it('prunes idempotency records stored before a time, oldest first, at most a batch at a time', async () => {
+      const store = await open();
+      const command = { commandType: 'shop.PlaceOrder', fingerprint: 'f' };
+      for (const key of ['old-1', 'old-2', 'old-3'])
+        await store.commit({ idempotency: { key, ...command, result: key } });
+      // Records are stamped with the time of their commit: wait for the clock to pass the old ones'.
+      const cutoff = Date.now();
+      await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(cutoff), { interval: 1 });
+      await store.commit({ idempotency: { key: 'new', ...command, result: 'new' } });
+      expect(await store.pruneIdempotency(cutoff + 1, 2)).toBe(2);
+      expect(await store.pruneIdempotency(cutoff + 1, 2)).toBe(1);
+      expect(await store.pruneIdempotency(cutoff + 1, 2)).toBe(0);
+      for (const key of ['old-1', 'old-2', 'old-3']) expect(await store.find(key)).toBeUndefined();
+      expect((await store.find('new'))?.result).toBe('new');
+      // A pruned key is free again.
+      await store.commit({ idempotency: { key: 'old-1', ...command, result: 'again' } });
+      expect((await store.find('old-1'))?.result).toBe('again');
     });
 
     it('saves and loads snapshots per stream and name, the latest winning', async () => {

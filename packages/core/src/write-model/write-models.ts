@@ -1,10 +1,12 @@
-import { InvalidArgumentError, isTwofoldError } from '../errors/errors.js';
-import type { Committed, UnitOfWork, WriteStore } from '../event-store/ports.js';
+import { IdempotencyKeyReusedError, InvalidArgumentError, isTwofoldError } from '../errors/errors.js';
+import type { Committed, IdempotencyRecord, UnitOfWork, WriteStore } from '../event-store/ports.js';
 import type { NewEvent, StreamId } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
 import { type CommandHandlerContext, DispatchContext } from '../mediator/context.js';
 import type { CommandDefinition, EventDefinition, PayloadOf } from '../messages/define.js';
 import { validate } from '../messages/schema.js';
+import { payloadFingerprint } from './fingerprint.js';
+import { IdempotencyPruner } from './idempotency-pruner.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { Decider, MessageOf, StateModel } from './models.js';
 import { StateCache } from './state-cache.js';
@@ -26,6 +28,12 @@ export interface WriteModelsOptions<Tx = unknown> {
    * `0` turns the cache off. Default: 10,000.
    */
   readonly cacheSize?: number;
+  /**
+   * How long the result of a command sent with an idempotency key is kept for its repeats, in milliseconds. Older
+   * records are deleted in batches, at most once a minute, after a commit. A repeat after that runs as a new
+   * command. Default: 24 hours.
+   */
+  readonly idempotencyRetentionMs?: number;
 }
 
 /** How a command's result is made from its decision. */
@@ -117,6 +125,14 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
   const cacheSize = options.cacheSize ?? 10_000;
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0)
     throw new InvalidArgumentError('writeModels(): cacheSize must be an integer >= 0');
+  const retentionMs = options.idempotencyRetentionMs ?? 24 * 60 * 60 * 1000;
+  if (!Number.isSafeInteger(retentionMs) || retentionMs < 1) {
+    throw new InvalidArgumentError('writeModels(): idempotencyRetentionMs must be an integer >= 1 (milliseconds)');
+  }
+  if (typeof store.pruneIdempotency !== 'function') {
+    throw new InvalidArgumentError('writeModels(): options.store has no pruneIdempotency(): update its adapter');
+  }
+  const pruner = new IdempotencyPruner(store, retentionMs);
   const cache = new StateCache(cacheSize);
   const queue = new KeyedQueue();
   const participants = options.participants ?? [];
@@ -130,11 +146,12 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
     aggregate: string,
     attempt: (fresh: boolean) => Promise<Attempt<R>>,
   ): Promise<R> {
+    const command = await commandOf(ctx);
     const { result, committed } = await queue.run(aggregate, (waited) => {
       // A command cancelled or past its deadline while it waited for its turn is not run at all.
       const signal = waited ? ctx.signal : undefined;
       if (signal?.aborted) return Promise.reject(signal.reason);
-      return decideAndCommit(ctx, attempt);
+      return decideAndCommit(ctx, command, attempt);
     });
     if (committed !== undefined) await publishCommitted(committed, ctx, events);
     return result;
@@ -142,26 +159,26 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
 
   async function decideAndCommit<R>(
     ctx: CommandHandlerContext,
+    command: IdempotentCommand | undefined,
     attempt: (fresh: boolean) => Promise<Attempt<R>>,
   ): Promise<Outcome<R>> {
-    const key = ctx.envelope.idempotencyKey;
     let fresh = false;
     for (let tries = 0; ; tries++) {
-      if (key !== undefined) {
-        const previous = await store.find(key);
-        if (previous !== undefined) {
-          if (previous.position !== undefined) ctx.advance(previous.position);
-          return { result: previous.result as R };
-        }
+      if (command !== undefined) {
+        const previous = await store.find(command.key);
+        if (previous !== undefined) return replay(ctx, command, previous);
       }
       const { unit, result, cached, committed: done } = await attempt(fresh);
       try {
         const committed = await store.commit({
           ...unit,
-          ...(key === undefined ? {} : { idempotency: { key, result: result === undefined ? null : result } }),
+          ...(command === undefined
+            ? {}
+            : { idempotency: { ...command, result: result === undefined ? null : result } }),
           participants: [...participants, ...((unit.participants ?? []) as typeof participants)],
         } as UnitOfWork<Tx>);
         if (committed.position !== undefined) ctx.advance(committed.position);
+        if (command !== undefined) pruner.committed(ctx.logger);
         await done?.(committed);
         return { result, committed };
       } catch (error) {
@@ -287,6 +304,34 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
     },
   };
   return models as WriteModels;
+}
+
+interface IdempotentCommand {
+  readonly key: string;
+  readonly commandType: string;
+  readonly fingerprint: string;
+}
+
+// What the idempotency record of a command sent with a key says it was: its type and a hash of its validated
+// payload. Undefined for a command without a key.
+async function commandOf(ctx: CommandHandlerContext): Promise<IdempotentCommand | undefined> {
+  const { idempotencyKey: key, type, data } = ctx.envelope;
+  if (key === undefined) return undefined;
+  return { key, commandType: type, fingerprint: await payloadFingerprint(data) };
+}
+
+// A repeat of the command that stored the record gets its stored result and position, never one made from the
+// repeat; a different command under the same key is refused. A record stored before records named their command
+// cannot tell the two apart, and is answered as a repeat, as it was when it was stored.
+function replay<R>(ctx: CommandHandlerContext, command: IdempotentCommand, previous: IdempotencyRecord): Outcome<R> {
+  if (previous.commandType !== undefined) {
+    if (previous.commandType !== command.commandType || previous.fingerprint !== command.fingerprint) {
+      throw new IdempotencyKeyReusedError(command.commandType, previous.commandType);
+    }
+  }
+  if (previous.position !== undefined) ctx.advance(previous.position);
+  if (ctx instanceof DispatchContext) ctx.replayed = true;
+  return { result: previous.result as R };
 }
 
 // After the commit, the events go to the mediator's event bus too, for in-process handlers; projections and

@@ -2,7 +2,7 @@ import type { ErrorCode } from '@twofold/core';
 
 /**
  * Every `code` a problem+json response can carry: core's codes that a caller can act on, plus the ones only
- * HTTP has (a body that is not JSON, a reused idempotency key…). Anything else is reported as `INTERNAL`.
+ * HTTP has (a body that is not JSON, an idempotency key still in use…). Anything else is reported as `INTERNAL`.
  */
 export type ProblemCode =
   | Extract<
@@ -13,6 +13,7 @@ export type ProblemCode =
       | 'NO_HANDLER'
       | 'NOT_FOUND'
       | 'CONCURRENCY_CONFLICT'
+      | 'IDEMPOTENCY_KEY_REUSED'
       | 'DOMAIN_RULE'
       | 'CANCELLED'
       | 'DEADLINE_EXCEEDED'
@@ -26,7 +27,6 @@ export type ProblemCode =
   | 'HEADERS_TOO_LARGE'
   | 'REQUEST_TIMEOUT'
   | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_KEY_IN_USE'
   | 'INTERNAL';
 
@@ -47,7 +47,7 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
   // Before routing: the request did not arrive within the server's headersTimeout or requestTimeout.
   REQUEST_TIMEOUT: 408,
   CONCURRENCY_CONFLICT: 409,
-  // draft-ietf-httpapi-idempotency-key-header: 409 while the first request runs, 422 for a different body.
+  // draft-ietf-httpapi-idempotency-key-header: 409 while the first request runs, 422 for a different request.
   IDEMPOTENCY_KEY_IN_USE: 409,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,

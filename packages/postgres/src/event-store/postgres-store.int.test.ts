@@ -43,13 +43,14 @@ describe('PostgresStore', () => {
         { component: 'event-store', version: 1 },
         { component: 'event-store', version: 2 },
         { component: 'event-store', version: 3 },
+        { component: 'event-store', version: 4 },
       ]);
-      await client.query(`UPDATE ${schema}.twofold_migrations SET version = 99 WHERE version = 3`);
+      await client.query(`UPDATE ${schema}.twofold_migrations SET version = 99 WHERE version = 4`);
     } finally {
       await client.end();
     }
     await expect(PostgresStore.open({ connection: postgres.url, schema })).rejects.toThrow(
-      /at version 99, newer than this @twofold\/postgres knows \(3\)/,
+      /at version 99, newer than this @twofold\/postgres knows \(4\)/,
     );
   });
 
@@ -57,7 +58,7 @@ describe('PostgresStore', () => {
     const schema = postgres.schema();
     const first = await migratePostgres({ connection: postgres.url, schema });
     expect(first.map((r) => [r.component, r.from, r.to])).toEqual([
-      ['event-store', 0, 3],
+      ['event-store', 0, 4],
       ['projection-slots', 0, 1],
       ['documents', 0, 1],
       ['tables', 0, 1],
@@ -68,6 +69,29 @@ describe('PostgresStore', () => {
     expect(again.every((r) => r.from === r.to && r.to >= 1)).toBe(true);
     const store = await open({ schema });
     expect(await store.head()).toBe(0);
+  });
+
+  it('reads an idempotency record stored before records named their command, and prunes it', async () => {
+    const schema = postgres.schema();
+    const store = await open({ schema });
+    const client = new pg.Client(postgres.url);
+    await client.connect();
+    try {
+      await client.query(
+        `INSERT INTO ${schema}.twofold_idempotency (key, result, position, at) VALUES ('old', '{"ok":true}', 7, 1)`,
+      );
+    } finally {
+      await client.end();
+    }
+    expect(await store.find('old')).toEqual({
+      key: 'old',
+      commandType: undefined,
+      fingerprint: undefined,
+      result: { ok: true },
+      position: 7,
+    });
+    expect(await store.pruneIdempotency(2, Number.POSITIVE_INFINITY)).toBe(1);
+    expect(await store.find('old')).toBeUndefined();
   });
 
   it('refuses bad options with a clear error', async () => {

@@ -47,6 +47,14 @@ export interface PostgresStoreOptions extends PostgresConnectionOptions {
   readonly pollIntervalMs?: number;
 }
 
+/** An idempotency record as stored; `command_type` and `fingerprint` are null in rows from before migration 4. */
+interface IdempotencyRow {
+  readonly command_type: string | null;
+  readonly fingerprint: string | null;
+  readonly result: string | null;
+  readonly position: string | null;
+}
+
 type RawEventRow = Omit<EventRow, 'position' | 'timestamp'> & { position: string; timestamp: string };
 
 const toEvent = (row: RawEventRow): RecordedEvent =>
@@ -305,10 +313,11 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     }
     const last = recorded.at(-1)?.position;
     if (unit.idempotency !== undefined) {
-      const { key, result } = unit.idempotency;
+      const { key, commandType, fingerprint, result } = unit.idempotency;
       const { rowCount } = await tx.query(
-        'INSERT INTO twofold_idempotency (key, result, position, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-        [key, toJson(result), last ?? null, timestamp],
+        `INSERT INTO twofold_idempotency (key, command_type, fingerprint, result, position, at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+        [key, commandType, fingerprint, toJson(result), last ?? null, timestamp],
       );
       if (rowCount !== 1) throw new ConcurrencyConflictError(`Idempotency key ${key}`, 'unused', 1);
     }
@@ -410,14 +419,31 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   }
 
   async find(key: string): Promise<IdempotencyRecord | undefined> {
-    const { rows } = await this.#db.query<{ result: string | null; position: string | null }>(
-      'SELECT result, position FROM twofold_idempotency WHERE key = $1',
+    const { rows } = await this.#db.query<IdempotencyRow>(
+      'SELECT command_type, fingerprint, result, position FROM twofold_idempotency WHERE key = $1',
       [key],
     );
     const row = rows[0];
     if (row === undefined) return undefined;
-    const result = fromJson(row.result, () => `The idempotency record ${key}`);
-    return { key, result, position: (row.position === null ? undefined : toNumber(row.position)) as GlobalPosition };
+    return {
+      key,
+      commandType: row.command_type ?? undefined,
+      fingerprint: row.fingerprint ?? undefined,
+      result: fromJson(row.result, () => `The idempotency record ${key}`),
+      position: (row.position === null ? undefined : toNumber(row.position)) as GlobalPosition,
+    };
+  }
+
+  async pruneIdempotency(before: number, limit: number): Promise<number> {
+    checkLimit(limit);
+    // Oldest first, through the index on `at`; rows another node is deleting at the same time are skipped.
+    const { rowCount } = await this.#db.query(
+      `DELETE FROM twofold_idempotency WHERE key IN (
+         SELECT key FROM twofold_idempotency WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED
+       )`,
+      [Math.floor(before), limit === Number.POSITIVE_INFINITY ? null : limit],
+    );
+    return rowCount ?? 0;
   }
 
   async loadSnapshot(

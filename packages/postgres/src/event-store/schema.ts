@@ -121,4 +121,14 @@ export const eventStoreMigrations: readonly Migration[] = [
         DROP TABLE twofold_streams;
       `),
   },
+  {
+    version: 4,
+    name: 'idempotency records name their command, and are pruned by age',
+    // Rows stored before keep NULL in both: the write models answer them as repeats, as they did when stored.
+    up: (tx) =>
+      tx.query(`
+        ALTER TABLE twofold_idempotency ADD COLUMN command_type text, ADD COLUMN fingerprint text;
+        CREATE INDEX twofold_idempotency_at ON twofold_idempotency (at);
+      `),
+  },
 ];

@@ -43,4 +43,15 @@ export const eventStoreMigrations: readonly Migration[] = [
         ) WITHOUT ROWID;
       `),
   },
+  {
+    version: 2,
+    name: 'idempotency records name their command, and are pruned by age',
+    // Rows stored before keep NULL in both: the write models answer them as repeats, as they did when stored.
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE twofold_idempotency ADD COLUMN command_type TEXT;
+        ALTER TABLE twofold_idempotency ADD COLUMN fingerprint TEXT;
+        CREATE INDEX twofold_idempotency_at ON twofold_idempotency (at);
+      `),
+  },
 ];

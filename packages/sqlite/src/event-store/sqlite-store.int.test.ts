@@ -13,7 +13,9 @@ import { eventStoreContract, stateStoreContract } from '@twofold/core/testing';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../tests/temp-dir.js';
+import { migrate } from '../connection/migrations.js';
 import { SqliteStore, type SqliteStoreOptions } from '../index.js';
+import { eventStoreMigrations } from './schema.js';
 
 const temp = tempDir();
 const onFile = ({ upcasters }: { upcasters: readonly Upcaster[] }) => {
@@ -53,12 +55,33 @@ describe('SqliteStore', () => {
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.prepare('SELECT component, version FROM twofold_migrations').all()).toEqual([
       { component: 'event-store', version: 1 },
+      { component: 'event-store', version: 2 },
     ]);
-    raw.prepare("UPDATE twofold_migrations SET version = 99 WHERE component = 'event-store'").run();
+    raw.prepare("UPDATE twofold_migrations SET version = 99 WHERE component = 'event-store' AND version = 2").run();
     raw.close();
-    expect(() => new SqliteStore({ path })).toThrow(/at version 99, newer than this @twofold\/sqlite knows \(1\)/);
+    expect(() => new SqliteStore({ path })).toThrow(/at version 99, newer than this @twofold\/sqlite knows \(2\)/);
     expect(() => new SqliteStore({ path: ':memory:', synchronous: 'OFF' as never })).toThrow(/'NORMAL' or 'FULL'/);
     expect(() => new SqliteStore({ path: ':memory:', pollIntervalMs: 0 })).toThrow(/pollIntervalMs/);
+  });
+
+  it('migrates idempotency records stored before they named their command: found without a type, and pruned', async () => {
+    const path = temp.file('store');
+    const raw = new Database(path);
+    migrate(raw, 'event-store', eventStoreMigrations.slice(0, 1));
+    raw
+      .prepare(`INSERT INTO twofold_idempotency (key, result, position, at) VALUES ('old', '{"ok":true}', 7, 1)`)
+      .run();
+    raw.close();
+    const store = open({ path });
+    expect(await store.find('old')).toEqual({
+      key: 'old',
+      commandType: undefined,
+      fingerprint: undefined,
+      result: { ok: true },
+      position: 7,
+    });
+    expect(await store.pruneIdempotency(2, Number.POSITIVE_INFINITY)).toBe(1);
+    expect(await store.find('old')).toBeUndefined();
   });
 
   it('applies the chosen synchronous setting to its connection', () => {
@@ -88,7 +111,7 @@ describe('SqliteStore', () => {
     const failing = store.commit({
       appends: [{ streamId: s, expectedVersion: 2, events: events(1) }],
       states: [{ collection: 'guest', id: 'g1', expectedVersion: 0, state: { name: 'Ada' } }],
-      idempotency: { key: 'cmd-1', result: 1 },
+      idempotency: { key: 'cmd-1', commandType: 'test.Order', fingerprint: 'f', result: 1 },
       participants: [
         outbox,
         () => {

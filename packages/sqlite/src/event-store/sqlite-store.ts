@@ -249,8 +249,15 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     }
     const last = recorded.at(-1)?.position;
     if (unit.idempotency !== undefined) {
-      const { key, result } = unit.idempotency;
-      sql.insertIdempotency.run(key, toJson(result), last ?? null, timestamp);
+      const { key, commandType, fingerprint, result } = unit.idempotency;
+      sql.insertIdempotency.run({
+        key,
+        commandType,
+        fingerprint,
+        result: toJson(result),
+        position: last ?? null,
+        at: timestamp,
+      });
     }
     (unit.participants ?? []).forEach((participant, index) => {
       refusePromise(participant(this.#db, recorded), `Unit-of-work participant #${index + 1}`);
@@ -312,8 +319,17 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   async find(key: string): Promise<IdempotencyRecord | undefined> {
     const row = this.#sql.findIdempotency.get(key);
     if (row === undefined) return undefined;
-    const result = fromJson(row.result, () => `The idempotency record ${key}`);
-    return { key, result, position: (row.position ?? undefined) as GlobalPosition | undefined };
+    return {
+      key,
+      commandType: row.command_type ?? undefined,
+      fingerprint: row.fingerprint ?? undefined,
+      result: fromJson(row.result, () => `The idempotency record ${key}`),
+      position: (row.position ?? undefined) as GlobalPosition | undefined,
+    };
+  }
+
+  async pruneIdempotency(before: number, limit: number): Promise<number> {
+    return this.#sql.pruneIdempotency.run(before, sqlLimit(limit)).changes;
   }
 
   async loadSnapshot(

@@ -4,6 +4,23 @@ import type { SqliteTx } from '../connection/open.js';
 
 type Stored = { readonly version: number; readonly state: string | null };
 
+/** An idempotency record as stored; `command_type` and `fingerprint` are null in rows from before migration 2. */
+type IdempotencyRow = {
+  readonly command_type: string | null;
+  readonly fingerprint: string | null;
+  readonly result: string | null;
+  readonly position: number | null;
+};
+
+type IdempotencyInsert = {
+  readonly key: string;
+  readonly commandType: string;
+  readonly fingerprint: string;
+  readonly result: string | null;
+  readonly position: number | null;
+  readonly at: number;
+};
+
 /** An event's id, stream, type, schema version, data, metadata, timestamp; its stream again; the expected version. */
 type AppendOne = [
   id: string,
@@ -32,8 +49,9 @@ export class EventStoreStatements {
   readonly loadState: Statement<[string, string], Stored>;
   readonly saveState: Statement<[string, string, number, string | null]>;
   readonly idempotencyUsed: Statement<[string], number>;
-  readonly findIdempotency: Statement<[string], { readonly result: string | null; readonly position: number | null }>;
-  readonly insertIdempotency: Statement<[string, string | null, number | null, number]>;
+  readonly findIdempotency: Statement<[string], IdempotencyRow>;
+  readonly insertIdempotency: Statement<[IdempotencyInsert]>;
+  readonly pruneIdempotency: Statement<[number, number]>;
   readonly loadSnapshot: Statement<[string, string], Stored>;
   readonly saveSnapshot: Statement<[string, string, number, string | null]>;
 
@@ -70,9 +88,17 @@ export class EventStoreStatements {
        ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, state = excluded.state`,
     );
     this.idempotencyUsed = db.prepare<[string], number>('SELECT 1 FROM twofold_idempotency WHERE key = ?').pluck();
-    this.findIdempotency = db.prepare('SELECT result, position FROM twofold_idempotency WHERE key = ?');
+    this.findIdempotency = db.prepare(
+      'SELECT command_type, fingerprint, result, position FROM twofold_idempotency WHERE key = ?',
+    );
     this.insertIdempotency = db.prepare(
-      'INSERT INTO twofold_idempotency (key, result, position, at) VALUES (?, ?, ?, ?)',
+      `INSERT INTO twofold_idempotency (key, command_type, fingerprint, result, position, at)
+       VALUES (@key, @commandType, @fingerprint, @result, @position, @at)`,
+    );
+    // Oldest first, through the index on `at`.
+    this.pruneIdempotency = db.prepare(
+      `DELETE FROM twofold_idempotency
+       WHERE key IN (SELECT key FROM twofold_idempotency WHERE at < ? ORDER BY at LIMIT ?)`,
     );
     this.loadSnapshot = db.prepare('SELECT version, state FROM twofold_snapshots WHERE name = ? AND stream_id = ?');
     this.saveSnapshot = db.prepare(
