@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/errors.js';
+import { assertStorable } from '../messages/storable-text.js';
 import type { GlobalPosition } from '../positions/position.js';
 
 /**
@@ -73,6 +74,13 @@ export function checkNewEvents(events: unknown, where: string): asserts events i
     if (event.schemaVersion !== undefined && (!Number.isSafeInteger(event.schemaVersion) || event.schemaVersion < 1)) {
       throw new InvalidArgumentError(`${where}: events[${index}].schemaVersion must be an integer >= 1`);
     }
+    // Checked here, before any store is handed the event: a string PostgreSQL cannot hold would otherwise be
+    // committed on SQLite and stop every projection that reads it on PostgreSQL.
+    assertStorable(
+      { type: event.type, id: event.id, data: event.data, metadata: event.metadata },
+      event.type,
+      `event (${where}, events[${index}])`,
+    );
   });
 }
 

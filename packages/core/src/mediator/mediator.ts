@@ -11,6 +11,7 @@ import type {
 } from '../messages/define.js';
 import { DispatchEnvelope, envelopeOptionsProblem } from '../messages/envelope.js';
 import { type StandardSchemaV1, unwrap, validate } from '../messages/schema.js';
+import { assertStorable } from '../messages/storable-text.js';
 import { assertDefinition, assertHandler, assertStrategy, misdirected } from './argument-checks.js';
 import { abortError, combineSignals, DispatchSignal, ownDeadline, raceAbort, raceLinked } from './cancellation.js';
 import {
@@ -400,12 +401,14 @@ export class Mediator {
     const aborted = options?.signal?.aborted ? options.signal : parent?.signal?.aborted ? parent.signal : undefined;
     if (aborted !== undefined) return Promise.reject(abortError(aborted, definition.type));
 
-    // The schema is called directly rather than through validate(): one call and one Promise check less.
+    // The schema is called directly rather than through validate(): one call and one Promise check less. Every
+    // payload must also be text every store can hold (no NUL, no lone surrogate): a rule of Twofold, not of a schema.
     let payload: unknown;
     try {
       const result = route.definition.schema['~standard'].validate(data);
       if (result instanceof Promise) return this.#runValidated(result, route, options, parent, deadline, mode);
       payload = unwrap(result, definition.type);
+      assertStorable(payload, definition.type);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -421,7 +424,11 @@ export class Mediator {
     deadline: number | undefined,
     mode: Mode,
   ): Promise<unknown> {
-    return result.then((r) => this.#run(route, unwrap(r, route.definition.type), options, parent, deadline, mode));
+    return result.then((r) => {
+      const payload = unwrap(r, route.definition.type);
+      assertStorable(payload, route.definition.type);
+      return this.#run(route, payload, options, parent, deadline, mode);
+    });
   }
 
   #run(
