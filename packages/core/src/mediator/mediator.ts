@@ -401,14 +401,15 @@ export class Mediator {
     const aborted = options?.signal?.aborted ? options.signal : parent?.signal?.aborted ? parent.signal : undefined;
     if (aborted !== undefined) return Promise.reject(abortError(aborted, definition.type));
 
-    // The schema is called directly rather than through validate(): one call and one Promise check less. Every
-    // payload must also be text every store can hold (no NUL, no lone surrogate): a rule of Twofold, not of a schema.
+    // Every payload must be text every store can hold (no NUL, no lone surrogate, in values and property names alike):
+    // a rule of Twofold, not of a schema, checked on what the caller sent. The schema is called directly rather than
+    // through validate(): one call and one Promise check less.
     let payload: unknown;
     try {
+      assertStorable(data, definition.type);
       const result = route.definition.schema['~standard'].validate(data);
       if (result instanceof Promise) return this.#runValidated(result, route, options, parent, deadline, mode);
       payload = unwrap(result, definition.type);
-      assertStorable(payload, definition.type);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -424,11 +425,7 @@ export class Mediator {
     deadline: number | undefined,
     mode: Mode,
   ): Promise<unknown> {
-    return result.then((r) => {
-      const payload = unwrap(r, route.definition.type);
-      assertStorable(payload, route.definition.type);
-      return this.#run(route, payload, options, parent, deadline, mode);
-    });
+    return result.then((r) => this.#run(route, unwrap(r, route.definition.type), options, parent, deadline, mode));
   }
 
   #run(
