@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/server.js';
 import type { StoresConfig } from '../../src/app/stores.js';
 import { addDays } from '../../src/domain/dates.js';
-import { startHotel, TODAY } from './setup.js';
+import { bearer, signIn, startHotel, TODAY } from './setup.js';
 
 let postgres: PostgresServer;
 beforeAll(async () => {
@@ -34,10 +34,12 @@ const storages: { storage: string; config: () => StoresConfig }[] = [
 describe.each(storages)('hostile strings, the hotel $storage', ({ config }) => {
   let app: App;
   let dataDir: string | undefined;
+  let auth: { authorization: string };
   beforeAll(async () => {
     const stores = config();
     dataDir = stores.dataDir;
     app = await startHotel(stores);
+    auth = bearer(await signIn(app, 'mia', 'manager'));
   });
   afterAll(async () => {
     await app?.close();
@@ -48,7 +50,7 @@ describe.each(storages)('hostile strings, the hotel $storage', ({ config }) => {
     app.server.inject({
       method: 'POST',
       url: `/api/commands/${type}`,
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       payload: json,
     });
   const bookRoom = (id: string, guestId: string, nights: [number, number]) =>
@@ -88,7 +90,7 @@ describe.each(storages)('hostile strings, the hotel $storage', ({ config }) => {
       ['/api/queries/hotel.BookingDetails?bookingId=%00', 'bookingId'],
       ['/api/queries/hotel.GuestMail?guestId=%00', 'guestId'],
     ] as const) {
-      const response = await app.server.inject({ method: 'GET', url });
+      const response = await app.server.inject({ method: 'GET', url, headers: auth });
       expect(response.statusCode, url).toBe(400);
       expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: [name] }] });
     }
@@ -98,7 +100,7 @@ describe.each(storages)('hostile strings, the hotel $storage', ({ config }) => {
     const asked = await app.server.inject({
       method: 'POST',
       url: '/api/queries/hotel.GuestBookings',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       payload: `{"guestId":"${json}"}`,
     });
     expect(asked.statusCode).toBe(400);
@@ -115,11 +117,11 @@ describe.each(storages)('hostile strings, the hotel $storage', ({ config }) => {
     const free = await app.server.inject({
       method: 'GET',
       url: `/api/queries/hotel.FreeRooms?from=${addDays(TODAY, 42)}&to=${addDays(TODAY, 43)}`,
-      headers: { 'twofold-after': position },
+      headers: { ...auth, 'twofold-after': position },
     });
     expect(free.statusCode).toBe(200);
     expect(free.json().result.map((room: { roomId: string }) => room.roomId)).not.toContain('101');
-    const lag = await app.server.inject({ method: 'GET', url: '/api/queries/hotel.ProjectionLag' });
+    const lag = await app.server.inject({ method: 'GET', url: '/api/queries/hotel.ProjectionLag', headers: auth });
     for (const projection of lag.json().result.projections) {
       expect(projection).toMatchObject({ state: 'running', error: null });
     }
