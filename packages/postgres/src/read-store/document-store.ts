@@ -103,8 +103,14 @@ export class PostgresDocumentStore extends SlotStore<AsyncDocumentTx> {
   protected override handle(tx: PostgresTx, slot: ProjectionSlot): Handle {
     const pending: Promise<unknown>[] = [];
     const version = String(slot.version);
-    // Queries on one client run in the order they are sent: a read after an unawaited put sees it.
-    const run = (text: string, values: unknown[]) => tx.query(text, values);
+    // One statement at a time on the transaction's client, in the order they were asked for: a put is not awaited
+    // by the handler, and a read after it must see it. The client is never handed a query while one is running.
+    let last: Promise<unknown> = Promise.resolve();
+    const run = (text: string, values: unknown[]) => {
+      const result = last.then(() => tx.query(text, values));
+      last = result.catch(() => {});
+      return result;
+    };
     const send = (text: string, values: unknown[]) => {
       const sent = run(text, values);
       sent.catch(() => {});
