@@ -1,6 +1,7 @@
 // Starts the hotel: `npm start` at the root builds the web UI, then runs this.
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { limitsFromEnv } from './app/limits.js';
 import { createApp } from './app/server.js';
 import type { IdentityOptions } from './identity/identity.js';
 
@@ -34,6 +35,8 @@ const app = await createApp({
   uiDir: join(root, 'dist', 'ui'),
   identity: identity(),
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },
+  // Connection caps and timeouts (MAX_CONNECTIONS, HEADERS_TIMEOUT_MS…): the README lists every variable.
+  limits: limitsFromEnv(process.env),
 });
 await app.server.listen({ port, host });
 const { port: bound } = app.server.server.address() as { port: number };

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import { twofoldHttp } from '@twofold/http';
+import { type ServerLimits, serverOptions, twofoldHttp } from '@twofold/http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createIdentity, type IdentityOptions } from '../identity/identity.js';
 import { sessionRoute } from '../identity/session-route.js';
@@ -18,6 +18,8 @@ export interface AppOptions extends StoresConfig, HotelOptions {
   readonly bodyLimit?: number;
   /** Where tokens come from. Default: the demo sign-in at `POST /api/session`, signed with a stored secret. */
   readonly identity?: IdentityOptions;
+  /** Caps on connections and their timeouts; see `serverOptions` in @twofold/http for the defaults. */
+  readonly limits?: ServerLimits;
 }
 
 /** The running hotel: its HTTP server, its application and its stores. */
@@ -36,10 +38,12 @@ export interface App {
  * side is started and the demo data seeded before it resolves.
  */
 export async function createApp(options: AppOptions = {}): Promise<App> {
+  // Checked before anything opens, so that a bad limit leaves no store behind.
+  const limited = serverOptions(options.limits);
   const stores = await createStores(options);
   const hotel = await createHotel(stores, options);
   hotel.start();
-  const server = Fastify({ logger: options.logger ?? false });
+  const server = Fastify({ logger: options.logger ?? false, ...limited });
   try {
     if (options.seed ?? true) await seed(hotel.mediator, (options.clock ?? Date.now)());
     const identity = await createIdentity(stores.writes, options.identity);
