@@ -3,9 +3,10 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { InvalidArgumentError } from '@twofold/core';
+import type { ServerLimits } from '@twofold/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { limitsFromEnv } from '../../src/app/limits.js';
-import type { App, AppOptions } from '../../src/app/server.js';
+import type { App } from '../../src/app/server.js';
 import { startHotel } from './setup.js';
 
 const apps: App[] = [];
@@ -13,7 +14,7 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
-async function listen(limits: AppOptions['limits']): Promise<{ app: App; port: number }> {
+async function listen(limits: ServerLimits): Promise<{ app: App; port: number }> {
   const app = await startHotel({ limits });
   apps.push(app);
   await app.server.listen({ port: 0, host: '127.0.0.1' });
