@@ -1,4 +1,4 @@
-import { createMediator, type Mediator, type ReadSide } from '@twofold/core';
+import { createMediator, type Logger, type Mediator, type ReadSide } from '@twofold/core';
 import { hotelPermissions } from '../identity/permissions.js';
 import { bookingLocator, guestOf } from '../read-models/booking-locator.js';
 import { registerQueries } from './queries.js';
@@ -11,6 +11,8 @@ export interface HotelOptions {
   readonly clock?: () => number;
   /** The longest a query waits for its read models to catch up with the caller's writes. Default: 5 s. */
   readonly consistencyTimeout?: number;
+  /** Where the projections and subscribers log their failures in full. Default: JSON lines on stderr. */
+  readonly readSideLogger?: Logger;
 }
 
 /** The hotel: its mediator (every command and query), and the read side that runs beside it. */
@@ -30,7 +32,7 @@ export async function createHotel(stores: Stores, options: HotelOptions = {}): P
   // The locator is inline, so a guest's booking is theirs from the moment it is committed.
   mediator.use(hotelPermissions((bookingId) => guestOf(stores.inline.read(bookingLocator), bookingId)));
   await registerCommands(mediator, stores, options.clock ?? Date.now);
-  const read = await createReadSide(stores);
+  const read = await createReadSide(stores, options.readSideLogger);
   registerQueries(mediator, stores, read);
   return {
     mediator,

@@ -1,10 +1,9 @@
-import type { Mediator, ProjectionStatus, SubscriberStatus } from '@twofold/core';
+import type { Mediator } from '@twofold/core';
 import {
   BookingDetails,
   FreeRooms,
   GuestBookings,
   GuestMail,
-  type LagView,
   ManagementAlerts,
   Occupancy,
   ProjectionLag,
@@ -12,6 +11,7 @@ import {
 } from '../messages/queries.js';
 import { availability, freeRooms, occupancy } from '../read-models/availability.js';
 import { booking, bookings, guestBookings } from '../read-models/bookings.js';
+import { lagView } from './lag.js';
 import type { HotelReadSide } from './read-side.js';
 import type { Stores } from './stores.js';
 
@@ -53,35 +53,5 @@ export function registerQueries(mediator: Mediator, stores: Stores, { readSide, 
         data: data as Record<string, unknown>,
       })),
     )
-    .query(ProjectionLag, async () => lagOf(await readSide.status()));
-}
-
-function lagOf(status: {
-  readonly projections: readonly ProjectionStatus[];
-  readonly subscribers: readonly SubscriberStatus[];
-}): LagView {
-  return {
-    projections: status.projections.map((p) => ({
-      name: p.name,
-      state: p.state,
-      position: p.position,
-      head: p.head,
-      lagEvents: p.lagEvents,
-      lagMs: p.lagMs,
-      error: p.failure === undefined ? null : messageOf(p.failure.error),
-    })),
-    subscribers: status.subscribers.map((s) => ({
-      name: s.name,
-      running: s.running,
-      position: s.position,
-      head: s.head,
-      lagEvents: s.lagEvents,
-      deadLetters: s.deadLetters,
-      error: s.retrying === undefined ? null : messageOf(s.retrying.error),
-    })),
-  };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+    .query(ProjectionLag, async () => lagView(await readSide.status()));
 }

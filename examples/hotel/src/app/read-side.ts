@@ -1,4 +1,11 @@
-import { type PositionTracker, ProjectionRunner, ReadSide, type Subscriber, SubscriberRunner } from '@twofold/core';
+import {
+  type Logger,
+  type PositionTracker,
+  ProjectionRunner,
+  ReadSide,
+  type Subscriber,
+  SubscriberRunner,
+} from '@twofold/core';
 import { guestMail, managementAlerts, refunds } from '../effects/subscribers.js';
 import { availability } from '../read-models/availability.js';
 import { bookings } from '../read-models/bookings.js';
@@ -16,14 +23,18 @@ export interface HotelReadSide {
   };
 }
 
-/** Asynchronous projections into the read store, and side effects with checkpoints of their own. */
-export async function createReadSide(stores: Stores): Promise<HotelReadSide> {
+/**
+ * Asynchronous projections into the read store, and side effects with checkpoints of their own. Their failures
+ * are logged in full to `logger` (default: Twofold's JSON lines on stderr).
+ */
+export async function createReadSide(stores: Stores, logger?: Logger): Promise<HotelReadSide> {
+  const logging = logger === undefined ? {} : { logger };
   const { reads, bookingViews, writes } = stores;
   await reads.index?.(availability, 'nights', ['date']);
   await reads.index?.(availability, 'nights', ['bookingId']);
   await bookingViews.index?.(bookings, 'bookings', ['guestId']);
-  const availabilityRunner = new ProjectionRunner({ projection: availability, store: reads, feed: writes });
-  const bookingsRunner = new ProjectionRunner({ projection: bookings, store: bookingViews, feed: writes });
+  const availabilityRunner = new ProjectionRunner({ projection: availability, store: reads, feed: writes, ...logging });
+  const bookingsRunner = new ProjectionRunner({ projection: bookings, store: bookingViews, feed: writes, ...logging });
 
   const effect = (subscriber: Subscriber) =>
     new SubscriberRunner({
@@ -31,6 +42,7 @@ export async function createReadSide(stores: Stores): Promise<HotelReadSide> {
       feed: writes,
       checkpoints: stores.checkpoints,
       deadLetters: stores.deadLetters,
+      ...logging,
     });
   const subscribers = [
     effect(refunds(stores.effects)),

@@ -147,5 +147,6 @@ export const RecentEvents = defineQuery(
 );
 
 export const ProjectionLag = defineQuery('hotel.ProjectionLag', z.object({}), LagView, {
-  description: 'Each projection and subscriber: its position, its lag and its health.',
+  description:
+    'Each projection and subscriber: its position, its lag and its health. A failure is summarized in `error`; the error itself is only in the server log.',
 });

@@ -1,0 +1,68 @@
+import {
+  ConcurrencyConflictError,
+  type GlobalPosition,
+  type ProjectionStatus,
+  type SubscriberStatus,
+  TwofoldError,
+} from '@twofold/core';
+import { describe, expect, it } from 'vitest';
+import { lagView } from './lag.js';
+
+const at = (n: number) => n as GlobalPosition;
+const projection = (failure: ProjectionStatus['failure']): ProjectionStatus => ({
+  name: 'bookings',
+  version: 1,
+  state: failure === undefined ? 'running' : 'failing',
+  position: at(7),
+  head: at(9),
+  lagEvents: 2,
+  lagMs: 40,
+  activeVersion: 1,
+  failure,
+});
+const subscriber = (retrying: SubscriberStatus['retrying']): SubscriberStatus => ({
+  name: 'mail.guests',
+  running: true,
+  position: at(7),
+  head: at(9),
+  lagEvents: 2,
+  retrying,
+  deadLetters: 0,
+});
+
+describe('lagView', () => {
+  it('says where a part stopped and what kind of trouble it met, never the error itself', () => {
+    const failing = (error: unknown) =>
+      lagView({ projections: [projection({ error, position: at(8), since: 0 })], subscribers: [] }).projections[0]
+        ?.error;
+    expect(failing(new Error('invalid input syntax for type json'))).toBe(
+      'projection bookings stopped at position 8: the read store refused the event (details in the server log)',
+    );
+    expect(failing(new TwofoldError('UNAVAILABLE', 'connect ECONNREFUSED 10.0.0.7:5432'))).toBe(
+      'projection bookings stopped at position 8: its store is unreachable (details in the server log)',
+    );
+    expect(failing(new ConcurrencyConflictError('slot bookings@1', 7, 9))).toContain(
+      'another process applied the same events first',
+    );
+    expect(failing('a thrown string')).not.toContain('a thrown string');
+  });
+
+  it('reports a subscriber retrying an event with its attempt, and a healthy part with no error', () => {
+    const view = lagView({
+      projections: [projection(undefined)],
+      subscribers: [subscriber({ position: at(8), attempt: 3, error: new Error('SMTP 550 mailbox unavailable') })],
+    });
+    expect(view.projections[0]).toEqual({
+      name: 'bookings',
+      state: 'running',
+      position: 7,
+      head: 9,
+      lagEvents: 2,
+      lagMs: 40,
+      error: null,
+    });
+    expect(view.subscribers[0]?.error).toBe(
+      'subscriber mail.guests is retrying the event at position 8 (attempt 3): its effect failed (details in the server log)',
+    );
+  });
+});
