@@ -16,6 +16,23 @@ import { type Upcaster, Upcasters } from './upcasters.js';
 /** The transaction handle the in-memory store gives unit-of-work participants. */
 export interface MemoryTx {
   readonly store: MemoryStore;
+  /**
+   * Runs `apply` once every part of the commit has succeeded, and never when any part fails. A participant that
+   * keeps state of its own (the in-memory read store, the in-memory outbox) stages its writes and applies them
+   * here, so that a later participant's failure leaves it as it was. `apply` must not throw.
+   */
+  onCommit(apply: () => void): void;
+}
+
+/**
+ * Whether a write transaction can defer work until its commit succeeds (the in-memory store's can), for
+ * in-memory participants that may also run inside another store's transaction.
+ *
+ * @example
+ * if (defersToCommit(tx)) tx.onCommit(() => applyStaged()); else applyStaged();
+ */
+export function defersToCommit(tx: unknown): tx is Pick<MemoryTx, 'onCommit'> {
+  return typeof tx === 'object' && tx !== null && typeof (tx as Partial<MemoryTx>).onCommit === 'function';
 }
 
 /** Options of {@link MemoryStore}. */
@@ -99,7 +116,9 @@ export class MemoryStore implements WriteStore<MemoryTx> {
       streamLengths.set(streamId, version);
       versions.set(streamId, version);
     }
-    for (const participant of unit.participants ?? []) await participant({ store: this }, recorded);
+    const onCommit: (() => void)[] = [];
+    const tx: MemoryTx = { store: this, onCommit: (apply) => void onCommit.push(apply) };
+    for (const participant of unit.participants ?? []) await participant(tx, recorded);
 
     for (const event of recorded) {
       this.#log.push(event);
@@ -123,6 +142,7 @@ export class MemoryStore implements WriteStore<MemoryTx> {
         at: timestamp,
       });
     }
+    for (const apply of onCommit) apply();
     if (recorded.length > 0) for (const wake of this.#waiters.splice(0)) wake();
     return { events: recorded, position, versions };
   }

@@ -1,5 +1,6 @@
 import { checkOutboxMessage } from '../adapters/outbox.js';
 import { InvalidArgumentError } from '../errors/errors.js';
+import { defersToCommit } from '../event-store/memory-store.js';
 import type { NewOutboxMessage, OutboxMessage, OutboxStore } from './ports.js';
 
 interface Entry {
@@ -10,18 +11,20 @@ interface Entry {
 }
 
 /**
- * An in-memory outbox, for tests and single-process apps on the in-memory write store. Its writes are not part of
- * any transaction: a commit that fails after its participants ran can leave messages behind.
+ * An in-memory outbox, for tests and single-process apps on the in-memory write store. Inside a `MemoryStore`
+ * commit its messages are added only once the whole commit has succeeded, so a commit that fails leaves none
+ * behind; inside another store's transaction they are added at once.
  */
 export class MemoryOutbox implements OutboxStore<unknown> {
   readonly #entries = new Map<string, Entry>();
 
-  enqueue(_tx: unknown, messages: readonly NewOutboxMessage[]): void {
+  enqueue(tx: unknown, messages: readonly NewOutboxMessage[]): void {
     const now = Date.now();
+    const staged = new Map<string, Entry>();
     for (const message of messages) {
       const id = checkOutboxMessage(message);
-      if (this.#entries.has(id)) throw new InvalidArgumentError(`Outbox message ${id} exists`);
-      this.#entries.set(id, {
+      if (this.#entries.has(id) || staged.has(id)) throw new InvalidArgumentError(`Outbox message ${id} exists`);
+      staged.set(id, {
         message: {
           id,
           topic: message.topic,
@@ -36,6 +39,11 @@ export class MemoryOutbox implements OutboxStore<unknown> {
         parked: false,
       });
     }
+    const add = () => {
+      for (const [id, entry] of staged) this.#entries.set(id, entry);
+    };
+    if (defersToCommit(tx)) tx.onCommit(add);
+    else add();
   }
 
   async claim(limit: number, leaseMs: number): Promise<readonly OutboxMessage[]> {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, TwofoldError } from '../errors/errors.js';
+import { defersToCommit } from '../event-store/memory-store.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import {
@@ -55,7 +56,7 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
   }
 
   applyWithin(
-    _writeTx: unknown,
+    writeTx: unknown,
     slot: ProjectionSlot,
     events: readonly RecordedEvent[],
     apply: (event: RecordedEvent, tx: DocumentTx) => void | Promise<void>,
@@ -68,7 +69,14 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
     const tx = this.#tx(target, staged);
     return andThen(
       eachInOrder(events, (event) => apply(event, tx)),
-      () => this.#apply(slot, target, from, last.position, staged),
+      () => {
+        this.#check(slot, target, from);
+        // With the in-memory write store the documents change only once the whole commit has succeeded, so a
+        // later participant that fails rolls this projection back with it; inside another store's transaction
+        // they change now.
+        if (defersToCommit(writeTx)) writeTx.onCommit(() => this.#write(target, last.position, staged));
+        else this.#write(target, last.position, staged);
+      },
     );
   }
 
@@ -88,9 +96,17 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
   }
 
   #apply(slot: ProjectionSlot, target: Slot, from: GlobalPosition, to: GlobalPosition, staged: Staged): void {
+    this.#check(slot, target, from);
+    this.#write(target, to, staged);
+  }
+
+  #check(slot: ProjectionSlot, target: Slot, from: GlobalPosition): void {
     if (target.checkpoint !== from) {
       throw new TwofoldError('CONCURRENCY_CONFLICT', `Projection ${key(slot)} moved while this batch was applied`);
     }
+  }
+
+  #write(target: Slot, to: GlobalPosition, staged: Staged): void {
     for (const [name, writes] of staged) {
       const collection = documents(target, name);
       for (const [id, value] of writes) {
