@@ -56,7 +56,11 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       info: {
         title: 'Twofold Hotel',
         version: '0.1.0',
-        description: 'Book and cancel hotel rooms: the Twofold reference application.',
+        description: `Book and cancel hotel rooms: the Twofold reference application. Every command and query but hotel.FreeRooms needs \`Authorization: Bearer <token>\` with the role that allows it (guest, frontdesk or manager). ${
+          identity.signIn === undefined
+            ? 'Tokens come from the identity provider this hotel is configured with.'
+            : 'The demo sign-in hands one out: POST /api/session with {"user": "ada", "role": "guest"} answers {"token"}.'
+        }`,
       },
     });
     if (options.uiDir !== undefined && existsSync(options.uiDir)) {

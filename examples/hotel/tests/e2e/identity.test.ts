@@ -45,6 +45,12 @@ describe('the demo sign-in', () => {
     expect(claims.iat).toBeGreaterThanOrEqual(before);
   });
 
+  it('is described in the OpenAPI document, with the bearer scheme', async () => {
+    const document = (await app.server.inject('/api/openapi.json')).json();
+    expect(document.info.description).toContain('POST /api/session with {"user": "ada", "role": "guest"}');
+    expect(document.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
+  });
+
   it('refuses an unknown role, a missing or blank user and control characters with 400 naming the field', async () => {
     const cases: [unknown, string][] = [
       [{ user: 'ada', role: 'admin' }, 'role'],
@@ -124,6 +130,8 @@ describe('an external issuer', () => {
       payload: { user: 'ada', role: 'guest' },
     });
     expect(session.statusCode).toBe(404);
+    const document = (await app.server.inject('/api/openapi.json')).json();
+    expect(document.info.description).not.toContain('/api/session');
 
     const sign = (iss: string) =>
       new SignJWT({ roles: ['guest'] })

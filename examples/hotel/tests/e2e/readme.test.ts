@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { exportSPKI, generateKeyPair } from 'jose';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, expect, it } from 'vitest';
 
 const hotelDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -57,13 +57,24 @@ function startMain(env: Record<string, string>): Promise<Started> {
   });
 }
 
-it('signs in and books as its curl example says', async () => {
+it('signs in and books as its curl example says, with the tokens signed by JWT_SECRET', async () => {
   const readme = readFileSync(join(hotelDir, 'README.md'), 'utf8');
   const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('/session'));
   expect(block).toBeDefined();
-  const main = await startMain({});
+  const secret = 'the-secret-of-this-whole-deployment';
+  const main = await startMain({ JWT_SECRET: secret });
   expect(main.port, main.stderr()).toBeDefined();
   try {
+    const token = await new SignJWT({ roles: ['manager'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ops')
+      .setIssuer('twofold-hotel')
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode(secret));
+    const events = await fetch(`http://127.0.0.1:${main.port}/api/queries/hotel.RecentEvents`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(events.status).toBe(200);
     const script = block!.replaceAll('localhost:3000', `127.0.0.1:${main.port}`);
     const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { timeout: 30_000 });
     expect(stdout).toMatch(/^\{"result":\[.*"roomId":"102"/);
