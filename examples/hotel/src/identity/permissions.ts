@@ -56,6 +56,7 @@ const ownGuestId: Policy<Context> = (ctx) => {
 };
 
 /** A guest acting on one of their own bookings. A booking that does not exist is nobody's. */
+// Checked before the command's transaction, which is safe: a booking's guest is set once, when it is booked.
 function ownBooking(owner: BookingOwner): Policy<Context> {
   return async (ctx) => {
     const principal = signedIn(ctx);
