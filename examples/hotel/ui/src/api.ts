@@ -18,7 +18,11 @@ export function explain(error: unknown): string {
   if (isRemoteError(error, 'VALIDATION_FAILED')) {
     return error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
   }
-  if (isRemoteError(error, 'UNAUTHENTICATED')) return 'Please sign in (top right) first.';
+  if (isRemoteError(error, 'UNAUTHENTICATED')) {
+    return signedIn() === undefined
+      ? 'Please sign in (top right) first.'
+      : 'Your sign-in is no longer valid (it lasts 8 hours): sign out and sign in again.';
+  }
   if (isRemoteError(error, 'FORBIDDEN')) {
     const who = signedIn();
     return `Signed in as ${who?.user ?? 'nobody'} (${who?.role ?? 'no role'}), you may not do this: sign in with another role.`;
