@@ -104,6 +104,20 @@ export class Connection {
     return new RedisUnavailableError(`${what}: Redis at ${this.#where} is unreachable${reason}`, { cause });
   }
 
+  /**
+   * The error for a call Redis answered with an error of its own (out of memory, loading, read-only replica, a
+   * script that failed): the store could not do the work, and `cause` is Redis' reply.
+   */
+  refused(what: string, cause: unknown): RedisUnavailableError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new RedisUnavailableError(`${what}: Redis at ${this.#where} refused it: ${reason}`, { cause });
+  }
+
+  /** The error for a call made after {@link close}. */
+  closed(what: string): RedisUnavailableError {
+    return new RedisUnavailableError(`${what}: the RedisProjectionStore is closed`);
+  }
+
   /** Closes the connection; calls after it fail. Closing twice is harmless. */
   async close(): Promise<void> {
     if (this.client.status === 'end') return;
@@ -114,7 +128,7 @@ export class Connection {
   async #ready(what: string): Promise<void> {
     const client = this.client;
     if (client.status === 'ready') return;
-    if (client.status === 'end') throw new Error(`${what}: the RedisProjectionStore is closed`);
+    if (client.status === 'end') throw this.closed(what);
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
@@ -124,7 +138,7 @@ export class Connection {
         else reject(error);
       };
       const onReady = () => done();
-      const onEnd = () => done(new Error(`${what}: the RedisProjectionStore is closed`));
+      const onEnd = () => done(this.closed(what));
       const timer = setTimeout(() => done(this.unavailable(what)), this.#readyTimeoutMs);
       client.once('ready', onReady);
       client.once('end', onEnd);

@@ -280,6 +280,31 @@ describe('RedisProjectionStore', () => {
     await closed.close();
     await closed.close();
     await expect(closed.checkpoint(slot)).rejects.toThrow(/closed/);
+    await expect(closed.checkpoint(slot)).rejects.toBeInstanceOf(RedisUnavailableError);
+  });
+
+  it('raises only TwofoldErrors: after close, and when Redis refuses a call (a plain ReplyError escaped)', async () => {
+    const closed = fresh();
+    await closed.close();
+    const afterClose = await closed.read('rooms').collection('rooms').find().catch((e: unknown) => e);
+    expect(isTwofoldError(afterClose, 'UNAVAILABLE')).toBe(true);
+
+    const store = fresh();
+    await store.activate(slot);
+    await raw.config('SET', 'maxmemory-policy', 'noeviction');
+    await raw.config('SET', 'maxmemory', '1');
+    try {
+      const refused = await store
+        .commit(slot, START, at(1), (tx) => tx.collection('rooms').put('a', { n: 1 }))
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(RedisUnavailableError);
+      expect(isTwofoldError(refused, 'UNAVAILABLE')).toBe(true);
+      expect((refused as Error).message).toMatch(/refused it: OOM/);
+      expect((refused as Error).cause).toMatchObject({ name: 'ReplyError' });
+    } finally {
+      await raw.config('SET', 'maxmemory', '0');
+    }
+    expect(await store.checkpoint(slot)).toBe(START);
   });
 });
 

@@ -237,7 +237,7 @@ export class RedisProjectionStore implements ProjectionStore<RedisDocumentTx> {
   }
 
   // Redis answers WRONGTYPE when a key the store owns holds something else than it wrote there. Everything but
-  // the commit is safe to repeat after a reconnect.
+  // the commit is safe to repeat after a reconnect. Every error leaves as a TwofoldError.
   async #run<R>(what: string, call: (redis: Redis) => Promise<R>, repeatable = true): Promise<R> {
     try {
       return await (repeatable ? this.#connection.rerun(what, call) : this.#connection.run(what, call));
@@ -250,7 +250,9 @@ export class RedisProjectionStore implements ProjectionStore<RedisDocumentTx> {
           },
         );
       }
-      throw error;
+      // What the store itself raises passes through; anything else out of ioredis is Redis refusing the call.
+      if (error instanceof TwofoldError) throw error;
+      throw this.#connection.refused(what, error);
     }
   }
 }

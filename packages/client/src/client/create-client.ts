@@ -1,5 +1,5 @@
 import type { CommandDefinition, GlobalPosition, InputOf, QueryDefinition, ResultOf } from '@twofold/core';
-import { problemError, RemoteError, remoteErrorOf } from '../errors/remote-error.js';
+import { problemError, RemoteError, remoteErrorOf, transportError } from '../errors/remote-error.js';
 import { eventsOf, linesOf } from '../streams/lines.js';
 import { queryStringOf } from './query-string.js';
 
@@ -113,7 +113,12 @@ export function createClient(options: ClientOptions): Client {
     return headers;
   };
   const request = async (url: string, init: RequestInit): Promise<Response> => {
-    const response = await fetcher(url, init);
+    let response: Response;
+    try {
+      response = await fetcher(url, init);
+    } catch (error) {
+      throw transportError(error, url, init.signal ?? undefined);
+    }
     if (!response.ok) throw await remoteErrorOf(response);
     return response;
   };
@@ -189,8 +194,12 @@ export function createClient(options: ClientOptions): Client {
       );
       const response = await request(url, init);
       if (response.body === null) return;
-      for await (const line of linesOf(response.body)) {
-        if (line.trim() !== '') yield JSON.parse(line);
+      try {
+        for await (const line of linesOf(response.body)) {
+          if (line.trim() !== '') yield JSON.parse(line);
+        }
+      } catch (error) {
+        throw transportError(error, url, init.signal);
       }
     },
     async *live(query, params, call) {
@@ -207,9 +216,13 @@ export function createClient(options: ClientOptions): Client {
         );
         const response = await request(url, init);
         if (response.body === null) return;
-        for await (const { event, data } of eventsOf(response.body)) {
-          if (event === 'result') yield (JSON.parse(data) as { result: never }).result;
-          else if (event === 'problem') throw problemError(response.status, JSON.parse(data));
+        try {
+          for await (const { event, data } of eventsOf(response.body)) {
+            if (event === 'result') yield (JSON.parse(data) as { result: never }).result;
+            else if (event === 'problem') throw problemError(response.status, JSON.parse(data));
+          }
+        } catch (error) {
+          throw transportError(error, url, call?.signal);
         }
       } finally {
         call?.signal?.removeEventListener('abort', abort);

@@ -98,8 +98,14 @@ export class RemoteError<C extends RemoteErrorCode = RemoteErrorCode> extends Er
   /** The whole problem document, when the server sent one. */
   readonly problem: ProblemDocument | undefined;
 
-  constructor(code: C, status: number, message: string, problem?: ProblemDocument) {
-    super(message);
+  constructor(
+    code: C,
+    status: number,
+    message: string,
+    problem?: ProblemDocument,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(message, options);
     this.code = code;
     this.status = status;
     this.problem = problem;
@@ -139,6 +145,25 @@ export async function remoteErrorOf(response: Response): Promise<RemoteError> {
     response.status,
     `The server answered ${response.status} ${response.statusText} without a problem document`,
   );
+}
+
+/**
+ * Makes a RemoteError of a request that got no usable answer: `CANCELLED` when the caller's signal aborted it,
+ * `UNEXPECTED_RESPONSE` when the body was not what the server promised, `UNAVAILABLE` (status 0) when the server
+ * could not be reached or the connection broke. `cause` is the original error.
+ */
+export function transportError(error: unknown, url: string, signal: AbortSignal | undefined): RemoteError {
+  if (error instanceof RemoteError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (signal?.aborted === true || (error instanceof Error && error.name === 'AbortError')) {
+    return new RemoteError('CANCELLED', 0, `The request to ${url} was cancelled`, undefined, { cause: error });
+  }
+  if (error instanceof SyntaxError) {
+    return new RemoteError('UNEXPECTED_RESPONSE', 0, `${url} answered with malformed JSON: ${reason}`, undefined, {
+      cause: error,
+    });
+  }
+  return new RemoteError('UNAVAILABLE', 0, `${url} could not be reached: ${reason}`, undefined, { cause: error });
 }
 
 export function problemError(status: number, problem: ProblemDocument): RemoteError {
