@@ -286,7 +286,11 @@ describe('RedisProjectionStore', () => {
   it('raises only TwofoldErrors: after close, and when Redis refuses a call (a plain ReplyError escaped)', async () => {
     const closed = fresh();
     await closed.close();
-    const afterClose = await closed.read('rooms').collection('rooms').find().catch((e: unknown) => e);
+    const afterClose = await closed
+      .read('rooms')
+      .collection('rooms')
+      .find()
+      .catch((e: unknown) => e);
     expect(isTwofoldError(afterClose, 'UNAVAILABLE')).toBe(true);
 
     const store = fresh();

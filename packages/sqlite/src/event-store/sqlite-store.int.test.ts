@@ -172,11 +172,13 @@ describe('SqliteStore', () => {
     expect(woken).toBe(false);
   });
 
-  it('rejects readers still waiting when it closes', async () => {
+  it('rejects readers still waiting when it closes, with UNAVAILABLE (a plain Error escaped)', async () => {
     const store = new SqliteStore({ path: temp.file('store') });
     const waiting = store.waitForEvents(START, AbortSignal.timeout(5_000));
     store.close();
-    await expect(waiting).rejects.toThrow(/closed/);
+    const error = await waiting.catch((e: unknown) => e);
+    expect(isTwofoldError(error, 'UNAVAILABLE')).toBe(true);
+    expect(String(error)).toMatch(/closed/);
   });
 
   it('keeps JSON values, undefined data and upcasted snapshots of old events as written', async () => {

@@ -10,6 +10,7 @@ import {
   type RecordedEvent,
   type StreamAppend,
   type StreamId,
+  UnavailableError,
   type UnitOfWork,
   type Upcaster,
   Upcasters,
@@ -354,7 +355,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     if (!this.#db.open) return;
     // Commits already asked for are made, not dropped.
     this.#groupCommit?.flush();
-    this.#wakeUps.close(new Error(`SqliteStore ${this.#db.name} closed`));
+    this.#wakeUps.close(new UnavailableError(`SqliteStore ${this.#db.name} closed`));
     closeDatabase(this.#db);
   }
 }

@@ -1,4 +1,4 @@
-import type { GlobalPosition } from '@twofold/core';
+import { type GlobalPosition, isTwofoldError, UnavailableError } from '@twofold/core';
 import { Waiters } from '@twofold/core/adapters';
 
 /**
@@ -46,7 +46,10 @@ export class WakeUps {
       if (this.#changed()) this.wake(this.#head());
     } catch (error) {
       // A failing read (the file gone, a closed connection) must not be swallowed by a timer: the readers see it.
-      this.#waiters.rejectAll(error);
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#waiters.rejectAll(
+        isTwofoldError(error) ? error : new UnavailableError(`SQLite could not be read: ${reason}`, { cause: error }),
+      );
     }
   }
 }
