@@ -16,6 +16,11 @@ export interface Child {
   stderr(): string;
 }
 
+export interface RunOptions {
+  /** Variables added to this process's environment for the child (an app's PORT, DATA_DIR, DATABASE_URL…). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Runs a TypeScript file in a child process from the repository root, with workspace packages from source.
  *
@@ -24,10 +29,11 @@ export interface Child {
  * await child.until((line) => line.startsWith('leader'));
  * child.process.kill('SIGKILL');
  */
-export function runTypeScript(file: string, args: readonly string[]): Child {
+export function runTypeScript(file: string, args: readonly string[], options: RunOptions = {}): Child {
   const child = spawn(process.execPath, ['--conditions=@twofold/source', '--import', 'tsx', file, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   const lines: string[] = [];
   let errors = '';
