@@ -1,0 +1,81 @@
+// A digest of the hotel's write side (events, states, idempotency records, snapshots, and on SQLite everything
+// else in the write file): equal digests before and after a request mean the request committed nothing.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { StoresConfig } from '../../examples/hotel/src/app/stores.js';
+
+/** Reads the digest; close it when done. */
+export interface WriteSide {
+  digest(): Promise<string>;
+  close(): Promise<void>;
+}
+
+// The PostgreSQL write store's own tables; the read models share the schema and move on their own.
+const POSTGRES_WRITE_TABLES = [
+  'twofold_events',
+  'twofold_streams',
+  'twofold_states',
+  'twofold_idempotency',
+  'twofold_snapshots',
+];
+
+/**
+ * Opens a second connection to the hotel's write side, read-only where the store allows.
+ *
+ * @example
+ * const writes = await openWriteSide(target.config);
+ * const before = await writes.digest();
+ */
+export async function openWriteSide(config: StoresConfig): Promise<WriteSide> {
+  if (config.postgres !== undefined) {
+    const { url, schema = 'public' } = config.postgres;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query<{ name: string }>(
+      'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2) ORDER BY 1',
+      [schema, POSTGRES_WRITE_TABLES],
+    );
+    if (!rows.some((row) => row.name === 'twofold_events')) throw new Error(`No event log in schema ${schema}`);
+    const sql = rows
+      .map(
+        ({ name }) =>
+          `SELECT '${name}' AS name, count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') AS digest FROM "${schema}"."${name}" t`,
+      )
+      .join(' UNION ALL ');
+    return {
+      digest: async () => {
+        const result = await client.query<{ name: string; digest: string }>(sql);
+        return result.rows.map((row) => `${row.name}=${row.digest}`).join(' ');
+      },
+      close: () => client.end(),
+    };
+  }
+  if (config.dataDir === undefined) throw new Error('The fuzz needs the hotel on SQLite files or on PostgreSQL');
+  const db = new Database(join(config.dataDir, 'hotel-writes.db'), { readonly: true, fileMustExist: true });
+  const tables = db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .all()
+    .map(({ name }) => ({ name, rows: db.prepare(`SELECT * FROM "${name.replaceAll('"', '""')}"`) }));
+  return {
+    digest: async () => {
+      const parts: string[] = [];
+      for (const { name, rows } of tables) {
+        const hash = createHash('sha1');
+        let count = 0;
+        for (const row of rows.iterate()) {
+          hash.update(JSON.stringify(row));
+          count++;
+        }
+        parts.push(`${name}=${count}:${hash.digest('hex')}`);
+      }
+      // A table created since the connection opened shows in the count.
+      const now = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get();
+      return `${parts.join(' ')} tables=${now?.n}`;
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,203 @@
+// The fuzz: requests generated from the hotel's OpenAPI document, valid and spoiled, with junk headers, sent one
+// at a time over one keep-alive connection. No answer may be a 5xx or a dropped connection, a 4xx must leave the
+// write side as it was, and an Idempotency-Key that was answered 2xx may only replay its own request.
+
+import type { Role } from '../../examples/hotel/src/identity/roles.js';
+import { bearer, signIn } from '../../examples/hotel/tests/e2e/setup.js';
+import { type Answer, json, keepAlive, type Sent, send, TransportError } from './http.js';
+import { junkHeaders } from './junk-headers.js';
+import { type Operation, openApiOf, operationsOf } from './openapi.js';
+import { seeded } from './random.js';
+import { type Generating, hostileValue, jsonText, queryText, spoiled, Vocabulary, validValue } from './values.js';
+
+export interface FuzzOptions {
+  /** The API's base URL, e.g. `http://127.0.0.1:40123/api`. */
+  readonly api: string;
+  readonly requests: number;
+  readonly seed: number;
+  /** The server's today, for dates. */
+  readonly today: string;
+  /** A digest of the write side: equal before and after a request when it committed nothing. */
+  readonly writeSide: () => Promise<string>;
+  readonly log?: (line: string) => void;
+}
+
+export interface FuzzReport {
+  readonly seed: number;
+  readonly requests: number;
+  /** Answers by status; `dropped` counts requests that got no answer. */
+  readonly statuses: Readonly<Record<string, number>>;
+  /** Commands answered 2xx, and refused by a domain rule (422 with a rule). */
+  readonly commands: { readonly succeeded: number; readonly refused: number };
+  /** One line per broken promise, with the request that broke it. */
+  readonly failures: readonly string[];
+}
+
+/**
+ * Fuzzes the API at `api`.
+ *
+ * @example
+ * const report = await runFuzz({ api, requests: 1000, seed: 1, today: '2030-03-01', writeSide: () => writes.digest() });
+ * expect(report.failures).toEqual([]);
+ */
+export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
+  const { api, seed } = options;
+  const agent = keepAlive(1);
+  const random = seeded(seed);
+  const g: Generating = { random, vocabulary: new Vocabulary(), today: options.today };
+  const statuses: Record<string, number> = {};
+  const failures: string[] = [];
+  const commands = { succeeded: 0, refused: 0 };
+  const keys = new Map<string, { readonly request: string; readonly answer: string }>();
+  try {
+    const doc = await openApiOf(agent, api);
+    const operations = operationsOf(doc);
+    const commandOperations = operations.filter((o) => o.tag === 'commands');
+    const identities = await signInAll(api);
+    let head = 0;
+    let digest = await options.writeSide();
+    let previous = '';
+    for (let i = 0; i < options.requests; i++) {
+      // Commands are where state changes: they get more of the requests than their share of the document.
+      const operation =
+        random.next() < 0.3 && commandOperations.length > 0 ? random.pick(commandOperations) : random.pick(operations);
+      const who = random.pick(identities);
+      const sent = generate(operation, g, { api, head, credentials: who.headers });
+      const shown = show(sent);
+      let answer: Answer;
+      try {
+        answer = await send(agent, sent, 15_000);
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        statuses.dropped = (statuses.dropped ?? 0) + 1;
+        failures.push(`no answer (${error.message.slice(-60)}) to ${shown}, after ${previous}`);
+        previous = `${shown} → no answer`;
+        continue;
+      }
+      const status = answer.status;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      const before = digest;
+      digest = await options.writeSide();
+      const summary = `${status} ${answer.body.slice(0, 300)}`;
+      if (status >= 500) failures.push(`${summary} to ${shown}`);
+      if (status >= 400 && status < 500 && digest !== before)
+        failures.push(`the write side changed on ${summary} to ${shown}`);
+      if (status >= 200 && status < 300) {
+        const position = Number(answer.headers['twofold-position']);
+        if (Number.isSafeInteger(position)) head = Math.max(head, position);
+        if (answer.body !== '' && answer.headers['content-type']?.includes('json')) g.vocabulary.learn(json(answer));
+      }
+      const command = operation.tag === 'commands' && sent.method === 'POST' && sent.url.endsWith(operation.path);
+      if (command && status >= 200 && status < 300) commands.succeeded++;
+      if (command && status === 422 && answer.body.includes('"rule"')) commands.refused++;
+      const key = sent.headers?.['idempotency-key'];
+      if (key !== undefined && command) {
+        const request = `${who.name} ${sent.url} ${String(sent.body)}`;
+        const first = keys.get(`${who.name} ${key}`);
+        if (first === undefined && status >= 200 && status < 300)
+          keys.set(`${who.name} ${key}`, { request, answer: answer.body });
+        else if (first !== undefined && first.request === request && status < 300 && answer.body !== first.answer) {
+          failures.push(`a replay of Idempotency-Key ${key} answered ${answer.body} after ${first.answer}: ${shown}`);
+        } else if (first !== undefined && first.request !== request && status < 300) {
+          failures.push(`Idempotency-Key ${key}, used for ${first.request}, answered ${summary} to ${shown}`);
+        }
+      }
+      previous = `${shown} → ${status}`;
+      if ((i + 1) % 1000 === 0) options.log?.(`${i + 1} requests: ${JSON.stringify(statuses)}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return { seed, requests: options.requests, statuses, commands, failures };
+}
+
+interface Identity {
+  readonly name: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Nobody, a guest, the front desk and a manager, each signed in through the demo sign-in. */
+async function signInAll(api: string): Promise<Identity[]> {
+  const roles: readonly [string, Role][] = [
+    ['ada', 'guest'],
+    ['desk', 'frontdesk'],
+    ['boss', 'manager'],
+  ];
+  const identities: Identity[] = [{ name: 'nobody', headers: {} }];
+  for (const [user, role] of roles)
+    identities.push({ name: `${user} (${role})`, headers: bearer(await signIn(api, user, role)) });
+  return identities;
+}
+
+/** One request to `operation`: mostly as the document describes it, often spoiled, sometimes not at all like it. */
+function generate(
+  operation: Operation,
+  g: Generating,
+  context: { readonly api: string; readonly head: number; readonly credentials: Readonly<Record<string, string>> },
+): Sent {
+  const { random } = g;
+  const headers: Record<string, string> = { ...context.credentials };
+  const query: string[] = [];
+  for (const parameter of operation.parameters) {
+    if (!parameter.required && random.next() < 0.5) continue;
+    const position = parameter.schema.type === 'integer' && /after/i.test(parameter.name);
+    const value = position
+      ? random.next() < 0.8
+        ? random.int(0, context.head)
+        : hostileValue(g)
+      : random.next() < 0.8
+        ? validValue(parameter.schema, g, parameter.name)
+        : hostileValue(g);
+    if (parameter.in === 'query') query.push(`${queryText(parameter.name)}=${queryText(value)}`);
+    if (parameter.in === 'header') headers[parameter.name.toLowerCase()] = headerText(value);
+  }
+  if (headers['idempotency-key'] !== undefined && random.next() < 0.3) {
+    headers['idempotency-key'] = `k${random.int(1, 6)}`;
+  }
+  let body: string | Buffer | undefined;
+  if (operation.body !== undefined) {
+    const way = random.next();
+    body =
+      way < 0.45
+        ? jsonText(validValue(operation.body, g))
+        : way < 0.9
+          ? jsonText(spoiled(operation.body, g))
+          : random.pick(['', '{', '[1,', 'null', '"a"', '{"a":1}{"b":2}', 'x'.repeat(5000)]);
+    if (random.next() < 0.03) body = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+    headers['content-type'] = 'application/json';
+  }
+  Object.assign(headers, junkHeaders(g, body !== undefined));
+  let path = operation.path;
+  let method = operation.method;
+  if (random.next() < 0.05) {
+    path = random.pick([
+      `${path}/`,
+      `${path}%00`,
+      `${path}%2e%2e%2f`,
+      `/${path.split('/')[1]}/hotel.Nope`,
+      `/${path.split('/')[1]}/__proto__`,
+      `/${path.split('/')[1]}/${'x'.repeat(5000)}`,
+      `/${path.split('/')[1]}/${queryText('\ud800')}`,
+    ]);
+  }
+  if (random.next() < 0.03) method = random.pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
+  if (random.next() < 0.03)
+    query.push(random.pick(['%zz=1', '%=%', '&&&', `a=${'b'.repeat(10_000)}`, 'after=1&after=2']));
+  const search = query.length === 0 ? '' : `?${query.join('&')}`;
+  return { method, url: `${context.api}${path}${search}`, headers, body };
+}
+
+/** A header's text: latin-1 only, since no client can send more, and no CR, LF or NUL. */
+function headerText(value: unknown): string {
+  const text = typeof value === 'string' ? value : jsonText(value);
+  return text.replace(/[^\t\x20-\x7e\x80-\xff]/g, '\xff').slice(0, 20_000);
+}
+
+function show(sent: Sent): string {
+  const body = sent.body === undefined ? '' : ` ${JSON.stringify(String(sent.body).slice(0, 200))}`;
+  const headers = Object.entries(sent.headers ?? {})
+    .filter(([name]) => name !== 'authorization')
+    .map(([name, value]) => `${name}: ${JSON.stringify(value.slice(0, 60))}`)
+    .join(', ');
+  return `${sent.method} ${sent.url.slice(0, 300)} {${headers}}${body}`;
+}

@@ -1,0 +1,198 @@
+// The soak: mixed load at a constant rate on the hotel's process for many minutes. Per minute, the process's
+// RSS and the requests' p99 must stay near the first minute's (±10% and ±20%), with no error at all.
+import type { Agent } from 'node:http';
+import { addDays, today } from '../../examples/hotel/src/domain/dates.js';
+import { bearer, signIn } from '../../examples/hotel/tests/e2e/setup.js';
+import { startHotelProcess } from './hotel-process.js';
+import { json, keepAlive, send } from './http.js';
+import { seeded } from './random.js';
+import type { Target } from './target.js';
+
+export interface SoakOptions {
+  readonly target: Target;
+  readonly seconds: number;
+  /** Requests per second, sent whether or not earlier ones were answered. Default 80. */
+  readonly rate?: number;
+  /** The length of one row of the report. Default 60 s. */
+  readonly windowSeconds?: number;
+  readonly seed: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface SoakWindow {
+  readonly minute: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly rss: number;
+}
+
+export interface SoakReport {
+  readonly windows: readonly SoakWindow[];
+  /** The first of each error kind, with how often it came. */
+  readonly errors: Readonly<Record<string, number>>;
+  /** Windows whose RSS or p99 left the band around the first window's. */
+  readonly outside: readonly string[];
+}
+
+const GUESTS = 40;
+const ROOMS = 30;
+
+/**
+ * Runs the soak on `target`.
+ *
+ * @example
+ * const report = await runSoak({ target, seconds: 600, seed: 1 });
+ * report.windows.map((w) => `${w.minute}: ${w.rss} B, p99 ${w.p99} ms`);
+ */
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const rate = options.rate ?? 80;
+  const windowMs = (options.windowSeconds ?? 60) * 1000;
+  const random = seeded(options.seed);
+  const agent = keepAlive(256);
+  const hotel = await startHotelProcess(options.target, 0);
+  const errors: Record<string, number> = {};
+  const windows: SoakWindow[] = [];
+  try {
+    const { api } = hotel;
+    const manager = bearer(await signIn(api, 'soak', 'manager'));
+    for (let room = 1; room <= ROOMS; room++) {
+      const body = { roomId: `soak-${room}`, number: `S${room}`, type: 'double', pricePerNight: 100 };
+      await command(agent, api, manager, 'hotel.RegisterRoom', body, `soak-room-${room}`);
+    }
+    const guests = await Promise.all(
+      Array.from({ length: GUESTS }, async (_, i) => ({
+        id: `soaker-${i}`,
+        headers: bearer(await signIn(api, `soaker-${i}`, 'guest')),
+        position: 0,
+        bookings: [] as string[],
+      })),
+    );
+    let sent = 0;
+    const action = async (): Promise<void> => {
+      const guest = random.pick(guests);
+      const n = sent++;
+      const roll = random.next();
+      const after = { ...guest.headers, 'twofold-after': String(guest.position) };
+      if (roll < 0.3) {
+        const from = addDays(today(), random.int(1, 700));
+        const body = {
+          bookingId: `soak-${options.seed}-${n}`,
+          roomId: `soak-${random.int(1, ROOMS)}`,
+          guestId: guest.id,
+          from,
+          to: addDays(from, random.int(1, 3)),
+        };
+        const position = await command(agent, api, guest.headers, 'hotel.BookRoom', body, `soak-${n}`);
+        if (position !== undefined) {
+          guest.position = position;
+          guest.bookings.push(body.bookingId);
+        }
+      } else if (roll < 0.4 && guest.bookings.length > 0) {
+        const bookingId = guest.bookings.splice(random.int(0, guest.bookings.length - 1), 1)[0]!;
+        const position = await command(
+          agent,
+          api,
+          guest.headers,
+          'hotel.CancelBooking',
+          { bookingId, reason: 'soak' },
+          `soak-${n}`,
+        );
+        if (position !== undefined) guest.position = position;
+      } else if (roll < 0.7) {
+        await query(agent, `${api}/queries/hotel.GuestBookings?guestId=${guest.id}`, after);
+      } else if (roll < 0.9) {
+        const from = addDays(today(), random.int(1, 700));
+        await query(agent, `${api}/queries/hotel.FreeRooms?from=${from}&to=${addDays(from, 2)}`, after);
+      } else {
+        await query(agent, `${api}/queries/hotel.GuestMail?guestId=${guest.id}`, after);
+      }
+    };
+
+    const started = performance.now();
+    let window = { latencies: [] as number[], errors: 0 };
+    const inFlight = new Set<Promise<void>>();
+    for (let w = 0; (w + 1) * windowMs <= options.seconds * 1000; w++) {
+      const end = started + (w + 1) * windowMs;
+      for (let i = 0; ; i++) {
+        const due = started + w * windowMs + (i * 1000) / rate;
+        if (due >= end) break;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const current = window;
+        const t0 = performance.now();
+        const request: Promise<void> = action().then(
+          () => {
+            current.latencies.push(performance.now() - t0);
+          },
+          (error: unknown) => {
+            current.errors++;
+            const kind = String(error instanceof Error ? error.message : error).slice(0, 200);
+            errors[kind] = (errors[kind] ?? 0) + 1;
+          },
+        );
+        const tracked = request.finally(() => inFlight.delete(tracked));
+        inFlight.add(tracked);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, end - performance.now())));
+      const done = window;
+      window = { latencies: [], errors: 0 };
+      // A window's row waits for its own stragglers, so that slow answers count where they were sent.
+      await Promise.all(inFlight);
+      const sorted = done.latencies.sort((a, b) => a - b);
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+      const row = {
+        minute: w + 1,
+        requests: sorted.length + done.errors,
+        errors: done.errors,
+        p50: Math.round(at(0.5) * 10) / 10,
+        p99: Math.round(at(0.99) * 10) / 10,
+        rss: hotel.rss(),
+      };
+      windows.push(row);
+      options.log?.(
+        `window ${row.minute}: ${row.requests} requests, ${row.errors} errors, p50 ${row.p50} ms, p99 ${row.p99} ms, RSS ${(row.rss / 2 ** 20).toFixed(1)} MiB`,
+      );
+    }
+    await hotel.stop();
+  } finally {
+    await hotel.kill();
+    agent.destroy();
+  }
+  const first = windows[0];
+  const outside: string[] = [];
+  for (const w of windows.slice(1)) {
+    if (first === undefined) break;
+    if (Math.abs(w.rss - first.rss) > 0.1 * first.rss) outside.push(`window ${w.minute}: RSS ${w.rss} vs ${first.rss}`);
+    if (Math.abs(w.p99 - first.p99) > 0.2 * first.p99)
+      outside.push(`window ${w.minute}: p99 ${w.p99} vs ${first.p99} ms`);
+  }
+  return { windows, errors, outside };
+}
+
+/** Sends a command; its position, or undefined when a domain rule refused it. Anything else is an error. */
+async function command(
+  agent: Agent,
+  api: string,
+  headers: Readonly<Record<string, string>>,
+  type: string,
+  body: unknown,
+  key: string,
+): Promise<number | undefined> {
+  const answer = await send(agent, {
+    method: 'POST',
+    url: `${api}/commands/${type}`,
+    headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(body),
+  });
+  if (answer.status === 200) return json<{ position: number }>(answer).position;
+  if (answer.status === 422 && answer.body.includes('"rule"')) return undefined;
+  throw new Error(`${type}: ${answer.status} ${answer.body.slice(0, 200)}`);
+}
+
+async function query(agent: Agent, url: string, headers: Readonly<Record<string, string>>): Promise<void> {
+  const answer = await send(agent, { method: 'GET', url, headers });
+  if (answer.status !== 200)
+    throw new Error(`${url.replace(/^.*\/queries\//, '')}: ${answer.status} ${answer.body.slice(0, 200)}`);
+}
