@@ -45,7 +45,7 @@ afterAll(async () => {
   await postgres?.stop();
 });
 
-// The same walk through the UI on the embedded default and on PostgreSQL; screenshots of the second are suffixed.
+// The same walk through the UI in memory and on PostgreSQL; screenshots of the second are suffixed.
 const storages: { storage: string; suffix: string; config: () => StoresConfig }[] = [
   { storage: 'in memory', suffix: '', config: () => ({}) },
   { storage: 'on PostgreSQL', suffix: '-postgres', config: () => ({ postgres: { url: postgres.url } }) },

@@ -86,9 +86,9 @@ export interface Client {
 const URL_LIMIT = 2000;
 
 /**
- * Creates a typed client. It carries the position of its last write forward, so a query asked after a
- * command always sees that command's effect (read-your-writes), and turns problem+json answers into
- * {@link RemoteError}s with the server's `code`.
+ * Creates a typed client. It carries the position of its last write forward as `Twofold-After`, so a query
+ * asked after a command waits for the read models it declares to include that command's effect (read-your-writes,
+ * or `CONSISTENCY_TIMEOUT`), and turns every failure into a {@link RemoteError} with a `code`.
  *
  * @example
  * const client = createClient({ baseUrl: '/api', headers: () => ({ authorization: `Bearer ${token()}` }) });
