@@ -1,10 +1,8 @@
 export { type Authenticate, bearer, type VerifyToken } from './auth/authenticate.js';
 export {
-  type IdempotencyClaim,
   type IdempotencyStore,
   type MemoryIdempotencyOptions,
   memoryIdempotencyStore,
-  type StoredResponse,
 } from './idempotency/idempotency-store.js';
 export type { ChangeSource } from './live/live.js';
 export type { ApiInfo, OpenApiDocument } from './openapi/openapi.js';

@@ -28,7 +28,10 @@ export interface CallOptions {
 
 /** Options of `send` and `execute`. */
 export interface SendOptions extends CallOptions {
-  /** Sent as `Idempotency-Key`: a retry with the same key and payload gets the first answer instead of a second run. */
+  /**
+   * Sent as `Idempotency-Key`: for a command handled by a write model, a retry with the same key and payload gets
+   * the first answer instead of a second run, and another payload under the key fails with `IDEMPOTENCY_KEY_REUSED`.
+   */
   readonly idempotencyKey?: string;
   /** Sent as `If-Match`: the version the command expects its target to have. */
   readonly ifMatch?: string;

@@ -1,92 +1,52 @@
 import { InvalidArgumentError } from '@twofold/core';
 
-/** A response kept for replay: what the first request with an idempotency key answered. */
-export interface StoredResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  /** The serialized JSON body. */
-  readonly body: string;
-}
-
-/** What claiming a key found: it was free (now ours), or an earlier request holds or completed it. */
-export type IdempotencyClaim =
-  | { readonly state: 'claimed' }
-  | { readonly state: 'in-flight'; readonly fingerprint: string }
-  | { readonly state: 'completed'; readonly fingerprint: string; readonly response: StoredResponse };
-
 /**
- * Where the plugin keeps `Idempotency-Key` records. Keys arrive already scoped to the caller and the
- * command type; `fingerprint` is a hash of the request body. The in-memory default suits one process; a
- * durable store (SQLite, PostgreSQL) keeps records across restarts and nodes.
+ * Where the plugin marks the `Idempotency-Key`s of requests still running, so that a repeat that arrives before
+ * the first has answered gets 409 `IDEMPOTENCY_KEY_IN_USE` instead of waiting on the same aggregate. Keys arrive
+ * already scoped to the caller and the command type. It stores no responses: once a request has answered, its key
+ * is released, and a repeat reaches the command, whose write model answers it from the idempotency record it
+ * committed with its events (that record survives a restart and serves every node of the store).
  *
  * @example
- * await app.register(twofoldHttp, { mediator, idempotency: memoryIdempotencyStore({ ttl: 3_600_000 }) });
+ * await app.register(twofoldHttp, { mediator, idempotency: memoryIdempotencyStore({ max: 1_000 }) });
  */
 export interface IdempotencyStore {
-  /** Claims `key` for a new request, or reports what the earlier request with that key did. */
-  claim(key: string, fingerprint: string): Promise<IdempotencyClaim>;
-  /** Records the response of the request that claimed `key`. */
-  complete(key: string, response: StoredResponse): Promise<void>;
-  /** Frees `key` after its request failed, so that a retry runs again. */
+  /** Marks `key` as running; false when a request with that key is running already. */
+  claim(key: string): Promise<boolean>;
+  /** Unmarks `key` once its request has answered, successfully or not. */
   release(key: string): Promise<void>;
 }
 
 /** Options of {@link memoryIdempotencyStore}. */
 export interface MemoryIdempotencyOptions {
-  /** How long a record is kept, in milliseconds. Default: 24 hours. */
-  readonly ttl?: number;
-  /** At most this many records; the oldest go first. Default: 10,000. */
+  /** At most this many keys marked at once; beyond that the oldest marks are dropped. Default: 10,000. */
   readonly max?: number;
 }
 
-interface MemoryRecord {
-  readonly fingerprint: string;
-  readonly expires: number;
-  response: StoredResponse | undefined;
-}
-
 /**
- * An {@link IdempotencyStore} in memory: fine for one process and for tests, lost on restart.
+ * An {@link IdempotencyStore} in this process's memory. A key whose mark was dropped (more than `max` requests
+ * with keys running at once) is still safe: of two runs under one key, the write store commits one and answers
+ * the other from its record.
  *
  * @example
  * const idempotency = memoryIdempotencyStore({ max: 1_000 });
  */
 export function memoryIdempotencyStore(options: MemoryIdempotencyOptions = {}): IdempotencyStore {
-  const ttl = options.ttl ?? 24 * 60 * 60 * 1000;
   const max = options.max ?? 10_000;
-  if (!(ttl > 0)) throw new InvalidArgumentError('memoryIdempotencyStore(): ttl must be a number of milliseconds > 0');
   if (!Number.isSafeInteger(max) || max < 1) {
     throw new InvalidArgumentError('memoryIdempotencyStore(): max must be an integer >= 1');
   }
-  const records = new Map<string, MemoryRecord>();
-  const live = (key: string, now: number): MemoryRecord | undefined => {
-    const record = records.get(key);
-    if (record !== undefined && record.expires <= now) {
-      records.delete(key);
-      return undefined;
-    }
-    return record;
-  };
+  const running = new Set<string>();
   return {
-    async claim(key, fingerprint) {
-      const now = Date.now();
-      const record = live(key, now);
-      if (record !== undefined) {
-        return record.response === undefined
-          ? { state: 'in-flight', fingerprint: record.fingerprint }
-          : { state: 'completed', fingerprint: record.fingerprint, response: record.response };
-      }
-      // Maps iterate in insertion order, so the first key is the oldest record.
-      while (records.size >= max) records.delete(records.keys().next().value as string);
-      records.set(key, { fingerprint, expires: now + ttl, response: undefined });
-      return { state: 'claimed' };
-    },
-    async complete(key, response) {
-      const record = records.get(key);
-      if (record !== undefined) record.response = response;
+    async claim(key) {
+      if (running.has(key)) return false;
+      // Sets iterate in insertion order, so the first key is the oldest mark.
+      while (running.size >= max) running.delete(running.values().next().value as string);
+      running.add(key);
+      return true;
     },
     async release(key) {
-      records.delete(key);
+      running.delete(key);
     },
   };
 }

@@ -90,7 +90,10 @@ export function openApiDocument(catalog: Catalog, options: OpenApiOptions): Open
         IdempotencyKey: {
           name: 'Idempotency-Key',
           in: 'header',
-          description: 'Repeat a request with the same key to get the first response again instead of a second run.',
+          description:
+            'For a command handled by a write model, a repeat with the same key and body gets the first result again ' +
+            'instead of a second run; another body under the key is 422 IDEMPOTENCY_KEY_REUSED, and a repeat while ' +
+            'the first still runs is 409 IDEMPOTENCY_KEY_IN_USE.',
           schema: { type: 'string', minLength: 1, maxLength: 255 },
         },
         IfMatch: {

@@ -1,10 +1,16 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IdempotencyStore, StoredResponse } from '../idempotency/idempotency-store.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { HttpProblem } from '../problems/problem.js';
 import type { CommandEntry } from './catalog.js';
 import { type Caller, callerOf, dispatchOptions, type PluginContext } from './context.js';
 import { HEADERS, idempotencyKeyOf, ifMatchOf } from './headers.js';
+
+/** What a command answers: status, headers and the serialized JSON body. */
+interface CommandResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
 
 /** `POST /commands/{type}`: runs one command, answers `{ result, position }`. */
 export function commandRoutes(instance: FastifyInstance, context: PluginContext, bodyLimit: number): void {
@@ -28,14 +34,12 @@ export function commandRoutes(instance: FastifyInstance, context: PluginContext,
     }
     const metadata: Record<string, unknown> = {};
     if (ifMatch !== undefined) metadata.ifMatch = ifMatch;
-    // The key also reaches the write model, which stores the result with the command's own commit: a repeat
-    // after a restart (when this process's response store is gone) still returns the first result.
+    // The key reaches the write model, which keeps the command and its result with the command's own commit: a
+    // repeat gets that result, and another command under the key a 422, after a restart and on any node alike.
     const scoped = key === undefined ? undefined : scopedKey(caller, type, key);
     const run = () => execute(context, entry, request.body, caller, metadata, scoped);
     const response =
-      scoped === undefined || store === undefined
-        ? await run()
-        : await idempotent(store, request, { key: scoped, body: request.body, type }, run);
+      scoped === undefined || store === undefined ? await run() : await once(store, request, scoped, run);
     return send(reply, response);
   });
   instance.route({
@@ -55,69 +59,37 @@ async function execute(
   caller: Caller,
   metadata: Record<string, unknown>,
   idempotencyKey: string | undefined,
-): Promise<StoredResponse> {
+): Promise<CommandResponse> {
   const options = dispatchOptions(caller, { timeout: context.timeout, metadata, idempotencyKey });
-  const { result, position } = await context.options.mediator.execute(entry.definition, body as never, options);
-  return {
-    status: 200,
-    headers: position === undefined ? {} : { [HEADERS.position]: String(position) },
-    body: JSON.stringify({ result: result ?? null, position: position ?? null }),
-  };
-}
-
-interface IdempotentRequest {
-  readonly key: string;
-  readonly type: string;
-  readonly body: unknown;
+  const executed = await context.options.mediator.execute(entry.definition, body as never, options);
+  const { result, position } = executed;
+  const headers: Record<string, string> = {};
+  if (position !== undefined) headers[HEADERS.position] = String(position);
+  if (executed.replayed) headers[HEADERS.idempotentReplayed] = 'true';
+  return { status: 200, headers, body: JSON.stringify({ result: result ?? null, position: position ?? null }) };
 }
 
 /**
- * Runs `run` once per key. A repeat with the same body replays the stored response; with a different body
- * it is a 422, and while the first is still running a 409 (as draft-ietf-httpapi-idempotency-key-header
- * proposes). Only successes are stored: a failed command changed nothing, so its retry runs again.
+ * Runs `run` unless a request with the same key is still running: that one is answered 409, as
+ * draft-ietf-httpapi-idempotency-key-header proposes. Whether a repeat runs again is the command's write model's
+ * to say, from its record.
  */
-async function idempotent(
+async function once(
   store: IdempotencyStore,
   request: FastifyRequest,
-  idempotent: IdempotentRequest,
-  run: () => Promise<StoredResponse>,
-): Promise<StoredResponse> {
-  const fingerprint = createHash('sha256')
-    .update(`${idempotent.type}\n${canonicalJson(idempotent.body)}`)
-    .digest('base64url');
-  const claim = await store.claim(idempotent.key, fingerprint);
-  switch (claim.state) {
-    case 'claimed': {
-      let response: StoredResponse;
-      try {
-        response = await run();
-      } catch (error) {
-        await store.release(idempotent.key);
-        throw error;
-      }
-      try {
-        await store.complete(idempotent.key, response);
-      } catch (error) {
-        // The command has run; answering 500 now would invite a retry that runs it twice.
-        request.log.error({ err: error }, 'Twofold: could not store the idempotent response');
-      }
-      return response;
-    }
-    case 'in-flight':
-    case 'completed': {
-      if (claim.fingerprint !== fingerprint) {
-        throw new HttpProblem(
-          'IDEMPOTENCY_KEY_REUSED',
-          'This Idempotency-Key was used for a different request; use a new key for a new request',
-        );
-      }
-      if (claim.state === 'in-flight') {
-        throw new HttpProblem('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still running');
-      }
-      return { ...claim.response, headers: { ...claim.response.headers, [HEADERS.idempotentReplayed]: 'true' } };
-    }
-    default:
-      return claim satisfies never;
+  key: string,
+  run: () => Promise<CommandResponse>,
+): Promise<CommandResponse> {
+  if (!(await store.claim(key))) {
+    throw new HttpProblem('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still running');
+  }
+  try {
+    return await run();
+  } finally {
+    // The command has answered; failing the request now would invite a retry for nothing.
+    await store.release(key).catch((error: unknown) => {
+      request.log.error({ err: error }, 'Twofold: could not release an Idempotency-Key');
+    });
   }
 }
 
@@ -126,16 +98,6 @@ function scopedKey(caller: Caller, type: string, key: string): string {
   return JSON.stringify([caller.principal?.id ?? null, type, key]);
 }
 
-/** JSON with object keys sorted, so that `{a,b}` and `{b,a}` fingerprint the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-function send(reply: FastifyReply, response: StoredResponse): FastifyReply {
+function send(reply: FastifyReply, response: CommandResponse): FastifyReply {
   return reply.code(response.status).headers(response.headers).type('application/json').send(response.body);
 }

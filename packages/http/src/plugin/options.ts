@@ -37,10 +37,15 @@ export interface TwofoldHttpOptions {
   readonly changes?: ChangeSource;
   /** Checks `If-Match` on commands. Default: none (the tags still reach the handler as `metadata.ifMatch`). */
   readonly precondition?: Precondition;
-  /** Where `Idempotency-Key` records live, or `false` to ignore the header. Default: in memory. */
+  /**
+   * Where the `Idempotency-Key`s of running requests are marked (a repeat meanwhile is 409), or `false` to ignore
+   * the header. Replays come from the write model's own records. Default: in this process's memory.
+   */
   readonly idempotency?: IdempotencyStore | false;
   /** Largest accepted request body, in bytes. Default: 1 MiB. */
   readonly bodyLimit?: number;
+  /** Deepest nesting of objects and arrays accepted in a JSON body (`{}` is 1); deeper is a 400. Default: 64. */
+  readonly maxBodyDepth?: number;
   /** How long one command or query may run, in milliseconds, before it fails with 504. Default: 30 s. */
   readonly timeout?: number;
   /** Title, version and description of the OpenAPI document and the docs page. */

@@ -4,6 +4,7 @@ import { memoryIdempotencyStore } from '../idempotency/idempotency-store.js';
 import { docsPage } from '../openapi/docs-page.js';
 import { type OpenApiDocument, openApiDocument } from '../openapi/openapi.js';
 import { problemFrom } from '../problems/problem.js';
+import { bodyDepthLimit, DEFAULT_MAX_BODY_DEPTH } from './body-depth.js';
 import { type Catalog, catalogOf } from './catalog.js';
 import { commandRoutes } from './commands.js';
 import { type PluginContext, pathOf } from './context.js';
@@ -77,6 +78,10 @@ export const twofoldHttp: FastifyPluginAsync<TwofoldHttpOptions> = async (instan
   // Only JSON bodies: a text/plain body is a 415, not a string payload.
   instance.removeContentTypeParser('text/plain');
 
+  // Before validation, the Idempotency-Key check or the mediator read the body: none of them then meets a depth
+  // that would overflow its stack.
+  instance.addHook('preValidation', bodyDepthLimit(settings.maxBodyDepth ?? DEFAULT_MAX_BODY_DEPTH));
+
   const bodyLimit = settings.bodyLimit ?? DEFAULT_BODY_LIMIT;
   commandRoutes(instance, context, bodyLimit);
   queryRoutes(instance, context, bodyLimit);
@@ -108,7 +113,7 @@ function checked(options: TwofoldHttpOptions): TwofoldHttpOptions {
       throw new InvalidArgumentError(`${where}: options.${name} must be a function`);
     }
   }
-  for (const name of ['bodyLimit', 'timeout'] as const) {
+  for (const name of ['bodyLimit', 'timeout', 'maxBodyDepth'] as const) {
     const value = options[name];
     if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
       throw new InvalidArgumentError(`${where}: options.${name} must be a whole number > 0`);

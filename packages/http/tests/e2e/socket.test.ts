@@ -114,15 +114,7 @@ describe('the typed client over a socket', () => {
     await expect(client.ask(FreeRooms, {})).rejects.toMatchObject({ code: 'UNEXPECTED_RESPONSE', status: 404 });
   });
 
-  it('replays a command sent again with the same idempotency key', async () => {
-    const client = guest();
-    await registerRooms(manager(), 'i1');
-    const writes = s.hotel.writes;
-    const first = await client.execute(BookRoom, booking('i-1', 'i1'), { idempotencyKey: 'retry-me' });
-    const again = await client.execute(BookRoom, booking('i-1', 'i1'), { idempotencyKey: 'retry-me' });
-    expect(again).toEqual(first);
-    expect(s.hotel.writes).toBe(writes + 1);
-  });
+  // The client's idempotency keys against a write model: tests/e2e/idempotency.test.ts.
 
   it('reads a streaming query as NDJSON', async () => {
     const ids: string[] = [];

@@ -1,0 +1,207 @@
+// Idempotency-Key over HTTP on durable write stores: a repeat is answered from the write model's record, after a
+// restart as before it, and a different request under a used key is refused whatever this process remembers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, isRemoteError } from '@twofold/client';
+import {
+  createMediator,
+  DomainError,
+  defineCommand,
+  defineDecider,
+  defineEvent,
+  streamId,
+  type WriteStore,
+  writeModels,
+} from '@twofold/core';
+import { PostgresStore } from '@twofold/postgres';
+import { SqliteStore } from '@twofold/sqlite';
+import { type PostgresServer, startPostgres } from '@twofold/test-servers';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { memoryIdempotencyStore, type TwofoldHttpOptions, twofoldHttp } from '../../src/index.js';
+
+const BookRoom = defineCommand('test.BookRoom', z.object({ bookingId: z.string(), roomId: z.string() }), {
+  result: z.object({ bookingId: z.string(), status: z.string() }),
+});
+const CancelBooking = defineCommand('test.CancelBooking', z.object({ bookingId: z.string() }), {
+  result: z.object({ bookingId: z.string(), status: z.string() }),
+});
+const RoomBooked = defineEvent('test.RoomBooked', z.object({ bookingId: z.string(), roomId: z.string() }));
+const BookingCancelled = defineEvent('test.BookingCancelled', z.object({ bookingId: z.string() }));
+
+const booking = defineDecider({
+  name: 'booking',
+  commands: [BookRoom, CancelBooking],
+  events: [RoomBooked, BookingCancelled],
+  initialState: (): string => 'none',
+  evolve: (_state, event) => (event.type === 'test.RoomBooked' ? 'booked' : 'cancelled'),
+  decide: (command, state) => {
+    if (command.type === 'test.BookRoom') {
+      if (state !== 'none') throw new DomainError('EXISTS', 'Already booked');
+      return [{ type: 'test.RoomBooked', data: command.data }];
+    }
+    if (state !== 'booked') throw new DomainError('NOT_BOOKED', 'Nothing to cancel');
+    return [{ type: 'test.BookingCancelled', data: command.data }];
+  },
+});
+
+interface Running {
+  readonly app: FastifyInstance;
+  readonly store: WriteStore;
+  post(type: string, body: unknown, key?: string): Promise<LightMyRequestResponse>;
+  stop(): Promise<void>;
+}
+
+/** A write store as a test opens it: again and again on the same data, as a restarted app does. */
+interface Durable {
+  readonly name: string;
+  open(): Promise<{ readonly store: WriteStore; close(): Promise<void> | void }>;
+}
+
+const temp = mkdtempSync(join(tmpdir(), 'twofold-http-idempotency-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+let postgres: PostgresServer | undefined;
+beforeAll(async () => {
+  postgres = await startPostgres();
+});
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+let files = 0;
+let schemas = 0;
+const stores = (): Durable[] => {
+  const path = join(temp, `hotel-${++files}.db`);
+  const schema = `idem_${process.pid}_${++schemas}`;
+  return [
+    {
+      name: 'SQLite file',
+      open: async () => {
+        const store = new SqliteStore({ path });
+        return { store, close: () => store.close() };
+      },
+    },
+    {
+      name: 'PostgreSQL',
+      open: async () => {
+        const store = await PostgresStore.open({ connection: postgres!.url, schema });
+        return { store, close: () => store.close() };
+      },
+    },
+  ];
+};
+
+const running: Running[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const app of running.splice(0)) await app.stop();
+});
+
+async function start(durable: Durable, options: Partial<TwofoldHttpOptions> = {}, retentionMs?: number) {
+  const { store, close } = await durable.open();
+  const models = writeModels({ store, ...(retentionMs === undefined ? {} : { idempotencyRetentionMs: retentionMs }) });
+  const handler = models.eventSourced(booking, {
+    stream: ({ data }) => streamId('booking', data.bookingId),
+    result: ({ state, events }: { state: string; events: readonly { data: { bookingId: string } }[] }) => ({
+      bookingId: events[0]?.data.bookingId ?? '',
+      status: state,
+    }),
+  });
+  const mediator = createMediator().command(BookRoom, handler).command(CancelBooking, handler);
+  const app = Fastify();
+  await app.register(twofoldHttp, { prefix: '/api', mediator, ...options });
+  await app.ready();
+  const self: Running = {
+    app,
+    store,
+    post: (type, body, key) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/commands/${type}`,
+        payload: body as object,
+        headers: key === undefined ? {} : { 'idempotency-key': key },
+      }),
+    stop: async () => {
+      running.splice(running.indexOf(self), 1);
+      await app.close();
+      await close();
+    },
+  };
+  running.push(self);
+  return self;
+}
+
+describe.each(['SQLite file', 'PostgreSQL'])('Idempotency-Key on %s', (name) => {
+  const durable = () => stores().find((s) => s.name === name)!;
+
+  it('after a restart, refuses another body under a used key (nothing runs) and replays the same body', async () => {
+    const data = durable();
+    const first = await start(data);
+    for (const id of ['b1', 'b2']) {
+      expect((await first.post('test.BookRoom', { bookingId: id, roomId: '101' })).statusCode).toBe(200);
+    }
+    const cancelled = await first.post('test.CancelBooking', { bookingId: 'b1' }, 'cancel-1');
+    expect(cancelled.statusCode).toBe(200);
+    await first.stop();
+
+    const again = await start(data);
+    const head = await again.store.head();
+    // Before, this answered 200 with b1's position and a result built from b2, and b2 stayed booked.
+    const reused = await again.post('test.CancelBooking', { bookingId: 'b2' }, 'cancel-1');
+    expect(reused.statusCode).toBe(422);
+    expect(reused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(reused.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 });
+    expect(await again.store.head()).toBe(head);
+    expect(await again.store.streamVersion(streamId('booking', 'b2'))).toBe(1);
+
+    const replayed = await again.post('test.CancelBooking', { bookingId: 'b1' }, 'cancel-1');
+    expect(replayed.statusCode).toBe(200);
+    expect(replayed.json()).toEqual(cancelled.json());
+    expect(replayed.headers['twofold-position']).toBe(cancelled.headers['twofold-position']);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(cancelled.headers['idempotent-replayed']).toBeUndefined();
+    expect(await again.store.head()).toBe(head);
+  });
+
+  it('refuses another body under a key the HTTP layer no longer remembers (10,001 newer keys)', async () => {
+    // A small in-memory store stands in for 10,000 newer keys: it only ever held running requests anyway.
+    const app = await start(durable(), { idempotency: memoryIdempotencyStore({ max: 1 }) });
+    for (const id of ['b1', 'b2']) await app.post('test.BookRoom', { bookingId: id, roomId: '101' });
+    const cancelled = await app.post('test.CancelBooking', { bookingId: 'b1' }, 'cancel-1');
+    for (let i = 0; i < 3; i++) {
+      expect((await app.post('test.BookRoom', { bookingId: `n${i}`, roomId: '1' }, `newer-${i}`)).statusCode).toBe(200);
+    }
+    const head = await app.store.head();
+    const reused = await app.post('test.CancelBooking', { bookingId: 'b2' }, 'cancel-1');
+    expect(reused.statusCode).toBe(422);
+    expect(reused.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const replayed = await app.post('test.CancelBooking', { bookingId: 'b1' }, 'cancel-1');
+    expect(replayed.json()).toEqual(cancelled.json());
+    expect(await app.store.head()).toBe(head);
+  });
+
+  it('replays a retry of the typed client over a socket, and refuses its other payload as IDEMPOTENCY_KEY_REUSED', async () => {
+    const app = await start(durable());
+    const client = createClient({ baseUrl: `${await app.app.listen({ port: 0, host: '127.0.0.1' })}/api` });
+    const first = await client.execute(BookRoom, { bookingId: 'b1', roomId: '101' }, { idempotencyKey: 'retry-me' });
+    const again = await client.execute(BookRoom, { bookingId: 'b1', roomId: '101' }, { idempotencyKey: 'retry-me' });
+    expect(again).toEqual(first);
+    const other = client.execute(BookRoom, { bookingId: 'b2', roomId: '101' }, { idempotencyKey: 'retry-me' });
+    await expect(other).rejects.toSatisfy((error) => isRemoteError(error, 'IDEMPOTENCY_KEY_REUSED'));
+    expect(await app.store.head()).toBe(first.position);
+  });
+
+  it('prunes records past their retention, after a later commit', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
+    const app = await start(durable(), {}, 60_000);
+    await app.post('test.BookRoom', { bookingId: 'b1', roomId: '101' }, 'old');
+    vi.setSystemTime(1_000_000 + 61_000);
+    await app.post('test.BookRoom', { bookingId: 'b2', roomId: '101' }, 'new');
+    await vi.waitFor(async () =>
+      expect(await app.store.find(JSON.stringify([null, 'test.BookRoom', 'old']))).toBe(undefined),
+    );
+    expect(await app.store.find(JSON.stringify([null, 'test.BookRoom', 'new']))).toBeDefined();
+  });
+});
