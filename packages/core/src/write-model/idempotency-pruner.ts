@@ -17,6 +17,8 @@ export class IdempotencyPruner {
   readonly #everyMs: number;
   #due = 0;
   #running = false;
+  /** A prune came due while one was still running: run it once that one is done. */
+  #again = false;
 
   constructor(store: IdempotencyStore, retentionMs: number) {
     this.#store = store;
@@ -27,7 +29,11 @@ export class IdempotencyPruner {
   /** Called after each commit that stored an idempotency record: starts a prune when one is due. */
   committed(logger: Logger): void {
     const now = Date.now();
-    if (this.#running || now < this.#due) return;
+    if (now < this.#due) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
     this.#running = true;
     this.#due = now + this.#everyMs;
     this.#prune(now - this.#retentionMs)
@@ -37,6 +43,9 @@ export class IdempotencyPruner {
       })
       .finally(() => {
         this.#running = false;
+        if (!this.#again) return;
+        this.#again = false;
+        this.committed(logger);
       });
   }
 
