@@ -1,8 +1,10 @@
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { HttpProblem, problemFrom } from '../problems/problem.js';
 
 /** How long a socket that was answered with an error may stay open for the client to read the answer. */
 const LINGER_MS = 2_000;
+const handled = new WeakSet<Socket>();
 
 /**
  * Answers a request Node's parser refused before any route saw it: headers too large (431), a request that
@@ -15,9 +17,31 @@ const LINGER_MS = 2_000;
  * const app = Fastify({ clientErrorHandler });
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
-  // A reset peer cannot be answered, and a socket already answered is on its way out.
-  if (error.code === 'ECONNRESET' || socket.destroyed || socket.writableEnded) return;
+  // A reset peer cannot be answered, and a socket already handled is on its way out (the parser reports every
+  // chunk that arrives after its first error).
+  if (error.code === 'ECONNRESET' || socket.destroyed || handled.has(socket)) return;
+  handled.add(socket);
   if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // A request that arrived whole before the bad bytes is still being answered (pipelining): it gets its answer,
+  // marked `Connection: close`, and Node closes the connection after it; the bytes that followed are dropped.
+  // A request that is itself the problem (it timed out, or its body is malformed) is answered here instead.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (
+    inFlight !== undefined &&
+    inFlight !== null &&
+    !inFlight.writableEnded &&
+    inFlight.req?.complete === true &&
+    error.code !== 'ERR_HTTP_REQUEST_TIMEOUT'
+  ) {
+    if (!inFlight.headersSent) inFlight.shouldKeepAlive = false;
+    else inFlight.once('finish', () => socket.destroySoon());
+    return;
+  }
+  // Bytes of an answer already under way cannot be followed by another answer: the connection just ends.
+  if (inFlight?.headersSent === true) {
     socket.destroy();
     return;
   }

@@ -60,6 +60,17 @@ describe('errors answered before routing', () => {
     expect((await connection.responses(2)).length).toBe(1);
   });
 
+  it('answers a request pipelined before bad bytes, with Connection: close, and drops the rest', async () => {
+    const { port } = await serve();
+    const connection = await rawConnection(port);
+    connection.socket.on('error', () => {});
+    connection.socket.write(`${PING}NOT HTTP AT ALL\r\n\r\n`);
+    await connection.closed;
+    const [raw = '', ...more] = await connection.responses(1);
+    expect(parseResponse(raw)).toMatchObject({ status: 200, body: 'pong', headers: { connection: 'close' } });
+    expect(more).toEqual([]);
+  });
+
   it('answers a body over the limit with 413 and Connection: close', async () => {
     const { port } = await serve();
     const connection = await rawConnection(port);
