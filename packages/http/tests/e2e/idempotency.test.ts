@@ -205,3 +205,24 @@ describe.each(['SQLite file', 'PostgreSQL'])('Idempotency-Key on %s', (name) => 
     expect(await app.store.find(JSON.stringify([null, 'test.BookRoom', 'new']))).toBeDefined();
   });
 });
+
+describe('a record stored before records named their command', () => {
+  it('is answered as a repeat, as it was when it was stored', async () => {
+    const sqlite = stores().find((s) => s.name === 'SQLite file')!;
+    const first = await start(sqlite);
+    await first.post('test.BookRoom', { bookingId: 'b1', roomId: '101' });
+    const cancelled = await first.post('test.CancelBooking', { bookingId: 'b1' }, 'cancel-1');
+    // What migration 2 leaves in the rows stored before it: no type, no fingerprint.
+    await (first.store as SqliteStore).commit({
+      participants: [
+        (db) => void db.prepare('UPDATE twofold_idempotency SET command_type = NULL, fingerprint = NULL').run(),
+      ],
+    });
+    await first.stop();
+    const again = await start(sqlite);
+    const repeat = await again.post('test.CancelBooking', { bookingId: 'b2' }, 'cancel-1');
+    expect(repeat.statusCode).toBe(200);
+    expect(repeat.json()).toEqual(cancelled.json());
+    expect(repeat.headers['idempotent-replayed']).toBe('true');
+  });
+});
