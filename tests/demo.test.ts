@@ -51,8 +51,22 @@ async function stop({ child, output }: Running): Promise<number | null> {
   return code;
 }
 
+// The demo sign-in: a manager may read the occupancy and the event log.
+async function managerToken(url: string): Promise<{ authorization: string }> {
+  const response = await fetch(`${url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: 'grace', role: 'manager' }),
+  });
+  expect(response.status).toBe(200);
+  const { token } = (await response.json()) as { token: string };
+  return { authorization: `Bearer ${token}` };
+}
+
 async function lastPosition(url: string): Promise<number> {
-  const response = await fetch(`${url}/api/queries/hotel.RecentEvents?limit=1`);
+  const response = await fetch(`${url}/api/queries/hotel.RecentEvents?limit=1`, {
+    headers: await managerToken(url),
+  });
   const { result } = (await response.json()) as { result: { position: number }[] };
   return result[0]!.position;
 }
@@ -61,6 +75,7 @@ it('starts the hotel with its demo data, stops on SIGTERM, and seeds only once',
   const first = await start();
   const occupancy = await fetch(
     `${first.url}/api/queries/hotel.Occupancy?date=${new Date().toISOString().slice(0, 10)}`,
+    { headers: await managerToken(first.url) },
   );
   expect(occupancy.status).toBe(200);
   const { result } = (await occupancy.json()) as { result: { rooms: number; occupied: number } };
