@@ -181,6 +181,25 @@ describe('SqliteStore', () => {
     expect(String(error)).toMatch(/closed/);
   });
 
+  it("fails every call after close with UNAVAILABLE (the driver's TypeError escaped)", async () => {
+    const store = new SqliteStore({ path: temp.file('store') });
+    store.close();
+    const calls = [
+      () => store.readAll(START, 10),
+      () => store.readStream(s),
+      () => store.head(),
+      () => store.load('g', '1'),
+      () => store.find('key'),
+      () => store.append(s, [{ type: 'test.Empty', data: undefined }]),
+      () => store.waitForEvents(START, AbortSignal.timeout(1_000)),
+    ];
+    for (const call of calls) {
+      const error = await call().catch((e: unknown) => e);
+      expect(isTwofoldError(error, 'UNAVAILABLE')).toBe(true);
+      expect(String(error)).toMatch(/is closed/);
+    }
+  });
+
   it('keeps JSON values, undefined data and upcasted snapshots of old events as written', async () => {
     const renamed = upcaster('test.Renamed', 1, (data: { name: string }) => ({ fullName: data.name }));
     const store = open({ upcasters: [renamed] });
@@ -329,7 +348,10 @@ describe('SqliteStore group commit', () => {
     expect((await outcomes).map((o) => o.status)).toEqual(Array(5).fill('fulfilled'));
     const again = open({ path });
     expect(await again.head()).toBe(5);
-    await expect(store.append(s, events(1))).rejects.toThrow(/not open/);
+    await expect(store.append(s, events(1))).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringMatching(/is closed/),
+    });
     const never = temp.file('never');
     expect(() => open({ path: never, groupCommit: 'yes' as never })).toThrow(/groupCommit must be true or false/);
     expect(existsSync(never)).toBe(false);

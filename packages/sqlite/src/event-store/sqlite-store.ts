@@ -77,7 +77,7 @@ class GroupRolledBack extends Error {
  */
 export class SqliteStore implements WriteStore<SqliteTx> {
   readonly #db: SqliteTx;
-  readonly #sql: EventStoreStatements;
+  readonly #statements: EventStoreStatements;
   readonly #upcasters: Upcasters;
   readonly #wakeUps: WakeUps;
   readonly #transaction: (unit: UnitOfWork<SqliteTx>) => Committed;
@@ -98,7 +98,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     this.#db = openDatabase(options, 'data/twofold.db', 'SqliteStore');
     try {
       migrate(this.#db, 'event-store', eventStoreMigrations);
-      this.#sql = new EventStoreStatements(this.#db);
+      this.#statements = new EventStoreStatements(this.#db);
     } catch (error) {
       closeDatabase(this.#db);
       throw error;
@@ -137,6 +137,13 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   /** The database file's path (`':memory:'` for an in-memory database). */
   get path(): string {
     return this.#db.name;
+  }
+
+  // Every statement is reached through here: a call on a closed store fails with UNAVAILABLE, not with the
+  // driver's TypeError.
+  get #sql(): EventStoreStatements {
+    if (!this.#db.open) throw new UnavailableError(`SqliteStore ${this.#db.name} is closed`);
+    return this.#statements;
   }
 
   async commit(unit: UnitOfWork<SqliteTx>): Promise<Committed> {
