@@ -14,6 +14,8 @@ export {
   isTwofoldError,
   NoHandlerError,
   NotFoundError,
+  PositionAheadOfLogError,
+  ProjectionStoppedError,
   TwofoldError,
   UnauthenticatedError,
   UnavailableError,

@@ -18,6 +18,8 @@ export type RemoteErrorCode =
       | 'CANCELLED'
       | 'DEADLINE_EXCEEDED'
       | 'CONSISTENCY_TIMEOUT'
+      | 'PROJECTION_STOPPED'
+      | 'POSITION_AHEAD_OF_LOG'
       | 'UNAVAILABLE'
     >
   | 'MALFORMED_REQUEST'
@@ -57,6 +59,8 @@ const CODES: ReadonlySet<string> = new Set<RemoteErrorCode>([
   'CANCELLED',
   'DEADLINE_EXCEEDED',
   'CONSISTENCY_TIMEOUT',
+  'PROJECTION_STOPPED',
+  'POSITION_AHEAD_OF_LOG',
   'UNAVAILABLE',
   'MALFORMED_REQUEST',
   'METHOD_NOT_ALLOWED',

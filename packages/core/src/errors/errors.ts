@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'DEADLINE_EXCEEDED'
   | 'CONSISTENCY_TIMEOUT'
+  | 'PROJECTION_STOPPED'
+  | 'POSITION_AHEAD_OF_LOG'
   | 'CORRUPT_DATA'
   | 'UNAVAILABLE'
   | 'MIDDLEWARE_MISUSE'
@@ -159,6 +161,47 @@ export class ConsistencyTimeoutError extends TwofoldError<'CONSISTENCY_TIMEOUT'>
     );
     this.after = after;
     this.lagging = lagging;
+  }
+}
+
+/**
+ * A query asked to read its own writes (`after`), and a read model it reads is stopped at an event it could not
+ * apply, short of the position: waiting would only time out. Names the read model and where it stopped; the cause
+ * is in the runner's status and logs, not here, since it is no business of the caller's.
+ *
+ * @example
+ * err.projection // 'roomAvailability'
+ */
+export class ProjectionStoppedError extends TwofoldError<'PROJECTION_STOPPED'> {
+  readonly projection: string;
+  /** The last position the read model applied; the event after it is the one it fails on. */
+  readonly position: number;
+  readonly after: number;
+
+  constructor(projection: string, position: number, after: number) {
+    super(
+      'PROJECTION_STOPPED',
+      `Read model ${projection} is stopped at position ${position} on an event it cannot apply, so it cannot reach position ${after}`,
+    );
+    this.projection = projection;
+    this.position = position;
+    this.after = after;
+  }
+}
+
+/**
+ * A query asked to read its writes after a position the event log has not reached: no write this store committed
+ * could have handed it out, so waiting for it would only time out.
+ *
+ * @example
+ * await mediator.ask(FreeRooms, params, { after: 9_007_199_254_740_991 }) // throws POSITION_AHEAD_OF_LOG
+ */
+export class PositionAheadOfLogError extends TwofoldError<'POSITION_AHEAD_OF_LOG'> {
+  readonly after: number;
+
+  constructor(after: number) {
+    super('POSITION_AHEAD_OF_LOG', `Position ${after} is ahead of the event log: no write has reached it`);
+    this.after = after;
   }
 }
 

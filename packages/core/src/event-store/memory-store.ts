@@ -187,6 +187,11 @@ export class MemoryStore implements WriteStore<MemoryTx> {
     return this.#log.length as GlobalPosition;
   }
 
+  /** The highest position handed out: the head, since positions are assigned as events are committed. */
+  ceiling(): Promise<GlobalPosition> {
+    return this.head();
+  }
+
   waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void> {
     if (this.#log.length > after) return Promise.resolve();
     if (signal.aborted) return Promise.reject(signal.reason);

@@ -1,5 +1,11 @@
 import type { ReadModelProgress } from '../consistency/read-model-progress.js';
-import { ConsistencyTimeoutError, InvalidArgumentError, NoHandlerError, TwofoldError } from '../errors/errors.js';
+import {
+  ConsistencyTimeoutError,
+  InvalidArgumentError,
+  isTwofoldError,
+  NoHandlerError,
+  TwofoldError,
+} from '../errors/errors.js';
 import type {
   CommandDefinition,
   EventDefinition,
@@ -105,6 +111,7 @@ export class Mediator {
   readonly #commands = new Map<string, Route>();
   readonly #queries = new Map<string, Route>();
   readonly #events = new Map<string, EventRoute>();
+  readonly #reads = new Map<string, readonly string[]>();
   readonly #middlewares: MiddlewareEntry[] = [];
   readonly #strategy: PublishStrategy;
   readonly #onEventHandlerError: (failure: EventHandlerFailure) => void;
@@ -197,7 +204,22 @@ export class Mediator {
         : (ctx: DispatchContext) =>
             ctx.after === undefined ? answer(ctx) : this.#awaitReads(reads, ctx).then(() => answer(ctx));
     this.#register(this.#queries, definition, terminal);
+    this.#reads.set(
+      definition.type,
+      reads.map((read) => read.name),
+    );
     return this;
+  }
+
+  /**
+   * The names of the read models a registered query waits for when asked with `after`, or undefined for a query
+   * with no handler. An empty list means `after` has no effect on that query: transports say so to the caller.
+   *
+   * @example
+   * mediator.readModels(FreeRooms) // ['roomAvailability']
+   */
+  readModels(query: QueryDefinition): readonly string[] | undefined {
+    return this.#reads.get(query?.type);
   }
 
   /**
@@ -456,21 +478,25 @@ export class Mediator {
   }
 
   // Waits, after the middleware (a refused caller never waits) and before the handler, for every read model
-  // the query reads to pass `ctx.after`, for at most the consistency timeout.
+  // the query reads to pass `ctx.after`, for at most the consistency timeout. A read model that is stopped, or a
+  // position ahead of the log, fails the wait at once; the other waits are then released, not left to time out.
   #awaitReads(reads: readonly ReadModelProgress[], ctx: DispatchContext): Promise<void> {
     const after = ctx.after!;
     // The dispatch's own deadline already acts through ctx.signal (and reports DEADLINE_EXCEEDED).
     const timer = AbortSignal.timeout(this.#consistencyTimeout);
-    const signal = ctx.signal === undefined ? timer : AbortSignal.any([ctx.signal, timer]);
+    const done = new AbortController();
+    const signal = AbortSignal.any(ctx.signal === undefined ? [timer, done.signal] : [ctx.signal, timer, done.signal]);
     const caughtUp = new Set<ReadModelProgress>();
     const waits = reads.map((read) => read.waitFor(after, signal).then(() => void caughtUp.add(read)));
     return Promise.all(waits).then(
       () => undefined,
       (error: unknown) => {
+        done.abort(error);
         if (ctx.signal?.aborted) throw abortError(ctx.signal, ctx.type);
-        if (!timer.aborted) throw error;
+        const stopped = isTwofoldError(error, 'PROJECTION_STOPPED');
+        if (!timer.aborted && !stopped) throw error;
         const lagging = reads.filter((read) => !caughtUp.has(read)).map((read) => read.name);
-        if (!ctx.allowStale) throw new ConsistencyTimeoutError(ctx.type, after, lagging);
+        if (!ctx.allowStale) throw stopped ? error : new ConsistencyTimeoutError(ctx.type, after, lagging);
         ctx.logger.debug({ type: ctx.type, after, lagging }, 'answering from stale read models');
       },
     );

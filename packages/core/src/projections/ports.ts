@@ -10,6 +10,13 @@ export interface EventFeed {
   /** The position of the last event in the log (START when empty). */
   head(): Promise<GlobalPosition>;
   /**
+   * The highest position the log may have handed out so far: no committed event, visible to readers yet or not,
+   * is above it. Equal to `head()` where positions are assigned in commit order (in memory, SQLite); above it on
+   * PostgreSQL, where a committed event may still be hidden behind an older transaction. With it, a wait for a
+   * position above the ceiling fails at once (POSITION_AHEAD_OF_LOG) instead of timing out.
+   */
+  ceiling?(): Promise<GlobalPosition>;
+  /**
    * Number of events after `after` up to and including `upTo`, for lag and progress reports. Only needed when
    * positions have gaps (PostgreSQL); without it, the difference of the two positions is the count.
    */

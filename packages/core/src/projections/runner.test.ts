@@ -116,8 +116,14 @@ describe('ProjectionRunner', () => {
       ).toEqual(['b1']);
       expect(other.read('bookings').collection('bookings').count()).toBe(3);
 
+      // While stopped, a wait beyond the failing event is turned away at once rather than left to time out.
+      await expect(failing.progress.waitFor(3 as GlobalPosition, AbortSignal.timeout(5_000))).rejects.toMatchObject({
+        code: 'PROJECTION_STOPPED',
+        projection: 'bookings',
+        position: 1,
+      });
       fail.on = undefined;
-      await failing.progress.waitFor(3 as GlobalPosition, AbortSignal.timeout(5_000));
+      await until(async () => (await failing.status()).position === 3);
       expect(await failing.status()).toMatchObject({ state: 'running', failure: undefined, lagEvents: 0 });
       expect(store.read('bookings').collection('bookings').count()).toBe(3);
     } finally {

@@ -1,9 +1,10 @@
 import { PositionTracker } from '../consistency/position-tracker.js';
-import { InvalidArgumentError } from '../errors/errors.js';
+import { describeError, InvalidArgumentError, isTwofoldError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
+import type { DeadLetterStore } from '../subscriptions/ports.js';
 import { type EventFeed, eventsBetween, type ProjectionSlot, type ProjectionStore } from './ports.js';
 import type { Projection } from './projection.js';
 import { SharedReads } from './shared-reads.js';
@@ -28,7 +29,20 @@ export interface ProjectionStatus {
   readonly activeVersion: number | undefined;
   /** Set while failing: the error, and the position of the event it fails on. */
   readonly failure: { readonly error: unknown; readonly position: GlobalPosition; readonly since: number } | undefined;
+  /** What the runner does with an event it cannot apply; see {@link ProjectionRunnerOptions.onFailure}. */
+  readonly onFailure: ProjectionFailurePolicy;
+  /** Events this projection parked as dead letters and has not applied (always 0 under 'stop'). */
+  readonly parked: number;
 }
+
+/**
+ * What a projection runner does with an event its projection cannot apply:
+ * - `'stop'`: stay at that event, retrying it with backoff, so that no event is ever skipped. Queries waiting to
+ *   read their writes beyond it fail at once with PROJECTION_STOPPED, naming the projection.
+ * - `'park'`: after `attempts` tries, put the event in the dead-letter store with its error and go on; the read
+ *   model then lacks that event's change.
+ */
+export type ProjectionFailurePolicy = 'stop' | 'park';
 
 /** Reported after each batch while a projection catches up (a first build, a rebuild, or a backlog). */
 export interface CatchUpProgress {
@@ -58,13 +72,21 @@ export interface ProjectionRunnerOptions<Tx> {
   readonly logger?: Logger;
   /** Called after each batch while catching up, e.g. to draw a progress bar. */
   readonly onProgress?: (progress: CatchUpProgress) => void;
+  /** What to do with an event the projection cannot apply; see {@link ProjectionFailurePolicy}. Default: 'stop'. */
+  readonly onFailure?: ProjectionFailurePolicy;
+  /** Where `'park'` puts the events it gives up on, under the projection's name. Required with `'park'`. */
+  readonly deadLetters?: DeadLetterStore;
+  /** With `'park'`: tries of an event before it is parked. Default: 3. */
+  readonly attempts?: number;
 }
 
 /**
  * Keeps one asynchronous projection up to date: reads the log after its checkpoint in batches, applies each
- * batch and moves the checkpoint in one read-store transaction, then waits for new events. An event whose
- * handler throws stops the projection at that event (status 'failing', the error visible) and is retried with
- * backoff, so the projection resumes by itself once the cause is fixed.
+ * batch and moves the checkpoint in one read-store transaction, then waits for new events. An event that cannot
+ * be applied stops the projection at that event (status 'failing', the error and position visible) and is retried
+ * with backoff, so the projection resumes by itself once the cause is fixed; meanwhile queries waiting to read
+ * beyond it fail at once. With `onFailure: 'park'` the event is parked as a dead letter instead, and the projection
+ * goes on.
  *
  * @example
  * const runner = new ProjectionRunner({ projection: roomAvailability, store, feed: eventStore });
@@ -84,6 +106,10 @@ export class ProjectionRunner<Tx = unknown> {
   readonly #logger: Logger;
   readonly #onProgress: ((progress: CatchUpProgress) => void) | undefined;
   readonly #slot: ProjectionSlot;
+  readonly #onFailure: ProjectionFailurePolicy;
+  readonly #deadLetters: DeadLetterStore | undefined;
+  readonly #attempts: number;
+  #tries: { readonly position: GlobalPosition; count: number } | undefined;
   #active = false;
   #activeVersion: number | undefined;
   #catchUpStarted: { readonly at: number; events: number } | undefined;
@@ -117,7 +143,19 @@ export class ProjectionRunner<Tx = unknown> {
     this.#logger = options.logger ?? consoleLogger('warn');
     this.#onProgress = options.onProgress;
     this.#slot = { projection: projection.name, version: projection.version };
-    this.progress = new PositionTracker(projection.name);
+    this.#onFailure = options.onFailure ?? 'stop';
+    if (this.#onFailure !== 'stop' && this.#onFailure !== 'park') {
+      throw new InvalidArgumentError(
+        `ProjectionRunner: options.onFailure must be 'stop' or 'park'; got ${JSON.stringify(this.#onFailure)}`,
+      );
+    }
+    this.#deadLetters = options.deadLetters;
+    if (this.#onFailure === 'park' && typeof this.#deadLetters?.add !== 'function') {
+      throw new InvalidArgumentError("ProjectionRunner: onFailure 'park' needs options.deadLetters, a DeadLetterStore");
+    }
+    this.#attempts = positiveInteger(options.attempts ?? 3, 'attempts');
+    const ceiling = feed.ceiling?.bind(feed);
+    this.progress = new PositionTracker(projection.name, ceiling === undefined ? {} : { ceiling });
   }
 
   get name(): string {
@@ -175,6 +213,8 @@ export class ProjectionRunner<Tx = unknown> {
       lagMs: lagEvents === 0 || this.#oldestPending === undefined ? 0 : Math.max(0, Date.now() - this.#oldestPending),
       activeVersion: this.#activeVersion,
       failure: this.#failure,
+      onFailure: this.#onFailure,
+      parked: this.#deadLetters === undefined ? 0 : (await this.#deadLetters.list(this.name)).length,
     };
   }
 
@@ -192,7 +232,7 @@ export class ProjectionRunner<Tx = unknown> {
         if (batch.length > 0) {
           this.#state = batch.length === this.#batchSize || !this.#active ? 'catching-up' : 'running';
           position = await this.#applyBatch(position, batch);
-          this.#failure = undefined;
+          this.#recovered();
           delay = this.#retryDelayMs;
           if (this.#state === 'catching-up') await this.#reportProgress(position, batch.length);
           // A short batch reached the end of the log as it was read: wait rather than read an empty batch.
@@ -202,7 +242,7 @@ export class ProjectionRunner<Tx = unknown> {
         await this.#caughtUp(position);
         this.#state = 'running';
         this.#oldestPending = undefined;
-        this.#failure = undefined;
+        this.#recovered();
         // stop() may have come while this iteration awaited: an aborted signal never fires again.
         if (signal.aborted) return;
         await this.#reads.waitForEvents(position, signal);
@@ -303,7 +343,10 @@ export class ProjectionRunner<Tx = unknown> {
       return last;
     } catch (batchError) {
       if (batch.length === 1) {
+        const outcome = await this.#park(from, batch[0]!, batchError);
+        if (outcome === 'parked') return last;
         this.#failure = { error: batchError, position: last, since: this.#failure?.since ?? Date.now() };
+        if (outcome === 'stopped') this.progress.halt();
         throw batchError;
       }
       let position = from;
@@ -313,6 +356,44 @@ export class ProjectionRunner<Tx = unknown> {
       }
       return position;
     }
+  }
+
+  // Under 'park', after the last try, parks the event as a dead letter and moves the checkpoint past it. Never for
+  // a conflict or an unreachable store: those are not the event's fault. The letter is written first, so that a
+  // crash in between retries the event rather than losing it.
+  // Says whether queries waiting beyond the event are to be turned away: not for another runner moving the
+  // checkpoint (a conflict; the runner re-reads and goes on), nor for an event to be parked after a few more tries.
+  async #park(from: GlobalPosition, event: RecordedEvent, error: unknown): Promise<'parked' | 'retry' | 'stopped'> {
+    if (isTwofoldError(error, 'CONCURRENCY_CONFLICT')) return 'retry';
+    if (this.#onFailure !== 'park' || isTwofoldError(error, 'UNAVAILABLE')) return 'stopped';
+    const tries = this.#tries?.position === event.position ? this.#tries : { position: event.position, count: 0 };
+    tries.count++;
+    this.#tries = tries;
+    if (tries.count < this.#attempts) return 'retry';
+    const id = `${this.name}:${event.position}`;
+    await this.#deadLetters!.add({
+      id,
+      subscriber: this.name,
+      event,
+      error: describeError(error),
+      attempts: tries.count,
+      at: Date.now(),
+    });
+    await this.#store.commit(this.#slot, from, event.position, () => undefined);
+    this.#position = event.position;
+    if (this.#active) this.progress.advanceTo(event.position);
+    this.#tries = undefined;
+    this.#recovered();
+    this.#logger.error(
+      { err: error, projection: this.name, position: event.position, type: event.type, deadLetter: id },
+      `Projection ${this.name} gave up on ${event.type} after ${tries.count} attempts; parked as a dead letter`,
+    );
+    return 'parked';
+  }
+
+  #recovered(): void {
+    this.#failure = undefined;
+    this.progress.resume();
   }
 
   #applyAll(batch: readonly RecordedEvent[], tx: Tx): void | Promise<void> {

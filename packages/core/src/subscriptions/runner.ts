@@ -97,7 +97,8 @@ export class SubscriberRunner {
     this.#maxRetryDelayMs = atLeastOne(options.maxRetryDelayMs ?? 30_000, 'maxRetryDelayMs');
     this.#batchSize = atLeastOne(options.batchSize ?? 100, 'batchSize');
     this.#logger = options.logger ?? consoleLogger('warn');
-    this.progress = new PositionTracker(subscriber.name);
+    const ceiling = feed.ceiling?.bind(feed);
+    this.progress = new PositionTracker(subscriber.name, ceiling === undefined ? {} : { ceiling });
   }
 
   get name(): string {

@@ -6,6 +6,7 @@ import { HttpProblem } from '../problems/problem.js';
 export const HEADERS = {
   position: 'twofold-position',
   after: 'twofold-after',
+  consistency: 'twofold-consistency',
   correlationId: 'twofold-correlation-id',
   idempotencyKey: 'idempotency-key',
   idempotentReplayed: 'idempotent-replayed',

@@ -4,8 +4,12 @@ import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { ChangeSource } from '../live/live.js';
 import type { JsonSchemaConverter } from '../schemas/json-schema.js';
 
-/** What the plugin needs of a mediator: its registry, and a way to run commands and queries. */
-export type MediatorPort = Pick<Mediator, 'definitions' | 'execute' | 'ask' | 'stream'>;
+/**
+ * What the plugin needs of a mediator: its registry, and a way to run commands and queries; with `readModels`, it
+ * also tells a caller whose `Twofold-After` a query cannot wait for.
+ */
+export type MediatorPort = Pick<Mediator, 'definitions' | 'execute' | 'ask' | 'stream'> &
+  Partial<Pick<Mediator, 'readModels'>>;
 
 /** What a {@link Precondition} is asked to check: does `ifMatch` match what the command would change? */
 export interface PreconditionCheck {

@@ -32,6 +32,10 @@ export function queryRoutes(instance: FastifyInstance, context: PluginContext, b
       return streamItems(context, reply, { entry, input, caller, controller: disconnectController(reply) });
     }
     const result = await ask(context, entry, input, caller, disconnectSignal(request, reply));
+    if (input.after !== undefined && context.options.mediator.readModels?.(entry.definition)?.length === 0) {
+      // The query declares no read models, so there was nothing to wait for: say so rather than imply it waited.
+      reply.header(HEADERS.consistency, 'none');
+    }
     return reply.type('application/json').send(JSON.stringify({ result: result ?? null }));
   };
   instance.get('/queries/:type', (request, reply) => answer(request, reply, false));

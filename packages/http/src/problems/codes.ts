@@ -18,6 +18,8 @@ export type ProblemCode =
       | 'CANCELLED'
       | 'DEADLINE_EXCEEDED'
       | 'CONSISTENCY_TIMEOUT'
+      | 'PROJECTION_STOPPED'
+      | 'POSITION_AHEAD_OF_LOG'
       | 'UNAVAILABLE'
     >
   | 'MALFORMED_REQUEST'
@@ -39,6 +41,8 @@ export type ProblemCode =
 export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.freeze({
   VALIDATION_FAILED: 400,
   MALFORMED_REQUEST: 400,
+  // A read-your-writes token no write of this log handed out: asking again will not help.
+  POSITION_AHEAD_OF_LOG: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NO_HANDLER: 404,
@@ -60,6 +64,8 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
   INTERNAL: 500,
   // A store's server is down: the request may succeed later, and changed nothing now.
   UNAVAILABLE: 503,
+  // A read model is stopped on an event it cannot apply: the query may succeed once that is fixed.
+  PROJECTION_STOPPED: 503,
   DEADLINE_EXCEEDED: 504,
   CONSISTENCY_TIMEOUT: 504,
 });

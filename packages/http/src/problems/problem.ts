@@ -1,4 +1,10 @@
-import { DomainError, isTwofoldError, ValidationError, type ValidationIssue } from '@twofold/core';
+import {
+  DomainError,
+  isTwofoldError,
+  ProjectionStoppedError,
+  ValidationError,
+  type ValidationIssue,
+} from '@twofold/core';
 import { isProblemCode, PROBLEM_STATUS, type ProblemCode, titleOf } from './codes.js';
 
 /**
@@ -20,6 +26,8 @@ export interface ProblemDetails {
   readonly correlationId?: string;
   /** VALIDATION_FAILED: each problem with its path into the payload. */
   readonly issues?: readonly ValidationIssue[];
+  /** PROJECTION_STOPPED: the read model that is stopped. */
+  readonly projection?: string;
   /** DOMAIN_RULE: the rule that refused the command, and its details. */
   readonly rule?: string;
   readonly details?: Readonly<Record<string, unknown>>;
@@ -76,6 +84,9 @@ function classify(error: unknown): { code: ProblemCode; detail: string; extensio
     const extensions: Record<string, unknown> = { rule: error.rule };
     if (error.details !== undefined) extensions.details = error.details;
     return { code: 'DOMAIN_RULE', detail: error.message, extensions };
+  }
+  if (error instanceof ProjectionStoppedError) {
+    return { code: 'PROJECTION_STOPPED', detail: error.message, extensions: { projection: error.projection } };
   }
   if (isTwofoldError(error)) {
     // INVALID_ARGUMENT, DUPLICATE_HANDLER, MIDDLEWARE_MISUSE… are bugs on the server side, not the caller's.

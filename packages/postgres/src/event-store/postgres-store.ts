@@ -386,6 +386,18 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     return (rows[0]?.head === null ? START : toNumber(rows[0]?.head)) as GlobalPosition;
   }
 
+  /**
+   * The highest position a transaction begun so far can have written, committed or not: every transaction id
+   * below the snapshot's xmax has been handed out, none at or above it. A read-your-writes token above it was
+   * never handed out by this log.
+   */
+  async ceiling(): Promise<GlobalPosition> {
+    const { rows } = await this.#db.query<{ ceiling: string }>(
+      `SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::bigint - ${this.#base}) * ${EVENTS_PER_COMMIT} - 1 AS ceiling`,
+    );
+    return toNumber(rows[0]?.ceiling) as GlobalPosition;
+  }
+
   /** Number of events after `after` up to and including `upTo`, for lag reports. */
   async countBetween(after: GlobalPosition, upTo: GlobalPosition): Promise<number> {
     const { rows } = await this.#db.query<{ count: string }>(

@@ -306,6 +306,11 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     return this.#sql.head.get() as GlobalPosition;
   }
 
+  /** The highest position handed out: the head, since SQLite assigns positions as it commits, in order. */
+  ceiling(): Promise<GlobalPosition> {
+    return this.head();
+  }
+
   /** Resolves once the log holds an event after `after`: at once on a commit here, within a poll on another process's. */
   waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void> {
     try {
