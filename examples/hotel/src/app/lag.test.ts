@@ -19,6 +19,8 @@ const projection = (failure: ProjectionStatus['failure']): ProjectionStatus => (
   lagMs: 40,
   activeVersion: 1,
   failure,
+  onFailure: 'stop',
+  parked: 0,
 });
 const subscriber = (retrying: SubscriberStatus['retrying']): SubscriberStatus => ({
   name: 'mail.guests',
