@@ -67,8 +67,8 @@ async function lastPosition(url: string): Promise<number> {
   const response = await fetch(`${url}/api/queries/hotel.RecentEvents?limit=1`, {
     headers: await managerToken(url),
   });
-  const { result } = (await response.json()) as { result: { position: number }[] };
-  return result[0]!.position;
+  const { result } = (await response.json()) as { result: { items: { position: number }[] } };
+  return result.items[0]!.position;
 }
 
 it('starts the hotel with its demo data, stops on SIGTERM, and seeds only once', async () => {

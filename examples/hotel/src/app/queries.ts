@@ -1,4 +1,4 @@
-import type { Mediator } from '@twofold/core';
+import type { GlobalPosition, Mediator } from '@twofold/core';
 import {
   BookingDetails,
   FreeRooms,
@@ -15,6 +15,9 @@ import { lagView } from './lag.js';
 import type { HotelReadSide } from './read-side.js';
 import type { Stores } from './stores.js';
 
+// A booking has one refund at most and a mail for its booking and its cancellation: one page holds them all.
+const PER_BOOKING = { limit: 10 } as const;
+
 /**
  * Registers the hotel's queries. Each declares what it `reads`, so that a caller who passes the position of its
  * last command (`after`) sees that command's effect: in a projection, or in what a side effect left behind.
@@ -26,32 +29,42 @@ export function registerQueries(mediator: Mediator, stores: Stores, { readSide, 
       reads: [progress.availability],
     })
     .query(Occupancy, ({ date }) => occupancy(reads.read(availability), date), { reads: [progress.availability] })
-    .query(GuestBookings, ({ guestId }) => guestBookings(stores.bookingViews.read(bookings), guestId), {
-      reads: [progress.bookings],
-    })
+    .query(
+      GuestBookings,
+      ({ guestId, limit, cursor }) => guestBookings(stores.bookingViews.read(bookings), guestId, { limit, cursor }),
+      { reads: [progress.bookings] },
+    )
     .query(
       BookingDetails,
       async ({ bookingId }) => {
         const found = await booking(stores.bookingViews.read(bookings), bookingId);
         if (found === undefined) return null;
         const [refunds, mails] = await Promise.all([
-          effects.list('refunds', { bookingId }),
-          effects.list('mails', { bookingId }),
+          effects.list('refunds', { bookingId }, PER_BOOKING),
+          effects.list('mails', { bookingId }, PER_BOOKING),
         ]);
-        return { ...found, refunds, mails };
+        return { ...found, refunds: refunds.items, mails: mails.items };
       },
       { reads: [progress.bookings, progress.refunds, progress.mail] },
     )
-    .query(GuestMail, ({ guestId }) => effects.list('mails', { to: guestId }), { reads: [progress.mail] })
-    .query(ManagementAlerts, () => effects.list('alerts'), { reads: [progress.alerts] })
-    .query(RecentEvents, async ({ limit }) =>
-      (await writes.readLatest(limit)).map(({ position, type, streamId, timestamp, data }) => ({
+    .query(GuestMail, ({ guestId, limit, cursor }) => effects.list('mails', { guestId }, { limit, before: cursor }), {
+      reads: [progress.mail],
+    })
+    .query(ManagementAlerts, ({ limit, cursor }) => effects.list('alerts', {}, { limit, before: cursor }), {
+      reads: [progress.alerts],
+    })
+    .query(RecentEvents, async ({ limit, cursor }) => {
+      const before = cursor === undefined ? undefined : (Number(cursor) as GlobalPosition);
+      // One more than asked: it says whether there is a page after this one.
+      const events = await writes.readLatest(limit + 1, before);
+      const items = events.slice(0, limit).map(({ position, type, streamId, timestamp, data }) => ({
         position,
         type,
         streamId,
         timestamp,
         data: data as Record<string, unknown>,
-      })),
-    )
+      }));
+      return { items, next: events.length > limit ? String(items[items.length - 1]!.position) : null };
+    })
     .query(ProjectionLag, async () => lagView(await readSide.status()));
 }

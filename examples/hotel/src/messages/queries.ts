@@ -5,6 +5,37 @@ import { RoomType } from './commands.js';
 
 const id = z.string().trim().min(1).max(64);
 
+/** How many items a list query answers when the caller does not say, and the most it answers. */
+export const PAGE_SIZE = { default: 20, max: 100 } as const;
+
+const limit = z
+  .int()
+  .min(1)
+  .max(PAGE_SIZE.max)
+  .default(PAGE_SIZE.default)
+  .describe(`How many items at most: ${PAGE_SIZE.default} unless said, at most ${PAGE_SIZE.max}.`);
+
+/** A page of a list query's answer: its items, and the cursor for the page after it (null after the last). */
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    next: z.string().nullable().describe('Pass as `cursor` for the page after this one; null on the last page.'),
+  });
+}
+
+/** The cursor of a list by arrival: the `next` of the page before, `<from>/<bookingId>` of its last booking. */
+const arrivingAfter = z
+  .string()
+  .max(80)
+  .regex(/^\d{4}-\d{2}-\d{2}\/.+$/s, 'must be the `next` of a page')
+  .describe('The `next` of the page before; none for the first page.');
+
+/** The cursor of a newest-first list: the `next` of the page before. */
+const olderThan = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be the `next` of a page')
+  .describe('The `next` of the page before; none for the first page.');
+
 export const FreeRoomView = z.object({
   roomId: z.string(),
   number: z.string(),
@@ -116,9 +147,12 @@ export const FreeRooms = defineQuery(
   { description: 'Rooms free for every night from `from` up to `to`, with the price of the stay.' },
 );
 
-export const GuestBookings = defineQuery('hotel.GuestBookings', z.object({ guestId: id }), z.array(BookingView), {
-  description: "A guest's bookings, the next arrival first.",
-});
+export const GuestBookings = defineQuery(
+  'hotel.GuestBookings',
+  z.object({ guestId: id, limit, cursor: arrivingAfter.optional() }),
+  page(BookingView),
+  { description: "A guest's bookings, the earliest arrival first, a page at a time." },
+);
 
 export const BookingDetails = defineQuery(
   'hotel.BookingDetails',
@@ -131,19 +165,25 @@ export const Occupancy = defineQuery('hotel.Occupancy', z.object({ date: isoDate
   description: 'Who sleeps in which room on the night of `date`.',
 });
 
-export const GuestMail = defineQuery('hotel.GuestMail', z.object({ guestId: id }), z.array(MailView), {
-  description: "The mail outbox's messages to a guest, newest first.",
-});
+export const GuestMail = defineQuery(
+  'hotel.GuestMail',
+  z.object({ guestId: id, limit, cursor: olderThan.optional() }),
+  page(MailView),
+  { description: "The mail outbox's messages to a guest, newest first, a page at a time." },
+);
 
-export const ManagementAlerts = defineQuery('hotel.ManagementAlerts', z.object({}), z.array(AlertView), {
-  description: 'Alerts sent to management, newest first.',
-});
+export const ManagementAlerts = defineQuery(
+  'hotel.ManagementAlerts',
+  z.object({ limit, cursor: olderThan.optional() }),
+  page(AlertView),
+  { description: 'Alerts sent to management, newest first, a page at a time.' },
+);
 
 export const RecentEvents = defineQuery(
   'hotel.RecentEvents',
-  z.object({ limit: z.int().min(1).max(200).default(50) }),
-  z.array(EventView),
-  { description: 'The last events in the log, newest first.' },
+  z.object({ limit, cursor: olderThan.optional() }),
+  page(EventView),
+  { description: 'The events of the log, newest first, a page at a time.' },
 );
 
 export const ProjectionLag = defineQuery('hotel.ProjectionLag', z.object({}), LagView, {

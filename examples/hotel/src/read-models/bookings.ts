@@ -39,11 +39,23 @@ export const bookings = projection<PortableDocumentTx>('bookings')
     await tx.collection<BookingView>('bookings').update(bookingId, { status: 'checked-out' });
   });
 
-/** A guest's bookings, the next arrival first. */
-export async function guestBookings(reader: PortableDocumentReader, guestId: string): Promise<BookingView[]> {
-  return (await reader.collection<BookingView>('bookings').find({ guestId })).sort(
-    (a, b) => a.from.localeCompare(b.from) || a.bookingId.localeCompare(b.bookingId),
-  );
+/**
+ * A page of a guest's bookings, the earliest arrival first: those after the cursor (`<from>/<bookingId>` of the
+ * last booking of the page before), and the cursor of the page after.
+ */
+export async function guestBookings(
+  reader: PortableDocumentReader,
+  guestId: string,
+  page: { readonly limit: number; readonly cursor?: string | undefined },
+): Promise<{ items: BookingView[]; next: string | null }> {
+  // The guestId index finds the guest's bookings; a guest has few, so they are ordered and cut here.
+  const key = (b: BookingView) => `${b.from}/${b.bookingId}`;
+  const after = page.cursor ?? '';
+  const found = (await reader.collection<BookingView>('bookings').find({ guestId }))
+    .filter((b) => key(b) > after)
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const items = found.slice(0, page.limit);
+  return { items, next: found.length > page.limit ? key(items[items.length - 1]!) : null };
 }
 
 export async function booking(reader: PortableDocumentReader, bookingId: string): Promise<BookingView | undefined> {

@@ -104,7 +104,7 @@ const queryString = fc.oneof(
   fc
     .array(
       fc.tuple(
-        fc.constantFrom('from', 'to', 'date', 'guestId', 'bookingId', 'limit', 'after', 'x', '__proto__'),
+        fc.constantFrom('from', 'to', 'date', 'guestId', 'bookingId', 'limit', 'cursor', 'after', 'x', '__proto__'),
         fc.oneof(date, id, fc.constantFrom('1', '-1', '0', '1e400', '200', '201', 'true', '[]', '%zz', '1.5')),
       ),
       { maxLength: 5 },

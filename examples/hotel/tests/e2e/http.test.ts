@@ -99,7 +99,7 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
       });
       expect(result).toEqual({ bookingId: id, total: 240 });
       const mine = await client.ask(GuestBookings, { guestId: 'eve' });
-      expect(mine.map((b) => [b.bookingId, b.roomNumber, b.nights, b.total, b.status])).toEqual([
+      expect(mine.items.map((b) => [b.bookingId, b.roomNumber, b.nights, b.total, b.status])).toEqual([
         [id, '102', 3, 240, 'booked'],
       ]);
       const free = await client.ask(FreeRooms, { from: day(21), to: day(22) });
@@ -208,8 +208,8 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
         `Room 301 from ${day(10)} to ${day(12)}: cancelled`,
         `Room 301 from ${day(10)} to ${day(12)}: confirmed`,
       ]);
-      expect((await client.ask(GuestMail, { guestId: 'frank' }))[0]?.body).toContain('We refund €520.00');
-      const alerts = await client.ask(ManagementAlerts, {});
+      expect((await client.ask(GuestMail, { guestId: 'frank' })).items[0]?.body).toContain('We refund €520.00');
+      const alerts = (await client.ask(ManagementAlerts, {})).items;
       expect(alerts[0]?.message).toBe(
         `frank cancelled room 301 from ${day(10)} to ${day(12)} (reason: flight cancelled); refund €520.00`,
       );
@@ -255,7 +255,7 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
     it('lists the latest events, newest first, and every projection and subscriber with its lag', async () => {
       const id = bookingId();
       await client.send(BookRoom, { bookingId: id, roomId: '101', guestId: 'jo', from: day(60), to: day(61) });
-      const events = await client.ask(RecentEvents, { limit: 3 });
+      const events = (await client.ask(RecentEvents, { limit: 3 })).items;
       expect(events).toHaveLength(3);
       expect(events[0]).toMatchObject({ type: 'hotel.RoomBooked', streamId: 'calendar-101', data: { bookingId: id } });
       expect(events[0]!.position).toBeGreaterThan(events[1]!.position);

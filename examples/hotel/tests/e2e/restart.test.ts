@@ -38,8 +38,10 @@ it('keeps bookings, refunds and mails across a restart, with no duplicates', asy
     const after = { ...manager, after: before.head };
     expect(await again.ask(BookingDetails, { bookingId: 'r1' }, after)).toEqual(before.details);
     expect(await again.ask(ManagementAlerts, {}, after)).toEqual(before.alerts);
-    expect(await again.ask(GuestMail, { guestId: 'vera' }, after)).toHaveLength(2);
-    expect((await again.ask(GuestBookings, { guestId: 'vera' }, after)).map((b) => b.status)).toEqual(['cancelled']);
+    expect((await again.ask(GuestMail, { guestId: 'vera' }, after)).items).toHaveLength(2);
+    expect((await again.ask(GuestBookings, { guestId: 'vera' }, after)).items.map((b) => b.status)).toEqual([
+      'cancelled',
+    ]);
   } finally {
     await second.close();
   }

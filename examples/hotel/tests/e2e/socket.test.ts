@@ -30,7 +30,7 @@ it('books, reads its own booking at once, is refused the same nights, and cancel
   const stay = { from: addDays(TODAY, 5), to: addDays(TODAY, 7) };
   const { position } = await client.execute(BookRoom, { bookingId: 's1', roomId: '202', guestId: 'sam', ...stay });
   expect(client.position).toBe(position);
-  expect((await client.ask(GuestBookings, { guestId: 'sam' })).map((b) => b.bookingId)).toEqual(['s1']);
+  expect((await client.ask(GuestBookings, { guestId: 'sam' })).items.map((b) => b.bookingId)).toEqual(['s1']);
   expect((await client.ask(FreeRooms, stay)).map((r) => r.roomId)).not.toContain('202');
 
   const refused = await client
@@ -58,7 +58,7 @@ it('makes a client without the position wait only when asked to: Twofold-After o
     { guestId: 'una' },
     { ...(position === undefined ? {} : { after: position }) },
   );
-  expect(seen.map((b) => b.bookingId)).toEqual(['s3']);
+  expect(seen.items.map((b) => b.bookingId)).toEqual(['s3']);
   const response = await fetch(`${baseUrl}/queries/hotel.GuestBookings?guestId=una`, {
     headers: { 'twofold-after': String(position), ...bearer(token) },
   });

@@ -35,3 +35,44 @@ export function mount(parent: Element, ...children: Child[]): void {
 export const money = (amount: number) => `€${amount.toFixed(2)}`;
 
 export const time = (ms: number) => new Date(ms).toLocaleString();
+
+/** One page of a list query's answer. */
+export interface ListPage<T> {
+  readonly items: readonly T[];
+  readonly next: string | null;
+}
+
+/**
+ * A "More" button under a list that shows one page: it loads the page after `next`, hands its items to `add`,
+ * and gives way to the button of the page after that. Nothing when there is no page after.
+ */
+export function more<T>(
+  next: string | null,
+  load: (cursor: string) => Promise<ListPage<T>>,
+  add: (items: readonly T[]) => void,
+): HTMLElement | null {
+  if (next === null) return null;
+  const button: HTMLButtonElement = h(
+    'button',
+    {
+      type: 'button',
+      class: 'more',
+      'data-testid': 'more',
+      onclick: async () => {
+        button.disabled = true;
+        try {
+          const page = await load(next);
+          add(page.items);
+          const after = more(page.next, load, add);
+          if (after === null) button.remove();
+          else button.replaceWith(after);
+        } catch (error) {
+          button.disabled = false;
+          button.title = error instanceof Error ? error.message : String(error);
+        }
+      },
+    },
+    'More',
+  );
+  return button;
+}

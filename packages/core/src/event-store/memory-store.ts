@@ -175,10 +175,12 @@ export class MemoryStore implements WriteStore<MemoryTx> {
     return this.#log.slice(after, after + limit).map((e) => this.#upcasters.apply(e));
   }
 
-  async readLatest(limit: number): Promise<readonly RecordedEvent[]> {
+  async readLatest(limit: number, before?: GlobalPosition): Promise<readonly RecordedEvent[]> {
     checkLimit(limit);
+    // Positions here are 1-based indexes of the log: the events before `before` are the first `before - 1`.
+    const end = before === undefined ? this.#log.length : Math.min(this.#log.length, Math.max(0, before - 1));
     return this.#log
-      .slice(Math.max(0, this.#log.length - limit))
+      .slice(Math.max(0, end - limit), end)
       .reverse()
       .map((e) => this.#upcasters.apply(e));
   }

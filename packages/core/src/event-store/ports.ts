@@ -94,8 +94,11 @@ export interface EventStore extends EventFeed {
   /** The version of a stream's last event; 0 when the stream does not exist. */
   streamVersion(streamId: StreamId): Promise<number>;
   readAll(after: GlobalPosition, limit: number): Promise<readonly RecordedEvent[]>;
-  /** The last `limit` events of the whole log, newest first: for event browsers and admin pages. */
-  readLatest(limit: number): Promise<readonly RecordedEvent[]>;
+  /**
+   * The last `limit` events of the whole log, or of the part before position `before`, newest first: for event
+   * browsers and admin pages, which page back by passing the position of the last event they got.
+   */
+  readLatest(limit: number, before?: GlobalPosition): Promise<readonly RecordedEvent[]>;
 }
 
 /** The state store of state-stored aggregates: one JSON document per aggregate, with a version. */

@@ -132,6 +132,9 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       expect(seen).toEqual(appended);
       expect((await store.readLatest(3)).map((e) => e.position)).toEqual(appended.slice(-3).reverse());
       expect((await store.readLatest(100)).map((e) => e.position)).toEqual([...appended].reverse());
+      expect((await store.readLatest(2, appended[3])).map((e) => e.position)).toEqual([appended[2], appended[1]]);
+      expect((await store.readLatest(10, appended[1])).map((e) => e.position)).toEqual([appended[0]]);
+      expect(await store.readLatest(10, appended[0])).toEqual([]);
       expect((await store.readAll(START, 10)).map((e) => [e.streamId, e.streamVersion])).toEqual([
         ['a-1', 1],
         ['a-1', 2],

@@ -369,11 +369,11 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     return rows.map((row) => this.#upcasters.apply(toEvent(row)));
   }
 
-  async readLatest(limit: number): Promise<readonly RecordedEvent[]> {
+  async readLatest(limit: number, before?: GlobalPosition): Promise<readonly RecordedEvent[]> {
     const { rows } = await this.#db.query<RawEventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM twofold_events WHERE position < ${this.#visibleBelow()}
+      `SELECT ${EVENT_COLUMNS} FROM twofold_events WHERE position < ${this.#visibleBelow()} AND position < $2
        ORDER BY position DESC LIMIT $1`,
-      [sqlLimit(limit)],
+      [sqlLimit(limit), before ?? Number.MAX_SAFE_INTEGER],
     );
     return rows.map((row) => this.#upcasters.apply(toEvent(row)));
   }

@@ -298,8 +298,10 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     return this.#sql.readAll.all(after, sqlLimit(limit)).map((row) => this.#upcasters.apply(eventFromRow(row)));
   }
 
-  async readLatest(limit: number): Promise<readonly RecordedEvent[]> {
-    return this.#sql.readLatest.all(sqlLimit(limit)).map((row) => this.#upcasters.apply(eventFromRow(row)));
+  async readLatest(limit: number, before?: GlobalPosition): Promise<readonly RecordedEvent[]> {
+    return this.#sql.readLatest
+      .all(before ?? Number.MAX_SAFE_INTEGER, sqlLimit(limit))
+      .map((row) => this.#upcasters.apply(eventFromRow(row)));
   }
 
   async head(): Promise<GlobalPosition> {

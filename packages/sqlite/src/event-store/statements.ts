@@ -44,7 +44,7 @@ export class EventStoreStatements {
   readonly readForward: Statement<[string, number, number], EventRow>;
   readonly readBackward: Statement<[string, number, number], EventRow>;
   readonly readAll: Statement<[number, number], EventRow>;
-  readonly readLatest: Statement<[number], EventRow>;
+  readonly readLatest: Statement<[number, number], EventRow>;
   readonly stateVersion: Statement<[string, string], number>;
   readonly loadState: Statement<[string, string], Stored>;
   readonly saveState: Statement<[string, string, number, string | null]>;
@@ -78,7 +78,7 @@ export class EventStoreStatements {
     this.readForward = events('stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?');
     this.readBackward = events('stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?');
     this.readAll = events('position > ? ORDER BY position LIMIT ?');
-    this.readLatest = events('1 ORDER BY position DESC LIMIT ?');
+    this.readLatest = events('position < ? ORDER BY position DESC LIMIT ?');
     this.stateVersion = db
       .prepare<[string, string], number>('SELECT version FROM twofold_states WHERE collection = ? AND id = ?')
       .pluck();

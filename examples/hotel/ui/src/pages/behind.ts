@@ -69,7 +69,7 @@ export const behindPage: Page = async (root) => {
           h(
             'tbody',
             {},
-            ...recent.map((e) =>
+            ...recent.items.map((e) =>
               h(
                 'tr',
                 {},

@@ -1,7 +1,13 @@
 import { CancelBooking } from '../../../src/messages/commands.js';
-import { BookingDetails, type BookingView, GuestBookings, GuestMail } from '../../../src/messages/queries.js';
+import {
+  BookingDetails,
+  type BookingView,
+  GuestBookings,
+  GuestMail,
+  type MailView,
+} from '../../../src/messages/queries.js';
 import { api, explain } from '../api.js';
-import { h, money, mount, time } from '../dom.js';
+import { h, money, more, mount, time } from '../dom.js';
 import type { Page } from '../session.js';
 
 /** The guest's bookings, cancelling one, and what the hotel mailed them. */
@@ -22,9 +28,10 @@ export const bookingsPage: Page = async (root, session) => {
         api.ask(GuestBookings, { guestId }),
         api.ask(GuestMail, { guestId }),
       ]);
+      const rows = h('tbody', {}, ...bookings.items.map(row));
       mount(
         list,
-        bookings.length === 0
+        bookings.items.length === 0
           ? h('p', {}, 'No bookings yet. ', h('a', { href: '#/book' }, 'Book a room'), '.')
           : h(
               'table',
@@ -38,28 +45,38 @@ export const bookingsPage: Page = async (root, session) => {
                   ...['Room', 'Arrival', 'Departure', 'Nights', 'Total', 'Status', ''].map((c) => h('th', {}, c)),
                 ),
               ),
-              h('tbody', {}, ...bookings.map(row)),
+              rows,
             ),
+        more(
+          bookings.next,
+          (cursor) => api.ask(GuestBookings, { guestId, cursor }),
+          (items) => rows.append(...items.map(row)),
+        ),
       );
+      const letters = h('div', {}, ...mails.items.map(letter));
       mount(
         inbox,
         h('h2', {}, `Mail to ${guestId}`),
-        mails.length === 0
-          ? h('p', { class: 'muted' }, 'Nothing yet.')
-          : mails.map((mail) =>
-              h(
-                'article',
-                { class: 'mail' },
-                h('h3', {}, mail.subject),
-                h('p', { class: 'muted' }, time(mail.at)),
-                h('p', {}, mail.body),
-              ),
-            ),
+        mails.items.length === 0 ? h('p', { class: 'muted' }, 'Nothing yet.') : letters,
+        more(
+          mails.next,
+          (cursor) => api.ask(GuestMail, { guestId, cursor }),
+          (items) => letters.append(...items.map(letter)),
+        ),
       );
     } catch (error) {
       mount(list, h('p', { class: 'error' }, explain(error)));
     }
   };
+
+  const letter = (mail: MailView) =>
+    h(
+      'article',
+      { class: 'mail' },
+      h('h3', {}, mail.subject),
+      h('p', { class: 'muted' }, time(mail.at)),
+      h('p', {}, mail.body),
+    );
 
   const row = (booking: BookingView) =>
     h(

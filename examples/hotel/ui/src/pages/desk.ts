@@ -1,8 +1,8 @@
 import { today } from '../../../src/domain/dates.js';
 import { CheckIn, CheckOut } from '../../../src/messages/commands.js';
-import { ManagementAlerts, Occupancy, type OccupancyView } from '../../../src/messages/queries.js';
+import { type AlertView, ManagementAlerts, Occupancy, type OccupancyView } from '../../../src/messages/queries.js';
 import { api, explain } from '../api.js';
-import { h, mount, time } from '../dom.js';
+import { h, more, mount, time } from '../dom.js';
 import type { Page } from '../session.js';
 
 /** The operator's view: who sleeps where on a night, checking guests in and out, and management's alerts. */
@@ -72,18 +72,21 @@ export const deskPage: Page = async (root, session) => {
           h('tbody', {}, ...occupancy.byRoom.map(room)),
         ),
       );
+      const alert = (a: AlertView) => h('li', {}, h('span', { class: 'muted' }, time(a.at)), ' ', a.message);
+      const listed = h('ul', {}, ...(alerted?.items ?? []).map(alert));
       mount(
         alerts,
         h('h2', {}, 'Alerts to management'),
         alerted === undefined
           ? h('p', { class: 'muted' }, 'Sign in as a manager to see them.')
-          : alerted.length === 0
+          : alerted.items.length === 0
             ? h('p', { class: 'muted' }, 'None.')
-            : h(
-                'ul',
-                {},
-                ...alerted.map((a) => h('li', {}, h('span', { class: 'muted' }, time(a.at)), ' ', a.message)),
-              ),
+            : listed,
+        more(
+          alerted?.next ?? null,
+          (cursor) => api.ask(ManagementAlerts, { cursor }),
+          (items) => listed.append(...items.map(alert)),
+        ),
       );
     } catch (error) {
       mount(board, h('p', { class: 'error' }, explain(error)));
