@@ -6,6 +6,9 @@ export const isoDate = z.iso.date();
 /** The most nights one booking or one search may span. */
 export const MAX_NIGHTS = 30;
 
+/** How far ahead a room can be booked: the first night at most this many days after today. */
+export const MAX_DAYS_AHEAD = 365;
+
 const DAY_MS = 86_400_000;
 
 /** The date `days` after `date`. */

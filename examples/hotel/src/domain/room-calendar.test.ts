@@ -1,5 +1,6 @@
 import { given } from '@twofold/core/testing';
 import { describe, expect, it } from 'vitest';
+import { addDays, MAX_DAYS_AHEAD } from './dates.js';
 import { refundFor, roomCalendar } from './room-calendar.js';
 
 const booked = {
@@ -22,7 +23,7 @@ const book = (bookingId: string, from: string, to: string) =>
 const bookedBy = (bookingId: string, from: string, to: string, total: number) =>
   ({
     type: 'hotel.RoomBooked',
-    data: { bookingId, roomId: '101', guestId: 'bob', from, to, pricePerNight: 100, total },
+    data: { bookingId, roomId: '101', guestId: 'bob', from, to, pricePerNight: 100, total, bookedOn: '2030-01-01' },
   }) as const;
 const located = (bookingId: string, on: string) => ({ bookingId, roomId: '101', on });
 const checkedIn = { type: 'hotel.GuestCheckedIn', data: { ...located('b1', '2030-05-10'), guestId: 'ada' } } as const;
@@ -42,6 +43,7 @@ describe('booking a room', () => {
             to: '2030-05-04',
             pricePerNight: 100,
             total: 300,
+            bookedOn: '2030-01-01',
           },
         },
       ]);
@@ -73,6 +75,7 @@ describe('booking a room', () => {
             to: '2030-05-15',
             pricePerNight: 100,
             total: 200,
+            bookedOn: '2030-01-01',
           },
         },
       ]);
@@ -94,6 +97,16 @@ describe('booking a room', () => {
     given(roomCalendar, [booked, cancelled])
       .when(book('b2', '2030-05-10', '2030-05-13'))
       .thenEvents([bookedBy('b2', '2030-05-10', '2030-05-13', 300)]);
+  });
+
+  it(`refuses a first night more than ${MAX_DAYS_AHEAD} days ahead`, () => {
+    const last = addDays('2030-01-01', MAX_DAYS_AHEAD);
+    given(roomCalendar)
+      .when(book('b2', last, addDays(last, 1)))
+      .thenEvents([bookedBy('b2', last, addDays(last, 1), 100)]);
+    given(roomCalendar)
+      .when(book('b2', addDays(last, 1), addDays(last, 2)))
+      .thenRefuses('TOO_FAR_AHEAD');
   });
 
   it('refuses nights in the past', () => {
@@ -138,10 +151,13 @@ describe('cancelling', () => {
     expect(refundFor({ ...stay, status: 'booked' }, '2030-05-20')).toBe(200);
   });
 
-  it('refuses an unknown, a cancelled or a started booking', () => {
+  it('refuses a closed, a started or an ended booking', () => {
     const cancel = { type: 'hotel.CancelBooking', data: { ...located('b1', '2030-05-01'), reason: '' } } as const;
-    given(roomCalendar).when(cancel).thenRefuses('UNKNOWN_BOOKING');
+    given(roomCalendar).when(cancel).thenRefuses('NOT_CANCELLABLE');
     given(roomCalendar, [booked, checkedIn]).when(cancel).thenRefuses('NOT_CANCELLABLE');
+    given(roomCalendar, [booked])
+      .when({ ...cancel, data: { ...cancel.data, on: '2030-05-13' } })
+      .thenRefuses('NOT_CANCELLABLE');
   });
 });
 
@@ -165,6 +181,9 @@ describe('checking in and out', () => {
     given(roomCalendar, [booked])
       .when({ type: 'hotel.CheckOut', data: located('b1', '2030-05-10') })
       .thenRefuses('NOT_CHECKED_IN');
+    given(roomCalendar, [booked])
+      .when({ type: 'hotel.CheckIn', data: located('b1', '2030-05-13') })
+      .thenRefuses('NOT_CHECKABLE');
   });
 
   it('frees the rest of the stay once the guest has left', () => {

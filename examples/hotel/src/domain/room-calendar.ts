@@ -1,7 +1,7 @@
 import { DomainError, defineCommand, defineDecider, type MessageOf } from '@twofold/core';
 import { z } from 'zod';
 import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked } from '../messages/events.js';
-import { nightsBetween, overlaps } from './dates.js';
+import { addDays, MAX_DAYS_AHEAD, nightsBetween, overlaps } from './dates.js';
 
 // What the calendar decides on: each booking command as sent, plus the facts its handler looked up first (the
 // room's price, the room a booking is in, today's date). The decider stays a pure function of its inputs.
@@ -32,7 +32,8 @@ export function totalBooked(events: readonly CalendarEvent[]): number {
   return events.reduce((sum, e) => (e.type === 'hotel.RoomBooked' ? sum + e.data.total : sum), 0);
 }
 
-export type StayStatus = 'booked' | 'checked-in' | 'checked-out' | 'cancelled';
+/** Where a stay the calendar holds is: booked, or the guest is in. Cancelled and checked-out stays are closed. */
+export type StayStatus = 'booked' | 'checked-in';
 
 export interface Stay {
   readonly guestId: string;
@@ -43,12 +44,26 @@ export interface Stay {
   readonly status: StayStatus;
 }
 
-/** One room's bookings, by booking id. */
+/**
+ * One room's open stays, by booking id: those booked whose day of departure has not come, and those whose guest
+ * is in. Nothing else can change a decision, so nothing else is kept: closed stays leave the calendar.
+ */
 export interface Calendar {
   readonly stays: Readonly<Record<string, Stay>>;
 }
 
-const holdsNights = (stay: Stay) => stay.status === 'booked' || stay.status === 'checked-in';
+/** A booked stay is over on its day of departure: nobody arrived, and nothing can be done with it any more. */
+const over = (stay: Stay, on: string) => stay.status === 'booked' && stay.to <= on;
+
+/** The calendar without the stays that are over on `on`: time passing closes them as cancelling would. */
+function asOf(calendar: Calendar, on: string | undefined): Calendar {
+  if (on === undefined) return calendar;
+  const ids = Object.keys(calendar.stays).filter((id) => over(calendar.stays[id]!, on));
+  if (ids.length === 0) return calendar;
+  const stays = { ...calendar.stays };
+  for (const id of ids) delete stays[id];
+  return { stays };
+}
 
 /** What a cancellation gives back: everything before the day of arrival, all but the first night from then on. */
 export function refundFor(stay: Stay, cancelledOn: string): number {
@@ -57,8 +72,13 @@ export function refundFor(stay: Stay, cancelledOn: string): number {
 
 /**
  * A room's calendar, event-sourced: one stream per room. Every booking of the room is decided against the
- * room's whole calendar, and the commit expects the stream's version, so two guests racing for the same night
+ * room's open stays, and the commit expects the stream's version, so two guests racing for the same night
  * cannot both win: the second commit conflicts, is retried on the new calendar, and is refused with ROOM_TAKEN.
+ *
+ * Its state stays small however many bookings the room has had: a stay leaves it when it is cancelled, when its
+ * guest checks out, or when its day of departure comes with nobody checked in (each event carries the day it
+ * happened on); and bookings open {@link MAX_DAYS_AHEAD} days ahead. A booking that left is closed: the
+ * booking locator still knows it, so a second booking under its id is refused, and so is anything else done to it.
  */
 export const roomCalendar = defineDecider({
   name: 'roomCalendar',
@@ -68,32 +88,35 @@ export const roomCalendar = defineDecider({
   evolve: (calendar, event): Calendar => {
     switch (event.type) {
       case 'hotel.RoomBooked': {
-        const { bookingId, guestId, from, to, pricePerNight, total } = event.data;
-        return {
-          stays: { ...calendar.stays, [bookingId]: { guestId, from, to, pricePerNight, total, status: 'booked' } },
-        };
+        const { bookingId, guestId, from, to, pricePerNight, total, bookedOn } = event.data;
+        const { stays } = asOf(calendar, bookedOn);
+        return { stays: { ...stays, [bookingId]: { guestId, from, to, pricePerNight, total, status: 'booked' } } };
       }
       case 'hotel.BookingCancelled':
-        return withStatus(calendar, event.data.bookingId, 'cancelled');
+        return without(calendar, event.data.bookingId);
       case 'hotel.GuestCheckedIn':
-        return withStatus(calendar, event.data.bookingId, 'checked-in');
+        return checkedIn(asOf(calendar, event.data.on), event.data.bookingId);
       case 'hotel.GuestCheckedOut':
-        return withStatus(calendar, event.data.bookingId, 'checked-out');
+        return asOf(without(calendar, event.data.bookingId), event.data.on);
       default:
         return event satisfies never;
     }
   },
   decide: (command, calendar) => {
-    const { bookingId, roomId } = command.data;
-    const stay = calendar.stays[bookingId];
+    const { bookingId, roomId, on } = command.data;
+    // The same answer whether or not an event has already closed the stays that are over today.
+    const open = asOf(calendar, on);
+    const stay = open.stays[bookingId];
     switch (command.type) {
       case 'hotel.BookRoom': {
-        const { guestId, from, to, pricePerNight, on } = command.data;
+        const { guestId, from, to, pricePerNight } = command.data;
         if (stay !== undefined) throw new DomainError('BOOKING_EXISTS', `Booking ${bookingId} exists`, { bookingId });
         if (from < on) throw new DomainError('IN_THE_PAST', `${from} is in the past`, { from });
-        const taken = Object.values(calendar.stays).find(
-          (other) => holdsNights(other) && overlaps(other, { from, to }),
-        );
+        const last = addDays(on, MAX_DAYS_AHEAD);
+        if (from > last) {
+          throw new DomainError('TOO_FAR_AHEAD', `Bookings are open up to ${last}`, { from, last });
+        }
+        const taken = Object.values(open.stays).find((other) => overlaps(other, { from, to }));
         if (taken !== undefined) {
           const nights = { from: taken.from > from ? taken.from : from, to: taken.to < to ? taken.to : to };
           throw new DomainError('ROOM_TAKEN', `Room ${roomId} is booked from ${nights.from} to ${nights.to}`, {
@@ -102,17 +125,18 @@ export const roomCalendar = defineDecider({
           });
         }
         const total = pricePerNight * nightsBetween(from, to);
-        return [{ type: 'hotel.RoomBooked', data: { bookingId, roomId, guestId, from, to, pricePerNight, total } }];
+        const booked = { bookingId, roomId, guestId, from, to, pricePerNight, total, bookedOn: on };
+        return [{ type: 'hotel.RoomBooked', data: booked }];
       }
       case 'hotel.CancelBooking': {
-        const found = existing(stay, bookingId);
+        const found = openStay(stay, bookingId, 'NOT_CANCELLABLE');
         if (found.status !== 'booked') {
           throw new DomainError('NOT_CANCELLABLE', `Booking ${bookingId} is ${found.status}`, {
             status: found.status,
           });
         }
         const { guestId, from, to } = found;
-        const { reason, on } = command.data;
+        const { reason } = command.data;
         return [
           {
             type: 'hotel.BookingCancelled',
@@ -121,8 +145,7 @@ export const roomCalendar = defineDecider({
         ];
       }
       case 'hotel.CheckIn': {
-        const found = existing(stay, bookingId);
-        const { on } = command.data;
+        const found = openStay(stay, bookingId, 'NOT_CHECKABLE');
         if (found.status !== 'booked') {
           throw new DomainError('NOT_CHECKABLE', `Booking ${bookingId} is ${found.status}`, { status: found.status });
         }
@@ -132,11 +155,10 @@ export const roomCalendar = defineDecider({
         return [{ type: 'hotel.GuestCheckedIn', data: { bookingId, roomId, guestId: found.guestId, on } }];
       }
       case 'hotel.CheckOut': {
-        const found = existing(stay, bookingId);
+        const found = openStay(stay, bookingId, 'NOT_CHECKED_IN');
         if (found.status !== 'checked-in') {
           throw new DomainError('NOT_CHECKED_IN', `Booking ${bookingId} is ${found.status}`, { status: found.status });
         }
-        const { on } = command.data;
         return [{ type: 'hotel.GuestCheckedOut', data: { bookingId, roomId, guestId: found.guestId, on } }];
       }
       default:
@@ -145,12 +167,26 @@ export const roomCalendar = defineDecider({
   },
 });
 
-function existing(stay: Stay | undefined, bookingId: string): Stay {
-  if (stay === undefined) throw new DomainError('UNKNOWN_BOOKING', `This room has no booking ${bookingId}`);
+// The handler found the booking in this room (or answered 404): one the calendar does not hold is closed.
+function openStay(stay: Stay | undefined, bookingId: string, rule: string): Stay {
+  if (stay === undefined) {
+    throw new DomainError(rule, `Booking ${bookingId} is closed: cancelled, checked out, or its stay is over`, {
+      status: 'closed',
+    });
+  }
   return stay;
 }
 
-function withStatus(calendar: Calendar, bookingId: string, status: StayStatus): Calendar {
+function without(calendar: Calendar, bookingId: string): Calendar {
+  if (calendar.stays[bookingId] === undefined) return calendar;
+  const stays = { ...calendar.stays };
+  delete stays[bookingId];
+  return { stays };
+}
+
+function checkedIn(calendar: Calendar, bookingId: string): Calendar {
   const stay = calendar.stays[bookingId];
-  return stay === undefined ? calendar : { stays: { ...calendar.stays, [bookingId]: { ...stay, status } } };
+  return stay === undefined
+    ? calendar
+    : { stays: { ...calendar.stays, [bookingId]: { ...stay, status: 'checked-in' } } };
 }

@@ -9,10 +9,21 @@ export const RoomRegistered = defineEvent(
 
 const booking = { bookingId: z.string(), roomId: z.string(), guestId: z.string() };
 
-/** The price is part of the booking: a later change of the room's price does not change what the guest pays. */
+/**
+ * The price is part of the booking: a later change of the room's price does not change what the guest pays.
+ * `bookedOn`, the day it was booked, tells the room's calendar which stays are over (bookings recorded before it
+ * was added have none).
+ */
 export const RoomBooked = defineEvent(
   'hotel.RoomBooked',
-  z.object({ ...booking, from: z.string(), to: z.string(), pricePerNight: z.number(), total: z.number() }),
+  z.object({
+    ...booking,
+    from: z.string(),
+    to: z.string(),
+    pricePerNight: z.number(),
+    total: z.number(),
+    bookedOn: z.string().optional(),
+  }),
 );
 
 export const BookingCancelled = defineEvent(
