@@ -6,13 +6,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { App } from '../../src/app/server.js';
 import { addDays } from '../../src/domain/dates.js';
 import { BookRoom, CancelBooking, CheckIn, CheckOut } from '../../src/messages/commands.js';
-import { injectClient, startHotel, TODAY } from './setup.js';
+import { injectClient, signIn, startHotel, TODAY } from './setup.js';
 
 let app: App;
 let client: Client;
 beforeAll(async () => {
   app = await startHotel();
-  client = injectClient(app.server);
+  client = injectClient(app.server, await signIn(app, 'mo', 'manager'));
 });
 afterAll(() => app?.close());
 

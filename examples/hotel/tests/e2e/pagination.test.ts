@@ -10,7 +10,7 @@ import type { App } from '../../src/app/server.js';
 import { addDays } from '../../src/domain/dates.js';
 import { BookRoom, CancelBooking, RegisterRoom } from '../../src/messages/commands.js';
 import { GuestBookings, GuestMail, ManagementAlerts, PAGE_SIZE, RecentEvents } from '../../src/messages/queries.js';
-import { injectClient, startHotel, TODAY } from './setup.js';
+import { bearer, injectClient, signIn, startHotel, TODAY } from './setup.js';
 
 // Bookings of one guest, each cancelled: as many bookings, twice as many mails, as many alerts.
 const BOOKINGS = Number(process.env.HOTEL_PAGINATION_BOOKINGS ?? 12);
@@ -21,11 +21,13 @@ describe.each([
 ])('the list queries of the hotel $storage', ({ dataDir }) => {
   let app: App;
   let client: Client;
+  let token: string;
   let dir: string | undefined;
   beforeAll(async () => {
     dir = dataDir?.();
     app = await startHotel({ dataDir: dir, seed: false });
-    client = injectClient(app.server);
+    token = await signIn(app, 'mo', 'manager');
+    client = injectClient(app.server, token);
     await client.send(RegisterRoom, { roomId: '1', number: '1', type: 'single', pricePerNight: 50 });
     for (let n = 0; n < BOOKINGS; n++) {
       // Arrivals out of order, so that the order of the pages is not the order of writing.
@@ -90,7 +92,7 @@ describe.each([
       `hotel.GuestMail?guestId=pia&limit=${PAGE_SIZE.max + 1}`,
       `hotel.GuestBookings?guestId=pia&limit=${PAGE_SIZE.max + 1}`,
     ]) {
-      const response = await app.server.inject({ method: 'GET', url: `/api/queries/${query}` });
+      const response = await app.server.inject({ url: `/api/queries/${query}`, headers: bearer(token) });
       expect(response.statusCode, query).toBe(400);
       expect(response.json().issues, query).toEqual([expect.objectContaining({ path: ['limit'] })]);
     }

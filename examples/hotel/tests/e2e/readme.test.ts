@@ -80,7 +80,7 @@ it('signs in and books as its curl example says, with the tokens signed by JWT_S
     expect(stdout).toMatch(/^\{"result":\[.*"roomId":"102"/);
     expect(stdout).toContain('{"result":{"bookingId":"b-1","total":160},"position":');
     expect(stdout).toMatch(
-      /\{"result":\[[^\]]*"bookingId":"b-1","roomId":"102","roomNumber":"102"[^\]]*"guestId":"ada"/,
+      /\{"result":\{"items":\[[^\]]*"bookingId":"b-1","roomId":"102","roomNumber":"102"[^\]]*"guestId":"ada"/,
     );
   } finally {
     await main.stop();
