@@ -109,4 +109,22 @@ describe.each([
       expect(isRemoteError(error, 'VALIDATION_FAILED') && error.issues.map((i) => i.path)).toEqual([['cursor']]);
     }
   });
+
+  it('documents the limit and the cursor of every list query in the OpenAPI document', async () => {
+    const doc = (await app.server.inject({ url: '/api/openapi.json' })).json() as {
+      paths: Record<string, { get: { parameters: { name?: string; schema?: Record<string, unknown> }[] } }>;
+    };
+    for (const type of [GuestBookings.type, GuestMail.type, ManagementAlerts.type, RecentEvents.type]) {
+      const path = Object.keys(doc.paths).find((p) => p.endsWith(`/${type}`));
+      const parameters = doc.paths[path!]!.get.parameters;
+      expect(parameters.find((p) => p.name === 'limit')?.schema, type).toMatchObject({
+        default: PAGE_SIZE.default,
+        maximum: PAGE_SIZE.max,
+        description: expect.stringContaining(`at most ${PAGE_SIZE.max}`),
+      });
+      expect(parameters.find((p) => p.name === 'cursor')?.schema, type).toMatchObject({
+        description: expect.stringContaining('`next` of the page before'),
+      });
+    }
+  });
 });
