@@ -1,8 +1,9 @@
 // What a run left in the hotel's stores, checked against what the server acknowledged: every acknowledged
 // command at its exact position, each event's side effects exactly once, and no room-night booked twice.
 import { type GlobalPosition, type RecordedEvent, START } from '@twofold/core';
-import { createStores, type StoresConfig } from '../../examples/hotel/src/app/stores.js';
+import { createStores, type Stores, type StoresConfig } from '../../examples/hotel/src/app/stores.js';
 import { eachNight } from '../../examples/hotel/src/domain/dates.js';
+import type { Effects } from '../../examples/hotel/src/effects/effect-store.js';
 
 /** A command the server answered 2xx, with the position it answered. */
 export interface Acknowledged {
@@ -44,9 +45,9 @@ export async function auditHotel(config: StoresConfig, acknowledged: readonly Ac
       after = page.at(-1)!.position;
     }
     const effects = {
-      refunds: await stores.effects.list('refunds'),
-      mails: await stores.effects.list('mails'),
-      alerts: await stores.effects.list('alerts'),
+      refunds: await everyRecord(stores, 'refunds'),
+      mails: await everyRecord(stores, 'mails'),
+      alerts: await everyRecord(stores, 'alerts'),
     };
     return {
       events: events.length,
@@ -56,6 +57,17 @@ export async function auditHotel(config: StoresConfig, acknowledged: readonly Ac
     };
   } finally {
     await stores.close();
+  }
+}
+
+// The effect store answers a page at a time: follow the cursor to the last.
+async function everyRecord<K extends keyof Effects>(stores: Stores, kind: K): Promise<Effects[K][]> {
+  const records: Effects[K][] = [];
+  for (let before: string | undefined; ; ) {
+    const page = await stores.effects.list(kind, {}, { limit: 1000, before });
+    records.push(...page.items);
+    if (page.next === null) return records;
+    before = page.next;
   }
 }
 

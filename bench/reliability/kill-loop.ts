@@ -198,7 +198,7 @@ async function waitForReadSide(agent: Agent, api: string): Promise<void> {
     url: `${api}/queries/hotel.RecentEvents?limit=1`,
     headers: manager,
   });
-  const head = json<{ position: number }[]>(latest)[0]?.position ?? 0;
+  const head = json<{ result: { items: { position: number }[] } }>(latest).result.items[0]?.position ?? 0;
   const after = { ...manager, 'twofold-after': String(head) };
   const future = addDays(today(), 1);
   for (const query of [

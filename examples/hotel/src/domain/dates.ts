@@ -7,7 +7,7 @@ export const isoDate = z.iso.date();
 export const MAX_NIGHTS = 30;
 
 /** How far ahead a room can be booked: the first night at most this many days after today. */
-export const MAX_DAYS_AHEAD = 365;
+export const MAX_DAYS_AHEAD = 730;
 
 const DAY_MS = 86_400_000;
 
