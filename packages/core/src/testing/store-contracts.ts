@@ -113,6 +113,25 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       expect(await store.head()).toBe(START);
     });
 
+    it('refuses an event holding a string no store can hold (NUL, a lone surrogate), writing nothing', async () => {
+      const store = await open();
+      for (const data of [{ name: 'a\u0000' }, { 'x\ud800': 1 }]) {
+        await expect(store.append(s, [{ type: 'test.Happened', data }])).rejects.toMatchObject({
+          code: 'VALIDATION_FAILED',
+        });
+      }
+      expect(await store.head()).toBe(START);
+    });
+
+    it('has a ceiling at or above every position it handed out', async () => {
+      const store = await open();
+      if (store.ceiling === undefined) return;
+      expect(await store.ceiling()).toBeGreaterThanOrEqual(START);
+      const { position } = await store.append(streamId('a', 1), events(3));
+      expect(await store.ceiling()).toBeGreaterThanOrEqual(position!);
+      expect(await store.ceiling()).toBeGreaterThanOrEqual(await store.head());
+    });
+
     it('orders every event in one global order, read in batches', async () => {
       const store = await open();
       const appended = [

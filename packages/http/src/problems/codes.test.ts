@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { RemoteErrorCode } from '@twofold/client';
-import { DomainError, UnavailableError, ValidationError } from '@twofold/core';
+import {
+  DomainError,
+  PositionAheadOfLogError,
+  ProjectionStoppedError,
+  UnavailableError,
+  ValidationError,
+} from '@twofold/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { PROBLEM_STATUS, type ProblemCode } from './codes.js';
 import { problemFrom } from './problem.js';
@@ -36,6 +42,18 @@ describe('problem codes', () => {
       status: 503,
       unexpected: false,
       body: { code: 'UNAVAILABLE', title: 'Service Unavailable' },
+    });
+  });
+
+  it('name the stopped read model with a 503, and refuse a position ahead of the log with a 400', () => {
+    expect(problemFrom(new ProjectionStoppedError('availability', 7, 9), '/q', 'c')).toMatchObject({
+      status: 503,
+      unexpected: false,
+      body: { code: 'PROJECTION_STOPPED', projection: 'availability' },
+    });
+    expect(problemFrom(new PositionAheadOfLogError(99), '/q', 'c')).toMatchObject({
+      status: 400,
+      body: { code: 'POSITION_AHEAD_OF_LOG' },
     });
   });
 
