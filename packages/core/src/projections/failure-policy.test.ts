@@ -63,11 +63,10 @@ describe("a projection's failure policy", () => {
       expect(error).toBeInstanceOf(ProjectionStoppedError);
       expect(error).toMatchObject({ code: 'PROJECTION_STOPPED', projection: 'bookings', position: 1, after: 3 });
 
-      const started = performance.now();
+      // A wait that ran into the 30 s timeout would be CONSISTENCY_TIMEOUT (and outlast the test's own timeout).
       await expect(mediator.ask(Bookings, {}, { after: 2 as GlobalPosition })).rejects.toMatchObject({
         code: 'PROJECTION_STOPPED',
       });
-      expect(performance.now() - started).toBeLessThan(1_000);
       // Up to where it stopped, it still answers; with allowStale, beyond it too.
       await expect(mediator.ask(Bookings, {}, { after: 1 as GlobalPosition })).resolves.toEqual(['b1']);
       await expect(mediator.ask(Bookings, {}, { after: 3 as GlobalPosition, allowStale: true })).resolves.toEqual([
@@ -123,11 +122,10 @@ describe('a read position the log has not reached', () => {
     await runner.progress.waitFor(3 as GlobalPosition, AbortSignal.timeout(5_000));
     await runner.stop();
     for (const after of [Number.MAX_SAFE_INTEGER, (await log.head()) + 1]) {
-      const started = performance.now();
+      // Not CONSISTENCY_TIMEOUT: the 30 s wait never ran (and would outlast the test's own timeout).
       const error = await mediator.ask(Bookings, {}, { after: after as GlobalPosition }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PositionAheadOfLogError);
       expect(error).toMatchObject({ code: 'POSITION_AHEAD_OF_LOG', after });
-      expect(performance.now() - started).toBeLessThan(1_000);
     }
     await expect(mediator.ask(Bookings, {}, { after: await log.head() })).resolves.toEqual(['b1', 'b3']);
   });
