@@ -193,6 +193,35 @@ describe.each(['SQLite file', 'PostgreSQL'])('Idempotency-Key on %s', (name) => 
     expect(await app.store.head()).toBe(first.position);
   });
 
+  it("never answers one caller's key with another caller's result, even for the same body", async () => {
+    // The caller is whoever the x-user header names: enough to tell two principals apart.
+    const authenticate = (request: { headers: Record<string, unknown> }) => {
+      const user = request.headers['x-user'];
+      return typeof user === 'string' ? { id: user, roles: [] } : undefined;
+    };
+    const app = await start(durable(), { authenticate });
+    const as = (user: string) =>
+      app.app.inject({
+        method: 'POST',
+        url: '/api/commands/test.BookRoom',
+        payload: { bookingId: 'b1', roomId: '101' },
+        headers: { 'idempotency-key': 'shared', 'x-user': user },
+      });
+    const ada = await as('ada');
+    expect(ada.statusCode).toBe(200);
+    const head = await app.store.head();
+    // Grace's request runs as her own: the booking exists, so it is refused, and she learns nothing of Ada's answer.
+    const grace = await as('grace');
+    expect(grace.headers['idempotent-replayed']).toBeUndefined();
+    expect(grace.statusCode).toBe(422);
+    expect(grace.json()).toMatchObject({ code: 'DOMAIN_RULE', rule: 'EXISTS' });
+    expect(await app.store.head()).toBe(head);
+    // Ada's own repeat is still her replay.
+    const again = await as('ada');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json()).toEqual(ada.json());
+  });
+
   it('prunes records past their retention, after a later commit', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
     const app = await start(durable(), {}, 60_000);
