@@ -143,6 +143,7 @@ export {
 export { type BackgroundRunner, ReadSide, type ReadSideStatus } from './projections/read-side.js';
 export {
   type CatchUpProgress,
+  type ProjectionFailurePolicy,
   ProjectionRunner,
   type ProjectionRunnerOptions,
   type ProjectionState,
