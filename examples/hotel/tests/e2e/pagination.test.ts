@@ -104,6 +104,10 @@ describe.each([
       () => client.ask(ManagementAlerts, { cursor: '-1' }),
       () => client.ask(GuestMail, { guestId: 'pia', cursor: '1e3' }),
       () => client.ask(GuestBookings, { guestId: 'pia', cursor: 'p1' }),
+      // Digits past the safe integers were a 500: the effect stores cannot read such a cursor.
+      () => client.ask(ManagementAlerts, { cursor: '9999999999999999' }),
+      () => client.ask(GuestMail, { guestId: 'pia', cursor: '9999999999999999' }),
+      () => client.ask(RecentEvents, { cursor: '9999999999999999' }),
     ]) {
       const error = await ask().catch((e: unknown) => e);
       expect(isRemoteError(error, 'VALIDATION_FAILED') && error.issues.map((i) => i.path)).toEqual([['cursor']]);
