@@ -31,10 +31,11 @@ const arrivingAfter = z
   .describe('The `next` of the page before; none for the first page.');
 
 /** The cursor of a newest-first list: the `next` of the page before. */
-// At most 15 digits: every such number is a safe integer, which the stores can read back as a position.
+// A position: the stores read the cursor back as a number, so one past the safe integers is no page's `next`.
 const olderThan = z
   .string()
-  .regex(/^[1-9][0-9]{0,14}$/, 'must be the `next` of a page')
+  .regex(/^[1-9][0-9]{0,15}$/, { message: 'must be the `next` of a page', abort: true })
+  .refine((cursor) => Number.isSafeInteger(Number(cursor)), 'must be the `next` of a page')
   .describe('The `next` of the page before; none for the first page.');
 
 export const FreeRoomView = z.object({

@@ -112,6 +112,10 @@ describe.each([
       const error = await ask().catch((e: unknown) => e);
       expect(isRemoteError(error, 'VALIDATION_FAILED') && error.issues.map((i) => i.path)).toEqual([['cursor']]);
     }
+    // The largest safe integer is still a position: everything is older than it.
+    const latest = await client.ask(RecentEvents, { limit: 1 });
+    expect(await client.ask(RecentEvents, { limit: 1, cursor: String(Number.MAX_SAFE_INTEGER) })).toEqual(latest);
+    expect((await client.ask(ManagementAlerts, { cursor: String(Number.MAX_SAFE_INTEGER) })).items).not.toEqual([]);
   });
 
   it('documents the limit and the cursor of every list query in the OpenAPI document', async () => {
