@@ -133,7 +133,7 @@ export {
 } from './projections/documents.js';
 export { type InlineProjection, inlineProjection } from './projections/inline.js';
 export { MemoryDocumentStore } from './projections/memory-store.js';
-export type { EventFeed, InlineProjectionStore, ProjectionSlot, ProjectionStore } from './projections/ports.js';
+export type { EventFeed, HeldBy, InlineProjectionStore, ProjectionSlot, ProjectionStore } from './projections/ports.js';
 export {
   type Projection,
   type ProjectionBuilder,

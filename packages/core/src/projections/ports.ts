@@ -21,6 +21,28 @@ export interface EventFeed {
    * positions have gaps (PostgreSQL); without it, the difference of the two positions is the count.
    */
   countBetween?(after: GlobalPosition, upTo: GlobalPosition): Promise<number>;
+  /**
+   * The unfinished write that keeps committed events after it from readers, if one does now. Only for stores whose
+   * readers wait for slower writers (PostgreSQL); lag reports show it as `heldBy`.
+   */
+  heldBy?(): Promise<HeldBy | undefined>;
+}
+
+/**
+ * A write still in progress that holds readers back: the events committed after it stay out of `readAll` and
+ * `head` until it ends.
+ *
+ * @example
+ * const held = await store.heldBy?.();
+ * if (held) console.warn(`readers wait for transaction ${held.xid} (server process ${held.pid})`);
+ */
+export interface HeldBy {
+  /** The database server process of the writing session. */
+  readonly pid: number;
+  /** The writing transaction's id. */
+  readonly xid: number;
+  /** When the writing transaction began, in ms since the epoch. */
+  readonly since: number;
 }
 
 /** Number of events in `feed` after `after` up to `upTo`; see {@link EventFeed.countBetween}. */

@@ -1,7 +1,7 @@
 import type { Logger } from '../mediator/logger.js';
 import type { GlobalPosition } from '../positions/position.js';
 import type { DeadLetterStore } from '../subscriptions/ports.js';
-import type { EventFeed, ProjectionStore } from './ports.js';
+import type { EventFeed, HeldBy, ProjectionStore } from './ports.js';
 import type { Projection } from './projection.js';
 
 /** Where a projection runner is: applying the backlog, keeping up, stuck on an event, or stopped. */
@@ -20,6 +20,8 @@ export interface ProjectionStatus {
   readonly lagEvents: number;
   /** How long ago the oldest event not yet applied was recorded, in ms (0 when caught up). */
   readonly lagMs: number;
+  /** Set while a write in progress keeps newer events from every reader (PostgreSQL): which one, since when. */
+  readonly heldBy?: HeldBy | undefined;
   /** The version queries read; differs from `version` while a rebuild of `version` catches up. */
   readonly activeVersion: number | undefined;
   /** Set while failing: the error, and the position of the event it fails on. */

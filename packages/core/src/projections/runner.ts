@@ -144,7 +144,7 @@ export class ProjectionRunner<Tx = unknown> {
   }
 
   async status(): Promise<ProjectionStatus> {
-    const head = await this.#feed.head();
+    const [head, heldBy] = await Promise.all([this.#feed.head(), this.#feed.heldBy?.()]);
     const position = this.#position;
     const lagEvents = await eventsBetween(this.#feed, position, head);
     return {
@@ -155,6 +155,7 @@ export class ProjectionRunner<Tx = unknown> {
       head,
       lagEvents,
       lagMs: lagEvents === 0 || this.#oldestPending === undefined ? 0 : Math.max(0, Date.now() - this.#oldestPending),
+      heldBy,
       activeVersion: this.#activeVersion,
       failure: this.#failure,
       onFailure: this.#onFailure,

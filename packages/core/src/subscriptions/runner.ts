@@ -4,7 +4,7 @@ import type { RecordedEvent } from '../event-store/records.js';
 import { sleep } from '../mediator/cancellation.js';
 import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import { type EventFeed, eventsBetween } from '../projections/ports.js';
+import { type EventFeed, eventsBetween, type HeldBy } from '../projections/ports.js';
 import { SharedReads } from '../projections/shared-reads.js';
 import type { CheckpointStore, DeadLetter, DeadLetterStore } from './ports.js';
 import type { Subscriber } from './subscriber.js';
@@ -33,6 +33,8 @@ export interface SubscriberStatus {
   readonly position: GlobalPosition;
   readonly head: GlobalPosition;
   readonly lagEvents: number;
+  /** Set while a write in progress keeps newer events from every reader (PostgreSQL): which one, since when. */
+  readonly heldBy: HeldBy | undefined;
   /** Set while an event is being retried. */
   readonly retrying:
     | { readonly position: GlobalPosition; readonly attempt: number; readonly error: unknown }
@@ -168,13 +170,18 @@ export class SubscriberRunner {
   }
 
   async status(): Promise<SubscriberStatus> {
-    const [head, letters] = await Promise.all([this.#feed.head(), this.#deadLetters.list(this.name)]);
+    const [head, letters, heldBy] = await Promise.all([
+      this.#feed.head(),
+      this.#deadLetters.list(this.name),
+      this.#feed.heldBy?.(),
+    ]);
     return {
       name: this.name,
       running: this.#loop !== undefined,
       position: this.#position,
       head,
       lagEvents: await eventsBetween(this.#feed, this.#position, head),
+      heldBy,
       retrying: this.#retrying,
       deadLetters: letters.length,
     };

@@ -62,9 +62,10 @@ export class Connection {
 
   /**
    * Runs `work` in one transaction on one client: committed when it resolves, rolled back when it throws. A lost
-   * or refused connection fails with UNAVAILABLE, saying whether the transaction may have committed.
+   * or refused connection fails with UNAVAILABLE, saying whether the transaction may have committed. `first` is a
+   * statement sent with BEGIN, in the same round trip.
    */
-  async transaction<T>(work: (tx: PostgresTx) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: PostgresTx) => Promise<T>, first?: string): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -75,7 +76,7 @@ export class Connection {
     let committing = false;
     try {
       // The design relies on READ COMMITTED (each statement sees what committed before it), whatever the server's default.
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED${first === undefined ? '' : `; ${first}`}`);
       const result = await work(client);
       committing = true;
       await client.query('COMMIT');

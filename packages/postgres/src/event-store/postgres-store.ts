@@ -4,6 +4,7 @@ import {
   ConcurrencyConflictError,
   type ExpectedVersion,
   type GlobalPosition,
+  type HeldBy,
   type IdempotencyRecord,
   InvalidArgumentError,
   type NewEvent,
@@ -34,6 +35,7 @@ import {
 import { migrate } from '../connection/migrations.js';
 import { Connection, type PostgresConnectionOptions, type PostgresTx, prepared, toNumber } from '../connection/pool.js';
 import { EVENTS_PER_COMMIT, eventStoreMigrations } from './schema.js';
+import { heldBy, lockWriters, visibleBelow, type WriterKey, writerKey } from './visibility.js';
 import { WakeUps } from './wake-ups.js';
 
 /** Options of {@link PostgresStore.open}. */
@@ -82,11 +84,19 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   readonly #wakeUps: WakeUps;
   readonly #channel: string;
   readonly #notifier: Notifier;
+  readonly #writers: WriterKey;
+  readonly #visibleBelow: string;
+  readonly #append: string;
+  readonly #heldBy: string;
 
   private constructor(db: Connection, base: number, upcasters: Upcasters, pollIntervalMs: number) {
     this.#db = db;
     this.#base = base;
     this.#upcasters = upcasters;
+    this.#writers = writerKey(db.schema);
+    this.#visibleBelow = visibleBelow(base, this.#writers);
+    this.#append = appendStatement(this.#writers);
+    this.#heldBy = heldBy(base, this.#writers);
     // A channel name has at most 63 bytes: one per schema, from a hash of its name.
     this.#channel = `twofold_events_${createHash('sha256').update(db.schema).digest('hex').slice(0, 32)}`;
     this.#notifier = new Notifier(db, this.#channel);
@@ -144,7 +154,11 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     try {
       committed = alone
         ? await this.#appendAlone(appends[0]!)
-        : await this.#db.transaction((tx) => this.#write(tx, unit));
+        : await this.#db.transaction(
+            (tx) => this.#write(tx, unit),
+            // Readers must know an appender before it has a transaction id (see visibility.ts).
+            count > 0 ? `SELECT ${lockWriters(this.#writers)}` : undefined,
+          );
     } catch (error) {
       // Read the stream's version for the message only now that the transaction's connection is back in the pool:
       // commits waiting for a connection to say so could otherwise take every connection and wait forever.
@@ -172,7 +186,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   async #appendAlone(append: StreamAppend): Promise<Committed> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#append([append], (text, values) =>
+        return await this.#appendEvents([append], (text, values) =>
           this.#db.query(text, values, 'the append may or may not have been committed'),
         );
       } catch (error) {
@@ -189,7 +203,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
    * transaction's id. The stream versions come from the events themselves: the unique index on (stream, version)
    * refuses a second writer of the same version, and an expected version above zero must exist.
    */
-  async #append(
+  async #appendEvents(
     appends: readonly StreamAppend[],
     run: (text: string, values: unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>,
     savepoint?: (sql: string) => Promise<unknown>,
@@ -243,7 +257,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
       for (let attempt = 1; result === undefined; attempt++) {
         if (retry) await savepoint('SAVEPOINT twofold_append');
         try {
-          result = await run(APPEND, values);
+          result = await run(this.#append, values);
           if (retry) await savepoint('RELEASE SAVEPOINT twofold_append');
         } catch (error) {
           if (!isStreamVersionTaken(error)) throw error;
@@ -279,7 +293,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   }
 
   async #write(tx: PostgresTx, unit: UnitOfWork<PostgresTx>): Promise<Committed> {
-    const { events: recorded, versions: appended } = await this.#append(
+    const { events: recorded, versions: appended } = await this.#appendEvents(
       unit.appends ?? [],
       (text, values) => tx.query(prepared(text, values)),
       (sql) => tx.query(sql),
@@ -362,7 +376,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
   async readAll(after: GlobalPosition, limit: number): Promise<readonly RecordedEvent[]> {
     const { rows } = await this.#db.query<RawEventRow>(
       `SELECT ${EVENT_COLUMNS} FROM twofold_events
-       WHERE position > $1 AND position + 0 < ${this.#visibleBelow()}
+       WHERE position > $1 AND position + 0 < ${this.#visibleBelow}
        ORDER BY position LIMIT $2`,
       [after, sqlLimit(limit)],
     );
@@ -371,17 +385,17 @@ export class PostgresStore implements WriteStore<PostgresTx> {
 
   async readLatest(limit: number, before?: GlobalPosition): Promise<readonly RecordedEvent[]> {
     const { rows } = await this.#db.query<RawEventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM twofold_events WHERE position < ${this.#visibleBelow()} AND position < $2
+      `SELECT ${EVENT_COLUMNS} FROM twofold_events WHERE position < ${this.#visibleBelow} AND position < $2
        ORDER BY position DESC LIMIT $1`,
       [sqlLimit(limit), before ?? Number.MAX_SAFE_INTEGER],
     );
     return rows.map((row) => this.#upcasters.apply(toEvent(row)));
   }
 
-  /** The last position a reader can see: the log up to the oldest transaction still running. */
+  /** The last position a reader can see: the log up to the oldest of this store's appends still running. */
   async head(): Promise<GlobalPosition> {
     const { rows } = await this.#db.query<{ head: string | null }>(
-      `SELECT max(position) AS head FROM twofold_events WHERE position < ${this.#visibleBelow()}`,
+      `SELECT max(position) AS head FROM twofold_events WHERE position < ${this.#visibleBelow}`,
     );
     return (rows[0]?.head === null ? START : toNumber(rows[0]?.head)) as GlobalPosition;
   }
@@ -407,9 +421,14 @@ export class PostgresStore implements WriteStore<PostgresTx> {
     return toNumber(rows[0]?.count);
   }
 
-  // Positions below this belong to transactions that have ended: all of their events are visible, or none.
-  #visibleBelow(): string {
-    return `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint - ${this.#base}) * ${EVENTS_PER_COMMIT}`;
+  /**
+   * The oldest of this store's appending transactions still running while events committed after it wait: its
+   * server process, transaction id and start. Readers see nothing from its position on until it ends.
+   */
+  async heldBy(): Promise<HeldBy | undefined> {
+    const { rows } = await this.#db.query<{ pid: number; xid: string; since: string | null }>(this.#heldBy);
+    const row = rows[0];
+    return row === undefined ? undefined : { pid: row.pid, xid: toNumber(row.xid), since: toNumber(row.since) };
   }
 
   /** Resolves once the log holds an event after `after`; wakes on NOTIFY, and polls as a fallback. */
@@ -541,10 +560,13 @@ interface Draft {
 }
 
 // One stream's events of a commit. $4 is the expected version: -1 for any (the stream's last version is read),
-// 0 for a new stream, N for exactly N (which must exist; N + 1 must not, which the unique index checks).
-const APPEND = `INSERT INTO twofold_events (position, id, stream_id, stream_version, type, schema_version, data, metadata, timestamp)
-  SELECT (pg_current_xact_id()::text::bigint - $1) * ${EVENTS_PER_COMMIT} + e.ord, e.id, $2, v.at + e.n, e.type, e.sv,
-         e.data, e.md, $3
+// 0 for a new stream, N for exactly N (which must exist; N + 1 must not, which the unique index checks). The CASE
+// takes the appenders' lock before the transaction id is asked for (a lone append has no statement before it).
+const appendStatement = (
+  writers: WriterKey,
+) => `INSERT INTO twofold_events (position, id, stream_id, stream_version, type, schema_version, data, metadata, timestamp)
+  SELECT (CASE WHEN ${lockWriters(writers)} IS NOT NULL THEN pg_current_xact_id() END::text::bigint - $1)
+           * ${EVENTS_PER_COMMIT} + e.ord, e.id, $2, v.at + e.n, e.type, e.sv, e.data, e.md, $3
     FROM (SELECT CASE WHEN $4::integer >= 0 THEN $4::integer
                       ELSE (SELECT coalesce(max(stream_version), 0) FROM twofold_events WHERE stream_id = $2) END AS at) v,
          unnest($5::integer[], $6::text[], $7::text[], $8::integer[], $9::text[], $10::text[])

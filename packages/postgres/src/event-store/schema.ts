@@ -4,8 +4,8 @@ import type { Migration } from '../connection/migrations.js';
  * Positions encode the writing transaction: `(xid - base) * EVENTS_PER_COMMIT + n` for the n-th event of the
  * commit, where `xid` is the transaction's `pg_current_xact_id()` and `base` the id of the transaction that
  * created the schema. Global order is therefore transaction order, and a reader that takes only positions below
- * `(pg_snapshot_xmin(pg_current_snapshot()) - base) * EVENTS_PER_COMMIT` reads only finished transactions: any
- * transaction still running, or not yet begun, will land above everything it has read. No event is ever skipped.
+ * the oldest of the store's appending transactions still running (see visibility.ts) reads only finished appends:
+ * any append still running, or not yet begun, will land above everything it has read. No event is ever skipped.
  */
 export const EVENTS_PER_COMMIT = 16_384;
 
