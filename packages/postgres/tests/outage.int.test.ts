@@ -1,6 +1,6 @@
 import { isTwofoldError, START, streamId } from '@twofold/core';
 import { describe, expect, it } from 'vitest';
-import { PostgresDocumentStore, PostgresStore } from '../src/index.js';
+import { PostgresDocumentStore, PostgresStore, runExclusively } from '../src/index.js';
 import { usePostgres } from './server.js';
 
 // A server of its own, with durable commits: this file kills it.
@@ -16,6 +16,12 @@ describe('PostgreSQL going away', () => {
     try {
       const { position } = await store.append(streamId('s', 1), event(1));
       const waiting = store.waitForEvents(position!, AbortSignal.timeout(30_000));
+      const leaseErrors: unknown[] = [];
+      const lease = runExclusively(
+        { connection: postgres.url, schema, name: 'outage', intervalMs: 50, onError: (e) => leaseErrors.push(e) },
+        { start: () => {}, stop: () => {} },
+      );
+      await expect.poll(() => lease.leader).toBe(true);
       postgres.server.kill();
       const append = await store.append(streamId('s', 1), event(2)).catch((e: unknown) => e);
       expect(isTwofoldError(append, 'UNAVAILABLE')).toBe(true);
@@ -28,6 +34,13 @@ describe('PostgreSQL going away', () => {
         .count()
         .catch((e: unknown) => e);
       expect(isTwofoldError(query, 'UNAVAILABLE')).toBe(true);
+      // The lease hears of the lost connection as UNAVAILABLE too, the driver's error as its cause.
+      await expect.poll(() => leaseErrors.length).toBeGreaterThan(0);
+      await lease.close();
+      for (const error of leaseErrors) {
+        expect(isTwofoldError(error, 'UNAVAILABLE'), String(error)).toBe(true);
+        expect((error as Error).cause).toBeInstanceOf(Error);
+      }
 
       await postgres.server.restart();
       await expect

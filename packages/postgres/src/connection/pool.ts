@@ -1,4 +1,4 @@
-import { InvalidArgumentError, UnavailableError } from '@twofold/core';
+import { CorruptDataError, InvalidArgumentError, TwofoldError, UnavailableError } from '@twofold/core';
 import pg from 'pg';
 
 /** Where a store connects, and in which schema its tables live. */
@@ -98,11 +98,7 @@ export class Connection {
   }
 
   #unavailable(error: unknown, outcome: string): unknown {
-    if (!lostConnection(error)) return error;
-    const reason = error instanceof Error ? error.message : String(error);
-    return new UnavailableError(`PostgreSQL (schema ${this.schema}) is unreachable: ${reason}; ${outcome}`, {
-      cause: error,
-    });
+    return lostConnection(error) ? unavailable(error, `PostgreSQL (schema ${this.schema})`, outcome) : error;
   }
 
   /** A client apart from the pool (for LISTEN or a session lock), in the same schema. */
@@ -147,7 +143,9 @@ export function connectionConfig(
 export function toNumber(value: string | number | null | undefined): number {
   if (value === null || value === undefined) return 0;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`${String(value)} is beyond JavaScript's safe integers`);
+  if (!Number.isSafeInteger(n)) {
+    throw new CorruptDataError(`A stored number, ${String(value)}, is beyond JavaScript's safe integers`);
+  }
   return n;
 }
 
@@ -169,13 +167,35 @@ export function prepared(text: string, values: unknown[] = []): pg.QueryConfig {
   return { name, text, values };
 }
 
-/** True when `error` says the connection was refused, lost, or closed by the server shutting down. */
+/**
+ * True when `error` says the server cannot be used now: the connection was refused, lost, or closed by the server
+ * shutting down; the server has no connection, memory or disk to spare (class 53); it is a standby that refuses
+ * writes (25006); or the pool timed out waiting for a connection, or was closed.
+ */
 export function lostConnection(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code))) return true;
+  if (typeof code === 'string' && /^(08|53)/.test(code)) return true;
+  if (typeof code === 'string' && ['57P01', '57P02', '57P03', '25006'].includes(code)) return true;
   if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)) {
     return true;
   }
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|pool after calling end/i.test(
+    error.message,
+  );
+}
+
+/**
+ * `error`, a failure to reach `what`, as the UNAVAILABLE error that says so and what it means (`outcome`); a
+ * TwofoldError is kept as it is.
+ *
+ * @example
+ * client.on('error', (error) => report(unavailable(error, 'The LISTEN connection')));
+ */
+export function unavailable(error: unknown, what: string, outcome?: string): TwofoldError {
+  if (error instanceof TwofoldError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new UnavailableError(`${what} is unreachable: ${reason}${outcome === undefined ? '' : `; ${outcome}`}`, {
+    cause: error,
+  });
 }

@@ -14,6 +14,7 @@ import {
   type StreamAppend,
   type StreamId,
   TwofoldError,
+  UnavailableError,
   type UnitOfWork,
   type Upcaster,
   Upcasters,
@@ -105,6 +106,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
       listen: () => db.client(),
       channel: this.#channel,
       pollIntervalMs,
+      closed: () => new UnavailableError(`PostgresStore (schema ${db.schema}) is closed`),
     });
   }
 
@@ -504,7 +506,7 @@ export class PostgresStore implements WriteStore<PostgresTx> {
 
   /** Stops listening, rejects readers still waiting, and closes the pool (when the store made it). Idempotent. */
   async close(): Promise<void> {
-    await this.#wakeUps.close(new Error(`PostgresStore (schema ${this.#db.schema}) closed`));
+    await this.#wakeUps.close();
     await this.#db.end();
   }
 }

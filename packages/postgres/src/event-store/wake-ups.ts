@@ -1,4 +1,4 @@
-import { type GlobalPosition, isTwofoldError } from '@twofold/core';
+import { type GlobalPosition, isTwofoldError, type TwofoldError } from '@twofold/core';
 import { Waiters } from '@twofold/core/adapters';
 import type pg from 'pg';
 
@@ -9,6 +9,8 @@ interface WakeUpOptions {
   readonly listen: () => pg.Client;
   readonly channel: string;
   readonly pollIntervalMs: number;
+  /** The error a reader gets once the store is closed. */
+  readonly closed: () => TwofoldError;
 }
 
 // After a notification the new events may still be held back by an older transaction: look again soon.
@@ -33,20 +35,30 @@ export class WakeUps {
   #checking = false;
   #again = false;
   #closed = false;
+  // Rejects on close: a reader still waiting for its first head read must not wait for a pool that is ending.
+  readonly #closing: Promise<never>;
+  #close: (reason: TwofoldError) => void = () => {};
 
   constructor(options: WakeUpOptions) {
     this.#options = options;
+    this.#closing = new Promise<never>((_, reject) => {
+      this.#close = reject;
+    });
+    this.#closing.catch(() => {});
   }
 
   async wait(after: GlobalPosition, signal: AbortSignal): Promise<void> {
-    if (this.#closed) throw new Error('The store is closed');
+    if (this.#closed) throw this.#options.closed();
     // While the database is unreachable, wait (the poll retries) rather than fail: the reader is woken when it is back.
-    const head = await this.#options.head().catch((error: unknown) => {
-      if (isTwofoldError(error, 'UNAVAILABLE')) return undefined;
-      throw error;
-    });
+    const head = await Promise.race([
+      this.#options.head().catch((error: unknown) => {
+        if (isTwofoldError(error, 'UNAVAILABLE')) return undefined;
+        throw error;
+      }),
+      this.#closing,
+    ]);
     if (head !== undefined && head > after) return;
-    if (this.#closed) throw new Error('The store is closed');
+    if (this.#closed) throw this.#options.closed();
     const waiting = this.#waiters.add(after, signal);
     if (this.#waiters.size === 0) return waiting;
     this.#ensureListening();
@@ -115,9 +127,10 @@ export class WakeUps {
   }
 
   /** Rejects every waiting reader and stops listening: the store is closing. */
-  async close(reason: Error): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true;
-    this.#waiters.rejectAll(reason);
+    this.#close(this.#options.closed());
+    this.#waiters.rejectAll(this.#options.closed());
     clearInterval(this.#poll);
     clearTimeout(this.#recheck);
     const listener = this.#listener;

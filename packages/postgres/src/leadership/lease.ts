@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '@twofold/core';
 import pg from 'pg';
-import { connectionConfig, type PostgresConnectionOptions } from '../connection/pool.js';
+import { connectionConfig, type PostgresConnectionOptions, unavailable } from '../connection/pool.js';
 
 /** What runs while this node holds a lease: started on gaining it, stopped on losing it or on close. */
 export interface LeaderWork {
@@ -17,7 +17,10 @@ export interface LeaseOptions extends Omit<PostgresConnectionOptions, 'maxConnec
   readonly intervalMs?: number;
   /** Told when this node gains or loses the lease. */
   readonly onChange?: (leader: boolean) => void;
-  /** Told when starting or stopping the work, or the connection, failed; the lease keeps trying. */
+  /**
+   * Told when starting or stopping the work failed (the work's own error), or the connection did (UNAVAILABLE, the
+   * driver's error as `cause`); the lease keeps trying.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -103,7 +106,7 @@ export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
       if (client === undefined) {
         const fresh = new pg.Client(config);
         fresh.on('error', (error) => {
-          onError(error);
+          onError(unavailable(error, `The lease connection of '${options.name}'`));
           if (client === fresh) running = running.then(lose);
         });
         client = fresh;
@@ -117,8 +120,14 @@ export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
         key,
       ]);
       if (!rows[0]?.locked || closed) return;
-      leader = true;
-      onChange(true);
+    } catch (error) {
+      onError(unavailable(error, `The lease connection of '${options.name}'`));
+      await lose();
+      return;
+    }
+    leader = true;
+    onChange(true);
+    try {
       await work.start();
     } catch (error) {
       onError(error);
