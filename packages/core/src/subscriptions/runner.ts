@@ -34,7 +34,7 @@ export interface SubscriberStatus {
   readonly head: GlobalPosition;
   readonly lagEvents: number;
   /** Set while a write in progress keeps newer events from every reader (PostgreSQL): which one, since when. */
-  readonly heldBy: HeldBy | undefined;
+  readonly heldBy?: HeldBy | undefined;
   /** Set while an event is being retried. */
   readonly retrying:
     | { readonly position: GlobalPosition; readonly attempt: number; readonly error: unknown }
