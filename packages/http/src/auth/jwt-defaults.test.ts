@@ -1,4 +1,4 @@
-import { createSecretKey, generateKeyPairSync } from 'node:crypto';
+import { createHmac, createSecretKey, generateKeyPairSync } from 'node:crypto';
 import { InvalidArgumentError, UnauthenticatedError } from '@twofold/core';
 import type { FastifyRequest } from 'fastify';
 import { SignJWT } from 'jose';
@@ -33,6 +33,17 @@ describe('jwt() defaults', () => {
     expect(await authenticate(request(slightlyAhead))).toEqual({ id: 'ada', roles: [] });
     const strict = jwt({ secret: SECRET, clockTolerance: 0 });
     await expect(strict(request(slightlyAhead))).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+
+  it('refuses an exp too large to be a date (1e400 parses as Infinity), which would never expire', async () => {
+    // Signed by hand: JSON.stringify cannot write a number that JSON.parse reads as Infinity.
+    const part = (json: string) => Buffer.from(json).toString('base64url');
+    const unsigned = `${part('{"alg":"HS256","typ":"JWT"}')}.${part('{"sub":"ada","exp":1e400}')}`;
+    const token = `${unsigned}.${createHmac('sha256', KEY).update(unsigned).digest('base64url')}`;
+    await expect(jwt({ secret: SECRET })(request(token))).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(jwt({ secret: SECRET, allowNoExpiry: true })(request(token))).rejects.toBeInstanceOf(
+      UnauthenticatedError,
+    );
   });
 
   it('accepts a token that expired within the clock tolerance, and refuses one that expired before it', async () => {

@@ -74,6 +74,8 @@ export function jwt(options: JwtOptions): Authenticate {
     // jose checks a future `iat` only together with a maximum token age; a token issued ahead of our clock
     // is forged or comes from a clock that is wrong, and would outlive its intended lifetime.
     if (typeof claims.iat === 'number' && claims.iat > Date.now() / 1000 + tolerance) return undefined;
+    // `"exp": 1e400` parses as Infinity, which jose compares as a date that never comes.
+    if (claims.exp !== undefined && !Number.isFinite(claims.exp)) return undefined;
     return toPrincipal(claims);
   });
 }
