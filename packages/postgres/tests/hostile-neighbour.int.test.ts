@@ -5,9 +5,13 @@ import {
   defineDecider,
   defineEvent,
   defineQuery,
+  MemoryCheckpointStore,
+  MemoryDeadLetterStore,
   ProjectionRunner,
   projection,
+  SubscriberRunner,
   streamId,
+  subscriber,
   writeModels,
 } from '@twofold/core';
 import pg from 'pg';
@@ -136,6 +140,13 @@ describe("the store's own long transaction", () => {
     const fast = await store.append(streamId('note', 'fast'), [noted('fast')]);
 
     const held = await runner.status();
+    const mailer = new SubscriberRunner({
+      subscriber: subscriber('mailer').on(Noted, () => {}),
+      feed: store,
+      checkpoints: new MemoryCheckpointStore(),
+      deadLetters: new MemoryDeadLetterStore(),
+    });
+    expect((await mailer.status()).heldBy).toEqual(held.heldBy);
     expect(held.heldBy).toEqual({ pid: writer!.pid, xid: writer!.xid, since: expect.any(Number) });
     expect(held.heldBy!.since).toBeGreaterThanOrEqual(before - 1_000);
     expect(held.heldBy!.since).toBeLessThanOrEqual(Date.now() + 1_000);
