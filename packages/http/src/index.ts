@@ -1,3 +1,5 @@
+// The wire contract lives in core, where the client reads it too; these stay importable from here.
+export { PROBLEM_STATUS, type ProblemCode, type ProblemDetails } from '@twofold/core/wire';
 export { type Authenticate, bearer, type VerifyToken } from './auth/authenticate.js';
 export {
   type IdempotencyStore,
@@ -8,8 +10,6 @@ export type { ChangeSource } from './live/live.js';
 export type { ApiInfo, OpenApiDocument } from './openapi/openapi.js';
 export type { MediatorPort, Precondition, PreconditionCheck, TwofoldHttpOptions } from './plugin/options.js';
 export { twofoldHttp } from './plugin/plugin.js';
-export { PROBLEM_STATUS, type ProblemCode } from './problems/codes.js';
-export type { ProblemDetails } from './problems/problem.js';
 export { coerceQueryString, type QueryStringValues } from './schemas/coerce.js';
 export {
   type Converted,

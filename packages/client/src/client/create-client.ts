@@ -1,4 +1,5 @@
 import type { CommandDefinition, GlobalPosition, InputOf, QueryDefinition, ResultOf } from '@twofold/core';
+import { type CommandResultBody, HEADERS } from '@twofold/core/wire';
 import { problemError, RemoteError, remoteErrorOf, transportError } from '../errors/remote-error.js';
 import { eventsOf, linesOf } from '../streams/lines.js';
 import { queryStringOf } from './query-string.js';
@@ -137,15 +138,16 @@ export function createClient(options: ClientOptions): Client {
 
   const execute = async (command: CommandDefinition, data: unknown, call?: SendOptions) => {
     const own: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (call?.idempotencyKey !== undefined) own['idempotency-key'] = call.idempotencyKey;
-    if (call?.ifMatch !== undefined) own['if-match'] = call.ifMatch;
+    if (call?.idempotencyKey !== undefined) own[HEADERS.idempotencyKey] = call.idempotencyKey;
+    if (call?.ifMatch !== undefined) own[HEADERS.ifMatch] = call.ifMatch;
     const response = await request(urlOf(`commands/${encodeURIComponent(command.type)}`), {
       method: 'POST',
       headers: await headersOf(call, own),
       body: JSON.stringify(data === undefined ? null : data),
       ...(call?.signal === undefined ? {} : { signal: call.signal }),
     });
-    const body = await json(response);
+    // The server's CommandResultBody, unchecked until each field is read.
+    const body: { readonly [K in keyof CommandResultBody]?: unknown } = await json(response);
     const committed = typeof body.position === 'number' ? (body.position as GlobalPosition) : undefined;
     if (committed !== undefined && (position === undefined || committed > position)) position = committed;
     return { result: body.result as never, position: committed };
@@ -155,7 +157,7 @@ export function createClient(options: ClientOptions): Client {
   const queryRequest = async (path: string, params: unknown, call: AskOptions | undefined, accept: string) => {
     const own: Record<string, string> = { accept };
     const after = call?.after ?? position;
-    if (after !== undefined) own['twofold-after'] = String(after);
+    if (after !== undefined) own[HEADERS.after] = String(after);
     const signal = call?.signal === undefined ? {} : { signal: call.signal };
     const search = call?.method === 'POST' ? undefined : queryStringOf(params);
     const url = urlOf(path);

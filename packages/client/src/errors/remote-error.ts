@@ -1,79 +1,37 @@
-import type { ErrorCode, ValidationIssue } from '@twofold/core';
+import type { ValidationIssue } from '@twofold/core';
+import { isProblemCode, type ProblemCode, type ProblemDetails } from '@twofold/core/wire';
 
 /**
- * The `code` of an error the server answered: core's codes a caller can act on, the codes only HTTP has,
- * and `UNEXPECTED_RESPONSE` for an answer that was not a Twofold problem document (a proxy's error page…).
+ * The `code` of an error the server answered: every code of the server's problem documents (`ProblemCode` of
+ * `@twofold/core/wire`: core's codes a caller can act on and the codes only HTTP has), and `UNEXPECTED_RESPONSE`
+ * for an answer that was not a Twofold problem document (a proxy's error page…).
+ *
+ * @example
+ * const code: RemoteErrorCode = 'UNEXPECTED_RESPONSE';
  */
-export type RemoteErrorCode =
-  | Extract<
-      ErrorCode,
-      | 'VALIDATION_FAILED'
-      | 'UNAUTHENTICATED'
-      | 'FORBIDDEN'
-      | 'NO_HANDLER'
-      | 'NOT_FOUND'
-      | 'CONCURRENCY_CONFLICT'
-      | 'IDEMPOTENCY_KEY_REUSED'
-      | 'DOMAIN_RULE'
-      | 'CANCELLED'
-      | 'DEADLINE_EXCEEDED'
-      | 'CONSISTENCY_TIMEOUT'
-      | 'PROJECTION_STOPPED'
-      | 'POSITION_AHEAD_OF_LOG'
-      | 'UNAVAILABLE'
-    >
-  | 'MALFORMED_REQUEST'
-  | 'METHOD_NOT_ALLOWED'
-  | 'PRECONDITION_FAILED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'HEADERS_TOO_LARGE'
-  | 'REQUEST_TIMEOUT'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'IDEMPOTENCY_KEY_IN_USE'
-  | 'INTERNAL'
-  | 'UNEXPECTED_RESPONSE';
+export type RemoteErrorCode = ProblemCode | 'UNEXPECTED_RESPONSE';
 
-/** An RFC 9457 problem document as the server sends it. */
-export interface ProblemDocument {
-  readonly type?: string;
-  readonly title?: string;
-  readonly status?: number;
+/**
+ * An RFC 9457 problem document as it arrives: the fields of the server's `ProblemDetails`, any of which a proxy
+ * or another server may have left out, with its `code` still unchecked, and whatever extensions it carries.
+ *
+ * @example
+ * if (isRemoteError(e, 'DOMAIN_RULE')) e.problem?.instance; // '/commands/hotel.BookRoom'
+ */
+export type ProblemDocument = Partial<Omit<ProblemDetails, 'code'>> & {
   readonly code?: string;
-  readonly detail?: string;
-  readonly instance?: string;
-  readonly correlationId?: string;
-  readonly issues?: readonly ValidationIssue[];
-  readonly rule?: string;
-  readonly details?: Readonly<Record<string, unknown>>;
   readonly [extension: string]: unknown;
-}
+};
 
-const CODES: ReadonlySet<string> = new Set<RemoteErrorCode>([
-  'VALIDATION_FAILED',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NO_HANDLER',
-  'NOT_FOUND',
-  'CONCURRENCY_CONFLICT',
-  'DOMAIN_RULE',
-  'CANCELLED',
-  'DEADLINE_EXCEEDED',
-  'CONSISTENCY_TIMEOUT',
-  'PROJECTION_STOPPED',
-  'POSITION_AHEAD_OF_LOG',
-  'UNAVAILABLE',
-  'MALFORMED_REQUEST',
-  'METHOD_NOT_ALLOWED',
-  'PRECONDITION_FAILED',
-  'PAYLOAD_TOO_LARGE',
-  'HEADERS_TOO_LARGE',
-  'REQUEST_TIMEOUT',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'IDEMPOTENCY_KEY_REUSED',
-  'IDEMPOTENCY_KEY_IN_USE',
-  'INTERNAL',
-  'UNEXPECTED_RESPONSE',
-]);
+/**
+ * True when `code` is a code the client knows. Answers with a code from a newer server are UNEXPECTED_RESPONSE.
+ *
+ * @example
+ * isRemoteErrorCode('DOMAIN_RULE'); // true
+ */
+export function isRemoteErrorCode(code: unknown): code is RemoteErrorCode {
+  return code === 'UNEXPECTED_RESPONSE' || isProblemCode(code);
+}
 
 /**
  * An error the server answered, with the same stable `code` the server side speaks. Switch on `code`;
@@ -171,9 +129,9 @@ export function transportError(error: unknown, url: string, signal: AbortSignal 
 }
 
 export function problemError(status: number, problem: ProblemDocument): RemoteError {
-  if (typeof problem !== 'object' || problem === null || typeof problem.code !== 'string' || !CODES.has(problem.code)) {
+  if (typeof problem !== 'object' || problem === null || !isRemoteErrorCode(problem.code)) {
     return new RemoteError('UNEXPECTED_RESPONSE', status, `The server answered ${status} with an unknown problem`);
   }
   const message = typeof problem.detail === 'string' ? problem.detail : (problem.title ?? problem.code);
-  return new RemoteError(problem.code as RemoteErrorCode, status, message, problem);
+  return new RemoteError(problem.code, status, message, problem);
 }

@@ -1,4 +1,4 @@
-import { PROBLEM_STATUS } from '../problems/codes.js';
+import { PROBLEM_STATUS } from '@twofold/core/wire';
 import type { OpenApiDocument } from './openapi.js';
 
 interface Operation {

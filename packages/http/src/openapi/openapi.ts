@@ -1,5 +1,5 @@
+import { PROBLEM_STATUS } from '@twofold/core/wire';
 import type { Catalog, QueryEntry } from '../plugin/catalog.js';
-import { PROBLEM_STATUS } from '../problems/codes.js';
 import type { Converted, JsonSchema } from '../schemas/json-schema.js';
 
 /** Title, version and description of the generated API. */

@@ -1,9 +1,10 @@
+import { type CommandResultBody, HEADERS } from '@twofold/core/wire';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { HttpProblem } from '../problems/problem.js';
 import type { CommandEntry } from './catalog.js';
 import { type Caller, callerOf, dispatchOptions, type PluginContext } from './context.js';
-import { HEADERS, idempotencyKeyOf, ifMatchOf } from './headers.js';
+import { idempotencyKeyOf, ifMatchOf } from './headers.js';
 
 /** What a command answers: status, headers and the serialized JSON body. */
 interface CommandResponse {
@@ -66,7 +67,8 @@ async function execute(
   const headers: Record<string, string> = {};
   if (position !== undefined) headers[HEADERS.position] = String(position);
   if (executed.replayed) headers[HEADERS.idempotentReplayed] = 'true';
-  return { status: 200, headers, body: JSON.stringify({ result: result ?? null, position: position ?? null }) };
+  const answer: CommandResultBody = { result: result ?? null, position: position ?? null };
+  return { status: 200, headers, body: JSON.stringify(answer) };
 }
 
 /**

@@ -1,17 +1,7 @@
 import { type GlobalPosition, globalPosition } from '@twofold/core';
+import { HEADERS } from '@twofold/core/wire';
 import type { FastifyRequest } from 'fastify';
 import { HttpProblem } from '../problems/problem.js';
-
-/** The headers the plugin reads and writes, in the lower case Node hands them over in. */
-export const HEADERS = {
-  position: 'twofold-position',
-  after: 'twofold-after',
-  consistency: 'twofold-consistency',
-  correlationId: 'twofold-correlation-id',
-  idempotencyKey: 'idempotency-key',
-  idempotentReplayed: 'idempotent-replayed',
-  ifMatch: 'if-match',
-} as const;
 
 const CORRELATION_ID = /^[\w.:@/+=-]{1,128}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

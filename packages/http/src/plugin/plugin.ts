@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@twofold/core';
+import { HEADERS } from '@twofold/core/wire';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { memoryIdempotencyStore } from '../idempotency/idempotency-store.js';
 import { docsPage } from '../openapi/docs-page.js';
@@ -8,7 +9,7 @@ import { bodyDepthLimit, DEFAULT_MAX_BODY_DEPTH } from './body-depth.js';
 import { type Catalog, catalogOf } from './catalog.js';
 import { commandRoutes } from './commands.js';
 import { type PluginContext, pathOf } from './context.js';
-import { correlationIdOf, HEADERS } from './headers.js';
+import { correlationIdOf } from './headers.js';
 import type { TwofoldHttpOptions } from './options.js';
 import { queryRoutes } from './queries.js';
 

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { GlobalPosition } from '@twofold/core';
+import { HEADERS } from '@twofold/core/wire';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { serveLive } from '../live/live.js';
 import { HttpProblem, problemFrom } from '../problems/problem.js';
@@ -14,7 +15,7 @@ import {
   type PluginContext,
   pathOf,
 } from './context.js';
-import { afterHeaderOf, HEADERS, positionOf } from './headers.js';
+import { afterHeaderOf, positionOf } from './headers.js';
 
 interface QueryInput {
   readonly params: unknown;

@@ -1,19 +1,40 @@
 import { readFile } from 'node:fs/promises';
-import type { RemoteErrorCode } from '@twofold/client';
+import { createClient, type RemoteErrorCode } from '@twofold/client';
 import {
   DomainError,
+  defineCommand,
   PositionAheadOfLogError,
   ProjectionStoppedError,
   UnavailableError,
   ValidationError,
 } from '@twofold/core';
+import { PROBLEM_STATUS, type ProblemCode } from '@twofold/core/wire';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { PROBLEM_STATUS, type ProblemCode } from './codes.js';
-import { problemFrom } from './problem.js';
+import { z } from 'zod';
+import { HttpProblem, problemFrom } from './problem.js';
 
 describe('problem codes', () => {
   it('are the codes the client knows, apart from its own UNEXPECTED_RESPONSE', () => {
     expectTypeOf<Exclude<RemoteErrorCode, 'UNEXPECTED_RESPONSE'>>().toEqualTypeOf<ProblemCode>();
+    expectTypeOf<RemoteErrorCode>().toEqualTypeOf<keyof typeof PROBLEM_STATUS | 'UNEXPECTED_RESPONSE'>();
+  });
+
+  it('each reach the client as themselves, with the status of the one table', async () => {
+    const Ping = defineCommand('test.Ping', z.object({}));
+    for (const [code, status] of Object.entries(PROBLEM_STATUS) as [ProblemCode, number][]) {
+      const problem = problemFrom(new HttpProblem(code, `failed with ${code}`), '/commands/test.Ping', 'c-1');
+      expect(problem).toMatchObject({ status, body: { code, status } });
+      const client = createClient({
+        baseUrl: 'http://twofold.test/',
+        fetch: async () =>
+          new Response(JSON.stringify(problem.body), {
+            status: problem.status,
+            headers: { 'content-type': 'application/problem+json' },
+          }),
+      });
+      const error = await client.send(Ping, {}).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'RemoteError', code, status, message: `failed with ${code}` });
+    }
   });
 
   it('map every code to an error status', () => {

@@ -1,37 +1,6 @@
-import {
-  DomainError,
-  isTwofoldError,
-  ProjectionStoppedError,
-  ValidationError,
-  type ValidationIssue,
-} from '@twofold/core';
-import { isProblemCode, PROBLEM_STATUS, type ProblemCode, titleOf } from './codes.js';
-
-/**
- * An RFC 9457 problem details document, as every error response of the plugin carries it
- * (`Content-Type: application/problem+json`). Switch on `code`; `title` and `detail` are for people.
- *
- * @example
- * { "type": "urn:twofold:problem:domain-rule", "title": "Unprocessable Content", "status": 422,
- *   "code": "DOMAIN_RULE", "rule": "ROOM_TAKEN", "detail": "Room 101 is booked for those nights",
- *   "instance": "/commands/hotel.BookRoom", "correlationId": "4f0c…" }
- */
-export interface ProblemDetails {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly code: ProblemCode;
-  readonly detail?: string;
-  readonly instance?: string;
-  readonly correlationId?: string;
-  /** VALIDATION_FAILED: each problem with its path into the payload. */
-  readonly issues?: readonly ValidationIssue[];
-  /** PROJECTION_STOPPED: the read model that is stopped. */
-  readonly projection?: string;
-  /** DOMAIN_RULE: the rule that refused the command, and its details. */
-  readonly rule?: string;
-  readonly details?: Readonly<Record<string, unknown>>;
-}
+import { DomainError, isTwofoldError, ProjectionStoppedError, ValidationError } from '@twofold/core';
+import { isProblemCode, PROBLEM_STATUS, type ProblemCode, type ProblemDetails } from '@twofold/core/wire';
+import { titleOf } from './codes.js';
 
 /** A failure the transport itself detects (bad headers, a reused idempotency key, a failed precondition). */
 export class HttpProblem extends Error {
