@@ -11,9 +11,10 @@ interface Manifest {
   name: string;
   exports: Record<string, { types: string; import: string }>;
   dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
 }
 
-// Packages in dependency order: a package builds after the workspace packages it depends on.
+// Packages in dependency order: a package builds after the workspace packages it depends on, peers included.
 function packages(): { dir: string; manifest: Manifest }[] {
   const all = readdirSync(join(root, 'packages'))
     .map((name) => join(root, 'packages', name))
@@ -22,7 +23,7 @@ function packages(): { dir: string; manifest: Manifest }[] {
   const ordered: typeof all = [];
   const visit = (pkg: (typeof all)[number]) => {
     if (ordered.includes(pkg)) return;
-    for (const dep of Object.keys(pkg.manifest.dependencies ?? {})) {
+    for (const dep of Object.keys({ ...pkg.manifest.dependencies, ...pkg.manifest.peerDependencies })) {
       const inner = all.find((p) => p.manifest.name === dep);
       if (inner) visit(inner);
     }
