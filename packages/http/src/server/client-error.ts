@@ -48,16 +48,23 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   const problem = problemFrom(problemOf(error), '', undefined);
   const { instance: _none, ...body } = problem.body;
   const json = JSON.stringify(body);
+  // An answer to HEAD has no body: a client reads none, and takes any bytes after the headers as garbage.
+  const head = isHead(error);
   socket.end(
     `HTTP/1.1 ${problem.status} ${problem.body.title}\r\n` +
       'Connection: close\r\n' +
       'Content-Type: application/problem+json\r\n' +
-      `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+      `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${head ? '' : json}`,
   );
   // The rest of what the client sent stays readable, so the kernel closes with FIN rather than a reset that
   // would discard the answer before the client reads it; a client that never closes its side is cut off.
   socket.resume();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+// The parser hands over the bytes it refused; a request that fits in one read starts with its method.
+function isHead(error: Error & { rawPacket?: unknown }): boolean {
+  return Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
 }
 
 function problemOf(error: Error & { code?: string }): HttpProblem {

@@ -47,6 +47,18 @@ describe('errors answered before routing', () => {
     expect(await next.text()).toBe('pong');
   });
 
+  it('answers a HEAD request with headers too large with 431 and no body, which a client would take as garbage', async () => {
+    const { port } = await serve();
+    const connection = await rawConnection(port);
+    connection.socket.write(`HEAD /ping HTTP/1.1\r\nHost: test\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const [raw = ''] = await connection.responses(1);
+    const answer = parseResponse(raw);
+    expect(answer.status).toBe(431);
+    expect(answer.headers.connection).toBe('close');
+    expect(await connection.closed).toEqual({ reset: false });
+    expect(connection.received().endsWith('\r\n\r\n')).toBe(true);
+  });
+
   it('answers a request line that is not HTTP with 400 and Connection: close', async () => {
     const { port } = await serve();
     const connection = await rawConnection(port);
