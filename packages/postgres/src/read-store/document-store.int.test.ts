@@ -98,6 +98,20 @@ describe('PostgresDocumentStore', () => {
     expect(await store.read('rooms').collection('rooms').count()).toBe(0);
   });
 
+  it('stores the text backslash-u0000, which is no NUL, and still refuses a NUL after backslashes', async () => {
+    const store = await open();
+    await store.activate(v1);
+    const texts = ['\\u0000', '\\\\u0000', 'a\\u0000b'];
+    await store.commit(v1, START, at(1), (tx: AsyncDocumentTx) => {
+      for (const [i, text] of texts.entries()) tx.collection('notes').put(`n${i}`, { text });
+    });
+    const notes = store.read('rooms').collection<{ text: string }>('notes');
+    expect(await Promise.all(texts.map((_, i) => notes.get(`n${i}`)))).toEqual(texts.map((text) => ({ text })));
+    await expect(
+      store.commit(v1, at(1), at(2), (tx: AsyncDocumentTx) => tx.collection('notes').put('bad', { text: '\\\0' })),
+    ).rejects.toThrow(/NUL character/);
+  });
+
   it('applies a projection inline, in the transaction of the command on the PostgreSQL write store', async () => {
     const { writes, views } = await openWithLog();
     const Noted = defineEvent('test.Noted', z.object({ id: z.string(), text: z.string() }));

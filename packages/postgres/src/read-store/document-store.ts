@@ -199,12 +199,16 @@ function documents<T>(run: Run, projection: string, version: string, collection:
   };
 }
 
+// JSON text escapes a NUL as \u0000 and a backslash as \\: a NUL is the escape after an even run of backslashes,
+// so the six characters `\u0000` written as text (an escaped backslash, then u0000) are storable.
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
+
 function encode(document: unknown, collection: string, id: string): string {
   const json = JSON.stringify(document);
   if (json === undefined || document === null || typeof document !== 'object') {
     throw new InvalidArgumentError(`Document '${id}' for ${collection} must be a JSON object; got ${String(document)}`);
   }
-  if (json.includes('\\u0000')) {
+  if (ESCAPED_NUL.test(json)) {
     throw new InvalidArgumentError(
       `Document '${id}' for ${collection} holds a NUL character, which jsonb cannot store`,
     );
