@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '@twofold/core';
 /**
  * Where the plugin marks the `Idempotency-Key`s of requests still running, so that a repeat that arrives before
  * the first has answered gets 409 `IDEMPOTENCY_KEY_IN_USE` instead of waiting on the same aggregate. Keys arrive
- * already scoped to the caller and the command type. It stores no responses: once a request has answered, its key
+ * already scoped to the caller. It stores no responses: once a request has answered, its key
  * is released, and a repeat reaches the command, whose write model answers it from the idempotency record it
  * committed with its events (that record survives a restart and serves every node of the store).
  *

@@ -37,7 +37,7 @@ export function commandRoutes(instance: FastifyInstance, context: PluginContext,
     if (ifMatch !== undefined) metadata.ifMatch = ifMatch;
     // The key reaches the write model, which keeps the command and its result with the command's own commit: a
     // repeat gets that result, and another command under the key a 422, after a restart and on any node alike.
-    const scoped = key === undefined ? undefined : scopedKey(caller, type, key);
+    const scoped = key === undefined ? undefined : scopedKey(caller, key);
     const run = () => execute(context, entry, request.body, caller, metadata, scoped);
     const response =
       scoped === undefined || store === undefined ? await run() : await once(store, request, scoped, run);
@@ -95,9 +95,12 @@ async function once(
   }
 }
 
-/** Keys are per caller and command type, so one caller can never replay another's response. */
-function scopedKey(caller: Caller, type: string, key: string): string {
-  return JSON.stringify([caller.principal?.id ?? null, type, key]);
+/**
+ * Keys are per caller, so one caller can never replay another's response; not per command type, so a key used
+ * for one command and sent again with another reaches the write model, which refuses it.
+ */
+function scopedKey(caller: Caller, key: string): string {
+  return JSON.stringify([caller.principal?.id ?? null, key]);
 }
 
 function send(reply: FastifyReply, response: CommandResponse): FastifyReply {

@@ -235,7 +235,7 @@ describe('envelope plumbing', () => {
       {
         correlationId: 'trace-7',
         metadata: { ifMatch: ['3'] },
-        idempotencyKey: JSON.stringify(['manager-1', 'hotel.RegisterRoom', 'k-1']),
+        idempotencyKey: JSON.stringify(['manager-1', 'k-1']),
         who: 'manager-1',
       },
     ]);
