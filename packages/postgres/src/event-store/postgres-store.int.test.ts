@@ -212,8 +212,16 @@ describe('PostgresStore', () => {
     const writer = await open({ schema });
     const head = await reader.head();
     const waiting = reader.waitForEvents(head, AbortSignal.timeout(10_000));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await writer.append(streamId('order', 'n'), events(1));
+    let woken = false;
+    void waiting.then(() => {
+      woken = true;
+    });
+    // The reader starts listening in the background; an append before that is not announced to it, so the
+    // writer appends again until one wakes it. Polling (every 60 s here) never does within the timeout.
+    for (let n = 0; !woken; n++) {
+      await writer.append(streamId('order', `n${n}`), events(1));
+      await Promise.race([waiting, new Promise((resolve) => setTimeout(resolve, 100))]);
+    }
     await expect(waiting).resolves.toBeUndefined();
     expect(await reader.head()).toBeGreaterThan(head);
   });
