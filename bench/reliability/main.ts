@@ -73,8 +73,11 @@ async function soak(store: StoreName): Promise<void> {
     const seconds = sizeFromEnv('RELIABILITY_SOAK_SECONDS', 600);
     const rate = sizeFromEnv('RELIABILITY_SOAK_RATE', 80);
     const windowSeconds = sizeFromEnv('RELIABILITY_SOAK_WINDOW_SECONDS', 60);
-    console.log(`soak on ${store}: ${seconds} s at ${rate} requests/s, one row per ${windowSeconds} s`);
-    const report = await runSoak({ target, seconds, rate, windowSeconds, seed: seedFromEnv(), log });
+    const warmupWindows = process.env.RELIABILITY_SOAK_WARMUP === '0' ? 0 : sizeFromEnv('RELIABILITY_SOAK_WARMUP', 1);
+    console.log(
+      `soak on ${store}: ${seconds} s at ${rate} requests/s, one row per ${windowSeconds} s, the first ${warmupWindows} a warm-up`,
+    );
+    const report = await runSoak({ target, seconds, rate, windowSeconds, warmupWindows, seed: seedFromEnv(), log });
     for (const [error, count] of Object.entries(report.errors).slice(0, 10)) log(`${count} × ${error}`);
     for (const line of report.outside) log(line);
     const errors = report.windows.reduce((sum, w) => sum + w.errors, 0);

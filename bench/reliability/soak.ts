@@ -1,5 +1,7 @@
 // The soak: mixed load at a constant rate on the hotel's process for many minutes. Per minute, the process's
-// RSS and the requests' p99 must stay near the first minute's (±10% and ±20%), with no error at all.
+// RSS and the requests' p99 must stay near the first measured minute's (±10% and ±20%), with no error at all.
+// The minutes of warm-up before it are reported but set no baseline: a process that has just started still
+// holds what loading and compiling its code left behind, so its RSS falls once the collector has run.
 import type { Agent } from 'node:http';
 import { addDays, today } from '../../examples/hotel/src/domain/dates.js';
 import { bearer, signIn } from '../../examples/hotel/tests/e2e/setup.js';
@@ -15,6 +17,8 @@ export interface SoakOptions {
   readonly rate?: number;
   /** The length of one row of the report. Default 60 s. */
   readonly windowSeconds?: number;
+  /** Rows of load at the start that are reported but set no baseline. Default 0. */
+  readonly warmupWindows?: number;
   readonly seed: number;
   readonly log?: (line: string) => void;
 }
@@ -32,7 +36,7 @@ export interface SoakReport {
   readonly windows: readonly SoakWindow[];
   /** The first of each error kind, with how often it came. */
   readonly errors: Readonly<Record<string, number>>;
-  /** Windows whose RSS or p99 left the band around the first window's. */
+  /** Windows whose RSS or p99 left the band around the first window's after the warm-up. */
   readonly outside: readonly string[];
 }
 
@@ -152,7 +156,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       };
       windows.push(row);
       options.log?.(
-        `window ${row.minute}: ${row.requests} requests, ${row.errors} errors, p50 ${row.p50} ms, p99 ${row.p99} ms, RSS ${(row.rss / 2 ** 20).toFixed(1)} MiB`,
+        `window ${row.minute}${row.minute <= (options.warmupWindows ?? 0) ? ' (warm-up)' : ''}: ${row.requests} requests, ${row.errors} errors, p50 ${row.p50} ms, p99 ${row.p99} ms, RSS ${(row.rss / 2 ** 20).toFixed(1)} MiB`,
       );
     }
     await hotel.stop();
@@ -160,9 +164,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await hotel.kill();
     agent.destroy();
   }
-  const first = windows[0];
+  const warmup = options.warmupWindows ?? 0;
+  const first = windows[warmup];
   const outside: string[] = [];
-  for (const w of windows.slice(1)) {
+  for (const w of windows.slice(warmup + 1)) {
     if (first === undefined) break;
     if (Math.abs(w.rss - first.rss) > 0.1 * first.rss) outside.push(`window ${w.minute}: RSS ${w.rss} vs ${first.rss}`);
     if (Math.abs(w.p99 - first.p99) > 0.2 * first.p99)
