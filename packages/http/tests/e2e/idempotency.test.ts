@@ -241,9 +241,7 @@ describe.each(['SQLite file', 'PostgreSQL'])('Idempotency-Key on %s', (name) => 
     await app.post('test.BookRoom', { bookingId: 'b1', roomId: '101' }, 'old');
     vi.setSystemTime(1_000_000 + 61_000);
     await app.post('test.BookRoom', { bookingId: 'b2', roomId: '101' }, 'new');
-    await vi.waitFor(async () =>
-      expect(await app.store.find(JSON.stringify([null, 'old']))).toBe(undefined),
-    );
+    await vi.waitFor(async () => expect(await app.store.find(JSON.stringify([null, 'old']))).toBe(undefined));
     expect(await app.store.find(JSON.stringify([null, 'new']))).toBeDefined();
   });
 });
