@@ -34,6 +34,8 @@ export class PositionTracker implements ReadModelProgress {
   readonly name: string;
   readonly #ceiling: (() => Promise<GlobalPosition>) | undefined;
   #position: GlobalPosition;
+  // The highest ceiling the log has given: it never falls, so a wait at or below it need not ask again.
+  #ceilingSeen: GlobalPosition = START;
   #halted = false;
   #waiters: Waiter[] = [];
 
@@ -93,9 +95,10 @@ export class PositionTracker implements ReadModelProgress {
     if (position <= this.#position) return Promise.resolve();
     if (this.#halted) return Promise.reject(this.#stopped(position));
     if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.#ceiling === undefined) return this.#wait(position, signal);
+    if (this.#ceiling === undefined || position <= this.#ceilingSeen) return this.#wait(position, signal);
     return this.#ceiling().then((ceiling) => {
       if (position > ceiling) throw new PositionAheadOfLogError(position);
+      if (ceiling > this.#ceilingSeen) this.#ceilingSeen = ceiling;
       // The read model may have moved, or stopped, while the log was asked.
       if (position <= this.#position) return undefined;
       if (this.#halted) throw this.#stopped(position);

@@ -87,6 +87,31 @@ describe('read-your-writes', () => {
 });
 
 describe('PositionTracker', () => {
+  it('asks the log for its ceiling only for a position above the highest ceiling it has seen', async () => {
+    const asked: number[] = [];
+    let head = 10;
+    const progress = new PositionTracker('view', {
+      ceiling: async () => {
+        asked.push(head);
+        return globalPosition(head);
+      },
+    });
+    const signal = new AbortController().signal;
+    const first = progress.waitFor(globalPosition(5), signal);
+    progress.advanceTo(globalPosition(5));
+    await first;
+    const second = progress.waitFor(globalPosition(9), signal);
+    expect(asked).toEqual([10]);
+    head = 12;
+    const third = progress.waitFor(globalPosition(11), signal);
+    await expect(progress.waitFor(globalPosition(13), signal)).rejects.toMatchObject({
+      code: 'POSITION_AHEAD_OF_LOG',
+    });
+    progress.advanceTo(globalPosition(11));
+    await Promise.all([second, third]);
+    expect(asked).toEqual([10, 12, 12]);
+  });
+
   it('wakes each waiter once its position is reached, never moves backwards, and honours abort', async () => {
     const tracker = new PositionTracker('view');
     const woken: number[] = [];
