@@ -48,7 +48,8 @@ export async function guestBookings(
   guestId: string,
   page: { readonly limit: number; readonly cursor?: string | undefined },
 ): Promise<{ items: BookingView[]; next: string | null }> {
-  // The guestId index finds the guest's bookings; a guest has few, so they are ordered and cut here.
+  // The guestId index finds the guest's bookings, which are ordered and cut here: a document query has no order
+  // or limit yet, so every page reads all of the guest's bookings (the hotel README says so).
   const key = (b: BookingView) => `${b.from}/${b.bookingId}`;
   const after = page.cursor ?? '';
   const found = (await reader.collection<BookingView>('bookings').find({ guestId }))
