@@ -146,7 +146,9 @@ export function writeModels<Tx>(options: WriteModelsOptions<Tx>): WriteModels {
     aggregate: string,
     attempt: (fresh: boolean) => Promise<Attempt<R>>,
   ): Promise<R> {
-    const command = await commandOf(ctx);
+    // Most commands carry no key: they skip the fingerprint and the await it costs.
+    const key = ctx.envelope.idempotencyKey;
+    const command = key === undefined ? undefined : await commandOf(ctx, key);
     const { result, committed } = await queue.run(aggregate, (waited) => {
       // A command cancelled or past its deadline while it waited for its turn is not run at all.
       const signal = waited ? ctx.signal : undefined;
@@ -313,10 +315,9 @@ interface IdempotentCommand {
 }
 
 // What the idempotency record of a command sent with a key says it was: its type and a hash of its validated
-// payload. Undefined for a command without a key.
-async function commandOf(ctx: CommandHandlerContext): Promise<IdempotentCommand | undefined> {
-  const { idempotencyKey: key, type, data } = ctx.envelope;
-  if (key === undefined) return undefined;
+// payload.
+async function commandOf(ctx: CommandHandlerContext, key: string): Promise<IdempotentCommand> {
+  const { type, data } = ctx.envelope;
   return { key, commandType: type, fingerprint: await payloadFingerprint(data) };
 }
 
