@@ -1,5 +1,7 @@
 export { PositionTracker } from './consistency/position-tracker.js';
 export type { ReadModelProgress } from './consistency/read-model-progress.js';
+export type { Database, DocumentStore } from './database/database.js';
+export { type MemoryDatabase, memory } from './database/memory.js';
 export {
   CancelledError,
   ConcurrencyConflictError,

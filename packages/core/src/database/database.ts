@@ -1,0 +1,40 @@
+import type { WriteStore } from '../event-store/ports.js';
+import type { ProjectionStore } from '../projections/ports.js';
+import type { CheckpointStore, DeadLetterStore } from '../subscriptions/ports.js';
+
+/**
+ * A projection store whose read models queries read back: `read(projection)` hands a query handler the committed
+ * collections of the projection's active version. The in-memory, SQLite and PostgreSQL document stores are ones.
+ *
+ * @example
+ * const balances = db.documents.read(balanceView).collection<Balance>('balances');
+ */
+export interface DocumentStore<Tx = unknown, Reader = unknown> extends ProjectionStore<Tx> {
+  /** The read side of `projection` (its name, or the projection itself), for query handlers. */
+  read(projection: string | { readonly name: string }): Reader;
+}
+
+/**
+ * What one database handle offers an application: the write store (which is also the event feed projections and
+ * subscribers read), the document store of its read models, and the checkpoints and dead letters of its
+ * subscribers, all on one connection or pool, closed together. `memory()` is the in-memory one; the adapters
+ * (`sqlite()`, `postgres()`) open durable ones.
+ *
+ * @example
+ * const db = memory();
+ * const models = writeModels({ store: db.events });
+ * new ProjectionRunner({ projection: balanceView, store: db.documents, feed: db.events }).start();
+ * await db.close();
+ */
+export interface Database<WriteTx = unknown, Tx = unknown, Reader = unknown> {
+  /** The write store: event streams, states, idempotency records and snapshots; also the event feed. */
+  readonly events: WriteStore<WriteTx>;
+  /** Where projections keep their documents and checkpoints, and where queries read them. */
+  readonly documents: DocumentStore<Tx, Reader>;
+  /** How far each subscriber has read the log. */
+  readonly checkpoints: CheckpointStore;
+  /** The events subscribers gave up on, with their errors. */
+  readonly deadLetters: DeadLetterStore;
+  /** Releases the connection (or pool). Stop what reads or writes through the handle first. */
+  close(): Promise<void>;
+}

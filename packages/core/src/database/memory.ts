@@ -1,0 +1,33 @@
+import { MemoryStore, type MemoryTx } from '../event-store/memory-store.js';
+import type { DocumentReader, DocumentTx } from '../projections/documents.js';
+import { MemoryDocumentStore } from '../projections/memory-store.js';
+import { MemoryCheckpointStore, MemoryDeadLetterStore } from '../subscriptions/memory.js';
+import type { Database } from './database.js';
+
+/** The in-memory {@link Database}: see {@link memory}. */
+export interface MemoryDatabase extends Database<MemoryTx, DocumentTx, DocumentReader> {
+  readonly events: MemoryStore;
+  readonly documents: MemoryDocumentStore;
+  readonly checkpoints: MemoryCheckpointStore;
+  readonly deadLetters: MemoryDeadLetterStore;
+}
+
+/**
+ * A {@link Database} held in memory: a `MemoryStore`, a `MemoryDocumentStore` (which can also apply projections
+ * inline, in the command's commit), and in-memory checkpoints and dead letters. For tests, examples and
+ * prototypes; it forgets everything when the process ends, and `close()` has nothing to release.
+ *
+ * @example
+ * const db = memory();
+ * await db.events.append(streamId('account', 'a1'), [{ type: 'bank.AccountOpened', data: { owner: 'Ada' } }]);
+ * await db.close();
+ */
+export function memory(): MemoryDatabase {
+  return {
+    events: new MemoryStore(),
+    documents: new MemoryDocumentStore(),
+    checkpoints: new MemoryCheckpointStore(),
+    deadLetters: new MemoryDeadLetterStore(),
+    close: () => Promise.resolve(),
+  };
+}
