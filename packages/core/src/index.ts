@@ -2,6 +2,8 @@ export { PositionTracker } from './consistency/position-tracker.js';
 export type { ReadModelProgress } from './consistency/read-model-progress.js';
 export type { Database, DocumentStore } from './database/database.js';
 export { type MemoryDatabase, memory } from './database/memory.js';
+export { MemoryDeadLetterStore } from './dead-letters/memory.js';
+export type { DeadLetter, DeadLetterStore } from './dead-letters/ports.js';
 export {
   CancelledError,
   ConcurrencyConflictError,
@@ -27,7 +29,9 @@ export {
 export { MemoryStore, type MemoryStoreOptions, type MemoryTx } from './event-store/memory-store.js';
 export type {
   Committed,
+  EventFeed,
   EventStore,
+  HeldBy,
   IdempotencyRecord,
   IdempotencyStore,
   IdempotencyWrite,
@@ -65,7 +69,6 @@ export type {
 } from './mediator/context.js';
 export type { PublishStrategy } from './mediator/event-delivery.js';
 export type { CommandHandler, EventHandler, QueryHandler } from './mediator/handlers.js';
-export { consoleLogger, type Logger, type LogLevel } from './mediator/logger.js';
 export {
   type ContextStorage,
   createMediator,
@@ -135,14 +138,13 @@ export {
 } from './projections/documents.js';
 export { type InlineProjection, inlineProjection } from './projections/inline.js';
 export { MemoryDocumentStore } from './projections/memory-store.js';
-export type { EventFeed, HeldBy, InlineProjectionStore, ProjectionSlot, ProjectionStore } from './projections/ports.js';
+export type { InlineProjectionStore, ProjectionSlot, ProjectionStore } from './projections/ports.js';
 export {
   type Projection,
   type ProjectionBuilder,
   type ProjectionHandler,
   projection,
 } from './projections/projection.js';
-export { type BackgroundRunner, ReadSide, type ReadSideStatus } from './projections/read-side.js';
 export {
   type CatchUpProgress,
   type ProjectionFailurePolicy,
@@ -151,8 +153,10 @@ export {
   type ProjectionState,
   type ProjectionStatus,
 } from './projections/runner.js';
-export { MemoryCheckpointStore, MemoryDeadLetterStore } from './subscriptions/memory.js';
-export type { CheckpointStore, DeadLetter, DeadLetterStore } from './subscriptions/ports.js';
+export { type BackgroundRunner, ReadSide, type ReadSideStatus } from './read-side/read-side.js';
+export { consoleLogger, type Logger, type LogLevel } from './runtime/logger.js';
+export { MemoryCheckpointStore } from './subscriptions/memory.js';
+export type { CheckpointStore } from './subscriptions/ports.js';
 export { SubscriberRunner, type SubscriberRunnerOptions, type SubscriberStatus } from './subscriptions/runner.js';
 export {
   type Subscriber,

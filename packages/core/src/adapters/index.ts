@@ -11,8 +11,8 @@ export {
   checkNewEvents,
   versionMatches,
 } from '../event-store/records.js';
+export { checkOutboxMessage } from '../outbox/checks.js';
 export { matches } from '../projections/documents.js';
-export { checkOutboxMessage } from './outbox.js';
 export {
   type DeadLetterRow,
   deadLetterFromRow,

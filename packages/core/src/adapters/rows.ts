@@ -1,7 +1,7 @@
+import type { DeadLetter } from '../dead-letters/ports.js';
 import { CorruptDataError, InvalidArgumentError } from '../errors/errors.js';
 import type { NewEvent, RecordedEvent, StreamId } from '../event-store/records.js';
 import type { GlobalPosition } from '../positions/position.js';
-import type { DeadLetter } from '../subscriptions/ports.js';
 
 /** JSON text for a column; `undefined` is stored as NULL so that it reads back as `undefined`. */
 export function toJson(value: unknown): string | null {

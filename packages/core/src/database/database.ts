@@ -1,6 +1,7 @@
+import type { DeadLetterStore } from '../dead-letters/ports.js';
 import type { WriteStore } from '../event-store/ports.js';
 import type { ProjectionStore } from '../projections/ports.js';
-import type { CheckpointStore, DeadLetterStore } from '../subscriptions/ports.js';
+import type { CheckpointStore } from '../subscriptions/ports.js';
 
 /**
  * A projection store whose read models queries read back: `read(projection)` hands a query handler the committed

@@ -1,7 +1,8 @@
+import { MemoryDeadLetterStore } from '../dead-letters/memory.js';
 import { MemoryStore, type MemoryTx } from '../event-store/memory-store.js';
 import type { DocumentReader, DocumentTx } from '../projections/documents.js';
 import { MemoryDocumentStore } from '../projections/memory-store.js';
-import { MemoryCheckpointStore, MemoryDeadLetterStore } from '../subscriptions/memory.js';
+import { MemoryCheckpointStore } from '../subscriptions/memory.js';
 import type { Database } from './database.js';
 
 /** The in-memory {@link Database}: see {@link memory}. */

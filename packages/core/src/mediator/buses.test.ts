@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DomainError, isTwofoldError, NoHandlerError } from '../errors/errors.js';
 import { defineCommand, defineEvent, defineQuery, defineStreamQuery } from '../messages/define.js';
+import { consoleLogger, type Logger } from '../runtime/logger.js';
 import type { EventHandlerFailure } from './context.js';
-import { consoleLogger, type Logger } from './logger.js';
 import { createMediator } from './mediator.js';
 
 const BookRoom = defineCommand('hotel.BookRoom', z.object({ roomId: z.string() }), {

@@ -10,8 +10,8 @@ import type {
 } from '../messages/define.js';
 import { DispatchEnvelope, type Envelope, type EnvelopeOptions, type Principal } from '../messages/envelope.js';
 import type { GlobalPosition } from '../positions/position.js';
+import type { Logger } from '../runtime/logger.js';
 import { DispatchSignal } from './cancellation.js';
-import type { Logger } from './logger.js';
 
 /** Options of `send`, `ask`, `stream` and `publish`: envelope fields plus cancellation. */
 export interface DispatchOptions extends EnvelopeOptions {

@@ -18,6 +18,7 @@ import type {
 import { DispatchEnvelope, envelopeOptionsProblem } from '../messages/envelope.js';
 import { type StandardSchemaV1, unwrap, validate } from '../messages/schema.js';
 import { assertStorable } from '../messages/storable-text.js';
+import { consoleLogger, type Logger } from '../runtime/logger.js';
 import { assertDefinition, assertHandler, assertStrategy, misdirected } from './argument-checks.js';
 import { abortError, combineSignals, DispatchSignal, ownDeadline, raceAbort, raceLinked } from './cancellation.js';
 import {
@@ -38,7 +39,6 @@ import type {
   PipelineResult,
   QueryHandler,
 } from './handlers.js';
-import { consoleLogger, type Logger } from './logger.js';
 import { call, compose, type Middleware } from './pipeline.js';
 import { type MiddlewareScope, parseScope, type ScopeFilter, scopeMatches } from './scope.js';
 

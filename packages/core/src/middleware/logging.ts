@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { AnyMiddlewareContext } from '../mediator/context.js';
-import type { Logger, LogLevel } from '../mediator/logger.js';
 import type { Middleware } from '../mediator/pipeline.js';
+import type { Logger, LogLevel } from '../runtime/logger.js';
 
 /** Options of {@link logging}. */
 export interface LoggingOptions {

@@ -1,6 +1,6 @@
-import { checkOutboxMessage } from '../adapters/outbox.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import { defersToCommit } from '../event-store/memory-store.js';
+import { checkOutboxMessage } from './checks.js';
 import type { NewOutboxMessage, OutboxMessage, OutboxStore } from './ports.js';
 
 interface Entry {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../event-store/memory-store.js';
 import { streamId } from '../event-store/records.js';
-import type { Logger } from '../mediator/logger.js';
+import type { Logger } from '../runtime/logger.js';
 import { MemoryOutbox } from './memory.js';
 import { type OutboxMessage, outboxParticipant } from './ports.js';
 import { OutboxRelay } from './relay.js';

@@ -1,5 +1,5 @@
 import { describeError, InvalidArgumentError } from '../errors/errors.js';
-import { consoleLogger, type Logger } from '../mediator/logger.js';
+import { consoleLogger, type Logger } from '../runtime/logger.js';
 import type { OutboxMessage, OutboxStore } from './ports.js';
 
 /** Options of {@link OutboxRelay}. */

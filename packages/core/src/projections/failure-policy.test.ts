@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { MemoryDeadLetterStore } from '../dead-letters/memory.js';
 import { PositionAheadOfLogError, ProjectionStoppedError } from '../errors/errors.js';
 import { MemoryStore } from '../event-store/memory-store.js';
 import { streamId } from '../event-store/records.js';
-import type { Logger } from '../mediator/logger.js';
 import { createMediator } from '../mediator/mediator.js';
 import { defineEvent, defineQuery } from '../messages/define.js';
 import type { GlobalPosition } from '../positions/position.js';
-import { MemoryDeadLetterStore } from '../subscriptions/memory.js';
+import type { Logger } from '../runtime/logger.js';
 import type { DocumentTx } from './documents.js';
 import { MemoryDocumentStore } from './memory-store.js';
 import { projection } from './projection.js';

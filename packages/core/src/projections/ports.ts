@@ -1,56 +1,6 @@
 import type { RecordedEvent } from '../event-store/records.js';
 import type { GlobalPosition } from '../positions/position.js';
 
-/** The event log as a projection runner reads it: everything, in global order, in batches. */
-export interface EventFeed {
-  /** Up to `limit` events with a position greater than `after`, in order. */
-  readAll(after: GlobalPosition, limit: number): Promise<readonly RecordedEvent[]>;
-  /** Resolves once an event after `after` exists (at once if one does); rejects when `signal` aborts. */
-  waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void>;
-  /** The position of the last event in the log (START when empty). */
-  head(): Promise<GlobalPosition>;
-  /**
-   * The highest position the log may have handed out so far: no committed event, visible to readers yet or not,
-   * is above it. Equal to `head()` where positions are assigned in commit order (in memory, SQLite); above it on
-   * PostgreSQL, where a committed event may still be hidden behind an older transaction. With it, a wait for a
-   * position above the ceiling fails at once (POSITION_AHEAD_OF_LOG) instead of timing out.
-   */
-  ceiling?(): Promise<GlobalPosition>;
-  /**
-   * Number of events after `after` up to and including `upTo`, for lag and progress reports. Only needed when
-   * positions have gaps (PostgreSQL); without it, the difference of the two positions is the count.
-   */
-  countBetween?(after: GlobalPosition, upTo: GlobalPosition): Promise<number>;
-  /**
-   * The unfinished write that keeps committed events after it from readers, if one does now. Only for stores whose
-   * readers wait for slower writers (PostgreSQL); lag reports show it as `heldBy`.
-   */
-  heldBy?(): Promise<HeldBy | undefined>;
-}
-
-/**
- * A write still in progress that holds readers back: the events committed after it stay out of `readAll` and
- * `head` until it ends.
- *
- * @example
- * const held = await store.heldBy?.();
- * if (held) console.warn(`readers wait for transaction ${held.xid} (server process ${held.pid})`);
- */
-export interface HeldBy {
-  /** The database server process of the writing session. */
-  readonly pid: number;
-  /** The writing transaction's id. */
-  readonly xid: number;
-  /** When the writing transaction began, in ms since the epoch. */
-  readonly since: number;
-}
-
-/** Number of events in `feed` after `after` up to `upTo`; see {@link EventFeed.countBetween}. */
-export function eventsBetween(feed: EventFeed, after: GlobalPosition, upTo: GlobalPosition): Promise<number> | number {
-  if (upTo <= after) return 0;
-  return feed.countBetween?.(after, upTo) ?? upTo - after;
-}
-
 /**
  * One version of one projection's read model. Each version is stored apart, so that a rebuild can fill a new
  * version while queries still read the active one.

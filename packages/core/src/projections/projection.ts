@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import type { EventDefinition, PayloadOf } from '../messages/define.js';
-import { checkName, HandlerTable } from './handler-table.js';
+import { checkName, HandlerTable } from '../messages/handler-table.js';
 
 /** Applies one event to the read model, inside the read store's transaction `tx`. */
 export type ProjectionHandler<D, Tx> = (data: D, tx: Tx, event: RecordedEvent<string, D>) => void | Promise<void>;

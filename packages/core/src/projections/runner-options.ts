@@ -1,7 +1,8 @@
-import type { Logger } from '../mediator/logger.js';
+import type { DeadLetterStore } from '../dead-letters/ports.js';
+import type { EventFeed, HeldBy } from '../event-store/ports.js';
 import type { GlobalPosition } from '../positions/position.js';
-import type { DeadLetterStore } from '../subscriptions/ports.js';
-import type { EventFeed, HeldBy, ProjectionStore } from './ports.js';
+import type { Logger } from '../runtime/logger.js';
+import type { ProjectionStore } from './ports.js';
 import type { Projection } from './projection.js';
 
 /** Where a projection runner is: applying the backlog, keeping up, stuck on an event, or stopped. */

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MemoryStore } from '../event-store/memory-store.js';
 import { streamId } from '../event-store/records.js';
-import type { Logger } from '../mediator/logger.js';
 import { defineEvent, type EventDefinition, type InputOf } from '../messages/define.js';
 import { type GlobalPosition, START } from '../positions/position.js';
+import { ReadSide } from '../read-side/read-side.js';
+import type { Logger } from '../runtime/logger.js';
 import type { DocumentTx } from './documents.js';
 import { MemoryDocumentStore } from './memory-store.js';
 import { projection } from './projection.js';
-import { ReadSide } from './read-side.js';
 import { ProjectionRunner } from './runner.js';
 
 /** The in-memory store, with a terse append for tests. */

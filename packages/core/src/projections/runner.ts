@@ -1,11 +1,13 @@
+import { SharedReads } from '../catch-up/shared-reads.js';
 import { PositionTracker } from '../consistency/position-tracker.js';
+import type { DeadLetterStore } from '../dead-letters/ports.js';
 import { describeError, InvalidArgumentError, isTwofoldError } from '../errors/errors.js';
+import { type EventFeed, eventsBetween } from '../event-store/ports.js';
 import type { RecordedEvent } from '../event-store/records.js';
-import { sleep } from '../mediator/cancellation.js';
-import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import type { DeadLetterStore } from '../subscriptions/ports.js';
-import { type EventFeed, eventsBetween, type ProjectionSlot, type ProjectionStore } from './ports.js';
+import { consoleLogger, type Logger } from '../runtime/logger.js';
+import { sleep } from '../runtime/sleep.js';
+import type { ProjectionSlot, ProjectionStore } from './ports.js';
 import type { Projection } from './projection.js';
 import type {
   CatchUpProgress,
@@ -14,7 +16,6 @@ import type {
   ProjectionState,
   ProjectionStatus,
 } from './runner-options.js';
-import { SharedReads } from './shared-reads.js';
 
 export type {
   CatchUpProgress,

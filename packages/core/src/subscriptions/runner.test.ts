@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { MemoryDeadLetterStore } from '../dead-letters/memory.js';
 import { MemoryStore } from '../event-store/memory-store.js';
 import { streamId } from '../event-store/records.js';
-import type { Logger } from '../mediator/logger.js';
 import { defineEvent, type EventDefinition, type InputOf } from '../messages/define.js';
 import type { GlobalPosition } from '../positions/position.js';
-import { MemoryCheckpointStore, MemoryDeadLetterStore } from './memory.js';
+import type { Logger } from '../runtime/logger.js';
+import { MemoryCheckpointStore } from './memory.js';
 import { SubscriberRunner } from './runner.js';
 import { subscriber } from './subscriber.js';
 

@@ -1,12 +1,13 @@
+import { SharedReads } from '../catch-up/shared-reads.js';
 import { PositionTracker } from '../consistency/position-tracker.js';
+import type { DeadLetter, DeadLetterStore } from '../dead-letters/ports.js';
 import { describeError, InvalidArgumentError, NotFoundError } from '../errors/errors.js';
+import { type EventFeed, eventsBetween, type HeldBy } from '../event-store/ports.js';
 import type { RecordedEvent } from '../event-store/records.js';
-import { sleep } from '../mediator/cancellation.js';
-import { consoleLogger, type Logger } from '../mediator/logger.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import { type EventFeed, eventsBetween, type HeldBy } from '../projections/ports.js';
-import { SharedReads } from '../projections/shared-reads.js';
-import type { CheckpointStore, DeadLetter, DeadLetterStore } from './ports.js';
+import { consoleLogger, type Logger } from '../runtime/logger.js';
+import { sleep } from '../runtime/sleep.js';
+import type { CheckpointStore } from './ports.js';
 import type { Subscriber } from './subscriber.js';
 
 /** Options of {@link SubscriberRunner}. */

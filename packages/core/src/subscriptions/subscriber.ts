@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../event-store/records.js';
-import type { Logger } from '../mediator/logger.js';
 import type { EventDefinition, PayloadOf } from '../messages/define.js';
-import { checkName, HandlerTable } from '../projections/handler-table.js';
+import { checkName, HandlerTable } from '../messages/handler-table.js';
+import type { Logger } from '../runtime/logger.js';
 
 /** What a side-effect handler gets besides the event data. */
 export interface SubscriberContext<D = unknown> {

@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DeadLetter, DeadLetterStore } from '../dead-letters/ports.js';
 import { MemoryStore } from '../event-store/memory-store.js';
 import type { EventStore } from '../event-store/ports.js';
 import type { StreamId } from '../event-store/records.js';
-import type { Logger } from '../mediator/logger.js';
 import { defineEvent } from '../messages/define.js';
 import type { StandardSchemaV1 } from '../messages/schema.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import type { CheckpointStore, DeadLetter, DeadLetterStore } from '../subscriptions/ports.js';
+import type { Logger } from '../runtime/logger.js';
+import type { CheckpointStore } from '../subscriptions/ports.js';
 import { SubscriberRunner } from '../subscriptions/runner.js';
 import { subscriber } from '../subscriptions/subscriber.js';
 

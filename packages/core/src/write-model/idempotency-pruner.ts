@@ -1,5 +1,5 @@
 import type { IdempotencyStore } from '../event-store/ports.js';
-import type { Logger } from '../mediator/logger.js';
+import type { Logger } from '../runtime/logger.js';
 
 /** Records deleted per statement: small enough that one batch never holds a commit up for long. */
 const BATCH = 1_000;

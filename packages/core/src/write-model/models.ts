@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { CommandDefinition, EventDefinition, MessageDefinition, PayloadOf } from '../messages/define.js';
-import { checkName } from '../projections/handler-table.js';
+import { checkName } from '../messages/handler-table.js';
 
 /** A message as deciders see it: a literal `type` to switch on, and the validated `data`. */
 export type MessageOf<D extends MessageDefinition> = {

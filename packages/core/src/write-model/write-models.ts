@@ -1,13 +1,13 @@
 import { IdempotencyKeyReusedError, InvalidArgumentError, isTwofoldError } from '../errors/errors.js';
 import type { Committed, IdempotencyRecord, UnitOfWork, WriteStore } from '../event-store/ports.js';
 import type { NewEvent, StreamId } from '../event-store/records.js';
-import { sleep } from '../mediator/cancellation.js';
 import { type CommandHandlerContext, DispatchContext } from '../mediator/context.js';
 import type { CommandDefinition, EventDefinition, PayloadOf } from '../messages/define.js';
 import { validate } from '../messages/schema.js';
+import { KeyedQueue } from '../runtime/keyed-queue.js';
+import { sleep } from '../runtime/sleep.js';
 import { payloadFingerprint } from './fingerprint.js';
 import { IdempotencyPruner } from './idempotency-pruner.js';
-import { KeyedQueue } from './keyed-queue.js';
 import type { Decider, MessageOf, StateModel } from './models.js';
 import { StateCache } from './state-cache.js';
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors/errors.js';
-import type { NewOutboxMessage } from '../outbox/ports.js';
+import type { NewOutboxMessage } from './ports.js';
 
 /** Checks a message to enqueue and returns its id (a new UUID when it has none). */
 export function checkOutboxMessage(message: NewOutboxMessage): string {

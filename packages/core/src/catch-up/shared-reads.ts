@@ -1,6 +1,6 @@
+import type { EventFeed } from '../event-store/ports.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import type { GlobalPosition } from '../positions/position.js';
-import type { EventFeed } from './ports.js';
 
 interface Read {
   readonly limit: number;

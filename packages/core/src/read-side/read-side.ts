@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors/errors.js';
+import type { ProjectionStatus } from '../projections/runner.js';
 import type { SubscriberStatus } from '../subscriptions/runner.js';
-import type { ProjectionStatus } from './runner.js';
 
 /** Every projection and subscriber of an application, with its position, lag and health. */
 export interface ReadSideStatus {
