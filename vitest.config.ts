@@ -1,16 +1,63 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { loadBetterSqlite3 } from './packages/sqlite/src/driver/better-sqlite3.js';
+import type { SqliteDriverName } from './packages/sqlite/src/driver/connection.js';
+import { loadNodeSqlite } from './packages/sqlite/src/driver/node-sqlite.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The driver the SQLite package's stores open with when a test names none. */
+    sqliteDriver: SqliteDriverName;
+  }
+}
+
+// The SQLite package's tests run once per driver that loads here: better-sqlite3 on Node 20 (its binary is built
+// for the Node that installed it), node:sqlite on Node 22.13 and later.
+const drivers: SqliteDriverName[] = [];
+if (typeof loadBetterSqlite3() === 'function') drivers.push('better-sqlite3');
+if (loadNodeSqlite() !== undefined) drivers.push('node:sqlite');
+
+const SQLITE = 'packages/sqlite/**';
+const UNIT = ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'];
+const INTEGRATION = ['**/*.int.test.ts'];
+
+/** Three kinds of project: unit tests, the SQLite package's tests (per driver), and the rest. */
+const projects: TestProjectInlineConfiguration[] = [
+  {
+    extends: true,
+    test: { name: 'unit', include: UNIT, exclude: [...configDefaults.exclude, SQLITE, ...INTEGRATION] },
+  },
+  ...drivers.map(
+    (driver): TestProjectInlineConfiguration => ({
+      extends: true,
+      test: {
+        name: `sqlite (${driver})`,
+        include: ['packages/sqlite/src/**/*.test.ts', 'packages/sqlite/tests/**/*.test.ts'],
+        setupFiles: ['packages/sqlite/tests/prefer-driver.ts'],
+        provide: { sqliteDriver: driver },
+      },
+    }),
+  ),
+  {
+    extends: true,
+    test: {
+      name: 'integration',
+      include: [
+        'packages/*/src/**/*.int.test.ts',
+        'packages/*/tests/**/*.test.ts',
+        'examples/*/src/**/*.int.test.ts',
+        'examples/*/tests/**/*.test.ts',
+        'tests/**/*.test.ts',
+      ],
+      exclude: [...configDefaults.exclude, SQLITE],
+    },
+  },
+];
 
 export default defineConfig({
   resolve: { conditions: ['@twofold/source'] },
   ssr: { resolve: { conditions: ['@twofold/source'] } },
   test: {
-    include: [
-      'packages/*/src/**/*.test.ts',
-      'packages/*/tests/**/*.test.ts',
-      'examples/*/src/**/*.test.ts',
-      'examples/*/tests/**/*.test.ts',
-      'tests/**/*.test.ts',
-    ],
+    projects,
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

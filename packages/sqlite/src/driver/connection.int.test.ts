@@ -1,0 +1,215 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadBetterSqlite3 } from './better-sqlite3.js';
+import type { SqliteConnection } from './connection.js';
+import { loadNodeSqlite, NodeSqliteConnection } from './node-sqlite.js';
+import {
+  betterSqlite3Problem,
+  checkDriver,
+  defaultDriver,
+  driverAvailable,
+  openConnection,
+} from './open-connection.js';
+
+// Runs once per driver: the package's vitest projects each make one driver the default.
+const driver = defaultDriver();
+const opened: SqliteConnection[] = [];
+const folders: string[] = [];
+
+function open(path = ':memory:'): SqliteConnection {
+  const db = openConnection(path, undefined, 'test');
+  opened.push(db);
+  return db;
+}
+
+function tempFile(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'twofold-driver-'));
+  folders.push(folder);
+  return join(folder, 'test.db');
+}
+
+function withRows(db: SqliteConnection): SqliteConnection {
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO t VALUES (1, 'a'), (2, 'b')");
+  return db;
+}
+
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+describe(`SqliteConnection on ${driver}`, () => {
+  it('opens with the driver the suite made the default, and reports it', () => {
+    expect(open().driver).toBe(driver);
+  });
+
+  it('binds positional and named parameters, and ignores named fields the statement does not use', () => {
+    const db = withRows(open());
+    const insert = db.prepare<[{ id: number; name: string; extra: string }]>('INSERT INTO t VALUES (@id, :name)');
+    expect(insert.run({ id: 3, name: 'c', extra: 'ignored' })).toMatchObject({ changes: 1, lastInsertRowid: 3 });
+    const byId = db.prepare<[number], { id: number; name: string }>('SELECT id, name FROM t WHERE id = ?');
+    expect({ ...byId.get(3) }).toEqual({ id: 3, name: 'c' });
+    expect(byId.get(99)).toBeUndefined();
+  });
+
+  it('returns every row, or iterates them, as objects keyed by column', () => {
+    const db = withRows(open());
+    const rows = db.prepare<[], { id: number; name: string }>('SELECT id, name FROM t ORDER BY id');
+    expect(rows.all().map((row) => ({ ...row }))).toEqual([
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+    ]);
+    expect([...rows.iterate()].map((row) => row.name)).toEqual(['a', 'b']);
+  });
+
+  it('plucks the first column from get, all and iterate, until told not to', () => {
+    const db = withRows(open());
+    const names = db.prepare<[], string>('SELECT name, id FROM t ORDER BY id').pluck();
+    expect(names.get()).toBe('a');
+    expect(names.all()).toEqual(['a', 'b']);
+    expect([...names.iterate()]).toEqual(['a', 'b']);
+    expect(db.prepare<[], number>('SELECT id FROM t WHERE id > 5').pluck().get()).toBeUndefined();
+    expect(names.pluck(false).get()).toMatchObject({ name: 'a', id: 1 });
+  });
+
+  it('runs several statements and pragmas in one exec', () => {
+    const db = open(tempFile());
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 250; CREATE TABLE x (v)');
+    expect(db.prepare('PRAGMA journal_mode').pluck().get()).toBe('wal');
+    expect(db.prepare('PRAGMA busy_timeout').pluck().get()).toBe(250);
+  });
+
+  it('commits a transaction, and rolls it back and rethrows when the work throws', () => {
+    const db = withRows(open());
+    const insert = db.prepare<[number, string]>('INSERT INTO t VALUES (?, ?)');
+    const count = db.prepare<[], number>('SELECT count(*) FROM t').pluck();
+    const both = db.transaction((first: number, fail: boolean) => {
+      expect(db.inTransaction).toBe(true);
+      insert.run(first, 'x');
+      insert.run(first + 1, 'y');
+      if (fail) throw new Error('refused');
+      return 'done';
+    });
+    expect(both(10, false)).toBe('done');
+    expect(() => both.immediate(20, true)).toThrow('refused');
+    expect(count.get()).toBe(4);
+    expect(db.inTransaction).toBe(false);
+  });
+
+  it('runs a transaction inside another in a savepoint that rolls back alone', () => {
+    const db = withRows(open());
+    const insert = db.prepare<[number]>("INSERT INTO t VALUES (?, 'n')");
+    const inner = db.transaction((id: number) => {
+      insert.run(id);
+      throw new Error('inner failed');
+    });
+    db.transaction(() => {
+      insert.run(10);
+      expect(() => inner(11)).toThrow('inner failed');
+      expect(db.inTransaction).toBe(true);
+      insert.run(12);
+    }).immediate();
+    expect(db.prepare('SELECT id FROM t ORDER BY id').pluck().all()).toEqual([1, 2, 10, 12]);
+  });
+
+  it('knows when SQLite ended the transaction itself, and rethrows without a second rollback', () => {
+    const db = withRows(open());
+    db.exec('CREATE TABLE u (id INTEGER PRIMARY KEY ON CONFLICT ROLLBACK)');
+    const insert = db.prepare<[number]>('INSERT INTO u VALUES (?)');
+    const inner = db.transaction(() => insert.run(1));
+    const outer = db.transaction(() => {
+      insert.run(1);
+      try {
+        inner();
+      } finally {
+        expect(db.inTransaction).toBe(false);
+      }
+    });
+    expect(() => outer.immediate()).toThrow(/UNIQUE/);
+    expect(db.prepare('SELECT count(*) FROM u').pluck().get()).toBe(0);
+  });
+
+  it('takes the write lock at BEGIN in an immediate transaction', () => {
+    const path = tempFile();
+    const writer = open(path);
+    writer.exec('PRAGMA journal_mode = WAL; CREATE TABLE x (v)');
+    const other = open(path);
+    other.exec('PRAGMA busy_timeout = 0');
+    writer
+      .transaction(() => {
+        expect(() => other.transaction(() => undefined).immediate()).toThrow(/locked|busy/i);
+      })
+      .immediate();
+    expect(other.inTransaction).toBe(false);
+  });
+
+  it('names its file, knows an in-memory database, and closes once however often it is closed', () => {
+    const path = tempFile();
+    const db = open(path);
+    expect([db.name, db.memory, db.open]).toEqual([path, false, true]);
+    expect(open().memory).toBe(true);
+    db.close();
+    db.close();
+    expect(db.open).toBe(false);
+  });
+});
+
+describe('choosing a driver', () => {
+  it('refuses a driver it does not know, saying which values it takes', () => {
+    expect(() => checkDriver('sqlite3', 'SqliteStore')).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: "SqliteStore: options.driver must be 'node:sqlite' or 'better-sqlite3'",
+      }),
+    );
+    expect(checkDriver(undefined, 'SqliteStore')).toBeUndefined();
+    expect(checkDriver('better-sqlite3', 'SqliteStore')).toBe('better-sqlite3');
+  });
+
+  it.skipIf(driverAvailable('node:sqlite'))('on a Node without node:sqlite, says which Node has it', () => {
+    expect(() => openConnection(':memory:', 'node:sqlite', 'SqliteStore')).toThrow(
+      `SqliteStore: node:sqlite needs Node 22.13 or later, and this is Node ${process.version}: run a newer Node, or npm install better-sqlite3 and use driver 'better-sqlite3'`,
+    );
+  });
+
+  it.skipIf(driverAvailable('better-sqlite3'))('where better-sqlite3 does not load, says how to rebuild it', () => {
+    expect(() => openConnection(':memory:', 'better-sqlite3', 'SqliteStore')).toThrow(
+      `SqliteStore: better-sqlite3 does not load on Node ${process.version} (rebuild it with \`npm rebuild better-sqlite3\`)`,
+    );
+  });
+
+  it('names the install command when better-sqlite3 is not installed', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'twofold-no-driver-'));
+    folders.push(outside);
+    const failure = loadBetterSqlite3(pathToFileURL(join(outside, 'app.js')).href);
+    expect(failure).toMatchObject({ missing: true });
+    if (typeof failure === 'function') return;
+    expect(betterSqlite3Problem(failure, true)).toBe(
+      `Node ${process.version} has no node:sqlite (Node 22.13 and later have it), and better-sqlite3 is not installed: npm install better-sqlite3`,
+    );
+    expect(betterSqlite3Problem(failure, false)).toBe('better-sqlite3 is not installed: npm install better-sqlite3');
+  });
+
+  it.runIf(driverAvailable('node:sqlite'))('on Node before 22.16, asks SQLite whether a transaction is open', () => {
+    const builtIn = loadNodeSqlite()!;
+    // That Node's DatabaseSync: the same connection without the isTransaction getter.
+    class WithoutIsTransaction extends builtIn.DatabaseSync {
+      override get isTransaction(): undefined {
+        return undefined;
+      }
+    }
+    const db = new NodeSqliteConnection({ DatabaseSync: WithoutIsTransaction }, ':memory:');
+    opened.push(db);
+    withRows(db);
+    expect(db.inTransaction).toBe(false);
+    db.transaction(() => {
+      expect(db.inTransaction).toBe(true);
+      db.prepare("INSERT INTO t VALUES (3, 'c')").run();
+    })();
+    expect(db.inTransaction).toBe(false);
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(3);
+  });
+});

@@ -1,0 +1,82 @@
+import { InvalidArgumentError } from '@twofold/core';
+import { BetterSqlite3Connection, type BetterSqlite3Failure, loadBetterSqlite3 } from './better-sqlite3.js';
+import type { SqliteConnection, SqliteDriverName } from './connection.js';
+import { loadNodeSqlite, NodeSqliteConnection } from './node-sqlite.js';
+
+const DRIVERS: readonly SqliteDriverName[] = ['node:sqlite', 'better-sqlite3'];
+const INSTALL = 'npm install better-sqlite3';
+
+// Loaded once per process, on first use.
+let nodeSqlite: ReturnType<typeof loadNodeSqlite> | null = null;
+let betterSqlite3: ReturnType<typeof loadBetterSqlite3> | null = null;
+// Set only by the test suite, which runs the package's tests once per driver.
+let preferred: SqliteDriverName | undefined;
+
+function nodeSqliteModule() {
+  nodeSqlite ??= loadNodeSqlite();
+  return nodeSqlite;
+}
+
+function betterSqlite3Module() {
+  betterSqlite3 ??= loadBetterSqlite3();
+  return betterSqlite3;
+}
+
+function failed(loaded: ReturnType<typeof loadBetterSqlite3>): loaded is BetterSqlite3Failure {
+  return typeof loaded !== 'function';
+}
+
+/** Says whether a driver can open a connection in this process. */
+export function driverAvailable(driver: SqliteDriverName): boolean {
+  return driver === 'node:sqlite' ? nodeSqliteModule() !== undefined : !failed(betterSqlite3Module());
+}
+
+/** The driver a store uses when not told: `node:sqlite` where Node has it, otherwise better-sqlite3. */
+export function defaultDriver(): SqliteDriverName {
+  if (preferred !== undefined) return preferred;
+  return driverAvailable('node:sqlite') ? 'node:sqlite' : 'better-sqlite3';
+}
+
+/** Makes `driver` the default of this process; the test suite's way to run every test once per driver. */
+export function preferDriver(driver: SqliteDriverName | undefined): void {
+  preferred = driver;
+}
+
+/** Checks a `driver` option: `undefined` (the default driver) or one of the driver names. */
+export function checkDriver(driver: unknown, owner: string): SqliteDriverName | undefined {
+  if (driver === undefined || DRIVERS.includes(driver as SqliteDriverName)) {
+    return driver as SqliteDriverName | undefined;
+  }
+  throw new InvalidArgumentError(`${owner}: options.driver must be 'node:sqlite' or 'better-sqlite3'`);
+}
+
+/**
+ * Opens `path` with `driver`, or the default driver when it is undefined. Fails with an error that says what to
+ * install when the driver cannot load here.
+ */
+export function openConnection(path: string, driver: SqliteDriverName | undefined, owner: string): SqliteConnection {
+  const chosen = driver ?? defaultDriver();
+  if (chosen === 'node:sqlite') {
+    const module = nodeSqliteModule();
+    if (module === undefined) {
+      throw new Error(
+        `${owner}: node:sqlite needs Node 22.13 or later, and this is Node ${process.version}: run a newer Node, or ${INSTALL} and use driver 'better-sqlite3'`,
+      );
+    }
+    return new NodeSqliteConnection(module, path);
+  }
+  const Database = betterSqlite3Module();
+  if (failed(Database))
+    throw new Error(`${owner}: ${betterSqlite3Problem(Database, driver === undefined)}`, { cause: Database.error });
+  return new BetterSqlite3Connection(Database, path);
+}
+
+/** Why no connection could open when better-sqlite3 is the driver: `chosen` when no driver was asked for. */
+export function betterSqlite3Problem(failure: BetterSqlite3Failure, chosen: boolean): string {
+  if (!failure.missing) {
+    return `better-sqlite3 does not load on Node ${process.version} (rebuild it with \`npm rebuild better-sqlite3\`)`;
+  }
+  return chosen
+    ? `Node ${process.version} has no node:sqlite (Node 22.13 and later have it), and better-sqlite3 is not installed: ${INSTALL}`
+    : `better-sqlite3 is not installed: ${INSTALL}`;
+}
