@@ -1,3 +1,7 @@
+export type { ProjectionOptions } from './app/projections.js';
+export type { AppQueryContext, AppQueryHandler, AppQueryOptions } from './app/query-reads.js';
+export { Twofold, type TwofoldOptions, twofold } from './app/twofold.js';
+export type { DeciderOptions, ResultOption, StateModelOptions } from './app/write-side.js';
 export { PositionTracker } from './consistency/position-tracker.js';
 export type { ReadModelProgress } from './consistency/read-model-progress.js';
 export type { Database, DocumentStore } from './database/database.js';

@@ -1,0 +1,107 @@
+import type { ReadModelProgress } from '../consistency/read-model-progress.js';
+import type { Database } from '../database/database.js';
+import { InvalidArgumentError } from '../errors/errors.js';
+import type { RecordedEvent } from '../event-store/records.js';
+import type { Logger } from '../runtime/logger.js';
+import { eachInOrder } from '../projections/documents.js';
+import { type InlineProjection, inlineProjection } from '../projections/inline.js';
+import type { InlineProjectionStore } from '../projections/ports.js';
+import type { Projection } from '../projections/projection.js';
+import { ReadSide } from '../read-side/read-side.js';
+import { ProjectionRunner } from '../projections/runner.js';
+import type { ProjectionLookup } from './query-reads.js';
+
+/** Options of {@link Twofold.projection}. */
+export interface ProjectionOptions {
+  /**
+   * Apply the projection in each command's own transaction, so that its read model has the command's effect the
+   * moment the command returns, and a query never waits for it; a handler that throws then fails the command.
+   * The database's documents must be able to (memory, SQLite and PostgreSQL handles can). Default: false, a
+   * runner applies it beside the app after each commit.
+   */
+  readonly inline?: boolean;
+}
+
+interface Entry<WriteTx, Tx> {
+  readonly runner: ProjectionRunner<Tx>;
+  readonly inline: InlineProjection<WriteTx> | undefined;
+}
+
+/** The projections of a {@link Twofold} app: inline ones within each commit, the others in runners. */
+export class AppProjections<WriteTx, Tx, Reader> implements ProjectionLookup<Reader> {
+  readonly #store: Database<WriteTx, Tx, Reader>;
+  readonly #logger: Logger;
+  readonly #entries = new Map<string, Entry<WriteTx, Tx>>();
+  #inline: readonly InlineProjection<WriteTx>[] = [];
+  #readSide: ReadSide | undefined;
+
+  constructor(store: Database<WriteTx, Tx, Reader>, logger: Logger) {
+    this.#store = store;
+    this.#logger = logger;
+  }
+
+  /** Joins every commit of the write models: applies the inline projections, once they have caught up. */
+  readonly participant = (tx: WriteTx, events: readonly RecordedEvent[]): void | Promise<void> =>
+    eachInOrder(this.#inline, (inline) => inline.participant(tx, events));
+
+  add(projection: Projection<Tx>, options: ProjectionOptions | undefined): void {
+    if (typeof projection?.apply !== 'function' || typeof projection.name !== 'string') {
+      throw new InvalidArgumentError('projection(): pass a projection made with projection()');
+    }
+    const { name } = projection;
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new InvalidArgumentError(`projection('${name}'): options must be an object such as { inline: true }`);
+    }
+    if (options?.inline !== undefined && typeof options.inline !== 'boolean') {
+      throw new InvalidArgumentError(`projection('${name}'): options.inline must be true or false`);
+    }
+    if (this.#entries.has(name)) throw new InvalidArgumentError(`projection('${name}') is registered twice`);
+    const { documents, events } = this.#store;
+    const runner = new ProjectionRunner({ projection, store: documents, feed: events, logger: this.#logger });
+    const inline =
+      options?.inline === true
+        ? inlineProjection(projection, documents as unknown as InlineProjectionStore<WriteTx, Tx>)
+        : undefined;
+    this.#entries.set(name, { runner, inline });
+  }
+
+  /** The projection named `name`; `who` names what asks in the error when there is none. */
+  get(name: string, who: string): Entry<WriteTx, Tx> {
+    const entry = this.#entries.get(name);
+    if (entry === undefined) {
+      throw new InvalidArgumentError(
+        `${who} reads projection '${name}', which is not registered: add it with app.projection()`,
+      );
+    }
+    return entry;
+  }
+
+  progress(name: string): ReadModelProgress {
+    const entry = this.get(name, 'A query');
+    return entry.inline?.progress ?? entry.runner.progress;
+  }
+
+  reader(name: string): Reader {
+    return this.#store.documents.read(name);
+  }
+
+  /** Brings the inline projections up to the end of the log and applies them from now on; starts the runners. */
+  async start(): Promise<void> {
+    const entries = [...this.#entries.values()];
+    const inline: InlineProjection<WriteTx>[] = [];
+    for (const entry of entries) {
+      if (entry.inline === undefined) continue;
+      await entry.runner.catchUp();
+      inline.push(entry.inline);
+    }
+    this.#inline = inline;
+    this.#readSide = new ReadSide({
+      projections: entries.filter((entry) => entry.inline === undefined).map((entry) => entry.runner),
+    });
+    this.#readSide.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#readSide?.stop();
+  }
+}
