@@ -2,13 +2,13 @@ import type { ReadModelProgress } from '../consistency/read-model-progress.js';
 import type { Database } from '../database/database.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
-import type { Logger } from '../runtime/logger.js';
 import { eachInOrder } from '../projections/documents.js';
 import { type InlineProjection, inlineProjection } from '../projections/inline.js';
 import type { InlineProjectionStore } from '../projections/ports.js';
 import type { Projection } from '../projections/projection.js';
-import { ReadSide } from '../read-side/read-side.js';
 import { ProjectionRunner } from '../projections/runner.js';
+import { ReadSide } from '../read-side/read-side.js';
+import type { Logger } from '../runtime/logger.js';
 import type { ProjectionLookup } from './query-reads.js';
 
 /** Options of {@link Twofold.projection}. */
