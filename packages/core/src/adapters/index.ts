@@ -12,6 +12,7 @@ export {
   versionMatches,
 } from '../event-store/records.js';
 export { checkOutboxMessage } from '../outbox/checks.js';
+export { Waiters } from '../positions/waiters.js';
 export { matches } from '../projections/documents.js';
 export {
   type DeadLetterRow,
@@ -26,4 +27,3 @@ export {
   recordEvent,
   toJson,
 } from './rows.js';
-export { Waiters } from './waiters.js';

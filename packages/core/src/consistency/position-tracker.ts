@@ -1,12 +1,7 @@
 import { InvalidArgumentError, PositionAheadOfLogError, ProjectionStoppedError } from '../errors/errors.js';
 import { type GlobalPosition, START } from '../positions/position.js';
+import { Waiters } from '../positions/waiters.js';
 import type { ReadModelProgress } from './read-model-progress.js';
-
-interface Waiter {
-  readonly position: GlobalPosition;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
 
 /** Options of {@link PositionTracker}. */
 export interface PositionTrackerOptions {
@@ -37,7 +32,8 @@ export class PositionTracker implements ReadModelProgress {
   // The highest ceiling the log has given: it never falls, so a wait at or below it need not ask again.
   #ceilingSeen: GlobalPosition = START;
   #halted = false;
-  #waiters: Waiter[] = [];
+  // A wait for `position` is a wait for a head past `position - 1`.
+  readonly #waiters = new Waiters();
 
   constructor(name: string, options: PositionTrackerOptions = {}) {
     if (typeof name !== 'string' || name.length === 0) {
@@ -66,13 +62,7 @@ export class PositionTracker implements ReadModelProgress {
   advanceTo(position: GlobalPosition): void {
     if (position <= this.#position) return;
     this.#position = position;
-    if (this.#waiters.length === 0) return;
-    const still: Waiter[] = [];
-    for (const waiter of this.#waiters) {
-      if (waiter.position <= position) waiter.resolve();
-      else still.push(waiter);
-    }
-    this.#waiters = still;
+    if (this.#waiters.size > 0) this.#waiters.wake(position);
   }
 
   /**
@@ -81,9 +71,7 @@ export class PositionTracker implements ReadModelProgress {
    */
   halt(): void {
     this.#halted = true;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter.reject(this.#stopped(waiter.position));
+    this.#waiters.rejectEach((after) => this.#stopped((after + 1) as GlobalPosition));
   }
 
   /** Records that the read model applies events again. */
@@ -108,25 +96,7 @@ export class PositionTracker implements ReadModelProgress {
   }
 
   #wait(position: GlobalPosition, signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(signal.reason);
-      };
-      const waiter: Waiter = {
-        position,
-        resolve: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (error) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      this.#waiters.push(waiter);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.#waiters.add((position - 1) as GlobalPosition, signal);
   }
 
   #stopped(after: GlobalPosition): ProjectionStoppedError {

@@ -1,5 +1,6 @@
 import { ConcurrencyConflictError } from '../errors/errors.js';
 import type { GlobalPosition } from '../positions/position.js';
+import { Waiters } from '../positions/waiters.js';
 import type { Committed, IdempotencyRecord, ReadStreamOptions, UnitOfWork, WriteStore } from './ports.js';
 import {
   checkExpectedVersion,
@@ -57,7 +58,7 @@ export class MemoryStore implements WriteStore<MemoryTx> {
   readonly #idempotency = new Map<string, { readonly record: IdempotencyRecord; readonly at: number }>();
   readonly #snapshots = new Map<string, { state: unknown; version: number }>();
   readonly #upcasters: Upcasters;
-  #waiters: (() => void)[] = [];
+  readonly #waiters = new Waiters();
   #tail: Promise<void> = Promise.resolve();
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -143,7 +144,7 @@ export class MemoryStore implements WriteStore<MemoryTx> {
       });
     }
     for (const apply of onCommit) apply();
-    if (recorded.length > 0) for (const wake of this.#waiters.splice(0)) wake();
+    if (recorded.length > 0 && this.#waiters.size > 0) this.#waiters.wake(this.#log.length as GlobalPosition);
     return { events: recorded, position, versions };
   }
 
@@ -196,19 +197,7 @@ export class MemoryStore implements WriteStore<MemoryTx> {
 
   waitForEvents(after: GlobalPosition, signal: AbortSignal): Promise<void> {
     if (this.#log.length > after) return Promise.resolve();
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== wake);
-        reject(signal.reason);
-      };
-      this.#waiters.push(wake);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.#waiters.add(after, signal);
   }
 
   async load(

@@ -1,4 +1,4 @@
-import type { GlobalPosition } from '../positions/position.js';
+import type { GlobalPosition } from './position.js';
 
 interface Waiter {
   readonly after: GlobalPosition;
@@ -9,9 +9,10 @@ interface Waiter {
 }
 
 /**
- * The readers waiting for events after some position, for an event store's `waitForEvents`: each waits until
- * `wake` reports a head past its position, its signal aborts, or `rejectAll` ends every wait. The store decides
- * when to look at the head; `onEmpty` tells it when nobody waits any more (to stop its timers).
+ * Everyone waiting for the log (or a read model) to pass some position: each wait ends when `wake` reports a head
+ * past its position, when its signal aborts, or when `rejectAll`/`rejectEach` ends every wait. The one mechanism
+ * behind an event store's `waitForEvents` (the store decides when to look at its head; `onEmpty` tells it when
+ * nobody waits any more, to stop its timers) and behind `PositionTracker.waitFor`.
  *
  * @example
  * const waiters = new Waiters(() => clearInterval(timer));
@@ -26,6 +27,7 @@ export class Waiters {
     this.#onEmpty = onEmpty;
   }
 
+  /** How many wait now. */
   get size(): number {
     return this.#waiters.size;
   }
@@ -61,9 +63,14 @@ export class Waiters {
 
   /** Rejects every wait with `reason` (the store is closing, or can no longer tell). */
   rejectAll(reason: unknown): void {
+    this.rejectEach(() => reason);
+  }
+
+  /** Rejects every wait with the reason `reasonFor` gives for its position. */
+  rejectEach(reasonFor: (after: GlobalPosition) => unknown): void {
     for (const waiter of this.#waiters) {
       this.#remove(waiter);
-      waiter.reject(reason);
+      waiter.reject(reasonFor(waiter.after));
     }
   }
 
