@@ -269,3 +269,15 @@ export function describeError(error: unknown): string {
     return String(error);
   }
 }
+
+/** The Twofold error that an aborted signal stands for: DEADLINE_EXCEEDED for a timeout, else CANCELLED. */
+export function abortError(signal: AbortSignal, type: string): TwofoldError {
+  return abortErrorFor(signal.reason, type);
+}
+
+/** The Twofold error that an abort `reason` stands for; see {@link abortError}. */
+export function abortErrorFor(reason: unknown, type: string): TwofoldError {
+  if (reason instanceof TwofoldError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return new DeadlineExceededError(type);
+  return new CancelledError(type, reason);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isTwofoldError } from '../errors/errors.js';
-import { abortError, combineSignals, DispatchSignal } from './cancellation.js';
+import { abortError, isTwofoldError } from '../errors/errors.js';
+import { combineSignals, DispatchSignal } from './cancellation.js';
 
 const aborted = (signal: AbortSignal) =>
   new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -1,4 +1,4 @@
-import { CancelledError, DeadlineExceededError, InvalidArgumentError, TwofoldError } from '../errors/errors.js';
+import { abortError, abortErrorFor, InvalidArgumentError } from '../errors/errors.js';
 import type { DispatchOptions } from './context.js';
 
 /** The absolute deadline that a dispatch's own options ask for, if any; throws on malformed values. */
@@ -107,17 +107,6 @@ export function combineSignals(
   const sources = own === undefined ? [] : [own];
   if (inherited !== undefined) sources.push(inherited);
   return new DispatchSignal(sources, deadline);
-}
-
-/** The Twofold error that an aborted signal stands for: DEADLINE_EXCEEDED for a timeout, else CANCELLED. */
-export function abortError(signal: AbortSignal, type: string): TwofoldError {
-  return abortErrorFor(signal.reason, type);
-}
-
-function abortErrorFor(reason: unknown, type: string): TwofoldError {
-  if (reason instanceof TwofoldError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new DeadlineExceededError(type);
-  return new CancelledError(type, reason);
 }
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts, whichever comes first. */

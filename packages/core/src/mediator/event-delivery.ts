@@ -1,4 +1,4 @@
-import { abortError } from './cancellation.js';
+import { abortError } from '../errors/errors.js';
 import type { DispatchContext, EventHandlerFailure, PublishReport } from './context.js';
 import type { EventHandler } from './handlers.js';
 import { call } from './pipeline.js';
