@@ -18,6 +18,7 @@ export {
   toJsonSchema,
 } from './schemas/json-schema.js';
 export { clientErrorHandler } from './server/client-error.js';
+export { type ServableApp, type Served, type ServeOptions, serve } from './server/serve.js';
 export {
   DEFAULT_SERVER_LIMITS,
   type LimitedServerOptions,
