@@ -1,24 +1,48 @@
 /**
  * For authors of storage adapters: the checks and rules the in-memory stores apply, so that every adapter rejects
- * the same malformed calls and matches documents the same way, and the row mapping the SQL adapters share.
+ * the same malformed calls and matches documents the same way, the row mapping the SQL adapters share, and the
+ * protocols they share, each written once and driven by a small dialect of the database: the migrations
+ * (`migrate`), the versioned read-model slots (`commitSlot`, `applyInline`, `activateSlot`) and the
+ * check-everything-then-write commit (`commitUnit`). A protocol is a generator: `runSync` drives it on a
+ * synchronous driver, `runAsync` on an asynchronous one.
  *
  * @example
  * import { checkExpectedVersion, checkNewEvents, versionMatches } from '@twofold/core/adapters';
  */
+
+export type { CommitDialect, EventPlace, IdempotencyEntry, StateRecord } from '../event-store/commit/commit-dialect.js';
+export { commitUnit } from '../event-store/commit/commit-unit.js';
 export {
   checkExpectedVersion,
   checkLimit,
   checkNewEvents,
   versionMatches,
 } from '../event-store/records.js';
+export { type Migration, type MigrationDialect, migrate } from '../migrations/migrate.js';
 export { checkOutboxMessage } from '../outbox/checks.js';
 export { Waiters } from '../positions/waiters.js';
+export type { SlotData, SlotDialect } from '../projection-slots/slot-dialect.js';
+export {
+  activateSlot,
+  applyInline,
+  commitSlot,
+  openSlot,
+  type SlotBatch,
+  type SlotStorage,
+} from '../projection-slots/slot-protocol.js';
 export { matches } from '../projections/documents.js';
+export {
+  callback,
+  type Protocol,
+  type RefusePromise,
+  runAsync,
+  runSync,
+  type Step,
+} from '../protocol/run.js';
 export {
   type DeadLetterRow,
   deadLetterFromRow,
   EVENT_COLUMNS,
-  type EventInsert,
   type EventRow,
   eventFromRow,
   fromJson,
@@ -27,3 +51,11 @@ export {
   recordEvent,
   toJson,
 } from './rows.js';
+export {
+  type IdempotencyRow,
+  idempotencyFromRow,
+  snapshotFromRow,
+  stateFromRow,
+  type Versioned,
+  type VersionedRow,
+} from './state-rows.js';

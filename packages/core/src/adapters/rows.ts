@@ -31,21 +31,8 @@ export interface EventRow {
   readonly timestamp: number;
 }
 
-/** The columns of an event row, in the order {@link recordEvent} gives their values. */
+/** The columns of an event row, in the order of {@link EventRow}'s fields. */
 export const EVENT_COLUMNS = 'position, id, stream_id, stream_version, type, schema_version, data, metadata, timestamp';
-
-/** The column values of one new event, in the order of {@link EVENT_COLUMNS}. */
-export type EventInsert = [
-  position: number,
-  id: string,
-  streamId: string,
-  streamVersion: number,
-  type: string,
-  schemaVersion: number,
-  data: string | null,
-  metadata: string,
-  timestamp: number,
-];
 
 /** The row of a new event and the event as recorded; the data is the parsed JSON, as every later read gives it. */
 export function recordEvent(
@@ -54,22 +41,22 @@ export function recordEvent(
   streamVersion: number,
   position: number,
   timestamp: number,
-): { readonly row: EventInsert; readonly recorded: RecordedEvent } {
+): { readonly row: EventRow; readonly recorded: RecordedEvent } {
   const data = toJson(event.data);
   const metadata = event.metadata ?? {};
-  const row: EventInsert = [
+  const row: EventRow = {
     position,
-    event.id ?? crypto.randomUUID(),
-    streamId,
-    streamVersion,
-    event.type,
-    event.schemaVersion ?? 1,
+    id: event.id ?? crypto.randomUUID(),
+    stream_id: streamId,
+    stream_version: streamVersion,
+    type: event.type,
+    schema_version: event.schemaVersion ?? 1,
     data,
-    JSON.stringify(metadata),
+    metadata: JSON.stringify(metadata),
     timestamp,
-  ];
+  };
   const recorded: RecordedEvent = {
-    id: row[1],
+    id: row.id,
     type: event.type,
     data: data === null ? undefined : JSON.parse(data),
     metadata,
@@ -77,7 +64,7 @@ export function recordEvent(
     streamVersion,
     position: position as GlobalPosition,
     timestamp,
-    schemaVersion: row[5],
+    schemaVersion: row.schema_version,
   };
   return { row, recorded };
 }

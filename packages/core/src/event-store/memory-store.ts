@@ -1,6 +1,8 @@
-import { ConcurrencyConflictError } from '../errors/errors.js';
 import type { GlobalPosition } from '../positions/position.js';
 import { Waiters } from '../positions/waiters.js';
+import { runAsync } from '../protocol/run.js';
+import type { CommitDialect, EventPlace, IdempotencyEntry, StateRecord } from './commit/commit-dialect.js';
+import { commitUnit } from './commit/commit-unit.js';
 import type { Committed, IdempotencyRecord, ReadStreamOptions, UnitOfWork, WriteStore } from './ports.js';
 import {
   checkExpectedVersion,
@@ -10,7 +12,6 @@ import {
   type NewEvent,
   type RecordedEvent,
   type StreamId,
-  versionMatches,
 } from './records.js';
 import { type Upcaster, Upcasters } from './upcasters.js';
 
@@ -76,52 +77,14 @@ export class MemoryStore implements WriteStore<MemoryTx> {
   }
 
   async #commit(unit: UnitOfWork<MemoryTx>): Promise<Committed> {
-    const appends = unit.appends ?? [];
-    const states = unit.states ?? [];
-    for (const append of appends) {
+    for (const append of unit.appends ?? []) {
       checkExpectedVersion(append.expectedVersion, `append to ${append.streamId}`);
       checkNewEvents(append.events, `append to ${append.streamId}`);
     }
-    // Check everything first, so that a failed commit changes nothing.
-    for (const { streamId, expectedVersion } of appends) {
-      const actual = this.#streams.get(streamId)?.length ?? 0;
-      if (!versionMatches(expectedVersion, actual))
-        throw new ConcurrencyConflictError(`Stream ${streamId}`, expectedVersion, actual);
-    }
-    for (const write of states) {
-      const actual = this.#states.get(stateKey(write.collection, write.id))?.version ?? 0;
-      if (actual !== write.expectedVersion) {
-        throw new ConcurrencyConflictError(
-          `State ${stateKey(write.collection, write.id)}`,
-          write.expectedVersion,
-          actual,
-        );
-      }
-    }
-    if (unit.idempotency !== undefined && this.#idempotency.has(unit.idempotency.key)) {
-      throw new ConcurrencyConflictError(`Idempotency key ${unit.idempotency.key}`, 'unused', 1);
-    }
-
-    const recorded: RecordedEvent[] = [];
-    const versions = new Map<string, number>();
-    const streamLengths = new Map<string, number>();
-    const timestamp = Date.now();
-    for (const { streamId, events } of appends) {
-      let version = streamLengths.get(streamId) ?? this.#streams.get(streamId)?.length ?? 0;
-      for (const event of events) {
-        version++;
-        recorded.push(
-          record(event, streamId, version, (this.#log.length + recorded.length + 1) as GlobalPosition, timestamp),
-        );
-      }
-      streamLengths.set(streamId, version);
-      versions.set(streamId, version);
-    }
-    const onCommit: (() => void)[] = [];
-    const tx: MemoryTx = { store: this, onCommit: (apply) => void onCommit.push(apply) };
-    for (const participant of unit.participants ?? []) await participant(tx, recorded);
-
-    for (const event of recorded) {
+    // The commit writes into `tx`; only once all of it (participants too) has succeeded is it applied.
+    const tx = new MemoryTransaction(this);
+    const committed = await runAsync(commitUnit(this.#dialect, tx, unit));
+    for (const event of tx.events) {
       this.#log.push(event);
       let stream = this.#streams.get(event.streamId);
       if (stream === undefined) {
@@ -130,23 +93,44 @@ export class MemoryStore implements WriteStore<MemoryTx> {
       }
       stream.push(event);
     }
-    for (const write of states) {
-      const key = stateKey(write.collection, write.id);
-      this.#states.set(key, { state: structuredClone(write.state), version: write.expectedVersion + 1 });
-      versions.set(key, write.expectedVersion + 1);
+    for (const { collection, id, version, state } of tx.states) {
+      this.#states.set(stateKey(collection, id), { state: structuredClone(state), version });
     }
-    const position = recorded.at(-1)?.position;
-    if (unit.idempotency !== undefined) {
-      const { key, commandType, fingerprint, result } = unit.idempotency;
+    const entry = tx.idempotency;
+    if (entry !== undefined) {
+      const { key, commandType, fingerprint, result, position, at } = entry;
       this.#idempotency.set(key, {
-        record: { key, commandType, fingerprint, result: structuredClone(result), position },
-        at: timestamp,
+        record: {
+          key,
+          commandType,
+          fingerprint,
+          result: structuredClone(result),
+          position: position as GlobalPosition,
+        },
+        at,
       });
     }
-    for (const apply of onCommit) apply();
-    if (recorded.length > 0 && this.#waiters.size > 0) this.#waiters.wake(this.#log.length as GlobalPosition);
-    return { events: recorded, position, versions };
+    tx.applied();
+    if (committed.events.length > 0 && this.#waiters.size > 0) this.#waiters.wake(this.#log.length as GlobalPosition);
+    return committed;
   }
+
+  // Reads see the store as committed: the commit protocol checks everything before it writes anything.
+  readonly #dialect: CommitDialect<MemoryTransaction> = {
+    streamVersion: (_, streamId) => this.#streams.get(streamId)?.length ?? 0,
+    stateVersion: (_, collection, id) => this.#states.get(stateKey(collection, id))?.version ?? 0,
+    idempotencyUsed: (_, key) => this.#idempotency.has(key),
+    head: () => this.#log.length,
+    insertEvent: (tx, event, place) => {
+      const recorded = record(event, place);
+      tx.events.push(recorded);
+      return recorded;
+    },
+    saveState: (tx, state) => void tx.states.push(state),
+    saveIdempotency: (tx, entry) => {
+      tx.idempotency = entry;
+    },
+  };
 
   append(
     streamId: StreamId,
@@ -244,22 +228,38 @@ function stateKey(collection: string, id: string): string {
   return `${collection}/${id}`;
 }
 
-function record(
-  event: NewEvent,
-  streamId: StreamId,
-  streamVersion: number,
-  position: GlobalPosition,
-  timestamp: number,
-): RecordedEvent {
+function record(event: NewEvent, place: EventPlace): RecordedEvent {
   return {
     id: event.id ?? crypto.randomUUID(),
     type: event.type,
     data: structuredClone(event.data),
     metadata: event.metadata ?? {},
-    streamId,
-    streamVersion,
-    position,
-    timestamp,
+    streamId: place.streamId,
+    streamVersion: place.streamVersion,
+    position: place.position as GlobalPosition,
+    timestamp: place.timestamp,
     schemaVersion: event.schemaVersion ?? 1,
   };
+}
+
+/** One commit's writes, held until all of it has succeeded; participants get it as their {@link MemoryTx}. */
+class MemoryTransaction implements MemoryTx {
+  readonly store: MemoryStore;
+  readonly events: RecordedEvent[] = [];
+  readonly states: StateRecord[] = [];
+  idempotency: IdempotencyEntry | undefined;
+  readonly #onCommit: (() => void)[] = [];
+
+  constructor(store: MemoryStore) {
+    this.store = store;
+  }
+
+  onCommit(apply: () => void): void {
+    this.#onCommit.push(apply);
+  }
+
+  /** Runs what participants deferred to the commit, once it is applied. */
+  applied(): void {
+    for (const apply of this.#onCommit) apply();
+  }
 }

@@ -25,7 +25,6 @@ import {
   checkLimit,
   checkNewEvents,
   EVENT_COLUMNS,
-  type EventInsert,
   type EventRow,
   eventFromRow,
   fromJson,
@@ -246,11 +245,11 @@ export class PostgresStore implements WriteStore<PostgresTx> {
         timestamp,
         want,
         drafts.map((d) => d.ordinal),
-        drafts.map((d) => d.row[1]),
-        drafts.map((d) => d.row[4]),
-        drafts.map((d) => d.row[5]),
-        drafts.map((d) => d.row[6]),
-        drafts.map((d) => d.row[7]),
+        drafts.map((d) => d.row.id),
+        drafts.map((d) => d.row.type),
+        drafts.map((d) => d.row.schema_version),
+        drafts.map((d) => d.row.data),
+        drafts.map((d) => d.row.metadata),
       ];
       let result: { rows: unknown[]; rowCount: number | null } | undefined;
       // Inside a transaction, an append with 'any' that loses the race for the next version goes back to a
@@ -555,7 +554,7 @@ class Notifier {
 }
 
 interface Draft {
-  readonly row: EventInsert;
+  readonly row: EventRow;
   readonly recorded: RecordedEvent;
   /** The event's place in its commit, from 1: the low part of its position. */
   readonly ordinal: number;

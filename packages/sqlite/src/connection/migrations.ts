@@ -1,11 +1,43 @@
-import { InvalidArgumentError } from '@twofold/core';
+import {
+  type Migration as CoreMigration,
+  type MigrationDialect,
+  migrate as migrateWith,
+  runSync,
+} from '@twofold/core/adapters';
 import type { SqliteTx } from './open.js';
 
 /** One step of a component's schema, applied once, in its own transaction. */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly up: (db: SqliteTx) => void;
+export type Migration = CoreMigration<SqliteTx>;
+
+// Each step in an immediate transaction: the write lock, taken at BEGIN, keeps other processes' steps out.
+function dialect(db: SqliteTx): MigrationDialect<SqliteTx> {
+  return {
+    adapter: '@twofold/sqlite',
+    where: db.name,
+    prepareTable: () => {
+      db.exec(`CREATE TABLE IF NOT EXISTS twofold_migrations (
+        component TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        applied_at INTEGER NOT NULL,
+        PRIMARY KEY (component, version)
+      ) WITHOUT ROWID`);
+    },
+    appliedVersion: (component) =>
+      db
+        .prepare<[string], number>('SELECT coalesce(max(version), 0) FROM twofold_migrations WHERE component = ?')
+        .pluck()
+        .get(component)!,
+    record: (_, component, migration) => {
+      db.prepare('INSERT INTO twofold_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)').run(
+        component,
+        migration.version,
+        migration.name,
+        Date.now(),
+      );
+    },
+    transaction: (body) => db.transaction(() => runSync(body(db))).immediate(),
+  };
 }
 
 /**
@@ -14,32 +46,5 @@ export interface Migration {
  * re-checked under the write lock.
  */
 export function migrate(db: SqliteTx, component: string, migrations: readonly Migration[]): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS twofold_migrations (
-    component TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    applied_at INTEGER NOT NULL,
-    PRIMARY KEY (component, version)
-  ) WITHOUT ROWID`);
-  const latest = db.prepare<[string], { version: number | null }>(
-    'SELECT max(version) AS version FROM twofold_migrations WHERE component = ?',
-  );
-  const record = db.prepare(
-    'INSERT INTO twofold_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)',
-  );
-  const known = migrations.at(-1)?.version ?? 0;
-  const applied = latest.get(component)?.version ?? 0;
-  if (applied > known) {
-    throw new InvalidArgumentError(
-      `The ${component} schema in ${db.name} is at version ${applied}, newer than this @twofold/sqlite knows (${known}): upgrade the package`,
-    );
-  }
-  for (const migration of migrations) {
-    if (migration.version <= applied) continue;
-    db.transaction(() => {
-      if ((latest.get(component)?.version ?? 0) >= migration.version) return;
-      migration.up(db);
-      record.run(component, migration.version, migration.name, Date.now());
-    }).immediate();
-  }
+  runSync(migrateWith(dialect(db), component, migrations));
 }

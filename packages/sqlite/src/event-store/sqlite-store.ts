@@ -19,11 +19,14 @@ import {
 import {
   checkExpectedVersion,
   checkNewEvents,
+  commitUnit,
   eventFromRow,
-  fromJson,
+  idempotencyFromRow,
   recordEvent,
+  runSync,
+  snapshotFromRow,
+  stateFromRow,
   toJson,
-  versionMatches,
 } from '@twofold/core/adapters';
 import { migrate } from '../connection/migrations.js';
 import {
@@ -198,12 +201,12 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     const { row, recorded } = recordEvent(events[0]!, streamId, 0, 0, timestamp);
     // all(), not get(): SQLite runs the WAL's automatic checkpoint only for a statement stepped to its end.
     const [stored] = this.#sql.appendOne.all(
-      row[1],
+      row.id,
       streamId,
-      row[4],
-      row[5],
-      row[6],
-      row[7],
+      row.type,
+      row.schema_version,
+      row.data,
+      row.metadata,
       timestamp,
       streamId,
       expected,
@@ -216,61 +219,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
   }
 
   #write(unit: UnitOfWork<SqliteTx>): Committed {
-    const sql = this.#sql;
-    const appends = unit.appends ?? [];
-    const states = unit.states ?? [];
-    // Check everything first: a conflict is reported before anything is written.
-    const stored = new Map<string, number>();
-    for (const { streamId, expectedVersion } of appends) {
-      const actual = stored.get(streamId) ?? sql.streamVersion.get(streamId)!;
-      stored.set(streamId, actual);
-      if (!versionMatches(expectedVersion, actual)) {
-        throw new ConcurrencyConflictError(`Stream ${streamId}`, expectedVersion, actual);
-      }
-    }
-    for (const { collection, id, expectedVersion } of states) {
-      const actual = sql.stateVersion.get(collection, id) ?? 0;
-      if (actual !== expectedVersion) {
-        throw new ConcurrencyConflictError(`State ${collection}/${id}`, expectedVersion, actual);
-      }
-    }
-    if (unit.idempotency !== undefined && sql.idempotencyUsed.get(unit.idempotency.key) !== undefined) {
-      throw new ConcurrencyConflictError(`Idempotency key ${unit.idempotency.key}`, 'unused', 1);
-    }
-
-    const recorded: RecordedEvent[] = [];
-    const versions = new Map<string, number>();
-    const timestamp = Date.now();
-    let position = sql.head.get()!;
-    for (const { streamId, events } of appends) {
-      let version = versions.get(streamId) ?? stored.get(streamId)!;
-      for (const event of events) {
-        const { row, recorded: one } = recordEvent(event, streamId, ++version, ++position, timestamp);
-        sql.insertEvent.run(...row);
-        recorded.push(one);
-      }
-      versions.set(streamId, version);
-    }
-    for (const write of states) {
-      sql.saveState.run(write.collection, write.id, write.expectedVersion + 1, toJson(write.state));
-      versions.set(`${write.collection}/${write.id}`, write.expectedVersion + 1);
-    }
-    const last = recorded.at(-1)?.position;
-    if (unit.idempotency !== undefined) {
-      const { key, commandType, fingerprint, result } = unit.idempotency;
-      sql.insertIdempotency.run({
-        key,
-        commandType,
-        fingerprint,
-        result: toJson(result),
-        position: last ?? null,
-        at: timestamp,
-      });
-    }
-    (unit.participants ?? []).forEach((participant, index) => {
-      refusePromise(participant(this.#db, recorded), `Unit-of-work participant #${index + 1}`);
-    });
-    return { events: recorded, position: last, versions };
+    return runSync(commitUnit(this.#sql.commit, this.#db, unit), refusePromise);
   }
 
   append(
@@ -326,21 +275,11 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     collection: string,
     id: string,
   ): Promise<{ readonly state: unknown; readonly version: number } | undefined> {
-    const row = this.#sql.loadState.get(collection, id);
-    if (row === undefined) return undefined;
-    return { state: fromJson(row.state, () => `The state ${collection}/${id}`), version: row.version };
+    return stateFromRow(this.#sql.loadState.get(collection, id), collection, id);
   }
 
   async find(key: string): Promise<IdempotencyRecord | undefined> {
-    const row = this.#sql.findIdempotency.get(key);
-    if (row === undefined) return undefined;
-    return {
-      key,
-      commandType: row.command_type ?? undefined,
-      fingerprint: row.fingerprint ?? undefined,
-      result: fromJson(row.result, () => `The idempotency record ${key}`),
-      position: (row.position ?? undefined) as GlobalPosition | undefined,
-    };
+    return idempotencyFromRow(key, this.#sql.findIdempotency.get(key));
   }
 
   async pruneIdempotency(before: number, limit: number): Promise<number> {
@@ -351,9 +290,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     streamId: StreamId,
     name: string,
   ): Promise<{ readonly state: unknown; readonly version: number } | undefined> {
-    const row = this.#sql.loadSnapshot.get(name, streamId);
-    if (row === undefined) return undefined;
-    return { state: fromJson(row.state, () => `The ${name} snapshot of stream ${streamId}`), version: row.version };
+    return snapshotFromRow(this.#sql.loadSnapshot.get(name, streamId), name, streamId);
   }
 
   async saveSnapshot(

@@ -1,16 +1,14 @@
-import { EVENT_COLUMNS, type EventInsert, type EventRow } from '@twofold/core/adapters';
+import {
+  type CommitDialect,
+  EVENT_COLUMNS,
+  type EventRow,
+  type IdempotencyRow,
+  recordEvent,
+  toJson,
+  type VersionedRow,
+} from '@twofold/core/adapters';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteTx } from '../connection/open.js';
-
-type Stored = { readonly version: number; readonly state: string | null };
-
-/** An idempotency record as stored; `command_type` and `fingerprint` are null in rows from before migration 2. */
-type IdempotencyRow = {
-  readonly command_type: string | null;
-  readonly fingerprint: string | null;
-  readonly result: string | null;
-  readonly position: number | null;
-};
 
 type IdempotencyInsert = {
   readonly key: string;
@@ -39,21 +37,23 @@ export class EventStoreStatements {
   readonly head: Statement<[], number>;
   readonly dataVersion: Statement<[], number>;
   readonly streamVersion: Statement<[string], number>;
-  readonly insertEvent: Statement<EventInsert>;
+  readonly insertEvent: Statement<[EventRow]>;
   readonly appendOne: Statement<AppendOne, { readonly position: number; readonly version: number }>;
   readonly readForward: Statement<[string, number, number], EventRow>;
   readonly readBackward: Statement<[string, number, number], EventRow>;
   readonly readAll: Statement<[number, number], EventRow>;
   readonly readLatest: Statement<[number, number], EventRow>;
   readonly stateVersion: Statement<[string, string], number>;
-  readonly loadState: Statement<[string, string], Stored>;
+  readonly loadState: Statement<[string, string], VersionedRow>;
   readonly saveState: Statement<[string, string, number, string | null]>;
   readonly idempotencyUsed: Statement<[string], number>;
   readonly findIdempotency: Statement<[string], IdempotencyRow>;
   readonly insertIdempotency: Statement<[IdempotencyInsert]>;
   readonly pruneIdempotency: Statement<[number, number]>;
-  readonly loadSnapshot: Statement<[string, string], Stored>;
+  readonly loadSnapshot: Statement<[string, string], VersionedRow>;
   readonly saveSnapshot: Statement<[string, string, number, string | null]>;
+  /** The statements the shared commit protocol runs, inside the store's transaction. */
+  readonly commit: CommitDialect<SqliteTx>;
 
   constructor(db: SqliteTx) {
     const events = <P extends unknown[]>(where: string) =>
@@ -63,8 +63,9 @@ export class EventStoreStatements {
     this.streamVersion = db
       .prepare<[string], number>('SELECT coalesce(max(stream_version), 0) FROM twofold_events WHERE stream_id = ?')
       .pluck();
-    this.insertEvent = db.prepare<EventInsert>(
-      `INSERT INTO twofold_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.insertEvent = db.prepare<[EventRow]>(
+      `INSERT INTO twofold_events (${EVENT_COLUMNS})
+       VALUES (@position, @id, @stream_id, @stream_version, @type, @schema_version, @data, @metadata, @timestamp)`,
     );
     // One event appended to one stream in a single statement: its own transaction, with the write lock taken
     // before the version is read. No row comes back when the stream is not at the expected version (NULL: any).
@@ -105,5 +106,29 @@ export class EventStoreStatements {
       `INSERT INTO twofold_snapshots (name, stream_id, version, state) VALUES (?, ?, ?, ?)
        ON CONFLICT (name, stream_id) DO UPDATE SET version = excluded.version, state = excluded.state`,
     );
+    this.commit = {
+      streamVersion: (_, streamId) => this.streamVersion.get(streamId)!,
+      stateVersion: (_, collection, id) => this.stateVersion.get(collection, id) ?? 0,
+      idempotencyUsed: (_, key) => this.idempotencyUsed.get(key) !== undefined,
+      head: () => this.head.get()!,
+      insertEvent: (_, event, { streamId, streamVersion, position, timestamp }) => {
+        const { row, recorded } = recordEvent(event, streamId, streamVersion, position, timestamp);
+        this.insertEvent.run(row);
+        return recorded;
+      },
+      saveState: (_, { collection, id, version, state }) => {
+        this.saveState.run(collection, id, version, toJson(state));
+      },
+      saveIdempotency: (_, { key, commandType, fingerprint, result, position, at }) => {
+        this.insertIdempotency.run({
+          key,
+          commandType,
+          fingerprint,
+          result: toJson(result),
+          position: position ?? null,
+          at,
+        });
+      },
+    };
   }
 }
