@@ -137,3 +137,15 @@ function checkModel(spec: Record<string, unknown>, fn: string, functions: readon
       throw new InvalidArgumentError(`${fn}('${spec.name}'): ${name} must be a function`);
   }
 }
+
+/** How a command's result is made from its decision. */
+export type ResultFrom<S, E extends EventDefinition, R> = (outcome: {
+  readonly state: S;
+  readonly events: readonly MessageOf<E>[];
+  readonly version: number;
+}) => R;
+
+/** Options that may say how a command's result is made. */
+export interface WithResult {
+  readonly result?: ResultFrom<unknown, EventDefinition, unknown>;
+}

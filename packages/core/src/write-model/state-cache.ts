@@ -7,7 +7,11 @@ export interface CachedState {
 /** The states most recently committed by one process, least recently used first; `size` 0 keeps none. */
 export class StateCache {
   readonly #entries = new Map<string, CachedState>();
-  constructor(readonly size: number) {}
+  readonly size: number;
+
+  constructor(size: number) {
+    this.size = size;
+  }
 
   /** Takes an entry out: it is put back only once a commit made from it lands. */
   take(key: string): CachedState | undefined {
