@@ -1,3 +1,4 @@
+import { type CatchUpSource, type CatchUpSteps, catchUpOnce, runCatchUp } from '../catch-up/catch-up-loop.js';
 import { SharedReads } from '../catch-up/shared-reads.js';
 import { PositionTracker } from '../consistency/position-tracker.js';
 import type { DeadLetterStore } from '../dead-letters/ports.js';
@@ -6,7 +7,6 @@ import { type EventFeed, eventsBetween } from '../event-store/ports.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import { consoleLogger, type Logger } from '../runtime/logger.js';
-import { sleep } from '../runtime/sleep.js';
 import type { ProjectionSlot, ProjectionStore } from './ports.js';
 import type { Projection } from './projection.js';
 import type {
@@ -44,7 +44,7 @@ export class ProjectionRunner<Tx = unknown> {
   readonly #projection: Projection<Tx>;
   readonly #store: ProjectionStore<Tx>;
   readonly #feed: EventFeed;
-  readonly #reads: SharedReads;
+  readonly #source: CatchUpSource;
   readonly #batchSize: number;
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
@@ -81,8 +81,8 @@ export class ProjectionRunner<Tx = unknown> {
     this.#projection = projection;
     this.#store = store;
     this.#feed = feed;
-    this.#reads = SharedReads.of(feed);
     this.#batchSize = positiveInteger(options.batchSize ?? 500, 'batchSize');
+    this.#source = { reads: SharedReads.of(feed), batchSize: this.#batchSize };
     this.#retryDelayMs = positiveInteger(options.retryDelayMs ?? 100, 'retryDelayMs');
     this.#maxRetryDelayMs = positiveInteger(options.maxRetryDelayMs ?? 30_000, 'maxRetryDelayMs');
     this.#logger = options.logger ?? consoleLogger('warn');
@@ -113,7 +113,7 @@ export class ProjectionRunner<Tx = unknown> {
     const controller = new AbortController();
     this.#controller = controller;
     this.#state = 'starting';
-    this.#loop = this.#run(controller.signal).finally(() => {
+    this.#loop = runCatchUp(this.#source, this.#steps(), controller.signal).finally(() => {
       this.#state = 'stopped';
       this.#loop = undefined;
     });
@@ -132,16 +132,15 @@ export class ProjectionRunner<Tx = unknown> {
   async catchUp(): Promise<GlobalPosition> {
     if (this.#loop !== undefined)
       throw new InvalidArgumentError(`${this.name}: catchUp() cannot run while the runner is started`);
-    let position = await this.#open();
-    for (;;) {
-      const batch = await this.#reads.readAll(position, this.#batchSize);
-      if (batch.length === 0) {
-        await this.#caughtUp(position);
+    return catchUpOnce(this.#source, {
+      open: () => this.#open(),
+      apply: async (from, batch) => {
+        const position = await this.#applyBatch(from, batch);
+        await this.#reportProgress(position, batch.length);
         return position;
-      }
-      position = await this.#applyBatch(position, batch);
-      await this.#reportProgress(position, batch.length);
-    }
+      },
+      caughtUp: (position) => this.#caughtUp(position),
+    });
   }
 
   async status(): Promise<ProjectionStatus> {
@@ -164,41 +163,32 @@ export class ProjectionRunner<Tx = unknown> {
     };
   }
 
-  async #run(signal: AbortSignal): Promise<void> {
-    let position = START;
+  // The steps of the catch-up loop while started: the state, the failure and the retry delay follow each step.
+  #steps(): CatchUpSteps {
     let delay = this.#retryDelayMs;
-    let opened = false;
-    while (!signal.aborted) {
-      try {
-        if (!opened) {
-          position = await this.#open();
-          opened = true;
-        }
-        const batch = await this.#reads.readAll(position, this.#batchSize);
-        if (batch.length > 0) {
-          this.#state = batch.length === this.#batchSize || !this.#active ? 'catching-up' : 'running';
-          position = await this.#applyBatch(position, batch);
-          this.#recovered();
-          delay = this.#retryDelayMs;
-          if (this.#state === 'catching-up') await this.#reportProgress(position, batch.length);
-          // A short batch reached the end of the log as it was read: wait rather than read an empty batch.
-          // A version being built reads on until it sees nothing left, and only then is swapped in.
-          if (batch.length === this.#batchSize || !this.#active) continue;
-        }
+    return {
+      open: () => this.#open(),
+      apply: async (from, batch) => {
+        this.#state = this.#readsOn(batch) ? 'catching-up' : 'running';
+        const position = await this.#applyBatch(from, batch);
+        this.#recovered();
+        delay = this.#retryDelayMs;
+        if (this.#state === 'catching-up') await this.#reportProgress(position, batch.length);
+        return position;
+      },
+      // A version being built reads on until it sees nothing left, and only then is swapped in.
+      readOn: (batch) => this.#readsOn(batch),
+      caughtUp: async (position) => {
         await this.#caughtUp(position);
         this.#state = 'running';
         this.#oldestPending = undefined;
         this.#recovered();
-        // stop() may have come while this iteration awaited: an aborted signal never fires again.
-        if (signal.aborted) return;
-        await this.#reads.waitForEvents(position, signal);
-      } catch (error) {
-        if (signal.aborted) return;
-        // Events before the failing one may have been committed one by one: resume after them. Re-read the
-        // checkpoint before the retry too, in case another runner moved it (CONCURRENCY_CONFLICT) or the store
+      },
+      failed: (error) => {
+        // Events before the failing one may have been committed one by one: the loop resumes after them, opening
+        // again to re-read the checkpoint, in case another runner moved it (CONCURRENCY_CONFLICT) or the store
         // lost it (a Redis restart).
-        position = this.#position;
-        opened = false;
+        const position = this.#position;
         this.#state = 'failing';
         // #applyBatch already recorded a handler failure with its event's position; anything else (the feed,
         // the store) is recorded at the checkpoint.
@@ -212,10 +202,15 @@ export class ProjectionRunner<Tx = unknown> {
           { err: error, projection: this.name, position: failure.position, retryInMs: delay },
           `Projection ${this.name} failed`,
         );
-        await sleep(delay, signal);
+        const wait = delay;
         delay = Math.min(delay * 2, this.#maxRetryDelayMs);
-      }
-    }
+        return wait;
+      },
+    };
+  }
+
+  #readsOn(batch: readonly RecordedEvent[]): boolean {
+    return batch.length === this.#batchSize || !this.#active;
   }
 
   // Reads the slot's checkpoint and which version queries read. A newer active version means this code is

@@ -1,3 +1,4 @@
+import { type CatchUpSource, type CatchUpSteps, catchUpOnce, runCatchUp } from '../catch-up/catch-up-loop.js';
 import { SharedReads } from '../catch-up/shared-reads.js';
 import { PositionTracker } from '../consistency/position-tracker.js';
 import type { DeadLetter, DeadLetterStore } from '../dead-letters/ports.js';
@@ -61,7 +62,7 @@ export class SubscriberRunner {
   #skipped = { count: 0, since: Date.now() };
   readonly #subscriber: Subscriber;
   readonly #feed: EventFeed;
-  readonly #reads: SharedReads;
+  readonly #source: CatchUpSource;
   readonly #checkpoints: CheckpointStore;
   readonly #deadLetters: DeadLetterStore;
   readonly #attempts: number;
@@ -92,13 +93,13 @@ export class SubscriberRunner {
     }
     this.#subscriber = subscriber;
     this.#feed = feed;
-    this.#reads = SharedReads.of(feed);
     this.#checkpoints = checkpoints;
     this.#deadLetters = deadLetters;
     this.#attempts = atLeastOne(options.attempts ?? 5, 'attempts');
     this.#retryDelayMs = atLeastOne(options.retryDelayMs ?? 200, 'retryDelayMs');
     this.#maxRetryDelayMs = atLeastOne(options.maxRetryDelayMs ?? 30_000, 'maxRetryDelayMs');
     this.#batchSize = atLeastOne(options.batchSize ?? 100, 'batchSize');
+    this.#source = { reads: SharedReads.of(feed), batchSize: this.#batchSize };
     this.#logger = options.logger ?? consoleLogger('warn');
     const ceiling = feed.ceiling?.bind(feed);
     this.progress = new PositionTracker(subscriber.name, ceiling === undefined ? {} : { ceiling });
@@ -112,7 +113,7 @@ export class SubscriberRunner {
     if (this.#loop !== undefined) return;
     const controller = new AbortController();
     this.#controller = controller;
-    this.#loop = this.#run(controller.signal).finally(() => {
+    this.#loop = runCatchUp(this.#source, this.#steps(), controller.signal).finally(() => {
       this.#loop = undefined;
     });
   }
@@ -132,17 +133,15 @@ export class SubscriberRunner {
   /** Handles every event in the log now, then resolves with the position reached. Not while started. */
   async catchUp(): Promise<GlobalPosition> {
     if (this.#loop !== undefined) throw new InvalidArgumentError(`${this.name}: catchUp() cannot run while started`);
-    const signal = new AbortController().signal;
-    let position = await this.#checkpoints.get(this.name);
-    this.progress.advanceTo(position);
-    for (;;) {
-      const batch = await this.#reads.readAll(position, this.#batchSize);
-      if (batch.length === 0) {
-        await this.#saveSkipped(true);
+    return catchUpOnce(this.#source, {
+      open: async () => {
+        const position = await this.#checkpoints.get(this.name);
+        this.progress.advanceTo(position);
         return position;
-      }
-      position = await this.#handleBatch(position, batch, signal);
-    }
+      },
+      apply: (from, batch, signal) => this.#handleBatch(from, batch, signal),
+      caughtUp: () => this.#saveSkipped(true),
+    });
   }
 
   /**
@@ -188,32 +187,27 @@ export class SubscriberRunner {
     };
   }
 
-  async #run(signal: AbortSignal): Promise<void> {
-    let position: GlobalPosition | undefined;
-    while (!signal.aborted) {
-      try {
-        position ??= await this.#checkpoints.get(this.name);
+  // The steps of the catch-up loop while started. The subscriber's own failures end in dead letters (#deliver):
+  // a failed step is the log or a store, and is read again after a pause.
+  #steps(): CatchUpSteps {
+    return {
+      open: async () => {
+        const position = await this.#checkpoints.get(this.name);
         this.#position = position;
         this.progress.advanceTo(position);
-        const batch = await this.#reads.readAll(position, this.#batchSize);
-        if (batch.length > 0) {
-          position = await this.#handleBatch(position, batch, signal);
-          // A short batch reached the end of the log as it was read: wait rather than read an empty batch.
-          if (batch.length === this.#batchSize) continue;
-        }
-        if (signal.aborted) return;
-        await this.#reads.waitForEvents(position, signal);
-      } catch (error) {
-        if (signal.aborted) return;
-        // The log or a store failed (not the subscriber, whose errors end in dead letters): wait and read again.
+        return position;
+      },
+      apply: (from, batch, signal) => this.#handleBatch(from, batch, signal),
+      readOn: (batch) => batch.length === this.#batchSize,
+      caughtUp: () => undefined,
+      failed: (error) => {
         this.#logger.error(
           { err: error, subscriber: this.name },
           `Subscriber ${this.name} could not read or checkpoint`,
         );
-        position = undefined;
-        await sleep(this.#retryDelayMs, signal);
-      }
-    }
+        return this.#retryDelayMs;
+      },
+    };
   }
 
   async #handleBatch(
