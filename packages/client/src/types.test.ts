@@ -4,7 +4,7 @@ import { defineCommand, defineQuery, defineStreamQuery, type GlobalPosition } fr
 import * as v from 'valibot';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { type Client, createClient, type Executed, isRemoteError, type RemoteErrorCode } from './index.js';
+import { type Client, type CommandReceipt, createClient, isRemoteError, type RemoteErrorCode } from './index.js';
 
 const RoomView = z.object({ roomId: z.string(), price: z.number() });
 const BookRoom = defineCommand('hotel.BookRoom', z.object({ roomId: z.string(), nights: z.coerce.number() }), {
@@ -21,7 +21,7 @@ describe('client types', () => {
     expectTypeOf(client.send(BookRoom, { roomId: '1', nights: 2 })).resolves.toEqualTypeOf<{ bookingId: string }>();
     expectTypeOf(client.send(CancelBooking, { bookingId: 'b' })).resolves.toEqualTypeOf<void>();
     expectTypeOf(client.execute(BookRoom, { roomId: '1', nights: 2 })).resolves.toEqualTypeOf<
-      Executed<{ bookingId: string }>
+      CommandReceipt<{ bookingId: string }>
     >();
     expectTypeOf(client.ask(FreeRooms, { from: '2025-01-01' })).resolves.toEqualTypeOf<
       { roomId: string; price: number }[]

@@ -57,13 +57,13 @@ export {
 export { type Upcaster, Upcasters, upcaster } from './event-store/upcasters.js';
 export type {
   AnyMiddlewareContext,
+  CommandExecution,
   CommandHandlerContext,
   CommandMiddlewareContext,
   DispatchOptions,
   EventHandlerContext,
   EventHandlerFailure,
   EventMiddlewareContext,
-  Executed,
   MiddlewareContext,
   PublishReport,
   QueryHandlerContext,

@@ -2,10 +2,10 @@
 export { PROBLEM_STATUS, type ProblemCode, type ProblemDetails } from '@twofold/core/wire';
 export { type Authenticate, bearer, type VerifyToken } from './auth/authenticate.js';
 export {
-  type IdempotencyStore,
-  type MemoryIdempotencyOptions,
-  memoryIdempotencyStore,
-} from './idempotency/idempotency-store.js';
+  type MemoryRunningKeysOptions,
+  memoryRunningKeys,
+  type RunningKeys,
+} from './idempotency/running-keys.js';
 export type { ChangeSource } from './live/live.js';
 export type { ApiInfo, OpenApiDocument } from './openapi/openapi.js';
 export type { MediatorPort, Precondition, PreconditionCheck, TwofoldHttpOptions } from './plugin/options.js';

@@ -46,8 +46,8 @@ export interface AskOptions extends CallOptions {
   readonly method?: 'GET' | 'POST';
 }
 
-/** What `execute` resolves to: the command's result and the position its write committed at. */
-export interface Executed<R> {
+/** The server's receipt for a command, as `execute` resolves to it: its result and the position it committed at. */
+export interface CommandReceipt<R> {
   readonly result: R;
   readonly position: GlobalPosition | undefined;
 }
@@ -64,7 +64,7 @@ export interface Client {
     command: D,
     data: InputOf<D>,
     options?: SendOptions,
-  ): Promise<Executed<ResultOf<D>>>;
+  ): Promise<CommandReceipt<ResultOf<D>>>;
   /** Asks a query, after this client's last write. */
   ask<D extends QueryDefinition<string, any, any, false>>(
     query: D,

@@ -4,7 +4,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { memory } from '../database/memory.js';
 import { streamId } from '../event-store/records.js';
-import type { Executed } from '../mediator/context.js';
+import type { CommandExecution } from '../mediator/context.js';
 import { defineCommand, defineEvent, defineQuery, defineStreamQuery } from '../messages/define.js';
 import type { DocumentReader, DocumentTx } from '../projections/documents.js';
 import { projection } from '../projections/projection.js';
@@ -45,7 +45,7 @@ describe('twofold() types', () => {
     const typeOnly = () => {
       expectTypeOf(app.send(Open, { accountId: 'a1' })).resolves.toEqualTypeOf<{ accountId: string }>();
       expectTypeOf(app.send(Close, { accountId: 'a1' })).resolves.toEqualTypeOf<void>();
-      expectTypeOf(app.execute(Close, { accountId: 'a1' })).resolves.toEqualTypeOf<Executed<void>>();
+      expectTypeOf(app.execute(Close, { accountId: 'a1' })).resolves.toEqualTypeOf<CommandExecution<void>>();
       expectTypeOf(app.ask(Balance, { accountId: 'a1' })).resolves.toEqualTypeOf<number>();
       // @ts-expect-error a command nobody registered
       void app.send(Unregistered, {});

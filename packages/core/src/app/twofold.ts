@@ -1,6 +1,6 @@
 import type { Database } from '../database/database.js';
 import { InvalidArgumentError } from '../errors/errors.js';
-import type { AnyMiddlewareContext, DispatchOptions, Executed } from '../mediator/context.js';
+import type { AnyMiddlewareContext, CommandExecution, DispatchOptions } from '../mediator/context.js';
 import type { CommandHandler, ContextFor, ContextOfKind, PipelineResult } from '../mediator/handlers.js';
 import { createMediator, type Mediator, type MediatorOptions } from '../mediator/mediator.js';
 import type { Middleware } from '../mediator/pipeline.js';
@@ -173,7 +173,11 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
   }
 
   /** Sends a command like `send`, and resolves to its result with the position to read it back `after`. */
-  execute<D extends C>(command: D, data: InputOf<D>, options?: DispatchOptions): Promise<Executed<ResultOf<D>>> {
+  execute<D extends C>(
+    command: D,
+    data: InputOf<D>,
+    options?: DispatchOptions,
+  ): Promise<CommandExecution<ResultOf<D>>> {
     return this.mediator.execute(command, data, options);
   }
 

@@ -123,8 +123,11 @@ export type EventMiddlewareContext<D extends EventDefinition = EventDefinition> 
 /** The context of a middleware that runs for every kind; narrow it with `ctx.kind`. */
 export type AnyMiddlewareContext = CommandMiddlewareContext | QueryMiddlewareContext | EventMiddlewareContext;
 
-/** What `execute` resolves to: the handler's result, plus what a transport needs to report about it. */
-export interface Executed<R> {
+/**
+ * One command's execution, as `execute` resolves to it: the handler's result, plus what a transport needs to report
+ * about it.
+ */
+export interface CommandExecution<R> {
   readonly result: R;
   /** The global position of the last event the command (and what it caused) committed, if any. */
   readonly position: GlobalPosition | undefined;
@@ -166,7 +169,7 @@ export class DispatchContext {
   readonly deadline: number | undefined;
   /** The highest global position committed by this dispatch or any dispatch it caused; see {@link advance}. */
   position: GlobalPosition | undefined;
-  /** True when a write model answered this command with a stored result instead of running it; see {@link Executed}. */
+  /** True when a write model answered this command with a stored result instead of running it; see {@link CommandExecution}. */
   replayed: boolean;
   readonly parent: DispatchContext | undefined;
   /** Queries: the position the caller wants to read its writes from (`options.after`). */

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../errors/errors.js';
 import type { MessageKind } from '../messages/define.js';
 import { envelopeOptionsProblem } from '../messages/envelope.js';
 import { combineSignals, type DispatchSignal, ownDeadline } from './cancellation.js';
-import type { DispatchContext, DispatchOptions, Executed } from './context.js';
+import type { CommandExecution, DispatchContext, DispatchOptions } from './context.js';
 import type { ContextStorage, PublishOptions } from './mediator-options.js';
 import { STRATEGY } from './routes.js';
 
@@ -82,6 +82,6 @@ export function runIn(
 }
 
 /** What `execute` resolves to, once the command has settled. */
-export function executed(settled: Promise<unknown>, ctx: DispatchContext): Promise<Executed<unknown>> {
+export function executed(settled: Promise<unknown>, ctx: DispatchContext): Promise<CommandExecution<unknown>> {
   return settled.then((result) => ({ result, position: ctx.position, envelope: ctx.envelope, replayed: ctx.replayed }));
 }

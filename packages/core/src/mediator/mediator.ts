@@ -16,10 +16,10 @@ import { misdirected } from './argument-checks.js';
 import { DispatchSignal, raceAbort, raceLinked } from './cancellation.js';
 import {
   type AnyMiddlewareContext,
+  type CommandExecution,
   DispatchContext,
   type Dispatcher,
   type DispatchOptions,
-  type Executed,
   type PublishReport,
 } from './context.js';
 import { applyOptions, checkedDeadline, executed, Mode, runIn, signalOf } from './dispatch.js';
@@ -146,8 +146,10 @@ export class Mediator {
     command: D,
     data: InputOf<D>,
     options?: DispatchOptions,
-  ): Promise<Executed<ResultOf<D>>> {
-    return this.#dispatch('command', command, data, options, undefined, Mode.Execute) as Promise<Executed<ResultOf<D>>>;
+  ): Promise<CommandExecution<ResultOf<D>>> {
+    return this.#dispatch('command', command, data, options, undefined, Mode.Execute) as Promise<
+      CommandExecution<ResultOf<D>>
+    >;
   }
 
   /** Asks a query and resolves to its result, typed by the query's result schema. */

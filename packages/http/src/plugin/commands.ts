@@ -1,6 +1,6 @@
 import { type CommandResultBody, HEADERS } from '@twofold/core/wire';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type { RunningKeys } from '../idempotency/running-keys.js';
 import { HttpProblem } from '../problems/problem.js';
 import type { CommandEntry } from './catalog.js';
 import { type Caller, callerOf, dispatchOptions, type PluginContext } from './context.js';
@@ -77,19 +77,19 @@ async function execute(
  * to say, from its record.
  */
 async function once(
-  store: IdempotencyStore,
+  running: RunningKeys,
   request: FastifyRequest,
   key: string,
   run: () => Promise<CommandResponse>,
 ): Promise<CommandResponse> {
-  if (!(await store.claim(key))) {
+  if (!(await running.claim(key))) {
     throw new HttpProblem('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still running');
   }
   try {
     return await run();
   } finally {
     // The command has answered; failing the request now would invite a retry for nothing.
-    await store.release(key).catch((error: unknown) => {
+    await running.release(key).catch((error: unknown) => {
       request.log.error({ err: error }, 'Twofold: could not release an Idempotency-Key');
     });
   }

@@ -1,6 +1,6 @@
 import type { CommandDefinition, Mediator, Principal } from '@twofold/core';
 import type { Authenticate } from '../auth/authenticate.js';
-import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type { RunningKeys } from '../idempotency/running-keys.js';
 import type { ChangeSource } from '../live/live.js';
 import type { JsonSchemaConverter } from '../schemas/json-schema.js';
 
@@ -45,7 +45,7 @@ export interface TwofoldHttpOptions {
    * Where the `Idempotency-Key`s of running requests are marked (a repeat meanwhile is 409), or `false` to ignore
    * the header. Replays come from the write model's own records. Default: in this process's memory.
    */
-  readonly idempotency?: IdempotencyStore | false;
+  readonly idempotency?: RunningKeys | false;
   /** Largest accepted request body, in bytes. Default: 1 MiB. */
   readonly bodyLimit?: number;
   /** Deepest nesting of objects and arrays accepted in a JSON body (`{}` is 1); deeper is a 400. Default: 64. */

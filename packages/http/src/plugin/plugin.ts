@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@twofold/core';
 import { HEADERS } from '@twofold/core/wire';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { memoryIdempotencyStore } from '../idempotency/idempotency-store.js';
+import { memoryRunningKeys } from '../idempotency/running-keys.js';
 import { docsPage } from '../openapi/docs-page.js';
 import { type OpenApiDocument, openApiDocument } from '../openapi/openapi.js';
 import { problemFrom } from '../problems/problem.js';
@@ -122,7 +122,7 @@ function checked(options: TwofoldHttpOptions): TwofoldHttpOptions {
   }
   const idempotency = options.idempotency;
   if (idempotency !== undefined && idempotency !== false && typeof idempotency?.claim !== 'function') {
-    throw new InvalidArgumentError(`${where}: options.idempotency must be an IdempotencyStore or false`);
+    throw new InvalidArgumentError(`${where}: options.idempotency must be RunningKeys (claim, release) or false`);
   }
-  return { ...options, idempotency: idempotency ?? memoryIdempotencyStore() };
+  return { ...options, idempotency: idempotency ?? memoryRunningKeys() };
 }

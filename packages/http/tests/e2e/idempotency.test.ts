@@ -20,7 +20,7 @@ import { type PostgresServer, startPostgres } from '@twofold/test-servers';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { memoryIdempotencyStore, type TwofoldHttpOptions, twofoldHttp } from '../../src/index.js';
+import { memoryRunningKeys, type TwofoldHttpOptions, twofoldHttp } from '../../src/index.js';
 
 const BookRoom = defineCommand('test.BookRoom', z.object({ bookingId: z.string(), roomId: z.string() }), {
   result: z.object({ bookingId: z.string(), status: z.string() }),
@@ -180,7 +180,7 @@ describe.each(['SQLite file', 'PostgreSQL'])('Idempotency-Key on %s', (name) => 
 
   it('refuses another body under a key the HTTP layer no longer remembers (10,001 newer keys)', async () => {
     // A small in-memory store stands in for 10,000 newer keys: it only ever held running requests anyway.
-    const app = await start(durable(), { idempotency: memoryIdempotencyStore({ max: 1 }) });
+    const app = await start(durable(), { idempotency: memoryRunningKeys({ max: 1 }) });
     for (const id of ['b1', 'b2']) await app.post('test.BookRoom', { bookingId: id, roomId: '101' });
     const cancelled = await app.post('test.CancelBooking', { bookingId: 'b1' }, 'cancel-1');
     for (let i = 0; i < 3; i++) {

@@ -8,33 +8,33 @@ import { InvalidArgumentError } from '@twofold/core';
  * committed with its events (that record survives a restart and serves every node of the store).
  *
  * @example
- * await app.register(twofoldHttp, { mediator, idempotency: memoryIdempotencyStore({ max: 1_000 }) });
+ * await app.register(twofoldHttp, { mediator, idempotency: memoryRunningKeys({ max: 1_000 }) });
  */
-export interface IdempotencyStore {
+export interface RunningKeys {
   /** Marks `key` as running; false when a request with that key is running already. */
   claim(key: string): Promise<boolean>;
   /** Unmarks `key` once its request has answered, successfully or not. */
   release(key: string): Promise<void>;
 }
 
-/** Options of {@link memoryIdempotencyStore}. */
-export interface MemoryIdempotencyOptions {
+/** Options of {@link memoryRunningKeys}. */
+export interface MemoryRunningKeysOptions {
   /** At most this many keys marked at once; beyond that the oldest marks are dropped. Default: 10,000. */
   readonly max?: number;
 }
 
 /**
- * An {@link IdempotencyStore} in this process's memory. A key whose mark was dropped (more than `max` requests
+ * {@link RunningKeys} in this process's memory. A key whose mark was dropped (more than `max` requests
  * with keys running at once) is still safe: of two runs under one key, the write store commits one and answers
  * the other from its record.
  *
  * @example
- * const idempotency = memoryIdempotencyStore({ max: 1_000 });
+ * const idempotency = memoryRunningKeys({ max: 1_000 });
  */
-export function memoryIdempotencyStore(options: MemoryIdempotencyOptions = {}): IdempotencyStore {
+export function memoryRunningKeys(options: MemoryRunningKeysOptions = {}): RunningKeys {
   const max = options.max ?? 10_000;
   if (!Number.isSafeInteger(max) || max < 1) {
-    throw new InvalidArgumentError('memoryIdempotencyStore(): max must be an integer >= 1');
+    throw new InvalidArgumentError('memoryRunningKeys(): max must be an integer >= 1');
   }
   const running = new Set<string>();
   return {
