@@ -34,10 +34,16 @@ export async function startNest(): Promise<NestBuses | undefined> {
 
   // What a Nest user writes with decorators, applied by hand: this repository compiles without them.
   class BookRoomCommand {
-    constructor(readonly input: BookRoom) {}
+    readonly input: BookRoom;
+    constructor(input: BookRoom) {
+      this.input = input;
+    }
   }
   class RoomByIdQuery {
-    constructor(readonly input: RoomById) {}
+    readonly input: RoomById;
+    constructor(input: RoomById) {
+      this.input = input;
+    }
   }
   class BookRoomHandler {
     execute(command: BookRoomCommand) {
