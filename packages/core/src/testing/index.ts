@@ -3,8 +3,10 @@ export {
   type DocumentStoreUnderTest,
   documentStoreContract,
 } from './document-store-contract.js';
+export { eventStoreContract } from './event-store-contract.js';
 export { given, type Then } from './given-when-then.js';
-export { eventStoreContract, type StoreFactory, stateStoreContract } from './store-contracts.js';
+export { stateStoreContract } from './state-store-contract.js';
+export type { StoreFactory } from './store-factory.js';
 export {
   type SubscriptionStorage,
   type SubscriptionStores,
