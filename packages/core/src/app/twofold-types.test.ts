@@ -6,6 +6,7 @@ import { memory } from '../database/memory.js';
 import { streamId } from '../event-store/records.js';
 import type { CommandExecution } from '../mediator/context.js';
 import { defineCommand, defineEvent, defineQuery, defineStreamQuery } from '../messages/define.js';
+import { globalPosition } from '../positions/position.js';
 import type { DocumentReader, DocumentTx } from '../projections/documents.js';
 import { projection } from '../projections/projection.js';
 import { defineDecider } from '../write-model/models.js';
@@ -55,6 +56,9 @@ describe('twofold() types', () => {
       void app.send(Balance, { accountId: 'a1' });
       // @ts-expect-error a command is not a query
       void app.ask(Open, { accountId: 'a1' });
+      // @ts-expect-error a plain number is not a GlobalPosition: brand it with globalPosition(3)
+      void app.ask(Balance, { accountId: 'a1' }, { after: 3 });
+      void app.ask(Balance, { accountId: 'a1' }, { after: globalPosition(3) });
     };
     void typeOnly;
   });

@@ -122,6 +122,21 @@ describe('twofold()', () => {
     await second.close();
   });
 
+  it('fails the command, writing nothing, when an inline projection throws', async () => {
+    const failing = projection<DocumentTx>('failing').on(Deposited, () => {
+      throw new Error('the read model refuses');
+    });
+    const store = memory();
+    const app = await twofold({ store })
+      .decider(account, { stream: ({ data }) => streamId('account', data.accountId) })
+      .projection(failing, { inline: true })
+      .start();
+    await app.send(Open, { accountId: 'a1' });
+    await expect(app.send(Deposit, { accountId: 'a1', amount: 5 })).rejects.toThrow('the read model refuses');
+    expect(await store.events.streamVersion(streamId('account', 'a1'))).toBe(1);
+    await app.close();
+  });
+
   it('runs middleware around commands and queries', async () => {
     const seen: string[] = [];
     const app = await bank()
@@ -198,7 +213,7 @@ describe('close()', () => {
 describe('twofold() misuse', () => {
   it('refuses a store that is not a database handle', () => {
     expect(() => twofold({ store: {} as never })).toThrow(
-      'twofold(): options.store must be a database handle (memory(), sqlite(path), await postgres(…)); it has no events, documents, checkpoints, deadLetters',
+      'twofold(): options.store must be a database handle (memory(), sqlite(path), await postgres(…)); it has no events, documents, checkpoints, deadLetters, close()',
     );
   });
 

@@ -235,10 +235,13 @@ export function twofold<WriteTx, Tx, Reader>(
 
 function checkDatabase(store: unknown): asserts store is Database {
   const db = store as Partial<Database> | undefined;
-  const missing = (['events', 'documents', 'checkpoints', 'deadLetters'] as const).filter(
-    (key) => typeof db?.[key] !== 'object' || db[key] === null,
-  );
-  if (typeof db !== 'object' || db === null || missing.length > 0 || typeof db.close !== 'function') {
+  const missing = [
+    ...(['events', 'documents', 'checkpoints', 'deadLetters'] as const).filter(
+      (key) => typeof db?.[key] !== 'object' || db[key] === null,
+    ),
+    ...(typeof db?.close === 'function' ? [] : ['close()']),
+  ];
+  if (typeof db !== 'object' || db === null || missing.length > 0) {
     throw new InvalidArgumentError(
       `twofold(): options.store must be a database handle (memory(), sqlite(path), await postgres(…))${
         typeof db === 'object' && db !== null && missing.length > 0 ? `; it has no ${missing.join(', ')}` : ''

@@ -37,8 +37,8 @@ export interface Served {
  * Serves an app over HTTP in one call: its commands (`POST /commands/{type}`), queries (`GET /queries/{type}`) and
  * OpenAPI document, on a Fastify server of its own. Closing the app closes the server first: it stops accepting
  * and finishes the requests in flight, before the app stops its runners and closes its database. On SIGINT or
- * SIGTERM the app closes that way; a second signal ends the process at once. Until the app has started, requests
- * are answered 503 UNAVAILABLE.
+ * SIGTERM the app closes that way, once: a second signal gets Node's default, which ends the process unless
+ * something else listens to it. Until the app has started, requests are answered 503 UNAVAILABLE.
  *
  * @example
  * const app = await twofold({ store: sqlite('data/bank.db') }).decider(account, { stream }).start();
@@ -78,7 +78,7 @@ export async function serve(app: ServableApp, options: ServeOptions = {}): Promi
     await server.close();
     throw error;
   }
-  // Once: a second signal finds no listener, and Node's default ends the process.
+  // Once: a second signal finds no listener of ours.
   function onSignal(): void {
     for (const signal of signals) process.off(signal, onSignal);
     app.close().catch((error: unknown) => {

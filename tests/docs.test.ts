@@ -1,0 +1,49 @@
+// The guides under docs/ promise what they say: their tables match the code, their examples run as written.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PROBLEM_STATUS } from '@twofold/core/wire';
+import { describe, expect, it } from 'vitest';
+import { readmeBlocks, root, runTypeScript } from './readme.js';
+
+const errors = join(root, 'docs', 'errors.md');
+
+/** The rows of the markdown table that starts after `heading`'s first line of text: code → status. */
+async function statusTable(heading: string, nth: number): Promise<Map<string, number>> {
+  const text = await readFile(errors, 'utf8');
+  const section = text.slice(text.indexOf(`## ${heading}`));
+  const tables = section.split(/\n\n/).filter((block) => block.startsWith('| code'));
+  const rows = (tables[nth] ?? '').split('\n').slice(2);
+  return new Map(
+    rows.map((row) => {
+      const cells = row.split('|').map((cell) => cell.trim());
+      return [cells[1]!.replaceAll('`', ''), Number(cells[3])];
+    }),
+  );
+}
+
+describe('docs/errors.md', () => {
+  it("lists every code of core's ErrorCode with the status HTTP answers it with", async () => {
+    const source = await readFile(join(root, 'packages', 'core', 'src', 'errors', 'errors.ts'), 'utf8');
+    const union = /export type ErrorCode =([^;]*);/.exec(source)?.[1] ?? '';
+    const codes = [...union.matchAll(/'([A-Z_]+)'/g)].map((match) => match[1]);
+    const table = await statusTable('Every code', 0);
+    expect([...table.keys()].sort()).toEqual([...codes].sort());
+    const statuses = PROBLEM_STATUS as Readonly<Record<string, number>>;
+    for (const [code, status] of table) expect(status, code).toBe(statuses[code] ?? 500);
+  });
+
+  it("lists HTTP's own codes, so that the two tables hold every code the wire knows", async () => {
+    const core = await statusTable('Every code', 0);
+    const http = await statusTable('Every code', 1);
+    const statuses = PROBLEM_STATUS as Readonly<Record<string, number>>;
+    for (const [code, status] of http) expect(status, code).toBe(statuses[code]);
+    const known = new Set([...core.keys(), ...http.keys()]);
+    expect(Object.keys(PROBLEM_STATUS).filter((code) => !known.has(code))).toEqual([]);
+  });
+
+  it('runs the DomainError example as written', async () => {
+    const [code] = await readmeBlocks('A DomainError with details', 'ts', errors);
+    const [expected] = await readmeBlocks('A DomainError with details', 'text', errors);
+    expect(await runTypeScript(code ?? '')).toBe(expected);
+  }, 180_000);
+});
