@@ -1,8 +1,10 @@
 import { abortError, abortErrorFor, InvalidArgumentError } from '../errors/errors.js';
-import type { DispatchOptions } from './context.js';
 
 /** The absolute deadline that a dispatch's own options ask for, if any; throws on malformed values. */
-export function ownDeadline(options: DispatchOptions, type: string): number | undefined {
+export function ownDeadline(
+  options: { readonly deadline?: number; readonly timeout?: number },
+  type: string,
+): number | undefined {
   const { deadline, timeout } = options;
   if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isFinite(deadline))) {
     throw new InvalidArgumentError(`${type}: options.deadline must be a finite number of epoch milliseconds`);
