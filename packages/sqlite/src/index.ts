@@ -13,6 +13,13 @@
  * @module
  */
 export type { SqliteConnectionOptions, SqliteTx } from './connection/open.js';
+export type {
+  SqliteConnection,
+  SqliteDriverName,
+  SqliteRunResult,
+  SqliteStatement,
+  SqliteTransaction,
+} from './driver/connection.js';
 export { SqliteStore, type SqliteStoreOptions } from './event-store/sqlite-store.js';
 export { SqliteDocumentStore } from './read-store/document-store.js';
 export type { ProjectionRef } from './read-store/slot-store.js';

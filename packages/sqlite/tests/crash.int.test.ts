@@ -7,10 +7,10 @@ import {
   START,
   streamId,
 } from '@twofold/core';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteDocumentStore, SqliteStore } from '../src/index.js';
 import { runFixture } from './child-process.js';
+import { pragma, rawDatabase } from './raw-database.js';
 import { tempDir } from './temp-dir.js';
 
 const temp = tempDir();
@@ -59,9 +59,9 @@ describe('a process killed with SIGKILL', () => {
 
     // The file opens (recovering its WAL) and passes SQLite's own check.
     const store = new SqliteStore({ path });
-    const raw = new Database(path, { readonly: true });
+    const raw = rawDatabase(path);
     try {
-      expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(pragma(raw, 'integrity_check')).toBe('ok');
       const rows = raw
         .prepare('SELECT position, stream_id, stream_version, data FROM twofold_events ORDER BY position')
         .all() as Row[];

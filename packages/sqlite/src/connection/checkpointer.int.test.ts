@@ -1,8 +1,8 @@
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, isTwofoldError } from '@twofold/core';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { pragma, rawDatabase } from '../../tests/raw-database.js';
 import { tempDir } from '../../tests/temp-dir.js';
 import {
   SqliteCheckpointStore,
@@ -35,8 +35,8 @@ function write(db: SqliteTx, commits = 150): void {
 
 // True once the database file holds every page of the database: a checkpoint copied the WAL back into it.
 function checkpointed(db: SqliteTx): boolean {
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  return statSync(db.name).size >= pages * (db.pragma('page_size', { simple: true }) as number);
+  const pages = pragma(db, 'page_count') as number;
+  return statSync(db.name).size >= pages * (pragma(db, 'page_size') as number);
 }
 
 async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
@@ -49,7 +49,7 @@ async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise
 }
 
 const walBytes = (path: string) => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
-const autocheckpoint = (db: SqliteTx) => db.pragma('wal_autocheckpoint', { simple: true });
+const autocheckpoint = (db: SqliteTx) => pragma(db, 'wal_autocheckpoint');
 
 describe('background checkpoints', () => {
   it('copy the WAL of a file database into it without a commit doing so', async () => {
@@ -83,7 +83,7 @@ describe('background checkpoints', () => {
     const before = dataVersion.get();
     expect(await eventually(() => checkpointed(db))).toBe(true);
     expect(dataVersion.get()).toBe(before);
-    const other = new Database(db.name);
+    const other = rawDatabase(db.name);
     other.exec('INSERT INTO rows VALUES (1)');
     other.close();
     expect(dataVersion.get()).not.toBe(before);
@@ -155,8 +155,8 @@ describe('closeDatabase', () => {
       new SqliteDocumentStore({ path }),
       new SqliteTableStore({ path }),
     ];
-    const reader = new Database(path, { readonly: true });
-    const pages = () => reader.pragma('page_count', { simple: true }) as number;
+    const reader = rawDatabase(path);
+    const pages = () => pragma(reader, 'page_count') as number;
     expect(await eventually(() => statSync(path).size >= pages() * 4096)).toBe(true);
     reader.close();
     for (const store of stores) store.close();

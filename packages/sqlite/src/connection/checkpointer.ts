@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type Database from 'better-sqlite3';
+import { betterSqlite3Entry } from '../driver/better-sqlite3.js';
+import type { SqliteConnection } from '../driver/connection.js';
 import { checkpointWorkerSource } from './checkpoint-worker.js';
 
 /** How often the worker checkpoints each file. */
@@ -27,32 +27,36 @@ const CLOSE_WAIT_MS = 2_000;
  */
 export class Checkpointer {
   #worker: { readonly thread: Worker; readonly ready: Int32Array } | undefined;
-  // The main connections open on each file, so that the worker lets go of a file with the last of them.
-  readonly #files = new Map<string, number>();
-  readonly #registered = new WeakMap<Database.Database, string>();
+  // The main connections open on each file, so that the worker lets go of a file with the last of them, and the
+  // driver the worker opens it with: the first connection's.
+  readonly #files = new Map<string, { readonly count: number; readonly driver: string }>();
+  readonly #registered = new WeakMap<SqliteConnection, string>();
 
   /** Checkpoints `db`'s file in the background from now on. */
-  add(db: Database.Database): void {
+  add(db: SqliteConnection): void {
     if (this.#registered.has(db)) return;
     const path = resolve(db.name);
     this.#registered.set(db, path);
-    const count = this.#files.get(path) ?? 0;
-    this.#files.set(path, count + 1);
+    const known = this.#files.get(path);
+    // The worker must open the file with the main thread's SQLite library: two copies of SQLite in one process
+    // do not see each other's locks.
+    const driver = known?.driver ?? (db.driver === 'node:sqlite' ? 'node:sqlite' : betterSqlite3Entry());
+    this.#files.set(path, { count: (known?.count ?? 0) + 1, driver });
     if (this.#worker === undefined) this.#worker = this.#start();
-    else if (count === 0) this.#worker.thread.postMessage({ open: path });
+    else if (known === undefined) this.#worker.thread.postMessage({ open: path, driver });
   }
 
   /**
    * Stops checkpointing `db`'s file when no other connection added it, and waits until the worker has closed its
    * connection to it, so that the file is free once `db` closes. Removing twice is harmless.
    */
-  remove(db: Database.Database): void {
+  remove(db: SqliteConnection): void {
     const path = this.#registered.get(db);
     if (path === undefined) return;
     this.#registered.delete(db);
-    const count = (this.#files.get(path) ?? 1) - 1;
-    if (count > 0) {
-      this.#files.set(path, count);
+    const known = this.#files.get(path);
+    if (known !== undefined && known.count > 1) {
+      this.#files.set(path, { count: known.count - 1, driver: known.driver });
       return;
     }
     this.#files.delete(path);
@@ -79,11 +83,7 @@ export class Checkpointer {
       thread = new Worker(checkpointWorkerSource, {
         eval: true,
         execArgv: [],
-        workerData: {
-          driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-          intervalMs: CHECKPOINT_INTERVAL_MS,
-          ready: ready.buffer,
-        },
+        workerData: { intervalMs: CHECKPOINT_INTERVAL_MS, ready: ready.buffer },
       });
     } catch {
       return undefined;
@@ -95,7 +95,7 @@ export class Checkpointer {
     thread.on('exit', () => {
       if (this.#worker === worker) this.#worker = undefined;
     });
-    for (const path of this.#files.keys()) thread.postMessage({ open: path });
+    for (const [path, { driver }] of this.#files) thread.postMessage({ open: path, driver });
     return worker;
   }
 }

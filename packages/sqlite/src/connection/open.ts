@@ -1,14 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '@twofold/core';
-import Database from 'better-sqlite3';
+import type { SqliteConnection, SqliteDriverName } from '../driver/connection.js';
+import { checkDriver, openConnection } from '../driver/open-connection.js';
 import { checkpointer, SAFETY_NET_PAGES } from './checkpointer.js';
 
 /**
- * The better-sqlite3 connection, as a transaction handle: what a unit-of-work participant, an inline projection
- * or a {@link SqliteTableStore} projection gets to run SQL inside the store's transaction.
+ * The store's connection, as a transaction handle: what a unit-of-work participant, an inline projection or a
+ * {@link SqliteTableStore} projection gets to run SQL inside the store's transaction.
  */
-export type SqliteTx = Database.Database;
+export type SqliteTx = SqliteConnection;
 
 /** How a store opens its SQLite file. Every store in this package takes these options. */
 export interface SqliteConnectionOptions {
@@ -31,6 +32,15 @@ export interface SqliteConnectionOptions {
    * new SqliteStore({ path: 'data/hotel.db', checkpoint: 'inline' });
    */
   readonly checkpoint?: 'background' | 'inline';
+  /**
+   * The SQLite driver: `'node:sqlite'` (the default where Node has it, from Node 22.13: nothing to install or
+   * compile) or `'better-sqlite3'` (the default on Node 20, and an optional peer dependency:
+   * `npm install better-sqlite3`). A file open in the process with one driver cannot be opened with the other.
+   *
+   * @example
+   * new SqliteStore({ path: 'data/hotel.db', driver: 'better-sqlite3' });
+   */
+  readonly driver?: SqliteDriverName;
 }
 
 /** Opens a connection in WAL mode with the given durability; `defaultPath` when `options.path` is not given. */
@@ -51,14 +61,16 @@ export function openDatabase(options: SqliteConnectionOptions, defaultPath: stri
   if (checkpoint !== 'background' && checkpoint !== 'inline') {
     throw new InvalidArgumentError(`${owner}: options.checkpoint must be 'background' or 'inline'`);
   }
+  const driver = checkDriver(options.driver, owner);
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-  const db = new Database(path, { timeout: busyTimeoutMs });
+  const db = openConnection(path, driver, owner);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${synchronous}`);
-    db.pragma('foreign_keys = ON');
-    if (checkpoint === 'background' && !db.memory && !db.readonly) {
-      db.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec(`PRAGMA synchronous = ${synchronous}`);
+    db.exec('PRAGMA foreign_keys = ON');
+    if (checkpoint === 'background' && !db.memory) {
+      db.exec(`PRAGMA wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
       checkpointer.add(db);
     }
   } catch (error) {
@@ -71,7 +83,7 @@ export function openDatabase(options: SqliteConnectionOptions, defaultPath: stri
 /** Closes a connection made by {@link openDatabase}, and the background checkpointer's. Closing twice is harmless. */
 export function closeDatabase(db: SqliteTx): void {
   checkpointer.remove(db);
-  if (db.open) db.close();
+  db.close();
 }
 
 /** True when two connections open the same database file (a shared connection counts too). */
@@ -87,7 +99,7 @@ export function quoteIdentifier(name: string): string {
 }
 
 type Run = <R>(work: () => R) => R;
-// better-sqlite3 compiles BEGIN/COMMIT for each transaction function: make one per connection, not per call.
+// A transaction function prepares its BEGIN and COMMIT: make one per connection, not per call.
 const transactions = new WeakMap<SqliteTx, Run>();
 
 /**

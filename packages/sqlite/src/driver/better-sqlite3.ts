@@ -1,9 +1,21 @@
 import { createRequire } from 'node:module';
-import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './connection.js';
 
+// The part of better-sqlite3 this file uses, declared here, so that the package's types need none of
+// better-sqlite3's: its statements and transaction functions already have the shape of ours.
+interface Database {
+  readonly name: string;
+  readonly memory: boolean;
+  readonly open: boolean;
+  readonly inTransaction: boolean;
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): unknown;
+  transaction(work: (...args: never[]) => unknown): unknown;
+  close(): unknown;
+}
+
 /** The better-sqlite3 constructor. */
-export type BetterSqlite3Module = new (path: string) => BetterSqlite3.Database;
+export type BetterSqlite3Module = new (path: string) => Database;
 
 /** Why better-sqlite3 could not be loaded. */
 export type BetterSqlite3Failure = { readonly missing: boolean; readonly error: unknown };
@@ -35,10 +47,13 @@ export function betterSqlite3Entry(): string {
  */
 export class BetterSqlite3Connection implements SqliteConnection {
   readonly driver = 'better-sqlite3';
-  readonly #db: BetterSqlite3.Database;
+  readonly #db: Database;
+  readonly #closed: () => void;
 
-  constructor(Database: BetterSqlite3Module, path: string) {
+  /** Opens `path`; `closed` runs once, when the connection closes. */
+  constructor(Database: BetterSqlite3Module, path: string, closed: () => void = () => undefined) {
     this.#db = new Database(path);
+    this.#closed = closed;
   }
 
   get name(): string {
@@ -58,7 +73,7 @@ export class BetterSqlite3Connection implements SqliteConnection {
   }
 
   prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): SqliteStatement<P, R> {
-    return this.#db.prepare<P, R>(sql);
+    return this.#db.prepare(sql) as SqliteStatement<P, R>;
   }
 
   exec(sql: string): void {
@@ -66,10 +81,12 @@ export class BetterSqlite3Connection implements SqliteConnection {
   }
 
   transaction<F extends (...args: never[]) => unknown>(work: F): SqliteTransaction<F> {
-    return this.#db.transaction(work as unknown as (...args: unknown[]) => unknown) as unknown as SqliteTransaction<F>;
+    return this.#db.transaction(work) as SqliteTransaction<F>;
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    this.#db.close();
+    this.#closed();
   }
 }

@@ -169,6 +169,22 @@ describe('choosing a driver', () => {
     expect(checkDriver('better-sqlite3', 'SqliteStore')).toBe('better-sqlite3');
   });
 
+  it('refuses to open a file with one driver while the other holds it open in this process', () => {
+    const path = tempFile();
+    const other = driver === 'node:sqlite' ? 'better-sqlite3' : 'node:sqlite';
+    const first = open(path);
+    const second = open(path);
+    const refused = () => openConnection(path, other, 'SqliteStore');
+    const message = `SqliteStore: ${path} is already open in this process with ${driver}; open it with driver '${driver}' too, since two SQLite libraries in one process do not see each other's locks`;
+    expect(refused).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message }));
+    first.close();
+    first.close();
+    expect(refused).toThrow(message);
+    second.close();
+    if (driverAvailable(other)) refused().close();
+    else expect(refused).not.toThrow(message);
+  });
+
   it.skipIf(driverAvailable('node:sqlite'))('on a Node without node:sqlite, says which Node has it', () => {
     expect(() => openConnection(':memory:', 'node:sqlite', 'SqliteStore')).toThrow(
       `SqliteStore: node:sqlite needs Node 22.13 or later, and this is Node ${process.version}: run a newer Node, or npm install better-sqlite3 and use driver 'better-sqlite3'`,

@@ -91,12 +91,15 @@ export class NodeSqliteConnection implements SqliteConnection {
   readonly name: string;
   readonly memory: boolean;
   readonly #db: DatabaseSync;
+  readonly #closed: () => void;
   #control: Control | undefined;
 
-  constructor(module: NodeSqliteModule, path: string) {
+  /** Opens `path`; `closed` runs once, when the connection closes. */
+  constructor(module: NodeSqliteModule, path: string, closed: () => void = () => undefined) {
     this.#db = new module.DatabaseSync(path);
     this.name = path;
     this.memory = path === ':memory:' || path === '';
+    this.#closed = closed;
   }
 
   get open(): boolean {
@@ -132,7 +135,9 @@ export class NodeSqliteConnection implements SqliteConnection {
   }
 
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    this.#db.close();
+    this.#closed();
   }
 
   // The same steps as better-sqlite3's transaction functions, so that both drivers nest and fail alike.

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from '@twofold/core';
 import { BetterSqlite3Connection, type BetterSqlite3Failure, loadBetterSqlite3 } from './better-sqlite3.js';
 import type { SqliteConnection, SqliteDriverName } from './connection.js';
@@ -11,6 +12,8 @@ let nodeSqlite: ReturnType<typeof loadNodeSqlite> | null = null;
 let betterSqlite3: ReturnType<typeof loadBetterSqlite3> | null = null;
 // Set only by the test suite, which runs the package's tests once per driver.
 let preferred: SqliteDriverName | undefined;
+// The files open in this process, with the driver that opened them and how many connections hold them open.
+const files = new Map<string, { readonly driver: SqliteDriverName; readonly connections: number }>();
 
 function nodeSqliteModule() {
   nodeSqlite ??= loadNodeSqlite();
@@ -56,19 +59,47 @@ export function checkDriver(driver: unknown, owner: string): SqliteDriverName | 
  */
 export function openConnection(path: string, driver: SqliteDriverName | undefined, owner: string): SqliteConnection {
   const chosen = driver ?? defaultDriver();
-  if (chosen === 'node:sqlite') {
+  const file = path === ':memory:' || path === '' ? undefined : resolve(path);
+  const held = file === undefined ? undefined : files.get(file);
+  if (held !== undefined && held.driver !== chosen) {
+    // Two copies of SQLite in one process do not see each other's POSIX locks: one closing a file drops the
+    // other's locks on it, and two writers can then corrupt it.
+    throw new InvalidArgumentError(
+      `${owner}: ${path} is already open in this process with ${held.driver}; open it with driver '${held.driver}' too, since two SQLite libraries in one process do not see each other's locks`,
+    );
+  }
+  const closed = () => {
+    if (file === undefined) return;
+    const current = files.get(file);
+    if (current === undefined || current.connections <= 1) files.delete(file);
+    else files.set(file, { driver: current.driver, connections: current.connections - 1 });
+  };
+  const db = connect(path, chosen, { asked: driver !== undefined, owner, closed });
+  if (file !== undefined) files.set(file, { driver: chosen, connections: (held?.connections ?? 0) + 1 });
+  return db;
+}
+
+/** `asked`: the caller named the driver; `closed` runs when the connection closes. */
+interface ConnectOptions {
+  readonly asked: boolean;
+  readonly owner: string;
+  readonly closed: () => void;
+}
+
+function connect(path: string, driver: SqliteDriverName, { asked, owner, closed }: ConnectOptions): SqliteConnection {
+  if (driver === 'node:sqlite') {
     const module = nodeSqliteModule();
     if (module === undefined) {
       throw new Error(
         `${owner}: node:sqlite needs Node 22.13 or later, and this is Node ${process.version}: run a newer Node, or ${INSTALL} and use driver 'better-sqlite3'`,
       );
     }
-    return new NodeSqliteConnection(module, path);
+    return new NodeSqliteConnection(module, path, closed);
   }
   const Database = betterSqlite3Module();
   if (failed(Database))
-    throw new Error(`${owner}: ${betterSqlite3Problem(Database, driver === undefined)}`, { cause: Database.error });
-  return new BetterSqlite3Connection(Database, path);
+    throw new Error(`${owner}: ${betterSqlite3Problem(Database, !asked)}`, { cause: Database.error });
+  return new BetterSqlite3Connection(Database, path, closed);
 }
 
 /** Why no connection could open when better-sqlite3 is the driver: `chosen` when no driver was asked for. */

@@ -10,11 +10,11 @@ import {
   upcaster,
 } from '@twofold/core';
 import { eventStoreContract, stateStoreContract } from '@twofold/core/testing';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { pragma, rawDatabase } from '../../tests/raw-database.js';
 import { tempDir } from '../../tests/temp-dir.js';
 import { migrate } from '../connection/migrations.js';
-import { SqliteStore, type SqliteStoreOptions } from '../index.js';
+import { SqliteStore, type SqliteStoreOptions, type SqliteTx } from '../index.js';
 import { eventStoreMigrations } from './schema.js';
 
 const temp = tempDir();
@@ -51,8 +51,8 @@ describe('SqliteStore', () => {
     first.close();
     const again = open({ path });
     expect(again.path).toBe(path);
-    const raw = new Database(path);
-    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    const raw = rawDatabase(path);
+    expect(pragma(raw, 'journal_mode')).toBe('wal');
     expect(raw.prepare('SELECT component, version FROM twofold_migrations').all()).toEqual([
       { component: 'event-store', version: 1 },
       { component: 'event-store', version: 2 },
@@ -66,7 +66,7 @@ describe('SqliteStore', () => {
 
   it('migrates idempotency records stored before they named their command: found without a type, and pruned', async () => {
     const path = temp.file('store');
-    const raw = new Database(path);
+    const raw = rawDatabase(path);
     migrate(raw, 'event-store', eventStoreMigrations.slice(0, 1));
     raw
       .prepare(`INSERT INTO twofold_idempotency (key, result, position, at) VALUES ('old', '{"ok":true}', 7, 1)`)
@@ -90,7 +90,7 @@ describe('SqliteStore', () => {
     const captured: unknown[] = [];
     return store
       .commit({
-        participants: [(db) => void captured.push(db.pragma('synchronous', { simple: true }))],
+        participants: [(db) => void captured.push(pragma(db, 'synchronous'))],
       })
       .then(() => expect(captured).toEqual([2]));
   });
@@ -98,10 +98,10 @@ describe('SqliteStore', () => {
   it('runs participants inside the transaction, where they write with SQL, all or nothing', async () => {
     const path = temp.file('store');
     const store = open({ path });
-    const raw = new Database(path);
+    const raw = rawDatabase(path);
     raw.exec('CREATE TABLE outbox (position INTEGER, type TEXT)');
     raw.close();
-    const outbox = (db: Database.Database, recorded: readonly { position: GlobalPosition; type: string }[]) => {
+    const outbox = (db: SqliteTx, recorded: readonly { position: GlobalPosition; type: string }[]) => {
       for (const e of recorded) db.prepare('INSERT INTO outbox VALUES (?, ?)').run(e.position, e.type);
     };
     await store.commit({
@@ -130,7 +130,7 @@ describe('SqliteStore', () => {
     expect(await store.head()).toBe(2);
     expect(await store.load('guest', 'g1')).toBeUndefined();
     expect(await store.find('cmd-1')).toBeUndefined();
-    const check = new Database(path, { readonly: true });
+    const check = rawDatabase(path);
     expect(check.prepare('SELECT position FROM outbox').pluck().all()).toEqual([1, 2]);
     check.close();
     // A rolled back commit leaves no hole in the global order.
@@ -142,7 +142,7 @@ describe('SqliteStore', () => {
     const store = open({ path });
     await store.append(streamId('a', 1), events(1));
     await store.append(s, events(2));
-    const raw = new Database(path);
+    const raw = rawDatabase(path);
     raw.prepare(`UPDATE twofold_events SET data = '{"n": 2' WHERE position = 3`).run();
     raw.close();
     const message = /The data of event test\.Happened at position 3 of stream order-1 \(version 2\) holds corrupt JSON/;
@@ -276,12 +276,12 @@ describe('SqliteStore group commit', () => {
 
   it('fails alone a unit whose failure rolls back the whole transaction, and commits the rest again', async () => {
     const store = open();
-    const raw = new Database(store.path);
+    const raw = rawDatabase(store.path);
     raw.exec('CREATE TABLE seats (id INTEGER PRIMARY KEY ON CONFLICT ROLLBACK); INSERT INTO seats VALUES (1)');
     raw.close();
     const takeSeat =
       (id: number) =>
-      (tx: Database.Database): void => {
+      (tx: SqliteTx): void => {
         tx.prepare('INSERT INTO seats VALUES (?)').run(id);
       };
     const unit = (name: string, seat: number) =>
@@ -292,13 +292,17 @@ describe('SqliteStore group commit', () => {
     await store.append(s, events(1));
     const outcomes = await Promise.allSettled([unit('a', 2), unit('b', 1), unit('c', 3)]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+    // The driver's own error: SQLite's message, and each driver's way of giving SQLite's extended code.
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({
+      message: 'UNIQUE constraint failed: seats.id',
+      ...(raw.driver === 'better-sqlite3' ? { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' } : { errcode: 1555 }),
+    });
     expect((await store.readAll(START, 10)).map((e) => [e.streamId, e.position])).toEqual([
       ['order-1', 1],
       ['seat-a', 2],
       ['seat-c', 3],
     ]);
-    const check = new Database(store.path, { readonly: true });
+    const check = rawDatabase(store.path);
     expect(check.prepare('SELECT id FROM seats ORDER BY id').pluck().all()).toEqual([1, 2, 3]);
     check.close();
   });

@@ -106,7 +106,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       closeDatabase(this.#db);
       throw error;
     }
-    // Called inside another transaction, a better-sqlite3 transaction function runs in a savepoint.
+    // Called inside another transaction, a transaction function runs in a savepoint.
     const transaction = this.#db.transaction((unit: UnitOfWork<SqliteTx>) => this.#write(unit));
     this.#transaction = (unit) => transaction.immediate(unit);
     const group = this.#db.transaction((units: readonly UnitOfWork<SqliteTx>[]) =>

@@ -7,8 +7,8 @@ import {
   toJson,
   type VersionedRow,
 } from '@twofold/core/adapters';
-import type { Statement } from 'better-sqlite3';
 import type { SqliteTx } from '../connection/open.js';
+import type { SqliteStatement as Statement } from '../driver/connection.js';
 
 type IdempotencyInsert = {
   readonly key: string;

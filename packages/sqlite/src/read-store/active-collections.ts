@@ -1,6 +1,6 @@
 import type { DocumentCollection } from '@twofold/core';
-import type { Statement } from 'better-sqlite3';
 import type { SqliteTx } from '../connection/open.js';
+import type { SqliteStatement as Statement } from '../driver/connection.js';
 import { type DocumentTables, documentTable, emptyCollection } from './document-tables.js';
 import type { SlotStatements } from './slot-statements.js';
 

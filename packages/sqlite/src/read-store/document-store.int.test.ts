@@ -1,7 +1,7 @@
 import { type DocumentTx, type GlobalPosition, isTwofoldError, MemoryDocumentStore, START } from '@twofold/core';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rawDatabase } from '../../tests/raw-database.js';
 import { tempDir } from '../../tests/temp-dir.js';
 import { SqliteDocumentStore } from '../index.js';
 
@@ -129,7 +129,7 @@ describe('SqliteDocumentStore', () => {
     expect(await store.activeVersion('rooms')).toBe(2);
     expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
     expect(await store.checkpoint(v1)).toBe(START);
-    const raw = new Database(path, { readonly: true });
+    const raw = rawDatabase(path);
     const tables = raw
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'twofold_doc:%'")
       .pluck()
@@ -180,7 +180,7 @@ describe('SqliteDocumentStore', () => {
     await writer.activate(v1);
     expect(queries.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
     // What a rebuild in another process leaves behind, written with plain SQL on a connection Twofold knows nothing of.
-    const raw = new Database(path);
+    const raw = rawDatabase(path);
     raw.exec(`
       BEGIN;
       CREATE TABLE "twofold_doc:rooms@2:rooms" (id TEXT PRIMARY KEY, document TEXT NOT NULL) WITHOUT ROWID;
@@ -217,7 +217,7 @@ describe('SqliteDocumentStore', () => {
     store.index('rooms', 'rooms', ['floor']);
     store.index({ name: 'rooms' }, 'bookings', ['roomId', 'night']);
     await store.commit(v2, START, at(1), (tx) => tx.collection('bookings').put('b1', { roomId: 'r1', night: 3 }));
-    const raw = new Database(path, { readonly: true });
+    const raw = rawDatabase(path);
     const plan = (sql: string) =>
       raw
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
@@ -243,7 +243,7 @@ describe('SqliteDocumentStore', () => {
     const store = documents(path);
     await store.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1' }));
     await store.activate(v1);
-    const raw = new Database(path);
+    const raw = rawDatabase(path);
     raw.prepare(`UPDATE "twofold_doc:rooms@1:rooms" SET document = '{"id": ' WHERE id = 'r1'`).run();
     raw.close();
     const read = () => store.read('rooms').collection('rooms').get('r1');

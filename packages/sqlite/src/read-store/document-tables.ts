@@ -6,8 +6,8 @@ import {
   type WritableCollection,
 } from '@twofold/core';
 import { matches } from '@twofold/core/adapters';
-import type { Statement } from 'better-sqlite3';
 import { quoteIdentifier, type SqliteTx } from '../connection/open.js';
+import type { SqliteStatement as Statement } from '../driver/connection.js';
 import { compileWhere, fieldExpression } from './document-query.js';
 
 type Where = Readonly<Record<string, unknown>> | undefined;

@@ -1,6 +1,6 @@
 import type { ProjectionSlot } from '@twofold/core';
-import type { Statement } from 'better-sqlite3';
 import type { SqliteTx } from '../connection/open.js';
+import type { SqliteStatement as Statement } from '../driver/connection.js';
 
 /** The slot bookkeeping statements of one connection. */
 export class SlotStatements {

@@ -32,7 +32,7 @@ export function slotTable(slot: ProjectionSlot, name: string): string {
 }
 
 /**
- * A read store for projections written in plain SQL: handlers get the better-sqlite3 connection inside the
+ * A read store for projections written in plain SQL: handlers get the store's connection inside the
  * transaction that also moves their checkpoint. Declare each projection's tables with `define`; they are
  * created per version, and activating a version drops the tables of the others.
  *

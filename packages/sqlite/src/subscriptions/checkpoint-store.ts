@@ -1,7 +1,7 @@
 import type { CheckpointStore, GlobalPosition } from '@twofold/core';
-import type { Statement } from 'better-sqlite3';
 import { migrate } from '../connection/migrations.js';
 import { closeDatabase, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import type { SqliteStatement as Statement } from '../driver/connection.js';
 import { checkpointMigrations } from './schema.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { DeadLetter, DeadLetterStore } from '@twofold/core';
 import { type DeadLetterRow, deadLetterFromRow } from '@twofold/core/adapters';
-import type { Statement } from 'better-sqlite3';
 import { migrate } from '../connection/migrations.js';
 import { closeDatabase, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import type { SqliteStatement as Statement } from '../driver/connection.js';
 import { deadLetterMigrations } from './schema.js';
 
 const COLUMNS = 'id, subscriber, event, error, attempts, at';
