@@ -124,6 +124,14 @@ export {
 export { OutboxRelay, type OutboxRelayOptions } from './outbox/relay.js';
 export { type GlobalPosition, globalPosition, START } from './positions/position.js';
 export {
+  type DocumentIndex,
+  type DocumentOrder,
+  type DocumentPage,
+  type FindOptions,
+  MAX_DOCUMENT_LIMIT,
+  type PageOptions,
+} from './projections/document-query.js';
+export {
   type AsyncDocumentCollection,
   type AsyncDocumentReader,
   type AsyncDocumentTx,
@@ -131,6 +139,7 @@ export {
   type Awaitable,
   andThen,
   type DocumentCollection,
+  type DocumentFilter,
   type DocumentReader,
   type DocumentTx,
   eachInOrder,

@@ -6,7 +6,7 @@ import {
   CorruptDataError,
   InvalidArgumentError,
 } from '@twofold/core';
-import { matches } from '@twofold/core/adapters';
+import { documentQuery, matches, pageInMemory } from '@twofold/core/adapters';
 
 /**
  * What a projection's handlers get from a {@link RedisProjectionStore} inside its transaction: core's
@@ -26,7 +26,10 @@ export type RedisDocumentTx = AsyncDocumentTx;
 
 /**
  * The read side of a {@link RedisProjectionStore}, for query handlers: core's `AsyncDocumentReader` over the
- * collections of a projection's active version. `find` and `count(where)` read the whole hash.
+ * collections of a projection's active version. A collection is one hash with no index, so `find`, `page` and
+ * `count(where)` read the whole hash and filter, order and cut in this process: a page costs as much as the whole
+ * collection, however small its limit. Keep collections that are paged small, or page them on SQLite or
+ * PostgreSQL.
  *
  * @example
  * const free = await views.read(roomAvailability).collection<Room>('rooms').find({ free: true });
@@ -35,6 +38,8 @@ export type RedisDocumentReader = AsyncDocumentReader;
 
 /** A collection's committed documents as JSON by id, and the key of their hash (for error messages). */
 export interface DocumentSource {
+  /** The collection's name, for error messages. */
+  readonly name: string;
   get(id: string): Promise<{ readonly key: string; readonly json: string | null }>;
   all(): Promise<{ readonly key: string; readonly documents: ReadonlyMap<string, string> }>;
   size(): Promise<number>;
@@ -89,9 +94,15 @@ function overlay<T>(source: DocumentSource, staged: Staged): AsyncDocumentCollec
       const { key, json } = await source.get(id);
       return json === null ? undefined : decode<T>(json, key, id);
     },
-    find: async (where) => {
+    find: async (where, options) => {
+      const query = documentQuery(options, `${source.name}.find()`);
       const { key, documents } = await all();
-      return select<T>(documents, key, where);
+      return pageInMemory(select<T>(documents, key, where), query).items;
+    },
+    page: async (where, options) => {
+      const query = documentQuery(options, `${source.name}.page()`, true);
+      const { key, documents } = await all();
+      return pageInMemory(select<T>(documents, key, where), query);
     },
     count: async (where) => {
       if (where === undefined && staged.size === 0) return source.size();
@@ -101,15 +112,16 @@ function overlay<T>(source: DocumentSource, staged: Staged): AsyncDocumentCollec
   };
 }
 
+// The matching documents with their ids; `find` and `page` order them.
 function select<T>(
   documents: ReadonlyMap<string, string>,
   key: string,
   where: Partial<Record<keyof T & string, unknown>> | undefined,
-): T[] {
-  const out: T[] = [];
-  for (const id of [...documents.keys()].sort()) {
-    const document = decode<T>(documents.get(id)!, key, id);
-    if (matches(document, where)) out.push(document);
+): [string, T][] {
+  const out: [string, T][] = [];
+  for (const [id, json] of documents) {
+    const document = decode<T>(json, key, id);
+    if (matches(document, where)) out.push([id, document]);
   }
   return out;
 }

@@ -174,6 +174,7 @@ export class RedisProjectionStore implements ProjectionStore<RedisDocumentTx> {
         const read = <R>(call: (scripts: Scripts) => Promise<ReadReply<R>>) =>
           this.#run(what, () => call(this.#scripts));
         const source: DocumentSource = {
+          name: collection,
           get: async (id) => {
             const reply = await read((s) => s.get(active, versions, suffix, id));
             return reply.length === 0 ? { key: active, json: null } : { key: keyOf(reply[0]), json: reply[1] };
@@ -215,6 +216,7 @@ export class RedisProjectionStore implements ProjectionStore<RedisDocumentTx> {
     }
     const what = `Projection ${describe(slot)}, collection ${name}`;
     const source: DocumentSource = {
+      name,
       get: async (id) => ({ key, json: await this.#run(what, (redis) => redis.hget(key, id)) }),
       all: async () => ({ key, documents: pairs(await this.#run(what, (redis) => hgetall(redis, key))) }),
       size: async () => Number(await this.#run(what, (redis) => redis.hlen(key))),

@@ -30,6 +30,18 @@ export {
   type SlotBatch,
   type SlotStorage,
 } from '../projection-slots/slot-protocol.js';
+export {
+  checkOrderField,
+  compareOrderValues,
+  compareText,
+  cut,
+  type DocumentQuery,
+  documentIndex,
+  documentQuery,
+  type OrderPosition,
+  orderValue,
+  pageInMemory,
+} from '../projections/document-query.js';
 export { matches } from '../projections/documents.js';
 export {
   callback,

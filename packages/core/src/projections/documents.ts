@@ -1,14 +1,33 @@
+import type { DocumentPage, FindOptions, PageOptions } from './document-query.js';
+
+/** An equality filter on a collection's documents: each named top-level field must equal its value. */
+export type DocumentFilter<T> = Partial<Record<keyof T & string, unknown>>;
+
 /**
  * A document collection as a projection writes it inside a transaction, and as a query reads it: JSON documents
- * by id, with simple equality lookups on fields. The SQLite read store backs it with a table and indexes; the
- * in-memory one with maps.
+ * by id, with equality lookups on fields, ordered by a field or by id, cut to a limit, and paged with cursors.
+ * The SQLite read store backs it with a table and indexes; the in-memory one with maps.
+ *
+ * @example
+ * // the last 20 movements of an account, then the 20 before them
+ * const first = movements.page({ accountId }, { orderBy: { field: 'at', direction: 'desc' }, limit: 20 });
+ * const second = movements.page({ accountId }, { orderBy: { field: 'at', direction: 'desc' }, limit: 20, after: first.next! });
  */
 export interface DocumentCollection<T> {
   get(id: string): T | undefined;
-  /** Documents whose fields equal every value in `where` (all documents without it), ordered by id. */
-  find(where?: Partial<Record<keyof T & string, unknown>>): T[];
+  /**
+   * Documents whose fields equal every value in `where` (all documents without it), ordered by id, or as
+   * `options.orderBy` says (ties by id), and at most `options.limit` of them.
+   */
+  find(where?: DocumentFilter<T>, options?: FindOptions<T>): T[];
+  /**
+   * One page of what `find(where, options)` answers: at most `options.limit` documents after the cursor
+   * `options.after`, and `next`, the cursor of the page after (null on the last page). Paging through every
+   * page sees each document that stayed unchanged meanwhile exactly once.
+   */
+  page(where: DocumentFilter<T> | undefined, options: PageOptions<T>): DocumentPage<T>;
   /** Number of documents matching `where`. */
-  count(where?: Partial<Record<keyof T & string, unknown>>): number;
+  count(where?: DocumentFilter<T>): number;
 }
 
 /** The writable view of a collection a projection gets inside its transaction. */
@@ -48,10 +67,12 @@ export function matches(document: unknown, where: Readonly<Record<string, unknow
  */
 export interface AsyncDocumentCollection<T> {
   get(id: string): Promise<T | undefined>;
-  /** Documents whose fields equal every value in `where` (all documents without it), ordered by id. */
-  find(where?: Partial<Record<keyof T & string, unknown>>): Promise<T[]>;
+  /** See {@link DocumentCollection.find}. */
+  find(where?: DocumentFilter<T>, options?: FindOptions<T>): Promise<T[]>;
+  /** See {@link DocumentCollection.page}. */
+  page(where: DocumentFilter<T> | undefined, options: PageOptions<T>): Promise<DocumentPage<T>>;
   /** Number of documents matching `where`. */
-  count(where?: Partial<Record<keyof T & string, unknown>>): Promise<number>;
+  count(where?: DocumentFilter<T>): Promise<number>;
 }
 
 /**

@@ -2,6 +2,7 @@ import { InvalidArgumentError, TwofoldError } from '../errors/errors.js';
 import { defersToCommit } from '../event-store/memory-store.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import { type GlobalPosition, START } from '../positions/position.js';
+import { documentQuery, pageInMemory } from './document-query.js';
 import {
   andThen,
   type DocumentCollection,
@@ -139,7 +140,7 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
       collection: <T>(collection: string) => {
         const version = this.#active.get(name);
         const slot = version === undefined ? undefined : this.#slots.get(key({ projection: name, version }));
-        return view<T>(slot === undefined ? new Map() : documents(slot, collection), undefined);
+        return view<T>(slot === undefined ? new Map() : documents(slot, collection), undefined, collection);
       },
     };
   }
@@ -166,25 +167,28 @@ function documents(slot: Slot, name: string): Map<string, unknown> {
   return found;
 }
 
-function view<T>(committed: Map<string, unknown>, staged: Map<string, unknown> | undefined): DocumentCollection<T> {
+function view<T>(
+  committed: Map<string, unknown>,
+  staged: Map<string, unknown> | undefined,
+  name: string,
+): DocumentCollection<T> {
   const get = (id: string): T | undefined => {
     const pending = staged?.get(id);
     if (pending === DELETED) return undefined;
     return (pending ?? committed.get(id)) as T | undefined;
   };
-  const all = (): T[] => {
+  function* matching(where: Readonly<Record<string, unknown>> | undefined): Generator<[string, T]> {
     const ids = new Set([...committed.keys(), ...(staged?.keys() ?? [])]);
-    const out: T[] = [];
-    for (const id of [...ids].sort()) {
+    for (const id of ids) {
       const document = get(id);
-      if (document !== undefined) out.push(document);
+      if (document !== undefined && matches(document, where)) yield [id, document];
     }
-    return out;
-  };
+  }
   return {
     get,
-    find: (where) => all().filter((d) => matches(d, where)),
-    count: (where) => all().filter((d) => matches(d, where)).length,
+    find: (where, options) => pageInMemory(matching(where), documentQuery(options, `${name}.find()`)).items,
+    page: (where, options) => pageInMemory(matching(where), documentQuery(options, `${name}.page()`, true)),
+    count: (where) => [...matching(where)].length,
   };
 }
 
@@ -195,7 +199,7 @@ function writable<T>(committed: Map<string, unknown>, staged: Staged, name: stri
     staged.set(name, pending);
   }
   const writes = pending;
-  const read = view<T>(committed, writes);
+  const read = view<T>(committed, writes, name);
   return {
     ...read,
     put: (id, document) => {

@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTwofoldError } from '../errors/errors.js';
 import { type GlobalPosition, START } from '../positions/position.js';
+import type { DocumentPage, FindOptions, PageOptions } from '../projections/document-query.js';
 import { type Awaitable, andThen } from '../projections/documents.js';
 import type { ProjectionSlot, ProjectionStore } from '../projections/ports.js';
+import { documentQueryContract } from './document-query-contract.js';
 
 // The contract's view of a store is not generic over the document type: relating a store's generic
 // `collection<T>()` to a generic one here, TypeScript would match a plain `T | undefined` against the whole
@@ -12,7 +14,11 @@ import type { ProjectionSlot, ProjectionStore } from '../projections/ports.js';
 /** A document collection as the contract reads it, from a synchronous or an asynchronous store. */
 export interface ContractCollection {
   get(id: string): Awaitable<unknown>;
-  find(where?: Readonly<Record<string, unknown>>): Awaitable<unknown[]>;
+  find(where?: Readonly<Record<string, unknown>>, options?: FindOptions<never>): Awaitable<unknown[]>;
+  page(
+    where: Readonly<Record<string, unknown>> | undefined,
+    options: PageOptions<never>,
+  ): Awaitable<DocumentPage<unknown>>;
   count(where?: Readonly<Record<string, unknown>>): Awaitable<number>;
 }
 
@@ -220,5 +226,7 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
         { numRuns: 30 },
       );
     });
+
+    documentQueryContract(open);
   });
 }

@@ -10,12 +10,14 @@ import {
   START,
   streamId,
 } from '@twofold/core';
+import { documentQuery } from '@twofold/core/adapters';
 import { documentStoreContract } from '@twofold/core/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { usePostgres } from '../../tests/server.js';
 import { PostgresDocumentStore, PostgresStore } from '../index.js';
+import { selectStatement } from './document-query.js';
 
 const postgres = usePostgres();
 
@@ -65,6 +67,54 @@ describe('PostgresDocumentStore', () => {
     );
     await client.end();
     expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/twofold_documents_[0-9a-f]{24}/);
+  });
+
+  it('reads an ordered page as a range of an index that orders by the field, sorting nothing', async () => {
+    const schema = postgres.schema();
+    const store = await open(schema);
+    await store.index('bookings', 'bookings', { fields: ['guestId'], orderBy: 'bookedAt' });
+    const slot = { projection: 'bookings', version: 1 };
+    await store.activate(slot);
+    await store.commit(slot, START, at(1), async (tx: AsyncDocumentTx) => {
+      for (let i = 0; i < 400; i++) {
+        tx.collection('bookings').put(`b${i}`, { id: `b${i}`, guestId: `g${i % 4}`, bookedAt: 1000 + (i % 50) });
+      }
+    });
+    const reader = store.read('bookings').collection<{ id: string; guestId: string; bookedAt: number }>('bookings');
+    const orderBy = { field: 'bookedAt', direction: 'desc' } as const;
+    const first = await reader.page({ guestId: 'g1' }, { orderBy, limit: 20 });
+    const g1 = [...Array(400).keys()]
+      .filter((i) => i % 4 === 1)
+      .map((i) => ({ id: `b${i}`, guestId: 'g1', bookedAt: 1000 + (i % 50) }))
+      .sort((a, b) => b.bookedAt - a.bookedAt || (a.id < b.id ? 1 : -1));
+    expect(first.items).toEqual(g1.slice(0, 20));
+    const second = await reader.page({ guestId: 'g1' }, { orderBy, limit: 20, after: first.next! });
+    expect(second.items).toEqual(g1.slice(20, 40));
+    const client = new pg.Client({ connectionString: postgres.url, options: `-c search_path=${schema}` });
+    await client.connect();
+    await client.query('ANALYZE twofold_documents');
+    // Whether the index can serve the order, however few rows the planner expects: sorting is its last resort.
+    await client.query('SET enable_seqscan = off');
+    await client.query('SET enable_sort = off');
+    for (const after of [undefined, first.next!]) {
+      const query = documentQuery({ orderBy, limit: 20, ...(after === undefined ? {} : { after }) }, 'test', true);
+      const scope = 'projection = $1 AND version = 1 AND collection = $2';
+      const where = { guestId: 'g1' };
+      const { text, values } = selectStatement({
+        scope,
+        projection: 'bookings',
+        collection: 'bookings',
+        where,
+        query,
+        extra: 1,
+      });
+      const { rows } = await client.query(`EXPLAIN ${text}`, values);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/Index Scan Backward using twofold_documents_[0-9a-f]{24}/);
+      expect(plan).toMatch(/Index Cond: .*guestId/);
+      expect(plan).not.toMatch(/Sort/);
+    }
+    await client.end();
   });
 
   it('applies a batch once when two nodes race for it: the second gets CONCURRENCY_CONFLICT', async () => {

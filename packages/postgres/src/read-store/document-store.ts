@@ -3,10 +3,14 @@ import {
   type AsyncDocumentReader,
   type AsyncDocumentTx,
   type AsyncWritableCollection,
+  type DocumentIndex,
+  type DocumentPage,
   InvalidArgumentError,
   type ProjectionSlot,
 } from '@twofold/core';
+import { cut, type DocumentQuery, documentIndex, documentQuery } from '@twofold/core/adapters';
 import type { PostgresConnectionOptions, PostgresTx } from '../connection/pool.js';
+import { filter, literal, orderKeys, selectStatement } from './document-query.js';
 import { documentMigrations } from './schema.js';
 import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
 
@@ -45,24 +49,26 @@ export class PostgresDocumentStore extends SlotStore<AsyncDocumentTx> {
 
   /**
    * Declares an index on top-level fields of a collection, for every version of the projection, so that `find`
-   * and `count` by those fields need not scan. Declaring it again is harmless.
+   * and `count` by those fields need not scan. With `orderBy`, the index also orders the documents matching those
+   * fields by that field (then id), so that a page ordered by it (`page`, or `find` with a limit) reads only its
+   * own rows, however many match. Declaring it again is harmless.
    *
    * @example
    * await views.index('bookings', 'bookings', ['roomId', 'from']);
+   * await views.index('bookings', 'bookings', { fields: ['guestId'], orderBy: 'bookedAt' });
    */
-  async index(projection: ProjectionRef, collection: string, fields: readonly string[]): Promise<void> {
+  async index(projection: ProjectionRef, collection: string, fields: DocumentIndex): Promise<void> {
     const name = projectionName(projection);
     checkName(collection, 'A collection name');
-    if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string' || f === '')) {
-      throw new InvalidArgumentError(
-        `PostgresDocumentStore.index('${name}', '${collection}'): fields must be a non-empty array of field names`,
-      );
-    }
+    const spec = documentIndex(fields, `PostgresDocumentStore.index('${name}', '${collection}')`);
+    const stored = spec.orderBy === undefined ? spec.fields : { fields: spec.fields, orderBy: spec.orderBy };
     const { rows } = await this.db.query<{ hash: string }>('SELECT md5($1) AS hash', [
-      JSON.stringify([name, collection, fields]),
+      JSON.stringify([name, collection, stored]),
     ]);
     const indexName = `twofold_documents_${rows[0]!.hash.slice(0, 24)}`;
-    const expressions = fields.map((f) => `(data -> ${literal(f)})`).join(', ');
+    const keys = spec.fields.map((f) => `(data -> ${literal(f)})`);
+    if (spec.orderBy !== undefined) keys.push(...orderKeys(`(data -> ${literal(spec.orderBy)})`));
+    const expressions = keys.join(', ');
     await this.db.transaction(async (tx) => {
       // CREATE INDEX IF NOT EXISTS is not safe for two nodes at once: they take turns.
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [indexName]);
@@ -72,7 +78,7 @@ export class PostgresDocumentStore extends SlotStore<AsyncDocumentTx> {
       );
       await tx.query(
         'INSERT INTO twofold_document_indexes (projection, collection, fields) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-        [name, collection, JSON.stringify(fields)],
+        [name, collection, JSON.stringify(stored)],
       );
     });
   }
@@ -158,22 +164,13 @@ type Run = (text: string, values: unknown[]) => Promise<{ rows: unknown[] }>;
 // The reads of one collection of one projection; `version` is SQL: a literal, or the active-version subquery.
 function documents<T>(run: Run, projection: string, version: string, collection: string): AsyncDocumentCollection<T> {
   const scope = `projection = $1 AND version = ${version} AND collection = $2`;
-  const filter = (where: Where, values: unknown[]): string => {
-    if (where === undefined) return '';
-    if (where === null || typeof where !== 'object') {
-      throw new InvalidArgumentError(`A filter on ${collection} must be an object of field values`);
-    }
-    let sql = '';
-    for (const [field, value] of Object.entries(where)) {
-      values.push(field);
-      if (value === undefined) {
-        sql += ` AND NOT data ? $${values.length}`;
-      } else {
-        values.push(JSON.stringify(value));
-        sql += ` AND data -> $${values.length - 1} = $${values.length}::jsonb`;
-      }
-    }
-    return sql;
+  const select = async (where: Where, query: DocumentQuery, extra: number): Promise<DocumentPage<T>> => {
+    const { text, values } = selectStatement({ scope, projection, collection, where, query, extra });
+    const { rows } = await run(text, values);
+    return cut(
+      (rows as { id: string; data: T }[]).map((row) => [row.id, row.data] as const),
+      query,
+    );
   };
   return {
     get: async (id) => {
@@ -184,15 +181,11 @@ function documents<T>(run: Run, projection: string, version: string, collection:
       ]);
       return (rows[0] as { data: T } | undefined)?.data;
     },
-    find: async (where) => {
-      const values: unknown[] = [projection, collection];
-      const sql = `SELECT data FROM twofold_documents WHERE ${scope}${filter(where, values)} ORDER BY id`;
-      const { rows } = await run(sql, values);
-      return (rows as { data: T }[]).map((row) => row.data);
-    },
+    find: async (where, options) => (await select(where, documentQuery(options, `${collection}.find()`), 0)).items,
+    page: (where, options) => select(where, documentQuery(options, `${collection}.page()`, true), 1),
     count: async (where) => {
       const values: unknown[] = [projection, collection];
-      const sql = `SELECT count(*)::int AS n FROM twofold_documents WHERE ${scope}${filter(where, values)}`;
+      const sql = `SELECT count(*)::int AS n FROM twofold_documents WHERE ${scope}${filter(where, values, collection)}`;
       const { rows } = await run(sql, values);
       return (rows[0] as { n: number }).n;
     },
@@ -226,8 +219,4 @@ function checkName(name: string, what = 'A collection name'): string {
     throw new InvalidArgumentError(`${what} must be a non-empty string; got ${JSON.stringify(name)}`);
   }
   return name;
-}
-
-function literal(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
 }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rawDatabase } from '../../tests/raw-database.js';
 import { tempDir } from '../../tests/temp-dir.js';
 import { SqliteDocumentStore } from '../index.js';
+import { DocumentTables, documentTable } from './document-tables.js';
 
 const temp = tempDir();
 const open: SqliteDocumentStore[] = [];
@@ -236,6 +237,52 @@ describe('SqliteDocumentStore', () => {
     expect(store.read('rooms').collection<Room>('rooms').count({ floor: 2 })).toBe(10);
     expect(() => store.index('rooms', 'rooms', ['a.b'])).toThrow(/top-level field names/);
     expect(() => store.index('rooms', 'rooms', [])).toThrow(/non-empty array/);
+  });
+
+  it('reads an ordered page as a range of an index that orders by the field, for any page', async () => {
+    const path = temp.file('read');
+    const store = documents(path);
+    store.index('bookings', 'bookings', { fields: ['guestId'], orderBy: 'bookedAt' });
+    store.index('bookings', 'bookings', { orderBy: 'bookedAt' });
+    const slot = { projection: 'bookings', version: 1 };
+    await store.commit(slot, START, at(1), (tx) => {
+      for (let i = 0; i < 200; i++) {
+        tx.collection('bookings').put(`b${i}`, { id: `b${i}`, guestId: `g${i % 4}`, bookedAt: 1000 + (i % 50) });
+      }
+    });
+    await store.activate(slot);
+    const reader = store.read('bookings').collection<{ id: string; guestId: string; bookedAt: number }>('bookings');
+    const orderBy = { field: 'bookedAt', direction: 'desc' } as const;
+    const first = reader.page({ guestId: 'g1' }, { orderBy, limit: 20 });
+    const g1 = [...Array(200).keys()]
+      .filter((i) => i % 4 === 1)
+      .map((i) => ({ id: `b${i}`, guestId: 'g1', bookedAt: 1000 + (i % 50) }))
+      .sort((a, b) => b.bookedAt - a.bookedAt || (a.id < b.id ? 1 : -1));
+    expect(first.items).toEqual(g1.slice(0, 20));
+    expect(reader.page({ guestId: 'g1' }, { orderBy, limit: 20, after: first.next! }).items).toEqual(g1.slice(20, 40));
+    const raw = rawDatabase(path);
+    const tables = new DocumentTables(raw);
+    const table = documentTable(slot, 'bookings');
+    for (const [where, after] of [
+      [{ guestId: 'g1' }, undefined],
+      [{ guestId: 'g1' }, first.next!],
+      [undefined, undefined],
+    ] as const) {
+      const cursor = where === undefined ? undefined : after;
+      const plan = tables.plan(table, where, {
+        orderBy,
+        limit: 20,
+        ...(cursor === undefined ? {} : { after: cursor }),
+      });
+      expect(plan.join('; ')).toMatch(/USING INDEX .*order:bookedAt/);
+      expect(plan.join('; ')).not.toMatch(/TEMP B-TREE/);
+    }
+    expect(tables.plan(table, undefined, { limit: 20 }).join('; ')).not.toMatch(/TEMP B-TREE/);
+    raw.close();
+    expect(() => store.index('bookings', 'bookings', { orderBy: 'a.b' })).toThrow(/top-level field name/);
+    expect(() => store.index('bookings', 'bookings', { fields: ['a-b'], orderBy: 'x' })).toThrow(
+      /top-level field names/,
+    );
   });
 
   it('names the collection and the document when a stored document is corrupt', async () => {

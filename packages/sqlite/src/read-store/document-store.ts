@@ -1,5 +1,6 @@
 import {
   type DocumentCollection,
+  type DocumentIndex,
   type DocumentReader,
   type DocumentTx,
   type GlobalPosition,
@@ -7,6 +8,7 @@ import {
   type ProjectionSlot,
   type WritableCollection,
 } from '@twofold/core';
+import { documentIndex } from '@twofold/core/adapters';
 import { inTransaction, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
 import { ActiveCollections } from './active-collections.js';
 import { checkIndexFields } from './document-query.js';
@@ -44,14 +46,20 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
 
   /**
    * Declares an index on top-level fields of a collection, for every version of the projection (existing and
-   * future), so that `find` and `count` by those fields need not scan. Declaring it again is harmless.
+   * future), so that `find` and `count` by those fields need not scan. With `orderBy`, the index also orders the
+   * documents matching those fields by that field (then id), so that a page ordered by it (`page`, or `find` with
+   * a limit) reads only its own documents, however many match. Declaring it again is harmless.
    *
    * @example
    * views.index('bookings', 'bookings', ['roomId', 'from']);
+   * views.index('bookings', 'bookings', { fields: ['guestId'], orderBy: 'bookedAt' });
    */
-  index(projection: ProjectionRef, collection: string, fields: readonly string[]): void {
+  index(projection: ProjectionRef, collection: string, fields: DocumentIndex): void {
     const name = projectionName(projection);
-    checkIndexFields(fields, `SqliteDocumentStore.index('${name}', '${collection}')`);
+    const where = `SqliteDocumentStore.index('${name}', '${collection}')`;
+    const spec = documentIndex(fields, where);
+    if (spec.fields.length > 0) checkIndexFields(spec.fields, where);
+    const stored = spec.orderBy === undefined ? spec.fields : { fields: spec.fields, orderBy: spec.orderBy };
     const tables = this.#tablesOf(this.db);
     inTransaction(
       this.db,
@@ -60,9 +68,9 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
           .prepare(
             'INSERT INTO twofold_document_indexes (projection, collection, fields) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
           )
-          .run(name, collection, JSON.stringify(fields));
+          .run(name, collection, JSON.stringify(stored));
         for (const version of tables.versionsWith(name, collection)) {
-          tables.createIndex(documentTable({ projection: name, version }, collection), fields);
+          tables.createIndex(documentTable({ projection: name, version }, collection), stored);
         }
       },
       'SqliteDocumentStore.index()',

@@ -1,14 +1,16 @@
 import {
   CorruptDataError,
   type DocumentCollection,
+  type DocumentPage,
   InvalidArgumentError,
+  type PageOptions,
   type ProjectionSlot,
   type WritableCollection,
 } from '@twofold/core';
-import { matches } from '@twofold/core/adapters';
+import { cut, type DocumentQuery, documentQuery, matches, pageInMemory } from '@twofold/core/adapters';
 import { quoteIdentifier, type SqliteTx } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
-import { compileWhere, fieldExpression } from './document-query.js';
+import { type CompiledWhere, compileOrder, compileWhere, fieldExpression, orderExpression } from './document-query.js';
 
 type Where = Readonly<Record<string, unknown>> | undefined;
 interface Row {
@@ -32,7 +34,12 @@ export function documentTable(slot: ProjectionSlot, collection: string): string 
 }
 
 /** A collection that does not exist yet: what queries see before a projection wrote to it. */
-export const emptyCollection: DocumentCollection<never> = { get: () => undefined, find: () => [], count: () => 0 };
+export const emptyCollection: DocumentCollection<never> = {
+  get: () => undefined,
+  find: (_where, options) => pageInMemory<never>([], documentQuery(options, 'find()')).items,
+  page: (_where, options) => pageInMemory<never>([], documentQuery(options, 'page()', true)),
+  count: () => 0,
+};
 
 /**
  * The document tables of one connection: creates them with their declared indexes, drops them, and runs the
@@ -95,10 +102,22 @@ export class DocumentTables {
     for (const fields of this.#indexes.all(slot.projection, collection)) this.createIndex(table, JSON.parse(fields));
   }
 
-  createIndex(table: string, fields: readonly string[]): void {
-    const name = quoteIdentifier(`${table}:by:${fields.join(',')}`);
+  /** Creates an index as `index()` stored it: equality fields, or those and an order field. */
+  createIndex(
+    table: string,
+    spec: readonly string[] | { readonly fields: readonly string[]; readonly orderBy: string },
+  ): void {
+    const ordered = 'orderBy' in spec ? spec : undefined;
+    const fields = ordered?.fields ?? (spec as readonly string[]);
+    const orderBy = ordered?.orderBy;
+    const expressions = fields.map(fieldExpression);
+    let name = `${table}:by:${fields.join(',')}`;
+    if (orderBy !== undefined) {
+      expressions.push(orderExpression(orderBy));
+      name += `:order:${orderBy}`;
+    }
     this.#db.exec(
-      `CREATE INDEX IF NOT EXISTS ${name} ON ${quoteIdentifier(table)} (${fields.map(fieldExpression).join(', ')})`,
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(name)} ON ${quoteIdentifier(table)} (${expressions.join(', ')})`,
     );
   }
 
@@ -124,22 +143,34 @@ export class DocumentTables {
   }
 
   read<T>(table: string): DocumentCollection<T> {
-    const rows = (where: Where): T[] => {
+    const select = (where: Where, query: DocumentQuery, extra: number): DocumentPage<T> => {
       const compiled = compileWhere(where);
       if (compiled === undefined) {
-        return this.#rows(table, '*', '', []).filter((document) => matches(document, where)) as T[];
+        return pageInMemory(
+          this.#entries(table, '*', '', [], '').filter(([, document]) => matches(document, where)) as [string, T][],
+          query,
+        );
       }
-      return this.#rows(table, compiled.key, compiled.clause, compiled.params) as T[];
+      const { order, clause } = ordered(compiled, query, extra);
+      const rows = this.#entries(
+        table,
+        `${compiled.key}|${order.key}`,
+        clause,
+        [...compiled.params, ...order.afterParams, ...order.limitParam],
+        order.tail,
+      );
+      return cut(rows as [string, T][], query);
     };
     return {
       get: (id) => {
         const text = this.#statement(table, 'get', 'SELECT document FROM {table} WHERE id = ?', true).get(id);
         return text === undefined ? undefined : (parse(table, id, text as string) as T);
       },
-      find: (where) => rows(where),
+      find: (where, options) => select(where, documentQuery(options, `${table} find()`), 0).items,
+      page: (where, options) => select(where, documentQuery(options, `${table} page()`, true), 1),
       count: (where) => {
         const compiled = compileWhere(where);
-        if (compiled === undefined) return rows(where).length;
+        if (compiled === undefined) return select(where, documentQuery(undefined, `${table} count()`), 0).items.length;
         const statement = this.#statement(
           table,
           `count:${compiled.key}`,
@@ -185,20 +216,21 @@ export class DocumentTables {
    */
   staged<T>(table: string | undefined, staged: Map<string, unknown>, name: string): WritableCollection<T> {
     const committed = table === undefined ? undefined : this.read<T>(table);
+    // With nothing staged in this collection, reads go to the table and its indexes; otherwise they merge.
     const entries = (where: Where): [string, T][] => {
       const out = new Map<string, T>();
       if (table !== undefined) {
         const compiled = compileWhere(where);
         const rows =
           compiled === undefined
-            ? this.#entries(table, '*', '', []).filter(([, document]) => matches(document, where))
-            : this.#entries(table, compiled.key, compiled.clause, compiled.params);
+            ? this.#entries(table, '*', '', [], '').filter(([, document]) => matches(document, where))
+            : this.#entries(table, compiled.key, compiled.clause, compiled.params, '');
         for (const [id, document] of rows) if (!staged.has(id)) out.set(id, document as T);
       }
       for (const [id, document] of staged) {
         if (document !== DELETED && matches(document, where)) out.set(id, document as T);
       }
-      return [...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return [...out];
     };
     const get = (id: string): T | undefined => {
       checkId(id, name);
@@ -218,7 +250,14 @@ export class DocumentTables {
     };
     return {
       get,
-      find: (where) => entries(where).map(([, document]) => document),
+      find: (where, options) =>
+        committed !== undefined && staged.size === 0
+          ? committed.find(where, options)
+          : pageInMemory(entries(where), documentQuery(options, `${name} find()`)).items,
+      page: (where, options) =>
+        committed !== undefined && staged.size === 0
+          ? committed.page(where, options)
+          : pageInMemory(entries(where), documentQuery(options, `${name} page()`, true)),
       count: (where) => entries(where).length,
       put,
       update: (id, changes) => {
@@ -233,6 +272,21 @@ export class DocumentTables {
     };
   }
 
+  /**
+   * How SQLite plans the page `page(where, options)` reads from `table`, step by step (EXPLAIN QUERY PLAN): what
+   * a test checks reads an index range and sorts nothing.
+   */
+  plan(table: string, where: Where, options: PageOptions<never>): string[] {
+    const compiled = compileWhere(where);
+    if (compiled === undefined) return ['filtered in memory'];
+    const query = documentQuery(options, 'plan()', true);
+    const { order, clause } = ordered(compiled, query, 1);
+    return this.#db
+      .prepare(`EXPLAIN QUERY PLAN SELECT id, document FROM ${quoteIdentifier(table)} ${clause} ${order.tail}`)
+      .all(...compiled.params, ...order.afterParams, ...order.limitParam)
+      .map((row) => (row as { detail: string }).detail);
+  }
+
   /** Writes a collection's staged documents (see {@link staged}) to its table. Inside a write transaction. */
   apply(table: string, staged: ReadonlyMap<string, unknown>): void {
     const write = this.write<unknown>(table);
@@ -242,14 +296,9 @@ export class DocumentTables {
     }
   }
 
-  #entries(table: string, key: string, clause: string, params: readonly string[]): [string, unknown][] {
-    const statement = this.#statement(table, `find:${key}`, `SELECT id, document FROM {table} ${clause} ORDER BY id`);
+  #entries(table: string, key: string, clause: string, params: readonly unknown[], tail: string): [string, unknown][] {
+    const statement = this.#statement(table, `find:${key}`, `SELECT id, document FROM {table} ${clause} ${tail}`);
     return (statement.all(...params) as Row[]).map((row) => [row.id, parse(table, row.id, row.document)]);
-  }
-
-  #rows(table: string, key: string, clause: string, params: readonly string[]): unknown[] {
-    const statement = this.#statement(table, `find:${key}`, `SELECT id, document FROM {table} ${clause} ORDER BY id`);
-    return (statement.all(...params) as Row[]).map((row) => parse(table, row.id, row.document));
   }
 
   // `{table}` in `sql` stands for the quoted table name. A statement that plucks does so from the start, rather
@@ -268,6 +317,13 @@ export class DocumentTables {
     }
     return statement;
   }
+}
+
+// The filter's and the cursor's conditions together, and the order and limit after them.
+function ordered(compiled: CompiledWhere, query: DocumentQuery, extra: number) {
+  const order = compileOrder(query, extra);
+  const conditions = [compiled.clause.replace(/^WHERE /, ''), order.after].filter((c) => c !== '');
+  return { order, clause: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}` };
 }
 
 function parse(table: string, id: string, text: string): unknown {
