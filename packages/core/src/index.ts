@@ -128,6 +128,7 @@ export {
   type DocumentOrder,
   type DocumentPage,
   type FindOptions,
+  isDocumentCursor,
   MAX_DOCUMENT_LIMIT,
   type PageOptions,
 } from './projections/document-query.js';

@@ -8,7 +8,7 @@ import {
 } from '@twofold/core';
 import { guestMail, managementAlerts, refunds } from '../effects/subscribers.js';
 import { availability } from '../read-models/availability.js';
-import { bookings } from '../read-models/bookings.js';
+import { ARRIVAL, bookings } from '../read-models/bookings.js';
 import type { Stores } from './stores.js';
 
 /** The asynchronous side, and how far each part of it has got, for the queries' `reads`. */
@@ -32,7 +32,7 @@ export async function createReadSide(stores: Stores, logger?: Logger): Promise<H
   const { reads, bookingViews, writes } = stores;
   await reads.index?.(availability, 'nights', ['date']);
   await reads.index?.(availability, 'nights', ['bookingId']);
-  await bookingViews.index?.(bookings, 'bookings', ['guestId']);
+  await bookingViews.index?.(bookings, 'bookings', { fields: ['guestId'], orderBy: ARRIVAL.field });
   const availabilityRunner = new ProjectionRunner({ projection: availability, store: reads, feed: writes, ...logging });
   const bookingsRunner = new ProjectionRunner({ projection: bookings, store: bookingViews, feed: writes, ...logging });
 

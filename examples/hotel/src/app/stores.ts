@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   type CheckpointStore,
   type DeadLetterStore,
+  type DocumentIndex,
   type InlineProjectionStore,
   MemoryCheckpointStore,
   MemoryDeadLetterStore,
@@ -30,8 +31,8 @@ import { SqliteEffectStore } from '../effects/sqlite-effect-store.js';
  */
 export type DocumentStore = ProjectionStore<PortableDocumentTx> & {
   read(projection: string | { readonly name: string }): PortableDocumentReader;
-  /** Declares an index on fields that `find` filters on (the in-memory and Redis stores need none). */
-  index?(projection: { readonly name: string }, collection: string, fields: readonly string[]): void | Promise<void>;
+  /** Declares an index on fields that `find` filters on, and one `page` orders by (memory and Redis have none). */
+  index?(projection: { readonly name: string }, collection: string, fields: DocumentIndex): void | Promise<void>;
 };
 
 /** Everything the hotel keeps, on the write side and on the read side. */

@@ -1,4 +1,4 @@
-import { defineQuery } from '@twofold/core';
+import { defineQuery, isDocumentCursor } from '@twofold/core';
 import { z } from 'zod';
 import { isoDate, stay } from '../domain/dates.js';
 import { RoomType } from './commands.js';
@@ -23,11 +23,11 @@ export function page<T extends z.ZodType>(item: T) {
   });
 }
 
-/** The cursor of a list by arrival: the `next` of the page before, `<from>/<bookingId>` of its last booking. */
+/** The cursor of a list by arrival: the `next` of the page before, as the document store made it. */
 const arrivingAfter = z
   .string()
-  .max(80)
-  .regex(/^\d{4}-\d{2}-\d{2}\/.+$/s, 'must be the `next` of a page')
+  .max(1024)
+  .refine((cursor) => isDocumentCursor(cursor, { field: 'from' }), 'must be the `next` of a page')
   .describe('The `next` of the page before; none for the first page.');
 
 /** The cursor of a newest-first list: the `next` of the page before. */

@@ -1,5 +1,6 @@
 // Each filter the hotel's queries and projections put on a read model is planned as an index read, on SQLite and
-// PostgreSQL: the statements below are the ones the document stores run for `find({ field: value })`.
+// PostgreSQL: the statements below are the ones the document stores run for `find({ field: value })`, and for the
+// guest's bookings, a page by arrival that reads the index in order and sorts nothing.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,14 @@ import { createApp } from '../app/server.js';
 const FILTERS = [
   { projection: 'availability', collection: 'nights', field: 'date', value: '2030-03-01' },
   { projection: 'availability', collection: 'nights', field: 'bookingId', value: 'b1' },
-  { projection: 'bookings', collection: 'bookings', field: 'guestId', value: 'ada' },
 ] as const;
+
+// A page of a guest's bookings by arrival, as the stores spell it: the order keys of core's document order.
+const SQLITE_PAGE = `WHERE document -> '$.guestId' = ? ORDER BY coalesce(document ->> '$.from', -9e999), id LIMIT 21`;
+const FROM = "(data -> 'from')";
+const PG_PAGE = `AND data -> 'guestId' = $3::jsonb ORDER BY
+  (CASE jsonb_typeof(${FROM}) WHEN 'number' THEN (${FROM})::float8 WHEN 'string' THEN 'Infinity'::float8 ELSE '-Infinity'::float8 END),
+  ((CASE jsonb_typeof(${FROM}) WHEN 'number' THEN '' ELSE coalesce(${FROM} #>> '{}', '') END) COLLATE "C"), id LIMIT 21`;
 
 let postgres: PostgresServer;
 let dir: string;
@@ -49,6 +56,19 @@ describe('the read models of the hotel', () => {
         expect(plan, `${collection}.${field}`).toMatch(/^SEARCH .* USING INDEX /);
         expect(plan, `${collection}.${field}`).not.toMatch(/\bSCAN\b/);
       }
+      const version = db
+        .prepare('SELECT version FROM twofold_projection_active WHERE projection = ?')
+        .pluck()
+        .get('bookings');
+      const page = db
+        .prepare<[string], { detail: string }>(
+          `EXPLAIN QUERY PLAN SELECT id, document FROM "twofold_doc:bookings@${version}:bookings" ${SQLITE_PAGE}`,
+        )
+        .all('"ada"')
+        .map((row) => row.detail)
+        .join('; ');
+      expect(page).toMatch(/^SEARCH .* USING INDEX .*order:from/);
+      expect(page).not.toMatch(/\bSCAN\b|TEMP B-TREE/);
     } finally {
       db.close();
     }
@@ -74,6 +94,16 @@ describe('the read models of the hotel', () => {
         expect(plan, `${collection}.${field}`).toMatch(/Index Scan using twofold_documents_[0-9a-f]{24}/);
         expect(plan, `${collection}.${field}`).not.toMatch(/Seq Scan/);
       }
+      await client.query('SET LOCAL enable_sort = off');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT id, data FROM twofold_documents
+         WHERE projection = $1 AND version = (SELECT version FROM twofold_projection_active WHERE projection = $1)
+           AND collection = $2 ${PG_PAGE}`,
+        ['bookings', 'bookings', JSON.stringify('ada')],
+      );
+      const page = rows.map((row) => row['QUERY PLAN']).join('\n');
+      expect(page).toMatch(/Index Scan using twofold_documents_[0-9a-f]{24}/);
+      expect(page).not.toMatch(/Sort|Seq Scan/);
       await client.query('ROLLBACK');
     } finally {
       await client.end();

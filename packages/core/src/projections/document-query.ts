@@ -257,3 +257,19 @@ export function documentIndex(spec: DocumentIndex, where: string): { fields: str
   }
   return { fields: [...fields], orderBy: orderBy === undefined ? undefined : checkOrderField(orderBy, where) };
 }
+
+/**
+ * True when `cursor` is a `next` that a page ordered by `orderBy` (by id without it) can answer: what a query's
+ * input schema checks, so that a made-up cursor is refused as the caller's mistake before any store sees it.
+ *
+ * @example
+ * const cursor = z.string().refine((c) => isDocumentCursor(c, { field: 'from' }), 'must be the `next` of a page');
+ */
+export function isDocumentCursor(cursor: unknown, orderBy?: DocumentOrder<never>): boolean {
+  try {
+    documentQuery({ orderBy, limit: 1, after: cursor as string }, 'isDocumentCursor()', true);
+    return true;
+  } catch {
+    return false;
+  }
+}
