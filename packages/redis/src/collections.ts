@@ -9,7 +9,7 @@ import {
 import { documentQuery, matches, pageInMemory } from '@twofold/core/adapters';
 
 /**
- * What a projection's handlers get from a {@link RedisProjectionStore} inside its transaction: core's
+ * What a projection's handlers get from a {@link RedisDocumentStore} inside its transaction: core's
  * `AsyncDocumentTx`, as on PostgreSQL. `put` and `delete` are staged and sent with the checkpoint in one step
  * when the batch commits; reads (`get`, `find`, `count`, `update`) return promises and see the batch's own
  * staged writes. Await each `update` before the next call. A projection typed `PortableDocumentTx` runs on it
@@ -25,7 +25,7 @@ import { documentQuery, matches, pageInMemory } from '@twofold/core/adapters';
 export type RedisDocumentTx = AsyncDocumentTx;
 
 /**
- * The read side of a {@link RedisProjectionStore}, for query handlers: core's `AsyncDocumentReader` over the
+ * The read side of a {@link RedisDocumentStore}, for query handlers: core's `AsyncDocumentReader` over the
  * collections of a projection's active version. A collection is one hash with no index, so `find`, `page` and
  * `count(where)` read the whole hash and filter, order and cut in this process: a page costs as much as the whole
  * collection, however small its limit. Keep collections that are paged small, or page them on SQLite or

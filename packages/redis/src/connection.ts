@@ -26,10 +26,10 @@ const FAIL_FAST = {
 } as const satisfies RedisOptions;
 
 /**
- * The store's one ioredis client. Each call first waits (bounded) for a connection, and failures that come from
+ * A Redis handle's one ioredis client. Each call first waits (bounded) for a connection, and failures that come from
  * losing Redis become {@link RedisUnavailableError}; ioredis keeps reconnecting in the background.
  */
-export class Connection {
+export class RedisConnection {
   readonly client: Redis;
   readonly #where: string;
   readonly #readyTimeoutMs: number;
@@ -37,18 +37,18 @@ export class Connection {
 
   constructor(redis: string | RedisOptions, readyTimeoutMs: number) {
     if (typeof redis !== 'string' && (typeof redis !== 'object' || redis === null)) {
-      throw new InvalidArgumentError('RedisProjectionStore: options.redis must be a redis:// URL or ioredis options');
+      throw new InvalidArgumentError('redis(): options.redis must be a redis:// URL or ioredis options');
     }
     if (!Number.isSafeInteger(readyTimeoutMs) || readyTimeoutMs < 1) {
       throw new InvalidArgumentError(
-        `RedisProjectionStore: options.readyTimeoutMs must be an integer >= 1; got ${String(readyTimeoutMs)}`,
+        `redis(): options.readyTimeoutMs must be an integer >= 1; got ${String(readyTimeoutMs)}`,
       );
     }
     this.client = typeof redis === 'string' ? new Redis(redis, FAIL_FAST) : new Redis({ ...redis, ...FAIL_FAST });
     if (this.client.options.keyPrefix) {
       this.client.disconnect();
       // Scripts build keys themselves and SCAN matches raw keys: ioredis' prefixing would apply to neither.
-      throw new InvalidArgumentError('RedisProjectionStore: use options.prefix rather than ioredis keyPrefix');
+      throw new InvalidArgumentError('redis(): use options.prefix rather than ioredis keyPrefix');
     }
     const { host, port, path } = this.client.options;
     this.#where = path ?? `${host ?? 'localhost'}:${port ?? 6379}`;
@@ -115,7 +115,7 @@ export class Connection {
 
   /** The error for a call made after {@link close}. */
   closed(what: string): RedisUnavailableError {
-    return new RedisUnavailableError(`${what}: the RedisProjectionStore is closed`);
+    return new RedisUnavailableError(`${what}: the Redis handle is closed`);
   }
 
   /** Closes the connection; calls after it fail. Closing twice is harmless. */

@@ -1,4 +1,5 @@
 export type { RedisDocumentReader, RedisDocumentTx } from './collections.js';
 export { RedisUnavailableError } from './connection.js';
+export type { RedisDocumentStore } from './document-store.js';
 export type { ProjectionRef } from './keys.js';
-export { RedisProjectionStore, type RedisProjectionStoreOptions } from './redis-store.js';
+export { type RedisDatabase, type RedisDatabaseOptions, redis } from './redis-database.js';

@@ -14,7 +14,7 @@ export class KeyLayout {
   constructor(prefix: string) {
     if (typeof prefix !== 'string' || prefix.length === 0) {
       throw new InvalidArgumentError(
-        `RedisProjectionStore: options.prefix must be a non-empty string; got ${JSON.stringify(prefix)}`,
+        `redis(): options.prefix must be a non-empty string; got ${JSON.stringify(prefix)}`,
       );
     }
     this.prefix = prefix;

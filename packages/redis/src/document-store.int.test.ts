@@ -21,10 +21,12 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  type RedisDatabase,
+  type RedisDatabaseOptions,
+  type RedisDocumentStore,
   type RedisDocumentTx,
-  RedisProjectionStore,
-  type RedisProjectionStoreOptions,
   RedisUnavailableError,
+  redis,
 } from './index.js';
 
 let server: RedisServer;
@@ -39,19 +41,20 @@ afterAll(async () => {
 });
 
 let prefixes = 0;
-const opened: RedisProjectionStore[] = [];
+const opened: RedisDatabase[] = [];
 afterEach(async () => {
-  for (const store of opened.splice(0)) await store.close();
+  for (const handle of opened.splice(0)) await handle.close();
 });
-function fresh(options: Partial<RedisProjectionStoreOptions> = {}): RedisProjectionStore {
-  const store = new RedisProjectionStore({ redis: server.url, prefix: `test${++prefixes}`, ...options });
-  opened.push(store);
-  return store;
+/** A handle's document store on a fresh prefix; `close()` closes its handle. */
+function fresh(options: Partial<RedisDatabaseOptions> = {}): RedisDocumentStore & { close(): Promise<void> } {
+  const handle = redis({ redis: server.url, prefix: `test${++prefixes}`, ...options });
+  opened.push(handle);
+  return Object.assign(handle.documents, { close: () => handle.close() });
 }
 
 documentStoreContract('redis', () => {
-  const store = new RedisProjectionStore({ redis: server.url, prefix: `contract${++prefixes}` });
-  return { store, close: () => store.close() };
+  const handle = redis({ redis: server.url, prefix: `contract${++prefixes}` });
+  return { store: handle.documents, close: () => handle.close() };
 });
 
 /** The in-memory event store as the feed, with a terse append. */
@@ -88,7 +91,7 @@ const bookings = projection<PortableDocumentTx>('bookings')
 const slot = { projection: 'rooms', version: 1 };
 const at = (n: number) => n as GlobalPosition;
 
-describe('RedisProjectionStore', () => {
+describe('RedisDocumentStore', () => {
   it('projects events with a ProjectionRunner, catching up and then following the log', async () => {
     const log = new EventLog();
     for (let i = 1; i <= 12; i++) await log.add(RoomBooked, { bookingId: `b${i}`, roomId: `r${i % 3}` });
@@ -235,10 +238,10 @@ describe('RedisProjectionStore', () => {
   it('refuses bad names and arguments with InvalidArgumentError', async () => {
     const store = fresh();
     const invalid = { name: 'InvalidArgumentError', code: 'INVALID_ARGUMENT' };
-    expect(() => new RedisProjectionStore({ redis: server.url, prefix: '' })).toThrow(/options.prefix/);
-    expect(() => new RedisProjectionStore({ redis: server.url, readyTimeoutMs: 0 })).toThrow(/readyTimeoutMs/);
-    expect(() => new RedisProjectionStore({ redis: 42 as unknown as string })).toThrow(/options.redis/);
-    expect(() => new RedisProjectionStore({ redis: { port: server.port, keyPrefix: 'x:' } })).toThrow(
+    expect(() => redis({ redis: server.url, prefix: '' })).toThrow(/options.prefix/);
+    expect(() => redis({ redis: server.url, readyTimeoutMs: 0 })).toThrow(/readyTimeoutMs/);
+    expect(() => redis({ redis: 42 as unknown as string })).toThrow(/options.redis/);
+    expect(() => redis({ redis: { port: server.port, keyPrefix: 'x:' } })).toThrow(
       /options.prefix rather than ioredis keyPrefix/,
     );
     for (const projection of ['', 'a:b', 'a@b', undefined as unknown as string]) {
@@ -312,7 +315,7 @@ describe('RedisProjectionStore', () => {
   });
 });
 
-describe('RedisProjectionStore when its connection drops during a commit', () => {
+describe('RedisDocumentStore when its connection drops during a commit', () => {
   // The connection is killed at varying moments: before the script reaches Redis, while Redis reads it, or after
   // it ran. Whichever it is, the commit must report what happened: applied whole, or refused having changed nothing.
   it('reports the commit as applied exactly when it was, whenever the connection drops', async () => {
@@ -337,7 +340,7 @@ describe('RedisProjectionStore when its connection drops during a commit', () =>
   });
 });
 
-describe('RedisProjectionStore when Redis goes away', () => {
+describe('RedisDocumentStore when Redis goes away', () => {
   let own: RedisServer;
   beforeAll(async () => {
     own = await startRedis();

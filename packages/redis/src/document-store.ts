@@ -8,7 +8,7 @@ import {
   START,
   TwofoldError,
 } from '@twofold/core';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   type DocumentSource,
   type RedisDocumentReader,
@@ -17,22 +17,9 @@ import {
   type Staged,
   stagedCollection,
 } from './collections.js';
-import { Connection, RedisUnavailableError } from './connection.js';
-import { documentsSuffix, KeyLayout, type ProjectionRef, projectionName } from './keys.js';
+import { type RedisConnection, RedisUnavailableError } from './connection.js';
+import { documentsSuffix, type KeyLayout, type ProjectionRef, projectionName } from './keys.js';
 import { defineScripts, type ReadReply, type Scripts } from './scripts.js';
-
-/** Options of {@link RedisProjectionStore}. */
-export interface RedisProjectionStoreOptions {
-  /** A `redis://` URL, or ioredis options (host, port, password, tls…; not `keyPrefix`: use `prefix`). */
-  readonly redis: string | RedisOptions;
-  /** What every key the store writes starts with. Default: `'twofold'`. */
-  readonly prefix?: string;
-  /**
-   * How long a call waits for Redis to be reachable before it fails with {@link RedisUnavailableError}.
-   * Default: 5000 ms.
-   */
-  readonly readyTimeoutMs?: number;
-}
 
 /**
  * A projection read store on Redis: each projection keeps collections of JSON documents (one hash per
@@ -43,27 +30,27 @@ export interface RedisProjectionStoreOptions {
  * Handlers get a {@link RedisDocumentTx}: `put` and `delete` stage writes, reads return promises. Needs a
  * single Redis server (or a primary): the scripts build keys, which Redis Cluster does not allow.
  *
+ * It is the `documents` of a Redis handle:
+ *
  * @example
- * const views = new RedisProjectionStore({ redis: 'redis://127.0.0.1:6379', prefix: 'hotel' });
- * const runner = new ProjectionRunner({ projection: bookingsView, store: views, feed: eventStore });
+ * const views = redis({ redis: 'redis://127.0.0.1:6379', prefix: 'hotel' });
+ * const runner = new ProjectionRunner({ projection: bookingsView, store: views.documents, feed: eventStore });
  * runner.start();
- * mediator.query(RoomBookings, ({ roomId }) => views.read(bookingsView).collection<Booking>('bookings').find({ roomId }));
+ * mediator.query(RoomBookings, ({ roomId }) => views.documents.read(bookingsView).collection<Booking>('bookings').find({ roomId }));
  * // on shutdown
  * await runner.stop();
  * await views.close();
  */
-export class RedisProjectionStore implements ProjectionStore<RedisDocumentTx> {
+export class RedisDocumentStore implements ProjectionStore<RedisDocumentTx> {
   readonly #keys: KeyLayout;
-  readonly #connection: Connection;
+  readonly #connection: RedisConnection;
   readonly #scripts: Scripts;
 
-  constructor(options: RedisProjectionStoreOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError('RedisProjectionStore: expected options { redis, prefix?, readyTimeoutMs? }');
-    }
-    this.#keys = new KeyLayout(options.prefix ?? 'twofold');
-    this.#connection = new Connection(options.redis, options.readyTimeoutMs ?? 5000);
-    this.#scripts = defineScripts(this.#connection.client);
+  /** The store on a Redis handle's connection, its keys under the handle's prefix. */
+  constructor(connection: RedisConnection, keys: KeyLayout) {
+    this.#keys = keys;
+    this.#connection = connection;
+    this.#scripts = defineScripts(connection.client);
   }
 
   async checkpoint(slot: ProjectionSlot): Promise<GlobalPosition> {
@@ -195,11 +182,6 @@ export class RedisProjectionStore implements ProjectionStore<RedisDocumentTx> {
         return readOnlyCollection<T>(source);
       },
     };
-  }
-
-  /** Closes the connection; calls after it fail. Closing twice is harmless. */
-  async close(): Promise<void> {
-    await this.#connection.close();
   }
 
   #writable<T>(
