@@ -11,7 +11,7 @@ import {
   streamId,
   writeModels,
 } from '@twofold/core';
-import { PostgresStore } from '@twofold/postgres';
+import { postgres } from '@twofold/postgres';
 import type { PostgresServer } from '@twofold/test-servers';
 import pg from 'pg';
 import { z } from 'zod';
@@ -86,7 +86,8 @@ export type Mode = 'append' | 'command';
 
 async function twofoldAppends(server: PostgresServer, writers: number, seconds: number, mode: Mode): Promise<Measured> {
   const schema = unique('bench_appends');
-  const store = await PostgresStore.open({ connection: server.url, schema, maxConnections: POOL });
+  const db = await postgres({ connection: server.url, schema, maxConnections: POOL });
+  const store = db.events;
   const mediator = createMediator().command(
     Deposit,
     writeModels({ store }).eventSourced(account, { stream: ({ data }) => streamId('account', data.account) }),
@@ -106,7 +107,7 @@ async function twofoldAppends(server: PostgresServer, writers: number, seconds: 
   try {
     measured = await warmThenMeasure(writers, seconds, op);
   } finally {
-    await store.close();
+    await db.close();
   }
   const check = new pg.Pool({ connectionString: server.url, max: 1 });
   try {

@@ -3,7 +3,7 @@
 // subscriber does: Twofold's readAll, Emmett's readMessagesBatch (what its consumers pull with), and a raw keyset
 // SELECT over a table with the same rows.
 import { type NewEvent, START, streamId } from '@twofold/core';
-import { PostgresStore } from '@twofold/postgres';
+import { type PostgresStore, postgres } from '@twofold/postgres';
 import type { PostgresServer } from '@twofold/test-servers';
 import pg from 'pg';
 import { Deposited, expectRows, POOL } from './appends.js';
@@ -72,7 +72,8 @@ export async function twofoldCatchUp(
   events: number,
 ): Promise<CatchUp & { readonly readAnalyzed: number }> {
   const options = { connection: server.url, schema: 'bench_catch_up' };
-  const writer = await PostgresStore.open({ ...options, maxConnections: POOL });
+  const writing = await postgres({ ...options, maxConnections: POOL });
+  const writer = writing.events;
   let seconds: number;
   try {
     seconds = await seed(events / PER_APPEND, (n) => {
@@ -80,9 +81,11 @@ export async function twofoldCatchUp(
       return writer.append(streamId('account', `c${n}`), batch, { expectedVersion: 0 });
     });
   } finally {
-    await writer.close();
+    await writing.close();
   }
-  const reader = await PostgresStore.open({ ...options, maxConnections: 2 });
+  // Another handle, with a pool of its own, as another node would have.
+  const reading = await postgres({ ...options, maxConnections: 2 });
+  const reader = reading.events;
   const admin = new pg.Pool({ connectionString: server.url, max: 1 });
   try {
     const read = await readTwofold(reader, events);
@@ -91,7 +94,7 @@ export async function twofoldCatchUp(
     return { written: events / seconds, read, readAnalyzed, repeated: 0, missed: 0 };
   } finally {
     await admin.end();
-    await reader.close();
+    await reading.close();
   }
 }
 

@@ -1,9 +1,9 @@
 // Phase 3: command-to-visible latency. Commands go through Twofold's write model at a steady rate, each to a stream
-// of its own; a reader on another PostgresStore (its own pool and LISTEN connection, as another node would have)
+// of its own; a reader on another database handle (its own pool and LISTEN connection, as another node would have)
 // waits in waitForEvents(after), then readAll(after, 1000). A command is timed from before mediator.execute() to
 // the moment the reader holds its event.
 import { createMediator, type GlobalPosition, streamId, writeModels } from '@twofold/core';
-import { PostgresStore } from '@twofold/postgres';
+import { type PostgresStore, postgres } from '@twofold/postgres';
 import type { PostgresServer } from '@twofold/test-servers';
 import { account, Deposit, expectRows, POOL } from './appends.js';
 
@@ -70,8 +70,10 @@ class Reader {
 
 export async function twofoldLatency(server: PostgresServer, rate: number, seconds: number): Promise<Latencies> {
   const options = { connection: server.url, schema: 'bench_latency' };
-  const writer = await PostgresStore.open({ ...options, maxConnections: POOL });
-  const other = await PostgresStore.open({ ...options, maxConnections: 2 });
+  const writing = await postgres({ ...options, maxConnections: POOL });
+  const reading = await postgres({ ...options, maxConnections: 2 });
+  const writer = writing.events;
+  const other = reading.events;
   const mediator = createMediator().command(
     Deposit,
     writeModels({ store: writer }).eventSourced(account, { stream: ({ data }) => streamId('account', data.account) }),
@@ -99,8 +101,8 @@ export async function twofoldLatency(server: PostgresServer, rate: number, secon
     expectRows('command-to-visible reader', reader.received, total);
   } finally {
     await reader.stop();
-    await other.close();
-    await writer.close();
+    await reading.close();
+    await writing.close();
   }
   const ascending = (a: number, b: number) => a - b;
   return { committed: committed.sort(ascending), visible: visible.sort(ascending) };

@@ -1,16 +1,17 @@
 import { isTwofoldError, START, streamId } from '@twofold/core';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { PostgresStore } from '../src/index.js';
+import { postgres } from '../src/index.js';
 import { usePostgres } from './server.js';
 
-const postgres = usePostgres();
+const server = usePostgres();
 
 describe('errors of the PostgreSQL stores', () => {
-  it('a closed store fails waiting readers (one still reading the head when it closed too), and later calls, with UNAVAILABLE', async () => {
-    const store = await PostgresStore.open({ connection: postgres.url, schema: postgres.schema() });
+  it('a closed handle fails waiting readers (one still reading the head when it closed too), and later calls, with UNAVAILABLE', async () => {
+    const db = await postgres({ connection: server.url, schema: server.schema() });
+    const store = db.events;
     const waiting = store.waitForEvents(START, AbortSignal.timeout(10_000)).catch((e: unknown) => e);
-    await store.close();
+    await db.close();
     const failures = [
       await waiting,
       await store.waitForEvents(START, AbortSignal.timeout(10_000)).catch((e: unknown) => e),
@@ -24,8 +25,9 @@ describe('errors of the PostgreSQL stores', () => {
   });
 
   it("fails with UNAVAILABLE, the pool's error as its cause, when no connection frees up in time", async () => {
-    const pool = new pg.Pool({ connectionString: postgres.url, max: 1, connectionTimeoutMillis: 200 });
-    const store = await PostgresStore.open({ connection: pool });
+    const pool = new pg.Pool({ connectionString: server.url, max: 1, connectionTimeoutMillis: 200 });
+    const db = await postgres({ connection: pool });
+    const store = db.events;
     const held = await pool.connect();
     try {
       const failure = await store.readAll(START, 10).catch((e: unknown) => e);
@@ -34,7 +36,7 @@ describe('errors of the PostgreSQL stores', () => {
       expect((failure as Error).cause).toBeInstanceOf(Error);
     } finally {
       held.release();
-      await store.close();
+      await db.close();
       await pool.end();
     }
   });

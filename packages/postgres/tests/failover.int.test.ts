@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { type NewEvent, streamId } from '@twofold/core';
 import { type Child, runTypeScript } from '@twofold/test-servers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PostgresDocumentStore, PostgresStore } from '../src/index.js';
+import { postgres } from '../src/index.js';
 import { usePostgres } from './server.js';
 
-const postgres = usePostgres();
+const server = usePostgres();
 const here = dirname(fileURLToPath(import.meta.url));
 const children: Child[] = [];
 afterEach(() => {
@@ -18,9 +18,9 @@ const ticks = (from: number, count: number): NewEvent[] =>
 
 describe('several nodes on one PostgreSQL', () => {
   it('run a projection on exactly one node at a time, and another takes over within seconds of a SIGKILL', async () => {
-    const schema = postgres.schema();
-    const store = await PostgresStore.open({ connection: postgres.url, schema });
-    const views = await PostgresDocumentStore.open({ connection: postgres.url, schema });
+    const schema = server.schema();
+    const db = await postgres({ connection: server.url, schema });
+    const { events: store, documents: views } = db;
     try {
       let written = 0;
       const write = async (count: number) => {
@@ -31,7 +31,7 @@ describe('several nodes on one PostgreSQL', () => {
       };
       await write(200);
       const nodes = ['a', 'b', 'c'].map((node) =>
-        runTypeScript(join(here, 'fixtures', 'projection-node.ts'), [postgres.url, schema, node]),
+        runTypeScript(join(here, 'fixtures', 'projection-node.ts'), [server.url, schema, node]),
       );
       children.push(...nodes);
       await Promise.all(nodes.map((child) => child.until((line) => line.startsWith('ready'))));
@@ -61,8 +61,7 @@ describe('several nodes on one PostgreSQL', () => {
       console.info(`failover: the lease moved ${takeoverMs} ms after the leader was killed; 500 events applied once`);
       expect(takeoverMs).toBeLessThan(10_000);
     } finally {
-      await views.close();
-      await store.close();
+      await db.close();
     }
   }, 60_000);
 });

@@ -17,13 +17,13 @@ import {
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PostgresDocumentStore, PostgresStore } from '../src/index.js';
+import { postgres } from '../src/index.js';
 import { usePostgres } from './server.js';
 
 // How long the neighbours keep their transactions open; the hostile-neighbour bench holds them for minutes.
 const HOLD_MS = Number(process.env.TWOFOLD_NEIGHBOUR_MS ?? 3_000);
 
-const postgres = usePostgres();
+const server = usePostgres();
 const closing: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const close of closing.splice(0).reverse()) await close();
@@ -58,11 +58,10 @@ describe('a long transaction of another client on the same PostgreSQL', () => {
   it(
     `holds back neither commands nor read-your-writes queries, in another database or the same one (${HOLD_MS} ms)`,
     async () => {
-      const schema = postgres.schema();
-      const store = await PostgresStore.open({ connection: postgres.url, schema });
-      closing.push(() => store.close());
-      const views = await PostgresDocumentStore.open({ connection: postgres.url, schema });
-      closing.push(() => views.close());
+      const schema = server.schema();
+      const db = await postgres({ connection: server.url, schema });
+      closing.push(() => db.close());
+      const { events: store, documents: views } = db;
       const runner = new ProjectionRunner({ projection: notes, store: views, feed: store });
       runner.start();
       closing.push(() => runner.stop());
@@ -74,14 +73,14 @@ describe('a long transaction of another client on the same PostgreSQL', () => {
           { reads: [runner.progress] },
         );
 
-      const admin = new pg.Client(postgres.url);
+      const admin = new pg.Client(server.url);
       await admin.connect();
       closing.push(() => admin.end());
       await admin.query(`CREATE DATABASE ${schema}_neighbour`);
       closing.push(() => admin.query(`DROP DATABASE ${schema}_neighbour WITH (FORCE)`));
-      const url = new URL(postgres.url);
+      const url = new URL(server.url);
       url.pathname = `/${schema}_neighbour`;
-      const neighbours = [await openTransaction(url.toString()), await openTransaction(postgres.url)];
+      const neighbours = [await openTransaction(url.toString()), await openTransaction(server.url)];
 
       const started = Date.now();
       let rounds = 0;
@@ -103,11 +102,10 @@ describe('a long transaction of another client on the same PostgreSQL', () => {
 
 describe("the store's own long transaction", () => {
   it('holds readers back, and the lag report says which transaction, in which server process, since when', async () => {
-    const schema = postgres.schema();
-    const store = await PostgresStore.open({ connection: postgres.url, schema });
-    closing.push(() => store.close());
-    const views = await PostgresDocumentStore.open({ connection: postgres.url, schema });
-    closing.push(() => views.close());
+    const schema = server.schema();
+    const db = await postgres({ connection: server.url, schema });
+    closing.push(() => db.close());
+    const { events: store, documents: views } = db;
     const runner = new ProjectionRunner({ projection: notes, store: views, feed: store });
     await runner.catchUp();
 

@@ -1,7 +1,7 @@
 import { type GlobalPosition, type NewEvent, START, streamId } from '@twofold/core';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { PostgresStore } from '../src/index.js';
+import { postgres } from '../src/index.js';
 import { usePostgres } from './server.js';
 
 // The full run is the default; TWOFOLD_STRESS_EVENTS makes it shorter or longer (the time allowed grows with it).
@@ -9,15 +9,16 @@ const TOTAL = Number(process.env.TWOFOLD_STRESS_EVENTS ?? 200_000);
 const WRITERS = 16;
 const STREAMS = 1_000;
 
-const postgres = usePostgres();
+const server = usePostgres();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('PostgresStore under concurrent writers', () => {
   it(
     `hands a catch-up reader every one of ${TOTAL} events exactly once, in order, though commits land out of order`,
     async () => {
-      const schema = postgres.schema();
-      const store = await PostgresStore.open({ connection: postgres.url, schema, maxConnections: WRITERS + 4 });
+      const schema = server.schema();
+      const db = await postgres({ connection: server.url, schema, maxConnections: WRITERS + 4 });
+      const store = db.events;
       try {
         let reserved = 0;
         let acknowledged = 0;
@@ -73,7 +74,7 @@ describe('PostgresStore under concurrent writers', () => {
 
         // For contrast, a naive reader that takes every committed position above its checkpoint, as a sequence
         // would allow. It is expected to skip events; only the store's reader above is held to zero.
-        const naive = new pg.Client(postgres.url);
+        const naive = new pg.Client(server.url);
         await naive.connect();
         const naiveIds = new Set<string>();
         const naiveReader = (async () => {
@@ -95,7 +96,7 @@ describe('PostgresStore under concurrent writers', () => {
         await naiveReader;
         await naive.end();
 
-        const client = new pg.Client(postgres.url);
+        const client = new pg.Client(server.url);
         await client.connect();
         const { rows } = await client.query<{ id: string }>(
           `SELECT id FROM ${schema}.twofold_events ORDER BY position`,
@@ -120,7 +121,7 @@ describe('PostgresStore under concurrent writers', () => {
         // The sleeps must have made commits overtake each other, or the test proved nothing.
         expect(outOfOrder).toBeGreaterThan(0);
       } finally {
-        await store.close();
+        await db.close();
       }
     },
     Math.max(600_000, TOTAL * 3),

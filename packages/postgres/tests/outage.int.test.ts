@@ -1,28 +1,28 @@
 import { isTwofoldError, START, streamId } from '@twofold/core';
 import { describe, expect, it } from 'vitest';
-import { PostgresDocumentStore, PostgresStore, runExclusively } from '../src/index.js';
+import { postgres } from '../src/index.js';
 import { usePostgres } from './server.js';
 
 // A server of its own, with durable commits: this file kills it.
-const postgres = usePostgres({ durable: true });
+const server = usePostgres({ durable: true });
 
 const event = (n: number) => [{ type: 'test.Happened', data: { n } }];
 
 describe('PostgreSQL going away', () => {
   it('fails calls with UNAVAILABLE instead of crashing or hanging, and works again once the server is back', async () => {
-    const schema = postgres.schema();
-    const store = await PostgresStore.open({ connection: postgres.url, schema, pollIntervalMs: 50 });
-    const views = await PostgresDocumentStore.open({ connection: postgres.url, schema });
+    const schema = server.schema();
+    const db = await postgres({ connection: server.url, schema, pollIntervalMs: 50 });
+    const { events: store, documents: views } = db;
     try {
       const { position } = await store.append(streamId('s', 1), event(1));
       const waiting = store.waitForEvents(position!, AbortSignal.timeout(30_000));
       const leaseErrors: unknown[] = [];
-      const lease = runExclusively(
-        { connection: postgres.url, schema, name: 'outage', intervalMs: 50, onError: (e) => leaseErrors.push(e) },
+      const lease = db.runExclusively(
+        { name: 'outage', intervalMs: 50, onError: (e) => leaseErrors.push(e) },
         { start: () => {}, stop: () => {} },
       );
       await expect.poll(() => lease.leader).toBe(true);
-      postgres.server.kill();
+      server.server.kill();
       // The server's processes outlive a SIGKILLed postmaster for a moment, and may still take an append: the
       // first append that fails must fail with UNAVAILABLE.
       const appended: number[] = [];
@@ -51,7 +51,7 @@ describe('PostgreSQL going away', () => {
         expect((error as Error).cause).toBeInstanceOf(Error);
       }
 
-      await postgres.server.restart();
+      await server.server.restart();
       await expect
         .poll(async () => (await store.append(streamId('s', 1), event(100)).catch(() => undefined)) !== undefined, {
           timeout: 20_000,
@@ -62,8 +62,7 @@ describe('PostgreSQL going away', () => {
       const all = await store.readAll(START, 10);
       expect(all.map((e) => (e.data as { n: number }).n)).toEqual([1, ...appended, 100]);
     } finally {
-      await views.close();
-      await store.close();
+      await db.close();
     }
   }, 60_000);
 });

@@ -4,12 +4,12 @@ import { runTypeScript } from '@twofold/test-servers';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from './server.js';
 
-const postgres = usePostgres();
+const server = usePostgres();
 const here = dirname(fileURLToPath(import.meta.url));
 
 describe('the PostgreSQL document store and pg', () => {
   it('never hands a transaction client a query while another runs (pg 8 warns, pg 9 refuses)', async () => {
-    const child = runTypeScript(join(here, 'fixtures', 'document-writes.ts'), [postgres.url, postgres.schema()]);
+    const child = runTypeScript(join(here, 'fixtures', 'document-writes.ts'), [server.url, server.schema()]);
     const { code } = await child.exited;
     expect(child.stderr()).toBe('');
     expect(code).toBe(0);

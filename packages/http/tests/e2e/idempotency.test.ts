@@ -14,7 +14,7 @@ import {
   type WriteStore,
   writeModels,
 } from '@twofold/core';
-import { PostgresStore } from '@twofold/postgres';
+import { postgres as openPostgres } from '@twofold/postgres';
 import { SqliteStore } from '@twofold/sqlite';
 import { type PostgresServer, startPostgres } from '@twofold/test-servers';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
@@ -86,8 +86,8 @@ const stores = (): Durable[] => {
     {
       name: 'PostgreSQL',
       open: async () => {
-        const store = await PostgresStore.open({ connection: postgres!.url, schema });
-        return { store, close: () => store.close() };
+        const db = await openPostgres({ connection: postgres!.url, schema });
+        return { store: db.events, close: () => db.close() };
       },
     },
   ];

@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from '@twofold/core';
-import type { Connection, PostgresTx } from './pool.js';
+import type { PostgresClient, SchemaPool } from './schema-pool.js';
 
 /** One step of a component's schema, applied once, in its own transaction. */
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  readonly up: (tx: PostgresTx) => Promise<unknown>;
+  readonly up: (tx: PostgresClient) => Promise<unknown>;
 }
 
 // One lock key for every migration in the database: nodes starting together apply each step once.
@@ -17,7 +17,7 @@ const MIGRATION_LOCK = 0x7477_6f66; // 'twof'
  * each step runs under a transaction-level advisory lock and is re-checked under it.
  */
 export async function migrate(
-  connection: Connection,
+  connection: SchemaPool,
   component: string,
   migrations: readonly Migration[],
 ): Promise<{ readonly from: number; readonly to: number }> {

@@ -1,12 +1,12 @@
 import { CorruptDataError, InvalidArgumentError, TwofoldError, UnavailableError } from '@twofold/core';
 import pg from 'pg';
 
-/** Where a store connects, and in which schema its tables live. */
+/** Where a database handle connects, and in which schema its tables live. */
 export interface PostgresConnectionOptions {
   /** A connection string (`postgres://user@host:5432/db`) or a pool made by the application. */
   readonly connection: string | pg.Pool;
   /**
-   * The schema of Twofold's tables, created when missing. Default: `public`. Stores that share a schema share
+   * The schema of Twofold's tables, created when missing. Default: `public`. Handles on the same schema share
    * their data; one schema per application (or per test) keeps them apart.
    */
   readonly schema?: string;
@@ -14,16 +14,27 @@ export interface PostgresConnectionOptions {
   readonly maxConnections?: number;
 }
 
-/** A client inside a transaction, as unit-of-work participants and projections get it. */
-export type PostgresTx = pg.PoolClient;
+/**
+ * The pooled client a transaction runs on, as unit-of-work participants and table projections get it:
+ * `client.query(…)` runs inside the transaction.
+ *
+ * @example
+ * const participant = async (client: PostgresClient) => client.query('INSERT INTO audit (at) VALUES (now())');
+ */
+export type PostgresClient = pg.PoolClient;
 
-/** A pool and the schema it works in; closes the pool on `end()` only when it made it. */
-export class Connection {
+/**
+ * One pool working in one schema: every statement of a database handle goes through it. Closes the pool on
+ * `end()` only when it made it.
+ */
+export class SchemaPool {
   readonly pool: pg.Pool;
   readonly schema: string;
   /** The connection string, for clients made apart from the pool (LISTEN, leadership). */
   readonly config: pg.ClientConfig;
   readonly #owned: boolean;
+  // The clients inside one of this pool's transactions: an inline projection must write in one of them.
+  readonly #inTransaction = new WeakSet<pg.PoolClient>();
 
   constructor(options: PostgresConnectionOptions, owner: string) {
     const { schema, config } = connectionConfig(options, owner);
@@ -65,7 +76,7 @@ export class Connection {
    * or refused connection fails with UNAVAILABLE, saying whether the transaction may have committed. `first` is a
    * statement sent with BEGIN, in the same round trip.
    */
-  async transaction<T>(work: (tx: PostgresTx) => Promise<T>, first?: string): Promise<T> {
+  async transaction<T>(work: (tx: PostgresClient) => Promise<T>, first?: string): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -77,6 +88,7 @@ export class Connection {
     try {
       // The design relies on READ COMMITTED (each statement sees what committed before it), whatever the server's default.
       await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED${first === undefined ? '' : `; ${first}`}`);
+      this.#inTransaction.add(client);
       const result = await work(client);
       committing = true;
       await client.query('COMMIT');
@@ -93,8 +105,14 @@ export class Connection {
         committing ? 'the transaction may or may not have committed' : 'the transaction was rolled back',
       );
     } finally {
+      this.#inTransaction.delete(client);
       client.release(broken);
     }
+  }
+
+  /** True when `client` is running one of this pool's transactions (see {@link transaction}). */
+  runs(client: unknown): boolean {
+    return typeof client === 'object' && client !== null && this.#inTransaction.has(client as pg.PoolClient);
   }
 
   #unavailable(error: unknown, outcome: string): unknown {
@@ -106,6 +124,7 @@ export class Connection {
     return new pg.Client(this.config);
   }
 
+  /** Closes the pool when this made it; a pool the application gave stays open. Ending twice is harmless. */
   async end(): Promise<void> {
     if (this.#owned && !this.pool.ended) await this.pool.end();
   }
@@ -180,7 +199,7 @@ export function lostConnection(error: unknown): boolean {
   if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)) {
     return true;
   }
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|pool after calling end/i.test(
+  return /SchemaPool terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|pool after calling end/i.test(
     error.message,
   );
 }

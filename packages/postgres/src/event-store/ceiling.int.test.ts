@@ -2,10 +2,9 @@ import { streamId } from '@twofold/core';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
-import { PostgresStore } from '../index.js';
 import { EVENTS_PER_COMMIT } from './schema.js';
 
-const postgres = usePostgres();
+const server = usePostgres();
 const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const closeable of opened.splice(0)) await closeable.close();
@@ -13,14 +12,13 @@ afterEach(async () => {
 
 describe('PostgresStore.ceiling', () => {
   it('is at or above every committed position, visible yet or not, and below what no transaction has reached', async () => {
-    const store = await PostgresStore.open({ connection: postgres.url, schema: postgres.schema() });
-    opened.push(store);
+    const store = (await server.database()).events;
     const first = await store.append(streamId('c', 1), [{ type: 'test.Happened', data: {} }]);
     expect(await store.ceiling()).toBeGreaterThanOrEqual(first.position!);
 
     // A transaction that began before the next commit and is still open: readers may not see past it yet, but
     // the position that commit handed out is one the log has reached.
-    const other = new pg.Client(postgres.url);
+    const other = new pg.Client(server.url);
     await other.connect();
     opened.push({ close: () => other.end() });
     await other.query('BEGIN');

@@ -1,23 +1,17 @@
 import { isTwofoldError, type NewEvent, streamId, type Upcaster } from '@twofold/core';
 import { eventStoreContract, stateStoreContract } from '@twofold/core/testing';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
-import { migratePostgres, PostgresStore, type PostgresStoreOptions } from '../index.js';
+import { migratePostgres, type PostgresOptions, type PostgresStore, postgres } from '../index.js';
 
-const postgres = usePostgres();
-const opened: PostgresStore[] = [];
-afterEach(async () => {
-  for (const store of opened.splice(0)) await store.close();
-});
-async function open(options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
-  const store = await PostgresStore.open({ connection: postgres.url, schema: postgres.schema(), ...options });
-  opened.push(store);
-  return store;
+const server = usePostgres();
+async function open(options: Partial<PostgresOptions> = {}): Promise<PostgresStore> {
+  return (await server.database(options)).events;
 }
 const factory = async ({ upcasters }: { upcasters: readonly Upcaster[] }) => {
-  const store = await PostgresStore.open({ connection: postgres.url, schema: postgres.schema(), upcasters });
-  return { store, close: () => store.close() };
+  const db = await postgres({ connection: server.url, schema: server.schema(), upcasters });
+  return { store: db.events, close: () => db.close() };
 };
 
 eventStoreContract('PostgresStore', factory);
@@ -28,35 +22,37 @@ const events = (count: number): NewEvent[] =>
 
 describe('PostgresStore', () => {
   it('migrates once, even when several nodes open the schema at the same time', async () => {
-    const schema = postgres.schema();
-    const stores = await Promise.all(
-      Array.from({ length: 4 }, () => PostgresStore.open({ connection: postgres.url, schema })),
-    );
-    opened.push(...stores);
-    const client = new pg.Client(postgres.url);
+    const schema = server.schema();
+    await Promise.all(Array.from({ length: 4 }, () => server.database({ schema })));
+    const client = new pg.Client(server.url);
     await client.connect();
     try {
       const { rows } = await client.query(
         `SELECT component, version FROM ${schema}.twofold_migrations ORDER BY component, version`,
       );
       expect(rows).toEqual([
+        { component: 'documents', version: 1 },
         { component: 'event-store', version: 1 },
         { component: 'event-store', version: 2 },
         { component: 'event-store', version: 3 },
         { component: 'event-store', version: 4 },
+        { component: 'outbox', version: 1 },
+        { component: 'projection-slots', version: 1 },
+        { component: 'subscriptions', version: 1 },
+        { component: 'tables', version: 1 },
       ]);
       await client.query(`UPDATE ${schema}.twofold_migrations SET version = 99 WHERE version = 4`);
     } finally {
       await client.end();
     }
-    await expect(PostgresStore.open({ connection: postgres.url, schema })).rejects.toThrow(
+    await expect(postgres({ connection: server.url, schema })).rejects.toThrow(
       /at version 99, newer than this @twofold\/postgres knows \(4\)/,
     );
   });
 
   it('migrates every component ahead of start through migratePostgres()', async () => {
-    const schema = postgres.schema();
-    const first = await migratePostgres({ connection: postgres.url, schema });
+    const schema = server.schema();
+    const first = await migratePostgres({ connection: server.url, schema });
     expect(first.map((r) => [r.component, r.from, r.to])).toEqual([
       ['event-store', 0, 4],
       ['projection-slots', 0, 1],
@@ -65,16 +61,16 @@ describe('PostgresStore', () => {
       ['subscriptions', 0, 1],
       ['outbox', 0, 1],
     ]);
-    const again = await migratePostgres({ connection: postgres.url, schema });
+    const again = await migratePostgres({ connection: server.url, schema });
     expect(again.every((r) => r.from === r.to && r.to >= 1)).toBe(true);
     const store = await open({ schema });
     expect(await store.head()).toBe(0);
   });
 
   it('reads an idempotency record stored before records named their command, and prunes it', async () => {
-    const schema = postgres.schema();
+    const schema = server.schema();
     const store = await open({ schema });
-    const client = new pg.Client(postgres.url);
+    const client = new pg.Client(server.url);
     await client.connect();
     try {
       await client.query(
@@ -95,24 +91,22 @@ describe('PostgresStore', () => {
   });
 
   it('refuses bad options with a clear error', async () => {
-    await expect(PostgresStore.open({ connection: postgres.url, schema: 'Robert; DROP' })).rejects.toThrow(
+    await expect(postgres({ connection: server.url, schema: 'Robert; DROP' })).rejects.toThrow(
       /options.schema must be a lower-case SQL identifier/,
     );
-    await expect(PostgresStore.open({ connection: 42 as never })).rejects.toThrow(/connection string or a pg Pool/);
+    await expect(postgres({ connection: 42 as never })).rejects.toThrow(/connection string or a pg Pool/);
     await expect(open({ pollIntervalMs: 0 })).rejects.toThrow(/pollIntervalMs must be an integer >= 1/);
   });
 
   it('fails with a clear error when the server cannot be reached', async () => {
-    await expect(PostgresStore.open({ connection: 'postgres://postgres@127.0.0.1:1/postgres' })).rejects.toThrow(
-      /ECONNREFUSED/,
-    );
+    await expect(postgres({ connection: 'postgres://postgres@127.0.0.1:1/postgres' })).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('names the stream and position of a corrupt event', async () => {
     const store = await open();
     const s = streamId('order', 'x');
     const { position } = await store.append(s, events(1));
-    const client = new pg.Client(postgres.url);
+    const client = new pg.Client(server.url);
     await client.connect();
     await client.query(`UPDATE ${store.schema}.twofold_events SET data = '{broken' WHERE position = $1`, [position]);
     await client.end();
@@ -144,7 +138,7 @@ describe('PostgresStore', () => {
     });
     await expect(failed).rejects.toThrow('Unit-of-work participant #1: mail server down');
     expect(await store.streamVersion(s)).toBe(2);
-    const client = new pg.Client(postgres.url);
+    const client = new pg.Client(server.url);
     await client.connect();
     const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${store.schema}.outbox`);
     await client.end();
@@ -207,7 +201,7 @@ describe('PostgresStore', () => {
   });
 
   it('wakes a waiting reader on another node through NOTIFY', async () => {
-    const schema = postgres.schema();
+    const schema = server.schema();
     const reader = await open({ schema, pollIntervalMs: 60_000 });
     const writer = await open({ schema });
     const head = await reader.head();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '@twofold/core';
 import pg from 'pg';
-import { connectionConfig, type PostgresConnectionOptions, unavailable } from '../connection/pool.js';
+import { type SchemaPool, unavailable } from '../connection/schema-pool.js';
 
 /** What runs while this node holds a lease: started on gaining it, stopped on losing it or on close. */
 export interface LeaderWork {
@@ -9,8 +9,8 @@ export interface LeaderWork {
   stop(): void | Promise<void>;
 }
 
-/** Options of {@link runExclusively}. */
-export interface LeaseOptions extends Omit<PostgresConnectionOptions, 'maxConnections'> {
+/** Options of a database handle's `runExclusively`. */
+export interface LeaseOptions {
   /** What the lease guards, e.g. `projection:bookings`. Nodes that use the same name take turns. */
   readonly name: string;
   /** How often a follower tries to take over, and the leader checks its connection. Default: 1000 ms. */
@@ -24,7 +24,7 @@ export interface LeaseOptions extends Omit<PostgresConnectionOptions, 'maxConnec
   readonly onError?: (error: unknown) => void;
 }
 
-/** A running lease; see {@link runExclusively}. */
+/** A running lease; see a database handle's `runExclusively`. */
 export interface Lease {
   /** True while this node holds the lease and its work runs. */
   readonly leader: boolean;
@@ -33,22 +33,26 @@ export interface Lease {
 }
 
 /**
- * Runs `work` on exactly one node at a time among all that call this with the same name: a session-level
- * advisory lock on a connection of its own decides which. When the leader's process dies, PostgreSQL drops its
- * connection and with it the lock, and another node takes over within `intervalMs`. A leader that loses its
- * connection stops its work at once. Projection checkpoints stay the last line of defence: were two nodes ever
- * to apply the same batch, the second commit fails with CONCURRENCY_CONFLICT.
+ * Runs `work` on exactly one node at a time among all that call this with the same name on the same schema: a
+ * session-level advisory lock on a connection of its own decides which. When the leader's process dies,
+ * PostgreSQL drops its connection and with it the lock, and another node takes over within `intervalMs`. A leader
+ * that loses its connection stops its work at once. Projection checkpoints stay the last line of defence: were two
+ * nodes ever to apply the same batch, the second commit fails with CONCURRENCY_CONFLICT.
  *
  * @example
- * const runner = new ProjectionRunner({ projection: bookings, store: views, feed: store });
- * const lease = runExclusively({ connection: url, name: 'projection:bookings' }, {
+ * const runner = new ProjectionRunner({ projection: bookings, store: db.documents, feed: db.events });
+ * const lease = db.runExclusively({ name: 'projection:bookings' }, {
  *   start: () => runner.start(),
  *   stop: () => runner.stop(),
  * });
- * // on shutdown:
+ * // on shutdown (closing the handle closes it too):
  * await lease.close();
  */
-export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
+export function runExclusively(
+  db: Pick<SchemaPool, 'schema' | 'config'>,
+  options: LeaseOptions,
+  work: LeaderWork,
+): Lease {
   if (typeof options?.name !== 'string' || options.name.length === 0) {
     throw new InvalidArgumentError('runExclusively(): options.name must be a non-empty string');
   }
@@ -59,8 +63,8 @@ export function runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
   if (typeof work?.start !== 'function' || typeof work.stop !== 'function') {
     throw new InvalidArgumentError('runExclusively(): work must have start() and stop()');
   }
-  // The lock lives on one session: its client is held apart from any pool.
-  const { schema, config } = connectionConfig(options, `runExclusively('${options.name}')`);
+  // The lock lives on one session: its client is held apart from the pool.
+  const { schema, config } = db;
   const key = lockKey(schema, options.name);
   // A user's callback that throws must neither stop the lease nor crash the process.
   const onError = (error: unknown) => {

@@ -1,26 +1,18 @@
 import { type Logger, type OutboxMessage, OutboxRelay, outboxParticipant, streamId } from '@twofold/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
-import { PostgresOutbox, PostgresStore } from '../index.js';
 
-const postgres = usePostgres();
+const server = usePostgres();
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
+// Each handle is a node of its own on the schema.
 async function open(schema: string) {
-  const outbox = await PostgresOutbox.open({ connection: postgres.url, schema });
-  closers.push(() => outbox.close());
-  return outbox;
+  return (await server.database({ schema })).outbox;
 }
 
 describe('PostgresOutbox', () => {
   it('holds the messages of a commit if and only if it committed', async () => {
-    const schema = postgres.schema();
-    const store = await PostgresStore.open({ connection: postgres.url, schema });
-    closers.push(() => store.close());
-    const outbox = await open(schema);
+    const schema = server.schema();
+    const { events: store, outbox } = await server.database({ schema });
     const toBroker = outboxParticipant(outbox, (events) =>
       events.map((e) => ({ topic: 'bookings', payload: e.data, id: `m-${e.id}`, headers: { type: e.type } })),
     );
@@ -49,11 +41,10 @@ describe('PostgresOutbox', () => {
   });
 
   it('sends each message once when relays on several nodes drain it together, each in the order written', async () => {
-    const schema = postgres.schema();
+    const schema = server.schema();
     const nodes = [await open(schema), await open(schema), await open(schema)];
     const total = 600;
-    const store = await PostgresStore.open({ connection: postgres.url, schema });
-    closers.push(() => store.close());
+    const store = (await server.database({ schema })).events;
     for (let batch = 0; batch < total / 100; batch++) {
       await store.commit({
         participants: [
@@ -92,10 +83,9 @@ describe('PostgresOutbox', () => {
   });
 
   it('retries a failing message later and parks it after its last attempt, keeping the error', async () => {
-    const schema = postgres.schema();
+    const schema = server.schema();
     const outbox = await open(schema);
-    const store = await PostgresStore.open({ connection: postgres.url, schema });
-    closers.push(() => store.close());
+    const store = (await server.database({ schema })).events;
     await store.commit({
       participants: [(tx) => outbox.enqueue(tx, [{ topic: 'mail', payload: { to: 'ada' }, id: 'm1' }])],
     });

@@ -1,8 +1,6 @@
 import type { NewOutboxMessage, OutboxMessage, OutboxStore } from '@twofold/core';
 import { checkOutboxMessage, fromJson } from '@twofold/core/adapters';
-import { migrate } from '../connection/migrations.js';
-import { Connection, type PostgresConnectionOptions, type PostgresTx, prepared, toNumber } from '../connection/pool.js';
-import { outboxMigrations } from './schema.js';
+import { type PostgresClient, prepared, type SchemaPool, toNumber } from '../connection/schema-pool.js';
 
 interface Row {
   readonly id: string;
@@ -21,32 +19,23 @@ const COLUMNS = 'id, topic, payload, headers, created_at, attempts, last_error';
  * `outboxParticipant`), and relays on any number of nodes claim them with `FOR UPDATE SKIP LOCKED` and a lease, so
  * that each due message goes to one relay at a time.
  *
+ * It is the `outbox` of a database handle:
+ *
  * @example
- * const outbox = await PostgresOutbox.open({ connection: process.env.DATABASE_URL! });
- * const models = writeModels({ store, participants: [outboxParticipant(outbox, (events) => toMessages(events))] });
+ * const { events, outbox } = await postgres({ connection: process.env.DATABASE_URL! });
+ * const models = writeModels({ store: events, participants: [outboxParticipant(outbox, (events) => toMessages(events))] });
  * new OutboxRelay({ store: outbox, send: (m) => broker.publish(m.topic, m.payload) }).start();
  */
-export class PostgresOutbox implements OutboxStore<PostgresTx> {
-  readonly #db: Connection;
+export class PostgresOutbox implements OutboxStore<PostgresClient> {
+  readonly #db: SchemaPool;
 
-  private constructor(db: Connection) {
+  /** The outbox on a database handle's pool, whose tables the handle has migrated. */
+  constructor(db: SchemaPool) {
     this.#db = db;
   }
 
-  /** Connects, creates or migrates the table, and returns the outbox. */
-  static async open(options: PostgresConnectionOptions): Promise<PostgresOutbox> {
-    const db = new Connection(options, 'PostgresOutbox');
-    try {
-      await migrate(db, 'outbox', outboxMigrations);
-      return new PostgresOutbox(db);
-    } catch (error) {
-      await db.end();
-      throw error;
-    }
-  }
-
   /** Inserts the messages with the write store's transaction: they exist if, and only if, it commits. */
-  async enqueue(tx: PostgresTx, messages: readonly NewOutboxMessage[]): Promise<void> {
+  async enqueue(tx: PostgresClient, messages: readonly NewOutboxMessage[]): Promise<void> {
     const ids = messages.map(checkOutboxMessage);
     const now = Date.now();
     await tx.query(
@@ -99,11 +88,6 @@ export class PostgresOutbox implements OutboxStore<PostgresTx> {
 
   async retry(id: string): Promise<void> {
     await this.#db.query('UPDATE twofold_outbox SET parked = false, due_at = $2 WHERE id = $1', [id, Date.now()]);
-  }
-
-  /** Closes the pool (when the outbox made it). Closing twice is harmless. */
-  async close(): Promise<void> {
-    await this.#db.end();
   }
 }
 

@@ -13,41 +13,33 @@ import {
 import { documentQuery } from '@twofold/core/adapters';
 import { documentStoreContract } from '@twofold/core/testing';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { usePostgres } from '../../tests/server.js';
-import { PostgresDocumentStore, PostgresStore } from '../index.js';
+import { type PostgresDocumentStore, type PostgresStore, postgres } from '../index.js';
 import { selectStatement } from './document-query.js';
 
-const postgres = usePostgres();
+const server = usePostgres();
 
 documentStoreContract('PostgresDocumentStore', async () => {
-  const store = await PostgresDocumentStore.open({ connection: postgres.url, schema: postgres.schema() });
-  return { store, close: () => store.close() };
+  const db = await postgres({ connection: server.url, schema: server.schema() });
+  return { store: db.documents, close: () => db.close() };
 });
 
-const opened: (PostgresDocumentStore | PostgresStore)[] = [];
-afterEach(async () => {
-  for (const store of opened.splice(0)) await store.close();
-});
-/** A write store and a document store on one schema, closed after the test. */
+/** The write store and the document store of one database handle, closed after the test. */
 async function openWithLog(): Promise<{ writes: PostgresStore; views: PostgresDocumentStore }> {
-  const schema = postgres.schema();
-  const writes = await PostgresStore.open({ connection: postgres.url, schema });
-  opened.push(writes);
-  return { writes, views: await open(schema) };
+  const db = await server.database();
+  return { writes: db.events, views: db.documents };
 }
-async function open(schema = postgres.schema()): Promise<PostgresDocumentStore> {
-  const store = await PostgresDocumentStore.open({ connection: postgres.url, schema });
-  opened.push(store);
-  return store;
+async function open(schema = server.schema()): Promise<PostgresDocumentStore> {
+  return (await server.database({ schema })).documents;
 }
 const v1 = { projection: 'rooms', version: 1 };
 const at = (n: number) => n as GlobalPosition;
 
 describe('PostgresDocumentStore', () => {
   it('filters on fields with an index, the plan using it', async () => {
-    const schema = postgres.schema();
+    const schema = server.schema();
     const store = await open(schema);
     await store.index('rooms', 'rooms', ['floor']);
     await store.index('rooms', 'rooms', ['floor']);
@@ -58,7 +50,7 @@ describe('PostgresDocumentStore', () => {
     const rooms = store.read('rooms').collection<{ floor: number }>('rooms');
     expect(await rooms.count({ floor: 3 })).toBe(50);
     expect((await rooms.find({ floor: 3, tags: [0] } as never)).length).toBe(17);
-    const client = new pg.Client({ connectionString: postgres.url, options: `-c search_path=${schema}` });
+    const client = new pg.Client({ connectionString: server.url, options: `-c search_path=${schema}` });
     await client.connect();
     await client.query('ANALYZE twofold_documents');
     await client.query('SET enable_seqscan = off');
@@ -70,7 +62,7 @@ describe('PostgresDocumentStore', () => {
   });
 
   it('reads an ordered page as a range of an index that orders by the field, sorting nothing', async () => {
-    const schema = postgres.schema();
+    const schema = server.schema();
     const store = await open(schema);
     await store.index('bookings', 'bookings', { fields: ['guestId'], orderBy: 'bookedAt' });
     const slot = { projection: 'bookings', version: 1 };
@@ -90,7 +82,7 @@ describe('PostgresDocumentStore', () => {
     expect(first.items).toEqual(g1.slice(0, 20));
     const second = await reader.page({ guestId: 'g1' }, { orderBy, limit: 20, after: first.next! });
     expect(second.items).toEqual(g1.slice(20, 40));
-    const client = new pg.Client({ connectionString: postgres.url, options: `-c search_path=${schema}` });
+    const client = new pg.Client({ connectionString: server.url, options: `-c search_path=${schema}` });
     await client.connect();
     await client.query('ANALYZE twofold_documents');
     // Whether the index can serve the order, however few rows the planner expects: sorting is its last resort.
@@ -118,7 +110,7 @@ describe('PostgresDocumentStore', () => {
   });
 
   it('applies a batch once when two nodes race for it: the second gets CONCURRENCY_CONFLICT', async () => {
-    const schema = postgres.schema();
+    const schema = server.schema();
     const [a, b] = [await open(schema), await open(schema)];
     await a.activate(v1);
     const apply = (store: PostgresDocumentStore) =>
@@ -191,6 +183,26 @@ describe('PostgresDocumentStore', () => {
     expect(await views.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
   });
 
+  it('refuses to apply inline in the transaction of another handle, even on the same schema, and writes nothing', async () => {
+    const schema = server.schema();
+    const [one, other] = [await server.database({ schema }), await server.database({ schema })];
+    const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
+    const notes = projection<PortableDocumentTx>('notes').on(Noted, ({ id }, tx) =>
+      tx.collection('notes').put(id, { id }),
+    );
+    const commit = one.events.commit({
+      appends: [
+        { streamId: streamId('note', 'a'), expectedVersion: 'any', events: [{ type: Noted.type, data: { id: 'a' } }] },
+      ],
+      participants: [inlineProjection(notes, other.documents).participant],
+    });
+    await expect(commit).rejects.toThrow(
+      /PostgresDocumentStore.applyWithin\(\): the transaction is not one of this store's database handle/,
+    );
+    expect(await one.events.streamVersion(streamId('note', 'a'))).toBe(0);
+    expect(await other.documents.checkpoint({ projection: 'notes', version: 1 })).toBe(START);
+  });
+
   it('reports the lag of a runner in events, though positions have gaps', async () => {
     const { writes, views } = await openWithLog();
     const Counted = defineEvent('test.Counted', z.object({ n: z.number() }));
@@ -241,7 +253,7 @@ describe('PostgresDocumentStore', () => {
   });
 
   it('declares the same index from several nodes at once', async () => {
-    const schema = postgres.schema();
+    const schema = server.schema();
     const nodes = await Promise.all([open(schema), open(schema), open(schema)]);
     await Promise.all(nodes.map((store) => store.index('rooms', 'rooms', ['floor'])));
   });

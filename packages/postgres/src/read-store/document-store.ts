@@ -9,10 +9,9 @@ import {
   type ProjectionSlot,
 } from '@twofold/core';
 import { cut, type DocumentQuery, documentIndex, documentQuery } from '@twofold/core/adapters';
-import type { PostgresConnectionOptions, PostgresTx } from '../connection/pool.js';
+import type { PostgresClient, SchemaPool } from '../connection/schema-pool.js';
 import { filter, literal, orderKeys, selectStatement } from './document-query.js';
-import { documentMigrations } from './schema.js';
-import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
+import { type ProjectionRef, projectionName, SlotReadStore } from './slot-read-store.js';
 
 type Where = Readonly<Record<string, unknown>> | undefined;
 
@@ -31,20 +30,18 @@ const ACTIVE = '(SELECT version FROM twofold_projection_active WHERE projection 
  * `find` and `count` filter on top-level fields; declare an index with {@link PostgresDocumentStore.index} for the
  * fields a query filters on.
  *
+ * It is the `documents` of a database handle:
+ *
  * @example
- * const views = await PostgresDocumentStore.open({ connection: process.env.DATABASE_URL! });
- * await views.index(bookingsView, 'bookings', ['guestId']);
- * new ProjectionRunner({ projection: bookingsView, store: views, feed: store }).start();
- * mediator.query(GuestBookings, ({ guestId }) => views.read(bookingsView).collection<Booking>('bookings').find({ guestId }));
+ * const db = await postgres({ connection: process.env.DATABASE_URL! });
+ * await db.documents.index(bookingsView, 'bookings', ['guestId']);
+ * new ProjectionRunner({ projection: bookingsView, store: db.documents, feed: db.events }).start();
+ * mediator.query(GuestBookings, ({ guestId }) => db.documents.read(bookingsView).collection<Booking>('bookings').find({ guestId }));
  */
-export class PostgresDocumentStore extends SlotStore<AsyncDocumentTx> {
-  /** Connects, creates or migrates the schema, and returns the store. */
-  static async open(options: PostgresConnectionOptions): Promise<PostgresDocumentStore> {
-    const db = await SlotStore.connect(options, 'PostgresDocumentStore', {
-      component: 'documents',
-      migrations: documentMigrations,
-    });
-    return new PostgresDocumentStore(db, 'PostgresDocumentStore');
+export class PostgresDocumentStore extends SlotReadStore<AsyncDocumentTx> {
+  /** The store on a database handle's pool, whose tables the handle has migrated. */
+  constructor(db: SchemaPool) {
+    super(db, 'PostgresDocumentStore');
   }
 
   /**
@@ -99,14 +96,14 @@ export class PostgresDocumentStore extends SlotStore<AsyncDocumentTx> {
     // Collections are created as they are first written.
   }
 
-  protected override async dropSlot(tx: PostgresTx, slot: ProjectionSlot): Promise<void> {
+  protected override async dropSlot(tx: PostgresClient, slot: ProjectionSlot): Promise<void> {
     await tx.query('DELETE FROM twofold_documents WHERE projection = $1 AND version = $2', [
       slot.projection,
       slot.version,
     ]);
   }
 
-  protected override handle(tx: PostgresTx, slot: ProjectionSlot): Handle {
+  protected override handle(tx: PostgresClient, slot: ProjectionSlot): Handle {
     const pending: Promise<unknown>[] = [];
     const version = String(slot.version);
     // One statement at a time on the transaction's client, in the order they were asked for: a put is not awaited

@@ -8,9 +8,8 @@ import {
   TwofoldError,
 } from '@twofold/core';
 import { type ProjectionRef, projectionName } from '@twofold/core/adapters';
-import { type Migration, migrate } from '../connection/migrations.js';
-import { Connection, type PostgresConnectionOptions, type PostgresTx, toNumber } from '../connection/pool.js';
-import { slotMigrations } from './schema.js';
+import type { PostgresClient, SchemaPool } from '../connection/schema-pool.js';
+import { toNumber } from '../connection/schema-pool.js';
 
 export { type ProjectionRef, projectionName };
 
@@ -23,7 +22,7 @@ function checkSlot(slot: ProjectionSlot): void {
   }
 }
 
-async function advance(tx: PostgresTx, slot: ProjectionSlot, to: GlobalPosition): Promise<void> {
+async function advance(tx: PostgresClient, slot: ProjectionSlot, to: GlobalPosition): Promise<void> {
   await tx.query(
     'UPDATE twofold_projection_slots SET checkpoint = $3, updated_at = now() WHERE projection = $1 AND version = $2',
     [slot.projection, slot.version, to],
@@ -31,42 +30,26 @@ async function advance(tx: PostgresTx, slot: ProjectionSlot, to: GlobalPosition)
 }
 
 /**
- * What the PostgreSQL read stores share: a checkpoint per projection slot, moved in the same transaction as the
- * read model (the slot's row is locked for the length of it, so two nodes never apply the same batch), and the
- * pointer to the version queries read. A subclass says what a slot's data is.
+ * A read store whose read models live in versioned projection slots, as the PostgreSQL read stores share it: a
+ * checkpoint per slot, moved in the same transaction as the read model (the slot's row is locked for the length
+ * of it, so two nodes never apply the same batch), and the pointer to the version queries read. A subclass says
+ * what a slot's data is.
  */
-export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjectionStore<PostgresTx, Tx> {
-  protected readonly db: Connection;
+export abstract class SlotReadStore<Tx> implements ProjectionStore<Tx>, InlineProjectionStore<PostgresClient, Tx> {
+  protected readonly db: SchemaPool;
   readonly #owner: string;
 
-  protected constructor(db: Connection, owner: string) {
+  protected constructor(db: SchemaPool, owner: string) {
     this.db = db;
     this.#owner = owner;
   }
 
-  /** Connects and migrates the tables shared by every read store, then the subclass's own. */
-  protected static async connect(
-    options: PostgresConnectionOptions,
-    owner: string,
-    schema: { readonly component: string; readonly migrations: readonly Migration[] },
-  ): Promise<Connection> {
-    const db = new Connection(options, owner);
-    try {
-      await migrate(db, 'projection-slots', slotMigrations);
-      await migrate(db, schema.component, schema.migrations);
-      return db;
-    } catch (error) {
-      await db.end();
-      throw error;
-    }
-  }
-
   /** Creates the storage of a slot written for the first time (within the writing transaction). */
-  protected abstract createSlot(tx: PostgresTx, slot: ProjectionSlot): Promise<void>;
+  protected abstract createSlot(tx: PostgresClient, slot: ProjectionSlot): Promise<void>;
   /** Drops all data of a slot (within the activating transaction). */
-  protected abstract dropSlot(tx: PostgresTx, slot: ProjectionSlot): Promise<void>;
+  protected abstract dropSlot(tx: PostgresClient, slot: ProjectionSlot): Promise<void>;
   /** What a projection's handlers get to change the slot's read model inside a transaction. */
-  protected abstract handle(tx: PostgresTx, slot: ProjectionSlot): Tx;
+  protected abstract handle(tx: PostgresClient, slot: ProjectionSlot): Tx;
   /** Waits for writes the handle has sent without awaiting, failing with the first that failed. */
   protected abstract settle(handle: Tx): Promise<void>;
 
@@ -106,15 +89,20 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
 
   /**
    * Applies `events` inline, in the write store's transaction `writeTx`: the read model and its checkpoint commit
-   * with the command, or not at all. The read store must be in the write store's database and schema.
+   * with the command, or not at all. The write store must be the `events` of this store's database handle.
    */
   async applyWithin(
-    writeTx: PostgresTx,
+    writeTx: PostgresClient,
     slot: ProjectionSlot,
     events: readonly RecordedEvent[],
     apply: (event: RecordedEvent, tx: Tx) => void | Promise<void>,
   ): Promise<void> {
     checkSlot(slot);
+    if (!this.db.runs(writeTx)) {
+      throw new InvalidArgumentError(
+        `${this.#owner}.applyWithin(): the transaction is not one of this store's database handle: apply inline with the read stores of the handle whose events the command writes`,
+      );
+    }
     const last = events.at(-1);
     if (last === undefined) return;
     await this.#open(writeTx, slot);
@@ -162,17 +150,12 @@ export abstract class SlotStore<Tx> implements ProjectionStore<Tx>, InlineProjec
     });
   }
 
-  /** Closes the pool (when the store made it). Closing twice is harmless. */
-  async close(): Promise<void> {
-    await this.db.end();
-  }
-
   protected get owner(): string {
     return this.#owner;
   }
 
   // The slot's checkpoint, locked until the transaction ends; creates the slot when it is written for the first time.
-  async #open(tx: PostgresTx, slot: ProjectionSlot): Promise<number> {
+  async #open(tx: PostgresClient, slot: ProjectionSlot): Promise<number> {
     const created = await tx.query(
       'INSERT INTO twofold_projection_slots (projection, version) VALUES ($1, $2) ON CONFLICT DO NOTHING',
       [slot.projection, slot.version],

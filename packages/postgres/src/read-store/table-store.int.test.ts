@@ -7,20 +7,14 @@ import {
   START,
   type StreamId,
 } from '@twofold/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { usePostgres } from '../../tests/server.js';
-import { PostgresTableStore, type PostgresTx, slotTable } from '../index.js';
+import { type PostgresClient, type PostgresTableStore, slotTable } from '../index.js';
 
-const postgres = usePostgres();
-const opened: PostgresTableStore[] = [];
-afterEach(async () => {
-  for (const store of opened.splice(0)) await store.close();
-});
+const server = usePostgres();
 async function open(): Promise<PostgresTableStore> {
-  const store = await PostgresTableStore.open({ connection: postgres.url, schema: postgres.schema() });
-  opened.push(store);
-  return store;
+  return (await server.database()).tables;
 }
 const at = (n: number) => n as GlobalPosition;
 const Booked = defineEvent('hotel.NightBooked', z.object({ roomId: z.string(), night: z.string() }));
@@ -32,7 +26,7 @@ describe('PostgresTableStore', () => {
       tx.query(`CREATE TABLE ${table('booked')} (room_id text, night date, PRIMARY KEY (room_id, night))`),
     );
     const nights = (version: number) =>
-      projection<PostgresTx>('nights', version).on(Booked, async ({ roomId, night }, tx) => {
+      projection<PostgresClient>('nights', version).on(Booked, async ({ roomId, night }, tx) => {
         await tx.query(`INSERT INTO ${slotTable({ projection: 'nights', version }, 'booked')} VALUES ($1, $2)`, [
           roomId,
           night,

@@ -1,7 +1,6 @@
 import { InvalidArgumentError, NotFoundError, type ProjectionSlot } from '@twofold/core';
-import type { PostgresConnectionOptions, PostgresTx } from '../connection/pool.js';
-import { tableMigrations } from './schema.js';
-import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
+import type { PostgresClient, SchemaPool } from '../connection/schema-pool.js';
+import { type ProjectionRef, projectionName, SlotReadStore } from './slot-read-store.js';
 
 const UNDEFINED_TABLE = '42P01';
 
@@ -9,14 +8,14 @@ const UNDEFINED_TABLE = '42P01';
 export type SlotTableName = (name: string) => string;
 
 /** Creates a slot's tables; see {@link PostgresTableStore.define}. */
-export type SlotSchema = (tx: PostgresTx, table: SlotTableName, slot: ProjectionSlot) => Promise<unknown>;
+export type SlotSchema = (tx: PostgresClient, table: SlotTableName, slot: ProjectionSlot) => Promise<unknown>;
 
 /**
  * The quoted name of a table of one projection version, for the SQL of its handlers: each version has its own
  * tables, so a rebuild fills new ones while queries read the old.
  *
  * @example
- * const roomNights = projection<PostgresTx>('roomNights', 1)
+ * const roomNights = projection<PostgresClient>('roomNights', 1)
  *   .on(RoomBooked, (e, tx) => tx.query(`INSERT INTO ${slotTable(roomNights, 'nights')} VALUES ($1, $2)`, [e.roomId, e.night]));
  */
 export function slotTable(slot: ProjectionSlot, name: string): string {
@@ -37,24 +36,22 @@ export function slotTable(slot: ProjectionSlot, name: string): string {
  * that also moves their checkpoint. Declare each projection's tables with `define`; they are created per
  * version, and activating a version drops the tables of the others.
  *
+ * It is the `tables` of a database handle:
+ *
  * @example
- * const tables = await PostgresTableStore.open({ connection: process.env.DATABASE_URL! });
+ * const { tables, events } = await postgres({ connection: process.env.DATABASE_URL! });
  * tables.define('roomNights', (tx, table) =>
  *   tx.query(`CREATE TABLE ${table('nights')} (room_id text, night date, PRIMARY KEY (room_id, night))`));
- * new ProjectionRunner({ projection: roomNights, store: tables, feed: store }).start();
+ * new ProjectionRunner({ projection: roomNights, store: tables, feed: events }).start();
  * const booked = await tables.query('roomNights', (sql, table) =>
  *   sql(`SELECT night FROM ${table('nights')} WHERE room_id = $1`, [roomId]));
  */
-export class PostgresTableStore extends SlotStore<PostgresTx> {
+export class PostgresTableStore extends SlotReadStore<PostgresClient> {
   readonly #schemas = new Map<string, SlotSchema>();
 
-  /** Connects, creates or migrates the schema, and returns the store. */
-  static async open(options: PostgresConnectionOptions): Promise<PostgresTableStore> {
-    const db = await SlotStore.connect(options, 'PostgresTableStore', {
-      component: 'tables',
-      migrations: tableMigrations,
-    });
-    return new PostgresTableStore(db, 'PostgresTableStore');
+  /** The store on a database handle's pool, whose tables the handle has migrated. */
+  constructor(db: SchemaPool) {
+    super(db, 'PostgresTableStore');
   }
 
   /**
@@ -103,7 +100,7 @@ export class PostgresTableStore extends SlotStore<PostgresTx> {
     }
   }
 
-  protected override async createSlot(tx: PostgresTx, slot: ProjectionSlot): Promise<void> {
+  protected override async createSlot(tx: PostgresClient, slot: ProjectionSlot): Promise<void> {
     const schema = this.#schemas.get(slot.projection);
     if (schema === undefined) return;
     const names: string[] = [];
@@ -123,7 +120,7 @@ export class PostgresTableStore extends SlotStore<PostgresTx> {
     }
   }
 
-  protected override async dropSlot(tx: PostgresTx, slot: ProjectionSlot): Promise<void> {
+  protected override async dropSlot(tx: PostgresClient, slot: ProjectionSlot): Promise<void> {
     const { rows } = await tx.query<{ name: string }>(
       'DELETE FROM twofold_projection_tables WHERE projection = $1 AND version = $2 RETURNING name',
       [slot.projection, slot.version],
@@ -131,7 +128,7 @@ export class PostgresTableStore extends SlotStore<PostgresTx> {
     for (const { name } of rows) await tx.query(`DROP TABLE IF EXISTS ${slotTable(slot, name)}`);
   }
 
-  protected override handle(tx: PostgresTx): PostgresTx {
+  protected override handle(tx: PostgresClient): PostgresClient {
     return tx;
   }
 

@@ -1,30 +1,25 @@
 import { subscriptionStoresContract } from '@twofold/core/testing';
 import { afterEach } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
-import { PostgresCheckpointStore, PostgresDeadLetterStore, PostgresStore } from '../index.js';
+import { postgres } from '../index.js';
 
-const postgres = usePostgres();
+const server = usePostgres();
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 subscriptionStoresContract('PostgresCheckpointStore and PostgresDeadLetterStore', () => {
-  const schema = postgres.schema();
+  const schema = server.schema();
   return {
     open: async () => {
-      const checkpoints = await PostgresCheckpointStore.open({ connection: postgres.url, schema });
-      const deadLetters = await PostgresDeadLetterStore.open({ connection: postgres.url, schema });
-      return {
-        checkpoints,
-        deadLetters,
-        close: async () => void (await Promise.all([checkpoints.close(), deadLetters.close()])),
-      };
+      const db = await postgres({ connection: server.url, schema });
+      return { checkpoints: db.checkpoints, deadLetters: db.deadLetters, close: () => db.close() };
     },
     // The subscriber reads the PostgreSQL log itself, whose positions have gaps.
     log: async () => {
-      const log = await PostgresStore.open({ connection: postgres.url, schema });
-      closers.push(() => log.close());
-      return log;
+      const db = await postgres({ connection: server.url, schema });
+      closers.push(() => db.close());
+      return db.events;
     },
   };
 });

@@ -1,37 +1,23 @@
 import type { CheckpointStore, DeadLetter, DeadLetterStore, GlobalPosition } from '@twofold/core';
 import { type DeadLetterRow, deadLetterFromRow } from '@twofold/core/adapters';
-import { migrate } from '../connection/migrations.js';
-import { Connection, type PostgresConnectionOptions, toNumber } from '../connection/pool.js';
-import { subscriptionMigrations } from './schema.js';
-
-async function connect(options: PostgresConnectionOptions, owner: string): Promise<Connection> {
-  const db = new Connection(options, owner);
-  try {
-    await migrate(db, 'subscriptions', subscriptionMigrations);
-    return db;
-  } catch (error) {
-    await db.end();
-    throw error;
-  }
-}
+import { type SchemaPool, toNumber } from '../connection/schema-pool.js';
 
 /**
  * Subscribers' checkpoints in PostgreSQL, so that a side-effect handler resumes where it stopped, on whichever
  * node runs it next.
  *
+ * It is the `checkpoints` of a database handle:
+ *
  * @example
- * const checkpoints = await PostgresCheckpointStore.open({ connection: process.env.DATABASE_URL! });
- * new SubscriberRunner({ subscriber: confirmationEmails, feed: store, checkpoints, deadLetters }).start();
+ * const { events, checkpoints, deadLetters } = await postgres({ connection: process.env.DATABASE_URL! });
+ * new SubscriberRunner({ subscriber: confirmationEmails, feed: events, checkpoints, deadLetters }).start();
  */
 export class PostgresCheckpointStore implements CheckpointStore {
-  readonly #db: Connection;
+  readonly #db: SchemaPool;
 
-  private constructor(db: Connection) {
+  /** The store on a database handle's pool, whose tables the handle has migrated. */
+  constructor(db: SchemaPool) {
     this.#db = db;
-  }
-
-  static async open(options: PostgresConnectionOptions): Promise<PostgresCheckpointStore> {
-    return new PostgresCheckpointStore(await connect(options, 'PostgresCheckpointStore'));
   }
 
   async get(name: string): Promise<GlobalPosition> {
@@ -49,11 +35,6 @@ export class PostgresCheckpointStore implements CheckpointStore {
       [name, position],
     );
   }
-
-  /** Closes the pool (when the store made it). Closing twice is harmless. */
-  async close(): Promise<void> {
-    await this.#db.end();
-  }
 }
 
 const COLUMNS = 'id, subscriber, event, error, attempts, at';
@@ -62,19 +43,18 @@ const COLUMNS = 'id, subscriber, event, error, attempts, at';
  * Dead letters in PostgreSQL: events a subscriber gave up on, kept with the error until they are replayed or
  * discarded, visible from every node.
  *
+ * It is the `deadLetters` of a database handle:
+ *
  * @example
- * const deadLetters = await PostgresDeadLetterStore.open({ connection: process.env.DATABASE_URL! });
+ * const { deadLetters } = await postgres({ connection: process.env.DATABASE_URL! });
  * for (const letter of await deadLetters.list('billing.refunds')) console.log(letter.event.position, letter.error);
  */
 export class PostgresDeadLetterStore implements DeadLetterStore {
-  readonly #db: Connection;
+  readonly #db: SchemaPool;
 
-  private constructor(db: Connection) {
+  /** The store on a database handle's pool, whose tables the handle has migrated. */
+  constructor(db: SchemaPool) {
     this.#db = db;
-  }
-
-  static async open(options: PostgresConnectionOptions): Promise<PostgresDeadLetterStore> {
-    return new PostgresDeadLetterStore(await connect(options, 'PostgresDeadLetterStore'));
   }
 
   async add(letter: DeadLetter): Promise<void> {
@@ -108,10 +88,5 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
 
   async remove(id: string): Promise<void> {
     await this.#db.query('DELETE FROM twofold_dead_letters WHERE id = $1', [id]);
-  }
-
-  /** Closes the pool (when the store made it). Closing twice is harmless. */
-  async close(): Promise<void> {
-    await this.#db.end();
   }
 }

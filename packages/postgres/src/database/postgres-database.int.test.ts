@@ -1,0 +1,112 @@
+import {
+  type AsyncDocumentTx,
+  defineEvent,
+  inlineProjection,
+  ProjectionRunner,
+  projection,
+  START,
+  streamId,
+} from '@twofold/core';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { usePostgres } from '../../tests/server.js';
+import { postgres } from '../index.js';
+
+const server = usePostgres();
+const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
+
+/** The server connections whose application_name is `name`. */
+async function connections(name: string): Promise<number> {
+  const admin = new pg.Client(server.url);
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+      [name],
+    );
+    return rows[0]!.n;
+  } finally {
+    await admin.end();
+  }
+}
+
+describe('the PostgreSQL database handle', () => {
+  it('holds at most its pool, one listening client and one client per lease, whatever its stores do at once', async () => {
+    const name = `handle_${process.pid}`;
+    const db = await postgres({
+      connection: `${server.url}?application_name=${name}`,
+      schema: server.schema(),
+      maxConnections: 3,
+    });
+    try {
+      const notes = projection<AsyncDocumentTx>('notes').on(Noted, ({ id }, tx) =>
+        tx.collection('notes').put(id, { id }),
+      );
+      const inline = inlineProjection(notes, db.documents);
+      await new ProjectionRunner({ projection: notes, store: db.documents, feed: db.events }).catchUp();
+      const later = projection<AsyncDocumentTx>('later').on(Noted, ({ id }, tx) =>
+        tx.collection('notes').put(id, { id }),
+      );
+      const runner = new ProjectionRunner({ projection: later, store: db.documents, feed: db.events });
+      const lease = db.runExclusively({ name: 'later', intervalMs: 10 }, runner);
+      await expect.poll(() => lease.leader).toBe(true);
+      const waiting = db.events.waitForEvents(START, AbortSignal.timeout(10_000));
+      let peak = 0;
+      const commits = Array.from({ length: 40 }, (_, i) =>
+        db.events.commit({
+          appends: [
+            {
+              streamId: streamId('note', i),
+              expectedVersion: 'any',
+              events: [{ type: Noted.type, data: { id: `n${i}` } }],
+            },
+          ],
+          participants: [inline.participant],
+        }),
+      );
+      const reads = Array.from({ length: 40 }, () => db.documents.read(notes).collection('notes').count());
+      const work = Promise.all([...commits, ...reads, db.checkpoints.get('x'), db.deadLetters.list(), waiting]);
+      for (let i = 0; i < 5; i++) peak = Math.max(peak, await connections(name));
+      await work;
+      await expect.poll(async () => runner.status().then((s) => s.lagEvents)).toBe(0);
+      peak = Math.max(peak, await connections(name));
+      expect(peak).toBeGreaterThan(0);
+      expect(peak).toBeLessThanOrEqual(3 + 1 + 1);
+      expect(await db.documents.read(later).collection('notes').count()).toBe(40);
+    } finally {
+      await db.close();
+    }
+    await expect.poll(() => connections(name)).toBe(0);
+  });
+
+  it('closes its leases, stopping their work, when it closes; closing twice is harmless', async () => {
+    const db = await postgres({ connection: server.url, schema: server.schema() });
+    const events: string[] = [];
+    const lease = db.runExclusively(
+      { name: 'work', intervalMs: 10 },
+      { start: () => void events.push('start'), stop: () => void events.push('stop') },
+    );
+    await expect.poll(() => lease.leader).toBe(true);
+    await db.close();
+    await db.close();
+    expect(lease.leader).toBe(false);
+    expect(events).toEqual(['start', 'stop']);
+    expect(() => db.runExclusively({ name: 'late' }, { start() {}, stop() {} })).toThrow(/is closed/);
+  });
+
+  it("leaves an application's own pool open when it closes, and shares it with the application's tables", async () => {
+    const schema = server.schema();
+    const pool = new pg.Pool({ connectionString: server.url, options: `-c search_path=${schema}`, max: 2 });
+    try {
+      const db = await postgres({ connection: pool });
+      expect(db.pool).toBe(pool);
+      await db.events.append(streamId('s', 1), [{ type: Noted.type, data: { id: 'a' } }]);
+      await db.close();
+      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM twofold_events');
+      expect(rows[0]!.n).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+});
