@@ -13,13 +13,8 @@ import {
   type ProjectionStore,
   type WriteStore,
 } from '@twofold/core';
-import {
-  PostgresCheckpointStore,
-  PostgresDeadLetterStore,
-  PostgresDocumentStore,
-  PostgresStore,
-} from '@twofold/postgres';
-import { RedisProjectionStore } from '@twofold/redis';
+import { postgres } from '@twofold/postgres';
+import { type RedisDatabase, redis } from '@twofold/redis';
 import { SqliteCheckpointStore, SqliteDeadLetterStore, SqliteDocumentStore, SqliteStore } from '@twofold/sqlite';
 import { type EffectStore, MemoryEffectStore } from '../effects/effect-store.js';
 import { PostgresEffectStore } from '../effects/postgres-effect-store.js';
@@ -66,57 +61,54 @@ type Closeable = { close(): void | Promise<void> };
 
 /**
  * Opens the hotel's stores, the one place that knows which adapters back them:
- * - with `postgres`, everything in one PostgreSQL schema (several hotel processes can share it);
+ * - with `postgres`, everything in one PostgreSQL schema, through one database handle and its one pool (several
+ *   hotel processes can share the schema);
  * - with a data directory, two SQLite files: the write side in `hotel-writes.db`, every read model, subscriber
  *   checkpoint and side effect in `hotel-reads.db`;
  * - otherwise, all in memory.
  * With `redisUrl`, the bookings read model lives in Redis whichever of them holds the rest.
  */
 export async function createStores(config: StoresConfig = {}): Promise<Stores> {
-  const opened: Closeable[] = [];
-  const open = <T extends Closeable>(store: T): T => {
-    opened.push(store);
-    return store;
-  };
-  const closeAll = async () => {
-    for (const store of opened.reverse()) await store.close();
-  };
+  const base = await baseStores(config);
+  if (config.redisUrl === undefined) return { ...base, bookingViews: base.reads };
+  let views: RedisDatabase;
   try {
-    const base = await baseStores(config, open);
-    const redis =
-      config.redisUrl === undefined
-        ? undefined
-        : open(new RedisProjectionStore({ redis: config.redisUrl, prefix: 'hotel' }));
-    return {
-      ...base,
-      bookingViews: redis ?? base.reads,
-      description: `${base.description}${redis === undefined ? '' : `; the bookings read model in Redis at ${config.redisUrl}`}`,
-      close: closeAll,
-    };
+    views = redis({ redis: config.redisUrl, prefix: 'hotel' });
   } catch (error) {
-    await closeAll();
+    await base.close();
     throw error;
   }
+  return {
+    ...base,
+    bookingViews: views.documents,
+    description: `${base.description}; the bookings read model in Redis at ${config.redisUrl}`,
+    close: async () => {
+      await views.close();
+      await base.close();
+    },
+  };
 }
 
-async function baseStores(
-  config: StoresConfig,
-  open: <T extends Closeable>(store: T) => T,
-): Promise<Omit<Stores, 'bookingViews' | 'close'>> {
+async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingViews'>> {
   if (config.postgres !== undefined) {
-    const connection = config.postgres.url;
     const schema = config.postgres.schema ?? 'public';
-    const options = { connection, schema };
-    return {
-      writes: open(await PostgresStore.open(options)),
-      // Inline read models live in the write store's schema, so that they commit in its transactions.
-      inline: open(await PostgresDocumentStore.open(options)),
-      reads: open(await PostgresDocumentStore.open(options)),
-      checkpoints: open(await PostgresCheckpointStore.open(options)),
-      deadLetters: open(await PostgresDeadLetterStore.open(options)),
-      effects: open(await PostgresEffectStore.open(connection, schema)),
-      description: `PostgreSQL, schema ${schema}`,
-    };
+    const db = await postgres({ connection: config.postgres.url, schema });
+    try {
+      return {
+        writes: db.events,
+        // Inline and async read models alike are the handle's documents: inline ones commit in its transactions.
+        inline: db.documents,
+        reads: db.documents,
+        checkpoints: db.checkpoints,
+        deadLetters: db.deadLetters,
+        effects: await PostgresEffectStore.open(db.pool),
+        description: `PostgreSQL, schema ${schema}`,
+        close: () => db.close(),
+      };
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
   }
   if (config.dataDir === undefined) {
     return {
@@ -127,18 +119,33 @@ async function baseStores(
       deadLetters: new MemoryDeadLetterStore(),
       effects: new MemoryEffectStore(),
       description: 'in memory',
+      close: async () => {},
     };
   }
   const writesPath = join(config.dataDir, 'hotel-writes.db');
   const readsPath = join(config.dataDir, 'hotel-reads.db');
-  return {
-    writes: open(new SqliteStore({ path: writesPath })),
-    // Inline read models live in the write store's file, so that they commit in its transactions.
-    inline: open(new SqliteDocumentStore({ path: writesPath })),
-    reads: open(new SqliteDocumentStore({ path: readsPath })),
-    checkpoints: open(new SqliteCheckpointStore({ path: readsPath })),
-    deadLetters: open(new SqliteDeadLetterStore({ path: readsPath })),
-    effects: open(new SqliteEffectStore(readsPath)),
-    description: `SQLite, writes in ${writesPath}, reads in ${readsPath}`,
+  const opened: Closeable[] = [];
+  const open = <T extends Closeable>(store: T): T => {
+    opened.push(store);
+    return store;
   };
+  const close = async () => {
+    for (const store of opened.splice(0).reverse()) await store.close();
+  };
+  try {
+    return {
+      writes: open(new SqliteStore({ path: writesPath })),
+      // Inline read models live in the write store's file, so that they commit in its transactions.
+      inline: open(new SqliteDocumentStore({ path: writesPath })),
+      reads: open(new SqliteDocumentStore({ path: readsPath })),
+      checkpoints: open(new SqliteCheckpointStore({ path: readsPath })),
+      deadLetters: open(new SqliteDeadLetterStore({ path: readsPath })),
+      effects: open(new SqliteEffectStore(readsPath)),
+      description: `SQLite, writes in ${writesPath}, reads in ${readsPath}`,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

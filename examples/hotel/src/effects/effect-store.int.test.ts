@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgres as openPostgres } from '@twofold/postgres';
 import { type PostgresServer, startPostgres } from '@twofold/test-servers';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailView } from '../messages/queries.js';
 import { type EffectFilter, type EffectStore, MemoryEffectStore } from './effect-store.js';
@@ -22,19 +22,20 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function newSchema(): Promise<string> {
-  const schema = `effects_${++schemas}`;
-  const client = new pg.Client({ connectionString: postgres.url });
-  await client.connect();
-  await client.query(`CREATE SCHEMA ${schema}`);
-  await client.end();
-  return schema;
+/** The effect store on the pool of a database handle on a fresh schema, as the hotel opens it; closing closes the handle. */
+async function onPostgres(schema = `effects_${++schemas}`): Promise<PostgresEffectStore & { close(): Promise<void> }> {
+  const db = await openPostgres({ connection: postgres.url, schema });
+  const store = await PostgresEffectStore.open(db.pool).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  return Object.assign(store, { close: () => db.close() });
 }
 
 const stores: Record<string, () => Promise<EffectStore & { close?(): void | Promise<void> }>> = {
   memory: async () => new MemoryEffectStore(),
   SQLite: async () => new SqliteEffectStore(join(dir, `effects-${++schemas}.db`)),
-  PostgreSQL: async () => PostgresEffectStore.open(postgres.url, await newSchema()),
+  PostgreSQL: () => onPostgres(),
 };
 
 const mail = (n: number, to: string, bookingId: string): MailView => ({
@@ -113,7 +114,7 @@ describe('the effect store plans every list as a read of the index of its filter
   });
 
   it('on PostgreSQL', async () => {
-    const store = await PostgresEffectStore.open(postgres.url, await newSchema());
+    const store = await onPostgres();
     try {
       for (const [filter, plan] of Object.entries(await store.plans())) {
         const index = indexOf[filter as keyof typeof indexOf];
@@ -142,6 +143,21 @@ describe('the effect store plans every list as a read of the index of its filter
       ]);
     } finally {
       store.close();
+    }
+  });
+});
+
+describe('the PostgreSQL effect store', () => {
+  it('opened by several hotel processes at once on one new schema: they take turns creating it', async () => {
+    const schema = `effects_${++schemas}`;
+    const opened = await Promise.all(Array.from({ length: 4 }, () => onPostgres(schema)));
+    try {
+      await opened[0]!.put('mails', 'mail-1', mail(1, 'ada', 'b1'));
+      for (const store of opened) {
+        expect((await store.list('mails', {}, { limit: 5 })).items.map((m) => m.mailId)).toEqual(['mail-1']);
+      }
+    } finally {
+      await Promise.all(opened.map((store) => store.close()));
     }
   });
 });

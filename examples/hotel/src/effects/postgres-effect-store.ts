@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import {
   cursorSeq,
   type EffectFilter,
@@ -36,7 +36,10 @@ const LISTS = {
 } as const;
 const list = (where: string) => `SELECT seq, record FROM hotel_effects ${where} ORDER BY seq DESC LIMIT $3`;
 
-/** An {@link EffectStore} in a table of its own, `hotel_effects`, in a PostgreSQL schema. */
+/**
+ * An {@link EffectStore} in a table of its own, `hotel_effects`, on the pool of the hotel's PostgreSQL handle (so
+ * in its schema): it opens no connection of its own, and the handle's `close()` ends its pool.
+ */
 export class PostgresEffectStore implements EffectStore {
   readonly #pool: pg.Pool;
 
@@ -44,29 +47,22 @@ export class PostgresEffectStore implements EffectStore {
     this.#pool = pool;
   }
 
-  /** Connects, and creates the table and its indexes when they are missing. */
-  static async open(url: string, schema: string): Promise<PostgresEffectStore> {
-    const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 4 });
-    pool.on('error', () => {});
+  /** Creates the table and its indexes when they are missing, on `pool` (a database handle's `pool`). */
+  static async open(pool: pg.Pool): Promise<PostgresEffectStore> {
+    const client = await pool.connect();
     try {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        // Several hotel processes may open the store at once: they take turns.
-        await client.query("SELECT pg_advisory_xact_lock(hashtext('hotel_effects'))");
-        for (const statement of SCHEMA) await client.query(statement);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-      return new PostgresEffectStore(pool);
+      await client.query('BEGIN');
+      // Several hotel processes may open the store at once: they take turns, as the library's migrations do.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('hotel_effects'))");
+      for (const statement of SCHEMA) await client.query(statement);
+      await client.query('COMMIT');
     } catch (error) {
-      await pool.end();
+      await client.query('ROLLBACK').catch(() => {});
       throw error;
+    } finally {
+      client.release();
     }
+    return new PostgresEffectStore(pool);
   }
 
   async put<K extends keyof Effects>(kind: K, id: string, record: Effects[K]): Promise<void> {
@@ -121,9 +117,5 @@ export class PostgresEffectStore implements EffectStore {
     } finally {
       client.release();
     }
-  }
-
-  async close(): Promise<void> {
-    if (!this.#pool.ended) await this.#pool.end();
   }
 }
