@@ -99,6 +99,8 @@ describe('the PostgreSQL database handle', () => {
     const schema = server.schema();
     const pool = new pg.Pool({ connectionString: server.url, options: `-c search_path=${schema}`, max: 2 });
     try {
+      // The pool's search_path names the schema; the application creates it.
+      await pool.query(`CREATE SCHEMA ${schema}`);
       const db = await postgres({ connection: pool });
       expect(db.pool).toBe(pool);
       await db.events.append(streamId('s', 1), [{ type: Noted.type, data: { id: 'a' } }]);
