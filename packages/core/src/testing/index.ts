@@ -5,6 +5,11 @@ export {
 } from './document-store-contract.js';
 export { eventStoreContract } from './event-store-contract.js';
 export { given, type Then } from './given-when-then.js';
+export {
+  type OutboxStoreFactory,
+  type OutboxStoreUnderTest,
+  outboxStoreContract,
+} from './outbox-store-contract.js';
 export { stateStoreContract } from './state-store-contract.js';
 export type { StoreFactory } from './store-factory.js';
 export {

@@ -1,9 +1,17 @@
 import { type Logger, type OutboxMessage, OutboxRelay, outboxParticipant, streamId } from '@twofold/core';
+import { outboxStoreContract } from '@twofold/core/testing';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
+import { postgres } from '../index.js';
 
 const server = usePostgres();
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+outboxStoreContract('PostgresOutbox', async () => {
+  const db = await postgres({ connection: server.url, schema: server.schema() });
+  return { outbox: db.outbox, store: db.events, close: () => db.close() };
+});
+
 // Each handle is a node of its own on the schema.
 async function open(schema: string) {
   return (await server.database({ schema })).outbox;
