@@ -1,5 +1,7 @@
 import {
+  type AsyncDocumentReader,
   type AsyncDocumentTx,
+  type Database,
   defineEvent,
   inlineProjection,
   ProjectionRunner,
@@ -8,10 +10,10 @@ import {
   streamId,
 } from '@twofold/core';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { usePostgres } from '../../tests/server.js';
-import { postgres } from '../index.js';
+import { type PostgresClient, type PostgresDatabase, postgres } from '../index.js';
 
 const server = usePostgres();
 const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
@@ -32,6 +34,10 @@ async function connections(name: string): Promise<number> {
 }
 
 describe('the PostgreSQL database handle', () => {
+  it("is one of core's Database handles, its documents read with AsyncDocumentReader", () => {
+    expectTypeOf<PostgresDatabase>().toExtend<Database<PostgresClient, AsyncDocumentTx, AsyncDocumentReader>>();
+  });
+
   it('holds at most its pool, one listening client and one client per lease, whatever its stores do at once', async () => {
     const name = `handle_${process.pid}`;
     const db = await postgres({

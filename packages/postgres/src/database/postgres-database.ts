@@ -1,8 +1,21 @@
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError, UnavailableError, type Upcaster, Upcasters } from '@twofold/core';
+import {
+  type AsyncDocumentReader,
+  type AsyncDocumentTx,
+  type Database,
+  InvalidArgumentError,
+  UnavailableError,
+  type Upcaster,
+  Upcasters,
+} from '@twofold/core';
 import type pg from 'pg';
 import { migrateAll } from '../connection/migrate-all.js';
-import { type PostgresConnectionOptions, SchemaPool, toNumber } from '../connection/schema-pool.js';
+import {
+  type PostgresClient,
+  type PostgresConnectionOptions,
+  SchemaPool,
+  toNumber,
+} from '../connection/schema-pool.js';
 import { PostgresStore } from '../event-store/postgres-store.js';
 import { WakeUps } from '../event-store/wake-ups.js';
 import { type LeaderWork, type Lease, type LeaseOptions, runExclusively } from '../leadership/lease.js';
@@ -27,7 +40,7 @@ export interface PostgresOptions extends PostgresConnectionOptions {
  * wake-ups, and the leases; every store is a view on it, so a read store applies inline exactly when it is the
  * same handle's. Make it with {@link postgres}.
  */
-export interface PostgresDatabase {
+export interface PostgresDatabase extends Database<PostgresClient, AsyncDocumentTx, AsyncDocumentReader> {
   /** The schema the tables are in. */
   readonly schema: string;
   /**
@@ -83,14 +96,14 @@ export async function postgres(options: PostgresOptions): Promise<PostgresDataba
   try {
     await migrateAll(db);
     const { rows } = await db.query<{ value: string }>("SELECT value FROM twofold_meta WHERE key = 'xid_base'");
-    return new Database(db, { base: toNumber(rows[0]?.value), upcasters, pollIntervalMs });
+    return new PostgresHandle(db, { base: toNumber(rows[0]?.value), upcasters, pollIntervalMs });
   } catch (error) {
     await db.end();
     throw error;
   }
 }
 
-class Database implements PostgresDatabase {
+class PostgresHandle implements PostgresDatabase {
   readonly events: PostgresStore;
   readonly documents: PostgresDocumentStore;
   readonly tables: PostgresTableStore;
