@@ -1,5 +1,5 @@
 // The guides under docs/ promise what they say: their tables match the code, their examples run as written.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROBLEM_STATUS } from '@twofold/core/wire';
 import { describe, expect, it } from 'vitest';
@@ -46,4 +46,22 @@ describe('docs/errors.md', () => {
     const [expected] = await readmeBlocks('A DomainError with details', 'text', errors);
     expect(await runTypeScript(code ?? '')).toBe(expected);
   }, 180_000);
+});
+
+describe('docs/write-models.md', () => {
+  it("names the test kit's peers as @twofold/core declares them, and the test kit imports no other package", async () => {
+    const text = await readFile(join(root, 'docs', 'write-models.md'), 'utf8');
+    expect(text).toContain('it imports `vitest` (4), and its store contract suites also\n`fast-check` (4)');
+    const core = JSON.parse(await readFile(join(root, 'packages', 'core', 'package.json'), 'utf8'));
+    expect(core.peerDependencies).toEqual({ 'fast-check': '^4.0.0', vitest: '^4.0.0' });
+    expect(core.peerDependenciesMeta).toEqual({ 'fast-check': { optional: true }, vitest: { optional: true } });
+    const kit = join(root, 'packages', 'core', 'src', 'testing');
+    const sources = (await readdir(kit)).filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'));
+    const imported = new Set<string>();
+    for (const file of sources) {
+      const source = await readFile(join(kit, file), 'utf8');
+      for (const match of source.matchAll(/from '([^.][^']*)'/g)) imported.add(match[1]!);
+    }
+    expect([...imported].sort()).toEqual(['fast-check', 'vitest']);
+  });
 });
