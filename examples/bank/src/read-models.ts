@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import { type AccountBalance, AccountOpened, MoneyDeposited, MoneyWithdrawn, type Movement } from './messages.js';
 
 type Balance = z.infer<typeof AccountBalance>;
-type Stored = z.infer<typeof Movement> & { readonly accountId: string };
+// A movement as stored: with its account, and its event's position, which orders the statement.
+type Stored = z.infer<typeof Movement> & { readonly accountId: string; readonly position: number };
 
 const STATEMENT_LENGTH = 20;
 
@@ -24,18 +25,19 @@ export const balances = projection<DocumentTx>('balances')
   .on(MoneyDeposited, ({ accountId, amount }, tx) => void move(tx, accountId, amount))
   .on(MoneyWithdrawn, ({ accountId, amount }, tx) => void move(tx, accountId, -amount));
 
-// A movement's id is its account and its event's position, zero-padded, so that ids sort in the log's order. The
-// balance after each movement is kept apart, so that recording one reads one document, not the whole statement.
-function record(tx: DocumentTx, accountId: string, movement: Omit<Stored, 'accountId' | 'balance'>, position: number) {
+// A movement's id is its account and its event's position. The balance after each movement is kept apart, so
+// that recording one reads one document, not the whole statement.
+function record(
+  tx: DocumentTx,
+  accountId: string,
+  movement: Omit<Stored, 'accountId' | 'balance' | 'position'>,
+  position: number,
+) {
   const running = tx.collection<{ balance: number }>('running');
   const balance =
     (running.get(accountId)?.balance ?? 0) + (movement.kind === 'deposit' ? movement.amount : -movement.amount);
   running.put(accountId, { balance });
-  tx.collection<Stored>('movements').put(`${accountId}/${String(position).padStart(16, '0')}`, {
-    accountId,
-    ...movement,
-    balance,
-  });
+  tx.collection<Stored>('movements').put(`${accountId}/${position}`, { accountId, ...movement, balance, position });
 }
 
 /** Every deposit and withdrawal of each account, with the balance after it and the time it was recorded. */
@@ -54,9 +56,8 @@ export function balanceOf(reader: DocumentReader, accountId: string): Balance | 
 
 /** The last 20 movements of an account, newest first. */
 export function statementOf(reader: DocumentReader, accountId: string): z.infer<typeof Movement>[] {
-  const movements = reader.collection<Stored>('movements').find({ accountId });
-  return movements
-    .slice(-STATEMENT_LENGTH)
-    .reverse()
+  return reader
+    .collection<Stored>('movements')
+    .find({ accountId }, { orderBy: { field: 'position', direction: 'desc' }, limit: STATEMENT_LENGTH })
     .map(({ kind, amount, balance, at }) => ({ kind, amount, balance, at }));
 }
