@@ -24,8 +24,13 @@ import {
   EVENT_COLUMNS,
   type EventRow,
   eventFromRow,
-  fromJson,
+  type IdempotencyRow,
+  idempotencyFromRow,
+  snapshotFromRow,
+  stateFromRow,
   toJson,
+  type Versioned,
+  type VersionedRow,
   versionMatches,
 } from '@twofold/core/adapters';
 import { type PostgresClient, type SchemaPool, toNumber } from '../connection/schema-pool.js';
@@ -45,14 +50,6 @@ export interface EventStoreSetup {
   readonly channel: string;
   /** The handle's readers waiting for events, woken by LISTEN on the handle's one listening client. */
   readonly wakeUps: WakeUps;
-}
-
-/** An idempotency record as stored; `command_type` and `fingerprint` are null in rows from before migration 4. */
-interface IdempotencyRow {
-  readonly command_type: string | null;
-  readonly fingerprint: string | null;
-  readonly result: string | null;
-  readonly position: string | null;
 }
 
 type RawEventRow = Omit<EventRow, 'position' | 'timestamp'> & { position: string; timestamp: string };
@@ -274,17 +271,12 @@ export class PostgresStore implements WriteStore<PostgresClient> {
     return this.#wakeUps.wait(after, signal);
   }
 
-  async load(
-    collection: string,
-    id: string,
-  ): Promise<{ readonly state: unknown; readonly version: number } | undefined> {
-    const { rows } = await this.#db.query<{ version: number; state: string | null }>(
+  async load(collection: string, id: string): Promise<Versioned | undefined> {
+    const { rows } = await this.#db.query<VersionedRow>(
       'SELECT version, state FROM twofold_states WHERE collection = $1 AND id = $2',
       [collection, id],
     );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return { state: fromJson(row.state, () => `The state ${collection}/${id}`), version: row.version };
+    return stateFromRow(rows[0], collection, id);
   }
 
   async find(key: string): Promise<IdempotencyRecord | undefined> {
@@ -293,14 +285,8 @@ export class PostgresStore implements WriteStore<PostgresClient> {
       [key],
     );
     const row = rows[0];
-    if (row === undefined) return undefined;
-    return {
-      key,
-      commandType: row.command_type ?? undefined,
-      fingerprint: row.fingerprint ?? undefined,
-      result: fromJson(row.result, () => `The idempotency record ${key}`),
-      position: (row.position === null ? undefined : toNumber(row.position)) as GlobalPosition,
-    };
+    // A bigint position comes as text: checked to be exact before core reads it.
+    return idempotencyFromRow(key, row && { ...row, position: row.position === null ? null : toNumber(row.position) });
   }
 
   async pruneIdempotency(before: number, limit: number): Promise<number> {
@@ -315,17 +301,12 @@ export class PostgresStore implements WriteStore<PostgresClient> {
     return rowCount ?? 0;
   }
 
-  async loadSnapshot(
-    streamId: StreamId,
-    name: string,
-  ): Promise<{ readonly state: unknown; readonly version: number } | undefined> {
-    const { rows } = await this.#db.query<{ version: number; state: string | null }>(
+  async loadSnapshot(streamId: StreamId, name: string): Promise<Versioned | undefined> {
+    const { rows } = await this.#db.query<VersionedRow>(
       'SELECT version, state FROM twofold_snapshots WHERE name = $1 AND stream_id = $2',
       [name, streamId],
     );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return { state: fromJson(row.state, () => `The ${name} snapshot of stream ${streamId}`), version: row.version };
+    return snapshotFromRow(rows[0], name, streamId);
   }
 
   async saveSnapshot(

@@ -5,11 +5,18 @@ import {
   type ProjectionSlot,
   type ProjectionStore,
   type RecordedEvent,
-  TwofoldError,
 } from '@twofold/core';
-import { type ProjectionRef, projectionName } from '@twofold/core/adapters';
-import type { PostgresClient, SchemaPool } from '../connection/schema-pool.js';
-import { toNumber } from '../connection/schema-pool.js';
+import {
+  activateSlot,
+  applyInline,
+  commitSlot,
+  type ProjectionRef,
+  projectionName,
+  runAsync,
+  type SlotStorage,
+} from '@twofold/core/adapters';
+import { type PostgresClient, type SchemaPool, toNumber } from '../connection/schema-pool.js';
+import { postgresSlots } from './slot-dialect.js';
 
 export { type ProjectionRef, projectionName };
 
@@ -22,26 +29,29 @@ function checkSlot(slot: ProjectionSlot): void {
   }
 }
 
-async function advance(tx: PostgresClient, slot: ProjectionSlot, to: GlobalPosition): Promise<void> {
-  await tx.query(
-    'UPDATE twofold_projection_slots SET checkpoint = $3, updated_at = now() WHERE projection = $1 AND version = $2',
-    [slot.projection, slot.version, to],
-  );
-}
-
 /**
- * A read store whose read models live in versioned projection slots, as the PostgreSQL read stores share it: a
- * checkpoint per slot, moved in the same transaction as the read model (the slot's row is locked for the length
- * of it, so two nodes never apply the same batch), and the pointer to the version queries read. A subclass says
- * what a slot's data is.
+ * A read store whose read models live in versioned projection slots, as the PostgreSQL read stores share it:
+ * core's slot protocol (check the checkpoint, write, advance; activate a version and drop the others) on this
+ * schema's slots, the slot's row locked for the length of a batch so that two nodes never apply the same batch.
+ * A subclass says what a slot's data is.
  */
 export abstract class SlotReadStore<Tx> implements ProjectionStore<Tx>, InlineProjectionStore<PostgresClient, Tx> {
   protected readonly db: SchemaPool;
   readonly #owner: string;
+  readonly #storage: SlotStorage<PostgresClient, Tx>;
 
   protected constructor(db: SchemaPool, owner: string) {
     this.db = db;
     this.#owner = owner;
+    this.#storage = {
+      slots: postgresSlots(db),
+      data: {
+        create: (tx, slot) => this.createSlot(tx, slot),
+        drop: (tx, slot) => this.dropSlot(tx, slot),
+        handle: (tx, slot) => this.handle(tx, slot),
+        settle: (handle) => this.settle(handle),
+      },
+    };
   }
 
   /** Creates the storage of a slot written for the first time (within the writing transaction). */
@@ -69,22 +79,7 @@ export abstract class SlotReadStore<Tx> implements ProjectionStore<Tx>, InlinePr
     work: (tx: Tx) => void | Promise<void>,
   ): Promise<void> {
     checkSlot(slot);
-    await this.db.transaction(async (tx) => {
-      const at = await this.#open(tx, slot);
-      if (at !== from) {
-        throw new TwofoldError(
-          'CONCURRENCY_CONFLICT',
-          `Projection ${slot.projection}@${slot.version} is at ${at}, not ${from}: another runner applied these events`,
-        );
-      }
-      const handle = this.handle(tx, slot);
-      try {
-        await work(handle);
-      } finally {
-        await this.settle(handle);
-      }
-      await advance(tx, slot, to);
-    });
+    await this.db.transaction((tx) => runAsync(commitSlot(this.#storage, tx, { slot, from, to, work })));
   }
 
   /**
@@ -103,68 +98,20 @@ export abstract class SlotReadStore<Tx> implements ProjectionStore<Tx>, InlinePr
         `${this.#owner}.applyWithin(): the transaction is not one of this store's database handle: apply inline with the read stores of the handle whose events the command writes`,
       );
     }
-    const last = events.at(-1);
-    if (last === undefined) return;
-    await this.#open(writeTx, slot);
-    const handle = this.handle(writeTx, slot);
-    try {
-      for (const event of events) await apply(event, handle);
-    } finally {
-      await this.settle(handle);
-    }
-    // Commits take the slot's lock in their own order, not their positions': never move the checkpoint back.
-    await writeTx.query(
-      'UPDATE twofold_projection_slots SET checkpoint = greatest(checkpoint, $3), updated_at = now() WHERE projection = $1 AND version = $2',
-      [slot.projection, slot.version, last.position],
-    );
+    // Commits take the slot's lock in their own order, not their positions': the checkpoint never moves back.
+    await runAsync(applyInline(this.#storage, writeTx, slot, events, apply));
   }
 
   async activeVersion(projection: string): Promise<number | undefined> {
-    const { rows } = await this.db.query<{ version: number }>(
-      'SELECT version FROM twofold_projection_active WHERE projection = $1',
-      [projectionName(projection)],
-    );
-    return rows[0]?.version;
+    return this.#storage.slots.activeVersion(projectionName(projection));
   }
 
   async activate(slot: ProjectionSlot): Promise<void> {
     checkSlot(slot);
-    await this.db.transaction(async (tx) => {
-      await this.#open(tx, slot);
-      await tx.query(
-        `INSERT INTO twofold_projection_active (projection, version) VALUES ($1, $2)
-         ON CONFLICT (projection) DO UPDATE SET version = excluded.version`,
-        [slot.projection, slot.version],
-      );
-      const { rows } = await tx.query<{ version: number }>(
-        'SELECT version FROM twofold_projection_slots WHERE projection = $1 AND version <> $2',
-        [slot.projection, slot.version],
-      );
-      for (const { version } of rows) {
-        await this.dropSlot(tx, { projection: slot.projection, version });
-        await tx.query('DELETE FROM twofold_projection_slots WHERE projection = $1 AND version = $2', [
-          slot.projection,
-          version,
-        ]);
-      }
-    });
+    await this.db.transaction((tx) => runAsync(activateSlot(this.#storage, tx, slot)));
   }
 
   protected get owner(): string {
     return this.#owner;
-  }
-
-  // The slot's checkpoint, locked until the transaction ends; creates the slot when it is written for the first time.
-  async #open(tx: PostgresClient, slot: ProjectionSlot): Promise<number> {
-    const created = await tx.query(
-      'INSERT INTO twofold_projection_slots (projection, version) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-      [slot.projection, slot.version],
-    );
-    if (created.rowCount === 1) await this.createSlot(tx, slot);
-    const { rows } = await tx.query<{ checkpoint: string }>(
-      'SELECT checkpoint FROM twofold_projection_slots WHERE projection = $1 AND version = $2 FOR UPDATE',
-      [slot.projection, slot.version],
-    );
-    return toNumber(rows[0]?.checkpoint);
   }
 }
