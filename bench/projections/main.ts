@@ -17,7 +17,7 @@ import {
   streamId,
   writeModels,
 } from '@twofold/core';
-import { SqliteDocumentStore, SqliteStore } from '@twofold/sqlite';
+import { sqlite } from '@twofold/sqlite';
 import { z } from 'zod';
 
 const EVENTS = Number(process.env.TWOFOLD_BENCH_EVENTS ?? 1_000_000);
@@ -49,8 +49,10 @@ function mib(bytes: number): string {
 }
 
 async function catchUp(dir: string): Promise<void> {
-  const events = new SqliteStore({ path: join(dir, 'catch-up-writes.db') });
-  const views = new SqliteDocumentStore({ path: join(dir, 'catch-up-reads.db') });
+  const writes = sqlite(join(dir, 'catch-up-writes.db'));
+  const reads = sqlite(join(dir, 'catch-up-reads.db'));
+  const events = writes.events;
+  const views = reads.documents;
   try {
     const seedStart = performance.now();
     for (let written = 0; written < EVENTS; written += 1000) {
@@ -89,14 +91,16 @@ async function catchUp(dir: string): Promise<void> {
     console.log(`  ${Math.round(position / seconds)} events/s over ${seconds.toFixed(1)} s`);
     console.log(`  RSS: peak ${mib(peak)}; highest in the first tenth ${mib(early)}, in the last tenth ${mib(late)}`);
   } finally {
-    events.close();
-    views.close();
+    await writes.close();
+    await reads.close();
   }
 }
 
 async function latency(dir: string): Promise<void> {
-  const events = new SqliteStore({ path: join(dir, 'latency-writes.db') });
-  const views = new SqliteDocumentStore({ path: join(dir, 'latency-reads.db') });
+  const writes = sqlite(join(dir, 'latency-writes.db'));
+  const reads = sqlite(join(dir, 'latency-reads.db'));
+  const events = writes.events;
+  const views = reads.documents;
   const runner = new ProjectionRunner({ projection: balances, store: views, feed: events, logger: quiet });
   const models = writeModels({ store: events });
   const mediator = createMediator().command(
@@ -126,8 +130,8 @@ async function latency(dir: string): Promise<void> {
     await Promise.all(pending);
   } finally {
     await runner.stop();
-    events.close();
-    views.close();
+    await writes.close();
+    await reads.close();
   }
   timings.sort((a, b) => a - b);
   const at = (q: number) => timings[Math.min(timings.length - 1, Math.floor(q * timings.length))]!.toFixed(2);

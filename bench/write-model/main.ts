@@ -16,7 +16,7 @@ import {
   streamId,
   writeModels,
 } from '@twofold/core';
-import { type SqliteDriverName, SqliteStore } from '@twofold/sqlite';
+import { type SqliteDriverName, sqlite } from '@twofold/sqlite';
 import { z } from 'zod';
 import { PEERS_DIR } from '../mediator/nest.js';
 
@@ -99,7 +99,8 @@ async function twofold(
   { callers, cacheSize }: { readonly callers: number; readonly cacheSize?: number },
 ): Promise<number> {
   const file = `twofold-${driver.replace(':', '-')}-${synchronous}-${callers}-${cacheSize ?? 'cache'}.db`;
-  const store = new SqliteStore({ path: join(dir, file), synchronous, driver });
+  const db = sqlite({ path: join(dir, file), synchronous, driver });
+  const store = db.events;
   const models = writeModels({ store, retries: 10, ...(cacheSize === undefined ? {} : { cacheSize }) });
   const mediator = createMediator().command(
     Deposit,
@@ -108,7 +109,7 @@ async function twofold(
   try {
     return await rate(callers, (i) => mediator.send(Deposit, { account: `a${i % STREAMS}`, amount: 1 }));
   } finally {
-    store.close();
+    await db.close();
   }
 }
 

@@ -3,17 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Database, type DocumentReader, type DocumentTx, DomainError, memory } from '@twofold/core';
+import { sqlite } from '@twofold/sqlite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bank } from '../src/bank.js';
 import { Balance, Deposit, OpenAccount, Statement, Withdraw } from '../src/messages.js';
-import { sqliteDatabase } from '../src/sqlite-database.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twofold-bank-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const stores: [string, () => Database<unknown, DocumentTx, DocumentReader>][] = [
   ['memory', () => memory()],
-  ['SQLite', () => sqliteDatabase(join(dir, `${crypto.randomUUID()}.db`))],
+  ['SQLite', () => sqlite(join(dir, `${crypto.randomUUID()}.db`))],
 ];
 
 describe.each(stores)('the bank on %s', (_, open) => {

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HEADERS } from '@twofold/core/wire';
+import { sqlite } from '@twofold/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bank } from '../src/bank.js';
 import { Balance } from '../src/messages.js';
-import { sqliteDatabase } from '../src/sqlite-database.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'twofold-bank-http-'));
@@ -83,7 +83,7 @@ describe('the bank over HTTP', () => {
     expect(code, output()).toBe(0);
     expect(output()).toContain('Bank: closing');
     // What it wrote is in the file it closed.
-    const reopened = await bank(sqliteDatabase(database)).start();
+    const reopened = await bank(sqlite(database)).start();
     expect(await reopened.ask(Balance, { accountId: 'a1' })).toMatchObject({ balance: 700 });
     await reopened.close();
   });

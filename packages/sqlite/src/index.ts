@@ -1,18 +1,20 @@
 /**
- * Twofold on SQLite, the embedded default: a write store for both write models, document and plain-SQL read
- * stores for projections, and checkpoints and dead letters for subscribers. Every store opens (and migrates) a
- * file under `data/` unless given a `path`.
+ * Twofold on SQLite, the embedded default: one handle per database file, `sqlite(path)`, whose stores share its
+ * connection: a write store for both write models, document and plain-SQL read stores for projections, and
+ * checkpoints and dead letters for subscribers. Without a path, the file is `data/twofold.db`.
  *
  * @example
- * import { SqliteDocumentStore, SqliteStore } from '@twofold/sqlite';
- * const store = new SqliteStore();          // data/twofold.db
- * const views = new SqliteDocumentStore();  // data/twofold-read.db
- * const models = writeModels({ store });
- * new ProjectionRunner({ projection: bookings, store: views, feed: store }).start();
+ * import { sqlite } from '@twofold/sqlite';
+ * const db = sqlite('data/hotel.db');
+ * const models = writeModels({ store: db.events });
+ * new ProjectionRunner({ projection: bookings, store: db.documents, feed: db.events }).start();
+ * await db.close();
  *
  * @module
  */
-export type { SqliteConnectionOptions, SqliteTx } from './connection/open.js';
+export type { ProjectionRef } from '@twofold/core/adapters';
+export type { SqliteConnectionOptions } from './connection/open.js';
+export { type SqliteDatabase, type SqliteOptions, sqlite } from './database/sqlite-database.js';
 export type {
   SqliteConnection,
   SqliteDriverName,
@@ -20,9 +22,8 @@ export type {
   SqliteStatement,
   SqliteTransaction,
 } from './driver/connection.js';
-export { SqliteStore, type SqliteStoreOptions } from './event-store/sqlite-store.js';
-export { SqliteDocumentStore } from './read-store/document-store.js';
-export type { ProjectionRef } from './read-store/slot-store.js';
-export { type SlotSchema, type SlotTableName, SqliteTableStore, slotTable } from './read-store/table-store.js';
-export { SqliteCheckpointStore } from './subscriptions/checkpoint-store.js';
-export { SqliteDeadLetterStore } from './subscriptions/dead-letter-store.js';
+export type { SqliteEventOptions, SqliteStore } from './event-store/sqlite-store.js';
+export type { SqliteDocumentStore } from './read-store/document-store.js';
+export { type SlotSchema, type SlotTableName, type SqliteTableStore, slotTable } from './read-store/table-store.js';
+export type { SqliteCheckpointStore } from './subscriptions/checkpoint-store.js';
+export type { SqliteDeadLetterStore } from './subscriptions/dead-letter-store.js';

@@ -8,7 +8,7 @@ import {
   streamId,
 } from '@twofold/core';
 import { describe, expect, it } from 'vitest';
-import { SqliteDocumentStore, SqliteStore } from '../src/index.js';
+import { sqlite } from '../src/index.js';
 import { runFixture } from './child-process.js';
 import { pragma, rawDatabase } from './raw-database.js';
 import { tempDir } from './temp-dir.js';
@@ -58,7 +58,8 @@ describe('a process killed with SIGKILL', () => {
     expect(conflicts).toBeGreaterThan(0);
 
     // The file opens (recovering its WAL) and passes SQLite's own check.
-    const store = new SqliteStore({ path });
+    const db = sqlite(path);
+    const store = db.events;
     const raw = rawDatabase(path);
     try {
       expect(pragma(raw, 'integrity_check')).toBe('ok');
@@ -98,7 +99,7 @@ describe('a process killed with SIGKILL', () => {
       expect(after.position).toBe(head + 1);
     } finally {
       raw.close();
-      store.close();
+      await db.close();
     }
   });
 
@@ -106,7 +107,8 @@ describe('a process killed with SIGKILL', () => {
     const writePath = temp.file('write');
     const readPath = temp.file('read');
     const total = 20_000;
-    const setup = new SqliteStore({ path: writePath });
+    const setupDb = sqlite(writePath);
+    const setup = setupDb.events;
     for (let batch = 0; batch < total / 1_000; batch++) {
       await setup.commit({
         appends: Array.from({ length: 10 }, (_, s) => ({
@@ -117,7 +119,7 @@ describe('a process killed with SIGKILL', () => {
       });
     }
     expect(await setup.head()).toBe(total);
-    setup.close();
+    await setupDb.close();
 
     const child = runFixture('catch-up.ts', [writePath, readPath]);
     const killedAt = Number(await child.until((line) => Number(line) >= 3_000));
@@ -125,8 +127,10 @@ describe('a process killed with SIGKILL', () => {
     expect((await child.exited).signal).toBe('SIGKILL');
     expect(child.lines.some((line) => line.startsWith('done'))).toBe(false);
 
-    const events = new SqliteStore({ path: writePath });
-    const views = new SqliteDocumentStore({ path: readPath });
+    const writes = sqlite(writePath);
+    const reads = sqlite(readPath);
+    const events = writes.events;
+    const views = reads.documents;
     const slot = { projection: 'counting', version: 1 };
     try {
       // What the killed process committed: its checkpoint and its read model agree, whatever batch it died in.
@@ -164,8 +168,8 @@ describe('a process killed with SIGKILL', () => {
       expect(await views.checkpoint(slot)).toBe(total as GlobalPosition);
       expect(await events.readAll(START, 1)).toHaveLength(1);
     } finally {
-      events.close();
-      views.close();
+      await writes.close();
+      await reads.close();
     }
   });
 });

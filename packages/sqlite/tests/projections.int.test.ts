@@ -11,22 +11,23 @@ import {
 } from '@twofold/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SqliteDocumentStore, SqliteStore, SqliteTableStore, type SqliteTx, slotTable } from '../src/index.js';
+import { type SqliteConnection, type SqliteStore, slotTable, sqlite } from '../src/index.js';
 import { tempDir } from './temp-dir.js';
 
 const temp = tempDir();
-const closers: (() => void)[] = [];
-afterEach(() => {
-  for (const close of closers.splice(0)) close();
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
 });
+// The write store and the document store: on one handle when they share the file, else on one handle each.
 function stores(writePath = temp.file('write'), readPath = temp.file('read')) {
-  const events = new SqliteStore({ path: writePath, pollIntervalMs: 20 });
-  const views = new SqliteDocumentStore({ path: readPath });
+  const writes = sqlite({ path: writePath, pollIntervalMs: 20 });
+  const reads = readPath === writePath ? writes : sqlite(readPath);
   closers.push(
-    () => events.close(),
-    () => views.close(),
+    () => writes.close(),
+    () => reads.close(),
   );
-  return { events, views };
+  return { events: writes.events, views: reads.documents, writes, reads };
 }
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -74,8 +75,8 @@ describe('projections over SQLite', () => {
       await runner.stop();
     }
     await book(first.events, 'b3', 'r1');
-    first.events.close();
-    first.views.close();
+    await first.writes.close();
+    await first.reads.close();
 
     const second = stores(writePath, readPath);
     const restarted = new ProjectionRunner({
@@ -124,7 +125,7 @@ describe('projections over SQLite', () => {
     expect(views.read('bookings').collection('rooms').get('r1')).toEqual({ count: 10 });
   });
 
-  it('applies an inline projection in the command transaction when the read store shares the write file', async () => {
+  it("applies an inline projection in the command transaction when the read store is on the write store's handle", async () => {
     const path = temp.file('one-file');
     const { events, views } = stores(path, path);
     const { view } = bookingsView();
@@ -175,23 +176,37 @@ describe('projections over SQLite', () => {
         ],
         participants: [inlineProjection(view, elsewhere.views).participant],
       }),
-    ).rejects.toThrow(/can only apply inline when the read store is in the write store's file/);
+    ).rejects.toThrow(/can only apply inline on the write store's own database handle/);
     expect(await elsewhere.events.head()).toBe(0);
+
+    // The same file is not enough: another handle on it has a connection of its own, and transactions of its own.
+    const sameFile = sqlite(path);
+    closers.push(() => sameFile.close());
+    await expect(
+      events.commit({
+        appends: [
+          {
+            streamId: 'booking-b4' as StreamId,
+            expectedVersion: 'any',
+            events: [{ type: RoomBooked.type, data: { bookingId: 'b4', roomId: 'r1' } }],
+          },
+        ],
+        participants: [inlineProjection(view, sameFile.documents).participant],
+      }),
+    ).rejects.toThrow(/can only apply inline on the write store's own database handle/);
+    expect(await events.head()).toBe(2);
   });
 
   it('applies a plain SQL projection inline, in the write transaction', async () => {
     const path = temp.file('one-file');
-    const events = new SqliteStore({ path });
-    const tables = new SqliteTableStore({ path });
-    closers.push(
-      () => events.close(),
-      () => tables.close(),
-    );
+    const db = sqlite(path);
+    closers.push(() => db.close());
+    const { events, tables } = db;
     tables.define('roomCounts', (db, table) =>
       db.exec(`CREATE TABLE ${table('counts')} (room_id TEXT PRIMARY KEY, n INTEGER)`),
     );
     const COUNTS = slotTable({ projection: 'roomCounts', version: 1 }, 'counts');
-    const roomCounts = projection<SqliteTx>('roomCounts').on(RoomBooked, ({ roomId }, db) => {
+    const roomCounts = projection<SqliteConnection>('roomCounts').on(RoomBooked, ({ roomId }, db) => {
       db.prepare(`INSERT INTO ${COUNTS} VALUES (?, 1) ON CONFLICT DO UPDATE SET n = n + 1`).run(roomId);
     });
     await new ProjectionRunner({ projection: roomCounts, store: tables, feed: events, logger: quiet }).catchUp();

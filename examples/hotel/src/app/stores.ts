@@ -15,7 +15,7 @@ import {
 } from '@twofold/core';
 import { postgres } from '@twofold/postgres';
 import { type RedisDatabase, redis } from '@twofold/redis';
-import { SqliteCheckpointStore, SqliteDeadLetterStore, SqliteDocumentStore, SqliteStore } from '@twofold/sqlite';
+import { type SqliteDatabase, sqlite } from '@twofold/sqlite';
 import { type EffectStore, MemoryEffectStore } from '../effects/effect-store.js';
 import { PostgresEffectStore } from '../effects/postgres-effect-store.js';
 import { SqliteEffectStore } from '../effects/sqlite-effect-store.js';
@@ -57,14 +57,13 @@ export interface StoresConfig {
   readonly redisUrl?: string | undefined;
 }
 
-type Closeable = { close(): void | Promise<void> };
-
 /**
  * Opens the hotel's stores, the one place that knows which adapters back them:
  * - with `postgres`, everything in one PostgreSQL schema, through one database handle and its one pool (several
  *   hotel processes can share the schema);
- * - with a data directory, two SQLite files: the write side in `hotel-writes.db`, every read model, subscriber
- *   checkpoint and side effect in `hotel-reads.db`;
+ * - with a data directory, two SQLite files, one handle each: the write side (and the read models applied
+ *   inline, in its transactions) in `hotel-writes.db`, every other read model, subscriber checkpoint and side
+ *   effect in `hotel-reads.db`;
  * - otherwise, all in memory.
  * With `redisUrl`, the bookings read model lives in Redis whichever of them holds the rest.
  */
@@ -124,28 +123,26 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
   }
   const writesPath = join(config.dataDir, 'hotel-writes.db');
   const readsPath = join(config.dataDir, 'hotel-reads.db');
-  const opened: Closeable[] = [];
-  const open = <T extends Closeable>(store: T): T => {
-    opened.push(store);
-    return store;
-  };
-  const close = async () => {
-    for (const store of opened.splice(0).reverse()) await store.close();
-  };
+  const writes = sqlite(writesPath);
+  let reads: SqliteDatabase;
   try {
-    return {
-      writes: open(new SqliteStore({ path: writesPath })),
-      // Inline read models live in the write store's file, so that they commit in its transactions.
-      inline: open(new SqliteDocumentStore({ path: writesPath })),
-      reads: open(new SqliteDocumentStore({ path: readsPath })),
-      checkpoints: open(new SqliteCheckpointStore({ path: readsPath })),
-      deadLetters: open(new SqliteDeadLetterStore({ path: readsPath })),
-      effects: open(new SqliteEffectStore(readsPath)),
-      description: `SQLite, writes in ${writesPath}, reads in ${readsPath}`,
-      close,
-    };
+    reads = sqlite(readsPath);
   } catch (error) {
-    await close();
+    await writes.close();
     throw error;
   }
+  return {
+    writes: writes.events,
+    // Inline read models are on the write store's handle, so that they commit in its transactions.
+    inline: writes.documents,
+    reads: reads.documents,
+    checkpoints: reads.checkpoints,
+    deadLetters: reads.deadLetters,
+    effects: new SqliteEffectStore(reads.connection),
+    description: `SQLite, writes in ${writesPath}, reads in ${readsPath}`,
+    close: async () => {
+      await reads.close();
+      await writes.close();
+    },
+  };
 }

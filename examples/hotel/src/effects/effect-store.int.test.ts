@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgres as openPostgres } from '@twofold/postgres';
+import { sqlite } from '@twofold/sqlite';
 import { type PostgresServer, startPostgres } from '@twofold/test-servers';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// The effect store on the connection of a handle of its own, closed with it.
+function sqliteEffects(path: string): SqliteEffectStore & { close(): Promise<void> } {
+  const db = sqlite(path);
+  return Object.assign(new SqliteEffectStore(db.connection), { close: () => db.close() });
+}
+
 /** The effect store on the pool of a database handle on a fresh schema, as the hotel opens it; closing closes the handle. */
 async function onPostgres(schema = `effects_${++schemas}`): Promise<PostgresEffectStore & { close(): Promise<void> }> {
   const db = await openPostgres({ connection: postgres.url, schema });
@@ -34,7 +41,7 @@ async function onPostgres(schema = `effects_${++schemas}`): Promise<PostgresEffe
 
 const stores: Record<string, () => Promise<EffectStore & { close?(): void | Promise<void> }>> = {
   memory: async () => new MemoryEffectStore(),
-  SQLite: async () => new SqliteEffectStore(join(dir, `effects-${++schemas}.db`)),
+  SQLite: async () => sqliteEffects(join(dir, `effects-${++schemas}.db`)),
   PostgreSQL: () => onPostgres(),
 };
 
@@ -101,7 +108,7 @@ const indexOf = {
 
 describe('the effect store plans every list as a read of the index of its filter, not a scan nor a sort', () => {
   it('on SQLite', () => {
-    const store = new SqliteEffectStore(join(dir, 'plans.db'));
+    const store = sqliteEffects(join(dir, 'plans.db'));
     try {
       for (const [filter, plan] of Object.entries(store.plans())) {
         const index = indexOf[filter as keyof typeof indexOf];
@@ -136,13 +143,13 @@ describe('the effect store plans every list as a read of the index of its filter
       .prepare('INSERT INTO hotel_effects (kind, id, at, record) VALUES (?, ?, ?, ?)')
       .run('mails', 'mail-1', 1001, JSON.stringify(mail(1, 'ada', 'b1')));
     old.close();
-    const store = new SqliteEffectStore(path);
+    const store = sqliteEffects(path);
     try {
       expect((await store.list('mails', { guestId: 'ada' }, { limit: 5 })).items.map((m) => m.mailId)).toEqual([
         'mail-1',
       ]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type { SqliteConnection, SqliteStatement as Statement } from '@twofold/sqlite';
 import {
   cursorSeq,
   type EffectFilter,
@@ -29,15 +29,18 @@ const INDEXES = `
   CREATE INDEX IF NOT EXISTS hotel_effects_by_booking ON hotel_effects (kind, booking_id);
   CREATE INDEX IF NOT EXISTS hotel_effects_by_guest ON hotel_effects (kind, guest_id);`;
 
-/** An {@link EffectStore} in a table of its own, `hotel_effects`, in an SQLite file (WAL). */
+/**
+ * An {@link EffectStore} in a table of its own, `hotel_effects`, on the connection of an SQLite handle (`sqlite(path)`,
+ * which also closes it).
+ */
 export class SqliteEffectStore implements EffectStore {
-  readonly #db: Database.Database;
-  readonly #put: Database.Statement;
-  readonly #lists: Record<Lists, Database.Statement<unknown[], Row>>;
+  readonly #db: SqliteConnection;
+  readonly #put: Statement;
+  readonly #lists: Record<Lists, Statement<unknown[], Row>>;
+  readonly #sql: Record<Lists, string>;
 
-  constructor(path: string) {
-    this.#db = new Database(path, { timeout: 5000 });
-    this.#db.pragma('journal_mode = WAL');
+  constructor(db: SqliteConnection) {
+    this.#db = db;
     this.#db
       .transaction(() => {
         this.#db.exec(SCHEMA);
@@ -50,15 +53,17 @@ export class SqliteEffectStore implements EffectStore {
        ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, record = excluded.record`,
     );
     // INDEXED BY: the plan cannot drift to another index (the rowid, or the kind alone) as the table grows.
-    const page = (index: string, filter: string) =>
-      this.#db.prepare<unknown[], Row>(
-        `SELECT seq, record FROM hotel_effects INDEXED BY ${index}
-         WHERE kind = ?${filter} AND seq < ? ORDER BY seq DESC LIMIT ?`,
-      );
-    this.#lists = {
+    const page = (index: string, filter: string) => `SELECT seq, record FROM hotel_effects INDEXED BY ${index}
+         WHERE kind = ?${filter} AND seq < ? ORDER BY seq DESC LIMIT ?`;
+    this.#sql = {
       all: page('hotel_effects_by_kind', ''),
       bookingId: page('hotel_effects_by_booking', ' AND booking_id = ?'),
       guestId: page('hotel_effects_by_guest', ' AND guest_id = ?'),
+    };
+    this.#lists = {
+      all: this.#db.prepare<unknown[], Row>(this.#sql.all),
+      bookingId: this.#db.prepare<unknown[], Row>(this.#sql.bookingId),
+      guestId: this.#db.prepare<unknown[], Row>(this.#sql.guestId),
     };
   }
 
@@ -83,25 +88,21 @@ export class SqliteEffectStore implements EffectStore {
 
   /** How SQLite plans each kind of list, by filter: what a test checks reads an index and sorts nothing. */
   plans(): Record<Lists, string[]> {
-    const plan = (statement: Database.Statement<unknown[], Row>, ...values: unknown[]) =>
+    const plan = (sql: string, ...values: unknown[]) =>
       this.#db
-        .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${statement.source}`)
+        .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
         .all(...values)
         .map((row) => row.detail);
     return {
-      all: plan(this.#lists.all, 'alerts', 1, 1),
-      bookingId: plan(this.#lists.bookingId, 'mails', 'b1', 1, 1),
-      guestId: plan(this.#lists.guestId, 'mails', 'ada', 1, 1),
+      all: plan(this.#sql.all, 'alerts', 1, 1),
+      bookingId: plan(this.#sql.bookingId, 'mails', 'b1', 1, 1),
+      guestId: plan(this.#sql.guestId, 'mails', 'ada', 1, 1),
     };
-  }
-
-  close(): void {
-    if (this.#db.open) this.#db.close();
   }
 }
 
 // Files from before the filters had columns: add them, filled from the records.
-function addColumns(db: Database.Database): void {
+function addColumns(db: SqliteConnection): void {
   const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('hotel_effects')").all();
   if (columns.some((column) => column.name === 'booking_id')) return;
   db.exec(`

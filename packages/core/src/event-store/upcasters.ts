@@ -19,7 +19,7 @@ export interface Upcaster {
  * const roomBookedV1 = upcaster('hotel.RoomBooked', 1, (data: { from: string; nights: number }) => ({
  *   from: data.from, to: addDays(data.from, data.nights),
  * }));
- * const store = new SqliteStore({ upcasters: [roomBookedV1] });
+ * const { events: store } = sqlite({ path: 'data/hotel.db', upcasters: [roomBookedV1] });
  */
 export function upcaster<From, To>(
   type: string,

@@ -34,7 +34,7 @@ export interface ProjectionBuilder<Tx> extends Projection<Tx> {
  * Defines a projection: a name, a version, and one handler per event type it reads.
  *
  * @example
- * const roomAvailability = projection<SqliteTx>('roomAvailability', 1)
+ * const roomAvailability = projection<SqliteConnection>('roomAvailability', 1)
  *   .on(RoomBooked, ({ roomId, from, to }, db) => db.prepare('insert into booked_nights ...').run(roomId, from, to))
  *   .on(BookingCancelled, ({ bookingId }, db) => db.prepare('delete from booked_nights where booking_id = ?').run(bookingId));
  */

@@ -54,7 +54,10 @@ const at = (n: number) => n as GlobalPosition;
  * apart, atomic activation). Every document store passes it unchanged; an adapter's test file calls it once.
  *
  * @example
- * documentStoreContract('sqlite', () => ({ store: new SqliteDocumentStore({ path: ':memory:' }) }));
+ * documentStoreContract('sqlite', () => {
+ *   const db = sqlite(':memory:');
+ *   return { store: db.documents, close: () => db.close() };
+ * });
  */
 export function documentStoreContract(name: string, factory: DocumentStoreFactory): void {
   describe(`${name}: document store contract`, () => {

@@ -11,7 +11,10 @@ import { events, expectIncreasing, rejection, type StoreFactory, setup } from '.
  * The event store contract: every write store passes it unchanged. An adapter's test file calls it once.
  *
  * @example
- * eventStoreContract('sqlite', ({ upcasters }) => ({ store: new SqliteStore({ path: ':memory:', upcasters }) }));
+ * eventStoreContract('sqlite', ({ upcasters }) => {
+ *   const db = sqlite({ path: ':memory:', upcasters });
+ *   return { store: db.events, close: () => db.close() };
+ * });
  */
 export function eventStoreContract(name: string, factory: StoreFactory): void {
   describe(`${name}: event store contract`, () => {

@@ -18,3 +18,10 @@ export {
   type SubscriptionStoresFactory,
   subscriptionStoresContract,
 } from './subscription-stores-contract.js';
+export {
+  type ContractTableName,
+  type TableStoreFactory,
+  type TableStoreHarness,
+  type TableStoreUnderTest,
+  tableStoreContract,
+} from './table-store-contract.js';

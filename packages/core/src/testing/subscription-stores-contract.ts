@@ -61,8 +61,8 @@ function letter(id: string, subscriberName: string, at: number, position: number
  * @example
  * subscriptionStoresContract('sqlite', () => {
  *   const path = temp.file('subscriptions');
- *   return { open: () => { const c = new SqliteCheckpointStore({ path }), d = new SqliteDeadLetterStore({ path });
- *     return { checkpoints: c, deadLetters: d, close: () => { c.close(); d.close(); } }; } };
+ *   return { open: () => { const db = sqlite(path);
+ *     return { checkpoints: db.checkpoints, deadLetters: db.deadLetters, close: () => db.close() }; } };
  * });
  */
 export function subscriptionStoresContract(name: string, factory: SubscriptionStoresFactory): void {

@@ -15,7 +15,7 @@ import {
   writeModels,
 } from '@twofold/core';
 import { postgres as openPostgres } from '@twofold/postgres';
-import { SqliteStore } from '@twofold/sqlite';
+import { type SqliteStore, sqlite } from '@twofold/sqlite';
 import { type PostgresServer, startPostgres } from '@twofold/test-servers';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -79,8 +79,8 @@ const stores = (): Durable[] => {
     {
       name: 'SQLite file',
       open: async () => {
-        const store = new SqliteStore({ path });
-        return { store, close: () => store.close() };
+        const db = sqlite(path);
+        return { store: db.events, close: () => db.close() };
       },
     },
     {

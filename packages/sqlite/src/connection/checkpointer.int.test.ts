@@ -4,23 +4,17 @@ import { InvalidArgumentError, isTwofoldError } from '@twofold/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pragma, rawDatabase } from '../../tests/raw-database.js';
 import { tempDir } from '../../tests/temp-dir.js';
-import {
-  SqliteCheckpointStore,
-  SqliteDeadLetterStore,
-  SqliteDocumentStore,
-  SqliteTableStore,
-  type SqliteTx,
-} from '../index.js';
+import { type SqliteConnection, sqlite } from '../index.js';
 import { CHECKPOINT_INTERVAL_MS, checkpointer, SAFETY_NET_PAGES } from './checkpointer.js';
 import { closeDatabase, openDatabase, type SqliteConnectionOptions } from './open.js';
 
 const temp = tempDir('twofold-checkpoints-');
-const opened: SqliteTx[] = [];
+const opened: SqliteConnection[] = [];
 afterEach(() => {
   for (const db of opened.splice(0)) closeDatabase(db);
 });
 
-function open(options: SqliteConnectionOptions = {}): SqliteTx {
+function open(options: SqliteConnectionOptions = {}): SqliteConnection {
   const db = openDatabase({ path: temp.file(), ...options }, 'unused.db', 'test');
   opened.push(db);
   db.exec('CREATE TABLE IF NOT EXISTS rows (body BLOB)');
@@ -28,13 +22,13 @@ function open(options: SqliteConnectionOptions = {}): SqliteTx {
 }
 
 // One commit per row of about a page: a few hundred WAL frames, far below any automatic checkpoint.
-function write(db: SqliteTx, commits = 150): void {
+function write(db: SqliteConnection, commits = 150): void {
   const insert = db.prepare('INSERT INTO rows VALUES (randomblob(3000))');
   for (let i = 0; i < commits; i++) insert.run();
 }
 
 // True once the database file holds every page of the database: a checkpoint copied the WAL back into it.
-function checkpointed(db: SqliteTx): boolean {
+function checkpointed(db: SqliteConnection): boolean {
   const pages = pragma(db, 'page_count') as number;
   return statSync(db.name).size >= pages * (pragma(db, 'page_size') as number);
 }
@@ -49,7 +43,7 @@ async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise
 }
 
 const walBytes = (path: string) => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
-const autocheckpoint = (db: SqliteTx) => pragma(db, 'wal_autocheckpoint');
+const autocheckpoint = (db: SqliteConnection) => pragma(db, 'wal_autocheckpoint');
 
 describe('background checkpoints', () => {
   it('copy the WAL of a file database into it without a commit doing so', async () => {
@@ -147,19 +141,14 @@ describe('closeDatabase', () => {
     expect(existsSync(`${second.name}-wal`)).toBe(false);
   });
 
-  it('is what every store closes its connection with', async () => {
+  it('is what a handle closes its connection with', async () => {
     const path = temp.file('stores');
-    const stores = [
-      new SqliteCheckpointStore({ path }),
-      new SqliteDeadLetterStore({ path }),
-      new SqliteDocumentStore({ path }),
-      new SqliteTableStore({ path }),
-    ];
+    const db = sqlite(path);
     const reader = rawDatabase(path);
     const pages = () => pragma(reader, 'page_count') as number;
     expect(await eventually(() => statSync(path).size >= pages() * 4096)).toBe(true);
     reader.close();
-    for (const store of stores) store.close();
+    await db.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
   });
 });
@@ -183,13 +172,11 @@ describe("checkpoint: 'inline'", () => {
     for (const checkpoint of ['sometimes', '', 'BACKGROUND', true]) {
       const options = { path: temp.file(), checkpoint } as unknown as SqliteConnectionOptions;
       expect(() => openDatabase(options, 'unused.db', 'test')).toThrow(InvalidArgumentError);
-      expect(() => new SqliteCheckpointStore(options)).toThrow(
-        "SqliteCheckpointStore: options.checkpoint must be 'background' or 'inline'",
-      );
+      expect(() => sqlite(options)).toThrow("sqlite(): options.checkpoint must be 'background' or 'inline'");
     }
     let error: unknown;
     try {
-      new SqliteDocumentStore({ path: temp.file(), checkpoint: 'off' as 'inline' }).close();
+      sqlite({ path: temp.file(), checkpoint: 'off' as 'inline' }).close();
     } catch (e) {
       error = e;
     }

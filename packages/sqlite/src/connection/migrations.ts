@@ -4,13 +4,13 @@ import {
   migrate as migrateWith,
   runSync,
 } from '@twofold/core/adapters';
-import type { SqliteTx } from './open.js';
+import type { SqliteConnection } from './open.js';
 
 /** One step of a component's schema, applied once, in its own transaction. */
-export type Migration = CoreMigration<SqliteTx>;
+export type Migration = CoreMigration<SqliteConnection>;
 
 // Each step in an immediate transaction: the write lock, taken at BEGIN, keeps other processes' steps out.
-function dialect(db: SqliteTx): MigrationDialect<SqliteTx> {
+function dialect(db: SqliteConnection): MigrationDialect<SqliteConnection> {
   return {
     adapter: '@twofold/sqlite',
     where: db.name,
@@ -45,6 +45,6 @@ function dialect(db: SqliteTx): MigrationDialect<SqliteTx> {
  * not yet recorded in `twofold_migrations`. Safe when several processes open the file at once: each step is
  * re-checked under the write lock.
  */
-export function migrate(db: SqliteTx, component: string, migrations: readonly Migration[]): void {
+export function migrate(db: SqliteConnection, component: string, migrations: readonly Migration[]): void {
   runSync(migrateWith(dialect(db), component, migrations));
 }

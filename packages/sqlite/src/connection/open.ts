@@ -6,12 +6,12 @@ import { checkDriver, openConnection } from '../driver/open-connection.js';
 import { checkpointer, SAFETY_NET_PAGES } from './checkpointer.js';
 
 /**
- * The store's connection, as a transaction handle: what a unit-of-work participant, an inline projection or a
- * {@link SqliteTableStore} projection gets to run SQL inside the store's transaction.
+ * The connection of a {@link SqliteDatabase}, whichever driver opened it: what a unit-of-work participant, an
+ * inline projection or a table store projection gets to run SQL inside the handle's transaction.
  */
-export type SqliteTx = SqliteConnection;
+export type { SqliteConnection };
 
-/** How a store opens its SQLite file. Every store in this package takes these options. */
+/** How {@link sqlite} opens its file. */
 export interface SqliteConnectionOptions {
   /** The database file, created with its folder when missing; `':memory:'` for a private in-memory database. */
   readonly path?: string;
@@ -29,7 +29,7 @@ export interface SqliteConnectionOptions {
    * automatic checkpoint, inside the commit that fills 1,000 pages. An in-memory database has no WAL.
    *
    * @example
-   * new SqliteStore({ path: 'data/hotel.db', checkpoint: 'inline' });
+   * sqlite({ path: 'data/hotel.db', checkpoint: 'inline' });
    */
   readonly checkpoint?: 'background' | 'inline';
   /**
@@ -44,7 +44,7 @@ export interface SqliteConnectionOptions {
 }
 
 /** Opens a connection in WAL mode with the given durability; `defaultPath` when `options.path` is not given. */
-export function openDatabase(options: SqliteConnectionOptions, defaultPath: string, owner: string): SqliteTx {
+export function openDatabase(options: SqliteConnectionOptions, defaultPath: string, owner: string): SqliteConnection {
   const path = options.path ?? defaultPath;
   if (typeof path !== 'string' || path.length === 0) {
     throw new InvalidArgumentError(`${owner}: options.path must be a file path or ':memory:'`);
@@ -81,16 +81,9 @@ export function openDatabase(options: SqliteConnectionOptions, defaultPath: stri
 }
 
 /** Closes a connection made by {@link openDatabase}, and the background checkpointer's. Closing twice is harmless. */
-export function closeDatabase(db: SqliteTx): void {
+export function closeDatabase(db: SqliteConnection): void {
   checkpointer.remove(db);
   db.close();
-}
-
-/** True when two connections open the same database file (a shared connection counts too). */
-export function sameDatabase(a: SqliteTx, b: SqliteTx): boolean {
-  if (a === b) return true;
-  if (a.memory || b.memory) return false;
-  return resolve(a.name) === resolve(b.name);
 }
 
 /** Quotes an SQL identifier, so that any table name is safe to interpolate. */
@@ -100,13 +93,13 @@ export function quoteIdentifier(name: string): string {
 
 type Run = <R>(work: () => R) => R;
 // A transaction function prepares its BEGIN and COMMIT: make one per connection, not per call.
-const transactions = new WeakMap<SqliteTx, Run>();
+const transactions = new WeakMap<SqliteConnection, Run>();
 
 /**
  * Runs `work` in one immediate transaction (the write lock is taken at BEGIN, so two processes never deadlock
  * upgrading a read to a write). `work` must be synchronous: an SQLite transaction cannot wait for a promise.
  */
-export function inTransaction<R>(db: SqliteTx, work: () => R, what: string): R {
+export function inTransaction<R>(db: SqliteConnection, work: () => R, what: string): R {
   let run = transactions.get(db);
   if (run === undefined) {
     const transaction = db.transaction((inner: () => unknown) => inner());

@@ -28,22 +28,14 @@ import {
   stateFromRow,
   toJson,
 } from '@twofold/core/adapters';
-import { migrate } from '../connection/migrations.js';
-import {
-  closeDatabase,
-  openDatabase,
-  refusePromise,
-  type SqliteConnectionOptions,
-  type SqliteTx,
-} from '../connection/open.js';
+import { refusePromise, type SqliteConnection } from '../connection/open.js';
 import { sqlLimit } from './checks.js';
 import { GroupCommit, type Outcome } from './group-commit.js';
-import { eventStoreMigrations } from './schema.js';
 import { EventStoreStatements } from './statements.js';
 import { WakeUps } from './wake-up.js';
 
-/** Options of {@link SqliteStore}. */
-export interface SqliteStoreOptions extends SqliteConnectionOptions {
+/** Options of the event store of a {@link SqliteDatabase}. */
+export interface SqliteEventOptions {
   /** Turn old versions of event types into new ones as they are read. */
   readonly upcasters?: readonly Upcaster[];
   /** How often a waiting reader checks the file for another process's commits. Default: 100 ms. */
@@ -57,59 +49,62 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
   readonly groupCommit?: boolean;
 }
 
+/** The event store's options with their defaults, checked (before the file opens); bad ones fail with INVALID_ARGUMENT. */
+export function eventOptions(options: SqliteEventOptions): Required<SqliteEventOptions> {
+  const pollIntervalMs = options.pollIntervalMs ?? 100;
+  if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1) {
+    throw new InvalidArgumentError('sqlite(): options.pollIntervalMs must be an integer >= 1');
+  }
+  const groupCommit = options.groupCommit ?? true;
+  if (typeof groupCommit !== 'boolean') {
+    throw new InvalidArgumentError('sqlite(): options.groupCommit must be true or false');
+  }
+  return { pollIntervalMs, groupCommit, upcasters: options.upcasters ?? [] };
+}
+
 /** Thrown out of a group's transaction when a unit's failure made SQLite roll back the whole of it. */
 class GroupRolledBack extends Error {
-  constructor(
-    readonly index: number,
-    override readonly cause: unknown,
-  ) {
+  readonly index: number;
+  override readonly cause: unknown;
+
+  constructor(index: number, cause: unknown) {
     super('A unit of work rolled back its whole group');
+    this.index = index;
+    this.cause = cause;
   }
 }
 
 /**
- * The embedded write store: event streams with a gap-free global order, aggregate states, idempotency records
- * and snapshots in one SQLite file (WAL). A commit is one synchronous transaction, so its participants (inline
- * projections, outbox rows) get the connection and write in it too. The schema is created and migrated on open.
+ * The embedded write store, `sqlite(…).events`: event streams with a gap-free global order, aggregate states,
+ * idempotency records and snapshots in the handle's file (WAL). A commit is one synchronous transaction, so its
+ * participants (inline projections, outbox rows) get the connection and write in it too.
  *
  * @example
- * const store = new SqliteStore({ path: 'data/hotel.db' });
- * const models = writeModels({ store });
+ * const db = sqlite('data/hotel.db');
+ * const models = writeModels({ store: db.events });
  * // …
- * store.close();
+ * await db.close();
  */
-export class SqliteStore implements WriteStore<SqliteTx> {
-  readonly #db: SqliteTx;
+export class SqliteStore implements WriteStore<SqliteConnection> {
+  readonly #db: SqliteConnection;
   readonly #statements: EventStoreStatements;
   readonly #upcasters: Upcasters;
   readonly #wakeUps: WakeUps;
-  readonly #transaction: (unit: UnitOfWork<SqliteTx>) => Committed;
-  readonly #group: (units: readonly UnitOfWork<SqliteTx>[]) => Outcome<Committed>[];
-  readonly #groupCommit: GroupCommit<UnitOfWork<SqliteTx>, Committed> | undefined;
+  readonly #transaction: (unit: UnitOfWork<SqliteConnection>) => Committed;
+  readonly #group: (units: readonly UnitOfWork<SqliteConnection>[]) => Outcome<Committed>[];
+  readonly #groupCommit: GroupCommit<UnitOfWork<SqliteConnection>, Committed> | undefined;
   #dataVersion: number;
 
-  constructor(options: SqliteStoreOptions = {}) {
-    const pollIntervalMs = options.pollIntervalMs ?? 100;
-    if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1) {
-      throw new InvalidArgumentError('SqliteStore: options.pollIntervalMs must be an integer >= 1');
-    }
-    const groupCommit = options.groupCommit ?? true;
-    if (typeof groupCommit !== 'boolean') {
-      throw new InvalidArgumentError('SqliteStore: options.groupCommit must be true or false');
-    }
+  /** Made by {@link sqlite}, on its connection (migrated); `onClose` runs when the handle closes. */
+  constructor(db: SqliteConnection, options: Required<SqliteEventOptions>, onClose: (hook: () => void) => void) {
+    const { pollIntervalMs, groupCommit } = options;
     this.#upcasters = new Upcasters(options.upcasters);
-    this.#db = openDatabase(options, 'data/twofold.db', 'SqliteStore');
-    try {
-      migrate(this.#db, 'event-store', eventStoreMigrations);
-      this.#statements = new EventStoreStatements(this.#db);
-    } catch (error) {
-      closeDatabase(this.#db);
-      throw error;
-    }
+    this.#db = db;
+    this.#statements = new EventStoreStatements(db);
     // Called inside another transaction, a transaction function runs in a savepoint.
-    const transaction = this.#db.transaction((unit: UnitOfWork<SqliteTx>) => this.#write(unit));
+    const transaction = this.#db.transaction((unit: UnitOfWork<SqliteConnection>) => this.#write(unit));
     this.#transaction = (unit) => transaction.immediate(unit);
-    const group = this.#db.transaction((units: readonly UnitOfWork<SqliteTx>[]) =>
+    const group = this.#db.transaction((units: readonly UnitOfWork<SqliteConnection>[]) =>
       units.map((unit, index): Outcome<Committed> => {
         try {
           return { committed: this.#appendOne(unit) ?? transaction(unit) };
@@ -135,6 +130,11 @@ export class SqliteStore implements WriteStore<SqliteTx> {
       },
       pollIntervalMs,
     });
+    onClose(() => {
+      // Commits already asked for are made, not dropped.
+      this.#groupCommit?.flush();
+      this.#wakeUps.close(new UnavailableError(`SqliteStore ${db.name} closed`));
+    });
   }
 
   /** The database file's path (`':memory:'` for an in-memory database). */
@@ -149,7 +149,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     return this.#statements;
   }
 
-  async commit(unit: UnitOfWork<SqliteTx>): Promise<Committed> {
+  async commit(unit: UnitOfWork<SqliteConnection>): Promise<Committed> {
     const appends = unit.appends ?? [];
     for (const append of appends) {
       checkExpectedVersion(append.expectedVersion, `append to ${append.streamId}`);
@@ -158,7 +158,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     return this.#groupCommit === undefined ? this.#commitNow(unit) : this.#groupCommit.commit(unit);
   }
 
-  #commitNow(unit: UnitOfWork<SqliteTx>): Committed {
+  #commitNow(unit: UnitOfWork<SqliteConnection>): Committed {
     const committed = this.#appendOne(unit) ?? this.#transaction(unit);
     if (committed.position !== undefined) this.#wakeUps.wake(committed.position);
     return committed;
@@ -166,7 +166,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
 
   // Several units in one transaction, each in its own savepoint. A unit whose failure rolled back the whole
   // transaction fails alone: the others run again without it.
-  #commitGroup(units: readonly UnitOfWork<SqliteTx>[]): Outcome<Committed>[] {
+  #commitGroup(units: readonly UnitOfWork<SqliteConnection>[]): Outcome<Committed>[] {
     const outcomes: Outcome<Committed>[] = [];
     let remaining = units.map((_, i) => i);
     while (remaining.length > 0) {
@@ -191,7 +191,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
 
   // The commonest unit, one event for one stream and nothing else, in a single statement instead of a transaction
   // of three. Undefined for any other unit.
-  #appendOne(unit: UnitOfWork<SqliteTx>): Committed | undefined {
+  #appendOne(unit: UnitOfWork<SqliteConnection>): Committed | undefined {
     const { appends, states, idempotency, participants } = unit;
     if (appends?.length !== 1 || states?.length || idempotency !== undefined || participants?.length) return undefined;
     const [{ streamId, expectedVersion, events }] = appends as [StreamAppend];
@@ -218,7 +218,7 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     return { events: [event], position: event.position, versions: new Map([[streamId, stored.version]]) };
   }
 
-  #write(unit: UnitOfWork<SqliteTx>): Committed {
+  #write(unit: UnitOfWork<SqliteConnection>): Committed {
     return runSync(commitUnit(this.#sql.commit, this.#db, unit), refusePromise);
   }
 
@@ -299,14 +299,5 @@ export class SqliteStore implements WriteStore<SqliteTx> {
     snapshot: { readonly state: unknown; readonly version: number },
   ): Promise<void> {
     this.#sql.saveSnapshot.run(name, streamId, snapshot.version, toJson(snapshot.state));
-  }
-
-  /** Closes the connection; readers still waiting for events are rejected. Closing twice is harmless. */
-  close(): void {
-    if (!this.#db.open) return;
-    // Commits already asked for are made, not dropped.
-    this.#groupCommit?.flush();
-    this.#wakeUps.close(new UnavailableError(`SqliteStore ${this.#db.name} closed`));
-    closeDatabase(this.#db);
   }
 }

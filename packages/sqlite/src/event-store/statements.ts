@@ -7,7 +7,7 @@ import {
   toJson,
   type VersionedRow,
 } from '@twofold/core/adapters';
-import type { SqliteTx } from '../connection/open.js';
+import type { SqliteConnection } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
 
 type IdempotencyInsert = {
@@ -53,9 +53,9 @@ export class EventStoreStatements {
   readonly loadSnapshot: Statement<[string, string], VersionedRow>;
   readonly saveSnapshot: Statement<[string, string, number, string | null]>;
   /** The statements the shared commit protocol runs, inside the store's transaction. */
-  readonly commit: CommitDialect<SqliteTx>;
+  readonly commit: CommitDialect<SqliteConnection>;
 
-  constructor(db: SqliteTx) {
+  constructor(db: SqliteConnection) {
     const events = <P extends unknown[]>(where: string) =>
       db.prepare<P, EventRow>(`SELECT ${EVENT_COLUMNS} FROM twofold_events WHERE ${where}`);
     this.head = db.prepare<[], number>('SELECT coalesce(max(position), 0) FROM twofold_events').pluck();

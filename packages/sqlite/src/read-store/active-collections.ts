@@ -1,5 +1,5 @@
 import type { DocumentCollection } from '@twofold/core';
-import type { SqliteTx } from '../connection/open.js';
+import type { SqliteConnection } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
 import { type DocumentTables, documentTable, emptyCollection } from './document-tables.js';
 import type { SlotStatements } from './slot-statements.js';
@@ -18,7 +18,7 @@ export class ActiveCollections {
   #seenVersion: number | undefined;
   #seenChanges: number | undefined;
 
-  constructor(db: SqliteTx, tables: DocumentTables, slots: SlotStatements) {
+  constructor(db: SqliteConnection, tables: DocumentTables, slots: SlotStatements) {
     this.#tables = tables;
     this.#slots = slots;
     this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
@@ -51,7 +51,7 @@ export class ActiveCollections {
   }
 
   #resolve(projection: string, name: string): DocumentCollection<unknown> {
-    const version = this.#slots.active(projection);
+    const version = this.#slots.activeVersion(projection);
     if (version === undefined) return emptyCollection;
     const slot = { projection, version };
     return this.#tables.exists(slot, name) ? this.#tables.read(documentTable(slot, name)) : emptyCollection;

@@ -1,7 +1,7 @@
 import { documentStoreContract } from '@twofold/core/testing';
-import { SqliteDocumentStore } from './document-store.js';
+import { sqlite } from '../index.js';
 
 documentStoreContract('sqlite', () => {
-  const store = new SqliteDocumentStore({ path: ':memory:' });
-  return { store, close: () => store.close() };
+  const db = sqlite(':memory:');
+  return { store: db.documents, close: () => db.close() };
 });

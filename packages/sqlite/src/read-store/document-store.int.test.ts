@@ -3,18 +3,23 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawDatabase } from '../../tests/raw-database.js';
 import { tempDir } from '../../tests/temp-dir.js';
-import { SqliteDocumentStore } from '../index.js';
+import { type SqliteDatabase, type SqliteDocumentStore, sqlite } from '../index.js';
 import { DocumentTables, documentTable } from './document-tables.js';
 
 const temp = tempDir();
-const open: SqliteDocumentStore[] = [];
+const open = new Map<SqliteDocumentStore, SqliteDatabase>();
 afterEach(() => {
-  for (const store of open.splice(0)) store.close();
+  for (const db of open.values()) db.close();
+  open.clear();
 });
 function documents(path = temp.file('read')): SqliteDocumentStore {
-  const store = new SqliteDocumentStore({ path });
-  open.push(store);
-  return store;
+  const db = sqlite(path);
+  open.set(db.documents, db);
+  return db.documents;
+}
+// Closes the handle a store of documents() is on.
+function close(store: SqliteDocumentStore): void {
+  open.get(store)?.close();
 }
 
 const v1 = { projection: 'rooms', version: 1 };
@@ -200,7 +205,7 @@ describe('SqliteDocumentStore', () => {
     const first = documents(path);
     await first.commit(v1, START, at(7), (tx) => tx.collection('rooms').put('r1', { id: 'r1', name: 'Zoë 🏨' }));
     await first.activate(v1);
-    first.close();
+    close(first);
     const again = documents(path);
     expect(await again.checkpoint(v1)).toBe(7);
     expect(await again.activeVersion('rooms')).toBe(1);

@@ -8,13 +8,12 @@ import {
   type ProjectionSlot,
   type WritableCollection,
 } from '@twofold/core';
-import { documentIndex } from '@twofold/core/adapters';
-import { inTransaction, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import { documentIndex, type ProjectionRef, projectionName } from '@twofold/core/adapters';
+import { inTransaction, type SqliteConnection } from '../connection/open.js';
 import { ActiveCollections } from './active-collections.js';
 import { checkIndexFields } from './document-query.js';
 import { DocumentTables, documentTable } from './document-tables.js';
-import { documentMigrations } from './schema.js';
-import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
+import { VersionedReadStore } from './versioned-read-store.js';
 
 /**
  * The SQLite document read store: each projection keeps collections of JSON documents (one table per collection
@@ -32,16 +31,15 @@ import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
  * runner.start();
  * mediator.query(RoomBookings, ({ roomId }) => views.read(bookingsView).collection<Booking>('bookings').find({ roomId }));
  */
-export class SqliteDocumentStore extends SlotStore<DocumentTx> {
-  readonly #tables = new WeakMap<SqliteTx, DocumentTables>();
+export class SqliteDocumentStore extends VersionedReadStore<DocumentTx> {
+  readonly #tables: DocumentTables;
   readonly #active: ActiveCollections;
 
-  constructor(options: SqliteConnectionOptions = {}) {
-    super(openDatabase(options, 'data/twofold-read.db', 'SqliteDocumentStore'), 'SqliteDocumentStore', {
-      component: 'documents',
-      migrations: documentMigrations,
-    });
-    this.#active = new ActiveCollections(this.db, this.#tablesOf(this.db), this.slots());
+  /** Made by {@link sqlite}, on its connection (migrated). */
+  constructor(db: SqliteConnection) {
+    super(db, 'SqliteDocumentStore');
+    this.#tables = new DocumentTables(db);
+    this.#active = new ActiveCollections(db, this.#tables, this.slots);
   }
 
   /**
@@ -60,7 +58,7 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
     const spec = documentIndex(fields, where);
     if (spec.fields.length > 0) checkIndexFields(spec.fields, where);
     const stored = spec.orderBy === undefined ? spec.fields : { fields: spec.fields, orderBy: spec.orderBy };
-    const tables = this.#tablesOf(this.db);
+    const tables = this.#tables;
     inTransaction(
       this.db,
       () => {
@@ -107,7 +105,7 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
     to: GlobalPosition,
     work: (tx: DocumentTx) => void | Promise<void>,
   ): Promise<void> {
-    const tables = this.#tablesOf(this.db);
+    const tables = this.#tables;
     const staged = new Map<string, Map<string, unknown>>();
     // A handler asks for its collection on every event: look each up once per batch.
     const opened = new Map<string, WritableCollection<unknown>>();
@@ -129,12 +127,17 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
     };
     const done = work(handle);
     if (done instanceof Promise) await done;
-    this.transact(slot, from, to, () => {
-      for (const [name, writes] of staged) {
-        if (writes.size === 0) continue;
-        tables.ensure(slot, name);
-        tables.apply(documentTable(slot, name), writes);
-      }
+    this.transact({
+      slot,
+      from,
+      to,
+      work: () => {
+        for (const [name, writes] of staged) {
+          if (writes.size === 0) continue;
+          tables.ensure(slot, name);
+          tables.apply(documentTable(slot, name), writes);
+        }
+      },
     });
   }
 
@@ -142,12 +145,12 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
     // Collections are created as they are first written.
   }
 
-  protected override dropSlot(db: SqliteTx, slot: ProjectionSlot): void {
-    this.#tablesOf(db).drop(slot);
+  protected override dropSlot(_: SqliteConnection, slot: ProjectionSlot): void {
+    this.#tables.drop(slot);
   }
 
-  protected override handle(db: SqliteTx, slot: ProjectionSlot): DocumentTx {
-    const tables = this.#tablesOf(db);
+  protected override handle(_: SqliteConnection, slot: ProjectionSlot): DocumentTx {
+    const tables = this.#tables;
     const opened = new Map<string, WritableCollection<unknown>>();
     return {
       collection: <T>(name: string) => {
@@ -160,14 +163,5 @@ export class SqliteDocumentStore extends SlotStore<DocumentTx> {
         return found as WritableCollection<T>;
       },
     };
-  }
-
-  #tablesOf(db: SqliteTx): DocumentTables {
-    let found = this.#tables.get(db);
-    if (found === undefined) {
-      found = new DocumentTables(db);
-      this.#tables.set(db, found);
-    }
-    return found;
   }
 }

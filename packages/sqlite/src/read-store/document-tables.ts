@@ -8,7 +8,7 @@ import {
   type WritableCollection,
 } from '@twofold/core';
 import { cut, type DocumentQuery, documentQuery, matches, pageInMemory } from '@twofold/core/adapters';
-import { quoteIdentifier, type SqliteTx } from '../connection/open.js';
+import { quoteIdentifier, type SqliteConnection } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
 import { type CompiledWhere, compileOrder, compileWhere, fieldExpression, orderExpression } from './document-query.js';
 
@@ -46,7 +46,7 @@ export const emptyCollection: DocumentCollection<never> = {
  * collection operations with statements prepared once per table.
  */
 export class DocumentTables {
-  readonly #db: SqliteTx;
+  readonly #db: SqliteConnection;
   readonly #statements = new Map<string, Map<string, Statement>>();
   readonly #exists: Statement<[string, number, string], number>;
   readonly #register: Statement<[string, number, string]>;
@@ -55,7 +55,7 @@ export class DocumentTables {
   readonly #unregister: Statement<[string, number]>;
   #changes = 0;
 
-  constructor(db: SqliteTx) {
+  constructor(db: SqliteConnection) {
     this.#db = db;
     this.#exists = db
       .prepare<[string, number, string], number>(

@@ -1,9 +1,13 @@
 import type { ProjectionSlot } from '@twofold/core';
-import type { SqliteTx } from '../connection/open.js';
+import type { SlotDialect } from '@twofold/core/adapters';
+import type { SqliteConnection } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
 
-/** The slot bookkeeping statements of one connection. */
-export class SlotStatements {
+/**
+ * The slot bookkeeping of a handle's connection, for the slot protocol of `@twofold/core/adapters`. Writers take
+ * turns on SQLite, so reading a checkpoint needs no lock, and a checkpoint never needs keeping from moving back.
+ */
+export class SlotStatements implements SlotDialect<SqliteConnection> {
   readonly #checkpoint: Statement<[string, number], number>;
   readonly #create: Statement<[string, number]>;
   readonly #advance: Statement<[number, string, number]>;
@@ -12,7 +16,7 @@ export class SlotStatements {
   readonly #versions: Statement<[string], number>;
   readonly #remove: Statement<[string, number]>;
 
-  constructor(db: SqliteTx) {
+  constructor(db: SqliteConnection) {
     this.#checkpoint = db
       .prepare<[string, number], number>(
         'SELECT checkpoint FROM twofold_projection_slots WHERE projection = ? AND version = ?',
@@ -37,33 +41,31 @@ export class SlotStatements {
     this.#remove = db.prepare('DELETE FROM twofold_projection_slots WHERE projection = ? AND version = ?');
   }
 
-  /** The slot's checkpoint; undefined when nothing was ever written to it. */
-  checkpoint(slot: ProjectionSlot): number | undefined {
+  checkpoint(_: SqliteConnection, slot: ProjectionSlot): number | undefined {
     return this.#checkpoint.get(slot.projection, slot.version);
   }
 
-  /** Records the slot at checkpoint 0; true when it is new. */
-  create(slot: ProjectionSlot): boolean {
+  create(_: SqliteConnection, slot: ProjectionSlot): boolean {
     return this.#create.run(slot.projection, slot.version).changes === 1;
   }
 
-  advance(slot: ProjectionSlot, to: number): void {
+  advance(_: SqliteConnection, slot: ProjectionSlot, to: number): void {
     this.#advance.run(to, slot.projection, slot.version);
   }
 
-  active(projection: string): number | undefined {
+  activeVersion(projection: string): number | undefined {
     return this.#active.get(projection);
   }
 
-  setActive(slot: ProjectionSlot): void {
+  setActive(_: SqliteConnection, slot: ProjectionSlot): void {
     this.#setActive.run(slot.projection, slot.version);
   }
 
-  versions(projection: string): number[] {
+  versions(_: SqliteConnection, projection: string): number[] {
     return this.#versions.all(projection);
   }
 
-  remove(projection: string, version: number): void {
-    this.#remove.run(projection, version);
+  remove(_: SqliteConnection, slot: ProjectionSlot): void {
+    this.#remove.run(slot.projection, slot.version);
   }
 }

@@ -1,21 +1,22 @@
 import { type GlobalPosition, isTwofoldError, START } from '@twofold/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../tests/temp-dir.js';
-import { SqliteTableStore, slotTable } from '../index.js';
+import { type SqliteDatabase, type SqliteTableStore, slotTable, sqlite } from '../index.js';
 
 const temp = tempDir();
-const open: SqliteTableStore[] = [];
+const open: SqliteDatabase[] = [];
 afterEach(() => {
-  for (const store of open.splice(0)) store.close();
+  for (const db of open.splice(0)) db.close();
 });
 function tables(path = temp.file('tables')): SqliteTableStore {
-  const store = new SqliteTableStore({ path });
+  const db = sqlite(path);
+  open.push(db);
+  const store = db.tables;
   store.define('nights', (db, table) =>
     db.exec(
       `CREATE TABLE ${table('booked')} (room_id TEXT NOT NULL, night TEXT NOT NULL, PRIMARY KEY (room_id, night))`,
     ),
   );
-  open.push(store);
   return store;
 }
 const at = (n: number) => n as GlobalPosition;

@@ -1,19 +1,13 @@
 import { InvalidArgumentError, NotFoundError, type ProjectionSlot } from '@twofold/core';
-import {
-  openDatabase,
-  quoteIdentifier,
-  refusePromise,
-  type SqliteConnectionOptions,
-  type SqliteTx,
-} from '../connection/open.js';
-import { tableMigrations } from './schema.js';
-import { type ProjectionRef, projectionName, SlotStore } from './slot-store.js';
+import { type ProjectionRef, projectionName } from '@twofold/core/adapters';
+import { quoteIdentifier, refusePromise, type SqliteConnection } from '../connection/open.js';
+import { VersionedReadStore } from './versioned-read-store.js';
 
 /** Names a table of one projection slot, e.g. `table('nights')` → `"roomNights@1.nights"` (quoted, safe in SQL). */
 export type SlotTableName = (name: string) => string;
 
 /** Creates a slot's tables; see {@link SqliteTableStore.define}. */
-export type SlotSchema = (db: SqliteTx, table: SlotTableName, slot: ProjectionSlot) => void;
+export type SlotSchema = (db: SqliteConnection, table: SlotTableName, slot: ProjectionSlot) => void;
 
 /**
  * The quoted name of a table of one projection version, for the SQL of its handlers: each version has its own
@@ -21,7 +15,7 @@ export type SlotSchema = (db: SqliteTx, table: SlotTableName, slot: ProjectionSl
  *
  * @example
  * const NIGHTS = slotTable({ projection: 'roomNights', version: 1 }, 'nights'); // "roomNights@1.nights"
- * const roomNights = projection<SqliteTx>('roomNights', 1)
+ * const roomNights = projection<SqliteConnection>('roomNights', 1)
  *   .on(RoomBooked, ({ roomId, night }, db) => db.prepare(`INSERT INTO ${NIGHTS} VALUES (?, ?)`).run(roomId, night));
  */
 export function slotTable(slot: ProjectionSlot, name: string): string {
@@ -32,26 +26,24 @@ export function slotTable(slot: ProjectionSlot, name: string): string {
 }
 
 /**
- * A read store for projections written in plain SQL: handlers get the store's connection inside the
+ * A read store for projections written in plain SQL, `sqlite(…).tables`: handlers get the connection inside the
  * transaction that also moves their checkpoint. Declare each projection's tables with `define`; they are
  * created per version, and activating a version drops the tables of the others.
  *
  * @example
- * const tables = new SqliteTableStore({ path: 'data/hotel-read.db' });
+ * const { tables, events: store } = sqlite('data/hotel.db');
  * tables.define('roomNights', (db, table) =>
  *   db.exec(`CREATE TABLE ${table('nights')} (room_id TEXT, night TEXT, PRIMARY KEY (room_id, night))`));
  * new ProjectionRunner({ projection: roomNights, store: tables, feed: store }).start();
  * const booked = tables.query('roomNights', (db, table) =>
  *   db.prepare(`SELECT night FROM ${table('nights')} WHERE room_id = ?`).pluck().all(roomId));
  */
-export class SqliteTableStore extends SlotStore<SqliteTx> {
+export class SqliteTableStore extends VersionedReadStore<SqliteConnection> {
   readonly #schemas = new Map<string, SlotSchema>();
 
-  constructor(options: SqliteConnectionOptions = {}) {
-    super(openDatabase(options, 'data/twofold-read.db', 'SqliteTableStore'), 'SqliteTableStore', {
-      component: 'tables',
-      migrations: tableMigrations,
-    });
+  /** Made by {@link sqlite}, on its connection (migrated). */
+  constructor(db: SqliteConnection) {
+    super(db, 'SqliteTableStore');
   }
 
   /**
@@ -74,9 +66,9 @@ export class SqliteTableStore extends SlotStore<SqliteTx> {
    * Runs a read against the active version of a projection: `table(name)` names its tables. Fails with
    * NOT_FOUND before any version is active.
    */
-  query<R>(projection: ProjectionRef, read: (db: SqliteTx, table: SlotTableName) => R): R {
+  query<R>(projection: ProjectionRef, read: (db: SqliteConnection, table: SlotTableName) => R): R {
     const name = projectionName(projection);
-    const version = this.slots().active(name);
+    const version = this.slots.activeVersion(name);
     if (version === undefined) {
       throw new NotFoundError(`SqliteTableStore: projection ${name} has no active version yet`);
     }
@@ -84,7 +76,7 @@ export class SqliteTableStore extends SlotStore<SqliteTx> {
     return read(this.db, (table) => slotTable(slot, table));
   }
 
-  protected override createSlot(db: SqliteTx, slot: ProjectionSlot): void {
+  protected override createSlot(db: SqliteConnection, slot: ProjectionSlot): void {
     const schema = this.#schemas.get(slot.projection);
     if (schema === undefined) return;
     const record = db.prepare(
@@ -98,7 +90,7 @@ export class SqliteTableStore extends SlotStore<SqliteTx> {
     refusePromise(schema(db, table, slot), `The schema of projection ${slot.projection}`);
   }
 
-  protected override dropSlot(db: SqliteTx, slot: ProjectionSlot): void {
+  protected override dropSlot(db: SqliteConnection, slot: ProjectionSlot): void {
     const names = db
       .prepare<[string, number], string>(
         'SELECT name FROM twofold_projection_tables WHERE projection = ? AND version = ?',
@@ -112,7 +104,7 @@ export class SqliteTableStore extends SlotStore<SqliteTx> {
     );
   }
 
-  protected override handle(db: SqliteTx): SqliteTx {
+  protected override handle(db: SqliteConnection): SqliteConnection {
     return db;
   }
 }

@@ -1,33 +1,23 @@
 import type { CheckpointStore, GlobalPosition } from '@twofold/core';
-import { migrate } from '../connection/migrations.js';
-import { closeDatabase, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import type { SqliteConnection } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
-import { checkpointMigrations } from './schema.js';
 
 /**
- * Subscribers' checkpoints in SQLite, so that a side-effect handler resumes where it stopped after a restart.
- * By default in the write store's file.
+ * Subscribers' checkpoints in SQLite, `sqlite(…).checkpoints`, so that a side-effect handler resumes where it
+ * stopped after a restart.
  *
  * @example
- * const checkpoints = new SqliteCheckpointStore({ path: 'data/hotel.db' });
- * const deadLetters = new SqliteDeadLetterStore({ path: 'data/hotel.db' });
- * new SubscriberRunner({ subscriber: confirmationEmails, feed: store, checkpoints, deadLetters }).start();
+ * const db = sqlite('data/hotel.db');
+ * new SubscriberRunner({ subscriber: confirmationEmails, feed: db.events, checkpoints: db.checkpoints, deadLetters: db.deadLetters }).start();
  */
 export class SqliteCheckpointStore implements CheckpointStore {
-  readonly #db: SqliteTx;
   readonly #get: Statement<[string], number>;
   readonly #set: Statement<[string, number, number]>;
 
-  constructor(options: SqliteConnectionOptions = {}) {
-    this.#db = openDatabase(options, 'data/twofold.db', 'SqliteCheckpointStore');
-    try {
-      migrate(this.#db, 'checkpoints', checkpointMigrations);
-    } catch (error) {
-      closeDatabase(this.#db);
-      throw error;
-    }
-    this.#get = this.#db.prepare<[string], number>('SELECT position FROM twofold_checkpoints WHERE name = ?').pluck();
-    this.#set = this.#db.prepare(
+  /** Made by {@link sqlite}, on its connection (migrated). */
+  constructor(db: SqliteConnection) {
+    this.#get = db.prepare<[string], number>('SELECT position FROM twofold_checkpoints WHERE name = ?').pluck();
+    this.#set = db.prepare(
       `INSERT INTO twofold_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
     );
@@ -39,10 +29,5 @@ export class SqliteCheckpointStore implements CheckpointStore {
 
   async set(name: string, position: GlobalPosition): Promise<void> {
     this.#set.run(name, position, Date.now());
-  }
-
-  /** Closes the connection. Closing twice is harmless. */
-  close(): void {
-    closeDatabase(this.#db);
   }
 }

@@ -1,37 +1,27 @@
 import type { DeadLetter, DeadLetterStore } from '@twofold/core';
 import { type DeadLetterRow, deadLetterFromRow } from '@twofold/core/adapters';
-import { migrate } from '../connection/migrations.js';
-import { closeDatabase, openDatabase, type SqliteConnectionOptions, type SqliteTx } from '../connection/open.js';
+import type { SqliteConnection } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
-import { deadLetterMigrations } from './schema.js';
 
 const COLUMNS = 'id, subscriber, event, error, attempts, at';
 
 /**
  * Dead letters in SQLite: events a subscriber gave up on, kept with the error until they are replayed or
- * discarded, across restarts. By default in the write store's file.
+ * discarded, across restarts: `sqlite(…).deadLetters`.
  *
  * @example
- * const deadLetters = new SqliteDeadLetterStore({ path: 'data/hotel.db' });
+ * const { deadLetters } = sqlite('data/hotel.db');
  * for (const letter of await deadLetters.list('billing.refunds')) console.log(letter.event.position, letter.error);
  */
 export class SqliteDeadLetterStore implements DeadLetterStore {
-  readonly #db: SqliteTx;
   readonly #add: Statement<[string, string, number, string, string, number, number]>;
   readonly #all: Statement<[], DeadLetterRow>;
   readonly #of: Statement<[string], DeadLetterRow>;
   readonly #get: Statement<[string], DeadLetterRow>;
   readonly #remove: Statement<[string]>;
 
-  constructor(options: SqliteConnectionOptions = {}) {
-    this.#db = openDatabase(options, 'data/twofold.db', 'SqliteDeadLetterStore');
-    try {
-      migrate(this.#db, 'dead-letters', deadLetterMigrations);
-    } catch (error) {
-      closeDatabase(this.#db);
-      throw error;
-    }
-    const db = this.#db;
+  /** Made by {@link sqlite}, on its connection (migrated). */
+  constructor(db: SqliteConnection) {
     this.#add = db.prepare(
       `INSERT INTO twofold_dead_letters (id, subscriber, position, event, error, attempts, at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET subscriber = excluded.subscriber, position = excluded.position,
@@ -60,10 +50,5 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
 
   async remove(id: string): Promise<void> {
     this.#remove.run(id);
-  }
-
-  /** Closes the connection. Closing twice is harmless. */
-  close(): void {
-    closeDatabase(this.#db);
   }
 }

@@ -1,23 +1,15 @@
 import { subscriptionStoresContract } from '@twofold/core/testing';
 import { tempDir } from '../../tests/temp-dir.js';
-import { SqliteCheckpointStore, SqliteDeadLetterStore } from '../index.js';
+import { sqlite } from '../index.js';
 
 const temp = tempDir();
 
-subscriptionStoresContract('SqliteCheckpointStore and SqliteDeadLetterStore', () => {
+subscriptionStoresContract('sqlite(…).checkpoints and .deadLetters', () => {
   const path = temp.file('subscriptions');
   return {
     open: () => {
-      const checkpoints = new SqliteCheckpointStore({ path });
-      const deadLetters = new SqliteDeadLetterStore({ path });
-      return {
-        checkpoints,
-        deadLetters,
-        close: () => {
-          checkpoints.close();
-          deadLetters.close();
-        },
-      };
+      const db = sqlite(path);
+      return { checkpoints: db.checkpoints, deadLetters: db.deadLetters, close: () => db.close() };
     },
   };
 });

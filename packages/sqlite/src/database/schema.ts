@@ -1,0 +1,14 @@
+import type { Migration } from '../connection/migrations.js';
+import { eventStoreMigrations } from '../event-store/schema.js';
+import { documentMigrations, slotMigrations, tableMigrations } from '../read-store/schema.js';
+import { checkpointMigrations, deadLetterMigrations } from '../subscriptions/schema.js';
+
+/** Every component's migrations, in the order a handle applies them when it opens its file. */
+export const components: readonly { readonly component: string; readonly migrations: readonly Migration[] }[] = [
+  { component: 'event-store', migrations: eventStoreMigrations },
+  { component: 'projection-slots', migrations: slotMigrations },
+  { component: 'documents', migrations: documentMigrations },
+  { component: 'tables', migrations: tableMigrations },
+  { component: 'checkpoints', migrations: checkpointMigrations },
+  { component: 'dead-letters', migrations: deadLetterMigrations },
+];
