@@ -1,4 +1,5 @@
 // The guides under docs/ promise what they say: their tables match the code, their examples run as written.
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROBLEM_STATUS } from '@twofold/core/wire';
@@ -63,5 +64,25 @@ describe('docs/write-models.md', () => {
       for (const match of source.matchAll(/from '([^.][^']*)'/g)) imported.add(match[1]!);
     }
     expect([...imported].sort()).toEqual(['fast-check', 'vitest']);
+  });
+});
+
+describe('docs/architecture.md', () => {
+  const architecture = join(root, 'docs', 'architecture.md');
+
+  it('names only files and folders that exist', async () => {
+    const text = await readFile(architecture, 'utf8');
+    const paths = [...text.matchAll(/`((?:packages|examples|bench|tests)\/[^`]*)`/g)].map((match) => match[1]!);
+    expect(paths.length).toBeGreaterThan(20);
+    const missing = paths.filter((path) => !existsSync(join(root, path)));
+    expect(missing).toEqual([]);
+  });
+
+  it('names only contract suites that @twofold/core/testing exports', async () => {
+    const text = await readFile(architecture, 'utf8');
+    const suites = [...new Set([...text.matchAll(/`(\w+Contract)`/g)].map((match) => match[1]!))];
+    expect(suites.length).toBeGreaterThan(4);
+    const testing = (await import('@twofold/core/testing')) as Record<string, unknown>;
+    expect(suites.filter((suite) => typeof testing[suite] !== 'function')).toEqual([]);
   });
 });
