@@ -1,0 +1,117 @@
+// The packages as npm delivers them: each public package is packed once, its tarball checked by publint and
+// Are the Types Wrong, then installed with the others into a project outside the repository, where a small app
+// runs with plain node and type-checks under NodeNext and Bundler resolution.
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Consumer, entries, installConsumer, runNode, typeCheck } from './packaging/consumer.js';
+import { type Pack, packAll, run, specifier } from './packaging/packs.js';
+import { root } from './readme.js';
+
+let packed: { dir: string; packs: Pack[] };
+let installing: Promise<Consumer> | undefined;
+let consumer: Consumer | undefined;
+
+// The consumer's install starts as soon as the tarballs exist and runs while the tarballs are checked: most of it
+// is better-sqlite3 compiling from source, on one core, as it does for a user on Node 20.
+beforeAll(async () => {
+  packed = await packAll();
+  installing = installConsumer(packed.packs);
+  installing.catch(() => {}); // awaited, and reported, by the consumer tests
+}, 600_000);
+
+afterAll(async () => {
+  consumer ??= await installing?.catch(() => undefined);
+  if (consumer) await rm(consumer.dir, { recursive: true, force: true });
+  if (packed) await rm(packed.dir, { recursive: true, force: true });
+}, 900_000);
+
+describe('each tarball', () => {
+  it('holds built JavaScript and declarations for every export, a README and a LICENSE, and no tests', () => {
+    expect(packed.packs.map((p) => p.manifest.name).sort()).toEqual([
+      '@twofold/client',
+      '@twofold/core',
+      '@twofold/http',
+      '@twofold/postgres',
+      '@twofold/redis',
+      '@twofold/sqlite',
+    ]);
+    for (const { manifest, files } of packed.packs) {
+      expect(files, manifest.name).toContain('README.md');
+      expect(files, manifest.name).toContain('LICENSE');
+      expect(
+        files.filter((f) => /\.test\.|(^|\/)(tests|fixtures)\//.test(f)),
+        manifest.name,
+      ).toEqual([]);
+      for (const [subpath, conditions] of Object.entries(manifest.exports)) {
+        const entry = specifier(manifest, subpath);
+        expect(Object.keys(conditions), entry).toEqual(['@twofold/source', 'types', 'import', 'default']);
+        for (const target of Object.values(conditions)) expect(files, entry).toContain(target.slice(2));
+      }
+    }
+  });
+
+  it('passes publint in strict mode, suggestions included', async () => {
+    for (const { manifest, tarball } of packed.packs) {
+      const pkg = JSON.parse(JSON.stringify(manifest));
+      const { messages } = await publint({
+        pack: { tarball: (await readFile(tarball)).buffer as ArrayBuffer },
+        level: 'suggestion',
+        strict: true,
+      });
+      expect(
+        messages.map((m) => `${m.type}: ${formatMessage(m, pkg) ?? m.code}`),
+        manifest.name,
+      ).toEqual([]);
+    }
+  }, 300_000);
+
+  // ESM only: every package is `"type": "module"` with `import` and `default` conditions and no CommonJS build,
+  // so the esm-only profile leaves out the two resolutions that cannot load it as CommonJS (node10, and node16
+  // from a `require`) and checks every other one: node16 from ESM and bundler.
+  it('passes Are the Types Wrong with the esm-only profile', async () => {
+    const attw = join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
+    for (const { manifest, tarball } of packed.packs) {
+      await run(
+        process.execPath,
+        [attw, tarball, '--profile', 'esm-only', '--no-definitely-typed', '--format', 'ascii', '--no-color'],
+        {
+          cwd: root,
+        },
+      ).catch((error: { stdout?: string; stderr?: string }) => {
+        throw new Error(`attw finds problems in ${manifest.name}:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+      });
+    }
+  }, 300_000);
+});
+
+describe('a project outside the repository with the tarballs installed', () => {
+  beforeAll(async () => {
+    if (!installing) throw new Error('the tarballs were not packed');
+    consumer = await installing;
+    console.log(`npm install of the tarballs took ${(consumer.installMs / 1000).toFixed(1)} s`);
+    // Type-checks the consumer's code under NodeNext and emits the JavaScript the tests below run.
+    await typeCheck(consumer, 'NodeNext');
+  }, 900_000);
+
+  it('runs the app with plain node: an account on SQLite, read-your-writes, and HTTP through the client', async () => {
+    if (!consumer) throw new Error('no consumer project');
+    const output = await runNode(consumer, 'app.js', join(consumer.dir, 'data'));
+    expect(output.trim().split('\n')).toEqual(['in process: 2 30', 'over HTTP: 3 42', 'refused: NOT_OPEN']);
+  }, 300_000);
+
+  it('type-checks under Bundler resolution', async () => {
+    if (!consumer) throw new Error('no consumer project');
+    await typeCheck(consumer, 'Bundler');
+  }, 300_000);
+
+  it('imports every exports entry of every package, and each one exports something', async () => {
+    if (!consumer) throw new Error('no consumer project');
+    const lines = (await runNode(consumer, 'entries.js')).trim().split('\n');
+    const names = entries(packed.packs);
+    expect(lines.map((line) => line.split(' ')[0])).toEqual(names);
+    for (const line of lines) expect(Number(line.split(' ')[1]), line).toBeGreaterThan(0);
+  }, 300_000);
+});
