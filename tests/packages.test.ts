@@ -96,10 +96,15 @@ describe('a project outside the repository with the tarballs installed', () => {
     await typeCheck(consumer, 'NodeNext');
   }, 900_000);
 
-  it('runs the app with plain node: an account on SQLite, read-your-writes, and HTTP through the client', async () => {
+  it('runs the app with plain node: an account on SQLite, read-your-writes, HTTP through the client, twofold()', async () => {
     if (!consumer) throw new Error('no consumer project');
     const output = await runNode(consumer, 'app.js', join(consumer.dir, 'data'));
-    expect(output.trim().split('\n')).toEqual(['in process: 2 30', 'over HTTP: 3 42', 'refused: NOT_OPEN']);
+    expect(output.trim().split('\n')).toEqual([
+      'in process: 2 30',
+      'over HTTP: 3 42',
+      'refused: NOT_OPEN',
+      'twofold(): 2 5',
+    ]);
   }, 300_000);
 
   it('type-checks under Bundler resolution', async () => {

@@ -1,6 +1,7 @@
 // A small app as a user writes it from the READMEs, installed from the packed tarballs into a project of its
-// own: an event-sourced account, a projection of balances on SQLite, a query that reads its own writes, and the
-// same round trip over HTTP through Fastify and the typed client. Its output is compared line by line.
+// own: an event-sourced account, a projection of balances on SQLite, a query that reads its own writes, the same
+// round trip over HTTP through Fastify and the typed client, and the same account again in the composition root
+// (`twofold()`, served by `serve()`). Its output is compared line by line.
 import { join } from 'node:path';
 import { createClient, isRemoteError } from '@twofold/client';
 import {
@@ -11,12 +12,14 @@ import {
   defineDecider,
   defineEvent,
   defineQuery,
+  memory,
   ProjectionRunner,
   projection,
   streamId,
+  twofold,
   writeModels,
 } from '@twofold/core';
-import { twofoldHttp } from '@twofold/http';
+import { serve, twofoldHttp } from '@twofold/http';
 import { SqliteDocumentStore, SqliteStore } from '@twofold/sqlite';
 import Fastify from 'fastify';
 import { z } from 'zod';
@@ -95,3 +98,21 @@ await server.close();
 await runner.stop();
 store.close();
 views.close();
+
+const app = twofold({ store: memory() })
+  .decider(account, { stream: byAccount })
+  .projection(balances)
+  .query(
+    Balance,
+    ({ accountId }, { read }) => read(balances).collection<Account>('accounts').get(accountId)?.balance ?? 0,
+    {
+      reads: [balances],
+    },
+  );
+await app.start();
+const { url } = await serve(app, { port: 0, host: '127.0.0.1', signals: [] });
+const composed = createClient({ baseUrl: url });
+await composed.send(OpenAccount, { accountId: 'a2' });
+await composed.send(Deposit, { accountId: 'a2', amount: 5 });
+console.log('twofold():', composed.position, await composed.ask(Balance, { accountId: 'a2' }));
+await app.close();
