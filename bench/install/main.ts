@@ -80,6 +80,9 @@ async function install(dependencies: Record<string, string>): Promise<Install> {
 const best = (rounds: Install[]): Install => rounds.reduce((a, b) => (b.seconds < a.seconds ? { ...b } : a));
 
 const twofold = await pack();
+// @twofold/sqlite runs on node:sqlite where Node has it (22.13 and later); before that, on better-sqlite3.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 13)) twofold['better-sqlite3'] = '^12.11.1';
 console.log(`Node ${process.version}, npm ${(await run('npm', ['--version'])).stdout.trim()}`);
 console.log(`Twofold: ${Object.keys(twofold).join(', ')} (packed here)`);
 console.log(

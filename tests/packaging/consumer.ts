@@ -16,6 +16,7 @@ const rootManifest = (await import('../../package.json', { with: { type: 'json' 
 };
 
 // What a user adds beside Twofold: a schema library, Fastify for @twofold/http, Node's types for TypeScript,
+// better-sqlite3 on a Node without node:sqlite,
 // @types/pg for @twofold/postgres's declarations, and vitest and fast-check for @twofold/core/testing. The
 // ranges are the repository's own, so the consumer runs what the repository tests with.
 function registryDependencies(packs: Pack[]): Record<string, string> {
@@ -29,6 +30,9 @@ function registryDependencies(packs: Pack[]): Record<string, string> {
     return range;
   };
   const names = ['zod', 'fastify', '@types/node', '@types/pg', 'vitest', 'fast-check'];
+  // @twofold/sqlite runs on node:sqlite where Node has it; before 22.13 a user installs better-sqlite3 with it.
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major < 22 || (major === 22 && minor < 13)) names.push('better-sqlite3');
   return Object.fromEntries(names.map((name) => [name, devRange(name)]));
 }
 
