@@ -20,7 +20,7 @@ import {
   writeModels,
 } from '@twofold/core';
 import { serve, twofoldHttp } from '@twofold/http';
-import { SqliteDocumentStore, SqliteStore } from '@twofold/sqlite';
+import { sqlite } from '@twofold/sqlite';
 import Fastify from 'fastify';
 import { z } from 'zod';
 
@@ -62,8 +62,10 @@ const balances = projection<DocumentTx>('balances')
   });
 
 const dataDir = process.argv[2] ?? 'data';
-const store = new SqliteStore({ path: join(dataDir, 'bank.db') });
-const views = new SqliteDocumentStore({ path: join(dataDir, 'bank-read.db') });
+const writes = sqlite(join(dataDir, 'bank.db'));
+const reads = sqlite(join(dataDir, 'bank-read.db'));
+const store = writes.events;
+const views = reads.documents;
 const runner = new ProjectionRunner({ projection: balances, store: views, feed: store });
 runner.start();
 
@@ -96,8 +98,8 @@ await client.send(Deposit, { accountId: 'nobody', amount: 1 }).catch((error: unk
 
 await server.close();
 await runner.stop();
-store.close();
-views.close();
+await writes.close();
+await reads.close();
 
 const app = twofold({ store: memory() })
   .decider(account, { stream: byAccount })
