@@ -58,8 +58,17 @@ export function eventSourcedHandler<Tx>(
           version = event.streamVersion;
         }
       }
-      const decided = decider.decide(command, loaded);
-      const newEvents = await toNewEvents(decided, events, ctx, decider.name);
+      let decided: ReturnType<typeof decider.decide>;
+      let newEvents: Awaited<ReturnType<typeof toNewEvents>>;
+      try {
+        decided = decider.decide(command, loaded);
+        newEvents = await toNewEvents(decided, events, ctx, decider.name);
+      } catch (error) {
+        // A refused decision changed nothing: the state it was made on is still the stream's, so the next
+        // command decides on it without reading the stream again (a stream never written is not kept).
+        if (version > 0) cache.put(key, { state: loaded, version });
+        throw error;
+      }
       // An evolve that hands back the state it was given may have changed it in place: then the state
       // before the decision is gone, and nothing is cached.
       let final = loaded;
@@ -82,6 +91,7 @@ export function eventSourcedHandler<Tx>(
             stored = loaded;
             for (const event of committed.events) stored = decider.evolve(stored, event as never);
             if (decided.length > 0) cache.put(key, { state: stored, version: newVersion });
+            else if (version > 0) cache.put(key, { state: loaded, version });
           }
           if (every === undefined || Math.floor(newVersion / every) === Math.floor(version / every)) return;
           await store

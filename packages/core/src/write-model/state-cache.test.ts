@@ -41,15 +41,27 @@ describe('the state cache', () => {
     expect(await store.streamVersion(streamId('booking', 'b1'))).toBe(2);
   });
 
-  it('keeps nothing from a command that failed, and only the most recent entries', async () => {
+  it('keeps the state a refused decision was made on, and only the most recent entries', async () => {
     const { store, mediator } = hotel({ cacheSize: 1 });
     await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101', nights: 1 });
+    let loads = store.loads;
+    // Refused by the decider's rule, then by the schema of the event it decided: neither read the stream again.
+    await expect(mediator.send(BookRoom, { bookingId: 'b1', roomId: '102', nights: 1 })).rejects.toMatchObject({
+      rule: 'ALREADY_BOOKED',
+    });
     await expect(mediator.send(ExtendStay, { bookingId: 'b1', nights: -1 })).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
-    let loads = store.loads;
     await mediator.send(ExtendStay, { bookingId: 'b1', nights: 2 });
-    expect(store.loads).toBe(loads + 1);
+    expect(store.loads).toBe(loads);
+    // A refusal on a stream never written keeps nothing, so it evicts nothing.
+    await expect(mediator.send(ExtendStay, { bookingId: 'none', nights: 1 })).rejects.toMatchObject({
+      rule: 'NOT_BOOKED',
+    });
+    loads = store.loads;
+    await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 });
+    expect(store.loads).toBe(loads);
+    // One entry: b2 takes b1's place.
     await mediator.send(BookRoom, { bookingId: 'b2', roomId: '102', nights: 1 });
     loads = store.loads;
     await mediator.send(ExtendStay, { bookingId: 'b1', nights: 1 });
@@ -57,7 +69,7 @@ describe('the state cache', () => {
     const nights = (await store.readStream(streamId('booking', 'b1'))).map(
       (e) => (e.data as { nights: number }).nights,
     );
-    expect(nights).toEqual([1, 2, 1]);
+    expect(nights).toEqual([1, 2, 1, 1]);
   });
 
   it('keeps the state as stored events fold it, after their schemas transformed them', async () => {

@@ -13,7 +13,10 @@ export class StateCache {
     this.size = size;
   }
 
-  /** Takes an entry out: it is put back only once a commit made from it lands. */
+  /**
+   * Takes an entry out: it is put back once a commit made from it lands, or once a decision made on it is refused
+   * (which changed nothing).
+   */
   take(key: string): CachedState | undefined {
     const entry = this.#entries.get(key);
     if (entry !== undefined) this.#entries.delete(key);
