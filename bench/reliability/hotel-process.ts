@@ -18,8 +18,22 @@ export interface HotelProcess {
   stop(): Promise<void>;
   /** The process's resident set size in bytes, from /proc. */
   rss(): number;
+  /** What the process holds right after a full garbage collection, in bytes (`process.memoryUsage()`). */
+  memory(): Promise<HotelMemory>;
   /** What the process wrote to stderr. */
   stderr(): string;
+}
+
+/** `process.memoryUsage()` of a hotel process, taken after a full garbage collection. */
+export interface HotelMemory {
+  readonly rss: number;
+  /** The JavaScript heap's size, live objects and free space. */
+  readonly heapTotal: number;
+  /** The live JavaScript objects. */
+  readonly heapUsed: number;
+  /** Memory outside the heap that JavaScript objects hold (buffers, native objects that report it). */
+  readonly external: number;
+  readonly arrayBuffers: number;
 }
 
 /** A hotel process that has loaded its code and not yet opened its data. */
@@ -49,6 +63,7 @@ export async function loadHotelProcess(target: Target, port: number): Promise<Lo
   };
   await child.until((line) => line === 'loaded');
   const pid = child.process.pid!;
+  let asked = 0;
   return {
     discard: () => end('SIGKILL'),
     start: async () => {
@@ -64,6 +79,12 @@ export async function loadHotelProcess(target: Target, port: number): Promise<Lo
         rss: () => {
           const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
           return Number(kb) * 1024;
+        },
+        memory: async () => {
+          const n = ++asked;
+          child.process.kill('SIGUSR2');
+          const line = await child.until((l) => l.startsWith(`memory ${n} `));
+          return JSON.parse(line.slice(`memory ${n} `.length)) as HotelMemory;
         },
         stderr: () => child.stderr(),
       };

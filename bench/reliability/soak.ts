@@ -5,7 +5,7 @@
 import type { Agent } from 'node:http';
 import { addDays, today } from '../../examples/hotel/src/domain/dates.js';
 import { bearer, signIn } from '../../examples/hotel/tests/e2e/setup.js';
-import { startHotelProcess } from './hotel-process.js';
+import { type HotelProcess, startHotelProcess } from './hotel-process.js';
 import { json, keepAlive, send } from './http.js';
 import { seeded } from './random.js';
 import type { Target } from './target.js';
@@ -30,6 +30,12 @@ export interface SoakWindow {
   readonly p50: number;
   readonly p99: number;
   readonly rss: number;
+  /** Live JavaScript objects right after a full garbage collection at the end of the window, in bytes. */
+  readonly heapUsed: number;
+  /** The JavaScript heap's size then, live objects and free space. */
+  readonly heapTotal: number;
+  /** p50 and p99 of each kind of request (a command or a query, e.g. `hotel.BookRoom`), in ms. */
+  readonly routes: Readonly<Record<string, { readonly requests: number; readonly p50: number; readonly p99: number }>>;
 }
 
 export interface SoakReport {
@@ -74,7 +80,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       })),
     );
     let sent = 0;
-    const action = async (): Promise<void> => {
+    const action = async (): Promise<string> => {
       const guest = random.pick(guests);
       const n = sent++;
       const roll = random.next();
@@ -93,6 +99,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           guest.position = position;
           guest.bookings.push(body.bookingId);
         }
+        return 'hotel.BookRoom';
       } else if (roll < 0.4 && guest.bookings.length > 0) {
         const bookingId = guest.bookings.splice(random.int(0, guest.bookings.length - 1), 1)[0]!;
         const position = await command(
@@ -104,18 +111,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           `soak-${n}`,
         );
         if (position !== undefined) guest.position = position;
+        return 'hotel.CancelBooking';
       } else if (roll < 0.7) {
         await query(agent, `${api}/queries/hotel.GuestBookings?guestId=${guest.id}`, after);
+        return 'hotel.GuestBookings';
       } else if (roll < 0.9) {
         const from = addDays(today(), random.int(1, 700));
         await query(agent, `${api}/queries/hotel.FreeRooms?from=${from}&to=${addDays(from, 2)}`, after);
-      } else {
-        await query(agent, `${api}/queries/hotel.GuestMail?guestId=${guest.id}`, after);
+        return 'hotel.FreeRooms';
       }
+      await query(agent, `${api}/queries/hotel.GuestMail?guestId=${guest.id}`, after);
+      return 'hotel.GuestMail';
     };
 
     const started = performance.now();
-    let window = { latencies: [] as number[], errors: 0 };
+    const fresh = () => ({ latencies: [] as number[], byRoute: new Map<string, number[]>(), errors: 0 });
+    let window = fresh();
     const inFlight = new Set<Promise<void>>();
     for (let w = 0; (w + 1) * windowMs <= options.seconds * 1000; w++) {
       const end = started + (w + 1) * windowMs;
@@ -127,8 +138,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const current = window;
         const t0 = performance.now();
         const request: Promise<void> = action().then(
-          () => {
-            current.latencies.push(performance.now() - t0);
+          (route) => {
+            const took = performance.now() - t0;
+            current.latencies.push(took);
+            const list = current.byRoute.get(route);
+            if (list === undefined) current.byRoute.set(route, [took]);
+            else list.push(took);
           },
           (error: unknown) => {
             current.errors++;
@@ -141,22 +156,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, end - performance.now())));
       const done = window;
-      window = { latencies: [], errors: 0 };
+      window = fresh();
       // A window's row waits for its own stragglers, so that slow answers count where they were sent.
       await Promise.all(inFlight);
       const sorted = done.latencies.sort((a, b) => a - b);
-      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+      const routes: Record<string, { requests: number; p50: number; p99: number }> = {};
+      for (const [route, latencies] of [...done.byRoute].sort(([a], [b]) => a.localeCompare(b))) {
+        const own = latencies.sort((a, b) => a - b);
+        routes[route] = { requests: own.length, p50: quantile(own, 0.5), p99: quantile(own, 0.99) };
+      }
       const row = {
         minute: w + 1,
         requests: sorted.length + done.errors,
         errors: done.errors,
-        p50: Math.round(at(0.5) * 10) / 10,
-        p99: Math.round(at(0.99) * 10) / 10,
+        p50: quantile(sorted, 0.5),
+        p99: quantile(sorted, 0.99),
         rss: hotel.rss(),
+        ...(await heap(hotel)),
+        routes,
       };
       windows.push(row);
       options.log?.(
-        `window ${row.minute}${row.minute <= (options.warmupWindows ?? 0) ? ' (warm-up)' : ''}: ${row.requests} requests, ${row.errors} errors, p50 ${row.p50} ms, p99 ${row.p99} ms, RSS ${(row.rss / 2 ** 20).toFixed(1)} MiB`,
+        `window ${row.minute}${row.minute <= (options.warmupWindows ?? 0) ? ' (warm-up)' : ''}: ${row.requests} requests, ${row.errors} errors, p50 ${row.p50} ms, p99 ${row.p99} ms, RSS ${mib(row.rss)} MiB, heap after GC ${mib(row.heapUsed)} of ${mib(row.heapTotal)} MiB`,
+      );
+      options.log?.(
+        `  p50 / p99 by request: ${Object.entries(routes)
+          .map(([route, r]) => `${route.replace(/^hotel\./, '')} ${r.p50} / ${r.p99} ms`)
+          .join(', ')}`,
       );
     }
     await hotel.stop();
@@ -174,6 +200,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       outside.push(`window ${w.minute}: p99 ${w.p99} vs ${first.p99} ms`);
   }
   return { windows, errors, outside };
+}
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+// Taken after the row's RSS: the collection it forces must not shrink the RSS the band is about.
+async function heap(hotel: HotelProcess): Promise<{ heapUsed: number; heapTotal: number }> {
+  const { heapUsed, heapTotal } = await hotel.memory();
+  return { heapUsed, heapTotal };
+}
+
+/** The `q` quantile of ascending `sorted` latencies, in ms to one decimal; 0 when there are none. */
+function quantile(sorted: readonly number[], q: number): number {
+  const at = sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return Math.round(at * 10) / 10;
 }
 
 /** Sends a command; its position, or undefined when a domain rule refused it. Anything else is an error. */
