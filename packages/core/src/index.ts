@@ -2,6 +2,19 @@ export type { ProjectionOptions } from './app/projections.js';
 export type { AppQueryContext, AppQueryHandler, AppQueryOptions } from './app/query-reads.js';
 export { Twofold, type TwofoldOptions, twofold } from './app/twofold.js';
 export type { DeciderOptions, ResultOption, StateModelOptions } from './app/write-side.js';
+export { type EnqueueOptions, enqueueCommand } from './command-queue/enqueue.js';
+export { MemoryCommandQueue } from './command-queue/memory.js';
+export type { ClaimRequest, CommandQueueStore, CommandSuccess } from './command-queue/ports.js';
+export type {
+  ClaimedCommand,
+  CommandProblem,
+  CommandStatus,
+  NewQueuedCommand,
+  QueuedCommand,
+  QueuedEnvelope,
+} from './command-queue/records.js';
+export type { RetryOptions } from './command-queue/retry-policy.js';
+export { CommandWorker, type CommandWorkerOptions } from './command-queue/worker.js';
 export { PositionTracker } from './consistency/position-tracker.js';
 export type { ReadModelProgress } from './consistency/read-model-progress.js';
 export type { Database, DocumentStore } from './database/database.js';

@@ -10,6 +10,7 @@
  * import { checkExpectedVersion, checkNewEvents, versionMatches } from '@twofold/core/adapters';
  */
 
+export { checkClaimRequest, checkNewCommand } from '../command-queue/checks.js';
 export type { CommitDialect, EventPlace, IdempotencyEntry, StateRecord } from '../event-store/commit/commit-dialect.js';
 export { commitUnit } from '../event-store/commit/commit-unit.js';
 export {

@@ -1,3 +1,7 @@
+import { type EnqueueOptions, enqueueCommand } from '../command-queue/enqueue.js';
+import type { CommandQueueStore } from '../command-queue/ports.js';
+import type { QueuedCommand } from '../command-queue/records.js';
+import { CommandWorker, type CommandWorkerOptions } from '../command-queue/worker.js';
 import type { Database } from '../database/database.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { AnyMiddlewareContext, CommandExecution, DispatchOptions } from '../mediator/context.js';
@@ -46,6 +50,7 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
   readonly #projections: AppProjections<WriteTx, Tx, Reader>;
   readonly #lifecycle: AppLifecycle;
   readonly #queryReads: { readonly type: string; readonly names: readonly string[] }[] = [];
+  readonly #workers: CommandWorker[] = [];
 
   constructor(options: TwofoldOptions<WriteTx, Tx, Reader>) {
     const { store, ...mediatorOptions } = options ?? ({} as never);
@@ -164,6 +169,7 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
       }
       await this.#projections.start();
     });
+    for (const worker of this.#workers) worker.start();
     return this;
   }
 
@@ -187,6 +193,48 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
   }
 
   /**
+   * Validates and authorizes a command at once, as `send` does, and stores it in the database's command queue, to
+   * be run later by a worker ({@link Twofold.worker}) through the same middleware and write model. Resolves to the
+   * queued command: its `id` reads its status back.
+   *
+   * @example
+   * const { id } = await app.enqueue(SendInvoice, { bookingId }, { key: bookingId, runAt: tomorrow });
+   * const { status, position } = (await app.commandStatus(id))!;
+   */
+  enqueue<D extends C>(command: D, data: InputOf<D>, options?: EnqueueOptions): Promise<QueuedCommand> {
+    try {
+      return enqueueCommand(this.mediator, this.#queue('enqueue'), command, data, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** A queued command with its status (`queued`, `running`, `succeeded`…), or undefined for an unknown id. */
+  commandStatus(id: string): Promise<QueuedCommand | undefined> {
+    return this.#queue('commandStatus').get(id);
+  }
+
+  /** Cancels a queued command that has not run (or waits for a retry); false when it had started or ended. */
+  cancelCommand(id: string): Promise<boolean> {
+    return this.#queue('cancelCommand').cancel(id, Date.now());
+  }
+
+  /**
+   * Adds a worker that runs this app's queued commands from `start()` to `close()`, in this process. Run the same
+   * app in other processes with a worker each to share the queue among them.
+   *
+   * @example
+   * twofold({ store: sqlite('data/hotel.db') }).decider(booking, options).worker({ concurrency: 8 });
+   */
+  worker(options: Omit<CommandWorkerOptions, 'store' | 'mediator'> = {}): this {
+    this.#lifecycle.registering('worker');
+    const worker = new CommandWorker({ ...options, store: this.#queue('worker'), mediator: this.mediator });
+    this.#workers.push(worker);
+    this.#lifecycle.onClose(() => worker.stop());
+    return this;
+  }
+
+  /**
    * Registers something to close first when the app closes: what takes requests for it, such as an HTTP server,
    * so that nothing new comes in while the rest stops. The last registered closes first.
    */
@@ -205,6 +253,14 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
       () => this.#projections.stop(),
       () => this.store.close(),
     );
+  }
+
+  #queue(method: string): CommandQueueStore {
+    const queue = this.store.commands;
+    if (queue === undefined) {
+      throw new InvalidArgumentError(`${method}(): this app's database has no command queue`);
+    }
+    return queue;
   }
 
   #commands(definitions: readonly CommandDefinition[], handler: unknown): never {

@@ -1,3 +1,4 @@
+import type { CommandQueueStore } from '../command-queue/ports.js';
 import type { DeadLetterStore } from '../dead-letters/ports.js';
 import type { WriteStore } from '../event-store/ports.js';
 import type { ProjectionStore } from '../projections/ports.js';
@@ -36,6 +37,8 @@ export interface Database<WriteTx = unknown, Tx = unknown, Reader = unknown> {
   readonly checkpoints: CheckpointStore;
   /** The events subscribers gave up on, with their errors. */
   readonly deadLetters: DeadLetterStore;
+  /** The durable command queue that `enqueue` writes to and workers claim from, where the database has one. */
+  readonly commands?: CommandQueueStore;
   /** Releases the connection (or pool). Stop what reads or writes through the handle first. */
   close(): Promise<void>;
 }

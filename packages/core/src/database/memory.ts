@@ -1,3 +1,4 @@
+import { MemoryCommandQueue } from '../command-queue/memory.js';
 import { MemoryDeadLetterStore } from '../dead-letters/memory.js';
 import { MemoryStore, type MemoryTx } from '../event-store/memory-store.js';
 import type { DocumentReader, DocumentTx } from '../projections/documents.js';
@@ -11,11 +12,12 @@ export interface MemoryDatabase extends Database<MemoryTx, DocumentTx, DocumentR
   readonly documents: MemoryDocumentStore;
   readonly checkpoints: MemoryCheckpointStore;
   readonly deadLetters: MemoryDeadLetterStore;
+  readonly commands: MemoryCommandQueue;
 }
 
 /**
  * A {@link Database} held in memory: a `MemoryStore`, a `MemoryDocumentStore` (which can also apply projections
- * inline, in the command's commit), and in-memory checkpoints and dead letters. For tests, examples and
+ * inline, in the command's commit), and in-memory checkpoints, dead letters and command queue. For tests, examples and
  * prototypes; it forgets everything when the process ends, and `close()` has nothing to release.
  *
  * @example
@@ -29,6 +31,7 @@ export function memory(): MemoryDatabase {
     documents: new MemoryDocumentStore(),
     checkpoints: new MemoryCheckpointStore(),
     deadLetters: new MemoryDeadLetterStore(),
+    commands: new MemoryCommandQueue(),
     close: () => Promise.resolve(),
   };
 }

@@ -12,11 +12,13 @@ import { DispatchEnvelope } from '../messages/envelope.js';
 import { type StandardSchemaV1, unwrap } from '../messages/schema.js';
 import { assertStorable } from '../messages/storable-text.js';
 import type { Logger } from '../runtime/logger.js';
+import { admit } from './admission.js';
 import { misdirected } from './argument-checks.js';
 import { DispatchSignal, raceAbort, raceLinked } from './cancellation.js';
 import {
   type AnyMiddlewareContext,
   type CommandExecution,
+  type CommandMiddlewareContext,
   DispatchContext,
   type Dispatcher,
   type DispatchOptions,
@@ -173,6 +175,27 @@ export class Mediator {
   /** Publishes an event to every handler registered for its type; resolves once all have run. */
   publish<D extends EventDefinition>(event: D, data: InputOf<D>, options?: PublishOptions): Promise<PublishReport> {
     return this.#dispatch('event', event, data, options, undefined, Mode.Plain) as Promise<PublishReport>;
+  }
+
+  /**
+   * Checks a command as `send` does and runs the middlewares scoped to it, with `accept` in place of its handler:
+   * the payload is validated, every middleware (authorization among them) sees the command, and `accept` gets its
+   * context and decides what the dispatch resolves to. The command queue admits a command this way, at once, to
+   * run it later with `send`.
+   *
+   * @example
+   * const id = await mediator.admit(BookRoom, input, { principal }, async (ctx) => ctx.envelope.id);
+   */
+  admit<D extends CommandDefinition, R>(
+    command: D,
+    data: InputOf<D>,
+    options: DispatchOptions | undefined,
+    accept: (ctx: CommandMiddlewareContext<D>) => Promise<R>,
+  ): Promise<R> {
+    return admit({ routes: this.#routes, dispatcher: this.#dispatcher, storage: this.#storage }, command, data, {
+      options,
+      accept: accept as never,
+    }) as Promise<R>;
   }
 
   /** The registered definitions, for transports that expose them (HTTP routes, OpenAPI, typed clients). */

@@ -37,6 +37,14 @@ interface MiddlewareEntry extends ScopeFilter {
 /** The key under which `publish(..., { strategy })` leaves its strategy in the context's items. */
 export const STRATEGY = Symbol('publishStrategy');
 
+/** The key under which `admit` leaves, in the context's items, what runs instead of the command's handler. */
+export const ADMISSION = Symbol('admission');
+
+type Terminal = (ctx: DispatchContext) => Promise<unknown>;
+
+// An admission's terminal is the one its caller left in the context.
+const admitted: Terminal = (ctx) => (ctx.items.get(ADMISSION) as Terminal)(ctx);
+
 /**
  * What a mediator knows of the application: one route per command and query type, the subscribers of each event
  * type, and the middlewares. Registration fills it and checks every argument; a dispatch looks its route up.
@@ -47,6 +55,7 @@ export class Routes {
   readonly #events = new Map<string, EventRoute>();
   readonly #reads = new Map<string, readonly string[]>();
   readonly #middlewares: MiddlewareEntry[] = [];
+  readonly #admissions = new Map<string, Terminal>();
   readonly #settings: MediatorSettings;
 
   constructor(settings: MediatorSettings) {
@@ -124,6 +133,7 @@ export class Routes {
     for (const routes of [this.#commands, this.#queries, this.#events]) {
       for (const route of routes.values()) route.pipeline = undefined;
     }
+    this.#admissions.clear();
   }
 
   /** The names of the read models a query waits for; undefined for a query with no handler. */
@@ -167,6 +177,20 @@ export class Routes {
     const chain = this.#middlewares.filter((entry) => scopeMatches(entry, route.definition)).map((e) => e.middleware);
     route.pipeline = compose(chain, route.terminal);
     return route.pipeline;
+  }
+
+  /**
+   * A command route's middlewares around the terminal its caller leaves under {@link ADMISSION}: what `admit` runs,
+   * composed on first use.
+   */
+  admission(route: Route): Terminal {
+    let pipeline = this.#admissions.get(route.definition.type);
+    if (pipeline === undefined) {
+      const chain = this.#middlewares.filter((e) => scopeMatches(e, route.definition)).map((e) => e.middleware);
+      pipeline = compose(chain, admitted);
+      this.#admissions.set(route.definition.type, pipeline);
+    }
+    return pipeline;
   }
 
   #add(routes: Map<string, Route>, definition: MessageDefinition, terminal: Route['terminal']): void {

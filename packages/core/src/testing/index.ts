@@ -1,4 +1,9 @@
 export {
+  type CommandQueueFactory,
+  type CommandQueueUnderTest,
+  commandQueueContract,
+} from './command-queue-contract.js';
+export {
   type DocumentStoreFactory,
   type DocumentStoreUnderTest,
   documentStoreContract,

@@ -1,0 +1,166 @@
+import { checkClaimRequest, checkNewCommand } from './checks.js';
+import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js';
+import type { ClaimedCommand, CommandProblem, NewQueuedCommand, QueuedCommand } from './records.js';
+
+interface Entry {
+  command: QueuedCommand;
+  readonly seq: number;
+  lease: string | undefined;
+  leaseUntil: number;
+}
+
+const LIVE = new Set(['queued', 'failed', 'running']);
+
+/**
+ * The command queue in memory, for tests and single-process apps on `memory()`: it forgets every command when the
+ * process ends. `memory().commands` is one.
+ *
+ * @example
+ * const queue = new MemoryCommandQueue();
+ * const worker = new CommandWorker({ store: queue, mediator });
+ */
+export class MemoryCommandQueue implements CommandQueueStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #listeners = new Set<() => void>();
+  #seq = 0;
+
+  async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
+    checkNewCommand(command);
+    const existing = this.#entries.get(command.id);
+    if (existing !== undefined) return existing.command;
+    const stored: QueuedCommand = {
+      ...structuredClone(command),
+      status: 'queued',
+      attempts: 0,
+      result: undefined,
+      position: undefined,
+      problem: undefined,
+      updatedAt: command.enqueuedAt,
+    };
+    this.#entries.set(command.id, { command: stored, seq: ++this.#seq, lease: undefined, leaseUntil: 0 });
+    this.#notify();
+    return stored;
+  }
+
+  async claim(request: ClaimRequest): Promise<readonly ClaimedCommand[]> {
+    checkClaimRequest(request);
+    const { limit, leaseMs, now } = request;
+    const keysSeen = new Set<string>();
+    const due: Entry[] = [];
+    for (const entry of this.#entries.values()) {
+      const { command } = entry;
+      if (!LIVE.has(command.status)) continue;
+      const first = command.key === undefined || !keysSeen.has(command.key);
+      if (command.key !== undefined) keysSeen.add(command.key);
+      if (!first) continue;
+      const claimable = command.status === 'running' ? entry.leaseUntil <= now : command.runAt <= now;
+      if (claimable) due.push(entry);
+    }
+    due.sort((a, b) => b.command.priority - a.command.priority || a.command.runAt - b.command.runAt || a.seq - b.seq);
+    return due.slice(0, limit).map((entry) => {
+      const lease = crypto.randomUUID();
+      entry.lease = lease;
+      entry.leaseUntil = now + leaseMs;
+      entry.command = { ...entry.command, status: 'running', attempts: entry.command.attempts + 1, updatedAt: now };
+      return { ...entry.command, status: 'running', lease, leaseUntil: entry.leaseUntil };
+    });
+  }
+
+  async renew(id: string, lease: string, until: number): Promise<boolean> {
+    const entry = this.#held(id, lease);
+    if (entry === undefined) return false;
+    entry.leaseUntil = until;
+    return true;
+  }
+
+  async complete(id: string, lease: string, success: CommandSuccess, now: number): Promise<boolean> {
+    const result = structuredClone(success.result);
+    return this.#settle(id, lease, { status: 'succeeded', result, position: success.position, updatedAt: now });
+  }
+
+  async fail(
+    id: string,
+    lease: string,
+    problem: CommandProblem,
+    retryAt: number | undefined,
+    now: number,
+  ): Promise<boolean> {
+    const problemCopy = { code: problem.code, message: problem.message };
+    const settled = this.#settle(
+      id,
+      lease,
+      retryAt === undefined
+        ? { status: 'dead', problem: problemCopy, updatedAt: now }
+        : { status: 'failed', problem: problemCopy, runAt: retryAt, updatedAt: now },
+    );
+    if (settled && retryAt !== undefined) this.#notify();
+    return settled;
+  }
+
+  async release(id: string, lease: string, now: number): Promise<boolean> {
+    const entry = this.#held(id, lease);
+    if (entry === undefined) return false;
+    const { command } = entry;
+    this.#settle(id, lease, {
+      status: command.problem === undefined ? 'queued' : 'failed',
+      attempts: command.attempts - 1,
+      updatedAt: now,
+    });
+    this.#notify();
+    return true;
+  }
+
+  async cancel(id: string, now: number): Promise<boolean> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined || (entry.command.status !== 'queued' && entry.command.status !== 'failed')) return false;
+    entry.command = { ...entry.command, status: 'cancelled', updatedAt: now };
+    this.#notify();
+    return true;
+  }
+
+  async get(id: string): Promise<QueuedCommand | undefined> {
+    return this.#entries.get(id)?.command;
+  }
+
+  async dead(limit?: number): Promise<readonly QueuedCommand[]> {
+    const dead = [...this.#entries.values()].filter((e) => e.command.status === 'dead').map((e) => e.command);
+    return limit === undefined ? dead : dead.slice(0, limit);
+  }
+
+  async replay(id: string, now: number): Promise<boolean> {
+    const entry = this.#entries.get(id);
+    if (entry?.command.status !== 'dead') return false;
+    entry.command = { ...entry.command, status: 'queued', attempts: 0, runAt: now, problem: undefined, updatedAt: now };
+    this.#notify();
+    return true;
+  }
+
+  async discard(id: string): Promise<boolean> {
+    if (this.#entries.get(id)?.command.status !== 'dead') return false;
+    this.#entries.delete(id);
+    return true;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #held(id: string, lease: string): Entry | undefined {
+    const entry = this.#entries.get(id);
+    return entry?.command.status === 'running' && entry.lease === lease ? entry : undefined;
+  }
+
+  #settle(id: string, lease: string, change: Partial<QueuedCommand>): boolean {
+    const entry = this.#held(id, lease);
+    if (entry === undefined) return false;
+    entry.command = { ...entry.command, ...change };
+    entry.lease = undefined;
+    entry.leaseUntil = 0;
+    return true;
+  }
+
+  #notify(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}

@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { twofold } from '../app/twofold.js';
+import { memory } from '../database/memory.js';
+import { DomainError, isTwofoldError, UnavailableError } from '../errors/errors.js';
+import { streamId } from '../event-store/records.js';
+import { defineCommand, defineEvent, defineQuery } from '../messages/define.js';
+import { authorize, hasRole } from '../middleware/authorize.js';
+import type { DocumentTx } from '../projections/documents.js';
+import { projection } from '../projections/projection.js';
+import { defineDecider } from '../write-model/models.js';
+import { CommandWorker } from './worker.js';
+
+const Deposit = defineCommand('bank.Deposit', z.object({ accountId: z.string(), amount: z.number().positive() }));
+const Deposited = defineEvent('bank.Deposited', z.object({ accountId: z.string(), amount: z.number() }));
+const Flaky = defineCommand('test.Flaky', z.object({ failures: z.number() }), { result: z.number() });
+const Slow = defineCommand('test.Slow', z.object({ n: z.number() }));
+const Balance = defineQuery('bank.Balance', z.object({ accountId: z.string() }), z.number());
+
+const account = defineDecider({
+  name: 'account',
+  commands: [Deposit],
+  events: [Deposited],
+  initialState: () => 0,
+  evolve: (balance, event) => balance + event.data.amount,
+  decide: (command) => {
+    if (command.data.amount > 1_000) throw new DomainError('TOO_MUCH', 'Deposits stop at 1000');
+    return [{ type: 'bank.Deposited', data: command.data }];
+  },
+});
+const balances = projection<DocumentTx>('balances').on(Deposited, ({ accountId, amount }, tx) => {
+  const documents = tx.collection<{ amount: number }>('balances');
+  documents.put(accountId, { amount: (documents.get(accountId)?.amount ?? 0) + amount });
+});
+
+// Seeded, so that the jitter is the same on every run.
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+function bank(options: { readonly slow?: (n: number, signal: AbortSignal | undefined) => Promise<void> } = {}) {
+  let flakyCalls = 0;
+  const app = twofold({ store: memory(), logger: quiet })
+    .decider(account, { stream: ({ data }) => streamId('account', data.accountId) })
+    .projection(balances)
+    .query(
+      Balance,
+      ({ accountId }, { read }) =>
+        read(balances).collection<{ amount: number }>('balances').get(accountId)?.amount ?? 0,
+      {
+        reads: [balances],
+      },
+    )
+    .command(Flaky, ({ failures }) => {
+      flakyCalls++;
+      if (flakyCalls <= failures) throw new UnavailableError(`down (${flakyCalls})`);
+      return flakyCalls;
+    })
+    .command(Slow, ({ n }, { signal }) => options.slow?.(n, signal) ?? Promise.resolve())
+    .use(authorize({ commands: { default: hasRole('clerk') }, queries: () => true }));
+  const worker = (concurrency = 4) =>
+    new CommandWorker({
+      store: app.store.commands!,
+      mediator: app.mediator,
+      concurrency,
+      pollIntervalMs: 20,
+      retry: { baseDelayMs: 1, maxDelayMs: 4, maxAttempts: 3, random: seeded(7) },
+    });
+  return { app, worker };
+}
+
+const clerk = { principal: { id: 'ada', roles: ['clerk'] } };
+
+describe('enqueue and the command worker', () => {
+  it('validates and authorizes at once, stores nothing refused, and runs the rest later like send', async () => {
+    const { app, worker } = bank();
+    await app.start();
+    const invalid = await app.enqueue(Deposit, { accountId: 'a1', amount: -1 }, clerk).catch((e: unknown) => e);
+    expect(isTwofoldError(invalid, 'VALIDATION_FAILED')).toBe(true);
+    const forbidden = await app
+      .enqueue(Deposit, { accountId: 'a1', amount: 5 }, { principal: { id: 'eve' } })
+      .catch((e: unknown) => e);
+    expect(isTwofoldError(forbidden, 'FORBIDDEN')).toBe(true);
+    const badOption = await app.enqueue(Deposit, { accountId: 'a1', amount: 5 }, { key: '' }).catch((e: unknown) => e);
+    expect(isTwofoldError(badOption, 'INVALID_ARGUMENT')).toBe(true);
+
+    const queued = await app.enqueue(Deposit, { accountId: 'a1', amount: 5 }, { ...clerk, correlationId: 'c-1' });
+    expect([queued.status, queued.type, queued.envelope.principal?.id, queued.envelope.correlationId]).toEqual([
+      'queued',
+      'bank.Deposit',
+      'ada',
+      'c-1',
+    ]);
+    expect(await app.ask(Balance, { accountId: 'a1' })).toBe(0);
+    expect((await app.store.commands!.get(queued.id))?.data).toEqual({ accountId: 'a1', amount: 5 });
+    expect(await worker().drain()).toBe(1);
+    const done = await app.commandStatus(queued.id);
+    expect([done?.status, done?.attempts, typeof done?.position]).toEqual(['succeeded', 1, 'number']);
+    expect(await app.ask(Balance, { accountId: 'a1' }, { after: done!.position })).toBe(5);
+    await app.close();
+  });
+
+  it('retries a failing command with backoff until it succeeds, and makes one dead after its last attempt', async () => {
+    const { app, worker } = bank();
+    await app.start();
+    const running = worker().start();
+    const { id } = await app.enqueue(Flaky, { failures: 2 }, clerk);
+    await expect.poll(async () => (await app.commandStatus(id))?.status).toBe('succeeded');
+    const done = await app.commandStatus(id);
+    expect([done?.attempts, done?.result]).toEqual([3, 3]);
+
+    const dead = await app.enqueue(Flaky, { failures: 100 }, clerk);
+    await expect.poll(async () => (await app.commandStatus(dead.id))?.status).toBe('dead');
+    const record = await app.commandStatus(dead.id);
+    expect([record?.attempts, record?.problem]).toEqual([3, { code: 'UNAVAILABLE', message: 'down (6)' }]);
+    expect((await app.store.commands!.dead()).map((c) => c.id)).toEqual([dead.id]);
+    await running.stop();
+    await app.close();
+  });
+
+  it('makes a command dead at once when a retry cannot change its outcome (a domain rule)', async () => {
+    const { app, worker } = bank();
+    await app.start();
+    const { id } = await app.enqueue(Deposit, { accountId: 'a1', amount: 5_000 }, clerk);
+    await worker().drain();
+    const dead = await app.commandStatus(id);
+    expect([dead?.status, dead?.attempts, dead?.problem?.code]).toEqual(['dead', 1, 'DOMAIN_RULE']);
+    await app.close();
+  });
+
+  it('runs commands with one key one after another, in enqueue order, however many workers run', async () => {
+    const log: string[] = [];
+    const { app, worker } = bank({
+      slow: async (n) => {
+        log.push(`start ${n}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        log.push(`end ${n}`);
+      },
+    });
+    await app.start();
+    const workers = [worker(4).start(), worker(4).start()];
+    const ids: string[] = [];
+    for (let n = 1; n <= 5; n++) ids.push((await app.enqueue(Slow, { n }, { ...clerk, key: 'one' })).id);
+    await expect.poll(async () => (await app.commandStatus(ids.at(-1)!))?.status).toBe('succeeded');
+    expect(log).toEqual([1, 2, 3, 4, 5].flatMap((n) => [`start ${n}`, `end ${n}`]));
+    await Promise.all(workers.map((w) => w.stop()));
+    await app.close();
+  });
+
+  it('never runs a cancelled command, nor one before its time', async () => {
+    const { app, worker } = bank();
+    await app.start();
+    const cancelled = await app.enqueue(Deposit, { accountId: 'a1', amount: 5 }, clerk);
+    const later = await app.enqueue(
+      Deposit,
+      { accountId: 'a1', amount: 7 },
+      { ...clerk, runAt: Date.now() + 3_600_000 },
+    );
+    expect(await app.cancelCommand(cancelled.id)).toBe(true);
+    expect(await worker().drain()).toBe(0);
+    expect((await app.commandStatus(cancelled.id))?.status).toBe('cancelled');
+    expect((await app.commandStatus(later.id))?.status).toBe('queued');
+    expect(await app.cancelCommand(cancelled.id)).toBe(false);
+    await app.close();
+  });
+
+  it('on stop, cancels a running command that outlasts the stop timeout and releases it uncounted', async () => {
+    let started: () => void = () => {};
+    const startedOnce = new Promise<void>((resolve) => (started = resolve));
+    // The handler settles only when the stop timeout cancels it.
+    const { app } = bank({
+      slow: (_, signal) =>
+        new Promise<void>((resolve) => {
+          started();
+          signal?.addEventListener('abort', () => resolve());
+        }),
+    });
+    await app.start();
+    const worker = new CommandWorker({ store: app.store.commands!, mediator: app.mediator, stopTimeoutMs: 1 }).start();
+    const { id } = await app.enqueue(Slow, { n: 2 }, clerk);
+    await startedOnce;
+    await worker.stop();
+    const released = await app.commandStatus(id);
+    expect([released?.status, released?.attempts]).toEqual(['queued', 0]);
+    await app.close();
+  });
+
+  it('is added to the app with worker(), started by start() and stopped by close()', async () => {
+    const { app } = bank();
+    app.worker({ pollIntervalMs: 20 });
+    await app.start();
+    const { id } = await app.enqueue(Deposit, { accountId: 'a1', amount: 5 }, clerk);
+    await expect.poll(async () => (await app.commandStatus(id))?.status).toBe('succeeded');
+    await app.close();
+    expect(() => app.worker()).toThrow('closed');
+  });
+});

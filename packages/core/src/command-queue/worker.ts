@@ -1,0 +1,215 @@
+import { InvalidArgumentError, NoHandlerError } from '../errors/errors.js';
+import type { DispatchOptions } from '../mediator/context.js';
+import type { Mediator } from '../mediator/mediator.js';
+import type { CommandDefinition } from '../messages/define.js';
+import type { Logger } from '../runtime/logger.js';
+import type { CommandQueueStore } from './ports.js';
+import type { ClaimedCommand } from './records.js';
+import { problemOf, type RetryOptions, RetryPolicy } from './retry-policy.js';
+import { WakeSignal } from './wake-signal.js';
+
+/** Options of {@link CommandWorker}. Every one but the store and the mediator has a safe default. */
+export interface CommandWorkerOptions {
+  readonly store: CommandQueueStore;
+  /** Runs each command through its pipeline and handler, as `send` would. */
+  readonly mediator: Mediator;
+  /** Commands run at once by this worker. Default: 4. */
+  readonly concurrency?: number;
+  /** How long a claim keeps other workers off a command; renewed while it runs. Default: 30 000 ms. */
+  readonly leaseMs?: number;
+  /** How often to look for due commands when nothing woke the worker. Default: 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** On stop, how long running commands may take before they are cancelled and released. Default: 10 000 ms. */
+  readonly stopTimeoutMs?: number;
+  readonly retry?: RetryOptions;
+  /** Default: the mediator's logger. */
+  readonly logger?: Logger;
+}
+
+/**
+ * Runs queued commands: claims what is due, runs each through the mediator (validation, middleware, the write
+ * model), and records the outcome. A failed attempt is retried with backoff until the command is dead. Any number of
+ * workers, in any number of processes, can share one queue: a claimed command is one worker's alone while its lease
+ * holds, and a worker that dies leaves its commands to be claimed again when their leases end. A command runs under
+ * its queued id as idempotency key, so a write model keeps the effect of a command run twice single.
+ *
+ * @example
+ * const worker = new CommandWorker({ store: db.commands, mediator: app.mediator, concurrency: 8 });
+ * worker.start();
+ * // …
+ * await worker.stop();
+ */
+export class CommandWorker {
+  readonly #store: CommandQueueStore;
+  readonly #mediator: Mediator;
+  readonly #concurrency: number;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #stopTimeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #logger: Logger;
+  readonly #running = new Set<Promise<void>>();
+  readonly #wake = new WakeSignal();
+  #definitions = new Map<string, CommandDefinition>();
+  #loop: Promise<void> | undefined;
+  #stopping: AbortController | undefined;
+  #handlers: AbortController | undefined;
+
+  constructor(options: CommandWorkerOptions) {
+    if (typeof options?.store?.claim !== 'function') {
+      throw new InvalidArgumentError('CommandWorker: options.store must be a command queue store');
+    }
+    if (typeof options.mediator?.execute !== 'function') {
+      throw new InvalidArgumentError('CommandWorker: options.mediator must be a mediator');
+    }
+    this.#store = options.store;
+    this.#mediator = options.mediator;
+    this.#concurrency = whole(options.concurrency ?? 4, 'concurrency');
+    this.#leaseMs = whole(options.leaseMs ?? 30_000, 'leaseMs');
+    this.#pollIntervalMs = whole(options.pollIntervalMs ?? 1_000, 'pollIntervalMs');
+    this.#stopTimeoutMs = whole(options.stopTimeoutMs ?? 10_000, 'stopTimeoutMs');
+    this.#retry = new RetryPolicy(options.retry);
+    this.#logger = options.logger ?? options.mediator.logger;
+  }
+
+  /** Starts claiming and running commands in the background. Starting a running worker is harmless. */
+  start(): this {
+    if (this.#loop !== undefined) return this;
+    this.#stopping = new AbortController();
+    this.#handlers = new AbortController();
+    const unsubscribe = this.#store.subscribe(() => this.#wake.fire());
+    this.#loop = this.#run(this.#stopping.signal).finally(unsubscribe);
+    return this;
+  }
+
+  /**
+   * Stops claiming, lets the running commands finish, and resolves once they have. Commands still running after
+   * `stopTimeoutMs` are cancelled (their handlers see `ctx.signal` abort) and released to the queue, their attempt
+   * not counted.
+   */
+  async stop(): Promise<void> {
+    if (this.#loop === undefined) return;
+    this.#stopping?.abort();
+    this.#wake.fire();
+    await this.#loop;
+    const timer = setTimeout(() => this.#handlers?.abort(), this.#stopTimeoutMs);
+    try {
+      while (this.#running.size > 0) await Promise.all(this.#running);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.#wake.clear();
+    this.#loop = undefined;
+  }
+
+  /** Runs every command due now until none is left, then resolves with how many ran; for tests and scripts. */
+  async drain(): Promise<number> {
+    this.#handlers ??= new AbortController();
+    let ran = 0;
+    for (;;) {
+      const claimed = await this.#store.claim({ limit: this.#concurrency, leaseMs: this.#leaseMs, now: Date.now() });
+      if (claimed.length === 0) return ran;
+      ran += claimed.length;
+      await Promise.all(claimed.map((command) => this.#execute(command)));
+    }
+  }
+
+  async #run(stopping: AbortSignal): Promise<void> {
+    while (!stopping.aborted) {
+      const free = this.#concurrency - this.#running.size;
+      let claimed: readonly ClaimedCommand[] = [];
+      if (free > 0) {
+        try {
+          claimed = await this.#store.claim({ limit: free, leaseMs: this.#leaseMs, now: Date.now() });
+        } catch (error) {
+          this.#logger.error({ err: error }, 'Command worker could not claim commands');
+        }
+        for (const command of claimed) {
+          const running: Promise<void> = this.#execute(command).finally(() => {
+            this.#running.delete(running);
+            this.#wake.fire();
+          });
+          this.#running.add(running);
+        }
+      }
+      if (stopping.aborted) return;
+      if (claimed.length === 0 || claimed.length < free) await this.#wake.wait(this.#pollIntervalMs);
+    }
+  }
+
+  async #execute(command: ClaimedCommand): Promise<void> {
+    const { id, lease } = command;
+    const renewal = setInterval(
+      () => {
+        this.#store.renew(id, lease, Date.now() + this.#leaseMs).catch((error: unknown) => {
+          this.#logger.warn({ err: error, command: id }, `Could not renew the lease of command ${id}`);
+        });
+      },
+      Math.max(1, Math.floor(this.#leaseMs / 3)),
+    );
+    renewal.unref?.();
+    try {
+      const definition = this.#definition(command.type);
+      const { result, position } = await this.#mediator.execute(definition, command.data as never, {
+        ...this.#options(command),
+        signal: this.#handlers!.signal,
+      });
+      await this.#store.complete(id, lease, { result, position }, Date.now());
+    } catch (error) {
+      await this.#failed(command, error);
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  async #failed(command: ClaimedCommand, error: unknown): Promise<void> {
+    const { id, lease, attempts, type } = command;
+    const now = Date.now();
+    try {
+      if (this.#handlers?.signal.aborted) {
+        await this.#store.release(id, lease, now);
+        return;
+      }
+      const retryAt = this.#retry.retryAt(error, attempts, now);
+      await this.#store.fail(id, lease, problemOf(error), retryAt, now);
+      this.#logger[retryAt === undefined ? 'error' : 'warn'](
+        { err: error, command: id, type, attempts },
+        retryAt === undefined ? `Command ${id} (${type}) is dead` : `Command ${id} (${type}) failed; retrying`,
+      );
+      if (retryAt !== undefined) this.#wake.at(retryAt);
+    } catch (storeError) {
+      // The lease ends on its own, and the command is claimed again then.
+      this.#logger.error({ err: storeError, command: id }, `Could not record the outcome of command ${id}`);
+    }
+  }
+
+  #definition(type: string): CommandDefinition {
+    let definition = this.#definitions.get(type);
+    if (definition === undefined) {
+      this.#definitions = new Map(this.#mediator.definitions().commands.map((d) => [d.type, d]));
+      definition = this.#definitions.get(type);
+    }
+    if (definition === undefined) throw new NoHandlerError('command', type);
+    return definition;
+  }
+
+  #options(command: ClaimedCommand): DispatchOptions {
+    const { envelope } = command;
+    return {
+      messageId: command.id,
+      correlationId: envelope.correlationId,
+      metadata: envelope.metadata,
+      ...(envelope.idempotencyKey === undefined ? {} : { idempotencyKey: envelope.idempotencyKey }),
+      ...(envelope.causationId === undefined ? {} : { causationId: envelope.causationId }),
+      ...(envelope.principal === undefined ? {} : { principal: envelope.principal }),
+      ...(envelope.tenant === undefined ? {} : { tenant: envelope.tenant }),
+    };
+  }
+}
+
+function whole(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`CommandWorker: options.${name} must be an integer >= 1; got ${String(value)}`);
+  }
+  return value;
+}
