@@ -35,28 +35,17 @@ export class WakeUps {
   #checking = false;
   #again = false;
   #closed = false;
-  // Rejects on close: a reader still waiting for its first head read must not wait for a pool that is ending.
-  readonly #closing: Promise<never>;
-  #close: (reason: TwofoldError) => void = () => {};
+  // The readers still waiting for their first head read, failed at once on close: they must not wait for a pool
+  // that is ending. Each leaves the set when its read is answered, so the set holds only the reads in flight.
+  readonly #reading = new Set<(reason: TwofoldError) => void>();
 
   constructor(options: WakeUpOptions) {
     this.#options = options;
-    this.#closing = new Promise<never>((_, reject) => {
-      this.#close = reject;
-    });
-    this.#closing.catch(() => {});
   }
 
   async wait(after: GlobalPosition, signal: AbortSignal): Promise<void> {
     if (this.#closed) throw this.#options.closed();
-    // While the database is unreachable, wait (the poll retries) rather than fail: the reader is woken when it is back.
-    const head = await Promise.race([
-      this.#options.head().catch((error: unknown) => {
-        if (isTwofoldError(error, 'UNAVAILABLE')) return undefined;
-        throw error;
-      }),
-      this.#closing,
-    ]);
+    const head = await this.#head();
     if (head !== undefined && head > after) return;
     if (this.#closed) throw this.#options.closed();
     const waiting = this.#waiters.add(after, signal);
@@ -69,6 +58,21 @@ export class WakeUps {
     // A commit between the head read above and LISTEN would otherwise wait for the next poll.
     this.check();
     return waiting;
+  }
+
+  // The head, or undefined while the database is unreachable (the reader then waits, and the poll retries, rather
+  // than fail: it is woken when the database is back); rejected at once if the store closes first.
+  #head(): Promise<GlobalPosition | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#reading.add(reject);
+      this.#options
+        .head()
+        .then(resolve, (error: unknown) => {
+          if (isTwofoldError(error, 'UNAVAILABLE')) resolve(undefined);
+          else reject(error);
+        })
+        .finally(() => this.#reading.delete(reject));
+    });
   }
 
   /** Looks at the head now and wakes every reader it has passed; looks again shortly if one is still waiting. */
@@ -129,7 +133,8 @@ export class WakeUps {
   /** Rejects every waiting reader and stops listening: the store is closing. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#close(this.#options.closed());
+    for (const reject of this.#reading) reject(this.#options.closed());
+    this.#reading.clear();
     this.#waiters.rejectAll(this.#options.closed());
     clearInterval(this.#poll);
     clearTimeout(this.#recheck);
