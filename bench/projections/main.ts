@@ -38,9 +38,9 @@ const account = defineDecider({
 });
 
 type Balance = { account: string; balance: number; deposits: number };
-const balances = projection<DocumentTx>('balances').on(Deposited, ({ account: id, amount }, tx) => {
+const balances = projection<DocumentTx>('balances').on(Deposited, async ({ account: id, amount }, tx) => {
   const accounts = tx.collection<Balance>('accounts');
-  const current = accounts.get(id) ?? { account: id, balance: 0, deposits: 0 };
+  const current = (await accounts.get(id)) ?? { account: id, balance: 0, deposits: 0 };
   accounts.put(id, { account: id, balance: current.balance + amount, deposits: current.deposits + 1 });
 });
 
@@ -83,7 +83,7 @@ async function catchUp(dir: string): Promise<void> {
     const position = await runner.catchUp();
     const seconds = (performance.now() - started) / 1000;
     const peak = Math.max(...samples);
-    const total = views.read(balances).collection<Balance>('accounts').count();
+    const total = await views.read(balances).collection<Balance>('accounts').count();
     const tenth = Math.max(1, Math.floor(samples.length / 10));
     const early = Math.max(...samples.slice(0, tenth));
     const late = Math.max(...samples.slice(-tenth));

@@ -1,10 +1,10 @@
-import { type Database, type DocumentReader, type DocumentTx, streamId, twofold } from '@twofold/core';
+import { type Database, type InlineDocumentTx, streamId, twofold } from '@twofold/core';
 import { account } from './account.js';
 import { Balance, Statement } from './messages.js';
 import { balanceOf, balances, statementOf, statements } from './read-models.js';
 
 /** The bank on a database handle: accounts, their balances (inline) and statements (async), and two queries. */
-export function bank<WriteTx>(store: Database<WriteTx, DocumentTx, DocumentReader>) {
+export function bank<WriteTx>(store: Database<WriteTx, InlineDocumentTx>) {
   return twofold({ store })
     .decider(account, { stream: ({ data }) => streamId('account', data.accountId) })
     .projection(balances, { inline: true })

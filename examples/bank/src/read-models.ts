@@ -1,4 +1,4 @@
-import { type DocumentReader, type DocumentTx, projection } from '@twofold/core';
+import { type DocumentReader, type DocumentTx, type InlineDocumentTx, projection } from '@twofold/core';
 import type { z } from 'zod';
 import { type AccountBalance, AccountOpened, MoneyDeposited, MoneyWithdrawn, type Movement } from './messages.js';
 
@@ -8,7 +8,7 @@ type Stored = z.infer<typeof Movement> & { readonly accountId: string; readonly 
 
 const STATEMENT_LENGTH = 20;
 
-function move(tx: DocumentTx, accountId: string, change: number): number {
+function move(tx: InlineDocumentTx, accountId: string, change: number): number {
   const balances = tx.collection<Balance>('balances');
   const current = balances.get(accountId);
   if (current === undefined) throw new Error(`No balance for account ${accountId}`);
@@ -17,8 +17,11 @@ function move(tx: DocumentTx, accountId: string, change: number): number {
   return balance;
 }
 
-/** Each account's owner and balance. The app applies it inline: a balance is current when a command returns. */
-export const balances = projection<DocumentTx>('balances')
+/**
+ * Each account's owner and balance. The app applies it inline: a balance is current when a command returns. Its
+ * handlers run inside the write transaction, synchronous on SQLite and in memory, so they read at once.
+ */
+export const balances = projection<InlineDocumentTx>('balances')
   .on(AccountOpened, ({ accountId, owner }, tx) =>
     tx.collection<Balance>('balances').put(accountId, { accountId, owner, balance: 0 }),
   )
@@ -27,7 +30,7 @@ export const balances = projection<DocumentTx>('balances')
 
 // A movement's id is its account and its event's position. The balance after each movement is kept apart, so
 // that recording one reads one document, not the whole statement.
-function record(
+async function record(
   tx: DocumentTx,
   accountId: string,
   movement: Omit<Stored, 'accountId' | 'balance' | 'position'>,
@@ -35,7 +38,7 @@ function record(
 ) {
   const running = tx.collection<{ balance: number }>('running');
   const balance =
-    (running.get(accountId)?.balance ?? 0) + (movement.kind === 'deposit' ? movement.amount : -movement.amount);
+    ((await running.get(accountId))?.balance ?? 0) + (movement.kind === 'deposit' ? movement.amount : -movement.amount);
   running.put(accountId, { balance });
   tx.collection<Stored>('movements').put(`${accountId}/${position}`, { accountId, ...movement, balance, position });
 }
@@ -50,14 +53,14 @@ export const statements = projection<DocumentTx>('statements')
   );
 
 /** An account's balance, or null when there is no such account. */
-export function balanceOf(reader: DocumentReader, accountId: string): Balance | null {
-  return reader.collection<Balance>('balances').get(accountId) ?? null;
+export async function balanceOf(reader: DocumentReader, accountId: string): Promise<Balance | null> {
+  return (await reader.collection<Balance>('balances').get(accountId)) ?? null;
 }
 
 /** The last 20 movements of an account, newest first. */
-export function statementOf(reader: DocumentReader, accountId: string): z.infer<typeof Movement>[] {
-  return reader
+export async function statementOf(reader: DocumentReader, accountId: string): Promise<z.infer<typeof Movement>[]> {
+  const movements = await reader
     .collection<Stored>('movements')
-    .find({ accountId }, { orderBy: { field: 'position', direction: 'desc' }, limit: STATEMENT_LENGTH })
-    .map(({ kind, amount, balance, at }) => ({ kind, amount, balance, at }));
+    .find({ accountId }, { orderBy: { field: 'position', direction: 'desc' }, limit: STATEMENT_LENGTH });
+  return movements.map(({ kind, amount, balance, at }) => ({ kind, amount, balance, at }));
 }

@@ -1,5 +1,5 @@
 export type { ProjectionOptions } from './app/projections.js';
-export type { AppQueryContext, AppQueryHandler, AppQueryOptions } from './app/query-reads.js';
+export type { AppProjection, AppQueryContext, AppQueryHandler, AppQueryOptions } from './app/query-reads.js';
 export { Twofold, type TwofoldOptions, twofold } from './app/twofold.js';
 export type { DeciderOptions, ResultOption, StateModelOptions } from './app/write-side.js';
 export { type EnqueueOptions, enqueueCommand } from './command-queue/enqueue.js';
@@ -145,27 +145,23 @@ export {
   MAX_DOCUMENT_LIMIT,
   type PageOptions,
 } from './projections/document-query.js';
-export {
-  type AsyncDocumentCollection,
-  type AsyncDocumentReader,
-  type AsyncDocumentTx,
-  type AsyncWritableCollection,
-  type Awaitable,
-  andThen,
-  type DocumentCollection,
-  type DocumentFilter,
-  type DocumentReader,
-  type DocumentTx,
-  eachInOrder,
-  type PortableCollection,
-  type PortableDocumentReader,
-  type PortableDocumentTx,
-  type PortableWritableCollection,
-  type WritableCollection,
+export type {
+  DocumentCollection,
+  DocumentFilter,
+  DocumentReader,
+  DocumentTx,
+  InlineCollection,
+  InlineDocumentTx,
+  WritableCollection,
 } from './projections/documents.js';
 export { type InlineProjection, inlineProjection } from './projections/inline.js';
 export { MemoryDocumentStore } from './projections/memory-store.js';
-export type { InlineProjectionStore, ProjectionSlot, ProjectionStore } from './projections/ports.js';
+export type {
+  InlineDocumentStore,
+  InlineProjectionStore,
+  ProjectionSlot,
+  ProjectionStore,
+} from './projections/ports.js';
 export {
   type Projection,
   type ProjectionBuilder,

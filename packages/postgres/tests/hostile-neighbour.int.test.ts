@@ -1,6 +1,6 @@
 import {
-  type AsyncDocumentTx,
   createMediator,
+  type DocumentTx,
   defineCommand,
   defineDecider,
   defineEvent,
@@ -40,7 +40,7 @@ const note = defineDecider({
   evolve: (state) => state,
   decide: (command) => [{ type: 'test.Noted', data: command.data }],
 });
-const notes = projection<AsyncDocumentTx>('notes').on(Noted, ({ id, text }, tx) =>
+const notes = projection<DocumentTx>('notes').on(Noted, ({ id, text }, tx) =>
   tx.collection<{ text: string }>('notes').put(id, { text }),
 );
 

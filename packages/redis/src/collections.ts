@@ -1,40 +1,10 @@
 import {
-  type AsyncDocumentCollection,
-  type AsyncDocumentReader,
-  type AsyncDocumentTx,
-  type AsyncWritableCollection,
   CorruptDataError,
+  type DocumentCollection,
   InvalidArgumentError,
+  type WritableCollection,
 } from '@twofold/core';
 import { documentQuery, matches, pageInMemory } from '@twofold/core/adapters';
-
-/**
- * What a projection's handlers get from a {@link RedisDocumentStore} inside its transaction: core's
- * `AsyncDocumentTx`, as on PostgreSQL. `put` and `delete` are staged and sent with the checkpoint in one step
- * when the batch commits; reads (`get`, `find`, `count`, `update`) return promises and see the batch's own
- * staged writes. Await each `update` before the next call. A projection typed `PortableDocumentTx` runs on it
- * too.
- *
- * @example
- * const bookings = projection<RedisDocumentTx>('bookings')
- *   .on(RoomBooked, (b, tx) => tx.collection<Booking>('bookings').put(b.bookingId, { ...b, status: 'booked' }))
- *   .on(BookingCancelled, async ({ bookingId }, tx) => {
- *     await tx.collection<Booking>('bookings').update(bookingId, { status: 'cancelled' });
- *   });
- */
-export type RedisDocumentTx = AsyncDocumentTx;
-
-/**
- * The read side of a {@link RedisDocumentStore}, for query handlers: core's `AsyncDocumentReader` over the
- * collections of a projection's active version. A collection is one hash with no index, so `find`, `page` and
- * `count(where)` read the whole hash and filter, order and cut in this process: a page costs as much as the whole
- * collection, however small its limit. Keep collections that are paged small, or page them on SQLite or
- * PostgreSQL.
- *
- * @example
- * const free = await views.read(roomAvailability).collection<Room>('rooms').find({ free: true });
- */
-export type RedisDocumentReader = AsyncDocumentReader;
 
 /** A collection's committed documents as JSON by id, and the key of their hash (for error messages). */
 export interface DocumentSource {
@@ -49,12 +19,12 @@ export interface DocumentSource {
 export type Staged = Map<string, string | null>;
 
 /** A collection that reads `source` and cannot write. */
-export function readOnlyCollection<T>(source: DocumentSource): AsyncDocumentCollection<T> {
+export function readOnlyCollection<T>(source: DocumentSource): DocumentCollection<T> {
   return overlay(source, new Map());
 }
 
 /** The writable collection of a transaction: the documents of `source`, overlaid with `staged`. */
-export function stagedCollection<T>(source: DocumentSource, key: string, staged: Staged): AsyncWritableCollection<T> {
+export function stagedCollection<T>(source: DocumentSource, key: string, staged: Staged): WritableCollection<T> {
   const read = overlay<T>(source, staged);
   return {
     ...read,
@@ -76,7 +46,7 @@ export function stagedCollection<T>(source: DocumentSource, key: string, staged:
   };
 }
 
-function overlay<T>(source: DocumentSource, staged: Staged): AsyncDocumentCollection<T> {
+function overlay<T>(source: DocumentSource, staged: Staged): DocumentCollection<T> {
   const all = async (): Promise<{ key: string; documents: Map<string, string> }> => {
     const { key, documents: committed } = await source.all();
     const documents = new Map(committed);

@@ -1,5 +1,6 @@
 import {
   CorruptDataError,
+  type DocumentTx,
   defineEvent,
   type EventDefinition,
   type GlobalPosition,
@@ -8,7 +9,6 @@ import {
   isTwofoldError,
   type Logger,
   MemoryStore,
-  type PortableDocumentTx,
   ProjectionRunner,
   projection,
   START,
@@ -24,7 +24,6 @@ import {
   type RedisDatabase,
   type RedisDatabaseOptions,
   type RedisDocumentStore,
-  type RedisDocumentTx,
   RedisUnavailableError,
   redis,
 } from './index.js';
@@ -76,7 +75,7 @@ interface Booking {
 
 // Counts every event it applies in a document, read and written back: applying one twice would show. Typed for
 // every document store, so it also shows that a portable projection runs on Redis.
-const bookings = projection<PortableDocumentTx>('bookings')
+const bookings = projection<DocumentTx>('bookings')
   .on(RoomBooked, async ({ bookingId, roomId }, tx) => {
     tx.collection<Booking>('bookings').put(bookingId, { bookingId, roomId, status: 'booked' });
     const tally = tx.collection<{ applied: number }>('tally');
@@ -168,7 +167,7 @@ describe('RedisDocumentStore', () => {
     const store = fresh();
     const v2 = { projection: 'rooms', version: 2 };
     const v3 = { projection: 'rooms', version: 3 };
-    const fill = (version: number) => (tx: RedisDocumentTx) => {
+    const fill = (version: number) => (tx: DocumentTx) => {
       for (let i = 0; i < 300; i++) tx.collection('rooms').put(`r${String(i).padStart(3, '0')}`, { version });
       tx.collection('guests').put('g', { version });
     };

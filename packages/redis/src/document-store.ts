@@ -1,22 +1,17 @@
 import {
-  type AsyncWritableCollection,
   CorruptDataError,
+  type DocumentReader,
+  type DocumentTx,
   type GlobalPosition,
   InvalidArgumentError,
   type ProjectionSlot,
   type ProjectionStore,
   START,
   TwofoldError,
+  type WritableCollection,
 } from '@twofold/core';
 import type { Redis } from 'ioredis';
-import {
-  type DocumentSource,
-  type RedisDocumentReader,
-  type RedisDocumentTx,
-  readOnlyCollection,
-  type Staged,
-  stagedCollection,
-} from './collections.js';
+import { type DocumentSource, readOnlyCollection, type Staged, stagedCollection } from './collections.js';
 import { type RedisConnection, RedisUnavailableError } from './connection.js';
 import { documentsSuffix, type KeyLayout, type ProjectionRef, projectionName } from './keys.js';
 import { defineScripts, type ReadReply, type Scripts } from './scripts.js';
@@ -27,8 +22,12 @@ import { defineScripts, type ReadReply, type Scripts } from './scripts.js';
  * one Lua script, so a crash can neither lose nor double-apply an event. A rebuilt version is swapped in
  * atomically; queries read the active version, each read in one step with finding which version that is.
  *
- * Handlers get a {@link RedisDocumentTx}: `put` and `delete` stage writes, reads return promises. Needs a
- * single Redis server (or a primary): the scripts build keys, which Redis Cluster does not allow.
+ * Handlers get core's `DocumentTx`: `put` and `delete` are staged and sent with the checkpoint in one step when
+ * the batch commits; reads (`get`, `find`, `page`, `count`, `update`) see the batch's own staged writes. Await
+ * each `update` before the next call. Queries read through core's `DocumentReader`. A collection is one hash with
+ * no index, so `find`, `page` and `count(where)` read the whole hash and filter, order and cut in this process:
+ * keep collections that are paged small, or page them on SQLite or PostgreSQL. Needs a single Redis server (or a
+ * primary): the scripts build keys, which Redis Cluster does not allow.
  *
  * It is the `documents` of a Redis handle:
  *
@@ -41,7 +40,7 @@ import { defineScripts, type ReadReply, type Scripts } from './scripts.js';
  * await runner.stop();
  * await views.close();
  */
-export class RedisDocumentStore implements ProjectionStore<RedisDocumentTx> {
+export class RedisDocumentStore implements ProjectionStore<DocumentTx> {
   readonly #keys: KeyLayout;
   readonly #connection: RedisConnection;
   readonly #scripts: Scripts;
@@ -67,7 +66,7 @@ export class RedisDocumentStore implements ProjectionStore<RedisDocumentTx> {
     slot: ProjectionSlot,
     from: GlobalPosition,
     to: GlobalPosition,
-    work: (tx: RedisDocumentTx) => void | Promise<void>,
+    work: (tx: DocumentTx) => void | Promise<void>,
   ): Promise<void> {
     const what = `Projection ${describe(slot)}`;
     const checkpointKey = this.#keys.checkpoint(slot);
@@ -149,7 +148,7 @@ export class RedisDocumentStore implements ProjectionStore<RedisDocumentTx> {
    * const rooms = views.read(roomAvailability).collection<Room>('rooms');
    * const free = await rooms.find({ free: true });
    */
-  read(projection: ProjectionRef): RedisDocumentReader {
+  read(projection: ProjectionRef): DocumentReader {
     const name = projectionName(projection);
     const active = this.#keys.active(name);
     const versions = this.#keys.versions(name);
@@ -189,7 +188,7 @@ export class RedisDocumentStore implements ProjectionStore<RedisDocumentTx> {
     name: string,
     staged: Map<string, Staged>,
     pending: Set<Promise<unknown>>,
-  ): AsyncWritableCollection<T> {
+  ): WritableCollection<T> {
     const key = this.#keys.documents(slot, name);
     let writes = staged.get(key);
     if (writes === undefined) {

@@ -1,4 +1,3 @@
-export type { RedisDocumentReader, RedisDocumentTx } from './collections.js';
 export { RedisUnavailableError } from './connection.js';
 export type { RedisDocumentStore } from './document-store.js';
 export type { ProjectionRef } from './keys.js';

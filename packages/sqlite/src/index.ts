@@ -24,6 +24,7 @@ export type {
 } from './driver/connection.js';
 export type { SqliteEventOptions, SqliteStore } from './event-store/sqlite-store.js';
 export type { SqliteDocumentStore } from './read-store/document-store.js';
+export type { SqliteInlineDocuments } from './read-store/inline-documents.js';
 export { type SlotSchema, type SlotTableName, type SqliteTableStore, slotTable } from './read-store/table-store.js';
 export type { SqliteCheckpointStore } from './subscriptions/checkpoint-store.js';
 export type { SqliteDeadLetterStore } from './subscriptions/dead-letter-store.js';

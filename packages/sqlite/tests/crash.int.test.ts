@@ -138,19 +138,19 @@ describe('a process killed with SIGKILL', () => {
       expect(checkpoint).toBeGreaterThanOrEqual(killedAt);
       expect(checkpoint).toBeLessThan(total);
       const read = views.read('counting');
-      expect(read.collection<{ count: number }>('total').get('all')?.count).toBe(checkpoint);
+      expect((await read.collection<{ count: number }>('total').get('all'))?.count).toBe(checkpoint);
 
       const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
       const counting: Projection<DocumentTx> = {
         name: 'counting',
         version: 1,
         eventTypes: new Set(['test.Counted']),
-        apply: (event, tx) => {
+        apply: async (event, tx) => {
           const sum = tx.collection<{ count: number }>('total');
-          sum.put('all', { count: (sum.get('all')?.count ?? 0) + 1 });
+          sum.put('all', { count: ((await sum.get('all'))?.count ?? 0) + 1 });
           const seen = tx.collection<{ times: number }>('seen');
           const id = String(event.position);
-          seen.put(id, { times: (seen.get(id)?.times ?? 0) + 1 });
+          seen.put(id, { times: ((await seen.get(id))?.times ?? 0) + 1 });
         },
       };
       const runner = new ProjectionRunner({
@@ -161,10 +161,10 @@ describe('a process killed with SIGKILL', () => {
         logger: quiet,
       });
       expect(await runner.catchUp()).toBe(total);
-      expect(read.collection<{ count: number }>('total').get('all')?.count).toBe(total);
+      expect((await read.collection<{ count: number }>('total').get('all'))?.count).toBe(total);
       const seen = read.collection<{ times: number }>('seen');
-      expect(seen.count()).toBe(total);
-      expect(seen.count({ times: 1 })).toBe(total);
+      expect(await seen.count()).toBe(total);
+      expect(await seen.count({ times: 1 })).toBe(total);
       expect(await views.checkpoint(slot)).toBe(total as GlobalPosition);
       expect(await events.readAll(START, 1)).toHaveLength(1);
     } finally {

@@ -2,6 +2,7 @@ import {
   type DocumentTx,
   defineEvent,
   type GlobalPosition,
+  type InlineDocumentTx,
   inlineProjection,
   type Logger,
   ProjectionRunner,
@@ -42,12 +43,18 @@ function bookingsView(version = 1) {
       applied.push(event.position);
       tx.collection<Booking>('bookings').put(bookingId, { bookingId, roomId, status: 'booked' });
     })
-    .on(BookingCancelled, ({ bookingId }, tx, event) => {
+    .on(BookingCancelled, async ({ bookingId }, tx, event) => {
       applied.push(event.position);
-      tx.collection<Booking>('bookings').update(bookingId, { status: 'cancelled' });
+      await tx.collection<Booking>('bookings').update(bookingId, { status: 'cancelled' });
     });
   return { view, applied };
 }
+// The bookings as an inline projection writes them, inside SQLite's synchronous write transaction.
+const inlineBookings = projection<InlineDocumentTx>('bookings').on(RoomBooked, ({ bookingId, roomId }, tx) => {
+  const bookings = tx.collection<Booking>('bookings');
+  if (bookings.get(bookingId) !== undefined) throw new Error(`Booking ${bookingId} twice`);
+  bookings.put(bookingId, { bookingId, roomId, status: 'booked' });
+});
 const book = (store: SqliteStore, bookingId: string, roomId: string) =>
   store.append(streamId('booking', bookingId), [{ type: RoomBooked.type, data: { bookingId, roomId } }]);
 
@@ -68,8 +75,8 @@ describe('projections over SQLite', () => {
       ]);
       await runner.progress.waitFor(position!, AbortSignal.timeout(5_000));
       const bookings = first.views.read(view).collection<Booking>('bookings');
-      expect(bookings.find({ status: 'booked' }).map((b) => b.bookingId)).toEqual(['b2']);
-      expect(bookings.get('b1')?.status).toBe('cancelled');
+      expect((await bookings.find({ status: 'booked' })).map((b) => b.bookingId)).toEqual(['b2']);
+      expect((await bookings.get('b1'))?.status).toBe('cancelled');
       expect(await runner.status()).toMatchObject({ state: 'running', position: 3, lagEvents: 0 });
     } finally {
       await runner.stop();
@@ -87,7 +94,7 @@ describe('projections over SQLite', () => {
     });
     expect(await restarted.catchUp()).toBe(4);
     expect(applied).toEqual([1, 2, 3, 4]);
-    expect(second.views.read('bookings').collection<Booking>('bookings').count({ roomId: 'r1' })).toBe(2);
+    expect(await second.views.read('bookings').collection<Booking>('bookings').count({ roomId: 'r1' })).toBe(2);
   });
 
   it('rebuilds a new version beside the active one and swaps it in, dropping the old', async () => {
@@ -99,12 +106,12 @@ describe('projections over SQLite', () => {
       feed: events,
       logger: quiet,
     }).catchUp();
-    const byRoom = projection<DocumentTx>('bookings', 2).on(RoomBooked, ({ roomId }, tx) => {
+    const byRoom = projection<DocumentTx>('bookings', 2).on(RoomBooked, async ({ roomId }, tx) => {
       const rooms = tx.collection<{ count: number }>('rooms');
-      rooms.put(roomId, { count: (rooms.get(roomId)?.count ?? 0) + 1 });
+      rooms.put(roomId, { count: ((await rooms.get(roomId))?.count ?? 0) + 1 });
     });
     const rebuilding: boolean[] = [];
-    const servedMeanwhile: number[] = [];
+    const servedMeanwhile: Promise<number>[] = [];
     const rebuild = new ProjectionRunner({
       projection: byRoom,
       store: views,
@@ -119,19 +126,19 @@ describe('projections over SQLite', () => {
     await rebuild.catchUp();
     expect(rebuilding.length).toBeGreaterThan(3);
     // Until the swap, queries read version 1.
-    expect(new Set(servedMeanwhile)).toEqual(new Set([30]));
+    expect(new Set(await Promise.all(servedMeanwhile))).toEqual(new Set([30]));
     expect(await views.activeVersion('bookings')).toBe(2);
-    expect(views.read('bookings').collection('bookings').count()).toBe(0);
-    expect(views.read('bookings').collection('rooms').get('r1')).toEqual({ count: 10 });
+    expect(await views.read('bookings').collection('bookings').count()).toBe(0);
+    expect(await views.read('bookings').collection('rooms').get('r1')).toEqual({ count: 10 });
   });
 
   it("applies an inline projection in the command transaction when the read store is on the write store's handle", async () => {
     const path = temp.file('one-file');
     const { events, views } = stores(path, path);
-    const { view } = bookingsView();
+    const view = inlineBookings;
     await book(events, 'b0', 'r0');
-    await new ProjectionRunner({ projection: view, store: views, feed: events, logger: quiet }).catchUp();
-    const inline = inlineProjection(view, views);
+    await new ProjectionRunner({ projection: view, store: views.inline, feed: events, logger: quiet }).catchUp();
+    const inline = inlineProjection(view, views.inline);
     const committed = await events.commit({
       appends: [
         {
@@ -142,7 +149,7 @@ describe('projections over SQLite', () => {
       ],
       participants: [inline.participant],
     });
-    expect(views.read(view).collection<Booking>('bookings').get('b1')?.status).toBe('booked');
+    expect((await views.read(view).collection<Booking>('bookings').get('b1'))?.status).toBe('booked');
     expect(await views.checkpoint({ projection: 'bookings', version: 1 })).toBe(committed.position);
 
     const failing = events.commit({
@@ -161,7 +168,7 @@ describe('projections over SQLite', () => {
       ],
     });
     await expect(failing).rejects.toThrow('outbox failed');
-    expect(views.read(view).collection('bookings').get('b2')).toBeUndefined();
+    expect(await views.read(view).collection('bookings').get('b2')).toBeUndefined();
     expect(await views.checkpoint({ projection: 'bookings', version: 1 })).toBe(2);
 
     const elsewhere = stores();
@@ -174,7 +181,7 @@ describe('projections over SQLite', () => {
             events: [{ type: RoomBooked.type, data: { bookingId: 'b3', roomId: 'r1' } }],
           },
         ],
-        participants: [inlineProjection(view, elsewhere.views).participant],
+        participants: [inlineProjection(view, elsewhere.views.inline).participant],
       }),
     ).rejects.toThrow(/can only apply inline on the write store's own database handle/);
     expect(await elsewhere.events.head()).toBe(0);
@@ -191,9 +198,25 @@ describe('projections over SQLite', () => {
             events: [{ type: RoomBooked.type, data: { bookingId: 'b4', roomId: 'r1' } }],
           },
         ],
-        participants: [inlineProjection(view, sameFile.documents).participant],
+        participants: [inlineProjection(view, sameFile.documents.inline).participant],
       }),
     ).rejects.toThrow(/can only apply inline on the write store's own database handle/);
+    expect(await events.head()).toBe(2);
+
+    // The transaction cannot wait: a handler that returns a promise is refused, and nothing is written.
+    const awaiting = projection<InlineDocumentTx>('awaiting').on(RoomBooked, (async () => {}) as never);
+    await expect(
+      events.commit({
+        appends: [
+          {
+            streamId: 'booking-b5' as StreamId,
+            expectedVersion: 'any',
+            events: [{ type: RoomBooked.type, data: { bookingId: 'b5', roomId: 'r1' } }],
+          },
+        ],
+        participants: [inlineProjection(awaiting, views.inline).participant],
+      }),
+    ).rejects.toThrow(/returned a promise: SQLite transactions are synchronous/);
     expect(await events.head()).toBe(2);
   });
 

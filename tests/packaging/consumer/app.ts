@@ -55,9 +55,9 @@ const balances = projection<DocumentTx>('balances')
   .on(AccountOpened, ({ accountId }, tx) =>
     tx.collection<Account>('accounts').put(accountId, { accountId, balance: 0 }),
   )
-  .on(Deposited, ({ accountId, amount }, tx) => {
+  .on(Deposited, async ({ accountId, amount }, tx) => {
     const accounts = tx.collection<Account>('accounts');
-    const balance = accounts.get(accountId)?.balance ?? 0;
+    const balance = (await accounts.get(accountId))?.balance ?? 0;
     accounts.put(accountId, { accountId, balance: balance + amount });
   });
 
@@ -76,7 +76,7 @@ const bank = createMediator()
   .command(Deposit, models.eventSourced(account, { stream: byAccount }))
   .query(
     Balance,
-    ({ accountId }) => views.read(balances).collection<Account>('accounts').get(accountId)?.balance ?? 0,
+    async ({ accountId }) => (await views.read(balances).collection<Account>('accounts').get(accountId))?.balance ?? 0,
     {
       reads: [runner.progress],
     },
@@ -106,7 +106,8 @@ const app = twofold({ store: memory() })
   .projection(balances)
   .query(
     Balance,
-    ({ accountId }, { read }) => read(balances).collection<Account>('accounts').get(accountId)?.balance ?? 0,
+    async ({ accountId }, { read }) =>
+      (await read(balances).collection<Account>('accounts').get(accountId))?.balance ?? 0,
     {
       reads: [balances],
     },

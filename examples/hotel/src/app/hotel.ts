@@ -30,7 +30,7 @@ export interface Hotel {
 export async function createHotel(stores: Stores, options: HotelOptions = {}): Promise<Hotel> {
   const mediator = createMediator({ consistencyTimeout: options.consistencyTimeout ?? 5000 });
   // The locator is inline, so a guest's booking is theirs from the moment it is committed.
-  mediator.use(hotelPermissions((bookingId) => guestOf(stores.inline.read(bookingLocator), bookingId)));
+  mediator.use(hotelPermissions((bookingId) => guestOf(stores.inline.documents.read(bookingLocator), bookingId)));
   await registerCommands(mediator, stores, options.clock ?? Date.now);
   const read = await createReadSide(stores, options.readSideLogger);
   registerQueries(mediator, stores, read);

@@ -3,13 +3,18 @@ import {
   type CheckpointStore,
   type DeadLetterStore,
   type DocumentIndex,
-  type InlineProjectionStore,
+  type DocumentReader,
+  type DocumentTx,
+  type EventFeed,
+  type InlineDocumentStore,
+  type InlineProjection,
+  inlineProjection,
   MemoryCheckpointStore,
   MemoryDeadLetterStore,
   MemoryDocumentStore,
   MemoryStore,
-  type PortableDocumentReader,
-  type PortableDocumentTx,
+  type Projection,
+  ProjectionRunner,
   type ProjectionStore,
   type WriteStore,
 } from '@twofold/core';
@@ -19,13 +24,14 @@ import { type SqliteDatabase, sqlite } from '@twofold/sqlite';
 import { type EffectStore, MemoryEffectStore } from '../effects/effect-store.js';
 import { PostgresEffectStore } from '../effects/postgres-effect-store.js';
 import { SqliteEffectStore } from '../effects/sqlite-effect-store.js';
+import { bookingLocator, bookingLocatorOnPostgres } from '../read-models/booking-locator.js';
 
 /**
  * A read store of document collections, which query handlers read through `read(projection)`: in memory, on
- * SQLite, on PostgreSQL or on Redis, since the hotel's projections are written for all of them.
+ * SQLite, on PostgreSQL or on Redis, since the hotel's asynchronous projections are written for all of them.
  */
-export type DocumentStore = ProjectionStore<PortableDocumentTx> & {
-  read(projection: string | { readonly name: string }): PortableDocumentReader;
+export type DocumentStore = ProjectionStore<DocumentTx> & {
+  read(projection: string | { readonly name: string }): DocumentReader;
   /** Declares an index on fields that `find` filters on, and one `page` orders by (memory and Redis have none). */
   index?(projection: { readonly name: string }, collection: string, fields: DocumentIndex): void | Promise<void>;
 };
@@ -34,8 +40,8 @@ export type DocumentStore = ProjectionStore<PortableDocumentTx> & {
 export interface Stores {
   /** Events, room states and idempotency records. */
   readonly writes: WriteStore;
-  /** Read models applied inline, within the write store's transactions. */
-  readonly inline: DocumentStore & InlineProjectionStore<unknown, PortableDocumentTx>;
+  /** The booking locator, applied inline within the write store's transactions, and where it is read. */
+  readonly inline: InlineReadModel;
   /** Read models applied asynchronously. */
   readonly reads: DocumentStore;
   /** The guests' bookings read model: on Redis when there is one, otherwise with the other read models. */
@@ -46,6 +52,14 @@ export interface Stores {
   /** Where it all is, in words, for the start-up banner. */
   readonly description: string;
   close(): Promise<void>;
+}
+
+/** The booking locator as the write store applies it inline (see `booking-locator.ts`), and where it is read. */
+export interface InlineReadModel {
+  /** Brings it up to the end of the log, then gives the participant that applies it within each commit. */
+  start(feed: EventFeed): Promise<InlineProjection<unknown>>;
+  /** The documents of the write store's handle, where queries and command handlers read it. */
+  readonly documents: DocumentStore;
 }
 
 export interface StoresConfig {
@@ -95,8 +109,9 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
     try {
       return {
         writes: db.events,
-        // Inline and async read models alike are the handle's documents: inline ones commit in its transactions.
-        inline: db.documents,
+        // Inline and async read models alike are the handle's documents: inline ones commit in its transactions,
+        // which are asynchronous, so the locator awaits its read there.
+        inline: inlineReadModel(bookingLocatorOnPostgres, db.documents.inline, db.documents),
         reads: db.documents,
         checkpoints: db.checkpoints,
         deadLetters: db.deadLetters,
@@ -110,9 +125,10 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
     }
   }
   if (config.dataDir === undefined) {
+    const inline = new MemoryDocumentStore();
     return {
       writes: new MemoryStore(),
-      inline: new MemoryDocumentStore(),
+      inline: inlineReadModel(bookingLocator, inline.inline, inline),
       reads: new MemoryDocumentStore(),
       checkpoints: new MemoryCheckpointStore(),
       deadLetters: new MemoryDeadLetterStore(),
@@ -133,8 +149,8 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
   }
   return {
     writes: writes.events,
-    // Inline read models are on the write store's handle, so that they commit in its transactions.
-    inline: writes.documents,
+    // Inline read models are on the write store's handle, so that they commit in its synchronous transactions.
+    inline: inlineReadModel(bookingLocator, writes.documents.inline, writes.documents),
     reads: reads.documents,
     checkpoints: reads.checkpoints,
     deadLetters: reads.deadLetters,
@@ -143,6 +159,21 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
     close: async () => {
       await reads.close();
       await writes.close();
+    },
+  };
+}
+
+// Pairs an inline projection with the store whose write transaction it is written for: `Tx` checks that they match.
+function inlineReadModel<Tx>(
+  projection: Projection<Tx>,
+  store: InlineDocumentStore<unknown, Tx>,
+  documents: DocumentStore,
+): InlineReadModel {
+  return {
+    documents,
+    start: async (feed) => {
+      await new ProjectionRunner({ projection, store, feed }).catchUp();
+      return inlineProjection(projection, store);
     },
   };
 }

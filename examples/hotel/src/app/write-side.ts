@@ -1,4 +1,4 @@
-import { inlineProjection, type Mediator, ProjectionRunner, streamId, TwofoldError, writeModels } from '@twofold/core';
+import { type Mediator, streamId, TwofoldError, writeModels } from '@twofold/core';
 import { today } from '../domain/dates.js';
 import { type CalendarEvent, roomCalendar, totalBooked } from '../domain/room-calendar.js';
 import { type Room, rooms } from '../domain/rooms.js';
@@ -12,8 +12,7 @@ import type { Stores } from './stores.js';
  */
 export async function registerCommands(mediator: Mediator, stores: Stores, clock: () => number): Promise<Mediator> {
   const { writes } = stores;
-  const locator = inlineProjection(bookingLocator, stores.inline);
-  await new ProjectionRunner({ projection: bookingLocator, store: stores.inline, feed: writes }).catchUp();
+  const locator = await stores.inline.start(writes);
   const models = writeModels({ store: writes, participants: [locator.participant] });
 
   const calendar = { stream: ({ data }: { data: { roomId: string } }) => streamId('calendar', data.roomId) };
@@ -26,7 +25,7 @@ export async function registerCommands(mediator: Mediator, stores: Stores, clock
 
   // The calendar decides on a command plus what its handler looks up: the room's price, or the booking's room.
   const located = async (bookingId: string) => {
-    const roomId = await roomOf(stores.inline.read(bookingLocator), bookingId);
+    const roomId = await roomOf(stores.inline.documents.read(bookingLocator), bookingId);
     if (roomId === undefined) throw new TwofoldError('NOT_FOUND', `There is no booking ${bookingId}`);
     return { bookingId, roomId, on: today(clock()) };
   };

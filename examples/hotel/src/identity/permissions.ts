@@ -75,7 +75,7 @@ function ownBooking(owner: BookingOwner): Policy<Context> {
  * listed here is refused to everyone. Only the message type and the payload's `guestId` or `bookingId` count.
  *
  * @example
- * mediator.use(hotelPermissions((bookingId) => guestOf(inline.read(bookingLocator), bookingId)));
+ * mediator.use(hotelPermissions((bookingId) => guestOf(stores.inline.documents.read(bookingLocator), bookingId)));
  */
 export function hotelPermissions(owner: BookingOwner): Middleware<Context> {
   const manager = hasRole('manager');

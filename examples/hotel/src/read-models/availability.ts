@@ -1,4 +1,4 @@
-import { type PortableDocumentReader, type PortableDocumentTx, projection } from '@twofold/core';
+import { type DocumentReader, type DocumentTx, projection } from '@twofold/core';
 import { eachNight, nightsBetween } from '../domain/dates.js';
 import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked, RoomRegistered } from '../messages/events.js';
 import type { FreeRoomView, OccupancyView } from '../messages/queries.js';
@@ -22,7 +22,7 @@ interface NightRow {
 const nightId = (roomId: string, date: string) => `${roomId}/${date}`;
 
 /** Rooms and the nights they are taken: what searching for a room and the occupancy board need. */
-export const availability = projection<PortableDocumentTx>('availability')
+export const availability = projection<DocumentTx>('availability')
   .on(RoomRegistered, (room, tx) => tx.collection<RoomRow>('rooms').put(room.roomId, room))
   .on(RoomBooked, ({ roomId, from, to, bookingId, guestId }, tx) => {
     const nights = tx.collection<NightRow>('nights');
@@ -51,7 +51,7 @@ export const availability = projection<PortableDocumentTx>('availability')
   });
 
 /** Rooms with no night taken from `from` up to `to`, by room number. */
-export async function freeRooms(reader: PortableDocumentReader, from: string, to: string): Promise<FreeRoomView[]> {
+export async function freeRooms(reader: DocumentReader, from: string, to: string): Promise<FreeRoomView[]> {
   const nights = reader.collection<NightRow>('nights');
   const taken = new Set(
     (await Promise.all(eachNight(from, to).map(async (date) => nights.find({ date })))).flat().map((n) => n.roomId),
@@ -63,7 +63,7 @@ export async function freeRooms(reader: PortableDocumentReader, from: string, to
 }
 
 /** Every room on the night of `date`: free, or whose it is. */
-export async function occupancy(reader: PortableDocumentReader, date: string): Promise<OccupancyView> {
+export async function occupancy(reader: DocumentReader, date: string): Promise<OccupancyView> {
   const nights = new Map((await reader.collection<NightRow>('nights').find({ date })).map((n) => [n.roomId, n]));
   const byRoom = byNumber(await reader.collection<RoomRow>('rooms').find()).map(({ roomId, number, type }) => {
     const night = nights.get(roomId);

@@ -1,4 +1,4 @@
-import { type PortableDocumentReader, type PortableDocumentTx, projection } from '@twofold/core';
+import { type DocumentReader, type DocumentTx, projection } from '@twofold/core';
 import { nightsBetween } from '../domain/dates.js';
 import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked, RoomRegistered } from '../messages/events.js';
 import type { BookingView } from '../messages/queries.js';
@@ -9,7 +9,7 @@ interface RoomRow {
 }
 
 /** Bookings as guests and the front desk see them: with the room's number and type, and what was paid. */
-export const bookings = projection<PortableDocumentTx>('bookings')
+export const bookings = projection<DocumentTx>('bookings')
   .on(RoomRegistered, ({ roomId, number, type }, tx) => tx.collection<RoomRow>('rooms').put(roomId, { number, type }))
   .on(RoomBooked, async (booked, tx, event) => {
     const room = await tx.collection<RoomRow>('rooms').get(booked.roomId);
@@ -48,7 +48,7 @@ export const ARRIVAL = { field: 'from', direction: 'asc' } as const;
  * page read only its own bookings, however many the guest has.
  */
 export async function guestBookings(
-  reader: PortableDocumentReader,
+  reader: DocumentReader,
   guestId: string,
   page: { readonly limit: number; readonly cursor?: string | undefined },
 ): Promise<{ items: BookingView[]; next: string | null }> {
@@ -57,6 +57,6 @@ export async function guestBookings(
     .page({ guestId }, { orderBy: ARRIVAL, limit: page.limit, after: page.cursor });
 }
 
-export async function booking(reader: PortableDocumentReader, bookingId: string): Promise<BookingView | undefined> {
+export async function booking(reader: DocumentReader, bookingId: string): Promise<BookingView | undefined> {
   return reader.collection<BookingView>('bookings').get(bookingId);
 }

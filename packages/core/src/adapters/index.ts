@@ -43,7 +43,12 @@ export {
   orderValue,
   pageInMemory,
 } from '../projections/document-query.js';
-export { matches } from '../projections/documents.js';
+export {
+  matches,
+  promisedCollection,
+  promisedWritable,
+  type SyncDocumentCollection,
+} from '../projections/documents.js';
 export {
   callback,
   type Protocol,

@@ -2,9 +2,9 @@ import type { ReadModelProgress } from '../consistency/read-model-progress.js';
 import type { Database } from '../database/database.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
-import { eachInOrder } from '../projections/documents.js';
+import type { DocumentReader } from '../projections/documents.js';
 import { type InlineProjection, inlineProjection } from '../projections/inline.js';
-import type { InlineProjectionStore } from '../projections/ports.js';
+import type { InlineProjectionStore, ProjectionStore } from '../projections/ports.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import { ReadSide } from '../read-side/read-side.js';
@@ -16,35 +16,38 @@ export interface ProjectionOptions {
   /**
    * Apply the projection in each command's own transaction, so that its read model has the command's effect the
    * moment the command returns, and a query never waits for it; a handler that throws then fails the command.
-   * The database's documents must be able to (memory, SQLite and PostgreSQL handles can). Default: false, a
-   * runner applies it beside the app after each commit.
+   * The database's documents must be able to (memory, SQLite and PostgreSQL handles can), and the handlers get
+   * what they hand inline projections (`InlineDocumentTx` on memory and SQLite). Default: false, a runner
+   * applies it beside the app after each commit, and its handlers get a `DocumentTx`.
    */
   readonly inline?: boolean;
 }
 
-interface Entry<WriteTx, Tx> {
-  readonly runner: ProjectionRunner<Tx>;
+interface Entry<WriteTx> {
+  /** Applies it beside the app; for an inline one, brings it up to the end of the log at start. */
+  readonly runner: ProjectionRunner<unknown>;
   readonly inline: InlineProjection<WriteTx> | undefined;
 }
 
 /** The projections of a {@link Twofold} app: inline ones within each commit, the others in runners. */
-export class AppProjections<WriteTx, Tx, Reader> implements ProjectionLookup<Reader> {
-  readonly #store: Database<WriteTx, Tx, Reader>;
+export class AppProjections<WriteTx, InlineTx> implements ProjectionLookup {
+  readonly #store: Database<WriteTx, InlineTx>;
   readonly #logger: Logger;
-  readonly #entries = new Map<string, Entry<WriteTx, Tx>>();
+  readonly #entries = new Map<string, Entry<WriteTx>>();
   #inline: readonly InlineProjection<WriteTx>[] = [];
   #readSide: ReadSide | undefined;
 
-  constructor(store: Database<WriteTx, Tx, Reader>, logger: Logger) {
+  constructor(store: Database<WriteTx, InlineTx>, logger: Logger) {
     this.#store = store;
     this.#logger = logger;
   }
 
   /** Joins every commit of the write models: applies the inline projections, once they have caught up. */
   readonly participant = (tx: WriteTx, events: readonly RecordedEvent[]): void | Promise<void> =>
-    eachInOrder(this.#inline, (inline) => inline.participant(tx, events));
+    applyInOrder(this.#inline, 0, tx, events);
 
-  add(projection: Projection<Tx>, options: ProjectionOptions | undefined): void {
+  /** Adds a projection; its handlers take a `DocumentTx`, or the inline store's transaction with `inline`. */
+  add(projection: Projection<unknown>, options: ProjectionOptions | undefined): void {
     if (typeof projection?.apply !== 'function' || typeof projection.name !== 'string') {
       throw new InvalidArgumentError('projection(): pass a projection made with projection()');
     }
@@ -57,16 +60,32 @@ export class AppProjections<WriteTx, Tx, Reader> implements ProjectionLookup<Rea
     }
     if (this.#entries.has(name)) throw new InvalidArgumentError(`projection('${name}') is registered twice`);
     const { documents, events } = this.#store;
-    const runner = new ProjectionRunner({ projection, store: documents, feed: events, logger: this.#logger });
-    const inline =
-      options?.inline === true
-        ? inlineProjection(projection, documents as unknown as InlineProjectionStore<WriteTx, Tx>)
-        : undefined;
-    this.#entries.set(name, { runner, inline });
+    const logger = this.#logger;
+    if (options?.inline !== true) {
+      const runner = new ProjectionRunner({
+        projection,
+        store: documents as ProjectionStore<unknown>,
+        feed: events,
+        logger,
+      });
+      this.#entries.set(name, { runner, inline: undefined });
+      return;
+    }
+    const store = documents.inline;
+    if (typeof store?.applyWithin !== 'function') {
+      throw new InvalidArgumentError(
+        `projection('${name}', { inline: true }): the database's documents cannot apply projections inline (they have no inline store)`,
+      );
+    }
+    const runner = new ProjectionRunner({ projection, store: store as ProjectionStore<unknown>, feed: events, logger });
+    this.#entries.set(name, {
+      runner,
+      inline: inlineProjection(projection, store as InlineProjectionStore<WriteTx, unknown>),
+    });
   }
 
   /** The projection named `name`; `who` names what asks in the error when there is none. */
-  get(name: string, who: string): Entry<WriteTx, Tx> {
+  get(name: string, who: string): Entry<WriteTx> {
     const entry = this.#entries.get(name);
     if (entry === undefined) {
       throw new InvalidArgumentError(
@@ -81,7 +100,7 @@ export class AppProjections<WriteTx, Tx, Reader> implements ProjectionLookup<Rea
     return entry.inline?.progress ?? entry.runner.progress;
   }
 
-  reader(name: string): Reader {
+  reader(name: string): DocumentReader {
     return this.#store.documents.read(name);
   }
 
@@ -103,5 +122,19 @@ export class AppProjections<WriteTx, Tx, Reader> implements ProjectionLookup<Rea
 
   async stop(): Promise<void> {
     await this.#readSide?.stop();
+  }
+}
+
+// Applies each inline projection in turn within the commit: synchronously while they are (SQLite's transaction
+// cannot wait), awaiting one that is not (PostgreSQL's can).
+function applyInOrder<WriteTx>(
+  inline: readonly InlineProjection<WriteTx>[],
+  from: number,
+  tx: WriteTx,
+  events: readonly RecordedEvent[],
+): void | Promise<void> {
+  for (let i = from; i < inline.length; i++) {
+    const applied = inline[i]!.participant(tx, events);
+    if (applied instanceof Promise) return applied.then(() => applyInOrder(inline, i + 1, tx, events));
   }
 }

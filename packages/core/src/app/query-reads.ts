@@ -2,36 +2,40 @@ import type { ReadModelProgress } from '../consistency/read-model-progress.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { QueryHandlerContext } from '../mediator/context.js';
 import type { PayloadOf, QueryDefinition, ResultOf } from '../messages/define.js';
+import type { DocumentReader, DocumentTx } from '../projections/documents.js';
 import type { Projection } from '../projections/projection.js';
+
+/** A projection of a {@link Twofold} app: an asynchronous one, or an inline one written for `InlineTx`. */
+export type AppProjection<InlineTx> = Projection<DocumentTx> | Projection<InlineTx>;
 
 /**
  * What a query handler of a {@link Twofold} app receives: the usual query context, and `read(projection)`, the
  * committed read model of one of the projections the query names in its `reads`.
  */
-export interface AppQueryContext<D extends QueryDefinition, Tx, Reader> extends QueryHandlerContext<D> {
-  /** The read model of `projection`, which must be one the query names in `reads`. */
-  read(projection: Projection<Tx>): Reader;
+export interface AppQueryContext<D extends QueryDefinition, InlineTx = never> extends QueryHandlerContext<D> {
+  /** The read model of `projection`, which must be one the query names in `reads`, whether it is inline or not. */
+  read(projection: AppProjection<InlineTx>): DocumentReader;
 }
 
 /** Answers one query of a {@link Twofold} app. */
-export type AppQueryHandler<D extends QueryDefinition, Tx, Reader> = (
+export type AppQueryHandler<D extends QueryDefinition, InlineTx = never> = (
   params: PayloadOf<D>,
-  ctx: AppQueryContext<D, Tx, Reader>,
+  ctx: AppQueryContext<D, InlineTx>,
 ) => ResultOf<D> | Promise<ResultOf<D>>;
 
 /** Options of {@link Twofold.query}. */
-export interface AppQueryOptions<Tx> {
+export interface AppQueryOptions<InlineTx = never> {
   /**
    * The projections the handler reads. `read()` hands out only these, and `ask(query, params, { after })` waits
    * for exactly these to pass `after` before the handler runs.
    */
-  readonly reads?: readonly Projection<Tx>[];
+  readonly reads?: readonly AppProjection<InlineTx>[];
 }
 
 /** Where a query finds the projections it names, once the app has them. */
-export interface ProjectionLookup<Reader> {
+export interface ProjectionLookup {
   progress(name: string): ReadModelProgress;
-  reader(name: string): Reader;
+  reader(name: string): DocumentReader;
 }
 
 /** The names of `reads`, checked: projections from projection(), each named once. */
@@ -52,7 +56,7 @@ export function readNames(query: string, reads: unknown): readonly string[] {
 }
 
 /** The progress of each named projection, looked up when a query waits (the projections may come later). */
-export function lazyProgress<Reader>(names: readonly string[], lookup: ProjectionLookup<Reader>): ReadModelProgress[] {
+export function lazyProgress(names: readonly string[], lookup: ProjectionLookup): ReadModelProgress[] {
   return names.map((name) => ({
     name,
     waitFor: (position, signal) => lookup.progress(name).waitFor(position, signal),
@@ -60,13 +64,13 @@ export function lazyProgress<Reader>(names: readonly string[], lookup: Projectio
 }
 
 /** Wraps an app query handler into a mediator one: the same context plus `read()`, limited to `names`. */
-export function withReads<D extends QueryDefinition, Tx, Reader>(
+export function withReads<D extends QueryDefinition, InlineTx>(
   query: string,
   names: readonly string[],
-  lookup: ProjectionLookup<Reader>,
-  handler: AppQueryHandler<D, Tx, Reader>,
+  lookup: ProjectionLookup,
+  handler: AppQueryHandler<D, InlineTx>,
 ): (params: PayloadOf<D>, ctx: QueryHandlerContext<D>) => ResultOf<D> | Promise<ResultOf<D>> {
-  const read = (projection: Projection<Tx>): Reader => {
+  const read = (projection: AppProjection<InlineTx>): DocumentReader => {
     const name = projection?.name;
     if (typeof name !== 'string' || !names.includes(name)) {
       throw new InvalidArgumentError(

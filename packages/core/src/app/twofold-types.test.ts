@@ -7,7 +7,7 @@ import { streamId } from '../event-store/records.js';
 import type { CommandExecution } from '../mediator/context.js';
 import { defineCommand, defineEvent, defineQuery, defineStreamQuery } from '../messages/define.js';
 import { globalPosition } from '../positions/position.js';
-import type { DocumentReader, DocumentTx } from '../projections/documents.js';
+import type { DocumentReader, DocumentTx, InlineDocumentTx } from '../projections/documents.js';
 import { projection } from '../projections/projection.js';
 import { defineDecider } from '../write-model/models.js';
 import { twofold } from './twofold.js';
@@ -30,14 +30,17 @@ const account = defineDecider({
   decide: (command) => (command.type === 'bank.Open' ? [{ type: 'bank.Opened', data: command.data }] : []),
 });
 const balances = projection<DocumentTx>('balances');
+const accounts = projection<InlineDocumentTx>('accounts');
 const stream = ({ data }: { data: { accountId: string } }) => streamId('account', data.accountId);
 
 const app = twofold({ store: memory() })
   .decider(account, { stream, result: () => ({ accountId: 'a1' }) })
   .projection(balances)
+  .projection(accounts, { inline: true })
   .query(Balance, (params, ctx) => {
     expectTypeOf(params).toEqualTypeOf<{ accountId: string }>();
     expectTypeOf(ctx.read(balances)).toEqualTypeOf<DocumentReader>();
+    expectTypeOf(ctx.read(accounts)).toEqualTypeOf<DocumentReader>();
     return 0;
   });
 
@@ -79,6 +82,16 @@ describe('twofold() types', () => {
     const typeOnly = () => {
       // @ts-expect-error a projection for another store's transaction
       twofold({ store: memory() }).projection(projection<{ other: true }>('other'));
+      // @ts-expect-error an asynchronous projection gets a DocumentTx, never the inline transaction
+      twofold({ store: memory() }).projection(accounts);
+      // @ts-expect-error on memory (as on SQLite) an inline projection gets an InlineDocumentTx, answered at once
+      twofold({ store: memory() }).projection(balances, { inline: true });
+      projection<DocumentTx>('typed').on(Opened, (_, tx) => {
+        expectTypeOf(tx.collection<{ n: number }>('c').get('a')).toEqualTypeOf<Promise<{ n: number } | undefined>>();
+      });
+      projection<InlineDocumentTx>('typed').on(Opened, (_, tx) => {
+        expectTypeOf(tx.collection<{ n: number }>('c').get('a')).toEqualTypeOf<{ n: number } | undefined>();
+      });
       // @ts-expect-error a streaming query is registered on the mediator
       twofold({ store: memory() }).query(Accounts, () => 'a1');
     };

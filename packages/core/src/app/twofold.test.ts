@@ -4,7 +4,7 @@ import { memory } from '../database/memory.js';
 import { DomainError, isTwofoldError } from '../errors/errors.js';
 import { streamId } from '../event-store/records.js';
 import { defineCommand, defineEvent, defineQuery } from '../messages/define.js';
-import type { DocumentTx } from '../projections/documents.js';
+import type { DocumentTx, InlineDocumentTx } from '../projections/documents.js';
 import { projection } from '../projections/projection.js';
 import { defineDecider, defineStateModel } from '../write-model/models.js';
 import { twofold } from './twofold.js';
@@ -49,13 +49,18 @@ const customers = defineStateModel({
 });
 
 type Amount = { readonly amount: number };
-const add = (tx: DocumentTx, collection: string, id: string, amount: number) => {
+const add = async (tx: DocumentTx, collection: string, id: string, amount: number) => {
   const documents = tx.collection<Amount>(collection);
+  documents.put(id, { amount: ((await documents.get(id))?.amount ?? 0) + amount });
+};
+// Inline on memory, the balances are applied in the synchronous write transaction, as on SQLite.
+const credit = (tx: InlineDocumentTx, id: string, amount: number) => {
+  const documents = tx.collection<Amount>('balances');
   documents.put(id, { amount: (documents.get(id)?.amount ?? 0) + amount });
 };
-const balances = projection<DocumentTx>('balances')
-  .on(Opened, ({ accountId }, tx) => add(tx, 'balances', accountId, 0))
-  .on(Deposited, ({ accountId, amount }, tx) => add(tx, 'balances', accountId, amount));
+const balances = projection<InlineDocumentTx>('balances')
+  .on(Opened, ({ accountId }, tx) => credit(tx, accountId, 0))
+  .on(Deposited, ({ accountId, amount }, tx) => credit(tx, accountId, amount));
 const totals = projection<DocumentTx>('totals').on(Deposited, ({ amount }, tx) => add(tx, 'totals', 'all', amount));
 const names = projection<DocumentTx>('names').on(Renamed, ({ customerId, name }, tx) =>
   tx.collection('names').put(customerId, { name }),
@@ -70,15 +75,17 @@ function bank(store = memory()) {
     .projection(names)
     .query(
       Balance,
-      ({ accountId }, { read }) => read(balances).collection<Amount>('balances').get(accountId)?.amount ?? null,
+      async ({ accountId }, { read }) =>
+        (await read(balances).collection<Amount>('balances').get(accountId))?.amount ?? null,
       { reads: [balances] },
     )
-    .query(Total, (_, { read }) => read(totals).collection<Amount>('totals').get('all')?.amount ?? 0, {
+    .query(Total, async (_, { read }) => (await read(totals).collection<Amount>('totals').get('all'))?.amount ?? 0, {
       reads: [totals],
     })
     .query(
       Customer,
-      ({ customerId }, { read }) => read(names).collection<{ name: string }>('names').get(customerId)?.name ?? null,
+      async ({ customerId }, { read }) =>
+        (await read(names).collection<{ name: string }>('names').get(customerId))?.name ?? null,
       { reads: [names] },
     );
 }
@@ -123,7 +130,7 @@ describe('twofold()', () => {
   });
 
   it('fails the command, writing nothing, when an inline projection throws', async () => {
-    const failing = projection<DocumentTx>('failing').on(Deposited, () => {
+    const failing = projection<InlineDocumentTx>('failing').on(Deposited, () => {
       throw new Error('the read model refuses');
     });
     const store = memory();
@@ -153,7 +160,7 @@ describe('twofold()', () => {
 
   it('refuses a query reading a projection it does not name', async () => {
     const app = await twofold({ store: memory() })
-      .projection(balances)
+      .projection(balances, { inline: true })
       .query(Total, (_, { read }) => read(balances).collection<Amount>('balances').count())
       .start();
     await expect(app.ask(Total, {})).rejects.toThrow(
@@ -240,8 +247,8 @@ describe('twofold() misuse', () => {
   });
 
   it('refuses a projection registered twice, and bad projection options', () => {
-    const app = twofold({ store: memory() }).projection(balances);
-    expect(() => app.projection(balances)).toThrow("projection('balances') is registered twice");
+    const app = twofold({ store: memory() }).projection(balances, { inline: true });
+    expect(() => app.projection(balances, { inline: true })).toThrow("projection('balances') is registered twice");
     expect(() => app.projection(totals, { inline: 'yes' } as never)).toThrow(
       "projection('totals'): options.inline must be true or false",
     );

@@ -18,6 +18,7 @@ import type {
   QueryDefinition,
   ResultOf,
 } from '../messages/define.js';
+import type { DocumentTx } from '../projections/documents.js';
 import type { Projection } from '../projections/projection.js';
 import type { Decider, StateModel } from '../write-model/models.js';
 import { type WriteModels, writeModels } from '../write-model/write-models.js';
@@ -27,9 +28,9 @@ import { type AppQueryHandler, type AppQueryOptions, lazyProgress, readNames, wi
 import { type DeciderOptions, registrable, type StateModelOptions } from './write-side.js';
 
 /** Options of {@link twofold}: the database handle, and the mediator's own options (logger, timeouts…). */
-export interface TwofoldOptions<WriteTx, Tx, Reader> extends MediatorOptions {
+export interface TwofoldOptions<WriteTx, InlineTx> extends MediatorOptions {
   /** The database: `memory()`, `sqlite(path)` from @twofold/sqlite, `await postgres(…)` from @twofold/postgres. */
-  readonly store: Database<WriteTx, Tx, Reader>;
+  readonly store: Database<WriteTx, InlineTx>;
 }
 
 /** A query whose handler returns one answer (not a stream): what a {@link Twofold} app registers. */
@@ -38,21 +39,22 @@ type AnswerQuery = QueryDefinition<string, any, any, false>;
 /**
  * An application: one database handle, its write models, projections and queries, and middleware, started and
  * closed as one. Made by {@link twofold}. `send`, `execute` and `ask` accept only what was registered, typed by
- * each message's schemas. The mediator underneath stays reachable as `mediator`, for transports (HTTP) and for
+ * each message's schemas. `InlineTx` is what the handle's inline projections get (`InlineDocumentTx` on memory
+ * and SQLite, `DocumentTx` on PostgreSQL); every other projection gets a `DocumentTx`. The mediator underneath stays reachable as `mediator`, for transports (HTTP) and for
  * what this builder does not cover.
  */
-export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q extends AnswerQuery = never> {
+export class Twofold<WriteTx, InlineTx, C extends CommandDefinition = never, Q extends AnswerQuery = never> {
   /** The mediator every command and query goes through. */
   readonly mediator: Mediator;
   /** The database handle the app writes to and reads from; closed by {@link Twofold.close}. */
-  readonly store: Database<WriteTx, Tx, Reader>;
+  readonly store: Database<WriteTx, InlineTx>;
   readonly #models: WriteModels;
-  readonly #projections: AppProjections<WriteTx, Tx, Reader>;
+  readonly #projections: AppProjections<WriteTx, InlineTx>;
   readonly #lifecycle: AppLifecycle;
   readonly #queryReads: { readonly type: string; readonly names: readonly string[] }[] = [];
   readonly #workers: CommandWorker[] = [];
 
-  constructor(options: TwofoldOptions<WriteTx, Tx, Reader>) {
+  constructor(options: TwofoldOptions<WriteTx, InlineTx>) {
     const { store, ...mediatorOptions } = options ?? ({} as never);
     checkDatabase(store);
     this.store = store;
@@ -72,7 +74,7 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
   decider<S, DC extends CommandDefinition, E extends EventDefinition>(
     decider: Decider<S, DC, E>,
     options: DeciderOptions<S, DC, E>,
-  ): Twofold<WriteTx, Tx, Reader, C | DC, Q> {
+  ): Twofold<WriteTx, InlineTx, C | DC, Q> {
     this.#lifecycle.registering('decider');
     const handler = this.#models.eventSourced(decider, options as never);
     return this.#commands(registrable(this.mediator, 'decider', decider, options), handler);
@@ -88,7 +90,7 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
   stateStored<S, SC extends CommandDefinition, E extends EventDefinition>(
     model: StateModel<S, SC, E>,
     options: StateModelOptions<S, SC, E>,
-  ): Twofold<WriteTx, Tx, Reader, C | SC, Q> {
+  ): Twofold<WriteTx, InlineTx, C | SC, Q> {
     this.#lifecycle.registering('stateStored');
     const handler = this.#models.stateStored(model, options as never);
     return this.#commands(registrable(this.mediator, 'stateStored', model, options), handler);
@@ -98,7 +100,7 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
   command<D extends CommandDefinition>(
     definition: D,
     handler: CommandHandler<D>,
-  ): Twofold<WriteTx, Tx, Reader, C | D, Q> {
+  ): Twofold<WriteTx, InlineTx, C | D, Q> {
     this.#lifecycle.registering('command');
     this.mediator.command(definition, handler);
     return this as never;
@@ -106,14 +108,18 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
 
   /**
    * Registers a projection into the database's documents. By default a runner applies it beside the app from
-   * `start()` to `close()`; `{ inline: true }` applies it in each command's own transaction instead.
+   * `start()` to `close()`, and its handlers get a `DocumentTx`. `{ inline: true }` applies it in each command's
+   * own transaction instead, and its handlers get what the handle's inline store hands them: an
+   * `InlineDocumentTx` on memory and SQLite, whose write transactions are synchronous; a `DocumentTx` on PostgreSQL.
    *
    * @example
    * app.projection(statement).projection(balances, { inline: true });
    */
-  projection(projection: Projection<Tx>, options?: ProjectionOptions): this {
+  projection(projection: Projection<DocumentTx>, options?: ProjectionOptions & { readonly inline?: false }): this;
+  projection(projection: Projection<InlineTx>, options: ProjectionOptions & { readonly inline: true }): this;
+  projection(projection: Projection<never>, options?: ProjectionOptions): this {
     this.#lifecycle.registering('projection');
-    this.#projections.add(projection, options);
+    this.#projections.add(projection as Projection<unknown>, options);
     return this;
   }
 
@@ -127,9 +133,9 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
    */
   query<D extends AnswerQuery>(
     definition: D,
-    handler: AppQueryHandler<D, Tx, Reader>,
-    options?: AppQueryOptions<Tx>,
-  ): Twofold<WriteTx, Tx, Reader, C, Q | D> {
+    handler: AppQueryHandler<D, InlineTx>,
+    options?: AppQueryOptions<InlineTx>,
+  ): Twofold<WriteTx, InlineTx, C, Q | D> {
     this.#lifecycle.registering('query');
     const type = String(definition?.type);
     if (typeof handler !== 'function') {
@@ -277,15 +283,13 @@ export class Twofold<WriteTx, Tx, Reader, C extends CommandDefinition = never, Q
  * const app = twofold({ store: memory() })
  *   .decider(account, { stream: ({ data }) => streamId('account', data.accountId) })
  *   .projection(balances)
- *   .query(Balance, ({ accountId }, { read }) => read(balances).collection('balances').get(accountId) ?? null,
+ *   .query(Balance, async ({ accountId }, { read }) => (await read(balances).collection('balances').get(accountId)) ?? null,
  *     { reads: [balances] });
  * await app.start();
  * const { position } = await app.execute(Deposit, { accountId: 'a1', amount: 10 });
  * await app.ask(Balance, { accountId: 'a1' }, { after: position });
  */
-export function twofold<WriteTx, Tx, Reader>(
-  options: TwofoldOptions<WriteTx, Tx, Reader>,
-): Twofold<WriteTx, Tx, Reader> {
+export function twofold<WriteTx, InlineTx>(options: TwofoldOptions<WriteTx, InlineTx>): Twofold<WriteTx, InlineTx> {
   return new Twofold(options);
 }
 

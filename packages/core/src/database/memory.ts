@@ -1,13 +1,13 @@
 import { MemoryCommandQueue } from '../command-queue/memory.js';
 import { MemoryDeadLetterStore } from '../dead-letters/memory.js';
 import { MemoryStore, type MemoryTx } from '../event-store/memory-store.js';
-import type { DocumentReader, DocumentTx } from '../projections/documents.js';
+import type { InlineDocumentTx } from '../projections/documents.js';
 import { MemoryDocumentStore } from '../projections/memory-store.js';
 import { MemoryCheckpointStore } from '../subscriptions/memory.js';
 import type { Database } from './database.js';
 
 /** The in-memory {@link Database}: see {@link memory}. */
-export interface MemoryDatabase extends Database<MemoryTx, DocumentTx, DocumentReader> {
+export interface MemoryDatabase extends Database<MemoryTx, InlineDocumentTx> {
   readonly events: MemoryStore;
   readonly documents: MemoryDocumentStore;
   readonly checkpoints: MemoryCheckpointStore;
@@ -17,7 +17,8 @@ export interface MemoryDatabase extends Database<MemoryTx, DocumentTx, DocumentR
 
 /**
  * A {@link Database} held in memory: a `MemoryStore`, a `MemoryDocumentStore` (which can also apply projections
- * inline, in the command's commit), and in-memory checkpoints, dead letters and command queue. For tests, examples and
+ * inline, in the command's commit, synchronously as SQLite does), and in-memory checkpoints, dead letters and
+ * command queue. For tests, examples and
  * prototypes; it forgets everything when the process ends, and `close()` has nothing to release.
  *
  * @example

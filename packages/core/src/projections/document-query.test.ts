@@ -10,7 +10,7 @@ describe('document cursors', () => {
     await store.commit(slot, 0 as never, 1 as never, (tx) => {
       for (const id of ['a', 'b', 'c']) tx.collection('c').put(id, { from: `2030-01-0${id.charCodeAt(0) - 96}` });
     });
-    const { next } = store
+    const { next } = await store
       .read('p')
       .collection<{ from: string }>('c')
       .page(undefined, { orderBy: { field: 'from' }, limit: 1 });

@@ -40,12 +40,8 @@ async function poisoned(onFailure: ProjectionFailurePolicy, consistencyTimeout =
     retryDelayMs: 5,
     logger: quiet,
   });
-  const read = () =>
-    store
-      .read('bookings')
-      .collection<{ bookingId: string }>('bookings')
-      .find()
-      .map((b) => b.bookingId);
+  const read = async () =>
+    (await store.read('bookings').collection<{ bookingId: string }>('bookings').find()).map((b) => b.bookingId);
   const mediator = createMediator({ consistencyTimeout, logger: quiet })
     .query(Bookings, read, { reads: [runner.progress] })
     .query(Recent, () => 0);

@@ -14,7 +14,7 @@ describe('MemoryDocumentStore', () => {
       tx.collection('c').put('a', { zero: -0, gone: undefined, when: new Date(0) });
       expect(() => tx.collection('c').put('b', undefined as never)).toThrow(/must be a JSON value/);
     });
-    const stored = store.read('p').collection<{ zero: number }>('c').get('a');
+    const stored = await store.read('p').collection<{ zero: number }>('c').get('a');
     expect(stored).toEqual({ zero: 0, when: '1970-01-01T00:00:00.000Z' });
     expect(Object.is(stored?.zero, -0)).toBe(false);
   });

@@ -4,15 +4,16 @@ import type { RecordedEvent } from '../event-store/records.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import { documentQuery, pageInMemory } from './document-query.js';
 import {
-  andThen,
-  type DocumentCollection,
   type DocumentReader,
   type DocumentTx,
-  eachInOrder,
+  type InlineCollection,
+  type InlineDocumentTx,
   matches,
-  type WritableCollection,
+  promisedCollection,
+  promisedWritable,
+  type SyncDocumentCollection,
 } from './documents.js';
-import type { InlineProjectionStore, ProjectionSlot, ProjectionStore } from './ports.js';
+import type { InlineDocumentStore, ProjectionSlot, ProjectionStore } from './ports.js';
 
 const DELETED = Symbol('deleted');
 type Staged = Map<string, Map<string, unknown>>;
@@ -29,16 +30,30 @@ function key(slot: ProjectionSlot): string {
 /**
  * An in-memory read store (MemoryImage): document collections held in maps, rebuilt from the event log each
  * time the process starts (its checkpoints start at the beginning). A transaction stages its writes and applies
- * them only on commit, so a handler that throws leaves the read model as it was.
+ * them only on commit, so a handler that throws leaves the read model as it was. Its `inline` view applies inline
+ * projections synchronously, as SQLite does, so an app tested in memory runs the same handlers on SQLite.
  *
  * @example
  * const views = new MemoryDocumentStore();
  * const runner = new ProjectionRunner({ projection: bookingsView, store: views, feed: eventStore });
  * mediator.query(GuestBookings, ({ guestId }) => views.read(bookingsView).collection<Booking>('bookings').find({ guestId }));
  */
-export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineProjectionStore<unknown, DocumentTx> {
+export class MemoryDocumentStore implements ProjectionStore<DocumentTx> {
   readonly #slots = new Map<string, Slot>();
   readonly #active = new Map<string, number>();
+  /** The store as inline projections see it: their handlers get an {@link InlineDocumentTx}, answered at once. */
+  readonly inline: InlineDocumentStore<unknown, InlineDocumentTx> = {
+    checkpoint: (slot) => this.checkpoint(slot),
+    activeVersion: (projection) => this.activeVersion(projection),
+    activate: (slot) => this.activate(slot),
+    commit: async (slot, from, to, work) => {
+      const target = this.#at(slot, from);
+      const staged: Staged = new Map();
+      refuseAwaiting(work(this.#inlineTx(target, staged)), `Inline projection ${slot.projection}`);
+      this.#apply(slot, target, from, to, staged);
+    },
+    applyWithin: (writeTx, slot, events, apply) => this.#applyWithin(writeTx, slot, events, apply),
+  };
 
   async checkpoint(slot: ProjectionSlot): Promise<GlobalPosition> {
     return this.#slots.get(key(slot))?.checkpoint ?? START;
@@ -52,33 +67,30 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
   ): Promise<void> {
     const target = this.#at(slot, from);
     const staged: Staged = new Map();
-    await work(this.#tx(target, staged));
+    const inline = this.#inlineTx(target, staged);
+    await work({ collection: <T>(name: string) => promisedWritable(inline.collection<T>(name)) });
     this.#apply(slot, target, from, to, staged);
   }
 
-  applyWithin(
+  #applyWithin(
     writeTx: unknown,
     slot: ProjectionSlot,
     events: readonly RecordedEvent[],
-    apply: (event: RecordedEvent, tx: DocumentTx) => void | Promise<void>,
-  ): void | Promise<void> {
+    apply: (event: RecordedEvent, tx: InlineDocumentTx) => void | Promise<void>,
+  ): void {
     const last = events.at(-1);
     if (last === undefined) return;
     const target = this.#slot(slot);
     const from = target.checkpoint;
     const staged: Staged = new Map();
-    const tx = this.#tx(target, staged);
-    return andThen(
-      eachInOrder(events, (event) => apply(event, tx)),
-      () => {
-        this.#check(slot, target, from);
-        // With the in-memory write store the documents change only once the whole commit has succeeded, so a
-        // later participant that fails rolls this projection back with it; inside another store's transaction
-        // they change now.
-        if (defersToCommit(writeTx)) writeTx.onCommit(() => this.#write(target, last.position, staged));
-        else this.#write(target, last.position, staged);
-      },
-    );
+    const tx = this.#inlineTx(target, staged);
+    for (const event of events) refuseAwaiting(apply(event, tx), `Inline projection ${slot.projection}`);
+    this.#check(slot, target, from);
+    // With the in-memory write store the documents change only once the whole commit has succeeded, so a later
+    // participant that fails rolls this projection back with it; inside another store's transaction they change
+    // now.
+    if (defersToCommit(writeTx)) writeTx.onCommit(() => this.#write(target, last.position, staged));
+    else this.#write(target, last.position, staged);
   }
 
   #at(slot: ProjectionSlot, from: GlobalPosition): Slot {
@@ -92,7 +104,7 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
     return target;
   }
 
-  #tx(target: Slot, staged: Staged): DocumentTx {
+  #inlineTx(target: Slot, staged: Staged): InlineDocumentTx {
     return { collection: <T>(name: string) => writable<T>(documents(target, name), staged, name) };
   }
 
@@ -140,7 +152,9 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
       collection: <T>(collection: string) => {
         const version = this.#active.get(name);
         const slot = version === undefined ? undefined : this.#slots.get(key({ projection: name, version }));
-        return view<T>(slot === undefined ? new Map() : documents(slot, collection), undefined, collection);
+        return promisedCollection(
+          view<T>(slot === undefined ? new Map() : documents(slot, collection), undefined, collection),
+        );
       },
     };
   }
@@ -152,6 +166,17 @@ export class MemoryDocumentStore implements ProjectionStore<DocumentTx>, InlineP
       this.#slots.set(key(slot), found);
     }
     return found;
+  }
+}
+
+// Inline projections apply in memory as they do in SQLite's synchronous transaction, so that what passes here
+// does not fail there.
+function refuseAwaiting(value: void | Promise<void>, what: string): void {
+  if (value instanceof Promise) {
+    value.catch(() => {});
+    throw new InvalidArgumentError(
+      `${what} returned a promise: inline projections run in a synchronous transaction (in memory as on SQLite), so they read with InlineDocumentTx and must finish without awaiting`,
+    );
   }
 }
 
@@ -171,7 +196,7 @@ function view<T>(
   committed: Map<string, unknown>,
   staged: Map<string, unknown> | undefined,
   name: string,
-): DocumentCollection<T> {
+): SyncDocumentCollection<T> {
   const get = (id: string): T | undefined => {
     const pending = staged?.get(id);
     if (pending === DELETED) return undefined;
@@ -192,7 +217,7 @@ function view<T>(
   };
 }
 
-function writable<T>(committed: Map<string, unknown>, staged: Staged, name: string): WritableCollection<T> {
+function writable<T>(committed: Map<string, unknown>, staged: Staged, name: string): InlineCollection<T> {
   let pending = staged.get(name);
   if (pending === undefined) {
     pending = new Map();

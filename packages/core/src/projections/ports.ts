@@ -36,8 +36,8 @@ export interface ProjectionStore<Tx = unknown> {
 
 /**
  * A read store that can also apply a projection inside a write store's transaction (inline projections), because
- * both live in one database. On SQLite and in memory `apply` must finish synchronously, as the transaction
- * cannot wait; on PostgreSQL it may await.
+ * both live in one database. On SQLite and in memory that transaction is synchronous: `apply` must finish at once,
+ * and the store refuses a handler that returns a promise. On PostgreSQL it is asynchronous and may await.
  */
 export interface InlineProjectionStore<WriteTx, Tx> {
   /** Applies `events` to `slot` and moves its checkpoint to the last one, within `writeTx`. */
@@ -48,3 +48,16 @@ export interface InlineProjectionStore<WriteTx, Tx> {
     apply: (event: RecordedEvent, tx: Tx) => void | Promise<void>,
   ): void | Promise<void>;
 }
+
+/**
+ * A document store as inline projections see it: `Tx` is what their handlers get inside the write transaction
+ * (`InlineDocumentTx` on SQLite and memory, `DocumentTx` on PostgreSQL). It applies them within each commit, and
+ * as a {@link ProjectionStore} it brings them up to the end of the log before they join the commits. It shares
+ * the slots and checkpoints of the document store it belongs to, where queries read the result.
+ *
+ * @example
+ * const inline = db.documents.inline!;
+ * await new ProjectionRunner({ projection: accounts, store: inline, feed: db.events }).catchUp();
+ * const models = writeModels({ store: db.events, participants: [inlineProjection(accounts, inline).participant] });
+ */
+export interface InlineDocumentStore<WriteTx, Tx> extends ProjectionStore<Tx>, InlineProjectionStore<WriteTx, Tx> {}

@@ -32,9 +32,9 @@ function bookings(fail: { on?: string | undefined } = {}) {
       applied++;
       tx.collection('bookings').put(bookingId, { bookingId, roomId, status: 'booked' });
     })
-    .on(BookingCancelled, ({ bookingId }, tx) => {
+    .on(BookingCancelled, async ({ bookingId }, tx) => {
       applied++;
-      tx.collection('bookings').update(bookingId, { status: 'cancelled' });
+      await tx.collection('bookings').update(bookingId, { status: 'cancelled' });
     });
   return { view, applied: () => applied };
 }
@@ -54,13 +54,15 @@ describe('ProjectionRunner', () => {
     expect(await store.checkpoint({ projection: 'bookings', version: 1 })).toBe(27);
     expect(await store.activeVersion('bookings')).toBe(1);
     expect(runner.progress.position).toBe(27);
-    expect(store.read('bookings').collection('bookings').count()).toBe(25);
-    expect(store.read('bookings').collection('bookings').get('b2')).toEqual({
+    expect(await store.read('bookings').collection('bookings').count()).toBe(25);
+    expect(await store.read('bookings').collection('bookings').get('b2')).toEqual({
       bookingId: 'b2',
       roomId: 'r2',
       status: 'cancelled',
     });
-    expect(store.read('bookings').collection('bookings').find({ roomId: 'r0', status: 'booked' }).length).toBe(8);
+    expect((await store.read('bookings').collection('bookings').find({ roomId: 'r0', status: 'booked' })).length).toBe(
+      8,
+    );
     await expect(runner.catchUp()).resolves.toBe(27);
     expect(applied()).toBe(26);
   });
@@ -73,7 +75,7 @@ describe('ProjectionRunner', () => {
     try {
       const position = await log.add(RoomBooked, { bookingId: 'b1', roomId: 'r1' });
       await runner.progress.waitFor(position, AbortSignal.timeout(5_000));
-      expect(store.read('bookings').collection('bookings').get('b1')).toMatchObject({ status: 'booked' });
+      expect(await store.read('bookings').collection('bookings').get('b1')).toMatchObject({ status: 'booked' });
       expect(await runner.status()).toMatchObject({ state: 'running', position: 1, head: 1, lagEvents: 0, lagMs: 0 });
     } finally {
       await runner.stop();
@@ -108,13 +110,9 @@ describe('ProjectionRunner', () => {
       expect(String(status.failure?.error)).toContain('cannot project poison');
       expect(status.lagMs).toBeGreaterThanOrEqual(0);
       expect(
-        store
-          .read('bookings')
-          .collection('bookings')
-          .find()
-          .map((b) => (b as { bookingId: string }).bookingId),
+        (await store.read('bookings').collection('bookings').find()).map((b) => (b as { bookingId: string }).bookingId),
       ).toEqual(['b1']);
-      expect(other.read('bookings').collection('bookings').count()).toBe(3);
+      expect(await other.read('bookings').collection('bookings').count()).toBe(3);
 
       // While stopped, a wait beyond the failing event is turned away at once rather than left to time out.
       await expect(failing.progress.waitFor(3 as GlobalPosition, AbortSignal.timeout(5_000))).rejects.toMatchObject({
@@ -125,7 +123,7 @@ describe('ProjectionRunner', () => {
       fail.on = undefined;
       await until(async () => (await failing.status()).position === 3);
       expect(await failing.status()).toMatchObject({ state: 'running', failure: undefined, lagEvents: 0 });
-      expect(store.read('bookings').collection('bookings').count()).toBe(3);
+      expect(await store.read('bookings').collection('bookings').count()).toBe(3);
     } finally {
       await Promise.all([failing.stop(), healthy.stop()]);
     }
@@ -141,7 +139,7 @@ describe('ProjectionRunner', () => {
         throw new Error('half way');
       }),
     ).rejects.toThrow('half way');
-    expect(store.read('p').collection('c').count()).toBe(0);
+    expect(await store.read('p').collection('c').count()).toBe(0);
     expect(await store.checkpoint(slot)).toBe(START);
   });
 
@@ -151,12 +149,12 @@ describe('ProjectionRunner', () => {
     const store = new MemoryDocumentStore();
     await new ProjectionRunner({ projection: bookings().view, store, feed: log, logger: quiet }).catchUp();
 
-    const byRoom = projection<DocumentTx>('bookings', 2).on(RoomBooked, ({ roomId }, tx) => {
+    const byRoom = projection<DocumentTx>('bookings', 2).on(RoomBooked, async ({ roomId }, tx) => {
       const rooms = tx.collection<{ roomId: string; count: number }>('rooms');
-      const room = rooms.get(roomId) ?? { roomId, count: 0 };
+      const room = (await rooms.get(roomId)) ?? { roomId, count: 0 };
       rooms.put(roomId, { ...room, count: room.count + 1 });
     });
-    const seenDuringRebuild: number[] = [];
+    const seenDuringRebuild: Promise<number>[] = [];
     const progress: { position: number; rebuilding: boolean; eta: number }[] = [];
     const rebuild = new ProjectionRunner({
       projection: byRoom,
@@ -171,13 +169,13 @@ describe('ProjectionRunner', () => {
       },
     });
     await rebuild.catchUp();
-    expect(seenDuringRebuild).toEqual([40, 40, 40, 40]);
+    expect(await Promise.all(seenDuringRebuild)).toEqual([40, 40, 40, 40]);
     expect(progress.map((p) => p.position)).toEqual([10, 20, 30, 40]);
     expect(progress.every((p) => p.rebuilding)).toBe(true);
     expect(progress.at(-1)?.eta).toBe(0);
     expect(await store.activeVersion('bookings')).toBe(2);
-    expect(store.read('bookings').collection('bookings').count()).toBe(0);
-    expect(store.read('bookings').collection('rooms').get('r1')).toEqual({ roomId: 'r1', count: 10 });
+    expect(await store.read('bookings').collection('bookings').count()).toBe(0);
+    expect(await store.read('bookings').collection('rooms').get('r1')).toEqual({ roomId: 'r1', count: 10 });
     expect(rebuild.progress.position).toBe(40);
 
     const stale = new ProjectionRunner({ projection: bookings().view, store, feed: log, logger: quiet });
@@ -214,7 +212,7 @@ describe('ProjectionRunner', () => {
     const b3 = await log.add(RoomBooked, { bookingId: 'b3', roomId: 'r3' });
     await expect.poll(() => store.checkpoint({ projection: 'bookings', version: 1 })).toBe(b3);
     await runner.stop();
-    const rows = store.read('bookings').collection<{ status: string }>('bookings').find();
+    const rows = await store.read('bookings').collection<{ status: string }>('bookings').find();
     expect(rows.map((r) => r.status)).toEqual(['booked', 'by another node', 'booked']);
     // The store refused the stale batch before its handlers ran: this runner applied b1 and b3 only.
     expect((await runner.status()).state).not.toBe('failing');

@@ -343,8 +343,20 @@ export class ProjectionRunner<Tx = unknown> {
       const event = batch[i]!;
       if (!projection.eventTypes.has(event.type)) continue;
       const applied = projection.apply(event, tx);
-      // Stay synchronous while handlers are (SQLite transactions must not yield); switch to awaiting once one is not.
-      if (applied instanceof Promise) return applied.then(() => this.#applyAll(batch.slice(i + 1), tx));
+      // Stay synchronous while handlers are (an inline projection's store applies them in a synchronous SQLite
+      // transaction); once one is not, await it and the rest in one loop.
+      if (applied instanceof Promise) return this.#applyRest(applied, batch, tx, i + 1);
+    }
+  }
+
+  async #applyRest(pending: Promise<void>, batch: readonly RecordedEvent[], tx: Tx, from: number): Promise<void> {
+    await pending;
+    const projection = this.#projection;
+    for (let i = from; i < batch.length; i++) {
+      const event = batch[i]!;
+      if (!projection.eventTypes.has(event.type)) continue;
+      const applied = projection.apply(event, tx);
+      if (applied instanceof Promise) await applied;
     }
   }
 }

@@ -6,6 +6,9 @@ import { MAX_DOCUMENT_LIMIT } from '../projections/document-query.js';
 import type { ProjectionSlot } from '../projections/ports.js';
 import type { DocumentStoreUnderTest } from './document-store-contract.js';
 
+// Documents of any fields: every field may be filtered and ordered on.
+type Doc = Record<string, unknown>;
+
 const at = (n: number) => n as GlobalPosition;
 const v1: ProjectionSlot = { projection: 'rooms', version: 1 };
 
@@ -48,7 +51,7 @@ function expected(rows: Record<string, Row>, field: 'n' | 's', desc: boolean, ki
 export function documentQueryContract(open: () => Promise<DocumentStoreUnderTest>): void {
   const seed = async (store: DocumentStoreUnderTest, rows: Record<string, Row>, position = 0) => {
     await store.commit(v1, at(position), at(position + 1), (tx) => {
-      for (const [id, row] of Object.entries(rows)) tx.collection('rows').put(id, { ...row, id });
+      for (const [id, row] of Object.entries(rows)) tx.collection<Doc>('rows').put(id, { ...row, id });
     });
   };
   const ids = (documents: unknown[]) => documents.map((d) => (d as { id: string }).id);
@@ -67,7 +70,7 @@ export function documentQueryContract(open: () => Promise<DocumentStoreUnderTest
     const store = await open();
     await store.activate(v1);
     await seed(store, sample);
-    const rows = store.read('rooms').collection('rows');
+    const rows = store.read('rooms').collection<Doc>('rows');
     for (const field of ['n', 's'] as const) {
       for (const direction of ['asc', 'desc'] as const) {
         const all = expected(sample, field, direction === 'desc');
@@ -81,7 +84,7 @@ export function documentQueryContract(open: () => Promise<DocumentStoreUnderTest
     expect(ids(await rows.find(undefined, { orderBy: { field: 'n' } }))).toEqual(expected(sample, 'n', false));
     expect(ids(await rows.find(undefined, { limit: 2 }))).toEqual(['a', 'b']);
     expect(await rows.find({ kind: 'none' }, { orderBy: { field: 'n' }, limit: 5 })).toEqual([]);
-    expect(await store.read('rooms').collection('never').find(undefined, { limit: 5 })).toEqual([]);
+    expect(await store.read('rooms').collection<Doc>('never').find(undefined, { limit: 5 })).toEqual([]);
   });
 
   it('pages through every document exactly once, in order, with filters, in both directions (property)', async () => {
@@ -110,10 +113,10 @@ export function documentQueryContract(open: () => Promise<DocumentStoreUnderTest
         async (rows, field, desc, kind, limit) => {
           const collection = `p${position}`;
           await store.commit(v1, at(position), at(position + 1), (tx) => {
-            for (const [id, r] of Object.entries(rows)) tx.collection(collection).put(id, { ...r, id });
+            for (const [id, r] of Object.entries(rows)) tx.collection<Doc>(collection).put(id, { ...r, id });
           });
           position++;
-          const reader = store.read('rooms').collection(collection);
+          const reader = store.read('rooms').collection<Doc>(collection);
           const where = kind === undefined ? undefined : { kind };
           const orderBy = { field, direction: desc ? ('desc' as const) : ('asc' as const) };
           const seen: string[] = [];
@@ -138,7 +141,7 @@ export function documentQueryContract(open: () => Promise<DocumentStoreUnderTest
     await store.activate(v1);
     await seed(store, { a: { kind: 'x', n: 5 }, b: { kind: 'x', n: 1 }, c: { kind: 'x', n: 3 } });
     await store.commit(v1, at(1), at(2), async (tx) => {
-      const rows = tx.collection('rows');
+      const rows = tx.collection<Doc>('rows');
       rows.put('d', { kind: 'x', n: 2, id: 'd' });
       rows.delete('a');
       expect(await rows.update('b', { n: 9 })).toBe(true);
@@ -157,7 +160,7 @@ export function documentQueryContract(open: () => Promise<DocumentStoreUnderTest
     const store = await open();
     await store.activate(v1);
     await seed(store, { a: { kind: 'x', n: 1 }, b: { kind: 'x', n: 2 } });
-    const rows = store.read('rooms').collection('rows');
+    const rows = store.read('rooms').collection<Doc>('rows');
     const refusal = async (call: () => unknown) => {
       const error = await (async () => call())().then(
         () => undefined,

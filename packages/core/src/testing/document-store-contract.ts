@@ -2,44 +2,13 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTwofoldError } from '../errors/errors.js';
 import { type GlobalPosition, START } from '../positions/position.js';
-import type { DocumentPage, FindOptions, PageOptions } from '../projections/document-query.js';
-import { type Awaitable, andThen } from '../projections/documents.js';
+import type { DocumentReader, DocumentTx } from '../projections/documents.js';
 import type { ProjectionSlot, ProjectionStore } from '../projections/ports.js';
 import { documentQueryContract } from './document-query-contract.js';
 
-// The contract's view of a store is not generic over the document type: relating a store's generic
-// `collection<T>()` to a generic one here, TypeScript would match a plain `T | undefined` against the whole
-// `Awaitable<T | undefined>` and infer a promise for T.
-
-/** A document collection as the contract reads it, from a synchronous or an asynchronous store. */
-export interface ContractCollection {
-  get(id: string): Awaitable<unknown>;
-  find(where?: Readonly<Record<string, unknown>>, options?: FindOptions<never>): Awaitable<unknown[]>;
-  page(
-    where: Readonly<Record<string, unknown>> | undefined,
-    options: PageOptions<never>,
-  ): Awaitable<DocumentPage<unknown>>;
-  count(where?: Readonly<Record<string, unknown>>): Awaitable<number>;
-}
-
-/** A collection as the contract writes it inside a transaction: `put` and `delete` are synchronous. */
-export interface ContractWritableCollection extends ContractCollection {
-  put(id: string, document: unknown): void;
-  update(id: string, changes: Readonly<Record<string, unknown>>): Awaitable<boolean>;
-  delete(id: string): void;
-}
-
-/** What a document store under test hands a transaction's work. */
-export interface ContractDocumentTx {
-  collection(name: string): ContractWritableCollection;
-}
-
-/**
- * A read store of JSON documents, as the contract drives it: a `DocumentTx` store (memory, SQLite) or one whose
- * collections answer with promises (Redis).
- */
-export interface DocumentStoreUnderTest extends ProjectionStore<ContractDocumentTx> {
-  read(projection: string): { collection(name: string): ContractCollection };
+/** A read store of JSON documents, as the contract drives it: projections write it, queries read it back. */
+export interface DocumentStoreUnderTest extends ProjectionStore<DocumentTx> {
+  read(projection: string): DocumentReader;
 }
 
 /** Makes a fresh, empty document store for one test; `close` (if any) runs after it. */
@@ -93,23 +62,15 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
     it('lets a transaction read its own writes, update and delete', async () => {
       const store = await open();
       await store.activate(v1);
-      await store.commit(v1, START, at(1), (tx) => {
+      await store.commit(v1, START, at(1), async (tx) => {
         const rooms = tx.collection('rooms');
         rooms.put('a', { n: 1 });
-        return andThen(rooms.get('a'), (a) => {
-          expect(a).toEqual({ n: 1 });
-          return andThen(rooms.update('a', { n: 2 }), (updated) => {
-            expect(updated).toBe(true);
-            return andThen(rooms.update('missing', { n: 0 }), (missing) => {
-              expect(missing).toBe(false);
-              rooms.put('b', { n: 5 });
-              rooms.delete('b');
-              return andThen(rooms.count(), (count) => {
-                expect(count).toBe(1);
-              });
-            });
-          });
-        });
+        expect(await rooms.get('a')).toEqual({ n: 1 });
+        expect(await rooms.update('a', { n: 2 })).toBe(true);
+        expect(await rooms.update('missing', { n: 0 })).toBe(false);
+        rooms.put('b', { n: 5 });
+        rooms.delete('b');
+        expect(await rooms.count()).toBe(1);
       });
       expect(await store.read('rooms').collection('rooms').find()).toEqual([{ n: 2 }]);
     });
@@ -123,26 +84,18 @@ export function documentStoreContract(name: string, factory: DocumentStoreFactor
         rooms.put('b', { kind: 'x', n: 2 });
         rooms.put('c', { kind: 'y', n: 3 });
       });
-      await store.commit(v1, at(1), at(2), (tx) => {
+      await store.commit(v1, at(1), at(2), async (tx) => {
         const rooms = tx.collection('rooms');
         rooms.delete('b');
         rooms.put('d', { kind: 'x', n: 4 });
-        return andThen(rooms.update('c', { kind: 'x' }), (updated) => {
-          expect(updated).toBe(true);
-          return andThen(rooms.get('b'), (b) => {
-            expect(b).toBeUndefined();
-            return andThen(rooms.find({ kind: 'x' }), (xs) => {
-              expect(xs).toEqual([
-                { kind: 'x', n: 1 },
-                { kind: 'x', n: 3 },
-                { kind: 'x', n: 4 },
-              ]);
-              return andThen(rooms.count(), (count) => {
-                expect(count).toBe(3);
-              });
-            });
-          });
-        });
+        expect(await rooms.update('c', { kind: 'x' })).toBe(true);
+        expect(await rooms.get('b')).toBeUndefined();
+        expect(await rooms.find({ kind: 'x' })).toEqual([
+          { kind: 'x', n: 1 },
+          { kind: 'x', n: 3 },
+          { kind: 'x', n: 4 },
+        ]);
+        expect(await rooms.count()).toBe(3);
       });
       const rooms = store.read('rooms').collection('rooms');
       expect(await rooms.find()).toEqual([

@@ -28,9 +28,9 @@ const deposits = defineDecider({
   evolve: () => null,
   decide: (command) => [{ type: 'test.Deposited', data: command.data }],
 });
-const totals = projection<DocumentTx>('totals').on(Deposited, ({ amount }, tx) => {
+const totals = projection<DocumentTx>('totals').on(Deposited, async ({ amount }, tx) => {
   const all = tx.collection<{ amount: number }>('totals');
-  all.put('all', { amount: (all.get('all')?.amount ?? 0) + amount });
+  all.put('all', { amount: ((await all.get('all'))?.amount ?? 0) + amount });
 });
 
 function app(hold: Promise<void> = Promise.resolve(), entered = () => {}) {
@@ -41,9 +41,11 @@ function app(hold: Promise<void> = Promise.resolve(), entered = () => {}) {
       await hold;
     })
     .projection(totals)
-    .query(Total, (_, { read }) => read(totals).collection<{ amount: number }>('totals').get('all')?.amount ?? 0, {
-      reads: [totals],
-    });
+    .query(
+      Total,
+      async (_, { read }) => (await read(totals).collection<{ amount: number }>('totals').get('all'))?.amount ?? 0,
+      { reads: [totals] },
+    );
 }
 
 const post = (url: string, type: string, body: unknown) =>

@@ -1,7 +1,7 @@
 import {
-  type AsyncDocumentReader,
-  type AsyncDocumentTx,
   type Database,
+  type DocumentReader,
+  type DocumentTx,
   defineEvent,
   inlineProjection,
   ProjectionRunner,
@@ -34,8 +34,9 @@ async function connections(name: string): Promise<number> {
 }
 
 describe('the PostgreSQL database handle', () => {
-  it("is one of core's Database handles, its documents read with AsyncDocumentReader", () => {
-    expectTypeOf<PostgresDatabase>().toExtend<Database<PostgresClient, AsyncDocumentTx, AsyncDocumentReader>>();
+  it("is one of core's Database handles, its documents read with DocumentReader, its inline projections async", () => {
+    expectTypeOf<PostgresDatabase>().toExtend<Database<PostgresClient, DocumentTx>>();
+    expectTypeOf<PostgresDatabase['documents']['read']>().returns.toEqualTypeOf<DocumentReader>();
   });
 
   it('holds at most its pool, one listening client and one client per lease, whatever its stores do at once', async () => {
@@ -46,14 +47,10 @@ describe('the PostgreSQL database handle', () => {
       maxConnections: 3,
     });
     try {
-      const notes = projection<AsyncDocumentTx>('notes').on(Noted, ({ id }, tx) =>
-        tx.collection('notes').put(id, { id }),
-      );
+      const notes = projection<DocumentTx>('notes').on(Noted, ({ id }, tx) => tx.collection('notes').put(id, { id }));
       const inline = inlineProjection(notes, db.documents);
       await new ProjectionRunner({ projection: notes, store: db.documents, feed: db.events }).catchUp();
-      const later = projection<AsyncDocumentTx>('later').on(Noted, ({ id }, tx) =>
-        tx.collection('notes').put(id, { id }),
-      );
+      const later = projection<DocumentTx>('later').on(Noted, ({ id }, tx) => tx.collection('notes').put(id, { id }));
       const runner = new ProjectionRunner({ projection: later, store: db.documents, feed: db.events });
       const lease = db.runExclusively({ name: 'later', intervalMs: 10 }, runner);
       await expect.poll(() => lease.leader).toBe(true);

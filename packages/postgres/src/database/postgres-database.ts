@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
-  type AsyncDocumentReader,
-  type AsyncDocumentTx,
   type Database,
+  type DocumentTx,
   InvalidArgumentError,
   UnavailableError,
   type Upcaster,
@@ -40,7 +39,7 @@ export interface PostgresOptions extends PostgresConnectionOptions {
  * wake-ups, and the leases; every store is a view on it, so a read store applies inline exactly when it is the
  * same handle's. Make it with {@link postgres}.
  */
-export interface PostgresDatabase extends Database<PostgresClient, AsyncDocumentTx, AsyncDocumentReader> {
+export interface PostgresDatabase extends Database<PostgresClient, DocumentTx> {
   /** The schema the tables are in. */
   readonly schema: string;
   /**

@@ -1,10 +1,9 @@
 import {
-  type AsyncDocumentTx,
+  type DocumentTx,
   defineEvent,
   type GlobalPosition,
   inlineProjection,
   isTwofoldError,
-  type PortableDocumentTx,
   ProjectionRunner,
   projection,
   START,
@@ -44,7 +43,7 @@ describe('PostgresDocumentStore', () => {
     await store.index('rooms', 'rooms', ['floor']);
     await store.index('rooms', 'rooms', ['floor']);
     await store.activate(v1);
-    await store.commit(v1, START, at(1), async (tx: AsyncDocumentTx) => {
+    await store.commit(v1, START, at(1), async (tx: DocumentTx) => {
       for (let i = 0; i < 500; i++) tx.collection('rooms').put(`r${i}`, { floor: i % 10, tags: [i % 3] });
     });
     const rooms = store.read('rooms').collection<{ floor: number }>('rooms');
@@ -67,7 +66,7 @@ describe('PostgresDocumentStore', () => {
     await store.index('bookings', 'bookings', { fields: ['guestId'], orderBy: 'bookedAt' });
     const slot = { projection: 'bookings', version: 1 };
     await store.activate(slot);
-    await store.commit(slot, START, at(1), async (tx: AsyncDocumentTx) => {
+    await store.commit(slot, START, at(1), async (tx: DocumentTx) => {
       for (let i = 0; i < 400; i++) {
         tx.collection('bookings').put(`b${i}`, { id: `b${i}`, guestId: `g${i % 4}`, bookedAt: 1000 + (i % 50) });
       }
@@ -114,7 +113,7 @@ describe('PostgresDocumentStore', () => {
     const [a, b] = [await open(schema), await open(schema)];
     await a.activate(v1);
     const apply = (store: PostgresDocumentStore) =>
-      store.commit(v1, START, at(5), async (tx: AsyncDocumentTx) => {
+      store.commit(v1, START, at(5), async (tx: DocumentTx) => {
         const counter = tx.collection<{ n: number }>('counter');
         const current = await counter.get('c');
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -131,7 +130,7 @@ describe('PostgresDocumentStore', () => {
     const store = await open();
     await store.activate(v1);
     await expect(
-      store.commit(v1, START, at(1), (tx: AsyncDocumentTx) => {
+      store.commit(v1, START, at(1), (tx: DocumentTx) => {
         tx.collection('rooms').put('ok', { n: 1 });
         tx.collection('rooms').put('bad', { text: 'nul \u0000 inside' });
       }),
@@ -144,20 +143,20 @@ describe('PostgresDocumentStore', () => {
     const store = await open();
     await store.activate(v1);
     const texts = ['\\u0000', '\\\\u0000', 'a\\u0000b'];
-    await store.commit(v1, START, at(1), (tx: AsyncDocumentTx) => {
+    await store.commit(v1, START, at(1), (tx: DocumentTx) => {
       for (const [i, text] of texts.entries()) tx.collection('notes').put(`n${i}`, { text });
     });
     const notes = store.read('rooms').collection<{ text: string }>('notes');
     expect(await Promise.all(texts.map((_, i) => notes.get(`n${i}`)))).toEqual(texts.map((text) => ({ text })));
     await expect(
-      store.commit(v1, at(1), at(2), (tx: AsyncDocumentTx) => tx.collection('notes').put('bad', { text: '\\\0' })),
+      store.commit(v1, at(1), at(2), (tx: DocumentTx) => tx.collection('notes').put('bad', { text: '\\\0' })),
     ).rejects.toThrow(/NUL character/);
   });
 
   it('applies a projection inline, in the transaction of the command on the PostgreSQL write store', async () => {
     const { writes, views } = await openWithLog();
     const Noted = defineEvent('test.Noted', z.object({ id: z.string(), text: z.string() }));
-    const notes = projection<PortableDocumentTx>('notes').on(Noted, async ({ id, text }, tx) => {
+    const notes = projection<DocumentTx>('notes').on(Noted, async ({ id, text }, tx) => {
       const collection = tx.collection<{ text: string }>('notes');
       if ((await collection.get(id)) !== undefined) throw new Error(`note ${id} exists`);
       collection.put(id, { text });
@@ -187,9 +186,7 @@ describe('PostgresDocumentStore', () => {
     const schema = server.schema();
     const [one, other] = [await server.database({ schema }), await server.database({ schema })];
     const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
-    const notes = projection<PortableDocumentTx>('notes').on(Noted, ({ id }, tx) =>
-      tx.collection('notes').put(id, { id }),
-    );
+    const notes = projection<DocumentTx>('notes').on(Noted, ({ id }, tx) => tx.collection('notes').put(id, { id }));
     const commit = one.events.commit({
       appends: [
         { streamId: streamId('note', 'a'), expectedVersion: 'any', events: [{ type: Noted.type, data: { id: 'a' } }] },
@@ -207,7 +204,7 @@ describe('PostgresDocumentStore', () => {
     const { writes, views } = await openWithLog();
     const Counted = defineEvent('test.Counted', z.object({ n: z.number() }));
     let failAt = 4;
-    const counted = projection<PortableDocumentTx>('counted').on(Counted, ({ n }, tx) => {
+    const counted = projection<DocumentTx>('counted').on(Counted, ({ n }, tx) => {
       if (n === failAt) throw new Error(`cannot count ${n}`);
       tx.collection('n').put(String(n), { n });
     });
@@ -233,7 +230,7 @@ describe('PostgresDocumentStore', () => {
   it('never moves an inline checkpoint back when commits take the slot out of position order', async () => {
     const { writes, views } = await openWithLog();
     const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
-    const notes = projection<PortableDocumentTx>('notes').on(Noted, ({ id }, tx) => {
+    const notes = projection<DocumentTx>('notes').on(Noted, ({ id }, tx) => {
       tx.collection('notes').put(id, { id });
     });
     const inline = inlineProjection(notes, views);
@@ -264,7 +261,7 @@ describe('PostgresDocumentStore', () => {
     await expect(store.activeVersion('' as never)).rejects.toThrow(/projection or its name/);
     await expect(store.index('rooms', 'rooms', [])).rejects.toThrow(/non-empty array of field names/);
     await expect(
-      store.commit(v1, START, at(1), (tx: AsyncDocumentTx) => tx.collection('rooms').put('x', 42 as never)),
+      store.commit(v1, START, at(1), (tx: DocumentTx) => tx.collection('rooms').put('x', 42 as never)),
     ).rejects.toThrow(/must be a JSON object/);
     expect(() => store.read('rooms').collection('')).toThrow(/collection name must be a non-empty string/);
   });

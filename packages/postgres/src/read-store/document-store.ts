@@ -1,12 +1,14 @@
 import {
-  type AsyncDocumentCollection,
-  type AsyncDocumentReader,
-  type AsyncDocumentTx,
-  type AsyncWritableCollection,
+  type DocumentCollection,
   type DocumentIndex,
   type DocumentPage,
+  type DocumentReader,
+  type DocumentStore,
+  type DocumentTx,
+  type InlineDocumentStore,
   InvalidArgumentError,
   type ProjectionSlot,
+  type WritableCollection,
 } from '@twofold/core';
 import { cut, type DocumentQuery, documentIndex, documentQuery } from '@twofold/core/adapters';
 import type { PostgresClient, SchemaPool } from '../connection/schema-pool.js';
@@ -16,7 +18,7 @@ import { type ProjectionRef, projectionName, SlotReadStore } from './slot-read-s
 type Where = Readonly<Record<string, unknown>> | undefined;
 
 /** A transaction's document handle, with the writes it sent and has not yet seen answered. */
-interface Handle extends AsyncDocumentTx {
+interface Handle extends DocumentTx {
   readonly pending: Promise<unknown>[];
 }
 
@@ -38,10 +40,21 @@ const ACTIVE = '(SELECT version FROM twofold_projection_active WHERE projection 
  * new ProjectionRunner({ projection: bookingsView, store: db.documents, feed: db.events }).start();
  * mediator.query(GuestBookings, ({ guestId }) => db.documents.read(bookingsView).collection<Booking>('bookings').find({ guestId }));
  */
-export class PostgresDocumentStore extends SlotReadStore<AsyncDocumentTx> {
+export class PostgresDocumentStore
+  extends SlotReadStore<DocumentTx>
+  implements DocumentStore<PostgresClient, DocumentTx>
+{
   /** The store on a database handle's pool, whose tables the handle has migrated. */
   constructor(db: SchemaPool) {
     super(db, 'PostgresDocumentStore');
+  }
+
+  /**
+   * The store as inline projections see it: the store itself, since PostgreSQL's write transaction is
+   * asynchronous, so inline projections get a `DocumentTx` as the others do. Only with the same handle's `events`.
+   */
+  get inline(): InlineDocumentStore<PostgresClient, DocumentTx> {
+    return this;
   }
 
   /**
@@ -84,7 +97,7 @@ export class PostgresDocumentStore extends SlotReadStore<AsyncDocumentTx> {
    * The collections of a projection's active version, for query handlers: what has been committed. Each call
    * reads the active version and its documents in one statement, so a swap never shows half of either.
    */
-  read(projection: ProjectionRef): AsyncDocumentReader {
+  read(projection: ProjectionRef): DocumentReader {
     const name = projectionName(projection);
     return {
       collection: <T>(collection: string) =>
@@ -121,7 +134,7 @@ export class PostgresDocumentStore extends SlotReadStore<AsyncDocumentTx> {
     };
     return {
       pending,
-      collection: <T>(name: string): AsyncWritableCollection<T> => {
+      collection: <T>(name: string): WritableCollection<T> => {
         const collection = checkName(name, 'A collection name');
         const key = (id: string) => [slot.projection, slot.version, collection, checkId(id)];
         return {
@@ -150,7 +163,7 @@ export class PostgresDocumentStore extends SlotReadStore<AsyncDocumentTx> {
     };
   }
 
-  protected override async settle(handle: AsyncDocumentTx): Promise<void> {
+  protected override async settle(handle: DocumentTx): Promise<void> {
     const { pending } = handle as Handle;
     await Promise.all(pending.splice(0));
   }
@@ -159,7 +172,7 @@ export class PostgresDocumentStore extends SlotReadStore<AsyncDocumentTx> {
 type Run = (text: string, values: unknown[]) => Promise<{ rows: unknown[] }>;
 
 // The reads of one collection of one projection; `version` is SQL: a literal, or the active-version subquery.
-function documents<T>(run: Run, projection: string, version: string, collection: string): AsyncDocumentCollection<T> {
+function documents<T>(run: Run, projection: string, version: string, collection: string): DocumentCollection<T> {
   const scope = `projection = $1 AND version = ${version} AND collection = $2`;
   const select = async (where: Where, query: DocumentQuery, extra: number): Promise<DocumentPage<T>> => {
     const { text, values } = selectStatement({ scope, projection, collection, where, query, extra });

@@ -1,4 +1,4 @@
-import type { Database, DocumentReader, DocumentTx } from '@twofold/core';
+import type { Database, InlineDocumentTx } from '@twofold/core';
 import { InvalidArgumentError } from '@twofold/core';
 import { migrate } from '../connection/migrations.js';
 import {
@@ -29,10 +29,10 @@ export interface SqliteOptions extends SqliteConnectionOptions, SqliteEventOptio
  * // …
  * await db.close();
  */
-export class SqliteDatabase implements Database<SqliteConnection, DocumentTx, DocumentReader> {
+export class SqliteDatabase implements Database<SqliteConnection, InlineDocumentTx> {
   /** Event streams, states, idempotency records and snapshots; also the event feed of projections and subscribers. */
   readonly events: SqliteStore;
-  /** Read models as collections of JSON documents. */
+  /** Read models as collections of JSON documents; `documents.inline` applies inline projections. */
   readonly documents: SqliteDocumentStore;
   /** Read models written in plain SQL, in tables of their own per projection version. */
   readonly tables: SqliteTableStore;

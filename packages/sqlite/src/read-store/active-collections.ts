@@ -1,4 +1,4 @@
-import type { DocumentCollection } from '@twofold/core';
+import type { SyncDocumentCollection } from '@twofold/core/adapters';
 import type { SqliteConnection } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
 import { type DocumentTables, documentTable, emptyCollection } from './document-tables.js';
@@ -14,7 +14,7 @@ export class ActiveCollections {
   readonly #tables: DocumentTables;
   readonly #slots: SlotStatements;
   readonly #dataVersion: Statement<[], number>;
-  readonly #known = new Map<string, Map<string, DocumentCollection<unknown>>>();
+  readonly #known = new Map<string, Map<string, SyncDocumentCollection<unknown>>>();
   #seenVersion: number | undefined;
   #seenChanges: number | undefined;
 
@@ -25,7 +25,7 @@ export class ActiveCollections {
   }
 
   /** The collection of the projection's active version that queries read now. */
-  collection(projection: string, name: string): DocumentCollection<unknown> {
+  collection(projection: string, name: string): SyncDocumentCollection<unknown> {
     const version = this.#dataVersion.get();
     if (version !== this.#seenVersion || this.#tables.changes !== this.#seenChanges) {
       this.#known.clear();
@@ -50,7 +50,7 @@ export class ActiveCollections {
     this.#known.clear();
   }
 
-  #resolve(projection: string, name: string): DocumentCollection<unknown> {
+  #resolve(projection: string, name: string): SyncDocumentCollection<unknown> {
     const version = this.#slots.activeVersion(projection);
     if (version === undefined) return emptyCollection;
     const slot = { projection, version };

@@ -38,31 +38,31 @@ describe('SqliteDocumentStore', () => {
   it('commits documents and the checkpoint together, and reads its own writes inside the transaction', async () => {
     const store = documents();
     expect(await store.checkpoint(v1)).toBe(START);
-    await store.commit(v1, START, at(3), (tx) => {
+    await store.commit(v1, START, at(3), async (tx) => {
       const rooms = tx.collection<Room>('rooms');
       rooms.put('r2', { id: 'r2', floor: 1, kind: 'double' });
       rooms.put('r1', { id: 'r1', floor: 1, kind: 'single', clean: true });
       rooms.put('r3', { id: 'r3', floor: 2, kind: 'double', tags: ['view'] });
-      expect(rooms.count()).toBe(3);
-      expect(rooms.update('r2', { kind: 'suite' })).toBe(true);
-      expect(rooms.update('missing', { kind: 'suite' })).toBe(false);
-      expect(rooms.get('r2')?.kind).toBe('suite');
+      expect(await rooms.count()).toBe(3);
+      expect(await rooms.update('r2', { kind: 'suite' })).toBe(true);
+      expect(await rooms.update('missing', { kind: 'suite' })).toBe(false);
+      expect((await rooms.get('r2'))?.kind).toBe('suite');
     });
     await store.activate(v1);
     expect(await store.checkpoint(v1)).toBe(3);
     const rooms = store.read('rooms').collection<Room>('rooms');
-    expect(rooms.find().map((r) => r.id)).toEqual(['r1', 'r2', 'r3']);
-    expect(rooms.find({ floor: 1 }).map((r) => r.id)).toEqual(['r1', 'r2']);
-    expect(rooms.find({ floor: 1, kind: 'suite' }).map((r) => r.id)).toEqual(['r2']);
-    expect(rooms.count({ tags: ['view'] })).toBe(1);
-    expect(rooms.count({ clean: true })).toBe(1);
-    expect(rooms.count({ clean: undefined })).toBe(2);
-    expect(rooms.get('r3')).toEqual({ id: 'r3', floor: 2, kind: 'double', tags: ['view'] });
-    expect(store.read('rooms').collection('never-written').find()).toEqual([]);
-    expect(store.read('other').collection('rooms').count()).toBe(0);
+    expect((await rooms.find()).map((r) => r.id)).toEqual(['r1', 'r2', 'r3']);
+    expect((await rooms.find({ floor: 1 })).map((r) => r.id)).toEqual(['r1', 'r2']);
+    expect((await rooms.find({ floor: 1, kind: 'suite' })).map((r) => r.id)).toEqual(['r2']);
+    expect(await rooms.count({ tags: ['view'] })).toBe(1);
+    expect(await rooms.count({ clean: true })).toBe(1);
+    expect(await rooms.count({ clean: undefined })).toBe(2);
+    expect(await rooms.get('r3')).toEqual({ id: 'r3', floor: 2, kind: 'double', tags: ['view'] });
+    expect(await store.read('rooms').collection('never-written').find()).toEqual([]);
+    expect(await store.read('other').collection('rooms').count()).toBe(0);
 
     await store.commit(v1, at(3), at(4), (tx) => tx.collection('rooms').delete('r1'));
-    expect(rooms.count()).toBe(2);
+    expect(await rooms.count()).toBe(2);
   });
 
   it('refuses a commit from a stale checkpoint, and a failing batch, changing nothing', async () => {
@@ -88,8 +88,8 @@ describe('SqliteDocumentStore', () => {
       }),
     ).rejects.toThrow('async handler failed');
     expect(await store.checkpoint(v1)).toBe(2);
-    expect(store.read('rooms').collection('rooms').find()).toEqual([{ id: 'r1' }]);
-    expect(store.read('rooms').collection('new').count()).toBe(0);
+    expect(await store.read('rooms').collection('rooms').find()).toEqual([{ id: 'r1' }]);
+    expect(await store.read('rooms').collection('new').count()).toBe(0);
   });
 
   it('applies an asynchronous batch at its end, and refuses it if another runner moved the slot meanwhile', async () => {
@@ -99,13 +99,13 @@ describe('SqliteDocumentStore', () => {
     await store.commit(v1, at(1), at(2), async (tx) => {
       const rooms = tx.collection<{ id: string; n: number }>('rooms');
       await new Promise((resolve) => setTimeout(resolve, 5));
-      expect(rooms.update('r1', { n: 2 })).toBe(true);
+      expect(await rooms.update('r1', { n: 2 })).toBe(true);
       rooms.put('r2', { id: 'r2', n: 1 });
-      expect(rooms.find({ n: 1 })).toEqual([{ id: 'r2', n: 1 }]);
+      expect(await rooms.find({ n: 1 })).toEqual([{ id: 'r2', n: 1 }]);
       // Not visible to queries until the batch ends.
-      expect(store.read('rooms').collection('rooms').get('r2')).toBeUndefined();
+      expect(await store.read('rooms').collection('rooms').get('r2')).toBeUndefined();
     });
-    expect(store.read('rooms').collection('rooms').find()).toEqual([
+    expect(await store.read('rooms').collection('rooms').find()).toEqual([
       { id: 'r1', n: 2 },
       { id: 'r2', n: 1 },
     ]);
@@ -119,7 +119,7 @@ describe('SqliteDocumentStore', () => {
     await store.commit(v1, at(2), at(3), (tx) => tx.collection('rooms').put('r3', { id: 'r3', n: 3 }));
     release();
     expect(isTwofoldError(await slow.catch((e: unknown) => e), 'CONCURRENCY_CONFLICT')).toBe(true);
-    expect(store.read('rooms').collection('rooms').count()).toBe(3);
+    expect(await store.read('rooms').collection('rooms').count()).toBe(3);
   });
 
   it('keeps serving the active version while another fills, then swaps atomically and drops the old one', async () => {
@@ -129,11 +129,11 @@ describe('SqliteDocumentStore', () => {
     await store.activate(v1);
     await store.commit(v2, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 2 }));
     expect(await store.activeVersion('rooms')).toBe(1);
-    expect(store.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    expect(await store.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
     const reader = store.read('rooms');
     await store.activate(v2);
     expect(await store.activeVersion('rooms')).toBe(2);
-    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
+    expect(await reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
     expect(await store.checkpoint(v1)).toBe(START);
     const raw = rawDatabase(path);
     const tables = raw
@@ -147,15 +147,15 @@ describe('SqliteDocumentStore', () => {
   it('answers reads made before a collection existed, before a version was active, and across a swap, on one connection', async () => {
     const store = documents();
     const reader = store.read('rooms');
-    expect(reader.collection('rooms').get('r1')).toBeUndefined();
+    expect(await reader.collection('rooms').get('r1')).toBeUndefined();
     await store.activate(v1);
-    expect(reader.collection('rooms').count()).toBe(0);
+    expect(await reader.collection('rooms').count()).toBe(0);
     await store.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 1 }));
-    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    expect(await reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
     await store.commit(v2, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 2 }));
-    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    expect(await reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
     await store.activate(v2);
-    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
+    expect(await reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
   });
 
   it("sees another connection's new collection, new documents and swap, after having read", async () => {
@@ -163,19 +163,19 @@ describe('SqliteDocumentStore', () => {
     const queries = documents(path);
     const writer = documents(path);
     const reader = queries.read('rooms');
-    expect(reader.collection('rooms').find()).toEqual([]);
+    expect(await reader.collection('rooms').find()).toEqual([]);
     await writer.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 1 }));
     await writer.activate(v1);
-    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
-    expect(reader.collection('guests').count()).toBe(0);
+    expect(await reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    expect(await reader.collection('guests').count()).toBe(0);
     await writer.commit(v1, at(1), at(2), (tx) => tx.collection('guests').put('g1', { id: 'g1' }));
-    expect(reader.collection('guests').count()).toBe(1);
+    expect(await reader.collection('guests').count()).toBe(1);
     // A rebuild on the other connection: filled beside the active version, then swapped in and the old dropped.
     await writer.commit(v2, START, at(2), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 2 }));
-    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    expect(await reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
     await writer.activate(v2);
-    expect(reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
-    expect(reader.collection('guests').count()).toBe(0);
+    expect(await reader.collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
+    expect(await reader.collection('guests').count()).toBe(0);
   });
 
   it('sees a swap committed by a connection that is no Twofold store, as another process would make it', async () => {
@@ -184,7 +184,7 @@ describe('SqliteDocumentStore', () => {
     const writer = documents(path);
     await writer.commit(v1, START, at(1), (tx) => tx.collection('rooms').put('r1', { id: 'r1', version: 1 }));
     await writer.activate(v1);
-    expect(queries.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
+    expect(await queries.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 1 });
     // What a rebuild in another process leaves behind, written with plain SQL on a connection Twofold knows nothing of.
     const raw = rawDatabase(path);
     raw.exec(`
@@ -197,7 +197,7 @@ describe('SqliteDocumentStore', () => {
       COMMIT;
     `);
     raw.close();
-    expect(queries.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
+    expect(await queries.read('rooms').collection('rooms').get('r1')).toEqual({ id: 'r1', version: 2 });
   });
 
   it('keeps documents and checkpoints across a reopen', async () => {
@@ -209,7 +209,7 @@ describe('SqliteDocumentStore', () => {
     const again = documents(path);
     expect(await again.checkpoint(v1)).toBe(7);
     expect(await again.activeVersion('rooms')).toBe(1);
-    expect(again.read({ name: 'rooms' }).collection('rooms').get('r1')).toEqual({ id: 'r1', name: 'Zoë 🏨' });
+    expect(await again.read({ name: 'rooms' }).collection('rooms').get('r1')).toEqual({ id: 'r1', name: 'Zoë 🏨' });
   });
 
   it('uses declared expression indexes for equality lookups, on existing and future versions', async () => {
@@ -239,7 +239,7 @@ describe('SqliteDocumentStore', () => {
       ),
     ).toMatch(/USING (COVERING )?INDEX/);
     raw.close();
-    expect(store.read('rooms').collection<Room>('rooms').count({ floor: 2 })).toBe(10);
+    expect(await store.read('rooms').collection<Room>('rooms').count({ floor: 2 })).toBe(10);
     expect(() => store.index('rooms', 'rooms', ['a.b'])).toThrow(/top-level field names/);
     expect(() => store.index('rooms', 'rooms', [])).toThrow(/non-empty array/);
   });
@@ -258,13 +258,15 @@ describe('SqliteDocumentStore', () => {
     await store.activate(slot);
     const reader = store.read('bookings').collection<{ id: string; guestId: string; bookedAt: number }>('bookings');
     const orderBy = { field: 'bookedAt', direction: 'desc' } as const;
-    const first = reader.page({ guestId: 'g1' }, { orderBy, limit: 20 });
+    const first = await reader.page({ guestId: 'g1' }, { orderBy, limit: 20 });
     const g1 = [...Array(200).keys()]
       .filter((i) => i % 4 === 1)
       .map((i) => ({ id: `b${i}`, guestId: 'g1', bookedAt: 1000 + (i % 50) }))
       .sort((a, b) => b.bookedAt - a.bookedAt || (a.id < b.id ? 1 : -1));
     expect(first.items).toEqual(g1.slice(0, 20));
-    expect(reader.page({ guestId: 'g1' }, { orderBy, limit: 20, after: first.next! }).items).toEqual(g1.slice(20, 40));
+    expect((await reader.page({ guestId: 'g1' }, { orderBy, limit: 20, after: first.next! })).items).toEqual(
+      g1.slice(20, 40),
+    );
     const raw = rawDatabase(path);
     const tables = new DocumentTables(raw);
     const table = documentTable(slot, 'bookings');
@@ -299,8 +301,8 @@ describe('SqliteDocumentStore', () => {
     raw.prepare(`UPDATE "twofold_doc:rooms@1:rooms" SET document = '{"id": ' WHERE id = 'r1'`).run();
     raw.close();
     const read = () => store.read('rooms').collection('rooms').get('r1');
-    expect(read).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
-    expect(read).toThrow(/Document r1 in twofold_doc:rooms@1:rooms holds corrupt JSON/);
+    await expect(read()).rejects.toMatchObject({ code: 'CORRUPT_DATA' });
+    await expect(read()).rejects.toThrow(/Document r1 in twofold_doc:rooms@1:rooms holds corrupt JSON/);
   });
 
   it('finds and counts exactly like the in-memory store, for any documents and filters (property)', async () => {
@@ -336,8 +338,8 @@ describe('SqliteDocumentStore', () => {
           const expected = memory.read(slot.projection).collection('c');
           const actual = store.read(slot.projection).collection('c');
           for (const filter of filters) {
-            expect(actual.find(filter)).toEqual(expected.find(filter));
-            expect(actual.count(filter)).toBe(expected.count(filter));
+            expect(await actual.find(filter)).toEqual(await expected.find(filter));
+            expect(await actual.count(filter)).toBe(await expected.count(filter));
           }
         },
       ),

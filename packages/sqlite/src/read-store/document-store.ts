@@ -1,45 +1,60 @@
 import {
-  type DocumentCollection,
   type DocumentIndex,
   type DocumentReader,
+  type DocumentStore,
   type DocumentTx,
   type GlobalPosition,
+  type InlineDocumentTx,
   InvalidArgumentError,
   type ProjectionSlot,
   type WritableCollection,
 } from '@twofold/core';
-import { documentIndex, type ProjectionRef, projectionName } from '@twofold/core/adapters';
+import {
+  documentIndex,
+  type ProjectionRef,
+  projectionName,
+  promisedCollection,
+  promisedWritable,
+  type SyncDocumentCollection,
+} from '@twofold/core/adapters';
 import { inTransaction, type SqliteConnection } from '../connection/open.js';
 import { ActiveCollections } from './active-collections.js';
 import { checkIndexFields } from './document-query.js';
 import { DocumentTables, documentTable } from './document-tables.js';
-import { VersionedReadStore } from './versioned-read-store.js';
+import { SqliteInlineDocuments } from './inline-documents.js';
+import { SlotStatements } from './slot-statements.js';
 
 /**
  * The SQLite document read store: each projection keeps collections of JSON documents (one table per collection
  * and version), its checkpoint moves in the same transaction as its documents, and a rebuilt version is swapped
  * in atomically. `find` and `count` filter on top-level fields with SQLite's JSON operators; declare an index
- * with {@link SqliteDocumentStore.index} for the fields a query filters on.
+ * with {@link SqliteDocumentStore.index} for the fields a query filters on. Projections and queries get the
+ * asynchronous document API; `inline` applies inline projections in the write store's synchronous transaction.
  *
- * By default it keeps its own file, apart from the write store's. Open it on the write store's file to apply
- * projections inline (in the command's transaction).
+ * It is the `documents` of a database handle:
  *
  * @example
- * const views = new SqliteDocumentStore({ path: 'data/hotel-read.db' });
- * views.index(bookingsView, 'bookings', ['roomId']);
- * const runner = new ProjectionRunner({ projection: bookingsView, store: views, feed: store });
- * runner.start();
- * mediator.query(RoomBookings, ({ roomId }) => views.read(bookingsView).collection<Booking>('bookings').find({ roomId }));
+ * const db = sqlite('data/hotel-read.db');
+ * db.documents.index(bookingsView, 'bookings', ['roomId']);
+ * new ProjectionRunner({ projection: bookingsView, store: db.documents, feed: db.events }).start();
+ * mediator.query(RoomBookings, ({ roomId }) => db.documents.read(bookingsView).collection<Booking>('bookings').find({ roomId }));
  */
-export class SqliteDocumentStore extends VersionedReadStore<DocumentTx> {
+export class SqliteDocumentStore implements DocumentStore<SqliteConnection, InlineDocumentTx> {
+  /**
+   * The store as inline projections see it: their handlers get an `InlineDocumentTx`, answered at once, since
+   * they run inside the write store's synchronous transaction. Only with the same handle's `events`.
+   */
+  readonly inline: SqliteInlineDocuments;
+  readonly #db: SqliteConnection;
   readonly #tables: DocumentTables;
   readonly #active: ActiveCollections;
 
   /** Made by {@link sqlite}, on its connection (migrated). */
   constructor(db: SqliteConnection) {
-    super(db, 'SqliteDocumentStore');
+    this.#db = db;
     this.#tables = new DocumentTables(db);
-    this.#active = new ActiveCollections(db, this.#tables, this.slots);
+    this.inline = new SqliteInlineDocuments(db, this.#tables);
+    this.#active = new ActiveCollections(db, this.#tables, new SlotStatements(db));
   }
 
   /**
@@ -60,9 +75,9 @@ export class SqliteDocumentStore extends VersionedReadStore<DocumentTx> {
     const stored = spec.orderBy === undefined ? spec.fields : { fields: spec.fields, orderBy: spec.orderBy };
     const tables = this.#tables;
     inTransaction(
-      this.db,
+      this.#db,
       () => {
-        this.db
+        this.#db
           .prepare(
             'INSERT INTO twofold_document_indexes (projection, collection, fields) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
           )
@@ -82,13 +97,22 @@ export class SqliteDocumentStore extends VersionedReadStore<DocumentTx> {
   read(projection: ProjectionRef): DocumentReader {
     const name = projectionName(projection);
     return {
-      collection: <T>(collection: string) => this.#active.collection(name, collection) as DocumentCollection<T>,
+      collection: <T>(collection: string) =>
+        promisedCollection(this.#active.collection(name, collection) as SyncDocumentCollection<T>),
     };
   }
 
-  override async activate(slot: ProjectionSlot): Promise<void> {
+  checkpoint(slot: ProjectionSlot): Promise<GlobalPosition> {
+    return this.inline.checkpoint(slot);
+  }
+
+  activeVersion(projection: string): Promise<number | undefined> {
+    return this.inline.activeVersion(projection);
+  }
+
+  async activate(slot: ProjectionSlot): Promise<void> {
     try {
-      await super.activate(slot);
+      await this.inline.activate(slot);
     } finally {
       this.#active.forget();
     }
@@ -96,10 +120,9 @@ export class SqliteDocumentStore extends VersionedReadStore<DocumentTx> {
 
   /**
    * Applies a batch: the projection's handlers see the committed documents overlaid with their own writes, which
-   * are held back and written, with the checkpoint, in one transaction at the end. So handlers may await (the
-   * same projection can run on PostgreSQL or Redis), and reads return plain values here either way.
+   * are held back and written, with the checkpoint, in one transaction at the end, so that handlers may await.
    */
-  override async commit(
+  async commit(
     slot: ProjectionSlot,
     from: GlobalPosition,
     to: GlobalPosition,
@@ -109,7 +132,7 @@ export class SqliteDocumentStore extends VersionedReadStore<DocumentTx> {
     const staged = new Map<string, Map<string, unknown>>();
     // A handler asks for its collection on every event: look each up once per batch.
     const opened = new Map<string, WritableCollection<unknown>>();
-    const handle: DocumentTx = {
+    const tx: DocumentTx = {
       collection: <T>(name: string) => {
         let found = opened.get(name);
         if (found === undefined) {
@@ -119,49 +142,20 @@ export class SqliteDocumentStore extends VersionedReadStore<DocumentTx> {
           const writes = new Map<string, unknown>();
           staged.set(name, writes);
           const table = tables.exists(slot, name) ? documentTable(slot, name) : undefined;
-          found = tables.staged<unknown>(table, writes, name);
+          found = promisedWritable(tables.staged<unknown>(table, writes, name));
           opened.set(name, found);
         }
         return found as WritableCollection<T>;
       },
     };
-    const done = work(handle);
+    const done = work(tx);
     if (done instanceof Promise) await done;
-    this.transact({
-      slot,
-      from,
-      to,
-      work: () => {
-        for (const [name, writes] of staged) {
-          if (writes.size === 0) continue;
-          tables.ensure(slot, name);
-          tables.apply(documentTable(slot, name), writes);
-        }
-      },
+    await this.inline.commit(slot, from, to, () => {
+      for (const [name, writes] of staged) {
+        if (writes.size === 0) continue;
+        tables.ensure(slot, name);
+        tables.apply(documentTable(slot, name), writes);
+      }
     });
-  }
-
-  protected override createSlot(): void {
-    // Collections are created as they are first written.
-  }
-
-  protected override dropSlot(_: SqliteConnection, slot: ProjectionSlot): void {
-    this.#tables.drop(slot);
-  }
-
-  protected override handle(_: SqliteConnection, slot: ProjectionSlot): DocumentTx {
-    const tables = this.#tables;
-    const opened = new Map<string, WritableCollection<unknown>>();
-    return {
-      collection: <T>(name: string) => {
-        let found = opened.get(name);
-        if (found === undefined) {
-          tables.ensure(slot, name);
-          found = tables.write<unknown>(documentTable(slot, name));
-          opened.set(name, found);
-        }
-        return found as WritableCollection<T>;
-      },
-    };
   }
 }

@@ -1,13 +1,19 @@
 import {
   CorruptDataError,
-  type DocumentCollection,
   type DocumentPage,
+  type InlineCollection,
   InvalidArgumentError,
   type PageOptions,
   type ProjectionSlot,
-  type WritableCollection,
 } from '@twofold/core';
-import { cut, type DocumentQuery, documentQuery, matches, pageInMemory } from '@twofold/core/adapters';
+import {
+  cut,
+  type DocumentQuery,
+  documentQuery,
+  matches,
+  pageInMemory,
+  type SyncDocumentCollection,
+} from '@twofold/core/adapters';
 import { quoteIdentifier, type SqliteConnection } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
 import { type CompiledWhere, compileOrder, compileWhere, fieldExpression, orderExpression } from './document-query.js';
@@ -34,7 +40,7 @@ export function documentTable(slot: ProjectionSlot, collection: string): string 
 }
 
 /** A collection that does not exist yet: what queries see before a projection wrote to it. */
-export const emptyCollection: DocumentCollection<never> = {
+export const emptyCollection: SyncDocumentCollection<never> = {
   get: () => undefined,
   find: (_where, options) => pageInMemory<never>([], documentQuery(options, 'find()')).items,
   page: (_where, options) => pageInMemory<never>([], documentQuery(options, 'page()', true)),
@@ -142,7 +148,7 @@ export class DocumentTables {
       .all(projection, collection);
   }
 
-  read<T>(table: string): DocumentCollection<T> {
+  read<T>(table: string): SyncDocumentCollection<T> {
     const select = (where: Where, query: DocumentQuery, extra: number): DocumentPage<T> => {
       const compiled = compileWhere(where);
       if (compiled === undefined) {
@@ -182,7 +188,7 @@ export class DocumentTables {
     };
   }
 
-  write<T>(table: string): WritableCollection<T> {
+  write<T>(table: string): InlineCollection<T> {
     const read = this.read<T>(table);
     const put = (id: string, document: T) => {
       const text = JSON.stringify(document);
@@ -214,7 +220,7 @@ export class DocumentTables {
    * A collection as a projection sees it while its writes are held back in `staged` (a document by id, or
    * {@link DELETED}): the committed table (if `table` exists yet) overlaid with them. Reads are synchronous.
    */
-  staged<T>(table: string | undefined, staged: Map<string, unknown>, name: string): WritableCollection<T> {
+  staged<T>(table: string | undefined, staged: Map<string, unknown>, name: string): InlineCollection<T> {
     const committed = table === undefined ? undefined : this.read<T>(table);
     // With nothing staged in this collection, reads go to the table and its indexes; otherwise they merge.
     const entries = (where: Where): [string, T][] => {
