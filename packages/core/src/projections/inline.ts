@@ -15,14 +15,16 @@ export interface InlineProjection<WriteTx> {
 
 /**
  * Applies a projection inline: in the same transaction as the command's events, so its read model is consistent
- * the moment the command returns. It needs a read store in the write store's database (on SQLite, the same file).
- * Build it once at start with a `ProjectionRunner`'s `catchUp()` (which also activates it), then register the
- * participant, so that events written before it existed are applied too.
+ * the moment the command returns. It needs a read store on the write store's database handle: its documents'
+ * `inline` view, whose handlers get an `InlineDocumentTx` on SQLite and in memory (their transaction is
+ * synchronous) and a `DocumentTx` on PostgreSQL. Build it once at start with a `ProjectionRunner`'s `catchUp()` on
+ * the same view (which also activates it), then register the participant, so that events written before it
+ * existed are applied too.
  *
  * @example
- * const bookingsView = inlineProjection(bookings, documents);
- * await new ProjectionRunner({ projection: bookings, store: documents, feed: store }).catchUp();
- * const models = writeModels({ store, participants: [bookingsView.participant] });
+ * const bookingsView = inlineProjection(bookings, db.documents.inline);
+ * await new ProjectionRunner({ projection: bookings, store: db.documents.inline, feed: db.events }).catchUp();
+ * const models = writeModels({ store: db.events, participants: [bookingsView.participant] });
  * mediator.query(MyBookings, handler, { reads: [bookingsView.progress] });
  */
 export function inlineProjection<WriteTx, Tx>(
