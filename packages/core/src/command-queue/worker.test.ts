@@ -28,9 +28,9 @@ const account = defineDecider({
     return [{ type: 'bank.Deposited', data: command.data }];
   },
 });
-const balances = projection<DocumentTx>('balances').on(Deposited, ({ accountId, amount }, tx) => {
+const balances = projection<DocumentTx>('balances').on(Deposited, async ({ accountId, amount }, tx) => {
   const documents = tx.collection<{ amount: number }>('balances');
-  documents.put(accountId, { amount: (documents.get(accountId)?.amount ?? 0) + amount });
+  documents.put(accountId, { amount: ((await documents.get(accountId))?.amount ?? 0) + amount });
 });
 
 // Seeded, so that the jitter is the same on every run.
@@ -51,8 +51,8 @@ function bank(options: { readonly slow?: (n: number, signal: AbortSignal | undef
     .projection(balances)
     .query(
       Balance,
-      ({ accountId }, { read }) =>
-        read(balances).collection<{ amount: number }>('balances').get(accountId)?.amount ?? 0,
+      async ({ accountId }, { read }) =>
+        (await read(balances).collection<{ amount: number }>('balances').get(accountId))?.amount ?? 0,
       {
         reads: [balances],
       },
