@@ -48,7 +48,9 @@ describe('the PostgreSQL database handle', () => {
     });
     try {
       const notes = projection<DocumentTx>('notes').on(Noted, ({ id }, tx) => tx.collection('notes').put(id, { id }));
-      const inline = inlineProjection(notes, db.documents);
+      // The write transaction is asynchronous here: inline projections get the documents' own DocumentTx.
+      expect(db.documents.inline).toBe(db.documents);
+      const inline = inlineProjection(notes, db.documents.inline);
       await new ProjectionRunner({ projection: notes, store: db.documents, feed: db.events }).catchUp();
       const later = projection<DocumentTx>('later').on(Noted, ({ id }, tx) => tx.collection('notes').put(id, { id }));
       const runner = new ProjectionRunner({ projection: later, store: db.documents, feed: db.events });
