@@ -72,7 +72,8 @@ export interface StoresConfig {
 }
 
 /**
- * Opens the hotel's stores, the one place that knows which adapters back them:
+ * Opens the hotel's stores, the one place that knows which adapters back them (and so which booking locator the
+ * write store applies inline: the synchronous one on SQLite and in memory, the awaiting one on PostgreSQL):
  * - with `postgres`, everything in one PostgreSQL schema, through one database handle and its one pool (several
  *   hotel processes can share the schema);
  * - with a data directory, two SQLite files, one handle each: the write side (and the read models applied
