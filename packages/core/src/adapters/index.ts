@@ -1,6 +1,7 @@
 /**
  * For authors of storage adapters: the checks and rules the in-memory stores apply, so that every adapter rejects
- * the same malformed calls and matches documents the same way, the row mapping the SQL adapters share, and the
+ * the same malformed calls and matches documents the same way, the asynchronous document API over a synchronous
+ * store's collections (`promisedCollection`, `promisedWritable`), the row mapping the SQL adapters share, and the
  * protocols they share, each written once and driven by a small dialect of the database: the migrations
  * (`migrate`), the versioned read-model slots (`commitSlot`, `applyInline`, `activateSlot`) and the
  * check-everything-then-write commit (`commitUnit`). A protocol is a generator: `runSync` drives it on a
