@@ -13,6 +13,7 @@
  * @module
  */
 export type { ProjectionRef } from '@twofold/core/adapters';
+export type { SqliteCommandQueue } from './command-queue/command-queue-store.js';
 export type { SqliteConnectionOptions } from './connection/open.js';
 export { type SqliteDatabase, type SqliteOptions, sqlite } from './database/sqlite-database.js';
 export type {

@@ -12,6 +12,15 @@
  */
 
 export { checkClaimRequest, checkNewCommand } from '../command-queue/checks.js';
+export {
+  claimedCommandFromRow,
+  inClaimOrder,
+  newCommandValues,
+  QUEUED_COMMAND_COLUMNS,
+  type QueuedCommandRow,
+  queuedCommandFromRow,
+  resultJson,
+} from '../command-queue/rows.js';
 export type { CommitDialect, EventPlace, IdempotencyEntry, StateRecord } from '../event-store/commit/commit-dialect.js';
 export { commitUnit } from '../event-store/commit/commit-unit.js';
 export {

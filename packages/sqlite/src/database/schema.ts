@@ -1,3 +1,4 @@
+import { commandQueueMigrations } from '../command-queue/schema.js';
 import type { Migration } from '../connection/migrations.js';
 import { eventStoreMigrations } from '../event-store/schema.js';
 import { documentMigrations, slotMigrations, tableMigrations } from '../read-store/schema.js';
@@ -11,4 +12,5 @@ export const components: readonly { readonly component: string; readonly migrati
   { component: 'tables', migrations: tableMigrations },
   { component: 'checkpoints', migrations: checkpointMigrations },
   { component: 'dead-letters', migrations: deadLetterMigrations },
+  { component: 'command-queue', migrations: commandQueueMigrations },
 ];

@@ -1,5 +1,6 @@
 import type { Database, InlineDocumentTx } from '@twofold/core';
 import { InvalidArgumentError } from '@twofold/core';
+import { SqliteCommandQueue } from '../command-queue/command-queue-store.js';
 import { migrate } from '../connection/migrations.js';
 import {
   closeDatabase,
@@ -40,6 +41,8 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
   readonly checkpoints: SqliteCheckpointStore;
   /** The events subscribers gave up on, with their errors. */
   readonly deadLetters: SqliteDeadLetterStore;
+  /** The durable command queue: what `enqueue` stores and workers, in this process or others on the file, claim. */
+  readonly commands: SqliteCommandQueue;
   /**
    * The connection, for tables of the application's own in the same file (they may then commit with the
    * stores). Closed with the handle.
@@ -58,6 +61,7 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
       this.tables = new SqliteTableStore(db);
       this.checkpoints = new SqliteCheckpointStore(db);
       this.deadLetters = new SqliteDeadLetterStore(db);
+      this.commands = new SqliteCommandQueue(db);
     } catch (error) {
       closeDatabase(db);
       throw error;
@@ -88,7 +92,7 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
  *
  * @example
  * const db = sqlite('data/hotel.db');
- * const { events, documents, tables, checkpoints, deadLetters } = db;
+ * const { events, documents, tables, checkpoints, deadLetters, commands } = db;
  * const durable = sqlite({ path: 'data/bank.db', synchronous: 'FULL' });
  */
 export function sqlite(pathOrOptions: string | SqliteOptions = {}): SqliteDatabase {
