@@ -86,3 +86,18 @@ describe('docs/architecture.md', () => {
     expect(suites.filter((suite) => typeof testing[suite] !== 'function')).toEqual([]);
   });
 });
+
+describe('docs/command-queue.md', () => {
+  const guide = join(root, 'docs', 'command-queue.md');
+
+  it('runs the queued command example as written', async () => {
+    const [code] = await readmeBlocks('A queued command, start to finish', 'ts', guide);
+    const [expected] = await readmeBlocks('A queued command, start to finish', 'text', guide);
+    expect(await runTypeScript(code ?? '')).toBe(expected);
+  }, 180_000);
+
+  it('runs the dead letter example as written', async () => {
+    const [code] = await readmeBlocks('Dead letters', 'ts', guide);
+    expect(await runTypeScript(code ?? '')).toBe('');
+  }, 180_000);
+});
