@@ -1,4 +1,3 @@
-import { fromJson, toJson } from '../adapters/rows.js';
 import { CorruptDataError } from '../errors/errors.js';
 import { globalPosition } from '../positions/position.js';
 import type { ClaimedCommand, CommandStatus, NewQueuedCommand, QueuedCommand, QueuedEnvelope } from './records.js';
@@ -56,7 +55,18 @@ export function newCommandValues(command: NewQueuedCommand): {
 }
 
 /** The JSON text of a success's result, NULL for undefined. */
-export const resultJson = (result: unknown): string | null => toJson(result);
+export function resultJson(result: unknown): string | null {
+  return result === undefined ? null : JSON.stringify(result);
+}
+
+function fromJson(text: string | null, where: () => string): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CorruptDataError(`${where()} holds corrupt JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
 
 /** A stored command from its row; a corrupt row fails with CORRUPT_DATA naming the command. */
 export function queuedCommandFromRow(row: QueuedCommandRow): QueuedCommand {
