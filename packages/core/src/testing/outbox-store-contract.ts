@@ -37,10 +37,15 @@ export function outboxStoreContract<Tx>(name: string, factory: OutboxStoreFactor
     };
     const enqueue = (subject: OutboxStoreUnderTest<Tx>, messages: readonly NewOutboxMessage[], fail = false) =>
       subject.store.commit({
+        // Synchronous when the outbox is: an SQLite transaction cannot wait for a promise.
         participants: [
-          async (tx) => {
-            await subject.outbox.enqueue(tx, messages);
-            if (fail) throw new Error('the command failed after writing its messages');
+          (tx) => {
+            const written = subject.outbox.enqueue(tx, messages);
+            if (!fail) return written;
+            const failure = () => {
+              throw new Error('the command failed after writing its messages');
+            };
+            return written instanceof Promise ? written.then(failure) : failure();
           },
         ],
       });

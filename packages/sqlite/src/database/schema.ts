@@ -1,6 +1,7 @@
 import { commandQueueMigrations } from '../command-queue/schema.js';
 import type { Migration } from '../connection/migrations.js';
 import { eventStoreMigrations } from '../event-store/schema.js';
+import { outboxMigrations } from '../outbox/schema.js';
 import { documentMigrations, slotMigrations, tableMigrations } from '../read-store/schema.js';
 import { checkpointMigrations, deadLetterMigrations } from '../subscriptions/schema.js';
 
@@ -13,4 +14,5 @@ export const components: readonly { readonly component: string; readonly migrati
   { component: 'checkpoints', migrations: checkpointMigrations },
   { component: 'dead-letters', migrations: deadLetterMigrations },
   { component: 'command-queue', migrations: commandQueueMigrations },
+  { component: 'outbox', migrations: outboxMigrations },
 ];

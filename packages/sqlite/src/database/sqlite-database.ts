@@ -9,6 +9,7 @@ import {
   type SqliteConnectionOptions,
 } from '../connection/open.js';
 import { eventOptions, type SqliteEventOptions, SqliteStore } from '../event-store/sqlite-store.js';
+import { SqliteOutbox } from '../outbox/outbox.js';
 import { SqliteDocumentStore } from '../read-store/document-store.js';
 import { SqliteTableStore } from '../read-store/table-store.js';
 import { SqliteCheckpointStore } from '../subscriptions/checkpoint-store.js';
@@ -43,6 +44,8 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
   readonly deadLetters: SqliteDeadLetterStore;
   /** The durable command queue: what `enqueue` stores and workers, in this process or others on the file, claim. */
   readonly commands: SqliteCommandQueue;
+  /** The transactional outbox: messages written in a command's transaction, claimed by relays. */
+  readonly outbox: SqliteOutbox;
   /**
    * The connection, for tables of the application's own in the same file (they may then commit with the
    * stores). Closed with the handle.
@@ -62,6 +65,7 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
       this.checkpoints = new SqliteCheckpointStore(db);
       this.deadLetters = new SqliteDeadLetterStore(db);
       this.commands = new SqliteCommandQueue(db);
+      this.outbox = new SqliteOutbox(db);
     } catch (error) {
       closeDatabase(db);
       throw error;
@@ -92,7 +96,7 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
  *
  * @example
  * const db = sqlite('data/hotel.db');
- * const { events, documents, tables, checkpoints, deadLetters, commands } = db;
+ * const { events, documents, tables, checkpoints, deadLetters, commands, outbox } = db;
  * const durable = sqlite({ path: 'data/bank.db', synchronous: 'FULL' });
  */
 export function sqlite(pathOrOptions: string | SqliteOptions = {}): SqliteDatabase {
