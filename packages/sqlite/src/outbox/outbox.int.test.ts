@@ -75,6 +75,42 @@ describe('SqliteOutbox', () => {
     await relayDb.close();
   });
 
+  it('sends each message once when relays on several handles of the file drain it together, each in order', async () => {
+    const path = temp.file('relays');
+    const handles = [sqlite(path), sqlite(path), sqlite(path)];
+    const total = 300;
+    await handles[0]!.events.commit({
+      participants: [
+        (tx) =>
+          handles[0]!.outbox.enqueue(
+            tx,
+            Array.from({ length: total }, (_, i) => ({ topic: 't', payload: i, id: `m${i}` })),
+          ),
+      ],
+    });
+    const seen = new Map<string, number>();
+    const orders: number[][] = handles.map(() => []);
+    await Promise.all(
+      handles.map((db, n) =>
+        new OutboxRelay({
+          store: db.outbox,
+          batchSize: 7,
+          logger: quiet,
+          send: async (m) => {
+            seen.set(m.id, (seen.get(m.id) ?? 0) + 1);
+            orders[n]!.push(m.payload as number);
+            await new Promise((resolve) => setImmediate(resolve));
+          },
+        }).drain(),
+      ),
+    );
+    expect(seen.size).toBe(total);
+    expect([...seen.values()].every((count) => count === 1)).toBe(true);
+    for (const order of orders) expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(orders.filter((order) => order.length > 0).length).toBeGreaterThan(1);
+    await Promise.all(handles.map((db) => db.close()));
+  });
+
   it("refuses a transaction of another handle, even on the same file, and keeps none of that handle's commit", async () => {
     const path = temp.file('two-handles');
     const [one, other] = [sqlite(path), sqlite(path)];
