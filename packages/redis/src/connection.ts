@@ -10,6 +10,7 @@ import { Redis, type RedisOptions } from 'ioredis';
  * catch (e) { if (e instanceof RedisUnavailableError) return serviceUnavailable(e.message); throw e }
  */
 export class RedisUnavailableError extends UnavailableError {
+  /** `'RedisUnavailableError'`. */
   override get name(): string {
     return 'RedisUnavailableError';
   }

@@ -77,6 +77,7 @@ export class RemoteError<C extends RemoteErrorCode = RemoteErrorCode> extends Er
     this.correlationId = typeof problem?.correlationId === 'string' ? problem.correlationId : undefined;
   }
 
+  /** `'RemoteError'`. */
   override get name(): string {
     return 'RemoteError';
   }

@@ -22,6 +22,13 @@ export interface AsyncContext extends ContextStorage {
 /** What {@link AsyncContext.current} exposes of the dispatch in flight. */
 export type AsyncContextView = Pick<DispatchContext, 'envelope' | 'kind' | 'type' | 'principal' | 'tenant' | 'signal'>;
 
+/**
+ * Makes an {@link AsyncContext} on Node's `AsyncLocalStorage`; pass it to `createMediator({ contextStorage })`.
+ *
+ * @example
+ * const context = asyncContext();
+ * const mediator = createMediator({ contextStorage: context });
+ */
 export function asyncContext(): AsyncContext {
   const storage = new AsyncLocalStorage<DispatchContext>();
   return {

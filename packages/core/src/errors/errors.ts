@@ -31,6 +31,7 @@ export type ErrorCode =
  * catch (e) { if (isTwofoldError(e) && e.code === 'VALIDATION_FAILED') showIssues(e.issues) }
  */
 export class TwofoldError<C extends ErrorCode = ErrorCode> extends Error {
+  /** The stable code to switch on, one per subclass (`'NOT_FOUND'` for {@link NotFoundError}). */
   readonly code: C;
 
   constructor(code: C, message: string, options?: { cause?: unknown }) {
@@ -38,6 +39,7 @@ export class TwofoldError<C extends ErrorCode = ErrorCode> extends Error {
     this.code = code;
   }
 
+  /** The class's own name (`'NotFoundError'`), so logs and stack traces say which error it is. */
   override get name(): string {
     return this.constructor.name;
   }
@@ -50,7 +52,9 @@ export function isTwofoldError<C extends ErrorCode>(error: unknown, code?: C): e
 
 /** One problem found by a schema: where (`path`, e.g. `['guest', 'email']`) and what. */
 export interface ValidationIssue {
+  /** Property names and array indexes from the payload's root to the faulty value; empty for the root itself. */
   readonly path: readonly (string | number)[];
+  /** What is wrong, in the schema library's words. */
   readonly message: string;
 }
 
@@ -61,7 +65,9 @@ export interface ValidationIssue {
  * err.issues // [{ path: ['nights'], message: 'Too small: expected number to be >0' }]
  */
 export class ValidationError extends TwofoldError<'VALIDATION_FAILED'> {
+  /** Every problem the schema found, each with its path. */
   readonly issues: readonly ValidationIssue[];
+  /** The type of the message whose payload (or result) failed, e.g. `'hotel.BookRoom'`. */
   readonly messageType: string;
 
   constructor(messageType: string, issues: readonly ValidationIssue[], what = 'payload') {
@@ -80,7 +86,9 @@ export class ValidationError extends TwofoldError<'VALIDATION_FAILED'> {
  * // caller: if (e instanceof DomainError && e.rule === 'ROOM_TAKEN') ...
  */
 export class DomainError<R extends string = string> extends TwofoldError<'DOMAIN_RULE'> {
+  /** The name of the rule that refused, chosen by the decider (`'ROOM_TAKEN'`): what callers switch on. */
   readonly rule: R;
+  /** Data the decider attached for the caller (the third constructor argument), or undefined. */
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
   constructor(rule: R, message: string, details?: Readonly<Record<string, unknown>>) {
@@ -106,6 +114,7 @@ export class ForbiddenError extends TwofoldError<'FORBIDDEN'> {
 
 /** No handler is registered for the message type that was sent or asked. */
 export class NoHandlerError extends TwofoldError<'NO_HANDLER'> {
+  /** The type of the message nothing handles. */
   readonly messageType: string;
 
   constructor(kind: string, messageType: string) {
@@ -151,7 +160,9 @@ export class DeadlineExceededError extends TwofoldError<'DEADLINE_EXCEEDED'> {
  * `lagging` names those that had not passed the position.
  */
 export class ConsistencyTimeoutError extends TwofoldError<'CONSISTENCY_TIMEOUT'> {
+  /** The position the query waited for. */
   readonly after: number;
+  /** The names of the read models that had not passed `after` when the wait gave up. */
   readonly lagging: readonly string[];
 
   constructor(messageType: string, after: number, lagging: readonly string[]) {
@@ -173,9 +184,11 @@ export class ConsistencyTimeoutError extends TwofoldError<'CONSISTENCY_TIMEOUT'>
  * err.projection // 'roomAvailability'
  */
 export class ProjectionStoppedError extends TwofoldError<'PROJECTION_STOPPED'> {
+  /** The name of the stopped read model. */
   readonly projection: string;
   /** The last position the read model applied; the event after it is the one it fails on. */
   readonly position: number;
+  /** The position the query waited for. */
   readonly after: number;
 
   constructor(projection: string, position: number, after: number) {
@@ -197,6 +210,7 @@ export class ProjectionStoppedError extends TwofoldError<'PROJECTION_STOPPED'> {
  * await mediator.ask(FreeRooms, params, { after: 9_007_199_254_740_991 }) // throws POSITION_AHEAD_OF_LOG
  */
 export class PositionAheadOfLogError extends TwofoldError<'POSITION_AHEAD_OF_LOG'> {
+  /** The position the query asked to wait for. */
   readonly after: number;
 
   constructor(after: number) {
@@ -210,8 +224,11 @@ export class PositionAheadOfLogError extends TwofoldError<'POSITION_AHEAD_OF_LOG
  * decide again) usually succeeds; the write models do it for you, a bounded number of times.
  */
 export class ConcurrencyConflictError extends TwofoldError<'CONCURRENCY_CONFLICT'> {
+  /** What was written to, in words: `Stream room-1`, `State guests/g1`, or `Idempotency key k`. */
   readonly target: string;
+  /** The version the write expected: a number, `'no-stream'`, or `'unused'` for an idempotency key. */
   readonly expected: string | number;
+  /** The version the target was at. */
   readonly actual: number;
 
   constructor(target: string, expected: string | number, actual: number) {

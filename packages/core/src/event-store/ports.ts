@@ -139,9 +139,11 @@ export interface EventStore extends EventFeed {
     events: readonly NewEvent[],
     options?: { readonly expectedVersion?: ExpectedVersion },
   ): Promise<Committed>;
+  /** One stream's events in version order (or reversed, `direction: 'backward'`), upcast; empty when it does not exist. */
   readStream(streamId: StreamId, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]>;
   /** The version of a stream's last event; 0 when the stream does not exist. */
   streamVersion(streamId: StreamId): Promise<number>;
+  /** Up to `limit` events of every stream with a position greater than `after`, in global order. */
   readAll(after: GlobalPosition, limit: number): Promise<readonly RecordedEvent[]>;
   /**
    * The last `limit` events of the whole log, or of the part before position `before`, newest first: for event
@@ -158,6 +160,7 @@ export interface StateStore {
 
 /** Stored command results, by idempotency key. */
 export interface IdempotencyStore {
+  /** The record stored under an idempotency key, or undefined when no command used it (or it was pruned). */
   find(key: string): Promise<IdempotencyRecord | undefined>;
   /**
    * Deletes up to `limit` records stored before `before` (milliseconds since the epoch), oldest first, and says
@@ -168,6 +171,7 @@ export interface IdempotencyStore {
 
 /** Snapshots of event-sourced aggregates, to load long streams without folding every event. */
 export interface SnapshotStore {
+  /** The snapshot a write model (`name`) saved for a stream, or undefined when it has none. */
   loadSnapshot(
     streamId: StreamId,
     name: string,

@@ -56,6 +56,13 @@ export interface RecordedEvent<T extends string = string, D = unknown> {
  */
 export type ExpectedVersion = 'any' | 'no-stream' | number;
 
+/**
+ * Throws INVALID_ARGUMENT, naming `where`, unless `expected` is `'any'`, `'no-stream'` or an integer >= 0. For
+ * adapters, before they touch the database.
+ *
+ * @example
+ * checkExpectedVersion(append.expectedVersion, `append to ${append.streamId}`);
+ */
 export function checkExpectedVersion(expected: unknown, where: string): asserts expected is ExpectedVersion {
   if (expected === 'any' || expected === 'no-stream') return;
   if (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected < 0) {
@@ -65,6 +72,14 @@ export function checkExpectedVersion(expected: unknown, where: string): asserts 
   }
 }
 
+/**
+ * Throws INVALID_ARGUMENT, naming `where` and the index, unless `events` is an array of events with a non-empty
+ * string type, a valid `schemaVersion` if any, and only strings every store can hold. For adapters, before they
+ * touch the database.
+ *
+ * @example
+ * checkNewEvents(append.events, `append to ${append.streamId}`);
+ */
 export function checkNewEvents(events: unknown, where: string): asserts events is readonly NewEvent[] {
   if (!Array.isArray(events)) throw new InvalidArgumentError(`${where}: events must be an array`);
   events.forEach((event: Partial<NewEvent> | null, index) => {

@@ -6,8 +6,11 @@ import type { RecordedEvent } from './records.js';
  * Upcasters run on read, so old events never need rewriting.
  */
 export interface Upcaster {
+  /** The event type it applies to. */
   readonly type: string;
+  /** The schema version of the data it takes. */
   readonly fromVersion: number;
+  /** The data at `fromVersion + 1`; `event` is the stored event, for its metadata or stream. Throwing makes the read fail with CORRUPT_DATA. */
   upcast(data: unknown, event: RecordedEvent): unknown;
 }
 

@@ -117,8 +117,11 @@ export interface MiddlewareContext<K extends MessageKind, D extends MessageDefin
   readonly items: Map<unknown, unknown>;
 }
 
+/** What a middleware scoped to commands receives; `D` narrows it to one command. */
 export type CommandMiddlewareContext<D extends CommandDefinition = CommandDefinition> = MiddlewareContext<'command', D>;
+/** What a middleware scoped to queries receives; `D` narrows it to one query. */
 export type QueryMiddlewareContext<D extends QueryDefinition = QueryDefinition> = MiddlewareContext<'query', D>;
+/** What a middleware scoped to events receives; `D` narrows it to one event. */
 export type EventMiddlewareContext<D extends EventDefinition = EventDefinition> = MiddlewareContext<'event', D>;
 /** The context of a middleware that runs for every kind; narrow it with `ctx.kind`. */
 export type AnyMiddlewareContext = CommandMiddlewareContext | QueryMiddlewareContext | EventMiddlewareContext;

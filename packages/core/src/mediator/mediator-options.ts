@@ -16,6 +16,7 @@ export interface PublishOptions extends DispatchOptions {
  * `@twofold/core/async-context`; passing the context explicitly is cheaper and the default.
  */
 export interface ContextStorage {
+  /** Calls `fn` with `ctx` as the dispatch in flight for everything `fn` runs, synchronously or not; returns its result. */
   run<R>(ctx: DispatchContext, fn: () => R): R;
 }
 

@@ -8,6 +8,8 @@ export type SchemaInput<S extends StandardSchemaV1> = StandardSchemaV1.InferInpu
 /** The type a schema produces (after transforms and coercion). */
 export type SchemaOutput<S extends StandardSchemaV1> = StandardSchemaV1.InferOutput<S>;
 
+/** True when `value` implements Standard Schema (a `~standard` object of version 1 with a
+ * `validate` function), as zod, valibot and arktype schemas do. */
 export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
   const std = (value as { '~standard'?: unknown })['~standard'];

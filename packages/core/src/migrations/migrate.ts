@@ -11,8 +11,11 @@ import type { Protocol, Step } from '../protocol/run.js';
  * ];
  */
 export interface Migration<Tx> {
+  /** Its place in the component's order: 1, 2, 3… Recorded once applied. */
   readonly version: number;
+  /** A few words on what it changes, kept in the migrations table. */
   readonly name: string;
+  /** Changes the schema inside the migration's transaction; on an asynchronous database it may return a promise. */
   readonly up: (tx: Tx) => unknown;
 }
 

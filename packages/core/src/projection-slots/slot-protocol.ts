@@ -32,9 +32,13 @@ export function* openSlot<Tx, Handle>(
 
 /** What a projection does to its slot in one batch. */
 export interface SlotBatch<Handle> {
+  /** The projection version whose data and checkpoint the batch changes. */
   readonly slot: ProjectionSlot;
+  /** The checkpoint the slot must be at; the batch fails with CONCURRENCY_CONFLICT otherwise. */
   readonly from: GlobalPosition;
+  /** The checkpoint the slot moves to: the position of the batch's last event. */
   readonly to: GlobalPosition;
+  /** Applies the batch's events through the slot's handle (a document transaction, or the connection). */
   readonly work: (handle: Handle) => void | Promise<void>;
 }
 

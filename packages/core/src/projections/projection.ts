@@ -27,6 +27,7 @@ export interface Projection<Tx = unknown> {
 
 /** Builds a {@link Projection} one event type at a time; each handler's data is typed by its event's schema. */
 export interface ProjectionBuilder<Tx> extends Projection<Tx> {
+  /** Adds the handler of one event type; a second handler for the same type is refused (INVALID_ARGUMENT). */
   on<D extends EventDefinition>(event: D, handler: ProjectionHandler<PayloadOf<D>, Tx>): ProjectionBuilder<Tx>;
 }
 

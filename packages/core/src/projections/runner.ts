@@ -103,6 +103,7 @@ export class ProjectionRunner<Tx = unknown> {
     this.progress = new PositionTracker(projection.name, ceiling === undefined ? {} : { ceiling });
   }
 
+  /** The projection's name. */
   get name(): string {
     return this.#projection.name;
   }
@@ -143,6 +144,7 @@ export class ProjectionRunner<Tx = unknown> {
     });
   }
 
+  /** Position, head, lag, the version that serves reads, and the failure it is retrying, if any. */
   async status(): Promise<ProjectionStatus> {
     const [head, heldBy] = await Promise.all([this.#feed.head(), this.#feed.heldBy?.()]);
     const position = this.#position;

@@ -10,9 +10,13 @@ export interface ReadSideStatus {
 
 /** What a {@link ReadSide} runs: a ProjectionRunner or a SubscriberRunner. */
 export interface BackgroundRunner<S> {
+  /** The name of the projection or subscriber it runs. */
   readonly name: string;
+  /** Starts it in the background; starting twice is harmless. */
   start(): void;
+  /** Stops it after the work in flight; resolves once it has stopped. */
   stop(): Promise<void>;
+  /** Where it is: position, lag, failure. */
   status(): Promise<S>;
 }
 
@@ -42,14 +46,17 @@ export class ReadSide {
     this.#subscribers = subscribers;
   }
 
+  /** Starts every runner in the background. */
   start(): void {
     for (const runner of [...this.#projections, ...this.#subscribers]) runner.start();
   }
 
+  /** Stops every runner; resolves once all have stopped. */
   async stop(): Promise<void> {
     await Promise.all([...this.#projections, ...this.#subscribers].map((runner) => runner.stop()));
   }
 
+  /** The status of every runner, projections and subscribers apart. */
   async status(): Promise<ReadSideStatus> {
     const [projections, subscribers] = await Promise.all([
       Promise.all(this.#projections.map((r) => r.status())),

@@ -7,9 +7,13 @@
  * const mediator = createMediator({ logger: pino() });
  */
 export interface Logger {
+  /** Detail for debugging, such as a query answered from stale read models. */
   debug(bindings: object, message?: string): void;
+  /** Something normal worth a line, such as a rebuilt projection taking over. */
   info(bindings: object, message?: string): void;
+  /** Something failed and Twofold carried on: a snapshot not saved, a metrics sink that threw. */
   warn(bindings: object, message?: string): void;
+  /** Something failed that someone should look at, such as an event handler or a projection that threw. */
   error(bindings: object, message?: string): void;
 }
 

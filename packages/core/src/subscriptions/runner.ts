@@ -105,10 +105,12 @@ export class SubscriberRunner {
     this.progress = new PositionTracker(subscriber.name, ceiling === undefined ? {} : { ceiling });
   }
 
+  /** The subscriber's name. */
   get name(): string {
     return this.#subscriber.name;
   }
 
+  /** Starts the runner in the background; `stop()` ends it. Starting twice is harmless. */
   start(): void {
     if (this.#loop !== undefined) return;
     const controller = new AbortController();
@@ -169,6 +171,7 @@ export class SubscriberRunner {
     await this.#deadLetters.remove(id);
   }
 
+  /** Position, head, lag, how many dead letters it has, and the event it is retrying, if any. */
   async status(): Promise<SubscriberStatus> {
     const [head, letters, heldBy] = await Promise.all([
       this.#feed.head(),

@@ -5,14 +5,17 @@ import type { Logger } from '../runtime/logger.js';
 
 /** What a side-effect handler gets besides the event data. */
 export interface SubscriberContext<D = unknown> {
+  /** The event as recorded: its position, stream, version and time. */
   readonly event: RecordedEvent<string, D>;
   /** 1 on the first try, then 2, 3… on retries (and on replays of a dead letter). */
   readonly attempt: number;
   /** Aborts when the runner stops; pass it to outgoing calls. */
   readonly signal: AbortSignal;
+  /** The runner's logger. */
   readonly logger: Logger;
 }
 
+/** A subscriber's handler of one event type: the event's data and its context; what it returns is ignored. */
 export type SubscriberHandler<D> = (data: D, ctx: SubscriberContext<D>) => unknown;
 
 /**
@@ -21,12 +24,17 @@ export type SubscriberHandler<D> = (data: D, ctx: SubscriberContext<D>) => unkno
  * (the event's position or stream version makes a good idempotency key).
  */
 export interface Subscriber {
+  /** Its name: the key of its checkpoint and of its dead letters. */
   readonly name: string;
+  /** The event types it has a handler for; the runner hands it no other. */
   readonly eventTypes: ReadonlySet<string>;
+  /** Runs the handler of the event's type (nothing for a type it does not handle); a rejection is retried. */
   handle(event: RecordedEvent, ctx: SubscriberContext): Promise<unknown>;
 }
 
+/** What {@link subscriber} returns: a {@link Subscriber} that takes one `.on()` per event type. */
 export interface SubscriberBuilder extends Subscriber {
+  /** Adds the handler of one event type; a second handler for the same type is refused (INVALID_ARGUMENT). */
   on<D extends EventDefinition>(event: D, handler: SubscriberHandler<PayloadOf<D>>): SubscriberBuilder;
 }
 

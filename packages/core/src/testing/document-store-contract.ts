@@ -8,13 +8,22 @@ import { documentQueryContract } from './document-query-contract.js';
 
 /** A read store of JSON documents, as the contract drives it: projections write it, queries read it back. */
 export interface DocumentStoreUnderTest extends ProjectionStore<DocumentTx> {
+  /** The active version of a projection's collections, for reading. */
   read(projection: string): DocumentReader;
 }
 
 /** Makes a fresh, empty document store for one test; `close` (if any) runs after it. */
 export type DocumentStoreFactory = () =>
-  | Promise<{ readonly store: DocumentStoreUnderTest; close?(): void | Promise<void> }>
-  | { readonly store: DocumentStoreUnderTest; close?(): void | Promise<void> };
+  | Promise<{
+      readonly store: DocumentStoreUnderTest;
+      /** Lets go of the store after the test. */
+      close?(): void | Promise<void>;
+    }>
+  | {
+      readonly store: DocumentStoreUnderTest;
+      /** Lets go of the store after the test. */
+      close?(): void | Promise<void>;
+    };
 
 const at = (n: number) => n as GlobalPosition;
 

@@ -11,6 +11,12 @@ export interface Then<S, E extends EventDefinition> {
   thenRefuses(rule: string): void;
 }
 
+/** What {@link given} returns: the past is set; `when` names the command to decide against it. */
+export interface When<S, C extends CommandDefinition, E extends EventDefinition> {
+  /** Decides `command` against the given past; the checks of {@link Then} follow. */
+  when(command: MessageOf<C>): Then<S, E>;
+}
+
 /**
  * Given/When/Then specs for deciders and state models: given past events (or a state), when a command, then these
  * events, or a refusal. Uses vitest's `expect`, so it is for tests only.
@@ -27,15 +33,15 @@ export interface Then<S, E extends EventDefinition> {
 export function given<S, C extends CommandDefinition, E extends EventDefinition>(
   model: Decider<S, C, E>,
   history?: readonly MessageOf<E>[],
-): { when(command: MessageOf<C>): Then<S, E> };
+): When<S, C, E>;
 export function given<S, C extends CommandDefinition, E extends EventDefinition>(
   model: StateModel<S, C, E>,
   current?: { readonly state: S },
-): { when(command: MessageOf<C>): Then<S, E> };
+): When<S, C, E>;
 export function given<S, C extends CommandDefinition, E extends EventDefinition>(
   model: Decider<S, C, E> | StateModel<S, C, E>,
   past?: readonly MessageOf<E>[] | { readonly state: S },
-): { when(command: MessageOf<C>): Then<S, E> } {
+): When<S, C, E> {
   return {
     when(command) {
       const run = (): { events: readonly MessageOf<E>[]; state: S } => {

@@ -9,7 +9,7 @@ export {
   documentStoreContract,
 } from './document-store-contract.js';
 export { eventStoreContract } from './event-store-contract.js';
-export { given, type Then } from './given-when-then.js';
+export { given, type Then, type When } from './given-when-then.js';
 export {
   type OutboxStoreFactory,
   type OutboxStoreUnderTest,

@@ -8,6 +8,7 @@ export interface OutboxStoreUnderTest<Tx = unknown> {
   readonly outbox: OutboxStore<Tx>;
   /** The write store of the same storage: messages enqueued in its commits exist if, and only if, they commit. */
   readonly store: WriteStore<Tx>;
+  /** Lets go of the outbox and the store after the test. */
   close(): void | Promise<void>;
 }
 

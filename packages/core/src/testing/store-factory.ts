@@ -8,8 +8,16 @@ import { type GlobalPosition, START } from '../positions/position.js';
 export type StoreFactory = (options: {
   readonly upcasters: readonly Upcaster[];
 }) =>
-  | Promise<{ readonly store: WriteStore; close?(): void | Promise<void> }>
-  | { readonly store: WriteStore; close?(): void | Promise<void> };
+  | Promise<{
+      readonly store: WriteStore;
+      /** Lets go of the store after the test. */
+      close?(): void | Promise<void>;
+    }>
+  | {
+      readonly store: WriteStore;
+      /** Lets go of the store after the test. */
+      close?(): void | Promise<void>;
+    };
 
 /** `count` new events of one type, labelled `${prefix}1`, `${prefix}2`… */
 export const events = (count: number, prefix = 'e'): NewEvent[] =>

@@ -15,6 +15,7 @@ import { subscriber } from '../subscriptions/subscriber.js';
 export interface SubscriptionStores {
   readonly checkpoints: CheckpointStore;
   readonly deadLetters: DeadLetterStore;
+  /** Lets go of both stores. */
   close(): void | Promise<void>;
 }
 
@@ -26,6 +27,7 @@ export type SubscriptionStoresFactory = () => Promise<SubscriptionStorage> | Sub
 
 /** What a {@link SubscriptionStoresFactory} makes. */
 export interface SubscriptionStorage {
+  /** Opens another pair of stores on the same data. */
   open(): Promise<SubscriptionStores> | SubscriptionStores;
   /** The event log a subscriber reads in the contract: the adapter's own write store, or (by default) one in memory. */
   log?(): Promise<EventStore> | EventStore;

@@ -12,7 +12,9 @@ export type ContractTableName = (name: string) => string;
  * `Reader` (the connection, or a query function).
  */
 export interface TableStoreUnderTest<Tx, Reader> extends ProjectionStore<Tx> {
+  /** Declares a projection's tables: `schema` creates them in each new version's slot. */
   define(projection: string, schema: (tx: Tx, table: ContractTableName, slot: ProjectionSlot) => unknown): void;
+  /** Runs `read` on the active version of a projection's tables and returns what it returns. */
   query(projection: string, read: (reader: Reader, table: ContractTableName) => unknown): unknown;
 }
 
@@ -29,6 +31,7 @@ export interface TableStoreHarness<Tx, Reader> {
   values(reader: Reader, table: string): string[] | Promise<string[]>;
   /** The names (unquoted) of the tables that exist for any version of `projection`, sorted. */
   tables(projection: string): string[] | Promise<string[]>;
+  /** Lets go of the store after the test. */
   close?(): void | Promise<void>;
 }
 

@@ -19,10 +19,15 @@ export interface Decider<
 > {
   /** Names the aggregate in errors and snapshots. */
   readonly name: string;
+  /** The commands it decides; registering the decider registers a handler for each. */
   readonly commands: readonly C[];
+  /** The events it emits and folds. */
   readonly events: readonly E[];
+  /** The state of a stream with no events yet. */
   initialState(): S;
+  /** The state after one more event. Pure: no I/O, no clock. */
   evolve(state: S, event: MessageOf<E>): S;
+  /** The events a command produces in this state (none is fine); throws a {@link DomainError} to refuse it. */
   decide(command: MessageOf<C>, state: S): readonly MessageOf<E>[];
 }
 
@@ -72,7 +77,9 @@ export function defineDecider<
 
 /** What a state-stored aggregate decides: its new state, and the events it raised (they reach projections too). */
 export interface StateDecision<S, E extends EventDefinition> {
+  /** The aggregate's new state, saved in place of the old one. */
   readonly state: S;
+  /** Events to append with the state, in the same transaction. */
   readonly events?: readonly MessageOf<E>[] | undefined;
 }
 
@@ -82,10 +89,15 @@ export interface StateModel<
   C extends CommandDefinition = CommandDefinition,
   E extends EventDefinition = EventDefinition,
 > {
+  /** Names the aggregate in errors, and the collection its states are stored in unless `collection` says otherwise. */
   readonly name: string;
+  /** The commands it decides; registering the model registers a handler for each. */
   readonly commands: readonly C[];
+  /** The events it may raise beside its new state. */
   readonly events: readonly E[];
+  /** The state of an aggregate that was never saved. */
   initialState(): S;
+  /** The new state (and events) a command produces; throws a {@link DomainError} to refuse it. */
   decide(command: MessageOf<C>, state: S): StateDecision<S, E>;
 }
 

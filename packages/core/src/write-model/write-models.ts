@@ -50,6 +50,7 @@ export interface WriteModels {
     decider: Decider<S, C, E>,
     options: EventSourcedOptions<C>,
   ): Handler<C, void>;
+  /** As above, for a command that declares a result: `result` computes it from the new state, events and version. */
   eventSourced<S, C extends CommandDefinition, E extends EventDefinition, R>(
     decider: Decider<S, C, E>,
     options: EventSourcedOptions<C> & { readonly result: ResultFrom<S, E, R> },
@@ -59,6 +60,7 @@ export interface WriteModels {
     model: StateModel<S, C, E>,
     options: StateStoredOptions<C>,
   ): Handler<C, void>;
+  /** As above, for a command that declares a result: `result` computes it from the new state, events and version. */
   stateStored<S, C extends CommandDefinition, E extends EventDefinition, R>(
     model: StateModel<S, C, E>,
     options: StateStoredOptions<C> & { readonly result: ResultFrom<S, E, R> },

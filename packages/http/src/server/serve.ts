@@ -9,6 +9,7 @@ export interface ServableApp {
   readonly mediator: MediatorPort;
   /** Registers what closes first when the app closes. */
   onClose(close: () => Promise<void> | void): unknown;
+  /** Closes what was registered with `onClose`, then the app itself. */
   close(): Promise<void>;
 }
 

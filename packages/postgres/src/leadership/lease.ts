@@ -5,7 +5,9 @@ import { type SchemaPool, unavailable } from '../connection/schema-pool.js';
 
 /** What runs while this node holds a lease: started on gaining it, stopped on losing it or on close. */
 export interface LeaderWork {
+  /** Called when this node gains the lease. */
   start(): void | Promise<void>;
+  /** Called when this node loses the lease, and on close while it holds it. */
   stop(): void | Promise<void>;
 }
 

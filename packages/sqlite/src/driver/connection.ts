@@ -38,6 +38,8 @@ export interface SqliteStatement<P extends unknown[] = unknown[], R = unknown> {
  * A function that runs its work in a transaction: `BEGIN` (or `SAVEPOINT` when a transaction is already open),
  * then `COMMIT` (or `RELEASE`), or a rollback and the error rethrown. `immediate` takes the write lock at `BEGIN`.
  * The work must be synchronous: an SQLite transaction cannot wait for a promise.
+ *
+ * @typeParam F - the work's own signature, which the transaction function keeps
  */
 export type SqliteTransaction<F extends (...args: never[]) => unknown> = F & { readonly immediate: F };
 
@@ -64,7 +66,11 @@ export interface SqliteConnection {
   prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): SqliteStatement<P, R>;
   /** Runs one or more SQL statements, separated by semicolons, ignoring their rows (`PRAGMA`s included). */
   exec(sql: string): void;
-  /** Wraps `work` in a transaction; see {@link SqliteTransaction}. */
+  /**
+   * Wraps `work` in a transaction; see {@link SqliteTransaction}.
+   *
+   * @typeParam F - the work's own signature, which the transaction function keeps
+   */
   transaction<F extends (...args: never[]) => unknown>(work: F): SqliteTransaction<F>;
   /** Closes the connection; closing twice is harmless. */
   close(): void;
