@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Consumer, entries, installConsumer, runNode, typeCheck } from './packaging/consumer.js';
+import { type Consumer, entries, hasNodeSqlite, installConsumer, runNode, typeCheck } from './packaging/consumer.js';
 import { type Pack, packAll, run, specifier } from './packaging/packs.js';
 import { root } from './readme.js';
 
@@ -91,10 +91,24 @@ describe('a project outside the repository with the tarballs installed', () => {
   beforeAll(async () => {
     if (!installing) throw new Error('the tarballs were not packed');
     consumer = await installing;
-    console.log(`npm install of the tarballs took ${(consumer.installMs / 1000).toFixed(1)} s`);
+    console.log(
+      `npm install of the tarballs on Node ${process.version} took ${(consumer.installMs / 1000).toFixed(1)} s`,
+    );
     // Type-checks the consumer's code under NodeNext and emits the JavaScript the tests below run.
     await typeCheck(consumer, 'NodeNext');
   }, 900_000);
+
+  // On Node 22.13 and later @twofold/sqlite runs on node:sqlite, so the install builds nothing; before, the user
+  // installs better-sqlite3 beside it, and that is the one package that compiles.
+  it(
+    hasNodeSqlite()
+      ? 'compiles nothing on install: better-sqlite3 is neither asked for nor installed'
+      : 'compiles better-sqlite3 alone on install, the driver @twofold/sqlite needs on this Node',
+    () => {
+      if (!consumer) throw new Error('no consumer project');
+      expect(consumer.compiled).toEqual(hasNodeSqlite() ? [] : ['better-sqlite3']);
+    },
+  );
 
   it('runs the app with plain node: an account on SQLite, read-your-writes, HTTP through the client, twofold()', async () => {
     if (!consumer) throw new Error('no consumer project');

@@ -1,4 +1,5 @@
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root } from '../readme.js';
@@ -9,6 +10,8 @@ export interface Consumer {
   dir: string;
   /** How long `npm install` took, in milliseconds. */
   installMs: number;
+  /** The installed packages with a `binding.gyp`: native code that `npm install` compiles with node-gyp. */
+  compiled: string[];
 }
 
 const rootManifest = (await import('../../package.json', { with: { type: 'json' } })).default as {
@@ -31,9 +34,14 @@ function registryDependencies(packs: Pack[]): Record<string, string> {
   };
   const names = ['zod', 'fastify', '@types/node', '@types/pg', 'vitest', 'fast-check'];
   // @twofold/sqlite runs on node:sqlite where Node has it; before 22.13 a user installs better-sqlite3 with it.
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-  if (major < 22 || (major === 22 && minor < 13)) names.push('better-sqlite3');
+  if (!hasNodeSqlite()) names.push('better-sqlite3');
   return Object.fromEntries(names.map((name) => [name, devRange(name)]));
+}
+
+/** Whether the running Node has `node:sqlite` without a flag (22.13 and later), so the consumer needs no driver. */
+export function hasNodeSqlite(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 13);
 }
 
 /**
@@ -59,10 +67,14 @@ export async function installConsumer(packs: Pack[]): Promise<Consumer> {
     throw new Error(`npm install failed in ${dir}:\n${error.stderr ?? ''}\n${error.stdout ?? String(error)}`);
   });
   const installMs = performance.now() - started;
+  const lock = JSON.parse(await readFile(join(dir, 'package-lock.json'), 'utf8')) as { packages: object };
+  const compiled = Object.keys(lock.packages)
+    .filter((path) => path !== '' && existsSync(join(dir, path, 'binding.gyp')))
+    .map((path) => path.replace(/^.*node_modules\//, ''));
   await mkdir(join(dir, 'src'));
   await copyFile(join(root, 'tests', 'packaging', 'consumer', 'app.ts'), join(dir, 'src', 'app.ts'));
   await writeFile(join(dir, 'src', 'entries.ts'), entriesModule(packs));
-  return { dir, installMs };
+  return { dir, installMs, compiled };
 }
 
 /** Every `exports` entry of every package, as `import *` lines a consumer could write. */
