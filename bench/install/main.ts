@@ -1,12 +1,17 @@
 // The install bench: what a new project pays to install Twofold's embedded stack (@twofold/core, @twofold/sqlite and
 // @twofold/http, from tarballs packed here) beside Emmett's equivalent from the registry, in the same run. Each side
 // gets a fresh project and an empty npm cache of its own, so both download, unpack and build everything; the bench
-// reports the wall time of `npm install`, the size of node_modules and the number of packages in it.
-// TWOFOLD_BENCH_INSTALL_ROUNDS (default 1) repeats both installs, alternating which goes first; the best round counts.
+// reports the wall time of `npm install`, the size of node_modules and the number of packages in it. Twofold's
+// side is installed twice: on the Node running the bench (Node 20, with better-sqlite3), and on Node 22 from
+// scripts/node-versions.sh, where @twofold/sqlite runs on node:sqlite and nothing compiles. Emmett's side is
+// installed on the Node running the bench only: Node 22 gives it nothing to leave out, since emmett-sqlite needs
+// sqlite3, a native addon, on every Node.
+// TWOFOLD_BENCH_INSTALL_ROUNDS (default 1) repeats every install, each round starting with another side; the best
+// round of each side counts.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -57,8 +62,18 @@ async function size(dir: string): Promise<number> {
   return total;
 }
 
-async function install(dependencies: Record<string, string>): Promise<Install> {
+// A Node besides this one, from scripts/node-versions.sh (installed from the npm registry on first use).
+async function otherNode(major: number): Promise<string> {
+  const script = join(repository, 'scripts', 'node-versions.sh');
+  const { stdout } = await run('bash', [script, String(major)], { cwd: repository });
+  return stdout.trim();
+}
+
+// `npm install` in a fresh project; with `node`, npm itself and every install script it starts run on that Node
+// (npm is a node script found through PATH, and so are the scripts it runs).
+async function install(dependencies: Record<string, string>, node?: string): Promise<Install> {
   const dir = await mkdtemp(join(tmpdir(), 'twofold-bench-install-'));
+  const env = node === undefined ? process.env : { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` };
   try {
     await writeFile(
       join(dir, 'package.json'),
@@ -67,6 +82,7 @@ async function install(dependencies: Record<string, string>): Promise<Install> {
     const started = performance.now();
     await run('npm', ['install', '--cache', join(dir, '.npm-cache'), '--no-audit', '--no-fund'], {
       cwd: dir,
+      env,
       maxBuffer: 64 * 1024 * 1024,
     });
     const seconds = (performance.now() - started) / 1000;
@@ -79,33 +95,62 @@ async function install(dependencies: Record<string, string>): Promise<Install> {
 
 const best = (rounds: Install[]): Install => rounds.reduce((a, b) => (b.seconds < a.seconds ? { ...b } : a));
 
-const twofold = await pack();
+/** One column of the table: what is installed, and on which Node (undefined: the Node running the bench). */
+interface Side {
+  readonly label: string;
+  readonly dependencies: Record<string, string>;
+  readonly node?: string;
+}
+
+const packed = await pack();
 // @twofold/sqlite runs on node:sqlite where Node has it (22.13 and later); before that, on better-sqlite3.
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 13)) twofold['better-sqlite3'] = '^12.11.1';
-console.log(`Node ${process.version}, npm ${(await run('npm', ['--version'])).stdout.trim()}`);
-console.log(`Twofold: ${Object.keys(twofold).join(', ')} (packed here)`);
-console.log(
-  `Emmett:  ${Object.entries(EMMETT)
-    .map(([name, range]) => `${name}@${range}`)
-    .join(', ')}`,
-);
-const results = { twofold: [] as Install[], emmett: [] as Install[] };
+const here = { ...packed };
+if (major < 22 || (major === 22 && minor < 13)) here['better-sqlite3'] = '^12.11.1';
+const node22 = await otherNode(22);
+const node22Version = (await run(node22, ['--version'])).stdout.trim();
+const sides: Side[] = [
+  { label: `Twofold, Node ${process.version}`, dependencies: here },
+  { label: `Twofold, Node ${node22Version}`, dependencies: packed, node: node22 },
+  { label: `Emmett, Node ${process.version}`, dependencies: EMMETT },
+];
+console.log(`Node ${process.version} and ${node22Version}, npm ${(await run('npm', ['--version'])).stdout.trim()}`);
+for (const side of sides) {
+  console.log(
+    `${side.label}: ${Object.entries(side.dependencies)
+      .map(([name, range]) => (range.startsWith('file:') ? `${name} (packed here)` : `${name}@${range}`))
+      .join(', ')}`,
+  );
+}
+const results = sides.map(() => [] as Install[]);
 for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? (['twofold', 'emmett'] as const) : (['emmett', 'twofold'] as const);
-  for (const side of order) {
-    const result = await install(side === 'twofold' ? twofold : EMMETT);
-    results[side].push(result);
-    console.log(`round ${round + 1}, ${side}: ${result.seconds.toFixed(1)} s, ${(result.bytes / 1e6).toFixed(1)} MB`);
+  // Each round starts with another side, so that no side always runs first (or last) on a busy machine.
+  for (let i = 0; i < sides.length; i++) {
+    const index = (round + i) % sides.length;
+    const side = sides[index]!;
+    const result = await install(side.dependencies, side.node);
+    results[index]!.push(result);
+    console.log(
+      `round ${round + 1}, ${side.label}: ${result.seconds.toFixed(1)} s, ${(result.bytes / 1e6).toFixed(1)} MB`,
+    );
   }
 }
-const t = best(results.twofold);
-const e = best(results.emmett);
-const row = (what: string, ours: string, theirs: string, ratio: number) =>
-  `| ${what} | ${ours} | ${theirs} | ${ratio.toFixed(2)}× |`;
-console.log(['', '| | Twofold | Emmett | Twofold / Emmett |', '|---|---:|---:|---:|'].join('\n'));
-console.log(row('`npm install` time', `${t.seconds.toFixed(1)} s`, `${e.seconds.toFixed(1)} s`, t.seconds / e.seconds));
+const [t20, t22, e] = results.map(best) as [Install, Install, Install];
+const cells = (f: (i: Install) => number, show: (n: number) => string) =>
+  `${[t20, t22, e].map((i) => show(f(i))).join(' | ')} | ${(f(t20) / f(e)).toFixed(2)}× | ${(f(t22) / f(e)).toFixed(2)}×`;
 console.log(
-  row('node_modules size', `${(t.bytes / 1e6).toFixed(1)} MB`, `${(e.bytes / 1e6).toFixed(1)} MB`, t.bytes / e.bytes),
+  [
+    '',
+    `| | ${sides.map((side) => side.label).join(' | ')} | ${sides[0]!.label} / Emmett | ${sides[1]!.label} / Emmett |`,
+    '|---|---:|---:|---:|---:|---:|',
+    `| \`npm install\` time | ${cells(
+      (i) => i.seconds,
+      (n) => `${n.toFixed(1)} s`,
+    )} |`,
+    `| node_modules size | ${cells(
+      (i) => i.bytes,
+      (n) => `${(n / 1e6).toFixed(1)} MB`,
+    )} |`,
+    `| packages installed | ${cells((i) => i.packages, String)} |`,
+  ].join('\n'),
 );
-console.log(row('packages installed', `${t.packages}`, `${e.packages}`, t.packages / e.packages));
