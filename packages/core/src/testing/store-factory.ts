@@ -5,9 +5,7 @@ import type { Upcaster } from '../event-store/upcasters.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 
 /** Makes a fresh, empty store for one test; `close` (if any) runs after it. */
-export type StoreFactory = (options: {
-  readonly upcasters: readonly Upcaster[];
-}) =>
+export type StoreFactory = (options: { readonly upcasters: readonly Upcaster[] }) =>
   | Promise<{
       readonly store: WriteStore;
       /** Lets go of the store after the test. */
