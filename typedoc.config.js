@@ -22,6 +22,7 @@ export default {
   tsconfig: join(root, 'tsconfig.api.json'),
   out: join(root, '.tmp', 'api'),
   readme: 'none',
+  plugin: [join(root, 'scripts', 'typedoc-not-exported.js')],
   packagesRequiringDocumentation: packages.map(({ manifest }) => manifest.name),
   excludePrivate: true,
   excludeProtected: true,

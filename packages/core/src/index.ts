@@ -1,7 +1,7 @@
 export type { ProjectionOptions } from './app/projections.js';
 export type { AppProjection, AppQueryContext, AppQueryHandler, AppQueryOptions } from './app/query-reads.js';
-export { Twofold, type TwofoldOptions, twofold } from './app/twofold.js';
-export type { DeciderOptions, ResultOption, StateModelOptions } from './app/write-side.js';
+export { type AnswerQuery, Twofold, type TwofoldOptions, twofold } from './app/twofold.js';
+export type { CommandsWithResult, DeciderOptions, ResultOption, StateModelOptions } from './app/write-side.js';
 export { type EnqueueOptions, enqueueCommand } from './command-queue/enqueue.js';
 export { MemoryCommandQueue } from './command-queue/memory.js';
 export type { ClaimRequest, CommandQueueStore, CommandSuccess } from './command-queue/ports.js';
@@ -15,7 +15,7 @@ export type {
 } from './command-queue/records.js';
 export type { RetryOptions } from './command-queue/retry-policy.js';
 export { CommandWorker, type CommandWorkerOptions } from './command-queue/worker.js';
-export { PositionTracker } from './consistency/position-tracker.js';
+export { PositionTracker, type PositionTrackerOptions } from './consistency/position-tracker.js';
 export type { ReadModelProgress } from './consistency/read-model-progress.js';
 export type { Database, DocumentStore } from './database/database.js';
 export { type MemoryDatabase, memory } from './database/memory.js';
@@ -73,6 +73,7 @@ export type {
   CommandExecution,
   CommandHandlerContext,
   CommandMiddlewareContext,
+  ContextBase,
   DispatchOptions,
   EventHandlerContext,
   EventHandlerFailure,
@@ -85,7 +86,14 @@ export type {
   WriteCapabilities,
 } from './mediator/context.js';
 export type { PublishStrategy } from './mediator/event-delivery.js';
-export type { CommandHandler, EventHandler, QueryHandler } from './mediator/handlers.js';
+export type {
+  CommandHandler,
+  ContextFor,
+  ContextOfKind,
+  EventHandler,
+  PipelineResult,
+  QueryHandler,
+} from './mediator/handlers.js';
 export {
   type ContextStorage,
   createMediator,
@@ -100,6 +108,7 @@ export {
   type CommandDefinition,
   type CommandOptions,
   type DefineOptions,
+  type DefinitionBase,
   defineCommand,
   defineEvent,
   defineQuery,
@@ -126,7 +135,7 @@ export {
 } from './middleware/authorize.js';
 export { type LoggingOptions, logging } from './middleware/logging.js';
 export { type DispatchSample, metrics } from './middleware/metrics.js';
-export { recover } from './middleware/recover.js';
+export { type ErrorClass, recover } from './middleware/recover.js';
 export { MemoryOutbox } from './outbox/memory.js';
 export {
   type NewOutboxMessage,
@@ -198,6 +207,7 @@ export {
 } from './write-model/models.js';
 export {
   type EventSourcedOptions,
+  type Handler,
   type ResultFrom,
   type StateStoredOptions,
   type WriteModels,

@@ -34,7 +34,7 @@ export interface TwofoldOptions<WriteTx, InlineTx> extends MediatorOptions {
 }
 
 /** A query whose handler returns one answer (not a stream): what a {@link Twofold} app registers. */
-type AnswerQuery = QueryDefinition<string, any, any, false>;
+export type AnswerQuery = QueryDefinition<string, any, any, false>;
 
 /**
  * An application: one database handle, its write models, projections and queries, and middleware, started and

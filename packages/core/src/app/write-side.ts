@@ -3,17 +3,19 @@ import type { Mediator } from '../mediator/mediator.js';
 import type { CommandDefinition, EventDefinition, ResultOf } from '../messages/define.js';
 import type { EventSourcedOptions, ResultFrom, StateStoredOptions } from '../write-model/write-models.js';
 
-// The commands of C whose handler returns something.
-type WithResult<C extends CommandDefinition> = C extends CommandDefinition
+/** The commands of `C` that declare a result (their handler returns something). */
+export type CommandsWithResult<C extends CommandDefinition> = C extends CommandDefinition
   ? ResultOf<C> extends void
     ? never
     : C
   : never;
 
 /** `result`, required when a command of the model declares a result, and absent otherwise. */
-export type ResultOption<S, C extends CommandDefinition, E extends EventDefinition> = [WithResult<C>] extends [never]
+export type ResultOption<S, C extends CommandDefinition, E extends EventDefinition> = [CommandsWithResult<C>] extends [
+  never,
+]
   ? { readonly result?: undefined }
-  : { readonly result: ResultFrom<S, E, ResultOf<WithResult<C>>> };
+  : { readonly result: ResultFrom<S, E, ResultOf<CommandsWithResult<C>>> };
 
 /** Options of {@link Twofold.decider}: the stream each command writes to, and how its result is made. */
 export type DeciderOptions<S, C extends CommandDefinition, E extends EventDefinition> = EventSourcedOptions<C> &

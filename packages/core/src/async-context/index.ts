@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DispatchContext } from '../mediator/context.js';
+import type { AnyMiddlewareContext } from '../mediator/context.js';
 import type { ContextStorage } from '../mediator/mediator.js';
 
 /**
@@ -20,7 +20,10 @@ export interface AsyncContext extends ContextStorage {
 }
 
 /** What {@link AsyncContext.current} exposes of the dispatch in flight. */
-export type AsyncContextView = Pick<DispatchContext, 'envelope' | 'kind' | 'type' | 'principal' | 'tenant' | 'signal'>;
+export type AsyncContextView = Pick<
+  AnyMiddlewareContext,
+  'envelope' | 'kind' | 'type' | 'principal' | 'tenant' | 'signal'
+>;
 
 /**
  * Makes an {@link AsyncContext} on Node's `AsyncLocalStorage`; pass it to `createMediator({ contextStorage })`.
@@ -30,7 +33,7 @@ export type AsyncContextView = Pick<DispatchContext, 'envelope' | 'kind' | 'type
  * const mediator = createMediator({ contextStorage: context });
  */
 export function asyncContext(): AsyncContext {
-  const storage = new AsyncLocalStorage<DispatchContext>();
+  const storage = new AsyncLocalStorage<AnyMiddlewareContext>();
   return {
     run: (ctx, fn) => storage.run(ctx, fn),
     current: () => storage.getStore(),

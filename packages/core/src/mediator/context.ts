@@ -78,7 +78,8 @@ export interface WriteCapabilities {
   advance(position: GlobalPosition): void;
 }
 
-interface ContextBase<D extends MessageDefinition> {
+/** What every handler and middleware context has: the envelope, who sent it, cancellation and a logger. */
+export interface ContextBase<D extends MessageDefinition> {
   /** The message being handled, with its ids, principal and tenant. */
   readonly envelope: Envelope<D['type'], PayloadOf<D>>;
   readonly principal: Principal | undefined;

@@ -78,7 +78,8 @@ export function runIn(
   ctx: DispatchContext,
   pipeline: (ctx: DispatchContext) => Promise<unknown>,
 ): Promise<unknown> {
-  return storage.run(ctx, () => pipeline(ctx));
+  // The storage sees the dispatch as the middleware context of its kind, which DispatchContext is.
+  return storage.run(ctx as never, () => pipeline(ctx));
 }
 
 /** What `execute` resolves to, once the command has settled. */

@@ -42,6 +42,7 @@ export type PipelineResult<D extends MessageDefinition> = D extends EventDefinit
     ? AsyncIterable<ResultOf<D>>
     : ResultOf<D>;
 
+/** The middleware context of one message definition's kind, narrowed to it. */
 export type ContextFor<D extends MessageDefinition> = D extends CommandDefinition
   ? CommandMiddlewareContext<D>
   : D extends QueryDefinition
@@ -50,6 +51,7 @@ export type ContextFor<D extends MessageDefinition> = D extends CommandDefinitio
       ? EventMiddlewareContext<D>
       : never;
 
+/** The middleware context of a kind (`'command'`, `'query'`, `'event'`), or of any kind when none is given. */
 export type ContextOfKind<K extends MessageKind | undefined> = K extends 'command'
   ? CommandMiddlewareContext
   : K extends 'query'

@@ -2,7 +2,7 @@ import type { ReadModelProgress } from '../consistency/read-model-progress.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import { consoleLogger, type Logger } from '../runtime/logger.js';
 import { assertStrategy } from './argument-checks.js';
-import type { DispatchContext, DispatchOptions, EventHandlerFailure } from './context.js';
+import type { AnyMiddlewareContext, DispatchOptions, EventHandlerFailure } from './context.js';
 import type { PublishStrategy } from './event-delivery.js';
 
 /** Options of `publish`. */
@@ -17,7 +17,7 @@ export interface PublishOptions extends DispatchOptions {
  */
 export interface ContextStorage {
   /** Calls `fn` with `ctx` as the dispatch in flight for everything `fn` runs, synchronously or not; returns its result. */
-  run<R>(ctx: DispatchContext, fn: () => R): R;
+  run<R>(ctx: AnyMiddlewareContext, fn: () => R): R;
 }
 
 /** Options of {@link createMediator}. Every one has a safe default. */

@@ -6,7 +6,8 @@ export type MessageKind = 'command' | 'query' | 'event';
 
 declare const resultType: unique symbol;
 
-interface DefinitionBase<K extends MessageKind, T extends string, S extends StandardSchemaV1> {
+/** What every message definition has: its kind, type name, schema, tags and description. */
+export interface DefinitionBase<K extends MessageKind, T extends string, S extends StandardSchemaV1> {
   readonly kind: K;
   /** The message type name, e.g. `'hotel.BookRoom'`. Unique per kind within a mediator. */
   readonly type: T;

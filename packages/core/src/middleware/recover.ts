@@ -2,7 +2,8 @@ import { InvalidArgumentError } from '../errors/errors.js';
 import type { AnyMiddlewareContext } from '../mediator/context.js';
 import type { Middleware } from '../mediator/pipeline.js';
 
-type ErrorClass<E> = abstract new (...args: any[]) => E;
+/** A class whose instances are `E`, for `instanceof`: an error class to recover from. */
+export type ErrorClass<E> = abstract new (...args: any[]) => E;
 
 /**
  * Maps or recovers errors of one class. The handler gets the error and the context: return a value to

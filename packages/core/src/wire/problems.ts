@@ -42,7 +42,7 @@ const STATUS = {
  * @example
  * const code: ProblemCode = 'DOMAIN_RULE';
  */
-export type ProblemCode = keyof typeof STATUS;
+export type ProblemCode = keyof typeof PROBLEM_STATUS;
 
 /**
  * The HTTP status of each problem code: the one table that turns Twofold's codes into statuses, and the list of
@@ -52,7 +52,7 @@ export type ProblemCode = keyof typeof STATUS;
  * import { PROBLEM_STATUS } from '@twofold/core/wire';
  * PROBLEM_STATUS.DOMAIN_RULE; // 422
  */
-export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.freeze(STATUS);
+export const PROBLEM_STATUS = Object.freeze(STATUS);
 
 /**
  * True when `value` is a {@link ProblemCode}; narrows the type.

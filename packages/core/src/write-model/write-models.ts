@@ -38,7 +38,8 @@ export interface WriteModelsOptions<Tx = unknown> {
   readonly idempotencyRetentionMs?: number;
 }
 
-type Handler<C extends CommandDefinition, R> = (data: PayloadOf<C>, ctx: CommandHandlerContext) => Promise<R>;
+/** A command handler a write model makes: the payload and the command's context in, the result out. */
+export type Handler<C extends CommandDefinition, R> = (data: PayloadOf<C>, ctx: CommandHandlerContext) => Promise<R>;
 
 /** Command handlers backed by a write store; see {@link writeModels}. */
 export interface WriteModels {
