@@ -14,6 +14,7 @@ export type DocumentFilter<T> = Partial<Record<keyof T & string, unknown>>;
  * const second = await movements.page({ accountId }, { orderBy: { field: 'at', direction: 'desc' }, limit: 20, after: first.next! });
  */
 export interface DocumentCollection<T> {
+  /** The document with this id, or undefined when there is none. */
   get(id: string): Promise<T | undefined>;
   /**
    * Documents whose fields equal every value in `where` (all documents without it), ordered by id, or as
@@ -35,9 +36,11 @@ export interface DocumentCollection<T> {
  * being awaited: later reads in the transaction see them, and the commit fails if one failed.
  */
 export interface WritableCollection<T> extends DocumentCollection<T> {
+  /** Stores `document` under this id, replacing the one there, if any. */
   put(id: string, document: T): void;
   /** Merges `changes` into the document; resolves false when there is none with that id. */
   update(id: string, changes: Partial<T>): Promise<boolean>;
+  /** Removes the document with this id; nothing happens when there is none. */
   delete(id: string): void;
 }
 
@@ -52,6 +55,7 @@ export interface WritableCollection<T> extends DocumentCollection<T> {
  *   });
  */
 export interface DocumentTx {
+  /** One of the projection's collections, by name; `T`, the type of its documents, is the caller's word (not checked). */
   collection<T>(name: string): WritableCollection<T>;
 }
 
@@ -62,6 +66,7 @@ export interface DocumentTx {
  * const balance = await db.documents.read(balances).collection<Balance>('balances').get(accountId);
  */
 export interface DocumentReader {
+  /** One of the projection's collections, by name; `T`, the type of its documents, is the caller's word (not checked). */
   collection<T>(name: string): DocumentCollection<T>;
 }
 
@@ -71,6 +76,7 @@ export interface DocumentReader {
  * cannot wait for a promise.
  */
 export interface InlineCollection<T> {
+  /** The document with this id, or undefined when there is none. */
   get(id: string): T | undefined;
   /** See {@link DocumentCollection.find}. */
   find(where?: DocumentFilter<T>, options?: FindOptions<T>): T[];
@@ -78,9 +84,11 @@ export interface InlineCollection<T> {
   page(where: DocumentFilter<T> | undefined, options: PageOptions<T>): DocumentPage<T>;
   /** Number of documents matching `where`. */
   count(where?: DocumentFilter<T>): number;
+  /** Stores `document` under this id, replacing the one there, if any. */
   put(id: string, document: T): void;
   /** Merges `changes` into the document; returns false when there is none with that id. */
   update(id: string, changes: Partial<T>): boolean;
+  /** Removes the document with this id; nothing happens when there is none. */
   delete(id: string): void;
 }
 
@@ -99,6 +107,7 @@ export interface InlineCollection<T> {
  * app.projection(accounts, { inline: true });
  */
 export interface InlineDocumentTx {
+  /** One of the projection's collections, by name; `T`, the type of its documents, is the caller's word (not checked). */
   collection<T>(name: string): InlineCollection<T>;
 }
 

@@ -8,6 +8,7 @@ import { globalPosition } from '../positions/position.js';
 /** A command queue on fresh, empty storage. */
 export interface CommandQueueUnderTest {
   readonly queue: CommandQueueStore;
+  /** Lets go of the queue after the test. */
   close(): void | Promise<void>;
 }
 
