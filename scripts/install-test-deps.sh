@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/sbin/nats-server ] || need+=(nats-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)   # the hotel's browser test drives it through playwright-core
 
 if [ ${#need[@]} -eq 0 ]; then

@@ -1,5 +1,8 @@
 import { connect } from 'node:net';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
+import { startNats } from './nats.js';
 import { startPostgres } from './postgres.js';
 import { exec } from './process.js';
 import { startRedis } from './redis.js';
@@ -41,5 +44,35 @@ describe('throwaway servers', () => {
       await redis.stop();
     }
     await expect(redisCommand(redis.port, 'PING')).rejects.toThrow();
+  });
+
+  it('starts nats-server with JetStream on a free port, keeps its store across a SIGKILL and restart, and removes it on stop', async () => {
+    const nats = await startNats();
+    const messages = async () => {
+      const nc = await connectNats({ servers: nats.url });
+      try {
+        return (await (await jetstreamManager(nc)).streams.info('EVENTS')).state.messages;
+      } finally {
+        await nc.close();
+      }
+    };
+    try {
+      expect(nats.port).not.toBe(4222);
+      const nc = await connectNats({ servers: nats.url });
+      await (await jetstreamManager(nc)).streams.add({ name: 'EVENTS', subjects: ['twofold.>'] });
+      const js = jetstream(nc);
+      const first = await js.publish('twofold.hotel.RoomBooked', '{}', { msgID: 'e1' });
+      const again = await js.publish('twofold.hotel.RoomBooked', '{}', { msgID: 'e1' });
+      expect([first.duplicate, again.duplicate, again.seq]).toEqual([false, true, first.seq]);
+      await nc.close();
+      expect(await messages()).toBe(1);
+      nats.kill();
+      await nats.restart();
+      expect(await messages()).toBe(1);
+    } finally {
+      await nats.stop();
+    }
+    await expect(exec('test', ['-e', nats.storeDir])).rejects.toThrow();
+    await expect(connectNats({ servers: nats.url, reconnect: false })).rejects.toThrow();
   });
 });
