@@ -11,6 +11,7 @@
  *
  * @module
  */
+export type { PostgresCommandQueue } from './command-queue/command-queue-store.js';
 export { type MigrationReport, migratePostgres } from './connection/migrate-all.js';
 export type { PostgresClient, PostgresConnectionOptions } from './connection/schema-pool.js';
 export { type PostgresDatabase, type PostgresOptions, postgres } from './database/postgres-database.js';

@@ -1,3 +1,4 @@
+import { commandQueueMigrations } from '../command-queue/schema.js';
 import { eventStoreMigrations } from '../event-store/schema.js';
 import { outboxMigrations } from '../outbox/schema.js';
 import { documentMigrations, slotMigrations, tableMigrations } from '../read-store/schema.js';
@@ -13,7 +14,7 @@ export interface MigrationReport {
 }
 
 /**
- * Creates or upgrades every table Twofold keeps in a schema (event store, read stores, subscriptions, outbox), as a
+ * Creates or upgrades every table Twofold keeps in a schema (event store, read stores, subscriptions, outbox, command queue), as a
  * database handle also does when it opens. For deployments that migrate before starting the application, and for the CLI.
  *
  * @example
@@ -36,6 +37,7 @@ const COMPONENTS = [
   ['tables', tableMigrations],
   ['subscriptions', subscriptionMigrations],
   ['outbox', outboxMigrations],
+  ['command-queue', commandQueueMigrations],
 ] as const;
 
 /** Brings every component's tables in the pool's schema up to date, in order; what a database handle does on open. */

@@ -8,6 +8,8 @@ import {
   Upcasters,
 } from '@twofold/core';
 import type pg from 'pg';
+import { PostgresCommandQueue } from '../command-queue/command-queue-store.js';
+import { QueueWakeUps } from '../command-queue/wake-ups.js';
 import { migrateAll } from '../connection/migrate-all.js';
 import {
   type PostgresClient,
@@ -15,6 +17,7 @@ import {
   SchemaPool,
   toNumber,
 } from '../connection/schema-pool.js';
+import { Notifier } from '../event-store/notifier.js';
 import { PostgresStore } from '../event-store/postgres-store.js';
 import { WakeUps } from '../event-store/wake-ups.js';
 import { type LeaderWork, type Lease, type LeaseOptions, runExclusively } from '../leadership/lease.js';
@@ -59,6 +62,8 @@ export interface PostgresDatabase extends Database<PostgresClient, DocumentTx> {
   readonly deadLetters: PostgresDeadLetterStore;
   /** The transactional outbox: messages written in a command's transaction, claimed by relays. */
   readonly outbox: PostgresOutbox;
+  /** The durable command queue, shared by the workers of every node: `FOR UPDATE SKIP LOCKED`, LISTEN/NOTIFY. */
+  readonly commands: PostgresCommandQueue;
   /**
    * Runs `work` on exactly one node at a time among all whose handles on this schema use the same lease name,
    * holding a session-level advisory lock on a connection of its own. Closing the handle closes the lease.
@@ -109,8 +114,10 @@ class PostgresHandle implements PostgresDatabase {
   readonly checkpoints: PostgresCheckpointStore;
   readonly deadLetters: PostgresDeadLetterStore;
   readonly outbox: PostgresOutbox;
+  readonly commands: PostgresCommandQueue;
   readonly #db: SchemaPool;
   readonly #wakeUps: WakeUps;
+  readonly #queueWakeUps: QueueWakeUps;
   readonly #leases = new Set<Lease>();
   #closing: Promise<void> | undefined;
 
@@ -131,6 +138,12 @@ class PostgresHandle implements PostgresDatabase {
     this.checkpoints = new PostgresCheckpointStore(db);
     this.deadLetters = new PostgresDeadLetterStore(db);
     this.outbox = new PostgresOutbox(db);
+    const queueChannel = `twofold_commands_${createHash('sha256').update(db.schema).digest('hex').slice(0, 32)}`;
+    this.#queueWakeUps = new QueueWakeUps(() => db.client(), queueChannel);
+    this.commands = new PostgresCommandQueue(db, {
+      notifier: new Notifier(db, queueChannel),
+      local: this.#queueWakeUps,
+    });
   }
 
   get schema(): string {
@@ -164,6 +177,7 @@ class PostgresHandle implements PostgresDatabase {
       await Promise.all([...this.#leases].map((lease) => lease.close()));
       this.#leases.clear();
       await this.#wakeUps.close();
+      await this.#queueWakeUps.close();
       await this.#db.end();
     })();
     return this.#closing;

@@ -31,6 +31,7 @@ describe('PostgresStore', () => {
         `SELECT component, version FROM ${schema}.twofold_migrations ORDER BY component, version`,
       );
       expect(rows).toEqual([
+        { component: 'command-queue', version: 1 },
         { component: 'documents', version: 1 },
         { component: 'event-store', version: 1 },
         { component: 'event-store', version: 2 },
@@ -60,6 +61,7 @@ describe('PostgresStore', () => {
       ['tables', 0, 1],
       ['subscriptions', 0, 1],
       ['outbox', 0, 1],
+      ['command-queue', 0, 1],
     ]);
     const again = await migratePostgres({ connection: server.url, schema });
     expect(again.every((r) => r.from === r.to && r.to >= 1)).toBe(true);
