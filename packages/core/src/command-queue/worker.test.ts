@@ -170,6 +170,31 @@ describe('enqueue and the command worker', () => {
     await app.close();
   });
 
+  it('on stop, lets a running command finish before it resolves', async () => {
+    let started: () => void = () => {};
+    let finish: () => void = () => {};
+    const startedOnce = new Promise<void>((resolve) => (started = resolve));
+    const { app } = bank({
+      slow: () =>
+        new Promise<void>((resolve) => {
+          finish = resolve;
+          started();
+        }),
+    });
+    await app.start();
+    const worker = new CommandWorker({ store: app.store.commands!, mediator: app.mediator }).start();
+    const { id } = await app.enqueue(Slow, { n: 1 }, clerk);
+    await startedOnce;
+    let stopped = false;
+    const stopping = worker.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([stopped, (await app.commandStatus(id))?.status]).toEqual([false, 'running']);
+    finish();
+    await stopping;
+    expect((await app.commandStatus(id))?.status).toBe('succeeded');
+    await app.close();
+  });
+
   it('on stop, cancels a running command that outlasts the stop timeout and releases it uncounted', async () => {
     let started: () => void = () => {};
     const startedOnce = new Promise<void>((resolve) => (started = resolve));
