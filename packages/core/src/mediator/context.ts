@@ -33,14 +33,19 @@ export interface DispatchOptions extends EnvelopeOptions {
 
 /** What `publish` resolves to: how many handlers ran and which of them failed. */
 export interface PublishReport {
+  /** How many handlers the event reached. */
   readonly handlers: number;
+  /** The handlers that threw, each with its error. */
   readonly failures: readonly EventHandlerFailure[];
 }
 
 /** One event handler that threw; also passed to the mediator's `onEventHandlerError`. */
 export interface EventHandlerFailure {
+  /** The name of the handler that threw. */
   readonly handler: string;
+  /** What it threw. */
   readonly error: unknown;
+  /** The event it was handling. */
   readonly envelope: Envelope;
 }
 
@@ -82,10 +87,13 @@ export interface WriteCapabilities {
 export interface ContextBase<D extends MessageDefinition> {
   /** The message being handled, with its ids, principal and tenant. */
   readonly envelope: Envelope<D['type'], PayloadOf<D>>;
+  /** Who sent the message: the envelope's principal. */
   readonly principal: Principal | undefined;
+  /** The tenant it runs for: the envelope's tenant. */
   readonly tenant: string | undefined;
   /** Fires when the caller cancels or the deadline passes; pass it on to I/O. */
   readonly signal: AbortSignal | undefined;
+  /** The mediator's logger. */
   readonly logger: Logger;
 }
 
@@ -108,11 +116,15 @@ export interface EventHandlerContext<D extends EventDefinition = EventDefinition
 
 /** The context a middleware sees for one dispatch. `kind` tells commands, queries and events apart. */
 export interface MiddlewareContext<K extends MessageKind, D extends MessageDefinition> extends ContextBase<D> {
+  /** `'command'`, `'query'` or `'event'`. */
   readonly kind: K;
+  /** The message type, e.g. `'hotel.BookRoom'`. */
   readonly type: D['type'];
+  /** The definition the message was registered with: its schema, tags and description. */
   readonly definition: D;
   /** The validated payload. */
   readonly data: PayloadOf<D>;
+  /** The definition's tags, which middleware scopes match. */
   readonly tags: readonly string[];
   /** A per-dispatch bag for middlewares to pass values along the pipeline. */
   readonly items: Map<unknown, unknown>;

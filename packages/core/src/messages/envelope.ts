@@ -7,7 +7,9 @@ import type { MessageKind } from './define.js';
  * const principal: Principal = { id: 'guest-42', roles: ['guest'] };
  */
 export interface Principal {
+  /** Who it is: a user id, a service name. */
   readonly id: string;
+  /** The roles `hasRole` checks. */
   readonly roles?: readonly string[];
   readonly [claim: string]: unknown;
 }
@@ -20,16 +22,23 @@ export interface Principal {
  * the message whose handler sent this one (undefined for a message sent from outside).
  */
 export interface Envelope<T extends string = string, D = unknown> {
+  /** `'command'`, `'query'` or `'event'`. */
   readonly kind: MessageKind;
+  /** The message type, e.g. `'hotel.BookRoom'`. */
   readonly type: T;
+  /** The validated payload. */
   readonly data: D;
   /** Unique id of this message (a UUID unless the sender chose one). */
   readonly id: string;
+  /** Shared by every message one request causes: the caller's, the parent message's, or else this message's id. */
   readonly correlationId: string;
+  /** The id of the message whose handler sent this one; undefined for a message sent from outside. */
   readonly causationId: string | undefined;
   /** Milliseconds since the epoch, taken when the message was dispatched. */
   readonly timestamp: number;
+  /** Who sent it: the caller's, or the parent message's; undefined when anonymous. */
   readonly principal: Principal | undefined;
+  /** The tenant it runs for: the caller's, or the parent message's. */
   readonly tenant: string | undefined;
   /** Free metadata carried with the message (trace ids, client version…). */
   readonly metadata: Readonly<Record<string, unknown>>;
@@ -46,10 +55,15 @@ export interface EnvelopeOptions {
   readonly messageId?: string;
   /** Commands: a repeat with the same key returns the stored result instead of running again. */
   readonly idempotencyKey?: string;
+  /** Joins a conversation already under way; by default the parent message's, or the new message's own id. */
   readonly correlationId?: string;
+  /** The id of the message that caused this one; by default the parent message's id. */
   readonly causationId?: string;
+  /** Who sends it; by default the parent message's principal. */
   readonly principal?: Principal;
+  /** The tenant it runs for; by default the parent message's. */
   readonly tenant?: string;
+  /** Free metadata carried with the message; by default the parent message's. */
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
