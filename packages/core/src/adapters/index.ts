@@ -39,6 +39,7 @@ export {
   commitSlot,
   openSlot,
   type SlotBatch,
+  type SlotReadStore,
   type SlotStorage,
 } from '../projection-slots/slot-protocol.js';
 export {

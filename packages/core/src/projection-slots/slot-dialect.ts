@@ -33,13 +33,13 @@ export interface SlotDialect<Tx> {
  * What one kind of read store keeps in a slot (documents, plain tables): how to create it, drop it, and what a
  * projection's handlers get to change it.
  */
-export interface SlotData<Tx, Handle> {
+export interface SlotData<Tx, ProjectionTx> {
   /** Creates the storage of a slot written for the first time. */
   create(tx: Tx, slot: ProjectionSlot): Step<void>;
   /** Drops all data of a slot. */
   drop(tx: Tx, slot: ProjectionSlot): Step<void>;
   /** What a projection's handlers get to change the slot's read model inside `tx`. */
-  handle(tx: Tx, slot: ProjectionSlot): Handle;
-  /** Waits for writes the handle sent without awaiting, failing with the first that failed. */
-  settle?(handle: Handle): Step<void>;
+  projectionTx(tx: Tx, slot: ProjectionSlot): ProjectionTx;
+  /** Waits for writes the projection transaction sent without awaiting, failing with the first that failed. */
+  settle?(projectionTx: ProjectionTx): Step<void>;
 }

@@ -1,14 +1,21 @@
 import { TwofoldError } from '../errors/errors.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import type { GlobalPosition } from '../positions/position.js';
-import type { ProjectionSlot } from '../projections/ports.js';
+import type { InlineProjectionStore, ProjectionSlot, ProjectionStore } from '../projections/ports.js';
 import { callback, type Protocol } from '../protocol/run.js';
 import type { SlotData, SlotDialect } from './slot-dialect.js';
 
+/**
+ * A read store whose read models live in versioned projection slots: runners commit batches to it, and the write
+ * store applies inline projections to it within its own transaction `WriteTx`.
+ */
+export type SlotReadStore<WriteTx, ProjectionTx> = ProjectionStore<ProjectionTx> &
+  InlineProjectionStore<WriteTx, ProjectionTx>;
+
 /** A projection slot's bookkeeping and its data, as the slot protocol takes them. */
-export interface SlotStorage<Tx, Handle> {
+export interface SlotStorage<Tx, ProjectionTx> {
   readonly slots: SlotDialect<Tx>;
-  readonly data: SlotData<Tx, Handle>;
+  readonly data: SlotData<Tx, ProjectionTx>;
 }
 
 /**
@@ -16,8 +23,8 @@ export interface SlotStorage<Tx, Handle> {
  * Inside a write transaction, so that the slot found is still there when it is written: one call for every batch
  * but the first.
  */
-export function* openSlot<Tx, Handle>(
-  storage: SlotStorage<Tx, Handle>,
+export function* openSlot<Tx, ProjectionTx>(
+  storage: SlotStorage<Tx, ProjectionTx>,
   tx: Tx,
   slot: ProjectionSlot,
 ): Protocol<number> {
@@ -31,15 +38,15 @@ export function* openSlot<Tx, Handle>(
 }
 
 /** What a projection does to its slot in one batch. */
-export interface SlotBatch<Handle> {
+export interface SlotBatch<ProjectionTx> {
   /** The projection version whose data and checkpoint the batch changes. */
   readonly slot: ProjectionSlot;
   /** The checkpoint the slot must be at; the batch fails with CONCURRENCY_CONFLICT otherwise. */
   readonly from: GlobalPosition;
   /** The checkpoint the slot moves to: the position of the batch's last event. */
   readonly to: GlobalPosition;
-  /** Applies the batch's events through the slot's handle (a document transaction, or the connection). */
-  readonly work: (handle: Handle) => void | Promise<void>;
+  /** Applies the batch's events through the slot's projection transaction (a document transaction, or the connection). */
+  readonly work: (projectionTx: ProjectionTx) => void | Promise<void>;
 }
 
 /**
@@ -49,10 +56,10 @@ export interface SlotBatch<Handle> {
  * @example
  * db.transaction(() => runSync(commitSlot(storage, db, { slot, from, to, work })));
  */
-export function* commitSlot<Tx, Handle>(
-  storage: SlotStorage<Tx, Handle>,
+export function* commitSlot<Tx, ProjectionTx>(
+  storage: SlotStorage<Tx, ProjectionTx>,
   tx: Tx,
-  batch: SlotBatch<Handle>,
+  batch: SlotBatch<ProjectionTx>,
 ): Protocol<void> {
   const { slot, from, to } = batch;
   const at = yield* openSlot(storage, tx, slot);
@@ -62,11 +69,11 @@ export function* commitSlot<Tx, Handle>(
       `Projection ${slot.projection}@${slot.version} is at ${at}, not ${from}: another runner applied these events`,
     );
   }
-  const handle = storage.data.handle(tx, slot);
+  const projectionTx = storage.data.projectionTx(tx, slot);
   try {
-    yield callback(batch.work(handle), `Projection ${slot.projection}`);
+    yield callback(batch.work(projectionTx), `Projection ${slot.projection}`);
   } finally {
-    if (storage.data.settle !== undefined) yield storage.data.settle(handle);
+    if (storage.data.settle !== undefined) yield storage.data.settle(projectionTx);
   }
   yield storage.slots.advance(tx, slot, to, false);
 }
@@ -75,21 +82,21 @@ export function* commitSlot<Tx, Handle>(
  * Applies `events` to the slot inside the write store's transaction `tx` (an inline projection) and moves the
  * checkpoint to the last of them: the read model commits with the command, or not at all.
  */
-export function* applyInline<Tx, Handle>(
-  storage: SlotStorage<Tx, Handle>,
+export function* applyInline<Tx, ProjectionTx>(
+  storage: SlotStorage<Tx, ProjectionTx>,
   tx: Tx,
   slot: ProjectionSlot,
   events: readonly RecordedEvent[],
-  apply: (event: RecordedEvent, handle: Handle) => void | Promise<void>,
+  apply: (event: RecordedEvent, projectionTx: ProjectionTx) => void | Promise<void>,
 ): Protocol<void> {
   const last = events.at(-1);
   if (last === undefined) return;
   yield* openSlot(storage, tx, slot);
-  const handle = storage.data.handle(tx, slot);
+  const projectionTx = storage.data.projectionTx(tx, slot);
   try {
-    for (const event of events) yield callback(apply(event, handle), `Inline projection ${slot.projection}`);
+    for (const event of events) yield callback(apply(event, projectionTx), `Inline projection ${slot.projection}`);
   } finally {
-    if (storage.data.settle !== undefined) yield storage.data.settle(handle);
+    if (storage.data.settle !== undefined) yield storage.data.settle(projectionTx);
   }
   yield storage.slots.advance(tx, slot, last.position, true);
 }
@@ -98,8 +105,8 @@ export function* applyInline<Tx, Handle>(
  * Inside one write transaction: makes `slot` the version queries read (creating it when it is new), then drops
  * the data of every other version of the projection.
  */
-export function* activateSlot<Tx, Handle>(
-  storage: SlotStorage<Tx, Handle>,
+export function* activateSlot<Tx, ProjectionTx>(
+  storage: SlotStorage<Tx, ProjectionTx>,
   tx: Tx,
   slot: ProjectionSlot,
 ): Protocol<void> {

@@ -13,7 +13,7 @@ import {
 import { cut, type DocumentQuery, documentIndex, documentQuery } from '@twofold/core/adapters';
 import type { PostgresClient, SchemaPool } from '../connection/schema-pool.js';
 import { filter, literal, orderKeys, selectStatement } from './document-query.js';
-import { type ProjectionRef, projectionName, SlotReadStore } from './slot-read-store.js';
+import { type ProjectionRef, projectionName, VersionedReadStore } from './versioned-read-store.js';
 
 type Where = Readonly<Record<string, unknown>> | undefined;
 
@@ -41,7 +41,7 @@ const ACTIVE = '(SELECT version FROM twofold_projection_active WHERE projection 
  * mediator.query(GuestBookings, ({ guestId }) => db.documents.read(bookingsView).collection<Booking>('bookings').find({ guestId }));
  */
 export class PostgresDocumentStore
-  extends SlotReadStore<DocumentTx>
+  extends VersionedReadStore<DocumentTx>
   implements DocumentStore<PostgresClient, DocumentTx>
 {
   /** The store on a database handle's pool, whose tables the handle has migrated. */
@@ -116,7 +116,7 @@ export class PostgresDocumentStore
     ]);
   }
 
-  protected override handle(tx: PostgresClient, slot: ProjectionSlot): Handle {
+  protected override projectionTx(tx: PostgresClient, slot: ProjectionSlot): Handle {
     const pending: Promise<unknown>[] = [];
     const version = String(slot.version);
     // One statement at a time on the transaction's client, in the order they were asked for: a put is not awaited

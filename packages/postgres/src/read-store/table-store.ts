@@ -1,6 +1,6 @@
 import { InvalidArgumentError, NotFoundError, type ProjectionSlot } from '@twofold/core';
 import type { PostgresClient, SchemaPool } from '../connection/schema-pool.js';
-import { type ProjectionRef, projectionName, SlotReadStore } from './slot-read-store.js';
+import { type ProjectionRef, projectionName, VersionedReadStore } from './versioned-read-store.js';
 
 const UNDEFINED_TABLE = '42P01';
 
@@ -46,7 +46,7 @@ export function slotTable(slot: ProjectionSlot, name: string): string {
  * const booked = await tables.query('roomNights', (sql, table) =>
  *   sql(`SELECT night FROM ${table('nights')} WHERE room_id = $1`, [roomId]));
  */
-export class PostgresTableStore extends SlotReadStore<PostgresClient> {
+export class PostgresTableStore extends VersionedReadStore<PostgresClient> {
   readonly #schemas = new Map<string, SlotSchema>();
 
   /** The store on a database handle's pool, whose tables the handle has migrated. */
@@ -128,7 +128,7 @@ export class PostgresTableStore extends SlotReadStore<PostgresClient> {
     for (const { name } of rows) await tx.query(`DROP TABLE IF EXISTS ${slotTable(slot, name)}`);
   }
 
-  protected override handle(tx: PostgresClient): PostgresClient {
+  protected override projectionTx(tx: PostgresClient): PostgresClient {
     return tx;
   }
 

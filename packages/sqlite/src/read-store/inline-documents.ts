@@ -27,7 +27,7 @@ export class SqliteInlineDocuments extends VersionedReadStore<InlineDocumentTx> 
     this.#tables.drop(slot);
   }
 
-  protected override handle(_: SqliteConnection, slot: ProjectionSlot): InlineDocumentTx {
+  protected override projectionTx(_: SqliteConnection, slot: ProjectionSlot): InlineDocumentTx {
     const tables = this.#tables;
     const opened = new Map<string, InlineCollection<unknown>>();
     return {

@@ -104,7 +104,7 @@ export class SqliteTableStore extends VersionedReadStore<SqliteConnection> {
     );
   }
 
-  protected override handle(db: SqliteConnection): SqliteConnection {
+  protected override projectionTx(db: SqliteConnection): SqliteConnection {
     return db;
   }
 }

@@ -1,11 +1,4 @@
-import {
-  type GlobalPosition,
-  type InlineProjectionStore,
-  InvalidArgumentError,
-  type ProjectionSlot,
-  type ProjectionStore,
-  type RecordedEvent,
-} from '@twofold/core';
+import { type GlobalPosition, InvalidArgumentError, type ProjectionSlot, type RecordedEvent } from '@twofold/core';
 import {
   activateSlot,
   applyInline,
@@ -13,6 +6,7 @@ import {
   runSync,
   type SlotBatch,
   type SlotData,
+  type SlotReadStore,
   type SlotStorage,
 } from '@twofold/core/adapters';
 import { inTransaction, refusePromise, type SqliteConnection } from '../connection/open.js';
@@ -24,23 +18,21 @@ import { SlotStatements } from './slot-statements.js';
  * queries read, and inline application inside the write store's transaction on the same handle. A subclass says
  * what a slot's data is: how to create it, drop it, and hand it to a projection.
  */
-export abstract class VersionedReadStore<Handle>
-  implements ProjectionStore<Handle>, InlineProjectionStore<SqliteConnection, Handle>
-{
+export abstract class VersionedReadStore<ProjectionTx> implements SlotReadStore<SqliteConnection, ProjectionTx> {
   protected readonly db: SqliteConnection;
   protected readonly slots: SlotStatements;
   readonly #owner: string;
-  readonly #storage: SlotStorage<SqliteConnection, Handle>;
+  readonly #storage: SlotStorage<SqliteConnection, ProjectionTx>;
 
   /** On the connection of a {@link SqliteDatabase}, its tables migrated. */
   protected constructor(db: SqliteConnection, owner: string) {
     this.db = db;
     this.#owner = owner;
     this.slots = new SlotStatements(db);
-    const data: SlotData<SqliteConnection, Handle> = {
+    const data: SlotData<SqliteConnection, ProjectionTx> = {
       create: (tx, slot) => this.createSlot(tx, slot),
       drop: (tx, slot) => this.dropSlot(tx, slot),
-      handle: (tx, slot) => this.handle(tx, slot),
+      projectionTx: (tx, slot) => this.projectionTx(tx, slot),
     };
     this.#storage = { slots: this.slots, data };
   }
@@ -50,7 +42,7 @@ export abstract class VersionedReadStore<Handle>
   /** Drops all data of a slot (within the activating transaction). */
   protected abstract dropSlot(db: SqliteConnection, slot: ProjectionSlot): void;
   /** What a projection's handlers get to change the slot's read model inside a transaction on `db`. */
-  protected abstract handle(db: SqliteConnection, slot: ProjectionSlot): Handle;
+  protected abstract projectionTx(db: SqliteConnection, slot: ProjectionSlot): ProjectionTx;
 
   async checkpoint(slot: ProjectionSlot): Promise<GlobalPosition> {
     return (this.slots.checkpoint(this.db, slot) ?? 0) as GlobalPosition;
@@ -60,7 +52,7 @@ export abstract class VersionedReadStore<Handle>
     slot: ProjectionSlot,
     from: GlobalPosition,
     to: GlobalPosition,
-    work: (handle: Handle) => void | Promise<void>,
+    work: (projectionTx: ProjectionTx) => void | Promise<void>,
   ): Promise<void> {
     this.transact({ slot, from, to, work });
   }
@@ -69,7 +61,7 @@ export abstract class VersionedReadStore<Handle>
    * In one transaction: checks that the slot is at `from` (creating it on its first write), runs `work`, and moves the checkpoint to `to`. Fails with CONCURRENCY_CONFLICT, changing nothing,
    * when the slot has moved.
    */
-  protected transact(batch: SlotBatch<Handle>): void {
+  protected transact(batch: SlotBatch<ProjectionTx>): void {
     inTransaction(
       this.db,
       () => runSync(commitSlot(this.#storage, this.db, batch), refusePromise),
@@ -81,7 +73,7 @@ export abstract class VersionedReadStore<Handle>
     writeTx: SqliteConnection,
     slot: ProjectionSlot,
     events: readonly RecordedEvent[],
-    apply: (event: RecordedEvent, handle: Handle) => void | Promise<void>,
+    apply: (event: RecordedEvent, projectionTx: ProjectionTx) => void | Promise<void>,
   ): void {
     if (writeTx !== this.db) {
       throw new InvalidArgumentError(

@@ -1,11 +1,4 @@
-import {
-  type GlobalPosition,
-  type InlineProjectionStore,
-  InvalidArgumentError,
-  type ProjectionSlot,
-  type ProjectionStore,
-  type RecordedEvent,
-} from '@twofold/core';
+import { type GlobalPosition, InvalidArgumentError, type ProjectionSlot, type RecordedEvent } from '@twofold/core';
 import {
   activateSlot,
   applyInline,
@@ -13,6 +6,7 @@ import {
   type ProjectionRef,
   projectionName,
   runAsync,
+  type SlotReadStore,
   type SlotStorage,
 } from '@twofold/core/adapters';
 import { type PostgresClient, type SchemaPool, toNumber } from '../connection/schema-pool.js';
@@ -35,10 +29,10 @@ function checkSlot(slot: ProjectionSlot): void {
  * schema's slots, the slot's row locked for the length of a batch so that two nodes never apply the same batch.
  * A subclass says what a slot's data is.
  */
-export abstract class SlotReadStore<Tx> implements ProjectionStore<Tx>, InlineProjectionStore<PostgresClient, Tx> {
+export abstract class VersionedReadStore<ProjectionTx> implements SlotReadStore<PostgresClient, ProjectionTx> {
   protected readonly db: SchemaPool;
   readonly #owner: string;
-  readonly #storage: SlotStorage<PostgresClient, Tx>;
+  readonly #storage: SlotStorage<PostgresClient, ProjectionTx>;
 
   protected constructor(db: SchemaPool, owner: string) {
     this.db = db;
@@ -48,8 +42,8 @@ export abstract class SlotReadStore<Tx> implements ProjectionStore<Tx>, InlinePr
       data: {
         create: (tx, slot) => this.createSlot(tx, slot),
         drop: (tx, slot) => this.dropSlot(tx, slot),
-        handle: (tx, slot) => this.handle(tx, slot),
-        settle: (handle) => this.settle(handle),
+        projectionTx: (tx, slot) => this.projectionTx(tx, slot),
+        settle: (projectionTx) => this.settle(projectionTx),
       },
     };
   }
@@ -59,9 +53,9 @@ export abstract class SlotReadStore<Tx> implements ProjectionStore<Tx>, InlinePr
   /** Drops all data of a slot (within the activating transaction). */
   protected abstract dropSlot(tx: PostgresClient, slot: ProjectionSlot): Promise<void>;
   /** What a projection's handlers get to change the slot's read model inside a transaction. */
-  protected abstract handle(tx: PostgresClient, slot: ProjectionSlot): Tx;
-  /** Waits for writes the handle has sent without awaiting, failing with the first that failed. */
-  protected abstract settle(handle: Tx): Promise<void>;
+  protected abstract projectionTx(tx: PostgresClient, slot: ProjectionSlot): ProjectionTx;
+  /** Waits for writes the projection transaction has sent without awaiting, failing with the first that failed. */
+  protected abstract settle(projectionTx: ProjectionTx): Promise<void>;
 
   async checkpoint(slot: ProjectionSlot): Promise<GlobalPosition> {
     checkSlot(slot);
@@ -76,7 +70,7 @@ export abstract class SlotReadStore<Tx> implements ProjectionStore<Tx>, InlinePr
     slot: ProjectionSlot,
     from: GlobalPosition,
     to: GlobalPosition,
-    work: (tx: Tx) => void | Promise<void>,
+    work: (projectionTx: ProjectionTx) => void | Promise<void>,
   ): Promise<void> {
     checkSlot(slot);
     await this.db.transaction((tx) => runAsync(commitSlot(this.#storage, tx, { slot, from, to, work })));
@@ -90,7 +84,7 @@ export abstract class SlotReadStore<Tx> implements ProjectionStore<Tx>, InlinePr
     writeTx: PostgresClient,
     slot: ProjectionSlot,
     events: readonly RecordedEvent[],
-    apply: (event: RecordedEvent, tx: Tx) => void | Promise<void>,
+    apply: (event: RecordedEvent, projectionTx: ProjectionTx) => void | Promise<void>,
   ): Promise<void> {
     checkSlot(slot);
     if (!this.db.runs(writeTx)) {
