@@ -1,12 +1,12 @@
 import { setImmediate } from 'node:timers';
 
 /** What one unit of a group came to: what it committed, or why it failed (the others commit regardless). */
-export type Outcome<C> = { readonly committed: C } | { readonly error: unknown };
+export type CommittedOrFailed<C> = { readonly committed: C } | { readonly error: unknown };
 
 /** How a {@link GroupCommit} commits: one unit in its own transaction, or several in one. */
 export interface Committer<U, C> {
   alone(unit: U): C;
-  together(units: readonly U[]): Outcome<C>[];
+  together(units: readonly U[]): CommittedOrFailed<C>[];
 }
 
 interface Pending<U, C> {
@@ -71,7 +71,7 @@ export class GroupCommit<U, C> {
       }
       return;
     }
-    let outcomes: Outcome<C>[];
+    let outcomes: CommittedOrFailed<C>[];
     try {
       outcomes = this.#committer.together(pending.map((p) => p.unit));
     } catch (error) {

@@ -30,7 +30,7 @@ import {
 } from '@twofold/core/adapters';
 import { refusePromise, type SqliteConnection } from '../connection/open.js';
 import { sqlLimit } from './checks.js';
-import { GroupCommit, type Outcome } from './group-commit.js';
+import { type CommittedOrFailed, GroupCommit } from './group-commit.js';
 import { EventStoreStatements } from './statements.js';
 import { WakeUps } from './wake-up.js';
 
@@ -91,7 +91,7 @@ export class SqliteStore implements WriteStore<SqliteConnection> {
   readonly #upcasters: Upcasters;
   readonly #wakeUps: WakeUps;
   readonly #transaction: (unit: UnitOfWork<SqliteConnection>) => Committed;
-  readonly #group: (units: readonly UnitOfWork<SqliteConnection>[]) => Outcome<Committed>[];
+  readonly #group: (units: readonly UnitOfWork<SqliteConnection>[]) => CommittedOrFailed<Committed>[];
   readonly #groupCommit: GroupCommit<UnitOfWork<SqliteConnection>, Committed> | undefined;
   #dataVersion: number;
 
@@ -105,7 +105,7 @@ export class SqliteStore implements WriteStore<SqliteConnection> {
     const transaction = this.#db.transaction((unit: UnitOfWork<SqliteConnection>) => this.#write(unit));
     this.#transaction = (unit) => transaction.immediate(unit);
     const group = this.#db.transaction((units: readonly UnitOfWork<SqliteConnection>[]) =>
-      units.map((unit, index): Outcome<Committed> => {
+      units.map((unit, index): CommittedOrFailed<Committed> => {
         try {
           return { committed: this.#appendOne(unit) ?? transaction(unit) };
         } catch (error) {
@@ -166,8 +166,8 @@ export class SqliteStore implements WriteStore<SqliteConnection> {
 
   // Several units in one transaction, each in its own savepoint. A unit whose failure rolled back the whole
   // transaction fails alone: the others run again without it.
-  #commitGroup(units: readonly UnitOfWork<SqliteConnection>[]): Outcome<Committed>[] {
-    const outcomes: Outcome<Committed>[] = [];
+  #commitGroup(units: readonly UnitOfWork<SqliteConnection>[]): CommittedOrFailed<Committed>[] {
+    const outcomes: CommittedOrFailed<Committed>[] = [];
     let remaining = units.map((_, i) => i);
     while (remaining.length > 0) {
       try {
