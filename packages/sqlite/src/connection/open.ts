@@ -38,7 +38,7 @@ export interface SqliteConnectionOptions {
    * `npm install better-sqlite3`). A file open in the process with one driver cannot be opened with the other.
    *
    * @example
-   * new SqliteStore({ path: 'data/hotel.db', driver: 'better-sqlite3' });
+   * sqlite({ path: 'data/hotel.db', driver: 'better-sqlite3' });
    */
   readonly driver?: SqliteDriverName;
 }

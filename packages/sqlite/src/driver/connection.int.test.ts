@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sqlite } from '../index.js';
 import { loadBetterSqlite3 } from './better-sqlite3.js';
-import type { SqliteConnection } from './connection.js';
+import type { SqliteConnection, SqliteDriverName } from './connection.js';
 import { loadNodeSqlite, NodeSqliteConnection } from './node-sqlite.js';
 import {
   betterSqlite3Problem,
@@ -159,14 +160,17 @@ describe(`SqliteConnection on ${driver}`, () => {
 
 describe('choosing a driver', () => {
   it('refuses a driver it does not know, saying which values it takes', () => {
-    expect(() => checkDriver('sqlite3', 'SqliteStore')).toThrow(
+    expect(() => checkDriver('sqlite3', 'sqlite()')).toThrow(
       expect.objectContaining({
         code: 'INVALID_ARGUMENT',
-        message: "SqliteStore: options.driver must be 'node:sqlite' or 'better-sqlite3'",
+        message: "sqlite(): options.driver must be 'node:sqlite' or 'better-sqlite3'",
       }),
     );
-    expect(checkDriver(undefined, 'SqliteStore')).toBeUndefined();
-    expect(checkDriver('better-sqlite3', 'SqliteStore')).toBe('better-sqlite3');
+    expect(() => sqlite({ path: ':memory:', driver: 'sqlite3' as SqliteDriverName })).toThrow(
+      "sqlite(): options.driver must be 'node:sqlite' or 'better-sqlite3'",
+    );
+    expect(checkDriver(undefined, 'sqlite()')).toBeUndefined();
+    expect(checkDriver('better-sqlite3', 'sqlite()')).toBe('better-sqlite3');
   });
 
   it('refuses to open a file with one driver while the other holds it open in this process', () => {
@@ -174,8 +178,8 @@ describe('choosing a driver', () => {
     const other = driver === 'node:sqlite' ? 'better-sqlite3' : 'node:sqlite';
     const first = open(path);
     const second = open(path);
-    const refused = () => openConnection(path, other, 'SqliteStore');
-    const message = `SqliteStore: ${path} is already open in this process with ${driver}; open it with driver '${driver}' too, since two SQLite libraries in one process do not see each other's locks`;
+    const refused = () => openConnection(path, other, 'sqlite()');
+    const message = `sqlite(): ${path} is already open in this process with ${driver}; open it with driver '${driver}' too, since two SQLite libraries in one process do not see each other's locks`;
     expect(refused).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message }));
     first.close();
     first.close();
@@ -186,14 +190,14 @@ describe('choosing a driver', () => {
   });
 
   it.skipIf(driverAvailable('node:sqlite'))('on a Node without node:sqlite, says which Node has it', () => {
-    expect(() => openConnection(':memory:', 'node:sqlite', 'SqliteStore')).toThrow(
-      `SqliteStore: node:sqlite needs Node 22.13 or later, and this is Node ${process.version}: run a newer Node, or npm install better-sqlite3 and use driver 'better-sqlite3'`,
+    expect(() => openConnection(':memory:', 'node:sqlite', 'sqlite()')).toThrow(
+      `sqlite(): node:sqlite needs Node 22.13 or later, and this is Node ${process.version}: run a newer Node, or npm install better-sqlite3 and use driver 'better-sqlite3'`,
     );
   });
 
   it.skipIf(driverAvailable('better-sqlite3'))('where better-sqlite3 does not load, says how to rebuild it', () => {
-    expect(() => openConnection(':memory:', 'better-sqlite3', 'SqliteStore')).toThrow(
-      `SqliteStore: better-sqlite3 does not load on Node ${process.version} (rebuild it with \`npm rebuild better-sqlite3\`)`,
+    expect(() => openConnection(':memory:', 'better-sqlite3', 'sqlite()')).toThrow(
+      `sqlite(): better-sqlite3 does not load on Node ${process.version} (rebuild it with \`npm rebuild better-sqlite3\`)`,
     );
   });
 

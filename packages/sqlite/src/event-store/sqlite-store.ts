@@ -133,7 +133,7 @@ export class SqliteStore implements WriteStore<SqliteConnection> {
     onClose(() => {
       // Commits already asked for are made, not dropped.
       this.#groupCommit?.flush();
-      this.#wakeUps.close(new UnavailableError(`SqliteStore ${db.name} closed`));
+      this.#wakeUps.close(new UnavailableError(`sqlite(): ${db.name} closed`));
     });
   }
 
@@ -145,7 +145,7 @@ export class SqliteStore implements WriteStore<SqliteConnection> {
   // Every statement is reached through here: a call on a closed store fails with UNAVAILABLE, not with the
   // driver's TypeError.
   get #sql(): EventStoreStatements {
-    if (!this.#db.open) throw new UnavailableError(`SqliteStore ${this.#db.name} is closed`);
+    if (!this.#db.open) throw new UnavailableError(`sqlite(): ${this.#db.name} is closed`);
     return this.#statements;
   }
 
