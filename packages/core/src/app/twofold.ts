@@ -75,9 +75,7 @@ export class Twofold<WriteTx, InlineTx, C extends CommandDefinition = never, Q e
     decider: Decider<S, DC, E>,
     options: DeciderOptions<S, DC, E>,
   ): Twofold<WriteTx, InlineTx, C | DC, Q> {
-    this.#lifecycle.registering('decider');
-    const handler = this.#models.eventSourced(decider, options as never);
-    return this.#commands(registrable(this.mediator, 'decider', decider, options), handler);
+    return this.#writeModel('decider', decider, options, () => this.#models.eventSourced(decider, options as never));
   }
 
   /**
@@ -91,9 +89,7 @@ export class Twofold<WriteTx, InlineTx, C extends CommandDefinition = never, Q e
     model: StateModel<S, SC, E>,
     options: StateModelOptions<S, SC, E>,
   ): Twofold<WriteTx, InlineTx, C | SC, Q> {
-    this.#lifecycle.registering('stateStored');
-    const handler = this.#models.stateStored(model, options as never);
-    return this.#commands(registrable(this.mediator, 'stateStored', model, options), handler);
+    return this.#writeModel('stateStored', model, options, () => this.#models.stateStored(model, options as never));
   }
 
   /** Registers a hand-written handler for one command, for what no write model covers. */
@@ -269,8 +265,16 @@ export class Twofold<WriteTx, InlineTx, C extends CommandDefinition = never, Q e
     return queue;
   }
 
-  #commands(definitions: readonly CommandDefinition[], handler: unknown): never {
-    for (const definition of definitions) this.mediator.command(definition, handler as CommandHandler);
+  /** Registers every command of a write model with the handler `handlerOf` makes, once sure all of them can be. */
+  #writeModel(
+    fn: 'decider' | 'stateStored',
+    model: { readonly name: string; readonly commands: readonly CommandDefinition[] },
+    options: { readonly result?: unknown },
+    handlerOf: () => unknown,
+  ): never {
+    this.#lifecycle.registering(fn);
+    const handler = handlerOf() as CommandHandler;
+    for (const definition of registrable(this.mediator, fn, model, options)) this.mediator.command(definition, handler);
     return this as never;
   }
 }
