@@ -38,48 +38,6 @@ export interface PostgresOptions extends PostgresConnectionOptions {
 }
 
 /**
- * One PostgreSQL database (a schema in it) as Twofold uses it: one pool, the migrations, one listening client for
- * wake-ups, and the leases; every store is a view on it, so a read store applies inline exactly when it is the
- * same handle's. Make it with {@link postgres}.
- */
-export interface PostgresDatabase extends Database<PostgresClient, DocumentTx> {
-  /** The schema the tables are in. */
-  readonly schema: string;
-  /**
-   * The handle's pool, for the application's own tables in the same database. When the handle made it, its
-   * clients' `search_path` is {@link schema}.
-   */
-  readonly pool: pg.Pool;
-  /** The write store: event streams, states, idempotency records, snapshots; `commit(unitOfWork)`. */
-  readonly events: PostgresStore;
-  /** JSON (jsonb) document read models, async or inline in the events' transactions. */
-  readonly documents: PostgresDocumentStore;
-  /** Read models in plain SQL tables, async or inline. */
-  readonly tables: PostgresTableStore;
-  /** Subscribers' checkpoints. */
-  readonly checkpoints: PostgresCheckpointStore;
-  /** Events subscribers gave up on, with the error. */
-  readonly deadLetters: PostgresDeadLetterStore;
-  /** The transactional outbox: messages written in a command's transaction, claimed by relays. */
-  readonly outbox: PostgresOutbox;
-  /** The durable command queue, shared by the workers of every node: `FOR UPDATE SKIP LOCKED`, LISTEN/NOTIFY. */
-  readonly commands: PostgresCommandQueue;
-  /**
-   * Runs `work` on exactly one node at a time among all whose handles on this schema use the same lease name,
-   * holding a session-level advisory lock on a connection of its own. Closing the handle closes the lease.
-   *
-   * @example
-   * const lease = db.runExclusively({ name: 'projection:bookings' }, { start: () => runner.start(), stop: () => runner.stop() });
-   */
-  runExclusively(options: LeaseOptions, work: LeaderWork): Lease;
-  /**
-   * Closes the leases (stopping their work), rejects readers still waiting for events, stops listening, and
-   * closes the pool when the handle made it. Closing twice is harmless.
-   */
-  close(): Promise<void>;
-}
-
-/**
  * Connects to PostgreSQL, creates or migrates every table Twofold keeps in the schema (under an advisory lock,
  * so nodes starting together migrate once), and returns the database handle.
  *
@@ -100,20 +58,32 @@ export async function postgres(options: PostgresOptions): Promise<PostgresDataba
   try {
     await migrateAll(db);
     const { rows } = await db.query<{ value: string }>("SELECT value FROM twofold_meta WHERE key = 'xid_base'");
-    return new PostgresHandle(db, { base: toNumber(rows[0]?.value), upcasters, pollIntervalMs });
+    return new PostgresDatabase(db, { base: toNumber(rows[0]?.value), upcasters, pollIntervalMs });
   } catch (error) {
     await db.end();
     throw error;
   }
 }
 
-class PostgresHandle implements PostgresDatabase {
+/**
+ * One PostgreSQL database (a schema in it) as Twofold uses it: one pool, the migrations, one listening client for
+ * wake-ups, and the leases; every store is a view on it, so a read store applies inline exactly when it is the
+ * same handle's. Make it with {@link postgres}.
+ */
+export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
+  /** The write store: event streams, states, idempotency records, snapshots; `commit(unitOfWork)`. */
   readonly events: PostgresStore;
+  /** JSON (jsonb) document read models, async or inline in the events' transactions. */
   readonly documents: PostgresDocumentStore;
+  /** Read models in plain SQL tables, async or inline. */
   readonly tables: PostgresTableStore;
+  /** Subscribers' checkpoints. */
   readonly checkpoints: PostgresCheckpointStore;
+  /** Events subscribers gave up on, with the error. */
   readonly deadLetters: PostgresDeadLetterStore;
+  /** The transactional outbox: messages written in a command's transaction, claimed by relays. */
   readonly outbox: PostgresOutbox;
+  /** The durable command queue, shared by the workers of every node: `FOR UPDATE SKIP LOCKED`, LISTEN/NOTIFY. */
   readonly commands: PostgresCommandQueue;
   readonly #db: SchemaPool;
   readonly #wakeUps: WakeUps;
@@ -121,6 +91,7 @@ class PostgresHandle implements PostgresDatabase {
   readonly #leases = new Set<Lease>();
   #closing: Promise<void> | undefined;
 
+  /** Use {@link postgres}. */
   constructor(db: SchemaPool, setup: { base: number; upcasters: Upcasters; pollIntervalMs: number }) {
     this.#db = db;
     // A channel name has at most 63 bytes: one per schema, from a hash of its name.
@@ -146,14 +117,26 @@ class PostgresHandle implements PostgresDatabase {
     });
   }
 
+  /** The schema the tables are in. */
   get schema(): string {
     return this.#db.schema;
   }
 
+  /**
+   * The handle's pool, for the application's own tables in the same database. When the handle made it, its
+   * clients' `search_path` is {@link schema}.
+   */
   get pool(): pg.Pool {
     return this.#db.pool;
   }
 
+  /**
+   * Runs `work` on exactly one node at a time among all whose handles on this schema use the same lease name,
+   * holding a session-level advisory lock on a connection of its own. Closing the handle closes the lease.
+   *
+   * @example
+   * const lease = db.runExclusively({ name: 'projection:bookings' }, { start: () => runner.start(), stop: () => runner.stop() });
+   */
   runExclusively(options: LeaseOptions, work: LeaderWork): Lease {
     if (this.#closing !== undefined) {
       throw new UnavailableError(`runExclusively(): the database handle (schema ${this.schema}) is closed`);
@@ -172,6 +155,10 @@ class PostgresHandle implements PostgresDatabase {
     };
   }
 
+  /**
+   * Closes the leases (stopping their work), rejects readers still waiting for events, stops listening, and
+   * closes the pool when the handle made it. Closing twice is harmless.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.all([...this.#leases].map((lease) => lease.close()));
