@@ -45,6 +45,7 @@ export {
 } from './errors/errors.js';
 export { MemoryStore, type MemoryStoreOptions, type MemoryTx } from './event-store/memory-store.js';
 export type {
+  AppendOptions,
   Committed,
   EventFeed,
   EventStore,

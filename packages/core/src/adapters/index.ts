@@ -21,6 +21,7 @@ export {
   queuedCommandFromRow,
   resultJson,
 } from '../command-queue/rows.js';
+export { appendUnit } from '../event-store/commit/append-unit.js';
 export type { CommitDialect, EventPlace, IdempotencyEntry, StateRecord } from '../event-store/commit/commit-dialect.js';
 export { commitUnit } from '../event-store/commit/commit-unit.js';
 export {

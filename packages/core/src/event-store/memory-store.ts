@@ -1,14 +1,21 @@
 import type { GlobalPosition } from '../positions/position.js';
 import { Waiters } from '../positions/waiters.js';
 import { runAsync } from '../protocol/run.js';
+import { appendUnit } from './commit/append-unit.js';
 import type { CommitDialect, EventPlace, IdempotencyEntry, StateRecord } from './commit/commit-dialect.js';
 import { commitUnit } from './commit/commit-unit.js';
-import type { Committed, IdempotencyRecord, ReadStreamOptions, UnitOfWork, WriteStore } from './ports.js';
+import type {
+  AppendOptions,
+  Committed,
+  IdempotencyRecord,
+  ReadStreamOptions,
+  UnitOfWork,
+  WriteStore,
+} from './ports.js';
 import {
   checkExpectedVersion,
   checkLimit,
   checkNewEvents,
-  type ExpectedVersion,
   type NewEvent,
   type RecordedEvent,
   type StreamId,
@@ -132,12 +139,8 @@ export class MemoryStore implements WriteStore<MemoryTx> {
     },
   };
 
-  append(
-    streamId: StreamId,
-    events: readonly NewEvent[],
-    options: { readonly expectedVersion?: ExpectedVersion } = {},
-  ): Promise<Committed> {
-    return this.commit({ appends: [{ streamId, events, expectedVersion: options.expectedVersion ?? 'any' }] });
+  append(streamId: StreamId, events: readonly NewEvent[], options?: AppendOptions): Promise<Committed> {
+    return this.commit(appendUnit(streamId, events, options));
   }
 
   async readStream(streamId: StreamId, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {

@@ -124,6 +124,12 @@ export interface Committed {
   readonly versions: ReadonlyMap<string, number>;
 }
 
+/** Options of {@link EventStore.append}. */
+export interface AppendOptions {
+  /** The version the stream must be at for the append to go through (default `'any'`). */
+  readonly expectedVersion?: ExpectedVersion;
+}
+
 /**
  * The event store: streams of events, each event also in one global order. Also an {@link EventFeed} for
  * projections and subscribers.
@@ -134,11 +140,7 @@ export interface Committed {
  */
 export interface EventStore extends EventFeed {
   /** Appends to one stream; fails with CONCURRENCY_CONFLICT when the stream is not at `expectedVersion`. */
-  append(
-    streamId: StreamId,
-    events: readonly NewEvent[],
-    options?: { readonly expectedVersion?: ExpectedVersion },
-  ): Promise<Committed>;
+  append(streamId: StreamId, events: readonly NewEvent[], options?: AppendOptions): Promise<Committed>;
   /** One stream's events in version order (or reversed, `direction: 'backward'`), upcast; empty when it does not exist. */
   readStream(streamId: StreamId, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]>;
   /** The version of a stream's last event; 0 when the stream does not exist. */

@@ -1,4 +1,5 @@
 import {
+  type AppendOptions,
   type Committed,
   ConcurrencyConflictError,
   type ExpectedVersion,
@@ -18,6 +19,7 @@ import {
   type WriteStore,
 } from '@twofold/core';
 import {
+  appendUnit,
   checkExpectedVersion,
   checkLimit,
   checkNewEvents,
@@ -183,12 +185,8 @@ export class PostgresStore implements WriteStore<PostgresClient> {
     );
   }
 
-  append(
-    streamId: StreamId,
-    events: readonly NewEvent[],
-    options: { readonly expectedVersion?: ExpectedVersion } = {},
-  ): Promise<Committed> {
-    return this.commit({ appends: [{ streamId, events, expectedVersion: options.expectedVersion ?? 'any' }] });
+  append(streamId: StreamId, events: readonly NewEvent[], options?: AppendOptions): Promise<Committed> {
+    return this.commit(appendUnit(streamId, events, options));
   }
 
   async readStream(streamId: StreamId, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {

@@ -1,7 +1,7 @@
 import {
+  type AppendOptions,
   type Committed,
   ConcurrencyConflictError,
-  type ExpectedVersion,
   type GlobalPosition,
   type IdempotencyRecord,
   InvalidArgumentError,
@@ -17,6 +17,7 @@ import {
   type WriteStore,
 } from '@twofold/core';
 import {
+  appendUnit,
   checkExpectedVersion,
   checkNewEvents,
   commitUnit,
@@ -222,12 +223,8 @@ export class SqliteStore implements WriteStore<SqliteConnection> {
     return runSync(commitUnit(this.#sql.commit, this.#db, unit), refusePromise);
   }
 
-  append(
-    streamId: StreamId,
-    events: readonly NewEvent[],
-    options: { readonly expectedVersion?: ExpectedVersion } = {},
-  ): Promise<Committed> {
-    return this.commit({ appends: [{ streamId, events, expectedVersion: options.expectedVersion ?? 'any' }] });
+  append(streamId: StreamId, events: readonly NewEvent[], options?: AppendOptions): Promise<Committed> {
+    return this.commit(appendUnit(streamId, events, options));
   }
 
   async readStream(streamId: StreamId, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
