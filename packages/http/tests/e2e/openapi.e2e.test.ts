@@ -1,0 +1,50 @@
+// The OpenAPI document and the docs page the plugin serves, in process (fastify.inject).
+import { describe, expect, it } from 'vitest';
+import { useApp } from './inject.js';
+
+const start = useApp();
+
+describe('OpenAPI and docs', () => {
+  it('serves an OpenAPI 3.1 document generated from the schemas', async () => {
+    const s = await start({ info: { title: 'Hotel', version: '1.2.3' }, changes: async function* () {} });
+    const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info).toEqual({ title: 'Hotel', version: '1.2.3' });
+    expect(doc.servers).toEqual([{ url: '/api' }]);
+    expect(Object.keys(doc.paths)).toContain('/commands/hotel.BookRoom');
+    expect(Object.keys(doc.paths)).toContain('/queries/hotel.FreeRooms/live');
+    expect(Object.keys(doc.paths)).not.toContain('/queries/hotel.AllRooms/live');
+    expect(doc.components.schemas['hotel.BookRoom.Input'].properties.guest.properties.email.format).toBe('email');
+    expect(doc.components.schemas['hotel.BookRoom.Input'].required).toEqual(['bookingId', 'roomId', 'nights', 'guest']);
+    const get = doc.paths['/queries/hotel.FreeRooms'].get;
+    expect(get.parameters.find((p: { name?: string }) => p.name === 'roomIds')).toMatchObject({
+      in: 'query',
+      style: 'form',
+      explode: true,
+      schema: { type: 'array', items: { type: 'string' } },
+    });
+    expect(doc.paths['/commands/hotel.BookRoom'].post.responses['422']).toEqual({
+      $ref: '#/components/responses/Problem',
+    });
+    expect(doc.security).toEqual([{ bearer: [] }, {}]);
+    // Every reference points at something the document defines.
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    for (const ref of refs) {
+      const path = ref.slice(8, -1).replace(/^#\//, '').split('/');
+      expect(
+        path.reduce((node, key) => node?.[key], doc),
+        ref,
+      ).toBeDefined();
+    }
+  });
+
+  it('serves a self-contained docs page', async () => {
+    const s = await start();
+    const page = await s.app.inject({ method: 'GET', url: '/api/docs' });
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('/commands/hotel.BookRoom');
+    expect(page.body).toContain('Rooms that nobody has booked');
+    expect(page.body).toContain('DOMAIN_RULE');
+    expect(page.body).not.toMatch(/<script|<link|src=/);
+  });
+});
