@@ -16,15 +16,18 @@ const drivers: SqliteDriverName[] = [];
 if (typeof loadBetterSqlite3() === 'function') drivers.push('better-sqlite3');
 if (loadNodeSqlite() !== undefined) drivers.push('node:sqlite');
 
+// The tier of a test is in its file name: `x.test.ts` unit, `x.int.test.ts` integration, `x.e2e.test.ts` end to end.
+const ROOTS = ['packages/*/src', 'packages/*/tests', 'examples/*/src', 'examples/*/tests', 'tests'];
+const named = (suffix: string) => ROOTS.map((root) => `${root}/**/*${suffix}`);
 const SQLITE = 'packages/sqlite/**';
-const UNIT = ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'];
-const INTEGRATION = ['**/*.int.test.ts'];
+const INTEGRATION = '**/*.int.test.ts';
+const E2E = '**/*.e2e.test.ts';
 
-/** Three kinds of project: unit tests, the SQLite package's tests (per driver), and the rest. */
+/** The tiers as projects (unit, integration, end to end), and the SQLite package's tests once per driver. */
 const projects: TestProjectInlineConfiguration[] = [
   {
     extends: true,
-    test: { name: 'unit', include: UNIT, exclude: [...configDefaults.exclude, SQLITE, ...INTEGRATION] },
+    test: { name: 'unit', include: named('.test.ts'), exclude: [...configDefaults.exclude, SQLITE, INTEGRATION, E2E] },
   },
   ...drivers.map(
     (driver): TestProjectInlineConfiguration => ({
@@ -39,17 +42,11 @@ const projects: TestProjectInlineConfiguration[] = [
   ),
   {
     extends: true,
-    test: {
-      name: 'integration',
-      include: [
-        'packages/*/src/**/*.int.test.ts',
-        'packages/*/tests/**/*.test.ts',
-        'examples/*/src/**/*.int.test.ts',
-        'examples/*/tests/**/*.test.ts',
-        'tests/**/*.test.ts',
-      ],
-      exclude: [...configDefaults.exclude, SQLITE],
-    },
+    test: { name: 'integration', include: named('.int.test.ts'), exclude: [...configDefaults.exclude, SQLITE] },
+  },
+  {
+    extends: true,
+    test: { name: 'e2e', include: named('.e2e.test.ts'), exclude: [...configDefaults.exclude, SQLITE] },
   },
 ];
 

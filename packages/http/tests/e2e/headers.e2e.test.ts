@@ -84,7 +84,7 @@ describe('If-Match', () => {
 });
 
 describe('Idempotency-Key', () => {
-  // Replays and 422s come from a write model's records: tests/e2e/idempotency.test.ts, on SQLite and PostgreSQL.
+  // Replays and 422s come from a write model's records: tests/e2e/idempotency.e2e.test.ts, on SQLite and PostgreSQL.
   it('409 while the first request with the key still runs', async () => {
     const s = await start();
     const headers = { authorization: GUEST, 'idempotency-key': 'slow-1' };
@@ -96,7 +96,7 @@ describe('Idempotency-Key', () => {
     expect((await first).statusCode).toBe(200);
   });
 
-  // Keys kept apart per caller: tests/e2e/idempotency.test.ts, where a write model keeps records to replay.
+  // Keys kept apart per caller: tests/e2e/idempotency.e2e.test.ts, where a write model keeps records to replay.
   it('runs again after a failure', async () => {
     const s = await start();
     await seed(s);

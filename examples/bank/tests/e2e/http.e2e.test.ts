@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { HEADERS } from '@twofold/core/wire';
 import { sqlite } from '@twofold/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bank } from '../src/bank.js';
-import { Balance } from '../src/messages.js';
+import { bank } from '../../src/bank.js';
+import { Balance } from '../../src/messages.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'twofold-bank-http-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { type Database, DomainError, type InlineDocumentTx, memory } from '@twofold/core';
 import { sqlite } from '@twofold/sqlite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { bank } from '../src/bank.js';
-import { Balance, Deposit, OpenAccount, Statement, Withdraw } from '../src/messages.js';
+import { bank } from '../../src/bank.js';
+import { Balance, Deposit, OpenAccount, Statement, Withdraw } from '../../src/messages.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twofold-bank-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

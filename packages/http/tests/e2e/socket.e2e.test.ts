@@ -114,7 +114,7 @@ describe('the typed client over a socket', () => {
     await expect(client.ask(FreeRooms, {})).rejects.toMatchObject({ code: 'UNEXPECTED_RESPONSE', status: 404 });
   });
 
-  // The client's idempotency keys against a write model: tests/e2e/idempotency.test.ts.
+  // The client's idempotency keys against a write model: tests/e2e/idempotency.e2e.test.ts.
 
   it('reads a streaming query as NDJSON', async () => {
     const ids: string[] = [];
