@@ -1,6 +1,6 @@
 // The API reference: TypeDoc over the sources of every public package, one module per `exports` entry (read from
 // each package.json, so a new subpath is documented as soon as it is exported). `npm run docs:api` writes it to
-// .tmp/api (gitignored); tests/api-reference.test.ts runs the same conversion in `npm test` and fails on any
+// .tmp/api (gitignored); tests/api-reference.int.test.ts runs the same conversion in `npm test` and fails on any
 // warning, so an export without a doc comment, or a public signature naming a type that is not exported, stops
 // the build.
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the tests that must pass on every Node Twofold supports on Node 22 and Node 24 too: the unit tests, the
 # SQLite package's tests, which there run on Node's built-in node:sqlite (the repository's better-sqlite3 binary
-# is built for the Node that installed it, Node 20), and the consumer test (tests/packages.test.ts: the packed
+# is built for the Node that installed it, Node 20), and the consumer test (tests/packages.e2e.test.ts: the packed
 # tarballs installed into a project outside the repository by that Node's npm, where nothing compiles, then
 # type-checked and run with that Node). The checks of the tarballs themselves (contents, publint, Are the Types
 # Wrong) do not depend on the Node that runs them and run once, with `npm test`. scripts/node-versions.sh installs
@@ -19,7 +19,7 @@ for major in 22 24; do
   echo "== Node $major: unit and SQLite tests passed in $((SECONDS - started)) s"
   started=$SECONDS
   echo "== Node $("$node" --version): the consumer test"
-  PATH="$export_path" "$node" node_modules/vitest/vitest.mjs run --project integration tests/packages.test.ts \
+  PATH="$export_path" "$node" node_modules/vitest/vitest.mjs run --project e2e tests/packages.e2e.test.ts \
     --testNamePattern 'a project outside the repository'
   echo "== Node $major: the consumer test passed in $((SECONDS - started)) s"
 done
