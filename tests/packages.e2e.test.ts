@@ -1,31 +1,34 @@
-// The packages as npm delivers them: each public package is packed once, its tarball checked by publint and
-// Are the Types Wrong, then installed with the others into a project outside the repository, where a small app
-// runs with plain node and type-checks under NodeNext and Bundler resolution.
+// The packages as npm delivers them: each public package is packed once (shared with the other tests that need
+// the tarballs), its tarball checked by publint and Are the Types Wrong, then the toolkit's are installed into a
+// project outside the repository, where a small app runs with plain node and type-checks under NodeNext and
+// Bundler resolution. create-twofold's tarball is tried in tests/create-twofold.test.ts.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Consumer, entries, hasNodeSqlite, installConsumer, runNode, typeCheck } from './packaging/consumer.js';
-import { type Pack, packAll, run, specifier } from './packaging/packs.js';
+import { type Pack, packOnce, run, specifier } from './packaging/packs.js';
 import { root } from './readme.js';
 
 let packed: { dir: string; packs: Pack[] };
+// The @twofold packages, which a project installs beside each other; create-twofold is run, not installed.
+let toolkit: Pack[];
 let installing: Promise<Consumer> | undefined;
 let consumer: Consumer | undefined;
 
 // The consumer's install starts as soon as the tarballs exist and runs while the tarballs are checked: most of it
 // is better-sqlite3 compiling from source, on one core, as it does for a user on Node 20.
 beforeAll(async () => {
-  packed = await packAll();
-  installing = installConsumer(packed.packs);
+  packed = await packOnce();
+  toolkit = packed.packs.filter((p) => p.manifest.name.startsWith('@twofold/'));
+  installing = installConsumer(toolkit);
   installing.catch(() => {}); // awaited, and reported, by the consumer tests
 }, 600_000);
 
 afterAll(async () => {
   consumer ??= await installing?.catch(() => undefined);
   if (consumer) await rm(consumer.dir, { recursive: true, force: true });
-  if (packed) await rm(packed.dir, { recursive: true, force: true });
 }, 900_000);
 
 describe('each tarball', () => {
@@ -37,15 +40,19 @@ describe('each tarball', () => {
       '@twofold/postgres',
       '@twofold/redis',
       '@twofold/sqlite',
+      'create-twofold',
     ]);
     for (const { manifest, files } of packed.packs) {
+      if (manifest.bin !== undefined) {
+        for (const target of Object.values(manifest.bin)) expect(files, manifest.name).toContain(target.slice(2));
+      }
       expect(files, manifest.name).toContain('README.md');
       expect(files, manifest.name).toContain('LICENSE');
       expect(
         files.filter((f) => /\.test\.|(^|\/)(tests|fixtures)\//.test(f)),
         manifest.name,
       ).toEqual([]);
-      for (const [subpath, conditions] of Object.entries(manifest.exports)) {
+      for (const [subpath, conditions] of Object.entries(manifest.exports ?? {})) {
         const entry = specifier(manifest, subpath);
         expect(Object.keys(conditions), entry).toEqual(['@twofold/source', 'types', 'import', 'default']);
         for (const target of Object.values(conditions)) expect(files, entry).toContain(target.slice(2));
@@ -73,7 +80,7 @@ describe('each tarball', () => {
   // from a `require`) and checks every other one: node16 from ESM and bundler.
   it('passes Are the Types Wrong with the esm-only profile', async () => {
     const attw = join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
-    for (const { manifest, tarball } of packed.packs) {
+    for (const { manifest, tarball } of toolkit) {
       await run(
         process.execPath,
         [attw, tarball, '--profile', 'esm-only', '--no-definitely-typed', '--format', 'ascii', '--no-color'],
@@ -129,7 +136,7 @@ describe('a project outside the repository with the tarballs installed', () => {
   it('imports every exports entry of every package, and each one exports something', async () => {
     if (!consumer) throw new Error('no consumer project');
     const lines = (await runNode(consumer, 'entries.js')).trim().split('\n');
-    const names = entries(packed.packs);
+    const names = entries(toolkit);
     expect(lines.map((line) => line.split(' ')[0])).toEqual(names);
     for (const line of lines) expect(Number(line.split(' ')[1]), line).toBeGreaterThan(0);
   }, 300_000);

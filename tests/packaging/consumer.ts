@@ -23,19 +23,21 @@ const rootManifest = (await import('../../package.json', { with: { type: 'json' 
 // @types/pg for @twofold/postgres's declarations, and vitest and fast-check for @twofold/core/testing. The
 // ranges are the repository's own, so the consumer runs what the repository tests with.
 function registryDependencies(packs: Pack[]): Record<string, string> {
-  const devRange = (name: string) => {
-    const range =
-      rootManifest.devDependencies[name] ??
-      packs
-        .map((p) => (p.manifest as { devDependencies?: Record<string, string> }).devDependencies?.[name])
-        .find(Boolean);
-    if (!range) throw new Error(`no range for ${name} in the repository's manifests`);
-    return range;
-  };
   const names = ['zod', 'fastify', '@types/node', '@types/pg', 'vitest', 'fast-check'];
   // @twofold/sqlite runs on node:sqlite where Node has it; before 22.13 a user installs better-sqlite3 with it.
   if (!hasNodeSqlite()) names.push('better-sqlite3');
-  return Object.fromEntries(names.map((name) => [name, devRange(name)]));
+  return Object.fromEntries(names.map((name) => [name, repositoryRange(packs, name)]));
+}
+
+/** The range the repository develops and tests `name` with: the root's, or a package's. */
+export function repositoryRange(packs: Pack[], name: string): string {
+  const range =
+    rootManifest.devDependencies[name] ??
+    packs
+      .map((p) => (p.manifest as { devDependencies?: Record<string, string> }).devDependencies?.[name])
+      .find(Boolean);
+  if (!range) throw new Error(`no range for ${name} in the repository's manifests`);
+  return range;
 }
 
 /** Whether the running Node has `node:sqlite` without a flag (22.13 and later), so the consumer needs no driver. */
@@ -79,7 +81,7 @@ export async function installConsumer(packs: Pack[]): Promise<Consumer> {
 
 /** Every `exports` entry of every package, as `import *` lines a consumer could write. */
 export function entries(packs: Pack[]): string[] {
-  return packs.flatMap((p) => Object.keys(p.manifest.exports).map((subpath) => specifier(p.manifest, subpath)));
+  return packs.flatMap((p) => Object.keys(p.manifest.exports ?? {}).map((subpath) => specifier(p.manifest, subpath)));
 }
 
 // Imports every entry and prints how many names each one exports, one line per entry.
