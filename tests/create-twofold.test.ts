@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { HEADERS } from '@twofold/core/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repositoryRange } from './packaging/consumer.js';
@@ -85,7 +86,7 @@ describe('npm create twofold', () => {
     expect(Object.keys(ranges)).toContain('@twofold/sqlite');
 
     await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
-    expect(await npm(['test'], app)).toMatch(/Tests\s+7 passed \(7\)/);
+    expect(stripVTControlCharacters(await npm(['test'], app))).toMatch(/Tests\s+7 passed \(7\)/);
 
     const server = spawn('npm', ['start'], { cwd: app, env: env({ PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -36,11 +36,14 @@ export function manifest({ name, twofold, nodeSqlite }: ManifestOptions): Record
     scripts: {
       build: 'tsc -p tsconfig.build.json',
       prestart: 'tsc -p tsconfig.build.json',
-      start: 'node dist/main.js',
+      // exec: the shell becomes node, so that a SIGTERM sent to `npm start` reaches the app and closes it.
+      start: 'exec node dist/main.js',
       test: 'tsc && vitest run',
     },
     dependencies: sorted(dependencies),
     devDependencies: { '@types/node': RANGES['@types/node'], typescript: RANGES.typescript, vitest: RANGES.vitest },
+    // npm asks that a package's install script be allowed: better-sqlite3's builds its binary.
+    ...(nodeSqlite ? {} : { allowScripts: { 'better-sqlite3': true } }),
   };
 }
 
