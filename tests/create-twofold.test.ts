@@ -56,8 +56,10 @@ afterAll(async () => {
 });
 
 describe('npm create twofold', () => {
-  it('prints its usage with --help, and refuses a directory that is not empty, writing nothing', async () => {
+  it('prints its usage and its version, and refuses a directory that is not empty, writing nothing', async () => {
     expect((await create('--help')).stdout).toContain('Usage: npm create twofold@latest [directory]');
+    const version = packed.packs.find((p) => p.manifest.name === 'create-twofold')?.manifest.version;
+    expect((await create('--version')).stdout).toBe(`${version}\n`);
     const taken = join(tmp, 'taken');
     await mkdir(taken);
     await writeFile(join(taken, 'notes.txt'), 'mine');

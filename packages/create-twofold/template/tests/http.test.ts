@@ -7,7 +7,7 @@ import { todo } from '../src/app.js';
 let close: (() => Promise<void>) | undefined;
 afterEach(() => close?.());
 
-it('takes commands and answers queries over HTTP, with the problem of a refused command', async () => {
+it('takes commands and answers queries over HTTP, with the problem of a refused command, and its API docs', async () => {
   const app = await todo(memory()).start();
   close = () => app.close();
   const { url } = await serve(app, { port: 0, signals: [] });
@@ -26,4 +26,5 @@ it('takes commands and answers queries over HTTP, with the problem of a refused 
   const refused = await post('todo.CompleteTask', { taskId: 'nope' });
   expect(refused.status).toBe(422);
   expect(await refused.json()).toMatchObject({ code: 'DOMAIN_RULE', rule: 'NO_TASK' });
+  expect((await fetch(`${url}/docs`)).status).toBe(200);
 });
