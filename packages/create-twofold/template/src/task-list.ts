@@ -10,12 +10,12 @@ export const taskList = projection<DocumentTx>('task-list')
   .on(TaskAdded, ({ taskId, title }, tx, event) =>
     tx.collection<Stored>('tasks').put(taskId, { taskId, title, done: false, position: event.position }),
   )
-  .on(TaskCompleted, ({ taskId }, tx) => void tx.collection<Stored>('tasks').update(taskId, { done: true }));
+  .on(TaskCompleted, async ({ taskId }, tx) => {
+    await tx.collection<Stored>('tasks').update(taskId, { done: true });
+  });
 
 /** Every task, oldest first. */
-export function allTasks(reader: DocumentReader): z.infer<typeof TaskView>[] {
-  return reader
-    .collection<Stored>('tasks')
-    .find({}, { orderBy: { field: 'position', direction: 'asc' } })
-    .map(({ taskId, title, done }) => ({ taskId, title, done }));
+export async function allTasks(reader: DocumentReader): Promise<z.infer<typeof TaskView>[]> {
+  const tasks = await reader.collection<Stored>('tasks').find({}, { orderBy: { field: 'position', direction: 'asc' } });
+  return tasks.map(({ taskId, title, done }) => ({ taskId, title, done }));
 }

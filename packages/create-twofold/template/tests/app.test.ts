@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Database, type DocumentReader, type DocumentTx, DomainError, memory } from '@twofold/core';
+import { type Database, DomainError, type InlineDocumentTx, memory } from '@twofold/core';
 import { sqlite } from '@twofold/sqlite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { todo } from '../src/app.js';
@@ -11,7 +11,7 @@ import { AddTask, CompleteTask, Tasks } from '../src/messages.js';
 const dir = mkdtempSync(join(tmpdir(), 'todo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const stores: [string, () => Database<unknown, DocumentTx, DocumentReader>][] = [
+const stores: [string, () => Database<unknown, InlineDocumentTx>][] = [
   ['memory', () => memory()],
   ['SQLite', () => sqlite(join(dir, `${crypto.randomUUID()}.db`))],
 ];
