@@ -1,7 +1,7 @@
 // The packages as npm delivers them: each public package is packed once (shared with the other tests that need
 // the tarballs), its tarball checked by publint and Are the Types Wrong, then the toolkit's are installed into a
 // project outside the repository, where a small app runs with plain node and type-checks under NodeNext and
-// Bundler resolution. create-twofold's tarball is tried in tests/create-twofold.test.ts.
+// Bundler resolution. create-twofold's tarball is tried in tests/create-twofold.e2e.test.ts.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { publint } from 'publint';
