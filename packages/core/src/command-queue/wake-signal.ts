@@ -1,3 +1,5 @@
+import { type Timer, unrefTimer } from '../runtime/timers.js';
+
 /**
  * What a worker waits on between claims: a wake-up (from the store, a finished command, or a retry falling due) or
  * the poll interval, whichever comes first. A wake-up while nobody waits is kept for the next wait, so none is lost.
@@ -5,7 +7,7 @@
 export class WakeSignal {
   #pending = false;
   #resolve: (() => void) | undefined;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new Set<Timer>();
 
   /** Wakes the current wait, or the next one. */
   fire(): void {
@@ -22,7 +24,7 @@ export class WakeSignal {
       },
       Math.max(0, time - Date.now()),
     );
-    timer.unref?.();
+    unrefTimer(timer);
     this.#timers.add(timer);
   }
 

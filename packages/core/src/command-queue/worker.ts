@@ -3,6 +3,7 @@ import type { DispatchOptions } from '../mediator/context.js';
 import type { Mediator } from '../mediator/mediator.js';
 import type { CommandDefinition } from '../messages/define.js';
 import type { Logger } from '../runtime/logger.js';
+import { unrefTimer } from '../runtime/timers.js';
 import type { CommandQueueStore } from './ports.js';
 import type { ClaimedCommand } from './records.js';
 import { problemOf, type RetryOptions, RetryPolicy } from './retry-policy.js';
@@ -147,7 +148,7 @@ export class CommandWorker {
       },
       Math.max(1, Math.floor(this.#leaseMs / 3)),
     );
-    renewal.unref?.();
+    unrefTimer(renewal);
     try {
       const definition = this.#definition(command.type);
       const { result, position } = await this.#mediator.execute(definition, command.data as never, {

@@ -1,4 +1,5 @@
 import { abortError, abortErrorFor, InvalidArgumentError } from '../errors/errors.js';
+import { type Timer, unrefTimer } from '../runtime/timers.js';
 
 /** The absolute deadline that a dispatch's own options ask for, if any; throws on malformed values. */
 export function ownDeadline(
@@ -28,7 +29,7 @@ export function ownDeadline(
 export class DispatchSignal {
   readonly #sources: readonly AbortSignal[];
   #controller: AbortController | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: Timer | undefined;
   #aborted = false;
   #reason: unknown;
   #onAbort: ((reason: unknown) => void) | undefined;
@@ -46,7 +47,7 @@ export class DispatchSignal {
     if (deadline !== undefined) {
       this.#timer = setTimeout(DispatchSignal.#expire, Math.max(0, deadline - Date.now()), this);
       // Like AbortSignal.timeout's, the timer alone does not keep the process alive.
-      (this.#timer as { unref?: () => void }).unref?.();
+      unrefTimer(this.#timer);
     }
   }
 
