@@ -17,7 +17,8 @@ describe('a queue worker killed with SIGKILL mid-command', () => {
     const app = await counterApp(server.url, schema);
     await app.start();
     const doomed = worker(schema, 'stall');
-    const survivor = worker(schema, 'run');
+    // The survivor starts only once the first worker is dead, so that the first command can only be claimed by it.
+    let survivor: ReturnType<typeof worker> | undefined;
     try {
       await doomed.until((line) => line === 'ready');
       const first = await app.enqueue(Add, { counter: 'c1', amount: 1 });
@@ -29,13 +30,15 @@ describe('a queue worker killed with SIGKILL mid-command', () => {
 
       // The survivor runs the new commands, and the first one again once its lease ends: its
       // write model answers from the idempotency record the first run committed, and appends nothing.
+      survivor = worker(schema, 'run');
       await survivor.until((line) => line === 'ready');
       const others = [
         await app.enqueue(Add, { counter: 'c2', amount: 2 }),
         await app.enqueue(Add, { counter: 'c3', amount: 3 }),
       ];
       await survivor.until((line) => line === `committed ${first.id} true`);
-      await survivor.until(() => others.every(({ id }) => survivor.lines.includes(`committed ${id} false`)));
+      const lines = survivor.lines;
+      await survivor.until(() => others.every(({ id }) => lines.includes(`committed ${id} false`)));
       for (const { id } of [first, ...others]) {
         await expect.poll(async () => (await app.commandStatus(id))?.status).toBe('succeeded');
       }
@@ -50,7 +53,8 @@ describe('a queue worker killed with SIGKILL mid-command', () => {
       }
     } finally {
       doomed.process.kill('SIGKILL');
-      survivor.process.kill('SIGKILL');
+      survivor?.process.kill('SIGKILL');
+      await Promise.all([doomed.exited, survivor?.exited]);
       await app.close();
     }
   });
