@@ -4,8 +4,8 @@
 // reports the wall time of `npm install`, the size of node_modules and the number of packages in it. Twofold's
 // side is installed twice: on the Node running the bench (Node 20, with better-sqlite3), and on Node 22 from
 // scripts/node-versions.sh, where @twofold/sqlite runs on node:sqlite and nothing compiles. Emmett's side is
-// installed on the Node running the bench only: Node 22 gives it nothing to leave out, since emmett-sqlite needs
-// sqlite3, a native addon, on every Node.
+// installed on both Nodes too (emmett-sqlite needs sqlite3, a native addon, on every Node), and each Twofold column
+// is divided by Emmett's on the same Node.
 // TWOFOLD_BENCH_INSTALL_ROUNDS (default 1) repeats every install, each round starting with another side; the best
 // round of each side counts.
 import { execFile } from 'node:child_process';
@@ -113,6 +113,7 @@ const sides: Side[] = [
   { label: `Twofold, Node ${process.version}`, dependencies: here },
   { label: `Twofold, Node ${node22Version}`, dependencies: packed, node: node22 },
   { label: `Emmett, Node ${process.version}`, dependencies: EMMETT },
+  { label: `Emmett, Node ${node22Version}`, dependencies: EMMETT, node: node22 },
 ];
 console.log(`Node ${process.version} and ${node22Version}, npm ${(await run('npm', ['--version'])).stdout.trim()}`);
 for (const side of sides) {
@@ -135,14 +136,15 @@ for (let round = 0; round < ROUNDS; round++) {
     );
   }
 }
-const [t20, t22, e] = results.map(best) as [Install, Install, Install];
+// Each Twofold column is divided by Emmett's on the same Node.
+const [t20, t22, e20, e22] = results.map(best) as [Install, Install, Install, Install];
 const cells = (f: (i: Install) => number, show: (n: number) => string) =>
-  `${[t20, t22, e].map((i) => show(f(i))).join(' | ')} | ${(f(t20) / f(e)).toFixed(2)}× | ${(f(t22) / f(e)).toFixed(2)}×`;
+  `${[t20, t22, e20, e22].map((i) => show(f(i))).join(' | ')} | ${(f(t20) / f(e20)).toFixed(2)}× | ${(f(t22) / f(e22)).toFixed(2)}×`;
 console.log(
   [
     '',
-    `| | ${sides.map((side) => side.label).join(' | ')} | ${sides[0]!.label} / Emmett | ${sides[1]!.label} / Emmett |`,
-    '|---|---:|---:|---:|---:|---:|',
+    `| | ${sides.map((side) => side.label).join(' | ')} | ${sides[0]!.label} / ${sides[2]!.label} | ${sides[1]!.label} / ${sides[3]!.label} |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
     `| \`npm install\` time | ${cells(
       (i) => i.seconds,
       (n) => `${n.toFixed(1)} s`,
