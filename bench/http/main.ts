@@ -6,8 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serverOptions } from '@twofold/http';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
+import { jwtVerify } from 'jose';
 import { createApp } from '../../examples/hotel/src/app/server.js';
 import { PEERS_DIR } from '../mediator/nest.js';
 
@@ -22,12 +24,13 @@ interface Request {
   body?: string;
   setupRequest?: (request: Request) => Request;
 }
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  requests: Request[];
-}) => Promise<{ requests: { average: number }; non2xx: number; errors: number; latency: { p99: number } }>;
+type Autocannon = (options: { url: string; connections: number; duration: number; requests: Request[] }) => Promise<{
+  requests: { average: number };
+  non2xx: number;
+  errors: number;
+  latency: { p99: number };
+  statusCodeStats: Record<string, { count: number }>;
+}>;
 
 function loadAutocannon(): Autocannon | undefined {
   try {
@@ -38,10 +41,10 @@ function loadAutocannon(): Autocannon | undefined {
 }
 
 let counter = 0;
-const registerRoom = (prefix: string): Request => ({
+const registerRoom = (prefix: string, authorization: string): Request => ({
   method: 'POST',
   path: prefix,
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', authorization },
   setupRequest: (request) => ({
     ...request,
     body: JSON.stringify({ roomId: `r${++counter}`, number: String(counter), type: 'single', pricePerNight: 80 }),
@@ -49,8 +52,19 @@ const registerRoom = (prefix: string): Request => ({
 });
 
 /**
+ * The connection limits of both servers: the hotel's defaults, except the cap on requests per connection. The load
+ * comes over 10 keep-alive connections for the whole run, and after the 1,000th request on one of them (the
+ * default cap) the next request autocannon has already sent is answered 503.
+ */
+const LIMITS = { maxRequestsPerSocket: 1_000_000_000 };
+
+/** The secret both sides verify the bench's bearer token with (HS256, as the hotel's demo sign-in signs). */
+const SECRET = 'bench-secret-bench-secret-bench-secret';
+const KEY = new TextEncoder().encode(SECRET);
+
+/**
  * The bare server: the same SQLite work as the hotel, by hand, with no mediator, no validation library, no
- * positions. RegisterRoom: in one transaction on its write file, read the room's state row, write it and append
+ * positions. Each request's bearer token is verified with jose, as the hotel verifies it. RegisterRoom: in one transaction on its write file, read the room's state row, write it and append
  * its event; then, as the hotel's two projections do, put the room into two read tables and move a checkpoint, in
  * one transaction on its read file. BookingDetails: read the booking document from the bookings read model's table,
  * and the booking's refunds and mails from the hotel's effects table, with the SQL the hotel's effect store runs.
@@ -104,7 +118,11 @@ async function bareServer(dir: string, readFile: string, bookingsTable: string) 
   const mails = effects('mails');
   const list = (statement: Database.Statement, bookingId: string) =>
     (statement.all(bookingId) as { record: string }[]).map((row) => JSON.parse(row.record) as unknown);
-  const server = Fastify();
+  const server = Fastify(serverOptions(LIMITS));
+  server.addHook('onRequest', async (request) => {
+    const token = request.headers.authorization?.slice('Bearer '.length) ?? '';
+    await jwtVerify(token, KEY, { issuer: 'twofold-hotel', algorithms: ['HS256'] });
+  });
   server.post('/rooms', async (request) => {
     const room = request.body as { roomId: string; number: string; type: string; pricePerNight: number };
     if (typeof room?.roomId !== 'string') throw new Error('bad room');
@@ -137,9 +155,17 @@ if (autocannon === undefined) {
   process.exit(1);
 }
 const dir = mkdtempSync(join(tmpdir(), 'twofold-bench-http-'));
-const app = await createApp({ dataDir: dir, seed: true });
+const app = await createApp({ dataDir: dir, seed: true, identity: { secret: SECRET }, limits: LIMITS });
 try {
   const hotelUrl = await app.server.listen({ port: 0, host: '127.0.0.1' });
+  // Every hotel command and query but FreeRooms needs a token: the bench signs in as a manager, once.
+  const session = await fetch(`${hotelUrl}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: 'bench', role: 'manager' }),
+  });
+  if (!session.ok) throw new Error(`the demo sign-in answered ${session.status}`);
+  const authorization = `Bearer ${((await session.json()) as { token: string }).token}`;
   const readFile = join(dir, 'hotel-reads.db');
   // The bookings read model's table, once the projection has applied the seed.
   let table: string | undefined;
@@ -159,7 +185,9 @@ try {
     type Run = { rate: number; p99: number; bad: number };
     const run = async (url: string, request: Request): Promise<Run> => {
       const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests: [request] });
-      return { rate: result.requests.average, p99: result.latency.p99, bad: result.non2xx + result.errors };
+      const bad = result.non2xx + result.errors;
+      if (bad > 0) console.error(`${url}${request.path}: statuses`, result.statusCodeStats, `errors ${result.errors}`);
+      return { rate: result.requests.average, p99: result.latency.p99, bad };
     };
     // By turns, so that a burst of load from elsewhere on the machine falls on both sides alike.
     const best = async (twofold: () => Promise<Run>, plain: () => Promise<Run>) => {
@@ -178,15 +206,20 @@ try {
       [
         'command hotel.RegisterRoom',
         ...(await best(
-          () => run(hotelUrl, registerRoom('/api/commands/hotel.RegisterRoom')),
-          () => run(bare.url, registerRoom('/rooms')),
+          () => run(hotelUrl, registerRoom('/api/commands/hotel.RegisterRoom', authorization)),
+          () => run(bare.url, registerRoom('/rooms', authorization)),
         )),
       ],
       [
         'query hotel.BookingDetails',
         ...(await best(
-          () => run(hotelUrl, { method: 'GET', path: '/api/queries/hotel.BookingDetails?bookingId=demo-ada' }),
-          () => run(bare.url, { method: 'GET', path: '/bookings?bookingId=demo-ada' }),
+          () =>
+            run(hotelUrl, {
+              method: 'GET',
+              path: '/api/queries/hotel.BookingDetails?bookingId=demo-ada',
+              headers: { authorization },
+            }),
+          () => run(bare.url, { method: 'GET', path: '/bookings?bookingId=demo-ada', headers: { authorization } }),
         )),
       ],
     ] as const;
@@ -211,6 +244,9 @@ try {
         `  ${twofold.bad} / ${plain.bad}`,
       );
     }
+    // A rate of refusals measures nothing: every request of every run must have succeeded on both sides.
+    const failed = rows.filter(([, twofold, plain]) => twofold.bad > 0 || plain.bad > 0).map(([name]) => name);
+    if (failed.length > 0) throw new Error(`non-2xx answers or errors in: ${failed.join(', ')}`);
   } finally {
     await bare.close();
   }
