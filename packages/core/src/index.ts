@@ -4,7 +4,12 @@ export { type AnswerQuery, Twofold, type TwofoldOptions, twofold } from './app/t
 export type { CommandsWithResult, DeciderOptions, ResultOption, StateModelOptions } from './app/write-side.js';
 export { type EnqueueOptions, enqueueCommand } from './command-queue/enqueue.js';
 export { MemoryCommandQueue } from './command-queue/memory.js';
-export type { ClaimRequest, CommandQueueStore, CommandSuccess } from './command-queue/ports.js';
+export type {
+  ClaimRequest,
+  CommandQueueStore,
+  CommandSuccess,
+  TransactionalCommandQueue,
+} from './command-queue/ports.js';
 export type {
   ClaimedCommand,
   CommandProblem,

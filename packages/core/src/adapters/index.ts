@@ -3,24 +3,29 @@
  * the same malformed calls and matches documents the same way, the asynchronous document API over a synchronous
  * store's collections (`promisedCollection`, `promisedWritable`), the row mapping the SQL adapters share, and the
  * protocols they share, each written once and driven by a small dialect of the database: the migrations
- * (`migrate`), the versioned read-model slots (`commitSlot`, `applyInline`, `activateSlot`) and the
- * check-everything-then-write commit (`commitUnit`). A protocol is a generator: `runSync` drives it on a
- * synchronous driver, `runAsync` on an asynchronous one.
+ * (`migrate`), the versioned read-model slots (`commitSlot`, `applyInline`, `activateSlot`), the
+ * check-everything-then-write commit (`commitUnit`) and the command queue (`DialectCommandQueue`, `enqueueIn`). A
+ * protocol is a generator: `runSync` drives it on a synchronous driver, `runAsync` on an asynchronous one.
  *
  * @example
  * import { checkExpectedVersion, checkNewEvents, versionMatches } from '@twofold/core/adapters';
  */
 
-export { checkClaimRequest, checkNewCommand } from '../command-queue/checks.js';
+export { LocalWakeUps } from '../command-queue/local-wake-ups.js';
+export type {
+  ClaimedCommandRow,
+  CommandQueueDialect,
+  HeldCommand,
+  NewCommandRow,
+  QueueWakeUps,
+} from '../command-queue/queue-dialect.js';
 export {
-  claimedCommandFromRow,
-  inClaimOrder,
-  newCommandValues,
-  QUEUED_COMMAND_COLUMNS,
-  type QueuedCommandRow,
-  queuedCommandFromRow,
-  resultJson,
-} from '../command-queue/rows.js';
+  claimCommands,
+  DialectCommandQueue,
+  type Enqueued,
+  enqueueIn,
+} from '../command-queue/queue-protocol.js';
+export { QUEUED_COMMAND_COLUMNS, type QueuedCommandRow } from '../command-queue/rows.js';
 export { appendUnit } from '../event-store/commit/append-unit.js';
 export type { CommitDialect, EventPlace, IdempotencyEntry, StateRecord } from '../event-store/commit/commit-dialect.js';
 export { commitUnit } from '../event-store/commit/commit-unit.js';

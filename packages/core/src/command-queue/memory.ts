@@ -1,4 +1,5 @@
 import { checkClaimRequest, checkNewCommand } from './checks.js';
+import { LocalWakeUps } from './local-wake-ups.js';
 import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js';
 import type { ClaimedCommand, CommandProblem, NewQueuedCommand, QueuedCommand } from './records.js';
 
@@ -21,7 +22,7 @@ const LIVE = new Set(['queued', 'failed', 'running']);
  */
 export class MemoryCommandQueue implements CommandQueueStore {
   readonly #entries = new Map<string, Entry>();
-  readonly #listeners = new Set<() => void>();
+  readonly #wakeUps = new LocalWakeUps();
   #seq = 0;
 
   async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
@@ -38,7 +39,7 @@ export class MemoryCommandQueue implements CommandQueueStore {
       updatedAt: command.enqueuedAt,
     };
     this.#entries.set(command.id, { command: stored, seq: ++this.#seq, lease: undefined, leaseUntil: 0 });
-    this.#notify();
+    this.#wakeUps.wake();
     return stored;
   }
 
@@ -93,7 +94,7 @@ export class MemoryCommandQueue implements CommandQueueStore {
         ? { status: 'dead', problem: problemCopy, updatedAt: now }
         : { status: 'failed', problem: problemCopy, runAt: retryAt, updatedAt: now },
     );
-    if (settled && retryAt !== undefined) this.#notify();
+    if (settled && retryAt !== undefined) this.#wakeUps.wake();
     return settled;
   }
 
@@ -106,7 +107,7 @@ export class MemoryCommandQueue implements CommandQueueStore {
       attempts: command.attempts - 1,
       updatedAt: now,
     });
-    this.#notify();
+    this.#wakeUps.wake();
     return true;
   }
 
@@ -114,7 +115,7 @@ export class MemoryCommandQueue implements CommandQueueStore {
     const entry = this.#entries.get(id);
     if (entry === undefined || (entry.command.status !== 'queued' && entry.command.status !== 'failed')) return false;
     entry.command = { ...entry.command, status: 'cancelled', updatedAt: now };
-    this.#notify();
+    this.#wakeUps.wake();
     return true;
   }
 
@@ -131,7 +132,7 @@ export class MemoryCommandQueue implements CommandQueueStore {
     const entry = this.#entries.get(id);
     if (entry?.command.status !== 'dead') return false;
     entry.command = { ...entry.command, status: 'queued', attempts: 0, runAt: now, problem: undefined, updatedAt: now };
-    this.#notify();
+    this.#wakeUps.wake();
     return true;
   }
 
@@ -142,8 +143,7 @@ export class MemoryCommandQueue implements CommandQueueStore {
   }
 
   subscribe(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#wakeUps.subscribe(listener);
   }
 
   #held(id: string, lease: string): Entry | undefined {
@@ -158,9 +158,5 @@ export class MemoryCommandQueue implements CommandQueueStore {
     entry.lease = undefined;
     entry.leaseUntil = 0;
     return true;
-  }
-
-  #notify(): void {
-    for (const listener of this.#listeners) listener();
   }
 }

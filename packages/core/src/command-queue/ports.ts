@@ -63,3 +63,19 @@ export interface CommandQueueStore {
    */
   subscribe(listener: () => void): () => void;
 }
+
+/**
+ * A command queue that can also store a command inside the transaction `tx` of another store on the same database
+ * handle (the write store's unit of work, a process manager's), so that the command exists if, and only if, that
+ * transaction commits. `enqueueIn` takes a command as `enqueue` does, refuses a malformed one (INVALID_ARGUMENT)
+ * and a `tx` that is not one of its own handle's transactions, and gives back the stored command; the workers
+ * wake once `tx` has committed. Synchronous where the handle's transactions are (SQLite).
+ *
+ * @example
+ * // SQLite, in a unit-of-work participant: (tx) => db.commands.enqueueIn(tx, command)
+ * // PostgreSQL, in one:                     async (tx) => { await db.commands.enqueueIn(tx, command); }
+ */
+export interface TransactionalCommandQueue<Tx> extends CommandQueueStore {
+  /** Stores `command` inside `tx`; see {@link TransactionalCommandQueue}. */
+  enqueueIn(tx: Tx, command: NewQueuedCommand): QueuedCommand | Promise<QueuedCommand>;
+}

@@ -1,5 +1,6 @@
 import { CorruptDataError } from '../errors/errors.js';
 import { globalPosition } from '../positions/position.js';
+import type { NewCommandRow } from './queue-dialect.js';
 import type { ClaimedCommand, CommandStatus, NewQueuedCommand, QueuedCommand, QueuedEnvelope } from './records.js';
 
 /**
@@ -31,17 +32,8 @@ export const QUEUED_COMMAND_COLUMNS =
 
 const STATUSES: ReadonlySet<string> = new Set(['queued', 'running', 'succeeded', 'failed', 'dead', 'cancelled']);
 
-/** The values of a new command's row, JSON as text, in the order of the columns its INSERT names. */
-export function newCommandValues(command: NewQueuedCommand): {
-  readonly id: string;
-  readonly type: string;
-  readonly data: string;
-  readonly envelope: string;
-  readonly key: string | null;
-  readonly priority: number;
-  readonly runAt: number;
-  readonly enqueuedAt: number;
-} {
+/** A new command's row, JSON as text. */
+export function newCommandRow(command: NewQueuedCommand): NewCommandRow {
   return {
     id: command.id,
     type: command.type,

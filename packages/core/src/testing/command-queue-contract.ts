@@ -1,9 +1,11 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CommandQueueStore } from '../command-queue/ports.js';
-import type { NewQueuedCommand, QueuedCommand } from '../command-queue/records.js';
+import type { QueuedCommand } from '../command-queue/records.js';
 import { isTwofoldError } from '../errors/errors.js';
 import { globalPosition } from '../positions/position.js';
+import { queuedCommand, T0 } from './queued-command.js';
+import { opener } from './store-factory.js';
 
 /** A command queue on fresh, empty storage. */
 export interface CommandQueueUnderTest {
@@ -15,30 +17,8 @@ export interface CommandQueueUnderTest {
 /** Makes a fresh {@link CommandQueueUnderTest} for one test. */
 export type CommandQueueFactory = () => Promise<CommandQueueUnderTest> | CommandQueueUnderTest;
 
-const T0 = 1_700_000_000_000;
 const LEASE = 60_000;
-
-/** A new command with the given fields, the rest filled in. */
-function command(id: string, fields: Partial<NewQueuedCommand> = {}): NewQueuedCommand {
-  return {
-    id,
-    type: 'test.DoIt',
-    data: { id, list: [1, 'two', null] },
-    envelope: {
-      correlationId: `corr-${id}`,
-      causationId: undefined,
-      principal: { id: 'ada', roles: ['clerk'] },
-      tenant: 't1',
-      metadata: { trace: 'x' },
-      idempotencyKey: undefined,
-    },
-    key: undefined,
-    priority: 0,
-    runAt: T0,
-    enqueuedAt: T0,
-    ...fields,
-  };
-}
+const command = queuedCommand;
 
 /**
  * The contract of a command queue store: commands are stored as given and read back with their status; claims hand
@@ -51,15 +31,8 @@ function command(id: string, fields: Partial<NewQueuedCommand> = {}): NewQueuedC
  */
 export function commandQueueContract(name: string, factory: CommandQueueFactory): void {
   describe(`${name} (command queue contract)`, () => {
-    const opened: CommandQueueUnderTest[] = [];
-    afterEach(async () => {
-      for (const subject of opened.splice(0)) await subject.close();
-    });
-    const open = async () => {
-      const subject = await factory();
-      opened.push(subject);
-      return subject.queue;
-    };
+    const subject = opener(factory);
+    const open = async () => (await subject()).queue;
     const claimIds = async (queue: CommandQueueStore, now: number, limit = 10) =>
       (await queue.claim({ limit, leaseMs: LEASE, now })).map((c) => c.id);
 

@@ -15,6 +15,7 @@ export {
   type OutboxStoreUnderTest,
   outboxStoreContract,
 } from './outbox-store-contract.js';
+export { queuedCommand } from './queued-command.js';
 export { stateStoreContract } from './state-store-contract.js';
 export type { StoreFactory } from './store-factory.js';
 export {
@@ -30,3 +31,8 @@ export {
   type TableStoreUnderTest,
   tableStoreContract,
 } from './table-store-contract.js';
+export {
+  type TransactionalEnqueueFactory,
+  type TransactionalEnqueueUnderTest,
+  transactionalEnqueueContract,
+} from './transactional-enqueue-contract.js';

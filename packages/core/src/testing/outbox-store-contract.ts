@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isTwofoldError } from '../errors/errors.js';
 import type { WriteStore } from '../event-store/ports.js';
 import type { NewOutboxMessage, OutboxMessage, OutboxStore } from '../outbox/ports.js';
+import { opener } from './store-factory.js';
 
 /** An outbox on fresh, empty storage, with the write store whose transactions it enqueues in. */
 export interface OutboxStoreUnderTest<Tx = unknown> {
@@ -27,15 +28,7 @@ const LEASE_MS = 60_000;
  */
 export function outboxStoreContract<Tx>(name: string, factory: OutboxStoreFactory<Tx>): void {
   describe(`${name} (outbox store contract)`, () => {
-    const opened: OutboxStoreUnderTest<Tx>[] = [];
-    afterEach(async () => {
-      for (const subject of opened.splice(0)) await subject.close();
-    });
-    const open = async () => {
-      const subject = await factory();
-      opened.push(subject);
-      return subject;
-    };
+    const open = opener(factory);
     const enqueue = (subject: OutboxStoreUnderTest<Tx>, messages: readonly NewOutboxMessage[], fail = false) =>
       subject.store.commit({
         // Synchronous when the outbox is: an SQLite transaction cannot wait for a promise.

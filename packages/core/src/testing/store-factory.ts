@@ -46,3 +46,19 @@ export function setup(factory: StoreFactory) {
     return store;
   };
 }
+
+/**
+ * Opens a fresh subject (a store, a queue, a handle's stores) per call within a test, and closes each after the
+ * test.
+ */
+export function opener<S extends { close(): void | Promise<void> }>(factory: () => S | Promise<S>): () => Promise<S> {
+  const opened: S[] = [];
+  afterEach(async () => {
+    for (const subject of opened.splice(0)) await subject.close();
+  });
+  return async () => {
+    const subject = await factory();
+    opened.push(subject);
+    return subject;
+  };
+}

@@ -1,4 +1,4 @@
-import { commandQueueContract } from '@twofold/core/testing';
+import { commandQueueContract, queuedCommand, transactionalEnqueueContract } from '@twofold/core/testing';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
 import { postgres } from '../index.js';
@@ -10,7 +10,31 @@ commandQueueContract('PostgresCommandQueue', async () => {
   return { queue: db.commands, close: () => db.close() };
 });
 
+transactionalEnqueueContract('PostgresCommandQueue', async () => {
+  const db = await postgres({ connection: server.url, schema: server.schema() });
+  return { events: db.events, commands: db.commands, close: () => db.close() };
+});
+
 describe('PostgresCommandQueue', () => {
+  it('refuses a client that is not in one of its own transactions, and stores nothing', async () => {
+    const db = await server.database();
+    const other = await server.database();
+    const command = queuedCommand(crypto.randomUUID());
+    let refused: unknown;
+    await other.events.commit({
+      participants: [
+        async (tx) => {
+          refused = await db.commands.enqueueIn(tx, command).catch((error: unknown) => error);
+        },
+      ],
+    });
+    expect(refused).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('not in a transaction'),
+    });
+    expect([await db.commands.get(command.id), await other.commands.get(command.id)]).toEqual([undefined, undefined]);
+  });
+
   it("wakes another node's subscribers with a NOTIFY when a command is enqueued", async () => {
     const schema = server.schema();
     const here = await server.database({ schema });
@@ -20,23 +44,7 @@ describe('PostgresCommandQueue', () => {
     // Until the other node listens, a new command may slip by unnoticed: enqueue until one wakes it.
     await expect
       .poll(async () => {
-        await here.commands.enqueue({
-          id: crypto.randomUUID(),
-          type: 'test.DoIt',
-          data: {},
-          envelope: {
-            correlationId: 'c',
-            causationId: undefined,
-            principal: undefined,
-            tenant: undefined,
-            metadata: {},
-            idempotencyKey: undefined,
-          },
-          key: undefined,
-          priority: 0,
-          runAt: Date.now(),
-          enqueuedAt: Date.now(),
-        });
+        await here.commands.enqueue(queuedCommand(crypto.randomUUID()));
         return woken;
       })
       .toBeGreaterThan(0);

@@ -1,41 +1,10 @@
-import type {
-  ClaimedCommand,
-  ClaimRequest,
-  CommandProblem,
-  CommandQueueStore,
-  CommandSuccess,
-  NewQueuedCommand,
-  QueuedCommand,
-} from '@twofold/core';
-import {
-  checkClaimRequest,
-  checkNewCommand,
-  claimedCommandFromRow,
-  inClaimOrder,
-  newCommandValues,
-  QUEUED_COMMAND_COLUMNS,
-  type QueuedCommandRow,
-  queuedCommandFromRow,
-  resultJson,
-} from '@twofold/core/adapters';
-import { prepared, type SchemaPool, toNumber } from '../connection/schema-pool.js';
+import type { NewQueuedCommand, QueuedCommand, TransactionalCommandQueue } from '@twofold/core';
+import { InvalidArgumentError } from '@twofold/core';
+import { type CommandQueueDialect, DialectCommandQueue, enqueueIn, runAsync } from '@twofold/core/adapters';
+import type { PostgresClient, SchemaPool } from '../connection/schema-pool.js';
 import type { Notifier } from '../event-store/notifier.js';
+import { inTransaction, postgresQueue, type QueueSql } from './statements.js';
 import type { QueueWakeUps } from './wake-ups.js';
-
-const LIVE = `status IN ('queued', 'failed', 'running')`;
-const HELD = `id = $1 AND lease = $2 AND status = 'running'`;
-
-// Due, and the earliest live command of its key; rows another claim holds are skipped, not waited for.
-const CLAIM = `UPDATE twofold_commands SET status = 'running', attempts = attempts + 1,
-    lease = md5(random()::text || clock_timestamp()::text || seq::text), lease_until = $2 + $3, updated_at = $2
-  WHERE seq IN (
-    SELECT seq FROM twofold_commands c
-    WHERE ((c.status IN ('queued', 'failed') AND c.run_at <= $2) OR (c.status = 'running' AND c.lease_until <= $2))
-      AND (c.key IS NULL OR NOT EXISTS (
-        SELECT 1 FROM twofold_commands p WHERE p.key = c.key AND p.seq < c.seq AND p.${LIVE}))
-    ORDER BY c.priority DESC, c.run_at, c.seq
-    LIMIT $1 FOR UPDATE SKIP LOCKED)
-  RETURNING seq, ${QUEUED_COMMAND_COLUMNS}`;
 
 /**
  * The command queue on PostgreSQL, `(await postgres(…)).commands`, shared by workers on any number of nodes. A claim
@@ -48,134 +17,53 @@ const CLAIM = `UPDATE twofold_commands SET status = 'running', attempts = attemp
  * const db = await postgres({ connection: process.env.DATABASE_URL! });
  * const worker = new CommandWorker({ store: db.commands, mediator: app.mediator });
  */
-export class PostgresCommandQueue implements CommandQueueStore {
+export class PostgresCommandQueue
+  extends DialectCommandQueue<QueueSql>
+  implements TransactionalCommandQueue<PostgresClient>
+{
   readonly #db: SchemaPool;
-  readonly #notifier: Notifier;
-  readonly #wakeUps: QueueWakeUps;
+  readonly #dialect: CommandQueueDialect<QueueSql>;
+  readonly #channel: string;
 
   /** The queue on a database handle's pool, whose tables the handle has migrated. */
   constructor(db: SchemaPool, wakeUps: { readonly notifier: Notifier; readonly local: QueueWakeUps }) {
-    this.#db = db;
-    this.#notifier = wakeUps.notifier;
-    this.#wakeUps = wakeUps.local;
-  }
-
-  async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
-    checkNewCommand(command);
-    const v = newCommandValues(command);
-    const inserted = await this.#db.transaction(async (tx) => {
-      if (v.key !== null) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`twofold_commands:${v.key}`]);
-      const { rowCount } = await tx.query(
-        prepared(
-          `INSERT INTO twofold_commands (id, type, data, envelope, key, priority, run_at, enqueued_at, status, attempts, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $8) ON CONFLICT (id) DO NOTHING`,
-          [v.id, v.type, v.data, v.envelope, v.key, v.priority, v.runAt, v.enqueuedAt],
-        ),
-      );
-      return (rowCount ?? 0) > 0;
+    const { notifier, local } = wakeUps;
+    const dialect = postgresQueue(db);
+    super(dialect, {
+      wake: () => {
+        local.wake();
+        notifier.notify();
+      },
+      subscribe: (onWake) => local.subscribe(onWake),
     });
-    if (inserted) this.#changed();
-    return (await this.get(command.id))!;
+    this.#db = db;
+    this.#dialect = dialect;
+    this.#channel = notifier.channel;
   }
 
-  async claim(request: ClaimRequest): Promise<readonly ClaimedCommand[]> {
-    checkClaimRequest(request);
-    const { limit, leaseMs, now } = request;
-    const { rows } = await this.#db.query<QueuedCommandRow & { seq: string }>(CLAIM, [limit, now, leaseMs]);
-    const ordered = inClaimOrder(
-      rows.map((row) => ({ row, seq: toNumber(row.seq), priority: Number(row.priority), runAt: Number(row.run_at) })),
-    );
-    return ordered.map(({ row }) => claimedCommandFromRow(row));
-  }
-
-  async renew(id: string, lease: string, until: number): Promise<boolean> {
-    return this.#update(`UPDATE twofold_commands SET lease_until = $3 WHERE ${HELD}`, [id, lease, until]);
-  }
-
-  async complete(id: string, lease: string, success: CommandSuccess, now: number): Promise<boolean> {
-    return this.#update(
-      `UPDATE twofold_commands SET status = 'succeeded', result = $3, position = $4, updated_at = $5, lease = NULL,
-         lease_until = NULL WHERE ${HELD}`,
-      [id, lease, resultJson(success.result), success.position ?? null, now],
-    );
-  }
-
-  async fail(
-    id: string,
-    lease: string,
-    problem: CommandProblem,
-    retryAt: number | undefined,
-    now: number,
-  ): Promise<boolean> {
-    const changed = await this.#update(
-      `UPDATE twofold_commands SET problem = $3, status = CASE WHEN $4::bigint IS NULL THEN 'dead' ELSE 'failed' END,
-         run_at = coalesce($4::bigint, run_at), updated_at = $5, lease = NULL, lease_until = NULL WHERE ${HELD}`,
-      [id, lease, JSON.stringify({ code: problem.code, message: problem.message }), retryAt ?? null, now],
-    );
-    if (changed && retryAt !== undefined) this.#changed();
-    return changed;
-  }
-
-  async release(id: string, lease: string, now: number): Promise<boolean> {
-    const changed = await this.#update(
-      `UPDATE twofold_commands SET status = CASE WHEN problem IS NULL THEN 'queued' ELSE 'failed' END,
-         attempts = attempts - 1, updated_at = $3, lease = NULL, lease_until = NULL WHERE ${HELD}`,
-      [id, lease, now],
-    );
-    if (changed) this.#changed();
-    return changed;
-  }
-
-  async cancel(id: string, now: number): Promise<boolean> {
-    const changed = await this.#update(
-      `UPDATE twofold_commands SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status IN ('queued', 'failed')`,
-      [id, now],
-    );
-    if (changed) this.#changed();
-    return changed;
-  }
-
-  async get(id: string): Promise<QueuedCommand | undefined> {
-    const { rows } = await this.#db.query<QueuedCommandRow>(
-      `SELECT ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands WHERE id = $1`,
-      [id],
-    );
-    return rows[0] === undefined ? undefined : queuedCommandFromRow(rows[0]);
-  }
-
-  async dead(limit?: number): Promise<readonly QueuedCommand[]> {
-    const { rows } = await this.#db.query<QueuedCommandRow>(
-      `SELECT ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands WHERE status = 'dead' ORDER BY seq LIMIT $1`,
-      [limit ?? null],
-    );
-    return rows.map(queuedCommandFromRow);
-  }
-
-  async replay(id: string, now: number): Promise<boolean> {
-    const changed = await this.#update(
-      `UPDATE twofold_commands SET status = 'queued', attempts = 0, run_at = $2, problem = NULL, updated_at = $2
-       WHERE id = $1 AND status = 'dead'`,
-      [id, now],
-    );
-    if (changed) this.#changed();
-    return changed;
-  }
-
-  async discard(id: string): Promise<boolean> {
-    return this.#update(`DELETE FROM twofold_commands WHERE id = $1 AND status = 'dead'`, [id]);
-  }
-
-  subscribe(listener: () => void): () => void {
-    return this.#wakeUps.subscribe(listener);
-  }
-
-  async #update(sql: string, values: unknown[]): Promise<boolean> {
-    const { rowCount } = await this.#db.query(sql, values);
-    return (rowCount ?? 0) > 0;
-  }
-
-  #changed(): void {
-    this.#wakeUps.wake();
-    this.#notifier.notify();
+  /**
+   * Stores `command` as `queued` inside `tx`, a client in a transaction of this queue's own handle (as a
+   * unit-of-work participant of `db.events` gets it): the command exists if, and only if, that transaction
+   * commits. A command whose id is already in the queue is not stored again; the stored one is
+   * returned. A command with a key holds other enqueues of that key until the transaction ends. The workers of
+   * every node wake when it commits (a NOTIFY sent inside it), and not when it rolls back. A malformed command, or
+   * a client that is not in one of this handle's transactions, fails with INVALID_ARGUMENT and stores nothing.
+   *
+   * @example
+   * await db.events.commit({
+   *   states: [{ collection: 'process', id, expectedVersion: 1, state }],
+   *   participants: [async (tx) => { await db.commands.enqueueIn(tx, command); }],
+   * });
+   */
+  async enqueueIn(tx: PostgresClient, command: NewQueuedCommand): Promise<QueuedCommand> {
+    if (!this.#db.runs(tx)) {
+      throw new InvalidArgumentError(
+        `PostgresCommandQueue.enqueueIn: the client is not in a transaction of the handle on schema ${this.#db.schema}`,
+      );
+    }
+    const sql = inTransaction(tx);
+    const enqueued = await runAsync(enqueueIn(this.#dialect, sql, command));
+    if (enqueued.inserted) await sql.query('SELECT pg_notify($1, $2)', [this.#channel, '']);
+    return enqueued.command;
   }
 }

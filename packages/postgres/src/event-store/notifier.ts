@@ -10,13 +10,14 @@ const NOTIFY_GAP_MS = 2;
  */
 export class Notifier {
   readonly #db: SchemaPool;
-  readonly #channel: string;
+  /** The channel it notifies on. */
+  readonly channel: string;
   #sending = false;
   #again = false;
 
   constructor(db: SchemaPool, channel: string) {
     this.#db = db;
-    this.#channel = channel;
+    this.channel = channel;
   }
 
   /** Sends a notification on the channel, or has the one on its way followed by another. */
@@ -27,7 +28,7 @@ export class Notifier {
     }
     this.#sending = true;
     this.#db
-      .query('SELECT pg_notify($1, $2)', [this.#channel, ''])
+      .query('SELECT pg_notify($1, $2)', [this.channel, ''])
       .catch(() => {})
       .finally(() => {
         if (!this.#again) {

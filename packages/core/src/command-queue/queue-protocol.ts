@@ -1,0 +1,152 @@
+import type { Protocol, Step } from '../protocol/run.js';
+import { checkClaimRequest, checkNewCommand } from './checks.js';
+import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js';
+import type { ClaimedCommandRow, CommandQueueDialect, QueueWakeUps } from './queue-dialect.js';
+import type { ClaimedCommand, CommandProblem, NewQueuedCommand, QueuedCommand } from './records.js';
+import { claimedCommandFromRow, inClaimOrder, newCommandRow, queuedCommandFromRow, resultJson } from './rows.js';
+
+/** What {@link enqueueIn} did: the command as stored, and whether this call stored it (false: its id was taken). */
+export interface Enqueued {
+  /** The command as the queue holds it. */
+  readonly command: QueuedCommand;
+  /** True when this call stored it; false when the id was already in the queue. */
+  readonly inserted: boolean;
+}
+
+/**
+ * Stores a new command as `queued` inside the transaction `tx`, which another store of the same database handle
+ * may have opened: the command exists if, and only if, `tx` commits. A command whose id is already in the queue is
+ * not stored again, and the stored one is given back. A malformed command fails with INVALID_ARGUMENT before any
+ * statement runs. Waking the workers is the caller's part, once `tx` has committed.
+ *
+ * @example
+ * const { command, inserted } = runSync(enqueueIn(dialect, db, newCommand));
+ */
+export function* enqueueIn<Tx>(
+  dialect: CommandQueueDialect<Tx>,
+  tx: Tx,
+  command: NewQueuedCommand,
+): Protocol<Enqueued> {
+  checkNewCommand(command);
+  const row = newCommandRow(command);
+  if (row.key !== null) yield dialect.lockKey(tx, row.key);
+  const inserted: boolean = yield dialect.insert(tx, row);
+  const stored = yield dialect.find(tx, command.id);
+  return { command: queuedCommandFromRow(stored), inserted };
+}
+
+/**
+ * Claims due commands on the handle `tx`, in claim order; see {@link CommandQueueStore}. A malformed request fails
+ * with INVALID_ARGUMENT before any statement runs.
+ *
+ * @example
+ * const claimed = await runAsync(claimCommands(dialect, pool, { limit: 10, leaseMs: 30_000, now: Date.now() }));
+ */
+export function* claimCommands<Tx>(
+  dialect: CommandQueueDialect<Tx>,
+  tx: Tx,
+  request: ClaimRequest,
+): Protocol<readonly ClaimedCommand[]> {
+  checkClaimRequest(request);
+  const { limit, leaseMs, now } = request;
+  const rows: readonly ClaimedCommandRow[] = yield dialect.claim(tx, { limit, now, until: now + leaseMs });
+  const ordered = inClaimOrder(
+    rows.map((row) => ({ row, seq: Number(row.seq), priority: Number(row.priority), runAt: Number(row.run_at) })),
+  );
+  return ordered.map(({ row }) => claimedCommandFromRow(row));
+}
+
+function* statement<T>(step: Step<T>): Protocol<T> {
+  return yield step;
+}
+
+/**
+ * The command queue on a SQL database, written once: its table through `dialect`, its workers woken through
+ * `wakeUps` after each change that may make a command claimable (an enqueue, a retry, a release, a cancel that
+ * unblocks a key, a replay). The SQLite and PostgreSQL queues are ones.
+ *
+ * @example
+ * class SqliteCommandQueue extends DialectCommandQueue<SqliteConnection> {}
+ */
+export class DialectCommandQueue<Tx> implements CommandQueueStore {
+  readonly #dialect: CommandQueueDialect<Tx>;
+  readonly #wakeUps: QueueWakeUps;
+
+  /** The queue on the table `dialect` reaches, waking its workers through `wakeUps`. */
+  constructor(dialect: CommandQueueDialect<Tx>, wakeUps: QueueWakeUps) {
+    this.#dialect = dialect;
+    this.#wakeUps = wakeUps;
+  }
+
+  async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
+    const enqueued = await this.#dialect.transaction((tx) => enqueueIn(this.#dialect, tx, command));
+    if (enqueued.inserted) this.#wakeUps.wake();
+    return enqueued.command;
+  }
+
+  async claim(request: ClaimRequest): Promise<readonly ClaimedCommand[]> {
+    return this.#dialect.run((tx) => claimCommands(this.#dialect, tx, request));
+  }
+
+  async renew(id: string, lease: string, until: number): Promise<boolean> {
+    return this.#run((tx) => this.#dialect.renew(tx, { id, lease }, until), false);
+  }
+
+  async complete(id: string, lease: string, success: CommandSuccess, now: number): Promise<boolean> {
+    const outcome = { result: resultJson(success.result), position: success.position ?? null, now };
+    return this.#run((tx) => this.#dialect.complete(tx, { id, lease }, outcome), false);
+  }
+
+  async fail(
+    id: string,
+    lease: string,
+    problem: CommandProblem,
+    retryAt: number | undefined,
+    now: number,
+  ): Promise<boolean> {
+    const failure = {
+      status: retryAt === undefined ? ('dead' as const) : ('failed' as const),
+      problem: JSON.stringify({ code: problem.code, message: problem.message }),
+      retryAt: retryAt ?? null,
+      now,
+    };
+    return this.#run((tx) => this.#dialect.fail(tx, { id, lease }, failure), retryAt !== undefined);
+  }
+
+  async release(id: string, lease: string, now: number): Promise<boolean> {
+    return this.#run((tx) => this.#dialect.release(tx, { id, lease }, now), true);
+  }
+
+  async cancel(id: string, now: number): Promise<boolean> {
+    return this.#run((tx) => this.#dialect.cancel(tx, id, now), true);
+  }
+
+  async get(id: string): Promise<QueuedCommand | undefined> {
+    const row = await this.#dialect.run((tx) => statement(this.#dialect.find(tx, id)));
+    return row === undefined ? undefined : queuedCommandFromRow(row);
+  }
+
+  async dead(limit?: number): Promise<readonly QueuedCommand[]> {
+    const rows = await this.#dialect.run((tx) => statement(this.#dialect.dead(tx, limit)));
+    return rows.map(queuedCommandFromRow);
+  }
+
+  async replay(id: string, now: number): Promise<boolean> {
+    return this.#run((tx) => this.#dialect.replay(tx, id, now), true);
+  }
+
+  async discard(id: string): Promise<boolean> {
+    return this.#run((tx) => this.#dialect.discard(tx, id), false);
+  }
+
+  subscribe(listener: () => void): () => void {
+    return this.#wakeUps.subscribe(listener);
+  }
+
+  // One statement; when it changed a command and the change may make one claimable, the workers wake.
+  async #run(change: (tx: Tx) => Step<boolean>, wakes: boolean): Promise<boolean> {
+    const changed = await this.#dialect.run((tx) => statement(change(tx)));
+    if (changed && wakes) this.#wakeUps.wake();
+    return changed;
+  }
+}

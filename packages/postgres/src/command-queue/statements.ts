@@ -1,0 +1,112 @@
+import {
+  type ClaimedCommandRow,
+  type CommandQueueDialect,
+  QUEUED_COMMAND_COLUMNS,
+  type QueuedCommandRow,
+  runAsync,
+} from '@twofold/core/adapters';
+import type pg from 'pg';
+import { type PostgresClient, prepared, type SchemaPool } from '../connection/schema-pool.js';
+
+/** Where a queue statement runs: a transaction's client, or the pool. */
+export interface QueueSql {
+  query(text: string, values: unknown[]): Promise<pg.QueryResult>;
+}
+
+/** The statements of `tx`, a client inside a transaction. */
+export function inTransaction(tx: PostgresClient): QueueSql {
+  return { query: (text, values) => tx.query(prepared(text, values)) };
+}
+
+const LIVE = `status IN ('queued', 'failed', 'running')`;
+const HELD = `id = $1 AND lease = $2 AND status = 'running'`;
+const END_LEASE = 'lease = NULL, lease_until = NULL';
+
+// Due, and the earliest live command of its key; rows another claim holds are skipped, not waited for.
+const CLAIM = `UPDATE twofold_commands SET status = 'running', attempts = attempts + 1,
+    lease = md5(random()::text || clock_timestamp()::text || seq::text), lease_until = $3, updated_at = $2
+  WHERE seq IN (
+    SELECT seq FROM twofold_commands c
+    WHERE ((c.status IN ('queued', 'failed') AND c.run_at <= $2) OR (c.status = 'running' AND c.lease_until <= $2))
+      AND (c.key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM twofold_commands p WHERE p.key = c.key AND p.seq < c.seq AND p.${LIVE}))
+    ORDER BY c.priority DESC, c.run_at, c.seq
+    LIMIT $1 FOR UPDATE SKIP LOCKED)
+  RETURNING seq, ${QUEUED_COMMAND_COLUMNS}`;
+
+const changed = async (sql: QueueSql, text: string, values: unknown[]) =>
+  ((await sql.query(text, values)).rowCount ?? 0) > 0;
+
+const rows = async <R>(sql: QueueSql, text: string, values: unknown[]) => (await sql.query(text, values)).rows as R[];
+
+/**
+ * The command queue's statements on a handle's pool, for the queue protocol of `@twofold/core/adapters`. A claim
+ * takes due commands with `FOR UPDATE SKIP LOCKED`, so concurrent claims never wait for each other nor share a
+ * command; an enqueue with a key takes a transaction lock on the key, so that commands with one key are numbered in
+ * the order they commit.
+ */
+export function postgresQueue(db: SchemaPool): CommandQueueDialect<QueueSql> {
+  const pool: QueueSql = { query: (text, values) => db.query(text, values) };
+  return {
+    transaction: (body) => db.transaction((tx) => runAsync(body(inTransaction(tx)))),
+    run: (body) => runAsync(body(pool)),
+    lockKey: async (sql, key) => {
+      await sql.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`twofold_commands:${key}`]);
+    },
+    insert: (sql, r) =>
+      changed(
+        sql,
+        `INSERT INTO twofold_commands (id, type, data, envelope, key, priority, run_at, enqueued_at, status, attempts, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $8) ON CONFLICT (id) DO NOTHING`,
+        [r.id, r.type, r.data, r.envelope, r.key, r.priority, r.runAt, r.enqueuedAt],
+      ),
+    find: async (sql, id) =>
+      (
+        await rows<QueuedCommandRow>(sql, `SELECT ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands WHERE id = $1`, [id])
+      )[0],
+    claim: (sql, { limit, now, until }) => rows<ClaimedCommandRow>(sql, CLAIM, [limit, now, until]),
+    renew: (sql, { id, lease }, until) =>
+      changed(sql, `UPDATE twofold_commands SET lease_until = $3 WHERE ${HELD}`, [id, lease, until]),
+    complete: (sql, { id, lease }, { result, position, now }) =>
+      changed(
+        sql,
+        `UPDATE twofold_commands SET status = 'succeeded', result = $3, position = $4, updated_at = $5, ${END_LEASE}
+         WHERE ${HELD}`,
+        [id, lease, result, position, now],
+      ),
+    fail: (sql, { id, lease }, { status, problem, retryAt, now }) =>
+      changed(
+        sql,
+        `UPDATE twofold_commands SET problem = $3, status = $4, run_at = coalesce($5::bigint, run_at), updated_at = $6,
+           ${END_LEASE} WHERE ${HELD}`,
+        [id, lease, problem, status, retryAt, now],
+      ),
+    release: (sql, { id, lease }, now) =>
+      changed(
+        sql,
+        `UPDATE twofold_commands SET status = CASE WHEN problem IS NULL THEN 'queued' ELSE 'failed' END,
+           attempts = attempts - 1, updated_at = $3, ${END_LEASE} WHERE ${HELD}`,
+        [id, lease, now],
+      ),
+    cancel: (sql, id, now) =>
+      changed(
+        sql,
+        `UPDATE twofold_commands SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status IN ('queued', 'failed')`,
+        [id, now],
+      ),
+    dead: (sql, limit) =>
+      rows<QueuedCommandRow>(
+        sql,
+        `SELECT ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands WHERE status = 'dead' ORDER BY seq LIMIT $1`,
+        [limit ?? null],
+      ),
+    replay: (sql, id, now) =>
+      changed(
+        sql,
+        `UPDATE twofold_commands SET status = 'queued', attempts = 0, run_at = $2, problem = NULL, updated_at = $2
+         WHERE id = $1 AND status = 'dead'`,
+        [id, now],
+      ),
+    discard: (sql, id) => changed(sql, `DELETE FROM twofold_commands WHERE id = $1 AND status = 'dead'`, [id]),
+  };
+}
