@@ -101,3 +101,14 @@ describe('docs/command-queue.md', () => {
     expect(await runTypeScript(code ?? '')).toBe('');
   }, 180_000);
 });
+
+describe('docs/process-managers.md', () => {
+  const guide = join(root, 'docs', 'process-managers.md');
+
+  it('runs the checkout example as written, and its given/when/then specs pass', async () => {
+    const [code] = await readmeBlocks('A checkout, start to finish', 'ts', guide);
+    const [expected] = await readmeBlocks('A checkout, start to finish', 'text', guide);
+    const [specs] = await readmeBlocks('Testing with given / when / then', 'ts', guide);
+    expect(await runTypeScript(`${code}\n${specs}\nconsole.log('specs passed');\n`)).toBe(`${expected}specs passed\n`);
+  }, 180_000);
+});

@@ -151,6 +151,16 @@ export {
 } from './outbox/ports.js';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox/relay.js';
 export { type GlobalPosition, globalPosition, START } from './positions/position.js';
+export type { ProcessInstance } from './process-managers/instance.js';
+export { MemoryProcessStore } from './process-managers/memory.js';
+export type { DueTimer, ProcessCommit, ProcessStore } from './process-managers/ports.js';
+export {
+  defineProcessManager,
+  type ProcessContext,
+  type ProcessManager,
+  type ProcessReaction,
+} from './process-managers/process-manager.js';
+export { ProcessManagerRunner, type ProcessManagerRunnerOptions } from './process-managers/runner.js';
 export {
   type DocumentIndex,
   type DocumentOrder,

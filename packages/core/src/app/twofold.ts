@@ -18,6 +18,9 @@ import type {
   QueryDefinition,
   ResultOf,
 } from '../messages/define.js';
+import type { ProcessStore } from '../process-managers/ports.js';
+import type { ProcessManager } from '../process-managers/process-manager.js';
+import { ProcessManagerRunner, type ProcessManagerRunnerOptions } from '../process-managers/runner.js';
 import type { DocumentTx } from '../projections/documents.js';
 import type { Projection } from '../projections/projection.js';
 import type { Decider, StateModel } from '../write-model/models.js';
@@ -53,6 +56,7 @@ export class Twofold<WriteTx, InlineTx, C extends CommandDefinition = never, Q e
   readonly #lifecycle: AppLifecycle;
   readonly #queryReads: { readonly type: string; readonly names: readonly string[] }[] = [];
   readonly #workers: CommandWorker[] = [];
+  readonly #processManagers: ProcessManagerRunner[] = [];
 
   constructor(options: TwofoldOptions<WriteTx, InlineTx>) {
     const { store, ...mediatorOptions } = options ?? ({} as never);
@@ -171,6 +175,7 @@ export class Twofold<WriteTx, InlineTx, C extends CommandDefinition = never, Q e
       }
       await this.#projections.start();
     });
+    for (const runner of this.#processManagers) runner.start();
     for (const worker of this.#workers) worker.start();
     return this;
   }
@@ -237,6 +242,36 @@ export class Twofold<WriteTx, InlineTx, C extends CommandDefinition = never, Q e
   }
 
   /**
+   * Registers a process manager: from `start()` to `close()` it handles the events it lists and fires its timers,
+   * and the commands it sends go into the command queue, for a worker ({@link Twofold.worker}) to run. Options are
+   * those of {@link ProcessManagerRunner}, but for what the app gives it.
+   *
+   * @example
+   * twofold({ store: sqlite('data/hotel.db') }).decider(holds, options).processManager(checkout).worker();
+   */
+  processManager(
+    manager: ProcessManager<any, any, any, any>,
+    options: Omit<ProcessManagerRunnerOptions, 'processManager' | 'feed' | 'store' | 'deadLetters'> = {},
+  ): this {
+    this.#lifecycle.registering('processManager');
+    this.#queue('processManager');
+    const name = String(manager?.name);
+    if (this.#processManagers.some((runner) => runner.name === name)) {
+      throw new InvalidArgumentError(`processManager('${name}'): a process manager of that name is registered`);
+    }
+    const runner = new ProcessManagerRunner({
+      ...options,
+      processManager: manager,
+      feed: this.store.events,
+      store: this.#processStore(),
+      deadLetters: this.store.deadLetters,
+    });
+    this.#processManagers.push(runner);
+    this.#lifecycle.onClose(() => runner.stop());
+    return this;
+  }
+
+  /**
    * Registers something to close first when the app closes: what takes requests for it, such as an HTTP server,
    * so that nothing new comes in while the rest stops. The last registered closes first.
    */
@@ -263,6 +298,14 @@ export class Twofold<WriteTx, InlineTx, C extends CommandDefinition = never, Q e
       throw new InvalidArgumentError(`${method}(): this app's database has no command queue`);
     }
     return queue;
+  }
+
+  #processStore(): ProcessStore {
+    const store = this.store.processes;
+    if (store === undefined) {
+      throw new InvalidArgumentError("processManager(): this app's database has no store for process managers");
+    }
+    return store;
   }
 
   /** Registers every command of a write model with the handler `handlerOf` makes, once sure all of them can be. */

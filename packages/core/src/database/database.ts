@@ -1,6 +1,7 @@
 import type { CommandQueueStore } from '../command-queue/ports.js';
 import type { DeadLetterStore } from '../dead-letters/ports.js';
 import type { WriteStore } from '../event-store/ports.js';
+import type { ProcessStore } from '../process-managers/ports.js';
 import type { DocumentReader, DocumentTx } from '../projections/documents.js';
 import type { InlineDocumentStore, ProjectionStore } from '../projections/ports.js';
 import type { CheckpointStore } from '../subscriptions/ports.js';
@@ -47,6 +48,8 @@ export interface Database<WriteTx = unknown, InlineTx = unknown> {
   readonly deadLetters: DeadLetterStore;
   /** The durable command queue that `enqueue` writes to and workers claim from, where the database has one. */
   readonly commands?: CommandQueueStore;
+  /** Process managers' instances, timers and checkpoints, committing with the command queue, where it has one. */
+  readonly processes?: ProcessStore;
   /** Releases the connection (or pool). Stop what reads or writes through the handle first. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { MemoryCommandQueue } from '../command-queue/memory.js';
 import { MemoryDeadLetterStore } from '../dead-letters/memory.js';
 import { MemoryStore, type MemoryTx } from '../event-store/memory-store.js';
+import { MemoryProcessStore } from '../process-managers/memory.js';
 import type { InlineDocumentTx } from '../projections/documents.js';
 import { MemoryDocumentStore } from '../projections/memory-store.js';
 import { MemoryCheckpointStore } from '../subscriptions/memory.js';
@@ -13,12 +14,13 @@ export interface MemoryDatabase extends Database<MemoryTx, InlineDocumentTx> {
   readonly checkpoints: MemoryCheckpointStore;
   readonly deadLetters: MemoryDeadLetterStore;
   readonly commands: MemoryCommandQueue;
+  readonly processes: MemoryProcessStore;
 }
 
 /**
  * A {@link Database} held in memory: a `MemoryStore`, a `MemoryDocumentStore` (which can also apply projections
- * inline, in the command's commit, synchronously as SQLite does), and in-memory checkpoints, dead letters and
- * command queue. For tests, examples and
+ * inline, in the command's commit, synchronously as SQLite does), and in-memory checkpoints, dead letters,
+ * command queue and process managers' store. For tests, examples and
  * prototypes; it forgets everything when the process ends, and `close()` has nothing to release.
  *
  * @example
@@ -27,12 +29,14 @@ export interface MemoryDatabase extends Database<MemoryTx, InlineDocumentTx> {
  * await db.close();
  */
 export function memory(): MemoryDatabase {
+  const commands = new MemoryCommandQueue();
   return {
     events: new MemoryStore(),
     documents: new MemoryDocumentStore(),
     checkpoints: new MemoryCheckpointStore(),
     deadLetters: new MemoryDeadLetterStore(),
-    commands: new MemoryCommandQueue(),
+    commands,
+    processes: new MemoryProcessStore(commands),
     close: () => Promise.resolve(),
   };
 }

@@ -1,7 +1,9 @@
 import { expect } from 'vitest';
 import { DomainError } from '../errors/errors.js';
 import type { CommandDefinition, EventDefinition } from '../messages/define.js';
+import type { ProcessManager } from '../process-managers/process-manager.js';
 import type { Decider, MessageOf, StateModel } from '../write-model/models.js';
+import { givenProcess, type ProcessSpecStep, type ProcessWhen } from './process-given-when-then.js';
 
 /** The outcome checks of a {@link given} spec. */
 export interface Then<S, E extends EventDefinition> {
@@ -18,8 +20,10 @@ export interface When<S, C extends CommandDefinition, E extends EventDefinition>
 }
 
 /**
- * Given/When/Then specs for deciders and state models: given past events (or a state), when a command, then these
- * events, or a refusal. Uses vitest's `expect`, so it is for tests only.
+ * Given/When/Then specs for deciders, state models and process managers: given past events (or a state), when a
+ * command, then these events, or a refusal; for a process manager, given past events and time passing
+ * (`{ after: ms }`, on a clock that starts at `now`, default 0), when an event or time passing (its timers fire), then
+ * the commands it sent and its instance's state, timers and end. Uses vitest's `expect`, so it is for tests only.
  *
  * @example
  * given(booking, [{ type: 'hotel.RoomBooked', data: { bookingId: 'b1', roomId: '101', nights: 2 } }])
@@ -29,7 +33,16 @@ export interface When<S, C extends CommandDefinition, E extends EventDefinition>
  * given(guests, { state: null })
  *   .when({ type: 'hotel.RenameGuest', data: { guestId: 'g1', name: 'Ada' } })
  *   .thenRefuses('NO_GUEST');
+ *
+ * given(checkout, [{ type: 'hotel.HoldPlaced', data: { bookingId: 'b1' } }])
+ *   .when({ after: 15 * 60_000 })
+ *   .thenSends([{ type: 'hotel.ReleaseHold', data: { bookingId: 'b1' } }], { completed: true });
  */
+export function given<S, E extends EventDefinition, C extends CommandDefinition, T extends string>(
+  model: ProcessManager<S, E, C, T>,
+  history?: readonly ProcessSpecStep<E>[],
+  options?: { readonly now?: number },
+): ProcessWhen<S, E, C, T>;
 export function given<S, C extends CommandDefinition, E extends EventDefinition>(
   model: Decider<S, C, E>,
   history?: readonly MessageOf<E>[],
@@ -38,7 +51,18 @@ export function given<S, C extends CommandDefinition, E extends EventDefinition>
   model: StateModel<S, C, E>,
   current?: { readonly state: S },
 ): When<S, C, E>;
-export function given<S, C extends CommandDefinition, E extends EventDefinition>(
+export function given(
+  model: Decider<unknown> | StateModel<unknown> | ProcessManager,
+  past?: readonly unknown[] | { readonly state: unknown },
+  options?: { readonly now?: number },
+):
+  | When<unknown, CommandDefinition, EventDefinition>
+  | ProcessWhen<unknown, EventDefinition, CommandDefinition, string> {
+  if ('react' in model) return givenProcess(model, past as never, options);
+  return givenModel(model, past as never);
+}
+
+function givenModel<S, C extends CommandDefinition, E extends EventDefinition>(
   model: Decider<S, C, E> | StateModel<S, C, E>,
   past?: readonly MessageOf<E>[] | { readonly state: S },
 ): When<S, C, E> {

@@ -16,6 +16,17 @@ export {
   outboxStoreContract,
 } from './outbox-store-contract.js';
 export { queuedCommand } from './queued-command.js';
+export type {
+  ProcessExpectation,
+  ProcessSpecStep,
+  ProcessThen,
+  ProcessWhen,
+} from './process-given-when-then.js';
+export {
+  type ProcessStoreFactory,
+  type ProcessStoreUnderTest,
+  processStoreContract,
+} from './process-store-contract.js';
 export { stateStoreContract } from './state-store-contract.js';
 export type { StoreFactory } from './store-factory.js';
 export {

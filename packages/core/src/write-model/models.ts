@@ -131,7 +131,8 @@ export function defineStateModel<
   return Object.freeze({ ...spec });
 }
 
-function checkModel(spec: Record<string, unknown>, fn: string, functions: readonly string[]): void {
+/** Checks a model's spec: its name, its `commands` and `events` arrays of definitions, and its `functions`. */
+export function checkModel(spec: Record<string, unknown>, fn: string, functions: readonly string[]): void {
   if (typeof spec !== 'object' || spec === null)
     throw new InvalidArgumentError(`${fn}(): pass { name, commands, events, ... }`);
   checkName(spec.name, `${fn}()`);

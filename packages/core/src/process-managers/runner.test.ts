@@ -1,0 +1,238 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  checkout,
+  HoldPlaced,
+  MINUTE,
+  PaymentReceived,
+  ReleaseHold,
+  RemindGuest,
+} from '../../tests/fixtures/checkout.js';
+import { MemoryCommandQueue } from '../command-queue/memory.js';
+import { MemoryDeadLetterStore } from '../dead-letters/memory.js';
+import { MemoryStore } from '../event-store/memory-store.js';
+import { streamId } from '../event-store/records.js';
+import { defineEvent, type EventDefinition, type InputOf } from '../messages/define.js';
+import { type GlobalPosition, START } from '../positions/position.js';
+import type { Logger } from '../runtime/logger.js';
+import { MemoryProcessStore } from './memory.js';
+import type { ProcessManager } from './process-manager.js';
+import { defineProcessManager } from './process-manager.js';
+import { ProcessManagerRunner } from './runner.js';
+
+const T0 = 1_700_000_000_000;
+
+/** The in-memory store, with a terse append for tests. */
+class EventLog extends MemoryStore {
+  async add<D extends EventDefinition>(event: D, data: InputOf<D>): Promise<GlobalPosition> {
+    return (await this.append(streamId('test'), [{ type: event.type, data }])).position!;
+  }
+}
+
+function setup(manager: ProcessManager<any, any, any, any> = checkout) {
+  const log = new EventLog();
+  const commands = new MemoryCommandQueue();
+  const store = new MemoryProcessStore(commands);
+  const deadLetters = new MemoryDeadLetterStore();
+  const clock = { now: T0 };
+  const debug: string[] = [];
+  const logger: Logger = { debug: (_, message) => debug.push(String(message)), info() {}, warn() {}, error() {} };
+  const runner = (pollIntervalMs = 1_000) =>
+    new ProcessManagerRunner({
+      pollIntervalMs,
+      processManager: manager,
+      feed: log,
+      store,
+      deadLetters,
+      clock: () => clock.now,
+      retryDelayMs: 1,
+      attempts: 2,
+      logger,
+    });
+  /** The commands queued since the last call, type and payload, in enqueue order (each marked succeeded). */
+  const sent = async () => {
+    const all: { type: string; data: unknown }[] = [];
+    for (;;) {
+      const claimed = await commands.claim({ limit: 100, leaseMs: 60_000, now: Date.now() });
+      if (claimed.length === 0) return all;
+      for (const { id, lease, type, data } of claimed) {
+        await commands.complete(id, lease, { result: undefined, position: undefined }, Date.now());
+        all.push({ type, data });
+      }
+    }
+  };
+  return { log, commands, store, deadLetters, clock, debug, runner, sent };
+}
+
+describe('ProcessManagerRunner', () => {
+  it('keeps state per correlation, sends commands through the queue, and closes completed instances', async () => {
+    const { log, store, runner, sent, commands, debug } = setup();
+    const pm = runner();
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+    await log.add(HoldPlaced, { bookingId: 'b2', roomId: '102' });
+    const paid = await log.add(PaymentReceived, { bookingId: 'b1', amount: 90 });
+    await expect(pm.catchUp()).resolves.toBe(paid);
+    expect(await store.instance('hotel.checkout', 'b1')).toEqual({
+      state: { bookingId: 'b1', paid: 90 },
+      version: 2,
+      closed: true,
+      timers: {},
+    });
+    expect(await store.instance('hotel.checkout', 'b2')).toMatchObject({
+      version: 1,
+      closed: false,
+      timers: { remind: T0 + 5 * MINUTE, paymentDue: T0 + 15 * MINUTE },
+    });
+    expect(await sent()).toEqual([{ type: 'hotel.ConfirmBooking', data: { bookingId: 'b1' } }]);
+    expect(await commands.get('hotel.checkout:b1:2:0')).toMatchObject({
+      id: 'hotel.checkout:b1:2:0',
+      type: 'hotel.ConfirmBooking',
+      data: { bookingId: 'b1' },
+      key: 'hotel.checkout:b1',
+      envelope: { causationId: (await log.readAll(START, 10))[2]?.id },
+    });
+    // A payment for a closed instance changes nothing, and says so in the debug log.
+    await log.add(PaymentReceived, { bookingId: 'b1', amount: 10 });
+    await pm.catchUp();
+    expect(await store.instance('hotel.checkout', 'b1')).toMatchObject({ version: 2, state: { paid: 90 } });
+    expect(await sent()).toEqual([]);
+    expect(debug.some((line) => line.includes('instance b1 is closed'))).toBe(true);
+  });
+
+  it('fires each timer once when the clock passes it, and not after the instance completed', async () => {
+    const { log, clock, runner, sent, store } = setup();
+    const pm = runner();
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+    await log.add(HoldPlaced, { bookingId: 'b2', roomId: '102' });
+    await pm.catchUp();
+    clock.now = T0 + 5 * MINUTE - 1;
+    expect(await pm.fireTimers()).toBe(0);
+    clock.now = T0 + 5 * MINUTE;
+    expect(await pm.fireTimers()).toBe(2);
+    expect(await pm.fireTimers()).toBe(0);
+    expect(await sent()).toEqual([
+      { type: RemindGuest.type, data: { bookingId: 'b1' } },
+      { type: RemindGuest.type, data: { bookingId: 'b2' } },
+    ]);
+    await log.add(PaymentReceived, { bookingId: 'b2', amount: 90 });
+    await pm.catchUp();
+    clock.now = T0 + 60 * MINUTE;
+    expect(await pm.fireTimers()).toBe(1);
+    expect(await sent()).toEqual([
+      { type: 'hotel.ConfirmBooking', data: { bookingId: 'b2' } },
+      { type: ReleaseHold.type, data: { bookingId: 'b1' } },
+    ]);
+    expect(await store.instance('hotel.checkout', 'b1')).toMatchObject({ closed: true, timers: {} });
+    expect(await store.nextTimer('hotel.checkout')).toBeUndefined();
+  });
+
+  it('hands an event to a new runner only if the last one did not commit it: no double effect', async () => {
+    const { log, runner, sent } = setup();
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+    await log.add(PaymentReceived, { bookingId: 'b1', amount: 90 });
+    await runner().catchUp();
+    await runner().catchUp();
+    expect(await sent()).toEqual([{ type: 'hotel.ConfirmBooking', data: { bookingId: 'b1' } }]);
+  });
+
+  it('applies each event once when two runners of one manager share the store', async () => {
+    const { log, runner, sent, store } = setup();
+    const [a, b] = [runner(), runner()];
+    a.start();
+    b.start();
+    try {
+      for (let i = 0; i < 20; i++) {
+        await log.add(HoldPlaced, { bookingId: `b${i}`, roomId: '1' });
+        await log.add(PaymentReceived, { bookingId: `b${i}`, amount: 1 });
+      }
+      await expect.poll(() => store.checkpoint('hotel.checkout')).toBe(40);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    const confirmed = (await sent()).map((command) => (command.data as { bookingId: string }).bookingId);
+    expect(confirmed.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `b${i}`).sort());
+    for (let i = 0; i < 20; i++) {
+      expect(await store.instance('hotel.checkout', `b${i}`)).toMatchObject({ version: 2, state: { paid: 1 } });
+    }
+  });
+
+  it('fires a timer once when two runners fire timers at the same time', async () => {
+    const { log, clock, runner, sent } = setup();
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+    await log.add(HoldPlaced, { bookingId: 'b2', roomId: '102' });
+    await runner().catchUp();
+    clock.now = T0 + 5 * MINUTE;
+    const fired = await Promise.all([runner().fireTimers(), runner().fireTimers(), runner().fireTimers()]);
+    expect(fired.reduce((a, b) => a + b)).toBe(2);
+    expect((await sent()).map(({ data }) => data)).toEqual([{ bookingId: 'b1' }, { bookingId: 'b2' }]);
+  });
+
+  it('fires timers on its own while started, as they fall due', async () => {
+    const { log, runner, sent, clock, store } = setup();
+    const pm = runner(5);
+    pm.start();
+    try {
+      await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+      await expect.poll(() => store.instance('hotel.checkout', 'b1')).toBeDefined();
+      clock.now = T0 + 20 * MINUTE;
+      await expect.poll(sent, { timeout: 5_000 }).toEqual([
+        { type: RemindGuest.type, data: { bookingId: 'b1' } },
+        { type: ReleaseHold.type, data: { bookingId: 'b1' } },
+      ]);
+    } finally {
+      await pm.stop();
+    }
+  });
+
+  it('parks an event whose handler keeps failing as a dead letter, with nothing of it committed, and goes on', async () => {
+    const Broken = defineEvent('test.Broken', z.object({ id: z.string(), bad: z.boolean() }));
+    const manager = defineProcessManager({
+      name: 'broken',
+      events: [Broken],
+      commands: [ReleaseHold],
+      initialState: () => 0,
+      correlate: { 'test.Broken': ({ id }) => id },
+      on: {
+        'test.Broken': (count, { id, bad }) => {
+          if (bad) return { state: count + 1, send: [{ type: 'hotel.ReleaseHold', data: { bookingId: 7 as never } }] };
+          return { state: count + 1, send: [{ type: 'hotel.ReleaseHold', data: { bookingId: id } }] };
+        },
+      },
+    });
+    const { log, runner, sent, store, deadLetters } = setup(manager);
+    await log.add(Broken, { id: 'x', bad: true });
+    const last = await log.add(Broken, { id: 'y', bad: false });
+    await runner().catchUp();
+    const [letter] = await deadLetters.list('broken');
+    expect(letter).toMatchObject({ id: 'broken:1', attempts: 2, event: { data: { id: 'x' } } });
+    expect(letter?.error).toContain('Invalid payload for hotel.ReleaseHold: bookingId');
+    expect(await store.instance('broken', 'x')).toBeUndefined();
+    expect(await sent()).toEqual([{ type: 'hotel.ReleaseHold', data: { bookingId: 'y' } }]);
+    expect(await store.checkpoint('broken')).toBe(last);
+  });
+
+  it('refuses a reaction that names an unknown timer or command, saying where', async () => {
+    const manager = defineProcessManager({
+      name: 'typo',
+      events: [HoldPlaced],
+      commands: [ReleaseHold],
+      initialState: () => null,
+      correlate: { 'hotel.HoldPlaced': (d) => d.bookingId },
+      on: { 'hotel.HoldPlaced': () => ({ setTimers: { nope: 1 } as never }) },
+    });
+    const { log, runner, deadLetters } = setup(manager);
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '1' });
+    await runner().catchUp();
+    const [letter] = await deadLetters.list('typo');
+    expect(letter?.error).toContain("process manager 'typo' on hotel.HoldPlaced at 1: 'nope' is not a timer of 'typo'");
+  });
+
+  it('checks its options', () => {
+    const { log, store, deadLetters } = setup();
+    const options = { processManager: checkout, feed: log, store, deadLetters };
+    expect(() => new ProcessManagerRunner({ ...options, processManager: {} as never })).toThrow(/defineProcessManager/);
+    expect(() => new ProcessManagerRunner({ ...options, store: {} as never })).toThrow(/ProcessStore/);
+    expect(() => new ProcessManagerRunner({ ...options, attempts: 0 })).toThrow(/attempts must be an integer >= 1/);
+    expect(() => new ProcessManagerRunner({ ...options, clock: 5 as never })).toThrow(/clock must be a function/);
+  });
+});

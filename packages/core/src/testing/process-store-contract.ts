@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import type { CommandQueueStore } from '../command-queue/ports.js';
+import type { NewQueuedCommand } from '../command-queue/records.js';
+import { globalPosition, START } from '../positions/position.js';
+import type { ProcessInstance } from '../process-managers/instance.js';
+import type { ProcessCommit, ProcessStore } from '../process-managers/ports.js';
+import { opener } from './store-factory.js';
+
+/** A process store on fresh, empty storage, with the command queue its commits enqueue into. */
+export interface ProcessStoreUnderTest {
+  readonly store: ProcessStore;
+  readonly commands: CommandQueueStore;
+  /** Lets go of the storage after the test. */
+  close(): void | Promise<void>;
+}
+
+/** Makes a fresh {@link ProcessStoreUnderTest} for one test. */
+export type ProcessStoreFactory = () => Promise<ProcessStoreUnderTest> | ProcessStoreUnderTest;
+
+const T0 = 1_700_000_000_000;
+const P = globalPosition;
+
+function command(id: string): NewQueuedCommand {
+  return {
+    id,
+    type: 'test.Release',
+    data: { id },
+    envelope: {
+      correlationId: id,
+      causationId: 'e1',
+      principal: undefined,
+      tenant: undefined,
+      metadata: {},
+      idempotencyKey: undefined,
+    },
+    key: 'pm:b1',
+    priority: 0,
+    runAt: T0,
+    enqueuedAt: T0,
+  };
+}
+
+function instance(version: number, fields: Partial<ProcessInstance> = {}): ProcessInstance {
+  return { state: { step: version, list: ['a', 1, null] }, version, closed: false, timers: {}, ...fields };
+}
+
+function commit(correlation: string, fields: Partial<ProcessCommit> = {}): ProcessCommit {
+  return { manager: 'pm', correlation, instance: instance(1), commands: [], ...fields };
+}
+
+/**
+ * The contract of a process store: a commit writes the instance, its timers, its commands (into the queue) and the
+ * checkpoint together, or, when the instance's version or the checkpoint moved meanwhile, nothing at all; due
+ * timers are listed earliest first, per manager.
+ *
+ * @example
+ * processStoreContract('MemoryProcessStore', () => {
+ *   const commands = new MemoryCommandQueue();
+ *   return { store: new MemoryProcessStore(commands), commands, close() {} };
+ * });
+ */
+export function processStoreContract(name: string, factory: ProcessStoreFactory): void {
+  describe(`${name} (process store contract)`, () => {
+    const open = opener(factory);
+
+    it('commits an instance with its timers, commands and checkpoint, and reads it back', async () => {
+      const { store, commands } = await open();
+      expect(await store.instance('pm', 'b1')).toBeUndefined();
+      expect(await store.checkpoint('pm')).toBe(START);
+      const first = instance(1, { timers: { due: T0 + 5, remind: T0 + 1 } });
+      const checkpoint = { from: START, to: P(3) };
+      expect(await store.commit(commit('b1', { instance: first, commands: [command('c1')], checkpoint }))).toBe(true);
+      expect(await store.instance('pm', 'b1')).toEqual(first);
+      expect(await store.instance('other', 'b1')).toBeUndefined();
+      expect(await store.checkpoint('pm')).toBe(3);
+      expect(await store.checkpoint('other')).toBe(START);
+      expect(await commands.get('c1')).toMatchObject({ status: 'queued', type: 'test.Release', key: 'pm:b1' });
+      const second = instance(2, { closed: true, state: 'done' });
+      expect(await store.commit(commit('b1', { instance: second }))).toBe(true);
+      expect(await store.instance('pm', 'b1')).toEqual(second);
+      expect(await store.checkpoint('pm')).toBe(3);
+    });
+
+    it('writes nothing when the instance moved since it was read', async () => {
+      const { store, commands } = await open();
+      expect(await store.commit(commit('b1'))).toBe(true);
+      const stale = commit('b1', {
+        instance: instance(1, { state: 'stale', timers: { due: T0 } }),
+        commands: [command('c2')],
+        checkpoint: { from: START, to: P(1) },
+      });
+      expect(await store.commit(stale)).toBe(false);
+      expect(await store.commit(commit('b2', { instance: instance(2) }))).toBe(false);
+      expect(await store.instance('pm', 'b1')).toEqual(instance(1));
+      expect(await store.instance('pm', 'b2')).toBeUndefined();
+      expect(await commands.get('c2')).toBeUndefined();
+      expect(await store.checkpoint('pm')).toBe(START);
+      expect(await store.dueTimers('pm', T0, 10)).toEqual([]);
+    });
+
+    it('writes nothing when the checkpoint moved since it was read', async () => {
+      const { store, commands } = await open();
+      expect(await store.moveCheckpoint('pm', START, P(2))).toBe(true);
+      const late = commit('b1', { commands: [command('c3')], checkpoint: { from: START, to: P(1) } });
+      expect(await store.commit(late)).toBe(false);
+      expect(await store.moveCheckpoint('pm', START, P(5))).toBe(false);
+      expect(await store.instance('pm', 'b1')).toBeUndefined();
+      expect(await commands.get('c3')).toBeUndefined();
+      expect(await store.checkpoint('pm')).toBe(2);
+      expect(await store.commit(commit('b1', { checkpoint: { from: P(2), to: P(4) } }))).toBe(true);
+      expect(await store.checkpoint('pm')).toBe(4);
+    });
+
+    it('lists due timers earliest first, per manager, up to a limit, and replaces an instance’s timers on commit', async () => {
+      const { store } = await open();
+      await store.commit(commit('b1', { instance: instance(1, { timers: { due: T0 + 30, remind: T0 + 10 } }) }));
+      await store.commit(commit('b2', { instance: instance(1, { timers: { due: T0 + 20 } }) }));
+      await store.commit({ ...commit('b1'), manager: 'other', instance: instance(1, { timers: { due: T0 } }) });
+      expect(await store.nextTimer('pm')).toBe(T0 + 10);
+      expect(await store.dueTimers('pm', T0 + 5, 10)).toEqual([]);
+      expect(await store.dueTimers('pm', T0 + 30, 2)).toEqual([
+        { correlation: 'b1', name: 'remind', at: T0 + 10 },
+        { correlation: 'b2', name: 'due', at: T0 + 20 },
+      ]);
+      await store.commit(commit('b1', { instance: instance(2, { timers: { due: T0 + 40 } }) }));
+      expect(await store.dueTimers('pm', T0 + 100, 10)).toEqual([
+        { correlation: 'b2', name: 'due', at: T0 + 20 },
+        { correlation: 'b1', name: 'due', at: T0 + 40 },
+      ]);
+      await store.commit(commit('b2', { instance: instance(2, { closed: true }) }));
+      await store.commit(commit('b1', { instance: instance(3) }));
+      expect(await store.dueTimers('pm', T0 + 100, 10)).toEqual([]);
+      expect(await store.nextTimer('pm')).toBeUndefined();
+      expect(await store.nextTimer('other')).toBe(T0);
+    });
+  });
+}
