@@ -15,7 +15,6 @@ export {
   type OutboxStoreUnderTest,
   outboxStoreContract,
 } from './outbox-store-contract.js';
-export { queuedCommand } from './queued-command.js';
 export type {
   ProcessExpectation,
   ProcessSpecStep,
@@ -27,6 +26,7 @@ export {
   type ProcessStoreUnderTest,
   processStoreContract,
 } from './process-store-contract.js';
+export { queuedCommand } from './queued-command.js';
 export { stateStoreContract } from './state-store-contract.js';
 export type { StoreFactory } from './store-factory.js';
 export {
