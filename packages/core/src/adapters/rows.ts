@@ -71,19 +71,32 @@ export function recordEvent(
 
 /** The event a row holds; corrupt JSON fails with CORRUPT_DATA naming the stream and the position. */
 export function eventFromRow(row: EventRow): RecordedEvent {
-  const where = (column: string) => () =>
-    `The ${column} of event ${row.type} at position ${row.position} of stream ${row.stream_id} (version ${row.stream_version})`;
+  // A catch-up decodes every event of the log: no closure per row, and the usual empty metadata without a parse.
+  const metadata = row.metadata === '{}' ? {} : eventColumn(row, 'metadata');
   return {
     id: row.id,
     type: row.type,
-    data: fromJson(row.data, where('data')),
-    metadata: (fromJson(row.metadata, where('metadata')) ?? {}) as Readonly<Record<string, unknown>>,
+    data: row.data === null ? undefined : eventColumn(row, 'data'),
+    metadata: (metadata ?? {}) as Readonly<Record<string, unknown>>,
     streamId: row.stream_id as StreamId,
     streamVersion: row.stream_version,
     position: row.position as GlobalPosition,
     timestamp: row.timestamp,
     schemaVersion: row.schema_version,
   };
+}
+
+function eventColumn(row: EventRow, column: 'data' | 'metadata'): unknown {
+  const text = row[column];
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CorruptDataError(
+      `The ${column} of event ${row.type} at position ${row.position} of stream ${row.stream_id} (version ${row.stream_version}) holds corrupt JSON: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 }
 
 /** A projection, or its name, as read stores take it. */
