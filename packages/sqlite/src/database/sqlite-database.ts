@@ -60,7 +60,7 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
     try {
       for (const { component, migrations } of components) migrate(db, component, migrations);
       this.events = new SqliteStore(db, events, (hook) => this.#onClose.push(hook));
-      this.documents = new SqliteDocumentStore(db);
+      this.documents = new SqliteDocumentStore(db, (hook) => this.#onClose.push(hook));
       this.tables = new SqliteTableStore(db);
       this.checkpoints = new SqliteCheckpointStore(db);
       this.deadLetters = new SqliteDeadLetterStore(db);

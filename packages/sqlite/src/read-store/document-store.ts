@@ -14,15 +14,16 @@ import {
   type ProjectionRef,
   projectionName,
   promisedCollection,
-  promisedWritable,
   type SyncDocumentCollection,
 } from '@twofold/core/adapters';
 import { inTransaction, type SqliteConnection } from '../connection/open.js';
 import { ActiveCollections } from './active-collections.js';
+import { BatchReads } from './batch-reads.js';
 import { checkIndexFields } from './document-query.js';
 import { DocumentTables, documentTable } from './document-tables.js';
 import { SqliteInlineDocuments } from './inline-documents.js';
 import { SlotStatements } from './slot-statements.js';
+import { StagedCollection, type StagedWrites, stagedRows } from './staged-collection.js';
 
 /**
  * The SQLite document read store: each projection keeps collections of JSON documents (one table per collection
@@ -48,13 +49,16 @@ export class SqliteDocumentStore implements DocumentStore<SqliteConnection, Inli
   readonly #db: SqliteConnection;
   readonly #tables: DocumentTables;
   readonly #active: ActiveCollections;
+  readonly #reads: BatchReads;
 
-  /** Made by {@link sqlite}, on its connection (migrated). */
-  constructor(db: SqliteConnection) {
+  /** Made by {@link sqlite}, on its connection (migrated); `onClose` runs when the handle closes. */
+  constructor(db: SqliteConnection, onClose: (hook: () => void) => void) {
     this.#db = db;
     this.#tables = new DocumentTables(db);
     this.inline = new SqliteInlineDocuments(db, this.#tables);
     this.#active = new ActiveCollections(db, this.#tables, new SlotStatements(db));
+    this.#reads = new BatchReads(db, this.#tables);
+    onClose(() => this.#reads.close());
   }
 
   /**
@@ -121,6 +125,7 @@ export class SqliteDocumentStore implements DocumentStore<SqliteConnection, Inli
   /**
    * Applies a batch: the projection's handlers see the committed documents overlaid with their own writes, which
    * are held back and written, with the checkpoint, in one transaction at the end, so that handlers may await.
+   * Their reads of committed documents share one read transaction (see {@link BatchReads}).
    */
   async commit(
     slot: ProjectionSlot,
@@ -129,7 +134,8 @@ export class SqliteDocumentStore implements DocumentStore<SqliteConnection, Inli
     work: (tx: DocumentTx) => void | Promise<void>,
   ): Promise<void> {
     const tables = this.#tables;
-    const staged = new Map<string, Map<string, unknown>>();
+    const staged = new Map<string, StagedWrites>();
+    const reads = this.#reads.begin();
     // A handler asks for its collection on every event: look each up once per batch.
     const opened = new Map<string, WritableCollection<unknown>>();
     const tx: DocumentTx = {
@@ -139,22 +145,26 @@ export class SqliteDocumentStore implements DocumentStore<SqliteConnection, Inli
           if (typeof name !== 'string' || name.length === 0) {
             throw new InvalidArgumentError('A collection name must be a non-empty string');
           }
-          const writes = new Map<string, unknown>();
+          const writes: StagedWrites = new Map();
           staged.set(name, writes);
-          const table = tables.exists(slot, name) ? documentTable(slot, name) : undefined;
-          found = promisedWritable(tables.staged<unknown>(table, writes, name));
+          const committed = tables.exists(slot, name) ? reads.tables : undefined;
+          found = new StagedCollection(committed, documentTable(slot, name), writes, name);
           opened.set(name, found);
         }
         return found as WritableCollection<T>;
       },
     };
-    const done = work(tx);
-    if (done instanceof Promise) await done;
+    try {
+      const done = work(tx);
+      if (done instanceof Promise) await done;
+    } finally {
+      reads.end();
+    }
     await this.inline.commit(slot, from, to, () => {
       for (const [name, writes] of staged) {
         if (writes.size === 0) continue;
         tables.ensure(slot, name);
-        tables.apply(documentTable(slot, name), writes);
+        tables.apply(documentTable(slot, name), stagedRows(writes, name));
       }
     });
   }

@@ -24,14 +24,17 @@ interface Row {
   readonly document: string;
 }
 
-/** A staged delete; see {@link DocumentTables.staged}. */
-export const DELETED: unique symbol = Symbol('deleted');
+const PUT =
+  'INSERT INTO {table} (id, document) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET document = excluded.document';
+const DELETE = 'DELETE FROM {table} WHERE id = ?';
 
-function checkId(id: string, collection: string): string {
-  if (typeof id !== 'string') {
-    throw new InvalidArgumentError(`A document id in ${collection} must be a string; got ${String(id)}`);
+/** A document's JSON text; anything JSON cannot hold fails with INVALID_ARGUMENT naming the document and `where`. */
+export function documentJson(document: unknown, id: string, where: string): string {
+  const text = JSON.stringify(document);
+  if (typeof text !== 'string') {
+    throw new InvalidArgumentError(`Document ${id} of ${where} must be a JSON value; got ${typeof document}`);
   }
-  return id;
+  return text;
 }
 
 /** The table holding one collection of one slot. */
@@ -152,10 +155,7 @@ export class DocumentTables {
     const select = (where: Where, query: DocumentQuery, extra: number): DocumentPage<T> => {
       const compiled = compileWhere(where);
       if (compiled === undefined) {
-        return pageInMemory(
-          this.#entries(table, '*', '', [], '').filter(([, document]) => matches(document, where)) as [string, T][],
-          query,
-        );
+        return pageInMemory(this.entries(table, where) as [string, T][], query);
       }
       const { order, clause } = ordered(compiled, query, extra);
       const rows = this.#entries(
@@ -191,15 +191,7 @@ export class DocumentTables {
   write<T>(table: string): InlineCollection<T> {
     const read = this.read<T>(table);
     const put = (id: string, document: T) => {
-      const text = JSON.stringify(document);
-      if (typeof text !== 'string') {
-        throw new InvalidArgumentError(`Document ${id} of ${table} must be a JSON value; got ${typeof document}`);
-      }
-      this.#statement(
-        table,
-        'put',
-        'INSERT INTO {table} (id, document) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET document = excluded.document',
-      ).run(id, text);
+      this.#statement(table, 'put', PUT).run(id, documentJson(document, id, table));
     };
     return {
       ...read,
@@ -211,71 +203,17 @@ export class DocumentTables {
         return true;
       },
       delete: (id) => {
-        this.#statement(table, 'delete', 'DELETE FROM {table} WHERE id = ?').run(id);
+        this.#statement(table, 'delete', DELETE).run(id);
       },
     };
   }
 
-  /**
-   * A collection as a projection sees it while its writes are held back in `staged` (a document by id, or
-   * {@link DELETED}): the committed table (if `table` exists yet) overlaid with them. Reads are synchronous.
-   */
-  staged<T>(table: string | undefined, staged: Map<string, unknown>, name: string): InlineCollection<T> {
-    const committed = table === undefined ? undefined : this.read<T>(table);
-    // With nothing staged in this collection, reads go to the table and its indexes; otherwise they merge.
-    const entries = (where: Where): [string, T][] => {
-      const out = new Map<string, T>();
-      if (table !== undefined) {
-        const compiled = compileWhere(where);
-        const rows =
-          compiled === undefined
-            ? this.#entries(table, '*', '', [], '').filter(([, document]) => matches(document, where))
-            : this.#entries(table, compiled.key, compiled.clause, compiled.params, '');
-        for (const [id, document] of rows) if (!staged.has(id)) out.set(id, document as T);
-      }
-      for (const [id, document] of staged) {
-        if (document !== DELETED && matches(document, where)) out.set(id, document as T);
-      }
-      return [...out];
-    };
-    const get = (id: string): T | undefined => {
-      checkId(id, name);
-      if (staged.has(id)) {
-        const document = staged.get(id);
-        return document === DELETED ? undefined : (document as T);
-      }
-      return committed?.get(id);
-    };
-    const put = (id: string, document: T) => {
-      checkId(id, name);
-      const text = JSON.stringify(document);
-      if (typeof text !== 'string') {
-        throw new InvalidArgumentError(`Document ${id} of ${name} must be a JSON value; got ${typeof document}`);
-      }
-      staged.set(id, JSON.parse(text));
-    };
-    return {
-      get,
-      find: (where, options) =>
-        committed !== undefined && staged.size === 0
-          ? committed.find(where, options)
-          : pageInMemory(entries(where), documentQuery(options, `${name} find()`)).items,
-      page: (where, options) =>
-        committed !== undefined && staged.size === 0
-          ? committed.page(where, options)
-          : pageInMemory(entries(where), documentQuery(options, `${name} page()`, true)),
-      count: (where) => entries(where).length,
-      put,
-      update: (id, changes) => {
-        const current = get(id);
-        if (current === undefined) return false;
-        put(id, { ...current, ...changes });
-        return true;
-      },
-      delete: (id) => {
-        staged.set(checkId(id, name), DELETED);
-      },
-    };
+  /** The documents of `table` whose fields equal every value in `where`, with their ids, in no promised order. */
+  entries(table: string, where: Where): [string, unknown][] {
+    const compiled = compileWhere(where);
+    return compiled === undefined
+      ? this.#entries(table, '*', '', [], '').filter(([, document]) => matches(document, where))
+      : this.#entries(table, compiled.key, compiled.clause, compiled.params, '');
   }
 
   /**
@@ -293,12 +231,13 @@ export class DocumentTables {
       .map((row) => (row as { detail: string }).detail);
   }
 
-  /** Writes a collection's staged documents (see {@link staged}) to its table. Inside a write transaction. */
-  apply(table: string, staged: ReadonlyMap<string, unknown>): void {
-    const write = this.write<unknown>(table);
-    for (const [id, document] of staged) {
-      if (document === DELETED) write.delete(id);
-      else write.put(id, document);
+  /** Writes a batch's rows to `table`: a document's JSON text by id, or undefined to delete it. Inside a write transaction. */
+  apply(table: string, rows: Iterable<[string, string | undefined]>): void {
+    const put = this.#statement(table, 'put', PUT);
+    const remove = this.#statement(table, 'delete', DELETE);
+    for (const [id, text] of rows) {
+      if (text === undefined) remove.run(id);
+      else put.run(id, text);
     }
   }
 
