@@ -1,10 +1,16 @@
 import type { NewQueuedCommand, QueuedCommand, TransactionalCommandQueue } from '@twofold/core';
 import { InvalidArgumentError } from '@twofold/core';
-import { type CommandQueueDialect, DialectCommandQueue, enqueueIn, runAsync } from '@twofold/core/adapters';
+import {
+  type CommandQueueDialect,
+  DialectCommandQueue,
+  enqueueIn,
+  LocalWakeUps,
+  runAsync,
+} from '@twofold/core/adapters';
+import type { Listener } from '../connection/listener.js';
 import type { PostgresClient, SchemaPool } from '../connection/schema-pool.js';
 import type { Notifier } from '../event-store/notifier.js';
 import { inTransaction, postgresQueue, type QueueSql } from './statements.js';
-import type { QueueWakeUps } from './wake-ups.js';
 
 /**
  * The command queue on PostgreSQL, `(await postgres(…)).commands`, shared by workers on any number of nodes. A claim
@@ -25,16 +31,28 @@ export class PostgresCommandQueue
   readonly #dialect: CommandQueueDialect<QueueSql>;
   readonly #channel: string;
 
-  /** The queue on a database handle's pool, whose tables the handle has migrated. */
-  constructor(db: SchemaPool, wakeUps: { readonly notifier: Notifier; readonly local: QueueWakeUps }) {
-    const { notifier, local } = wakeUps;
+  /**
+   * The queue on a database handle's pool, whose tables the handle has migrated: `notifier` tells every node of a
+   * change, and the handle's `listener` hears them for this node's workers while some subscribe.
+   */
+  constructor(db: SchemaPool, wakeUps: { readonly notifier: Notifier; readonly listener: Listener }) {
+    const { notifier, listener } = wakeUps;
+    const local = new LocalWakeUps();
     const dialect = postgresQueue(db);
     super(dialect, {
       wake: () => {
         local.wake();
         notifier.notify();
+        listener.ensure();
       },
-      subscribe: (onWake) => local.subscribe(onWake),
+      subscribe: (onWake) => {
+        const stopLocal = local.subscribe(onWake);
+        const stopRemote = listener.listen(notifier.channel, onWake);
+        return () => {
+          stopLocal();
+          stopRemote();
+        };
+      },
     });
     this.#db = db;
     this.#dialect = dialect;

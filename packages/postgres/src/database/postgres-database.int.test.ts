@@ -9,6 +9,7 @@ import {
   START,
   streamId,
 } from '@twofold/core';
+import { queuedCommand } from '@twofold/core/testing';
 import pg from 'pg';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
@@ -18,13 +19,13 @@ import { type PostgresClient, type PostgresDatabase, postgres } from '../index.j
 const server = usePostgres();
 const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
 
-/** The server connections whose application_name is `name`. */
-async function connections(name: string): Promise<number> {
+/** The server connections whose application_name is `name` (those whose last statement was a LISTEN, when `listening`). */
+async function connections(name: string, listening = false): Promise<number> {
   const admin = new pg.Client(server.url);
   await admin.connect();
   try {
     const { rows } = await admin.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1${listening ? " AND query LIKE 'LISTEN %'" : ''}`,
       [name],
     );
     return rows[0]!.n;
@@ -79,6 +80,33 @@ describe('the PostgreSQL database handle', () => {
       expect(peak).toBeGreaterThan(0);
       expect(peak).toBeLessThanOrEqual(3 + 1 + 1);
       expect(await db.documents.read(later).collection('notes').count()).toBe(40);
+    } finally {
+      await db.close();
+    }
+    await expect.poll(() => connections(name)).toBe(0);
+  });
+
+  it("listens for its event store's readers and its queue's workers on one connection", async () => {
+    const name = `listen_${process.pid}`;
+    const schema = server.schema();
+    const db = await postgres({ connection: `${server.url}?application_name=${name}`, schema });
+    const other = await server.database({ schema });
+    try {
+      let woken = 0;
+      const stop = db.commands.subscribe(() => woken++);
+      const waiting = db.events.waitForEvents(START, AbortSignal.timeout(10_000));
+      // Until the listener is up, a NOTIFY may pass unheard: enqueue on the other node until one wakes this one.
+      let n = 0;
+      await expect
+        .poll(async () => {
+          await other.commands.enqueue(queuedCommand(`c${++n}`));
+          return woken;
+        })
+        .toBeGreaterThan(0);
+      await other.events.append(streamId('s', 1), [{ type: Noted.type, data: { id: 'a' } }]);
+      await waiting;
+      expect(await connections(name, true)).toBe(1);
+      stop();
     } finally {
       await db.close();
     }

@@ -9,7 +9,7 @@ import {
 } from '@twofold/core';
 import type pg from 'pg';
 import { PostgresCommandQueue } from '../command-queue/command-queue-store.js';
-import { QueueWakeUps } from '../command-queue/wake-ups.js';
+import { Listener } from '../connection/listener.js';
 import { migrateAll } from '../connection/migrate-all.js';
 import {
   type PostgresClient,
@@ -67,7 +67,7 @@ export async function postgres(options: PostgresOptions): Promise<PostgresDataba
 
 /**
  * One PostgreSQL database (a schema in it) as Twofold uses it: one pool, the migrations, one listening client for
- * wake-ups, and the leases; every store is a view on it, so a read store applies inline exactly when it is the
+ * the wake-ups of every store, and the leases; every store is a view on it, so a read store applies inline exactly when it is the
  * same handle's. Make it with {@link postgres}.
  */
 export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
@@ -87,18 +87,20 @@ export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
   readonly commands: PostgresCommandQueue;
   readonly #db: SchemaPool;
   readonly #wakeUps: WakeUps;
-  readonly #queueWakeUps: QueueWakeUps;
+  readonly #listener: Listener;
   readonly #leases = new Set<Lease>();
   #closing: Promise<void> | undefined;
 
   /** Use {@link postgres}. */
   constructor(db: SchemaPool, setup: { base: number; upcasters: Upcasters; pollIntervalMs: number }) {
     this.#db = db;
-    // A channel name has at most 63 bytes: one per schema, from a hash of its name.
-    const channel = `twofold_events_${createHash('sha256').update(db.schema).digest('hex').slice(0, 32)}`;
+    this.#listener = new Listener(() => db.client());
+    // A channel name has at most 63 bytes: one per schema and store, from a hash of the schema's name.
+    const hash = createHash('sha256').update(db.schema).digest('hex').slice(0, 32);
+    const channel = `twofold_events_${hash}`;
     this.#wakeUps = new WakeUps({
       head: () => this.events.head(),
-      listen: () => db.client(),
+      listener: this.#listener,
       channel,
       pollIntervalMs: setup.pollIntervalMs,
       closed: () => new UnavailableError(`PostgresStore (schema ${db.schema}) is closed`),
@@ -109,11 +111,9 @@ export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
     this.checkpoints = new PostgresCheckpointStore(db);
     this.deadLetters = new PostgresDeadLetterStore(db);
     this.outbox = new PostgresOutbox(db);
-    const queueChannel = `twofold_commands_${createHash('sha256').update(db.schema).digest('hex').slice(0, 32)}`;
-    this.#queueWakeUps = new QueueWakeUps(() => db.client(), queueChannel);
     this.commands = new PostgresCommandQueue(db, {
-      notifier: new Notifier(db, queueChannel),
-      local: this.#queueWakeUps,
+      notifier: new Notifier(db, `twofold_commands_${hash}`),
+      listener: this.#listener,
     });
   }
 
@@ -164,7 +164,7 @@ export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
       await Promise.all([...this.#leases].map((lease) => lease.close()));
       this.#leases.clear();
       await this.#wakeUps.close();
-      await this.#queueWakeUps.close();
+      await this.#listener.close();
       await this.#db.end();
     })();
     return this.#closing;

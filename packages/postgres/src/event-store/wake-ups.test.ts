@@ -13,8 +13,13 @@ const at = (n: number) => n as GlobalPosition;
 function wakeUps(head: () => Promise<GlobalPosition>): WakeUps {
   return new WakeUps({
     head,
-    listen: () => {
-      throw new Error('no wait here needs to LISTEN');
+    listener: {
+      listen: () => {
+        throw new Error('no wait here needs to LISTEN');
+      },
+      ensure: () => {
+        throw new Error('no wait here needs to LISTEN');
+      },
     },
     channel: 'twofold_test',
     pollIntervalMs: 60_000,

@@ -1,12 +1,12 @@
 import { type GlobalPosition, isTwofoldError, type TwofoldError } from '@twofold/core';
 import { Waiters } from '@twofold/core/adapters';
-import type pg from 'pg';
+import type { Listener } from '../connection/listener.js';
 
 interface WakeUpOptions {
   /** The last visible position. */
   readonly head: () => Promise<GlobalPosition>;
-  /** A new client for LISTEN. */
-  readonly listen: () => pg.Client;
+  /** The handle's LISTEN connection. */
+  readonly listener: Pick<Listener, 'listen' | 'ensure'>;
   readonly channel: string;
   readonly pollIntervalMs: number;
   /** The error a reader gets once the store is closed. */
@@ -17,10 +17,10 @@ interface WakeUpOptions {
 const RECHECK_MS = [1, 2, 4, 8, 16, 32, 64];
 
 /**
- * The readers waiting for events after some position. While any wait, one client LISTENs on the store's
- * channel; a notification (from any node) or a commit here triggers one head check for all of them, repeated
- * at short intervals while the new events are not yet visible. A poll every `pollIntervalMs` covers a lost
- * notification or a dropped LISTEN connection, which is re-opened on the next poll.
+ * The readers waiting for events after some position. Once one has waited, the handle's listener LISTENs on the
+ * store's channel; a notification (from any node) or a commit here triggers one head check for all of them,
+ * repeated at short intervals while the new events are not yet visible. A poll every `pollIntervalMs` covers a
+ * lost notification or a dropped LISTEN connection, which is re-opened on the next poll.
  */
 export class WakeUps {
   readonly #waiters = new Waiters(() => {
@@ -29,7 +29,7 @@ export class WakeUps {
     clearTimeout(this.#recheck);
   });
   readonly #options: WakeUpOptions;
-  #listener: Promise<pg.Client> | undefined;
+  #unlisten: (() => void) | undefined;
   #poll: NodeJS.Timeout | undefined;
   #recheck: NodeJS.Timeout | undefined;
   #checking = false;
@@ -109,25 +109,10 @@ export class WakeUps {
   }
 
   #ensureListening(): void {
-    if (this.#listener !== undefined || this.#closed) return;
-    const client = this.#options.listen();
-    const listening = (async () => {
-      client.on('notification', () => this.#notified());
-      const drop = () => {
-        if (this.#listener === listening) this.#listener = undefined;
-        client.end().catch(() => {});
-      };
-      client.on('error', drop);
-      client.on('end', drop);
-      await client.connect();
-      await client.query(`LISTEN "${this.#options.channel}"`);
-      return client;
-    })();
-    this.#listener = listening;
-    listening.catch(() => {
-      if (this.#listener === listening) this.#listener = undefined;
-      client.end().catch(() => {});
-    });
+    if (this.#closed) return;
+    if (this.#unlisten === undefined)
+      this.#unlisten = this.#options.listener.listen(this.#options.channel, () => this.#notified());
+    else this.#options.listener.ensure();
   }
 
   /** Rejects every waiting reader and stops listening: the store is closing. */
@@ -138,8 +123,7 @@ export class WakeUps {
     this.#waiters.rejectAll(this.#options.closed());
     clearInterval(this.#poll);
     clearTimeout(this.#recheck);
-    const listener = this.#listener;
-    this.#listener = undefined;
-    if (listener !== undefined) await (await listener.catch(() => undefined))?.end().catch(() => {});
+    this.#unlisten?.();
+    this.#unlisten = undefined;
   }
 }
