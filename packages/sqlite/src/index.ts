@@ -1,7 +1,8 @@
 /**
  * Twofold on SQLite, the embedded default: one handle per database file, `sqlite(path)`, whose stores share its
  * connection: a write store for both write models, document and plain-SQL read stores for projections,
- * checkpoints and dead letters for subscribers, and the transactional outbox. Without a path, the file is
+ * checkpoints and dead letters for subscribers, the transactional outbox, the command queue and the process
+ * managers' store. Without a path, the file is
  * `data/twofold.db`.
  *
  * @example
@@ -26,6 +27,7 @@ export type {
 } from './driver/connection.js';
 export type { SqliteEventOptions, SqliteStore } from './event-store/sqlite-store.js';
 export type { SqliteOutbox } from './outbox/outbox.js';
+export type { SqliteProcessStore } from './process-managers/process-store.js';
 export type { SqliteDocumentStore } from './read-store/document-store.js';
 export type { SqliteInlineDocuments } from './read-store/inline-documents.js';
 export { type SlotSchema, type SlotTableName, type SqliteTableStore, slotTable } from './read-store/table-store.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandQueueStore } from '../command-queue/ports.js';
-import type { NewQueuedCommand } from '../command-queue/records.js';
 import { globalPosition, START } from '../positions/position.js';
 import type { ProcessInstance } from '../process-managers/instance.js';
 import type { ProcessCommit, ProcessStore } from '../process-managers/ports.js';
+import { queuedCommand as command, T0 } from './queued-command.js';
 import { opener } from './store-factory.js';
 
 /** A process store on fresh, empty storage, with the command queue its commits enqueue into. */
@@ -17,28 +17,7 @@ export interface ProcessStoreUnderTest {
 /** Makes a fresh {@link ProcessStoreUnderTest} for one test. */
 export type ProcessStoreFactory = () => Promise<ProcessStoreUnderTest> | ProcessStoreUnderTest;
 
-const T0 = 1_700_000_000_000;
 const P = globalPosition;
-
-function command(id: string): NewQueuedCommand {
-  return {
-    id,
-    type: 'test.Release',
-    data: { id },
-    envelope: {
-      correlationId: id,
-      causationId: 'e1',
-      principal: undefined,
-      tenant: undefined,
-      metadata: {},
-      idempotencyKey: undefined,
-    },
-    key: 'pm:b1',
-    priority: 0,
-    runAt: T0,
-    enqueuedAt: T0,
-  };
-}
 
 function instance(version: number, fields: Partial<ProcessInstance> = {}): ProcessInstance {
   return { state: { step: version, list: ['a', 1, null] }, version, closed: false, timers: {}, ...fields };
@@ -69,12 +48,14 @@ export function processStoreContract(name: string, factory: ProcessStoreFactory)
       expect(await store.checkpoint('pm')).toBe(START);
       const first = instance(1, { timers: { due: T0 + 5, remind: T0 + 1 } });
       const checkpoint = { from: START, to: P(3) };
-      expect(await store.commit(commit('b1', { instance: first, commands: [command('c1')], checkpoint }))).toBe(true);
+      expect(
+        await store.commit(commit('b1', { instance: first, commands: [command('c1', { key: 'pm:b1' })], checkpoint })),
+      ).toBe(true);
       expect(await store.instance('pm', 'b1')).toEqual(first);
       expect(await store.instance('other', 'b1')).toBeUndefined();
       expect(await store.checkpoint('pm')).toBe(3);
       expect(await store.checkpoint('other')).toBe(START);
-      expect(await commands.get('c1')).toMatchObject({ status: 'queued', type: 'test.Release', key: 'pm:b1' });
+      expect(await commands.get('c1')).toMatchObject({ status: 'queued', type: 'test.DoIt', key: 'pm:b1' });
       const second = instance(2, { closed: true, state: 'done' });
       expect(await store.commit(commit('b1', { instance: second }))).toBe(true);
       expect(await store.instance('pm', 'b1')).toEqual(second);

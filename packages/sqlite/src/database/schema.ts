@@ -2,6 +2,7 @@ import { commandQueueMigrations } from '../command-queue/schema.js';
 import type { Migration } from '../connection/migrations.js';
 import { eventStoreMigrations } from '../event-store/schema.js';
 import { outboxMigrations } from '../outbox/schema.js';
+import { processMigrations } from '../process-managers/schema.js';
 import { documentMigrations, slotMigrations, tableMigrations } from '../read-store/schema.js';
 import { checkpointMigrations, deadLetterMigrations } from '../subscriptions/schema.js';
 
@@ -15,4 +16,5 @@ export const components: readonly { readonly component: string; readonly migrati
   { component: 'dead-letters', migrations: deadLetterMigrations },
   { component: 'command-queue', migrations: commandQueueMigrations },
   { component: 'outbox', migrations: outboxMigrations },
+  { component: 'process-managers', migrations: processMigrations },
 ];

@@ -10,6 +10,7 @@ import {
 } from '../connection/open.js';
 import { eventOptions, type SqliteEventOptions, SqliteStore } from '../event-store/sqlite-store.js';
 import { SqliteOutbox } from '../outbox/outbox.js';
+import { SqliteProcessStore } from '../process-managers/process-store.js';
 import { SqliteDocumentStore } from '../read-store/document-store.js';
 import { SqliteTableStore } from '../read-store/table-store.js';
 import { SqliteCheckpointStore } from '../subscriptions/checkpoint-store.js';
@@ -46,6 +47,8 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
   readonly commands: SqliteCommandQueue;
   /** The transactional outbox: messages written in a command's transaction, claimed by relays. */
   readonly outbox: SqliteOutbox;
+  /** Process managers' instances, timers and checkpoints, committed with the commands they send into `commands`. */
+  readonly processes: SqliteProcessStore;
   /**
    * The connection, for tables of the application's own in the same file (they may then commit with the
    * stores). Closed with the handle.
@@ -66,6 +69,7 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
       this.deadLetters = new SqliteDeadLetterStore(db);
       this.commands = new SqliteCommandQueue(db);
       this.outbox = new SqliteOutbox(db);
+      this.processes = new SqliteProcessStore(db, this.commands);
     } catch (error) {
       closeDatabase(db);
       throw error;
@@ -96,7 +100,7 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
  *
  * @example
  * const db = sqlite('data/hotel.db');
- * const { events, documents, tables, checkpoints, deadLetters, commands, outbox } = db;
+ * const { events, documents, tables, checkpoints, deadLetters, commands, outbox, processes } = db;
  * const durable = sqlite({ path: 'data/bank.db', synchronous: 'FULL' });
  */
 export function sqlite(pathOrOptions: string | SqliteOptions = {}): SqliteDatabase {

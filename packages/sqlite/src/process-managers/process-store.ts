@@ -1,0 +1,111 @@
+import type { DueTimer, GlobalPosition, ProcessCommit, ProcessInstance, ProcessStore } from '@twofold/core';
+import type { SqliteCommandQueue } from '../command-queue/command-queue-store.js';
+import type { SqliteConnection } from '../connection/open.js';
+import type { SqliteStatement as Statement } from '../driver/connection.js';
+
+interface InstanceRow {
+  readonly state: string;
+  readonly version: number;
+  readonly closed: number;
+}
+
+/**
+ * Process managers' instances, timers and checkpoints in the SQLite file, `sqlite(…).processes`: each commit
+ * writes the instance, its timers, its checkpoint and the commands it sends (into `sqlite(…).commands`) in one
+ * transaction, so they survive a restart together or not at all.
+ *
+ * @example
+ * const db = sqlite('data/hotel.db');
+ * twofold({ store: db }).processManager(checkout).worker();
+ */
+export class SqliteProcessStore implements ProcessStore {
+  readonly #db: SqliteConnection;
+  readonly #queue: SqliteCommandQueue;
+  readonly #instance: Statement<[string, string], InstanceRow>;
+  readonly #timers: Statement<[string, string], { name: string; at: number }>;
+  readonly #upsert: Statement<[string, string, string, number, number, number]>;
+  readonly #clearTimers: Statement<[string, string]>;
+  readonly #setTimer: Statement<[string, string, string, number]>;
+  readonly #checkpoint: Statement<[string], number>;
+  readonly #setCheckpoint: Statement<[string, number]>;
+  readonly #due: Statement<[string, number, number], DueTimer>;
+  readonly #next: Statement<[string], number | null>;
+
+  /** Made by {@link sqlite}, on its connection (migrated), with its command queue. */
+  constructor(db: SqliteConnection, queue: SqliteCommandQueue) {
+    this.#db = db;
+    this.#queue = queue;
+    this.#instance = db.prepare(
+      'SELECT state, version, closed FROM twofold_process_instances WHERE manager = ? AND correlation = ?',
+    );
+    this.#timers = db.prepare('SELECT name, at FROM twofold_process_timers WHERE manager = ? AND correlation = ?');
+    this.#upsert = db.prepare(
+      `INSERT INTO twofold_process_instances (manager, correlation, state, version, closed, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (manager, correlation) DO UPDATE SET state = excluded.state,
+       version = excluded.version, closed = excluded.closed, updated_at = excluded.updated_at`,
+    );
+    this.#clearTimers = db.prepare('DELETE FROM twofold_process_timers WHERE manager = ? AND correlation = ?');
+    this.#setTimer = db.prepare(
+      'INSERT INTO twofold_process_timers (manager, correlation, name, at) VALUES (?, ?, ?, ?)',
+    );
+    this.#checkpoint = db
+      .prepare<[string], number>('SELECT position FROM twofold_process_checkpoints WHERE manager = ?')
+      .pluck();
+    this.#setCheckpoint = db.prepare(
+      `INSERT INTO twofold_process_checkpoints (manager, position) VALUES (?, ?)
+       ON CONFLICT (manager) DO UPDATE SET position = excluded.position`,
+    );
+    this.#due = db.prepare(
+      `SELECT correlation, name, at FROM twofold_process_timers WHERE manager = ? AND at <= ?
+       ORDER BY at, correlation, name LIMIT ?`,
+    );
+    this.#next = db
+      .prepare<[string], number | null>('SELECT min(at) FROM twofold_process_timers WHERE manager = ?')
+      .pluck();
+  }
+
+  async instance(manager: string, correlation: string): Promise<ProcessInstance | undefined> {
+    const row = this.#instance.get(manager, correlation);
+    if (row === undefined) return undefined;
+    const timers = Object.fromEntries(this.#timers.all(manager, correlation).map(({ name, at }) => [name, at]));
+    return { state: JSON.parse(row.state), version: row.version, closed: row.closed === 1, timers };
+  }
+
+  async commit(commit: ProcessCommit): Promise<boolean> {
+    const { manager, correlation, instance, commands, checkpoint } = commit;
+    const state = JSON.stringify(instance.state) ?? 'null';
+    // Under the write lock, taken at BEGIN: what is checked cannot move before the commit.
+    const write = this.#db.transaction(() => {
+      if ((this.#instance.get(manager, correlation)?.version ?? 0) !== instance.version - 1) return false;
+      if (checkpoint !== undefined && (this.#checkpoint.get(manager) ?? 0) !== checkpoint.from) return false;
+      this.#upsert.run(manager, correlation, state, instance.version, instance.closed ? 1 : 0, Date.now());
+      this.#clearTimers.run(manager, correlation);
+      for (const [name, at] of Object.entries(instance.timers)) this.#setTimer.run(manager, correlation, name, at);
+      if (checkpoint !== undefined) this.#setCheckpoint.run(manager, checkpoint.to);
+      for (const command of commands) this.#queue.enqueueIn(this.#db, command);
+      return true;
+    });
+    return write.immediate();
+  }
+
+  async checkpoint(manager: string): Promise<GlobalPosition> {
+    return (this.#checkpoint.get(manager) ?? 0) as GlobalPosition;
+  }
+
+  async moveCheckpoint(manager: string, from: GlobalPosition, to: GlobalPosition): Promise<boolean> {
+    const move = this.#db.transaction(() => {
+      if ((this.#checkpoint.get(manager) ?? 0) !== from) return false;
+      this.#setCheckpoint.run(manager, to);
+      return true;
+    });
+    return move.immediate();
+  }
+
+  async dueTimers(manager: string, now: number, limit: number): Promise<readonly DueTimer[]> {
+    return this.#due.all(manager, now, limit).map(({ correlation, name, at }) => ({ correlation, name, at }));
+  }
+
+  async nextTimer(manager: string): Promise<number | undefined> {
+    return this.#next.get(manager) ?? undefined;
+  }
+}
