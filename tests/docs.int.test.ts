@@ -96,6 +96,12 @@ describe('docs/command-queue.md', () => {
     expect(await runTypeScript(code ?? '')).toBe(expected);
   }, 180_000);
 
+  it('runs the example over HTTP as written', async () => {
+    const [code] = await readmeBlocks('Over HTTP', 'ts', guide);
+    const [expected] = await readmeBlocks('Over HTTP', 'text', guide);
+    expect(await runTypeScript(code ?? '')).toBe(expected);
+  }, 180_000);
+
   it('runs the dead letter example as written', async () => {
     const [code] = await readmeBlocks('Dead letters', 'ts', guide);
     expect(await runTypeScript(code ?? '')).toBe('');

@@ -9,6 +9,7 @@ export {
   type HeadersSource,
   type SendOptions,
 } from './client/create-client.js';
+export type { QueuedReceipt, QueuedStatus, WaitOptions } from './client/queued.js';
 export {
   isRemoteError,
   type ProblemDocument,

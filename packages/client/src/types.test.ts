@@ -4,7 +4,15 @@ import { defineCommand, defineQuery, defineStreamQuery, type GlobalPosition } fr
 import * as v from 'valibot';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { type Client, type CommandReceipt, createClient, isRemoteError, type RemoteErrorCode } from './index.js';
+import {
+  type Client,
+  type CommandReceipt,
+  createClient,
+  isRemoteError,
+  type QueuedReceipt,
+  type QueuedStatus,
+  type RemoteErrorCode,
+} from './index.js';
 
 const RoomView = z.object({ roomId: z.string(), price: z.number() });
 const BookRoom = defineCommand('hotel.BookRoom', z.object({ roomId: z.string(), nights: z.coerce.number() }), {
@@ -31,6 +39,23 @@ describe('client types', () => {
       AsyncIterable<{ roomId: string; price: number }[]>
     >();
     expectTypeOf(client.position).toEqualTypeOf<GlobalPosition | undefined>();
+  });
+
+  it('types a queued command: its payload, and the result waitFor carries', () => {
+    const queued = client.enqueue(BookRoom, { roomId: '1', nights: 2 });
+    queued.catch(() => {});
+    expectTypeOf(queued).resolves.toEqualTypeOf<QueuedReceipt<{ bookingId: string }>>();
+    const receipt = { id: 'c1', status: 'queued', location: 'http://127.0.0.1:1/x' } as QueuedReceipt<{
+      bookingId: string;
+    }>;
+    const done = client.waitFor(receipt, { timeoutMs: 0 });
+    done.catch(() => {});
+    expectTypeOf(done).resolves.toEqualTypeOf<QueuedStatus<{ bookingId: string }>>();
+    expectTypeOf(client.waitFor<unknown>)
+      .parameter(0)
+      .toEqualTypeOf<string | QueuedReceipt<unknown>>();
+    // @ts-expect-error the payload is checked as send checks it
+    client.enqueue(BookRoom, { roomId: 1 }).catch(() => {});
   });
 
   it('takes the schema input type, before coercion', () => {

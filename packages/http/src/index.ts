@@ -8,7 +8,13 @@ export {
 } from './idempotency/running-keys.js';
 export type { ChangeSource } from './live/live.js';
 export type { ApiInfo, OpenApiDocument } from './openapi/openapi.js';
-export type { MediatorPort, Precondition, PreconditionCheck, TwofoldHttpOptions } from './plugin/options.js';
+export type {
+  CanReadCommand,
+  MediatorPort,
+  Precondition,
+  PreconditionCheck,
+  TwofoldHttpOptions,
+} from './plugin/options.js';
 export { twofoldHttp } from './plugin/plugin.js';
 export { coerceQueryString, type QueryStringValues } from './schemas/coerce.js';
 export {

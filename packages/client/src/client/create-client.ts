@@ -3,6 +3,14 @@ import { type CommandResultBody, HEADERS } from '@twofold/core/wire';
 import { problemError, RemoteError, remoteErrorOf, transportError } from '../errors/remote-error.js';
 import { eventsOf, linesOf } from '../streams/lines.js';
 import { queryStringOf } from './query-string.js';
+import {
+  enqueueOver,
+  type QueuedReceipt,
+  type QueuedStatus,
+  type Transport,
+  type WaitOptions,
+  waitOver,
+} from './queued.js';
 
 /** Anything `new Headers()` takes: a record, a list of pairs, or a Headers. */
 export type HeadersInit = ConstructorParameters<typeof Headers>[0];
@@ -83,7 +91,25 @@ export interface Client {
     params: InputOf<D>,
     options?: AskOptions,
   ): AsyncIterable<ResultOf<D>>;
-  /** The highest position a command sent by this client committed; sent as `Twofold-After` with every query. */
+  /**
+   * Queues a command on the server (`Prefer: respond-async`): it is validated and authorized now, and run later by
+   * a worker. Resolves to its id, status and status resource; a refusal rejects as `send` does.
+   */
+  enqueue<D extends CommandDefinition>(
+    command: D,
+    data: InputOf<D>,
+    options?: SendOptions,
+  ): Promise<QueuedReceipt<ResultOf<D>>>;
+  /**
+   * Waits for a queued command (its id, or what `enqueue` resolved to) to be final (`succeeded`, `dead` or
+   * `cancelled`), and resolves to its status; after `timeoutMs`, to its status as it then is. A command that
+   * succeeded moves this client's position to its own, so the next query reads its write.
+   */
+  waitFor<R = unknown>(command: string | QueuedReceipt<R>, options?: WaitOptions): Promise<QueuedStatus<R>>;
+  /**
+   * The highest position a command sent (or waited for) by this client committed; sent as `Twofold-After` with
+   * every query.
+   */
   readonly position: GlobalPosition | undefined;
 }
 
@@ -136,10 +162,24 @@ export function createClient(options: ClientOptions): Client {
     throw new RemoteError('UNEXPECTED_RESPONSE', response.status, 'The server answered without a JSON object');
   };
 
-  const execute = async (command: CommandDefinition, data: unknown, call?: SendOptions) => {
+  const saw = (committed: GlobalPosition) => {
+    if (position === undefined || committed > position) position = committed;
+  };
+  const transport: Transport = {
+    urlOf,
+    json,
+    saw,
+    send: async (url, init, own, call) => request(url, { ...init, headers: await headersOf(call, own) }),
+  };
+  const commandHeaders = (call: SendOptions | undefined) => {
     const own: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (call?.idempotencyKey !== undefined) own[HEADERS.idempotencyKey] = call.idempotencyKey;
     if (call?.ifMatch !== undefined) own[HEADERS.ifMatch] = call.ifMatch;
+    return own;
+  };
+
+  const execute = async (command: CommandDefinition, data: unknown, call?: SendOptions) => {
+    const own = commandHeaders(call);
     const response = await request(urlOf(`commands/${encodeURIComponent(command.type)}`), {
       method: 'POST',
       headers: await headersOf(call, own),
@@ -149,7 +189,7 @@ export function createClient(options: ClientOptions): Client {
     // The server's CommandResultBody, unchecked until each field is read.
     const body: { readonly [K in keyof CommandResultBody]?: unknown } = await json(response);
     const committed = typeof body.position === 'number' ? (body.position as GlobalPosition) : undefined;
-    if (committed !== undefined && (position === undefined || committed > position)) position = committed;
+    if (committed !== undefined) saw(committed);
     return { result: body.result as never, position: committed };
   };
 
@@ -181,6 +221,14 @@ export function createClient(options: ClientOptions): Client {
       return (await execute(command, data, call)).result;
     },
     execute: execute as Client['execute'],
+    enqueue: ((command: CommandDefinition, data: unknown, call?: SendOptions) =>
+      enqueueOver(transport, command, data, {
+        own: commandHeaders(call),
+        ...(call?.signal === undefined ? {} : { signal: call.signal }),
+        ...(call?.headers === undefined ? {} : { headers: call.headers }),
+      })) as Client['enqueue'],
+    waitFor: ((target: string | QueuedReceipt, wait?: WaitOptions) =>
+      waitOver(transport, target, wait)) as Client['waitFor'],
     async ask(query, params, call) {
       const { url, init } = await queryRequest(
         `queries/${encodeURIComponent(query.type)}`,

@@ -6,6 +6,7 @@
  * (`migrate`), the versioned read-model slots (`commitSlot`, `applyInline`, `activateSlot`), the
  * check-everything-then-write commit (`commitUnit`) and the command queue (`DialectCommandQueue`, `enqueueIn`). A
  * protocol is a generator: `runSync` drives it on a synchronous driver, `runAsync` on an asynchronous one.
+ * Transports compare a repeated command's payload with `payloadFingerprint`, as the idempotency records do.
  *
  * @example
  * import { checkExpectedVersion, checkNewEvents, versionMatches } from '@twofold/core/adapters';
@@ -74,6 +75,7 @@ export {
   runSync,
   type Step,
 } from '../protocol/run.js';
+export { payloadFingerprint } from '../write-model/fingerprint.js';
 export {
   type DeadLetterRow,
   deadLetterFromRow,

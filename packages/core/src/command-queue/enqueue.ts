@@ -27,7 +27,7 @@ export interface EnqueueOptions extends EnvelopeOptions {
  * the queue to be run later by a worker. Resolves to the stored command, `queued`.
  */
 export function enqueueCommand(
-  mediator: Mediator,
+  mediator: Pick<Mediator, 'admit'>,
   store: CommandQueueStore,
   command: CommandDefinition,
   data: unknown,

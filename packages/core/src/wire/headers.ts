@@ -10,6 +10,10 @@
  * - `idempotencyKey` (`Idempotency-Key`): sent with a command, so that a retry is answered instead of run again.
  * - `idempotentReplayed` (`Idempotent-Replayed`): answered `true` when a command's answer is such a repeat.
  * - `ifMatch` (`If-Match`): sent with a command, the version its target is expected to have.
+ * - `prefer` (`Prefer`, RFC 7240): `respond-async` on a command asks for it to be queued (202 Accepted);
+ *   `wait=N` on a queued command's status asks to wait up to N seconds for a final status.
+ * - `preferenceApplied` (`Preference-Applied`): answered with the preferences that were honoured.
+ * - `location` (`Location`): answered with a 202, the queued command's status resource.
  *
  * @example
  * import { HEADERS } from '@twofold/core/wire';
@@ -24,4 +28,7 @@ export const HEADERS = Object.freeze({
   idempotencyKey: 'idempotency-key',
   idempotentReplayed: 'idempotent-replayed',
   ifMatch: 'if-match',
+  prefer: 'prefer',
+  preferenceApplied: 'preference-applied',
+  location: 'location',
 } as const);

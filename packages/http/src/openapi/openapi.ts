@@ -1,6 +1,7 @@
 import { PROBLEM_STATUS } from '@twofold/core/wire';
 import type { Catalog, QueryEntry } from '../plugin/catalog.js';
 import type { Converted, JsonSchema } from '../schemas/json-schema.js';
+import { acceptedResponse, commandPreferParameter, commandStatusPaths, queuedSchemas } from './queued.js';
 
 /** Title, version and description of the generated API. */
 export interface ApiInfo {
@@ -15,6 +16,8 @@ export interface OpenApiOptions {
   readonly prefix: string;
   readonly bearer: boolean;
   readonly live: boolean;
+  /** Whether commands can be queued (`Prefer: respond-async`), with a status resource. */
+  readonly queue: boolean;
 }
 
 /** An OpenAPI 3.1 document, as plain JSON. */
@@ -31,7 +34,10 @@ const QUERY_PROBLEMS = [400, 401, 403, 404, 413, 415, 500, 504];
  * `components.schemas` named `<type>.Input` and `<type>.Result`, and every error as problem+json.
  */
 export function openApiDocument(catalog: Catalog, options: OpenApiOptions): OpenApiDocument {
-  const schemas: Schemas = { Problem: problemSchema() };
+  const schemas: Schemas = {
+    Problem: problemSchema(),
+    ...(options.queue ? queuedSchemas(Object.keys(PROBLEM_STATUS)) : {}),
+  };
   const paths: Record<string, unknown> = {};
   for (const { definition, input, result } of catalog.commands.values()) {
     const inputRef = component(schemas, `${definition.type}.Input`, input);
@@ -45,6 +51,7 @@ export function openApiDocument(catalog: Catalog, options: OpenApiOptions): Open
           { $ref: '#/components/parameters/IdempotencyKey' },
           { $ref: '#/components/parameters/IfMatch' },
           { $ref: '#/components/parameters/CorrelationId' },
+          ...(options.queue ? [commandPreferParameter()] : []),
         ],
         requestBody: { required: true, content: { 'application/json': { schema: inputRef } } },
         responses: {
@@ -61,11 +68,13 @@ export function openApiDocument(catalog: Catalog, options: OpenApiOptions): Open
               },
             },
           },
+          ...(options.queue ? { 202: acceptedResponse() } : {}),
           ...problems(COMMAND_PROBLEMS),
         },
       },
     };
   }
+  if (options.queue) Object.assign(paths, commandStatusPaths());
   for (const entry of catalog.queries.values()) {
     Object.assign(paths, queryPaths(entry, schemas, options.live));
   }

@@ -5,6 +5,8 @@ import { HttpProblem } from '../problems/problem.js';
 import type { CommandEntry } from './catalog.js';
 import { type Caller, callerOf, dispatchOptions, type PluginContext } from './context.js';
 import { idempotencyKeyOf, ifMatchOf } from './headers.js';
+import { preferencesOf } from './prefer.js';
+import { enqueue } from './queued-commands.js';
 
 /** What a command answers: status, headers and the serialized JSON body. */
 interface CommandResponse {
@@ -13,7 +15,10 @@ interface CommandResponse {
   readonly body: string;
 }
 
-/** `POST /commands/{type}`: runs one command, answers `{ result, position }`. */
+/**
+ * `POST /commands/{type}`: runs one command, answers `{ result, position }`; with `Prefer: respond-async` and a
+ * queue, queues it and answers 202 (see `enqueue`).
+ */
 export function commandRoutes(instance: FastifyInstance, context: PluginContext, bodyLimit: number): void {
   const store = context.options.idempotency === false ? undefined : context.options.idempotency;
   instance.post('/commands/:type', { bodyLimit }, async (request, reply) => {
@@ -24,6 +29,7 @@ export function commandRoutes(instance: FastifyInstance, context: PluginContext,
     const caller = pending instanceof Promise ? await pending : pending;
     const ifMatch = ifMatchOf(request);
     const key = store === undefined ? undefined : idempotencyKeyOf(request);
+    const queued = context.options.queue !== undefined && preferencesOf(request).respondAsync;
     if (ifMatch !== undefined && context.options.precondition !== undefined) {
       const ok = await context.options.precondition({
         command: entry.definition,
@@ -38,6 +44,7 @@ export function commandRoutes(instance: FastifyInstance, context: PluginContext,
     // The key reaches the write model, which keeps the command and its result with the command's own commit: a
     // repeat gets that result, and another command under the key a 422, after a restart and on any node alike.
     const scoped = key === undefined ? undefined : scopedKey(caller, key);
+    if (queued) return enqueue(context, entry, request.body, { caller, metadata, scopedKey: scoped }, reply);
     const run = () => execute(context, entry, request.body, caller, metadata, scoped);
     const response =
       scoped === undefined || store === undefined ? await run() : await once(store, request, scoped, run);

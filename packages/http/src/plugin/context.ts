@@ -1,5 +1,5 @@
 import { type EventEmitter, setMaxListeners } from 'node:events';
-import type { DispatchOptions, GlobalPosition, Principal } from '@twofold/core';
+import type { DispatchOptions, GlobalPosition, Principal, QueuedCommand } from '@twofold/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalog } from './catalog.js';
 import type { TwofoldHttpOptions } from './options.js';
@@ -8,7 +8,11 @@ import type { TwofoldHttpOptions } from './options.js';
 export interface PluginContext {
   readonly options: TwofoldHttpOptions;
   readonly timeout: number;
+  /** Where the plugin is mounted, e.g. `/api`; '' at the root. */
+  readonly prefix: string;
   catalog(): Catalog;
+  /** Whether `principal` may read the queued `command`'s status. */
+  canReadCommand(principal: Principal | undefined, command: QueuedCommand): boolean | Promise<boolean>;
   correlationIdOf(request: FastifyRequest): string;
 }
 

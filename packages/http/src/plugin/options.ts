@@ -1,4 +1,4 @@
-import type { CommandDefinition, Mediator, Principal } from '@twofold/core';
+import type { CommandDefinition, CommandQueueStore, Mediator, Principal, QueuedCommand } from '@twofold/core';
 import type { Authenticate } from '../auth/authenticate.js';
 import type { RunningKeys } from '../idempotency/running-keys.js';
 import type { ChangeSource } from '../live/live.js';
@@ -6,10 +6,20 @@ import type { JsonSchemaConverter } from '../schemas/json-schema.js';
 
 /**
  * What the plugin needs of a mediator: its registry, and a way to run commands and queries; with `readModels`, it
- * also tells a caller whose `Twofold-After` a query cannot wait for.
+ * also tells a caller whose `Twofold-After` a query cannot wait for; with `admit`, it can queue commands.
  */
 export type MediatorPort = Pick<Mediator, 'definitions' | 'execute' | 'ask' | 'stream'> &
-  Partial<Pick<Mediator, 'readModels'>>;
+  Partial<Pick<Mediator, 'readModels' | 'admit'>>;
+
+/**
+ * Whether `principal` (undefined: an anonymous caller) may read the status of a queued command; `command.envelope`
+ * holds the principal who enqueued it. A caller who may not gets the 404 of an unknown id.
+ *
+ * @example
+ * const canReadCommand: CanReadCommand = (principal, command) =>
+ *   principal?.roles?.includes('admin') === true || principal?.id === command.envelope.principal?.id;
+ */
+export type CanReadCommand = (principal: Principal | undefined, command: QueuedCommand) => boolean | Promise<boolean>;
 
 /** What a {@link Precondition} is asked to check: does `ifMatch` match what the command would change? */
 export interface PreconditionCheck {
@@ -39,6 +49,13 @@ export interface TwofoldHttpOptions {
   readonly authenticate?: Authenticate;
   /** When live queries re-run. Without it there is no `/queries/{type}/live` route. */
   readonly changes?: ChangeSource;
+  /**
+   * The command queue that `Prefer: respond-async` puts commands in (the database's `commands`; `serve(app)` passes
+   * the app's). Its workers run them later. Without it, `respond-async` is ignored and commands run at once.
+   */
+  readonly queue?: CommandQueueStore;
+  /** Who may read a queued command's status. Default: a caller with the `id` of the principal who enqueued it (anonymous callers, for a command enqueued anonymously). */
+  readonly canReadCommand?: CanReadCommand;
   /** Checks `If-Match` on commands. Default: none (the tags still reach the handler as `metadata.ifMatch`). */
   readonly precondition?: Precondition;
   /**

@@ -10,8 +10,9 @@ import { type Catalog, catalogOf } from './catalog.js';
 import { commandRoutes } from './commands.js';
 import { type PluginContext, pathOf } from './context.js';
 import { correlationIdOf } from './headers.js';
-import type { TwofoldHttpOptions } from './options.js';
+import type { CanReadCommand, TwofoldHttpOptions } from './options.js';
 import { queryRoutes } from './queries.js';
+import { commandStatusRoute } from './queued-commands.js';
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const DEFAULT_TIMEOUT = 30_000;
@@ -36,6 +37,8 @@ export const twofoldHttp: FastifyPluginAsync<TwofoldHttpOptions> = async (instan
   const context: PluginContext = {
     options: settings,
     timeout: settings.timeout ?? DEFAULT_TIMEOUT,
+    prefix: instance.prefix,
+    canReadCommand: settings.canReadCommand ?? enqueuedBySameCaller,
     catalog: () => {
       catalog ??= catalogOf(settings.mediator, settings.toJsonSchema);
       return catalog;
@@ -52,6 +55,7 @@ export const twofoldHttp: FastifyPluginAsync<TwofoldHttpOptions> = async (instan
       prefix: instance.prefix,
       bearer: settings.authenticate !== undefined,
       live: settings.changes !== undefined,
+      queue: settings.queue !== undefined,
     });
     return document;
   };
@@ -85,12 +89,15 @@ export const twofoldHttp: FastifyPluginAsync<TwofoldHttpOptions> = async (instan
 
   const bodyLimit = settings.bodyLimit ?? DEFAULT_BODY_LIMIT;
   commandRoutes(instance, context, bodyLimit);
+  commandStatusRoute(instance, context);
   queryRoutes(instance, context, bodyLimit);
   instance.get('/openapi.json', async () => openApi());
   instance.get('/docs', async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(docsPage(openApi(), `${instance.prefix}/openapi.json`)),
   );
 };
+
+const enqueuedBySameCaller: CanReadCommand = (principal, command) => principal?.id === command.envelope.principal?.id;
 
 function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, correlationId: string | undefined) {
   const problem = problemFrom(error, pathOf(request), correlationId);
@@ -109,7 +116,7 @@ function checked(options: TwofoldHttpOptions): TwofoldHttpOptions {
   if (mediator === undefined || typeof mediator.definitions !== 'function' || typeof mediator.execute !== 'function') {
     throw new InvalidArgumentError(`${where}: options.mediator must be a mediator from createMediator()`);
   }
-  for (const name of ['authenticate', 'changes', 'precondition', 'toJsonSchema'] as const) {
+  for (const name of ['authenticate', 'changes', 'precondition', 'toJsonSchema', 'canReadCommand'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
       throw new InvalidArgumentError(`${where}: options.${name} must be a function`);
     }
@@ -119,6 +126,13 @@ function checked(options: TwofoldHttpOptions): TwofoldHttpOptions {
     if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
       throw new InvalidArgumentError(`${where}: options.${name} must be a whole number > 0`);
     }
+  }
+  const queue = options.queue as Partial<TwofoldHttpOptions['queue']> | undefined;
+  if (queue !== undefined && (typeof queue?.enqueue !== 'function' || typeof queue.get !== 'function')) {
+    throw new InvalidArgumentError(`${where}: options.queue must be a command queue (a database's commands)`);
+  }
+  if (queue !== undefined && typeof mediator.admit !== 'function') {
+    throw new InvalidArgumentError(`${where}: options.queue needs a mediator that can admit commands`);
   }
   const idempotency = options.idempotency;
   if (idempotency !== undefined && idempotency !== false && typeof idempotency?.claim !== 'function') {

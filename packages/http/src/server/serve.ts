@@ -1,12 +1,16 @@
-import { InvalidArgumentError } from '@twofold/core';
+import { type CommandQueueStore, InvalidArgumentError } from '@twofold/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MediatorPort, TwofoldHttpOptions } from '../plugin/options.js';
 import { twofoldHttp } from '../plugin/plugin.js';
 import { type ServerLimits, serverOptions } from './server-options.js';
 
-/** What {@link serve} needs of an app (a `Twofold` from `twofold()`): its mediator, and how it closes. */
+/**
+ * What {@link serve} needs of an app (a `Twofold` from `twofold()`): its mediator, how it closes, and its database,
+ * whose command queue `Prefer: respond-async` puts commands in.
+ */
 export interface ServableApp {
   readonly mediator: MediatorPort;
+  readonly store?: { readonly commands?: CommandQueueStore | undefined };
   /** Registers what closes first when the app closes. */
   onClose(close: () => Promise<void> | void): unknown;
   /** Closes what was registered with `onClose`, then the app itself. */
@@ -39,7 +43,8 @@ export interface Served {
  * OpenAPI document, on a Fastify server of its own. Closing the app closes the server first: it stops accepting
  * and finishes the requests in flight, before the app stops its runners and closes its database. On SIGINT or
  * SIGTERM the app closes that way, once: a second signal gets Node's default, which ends the process unless
- * something else listens to it. Until the app has started, requests are answered 503 UNAVAILABLE.
+ * something else listens to it. Until the app has started, requests are answered 503 UNAVAILABLE. When the app's
+ * database has a command queue, a command sent with `Prefer: respond-async` is queued there and answered 202.
  *
  * @example
  * const app = await twofold({ store: sqlite('data/bank.db') }).decider(account, { stream }).start();
@@ -67,6 +72,7 @@ export async function serve(app: ServableApp, options: ServeOptions = {}): Promi
     await server.register(twofoldHttp, {
       ...plugin,
       mediator: app.mediator,
+      ...(plugin.queue === undefined && app.store?.commands !== undefined ? { queue: app.store.commands } : {}),
       ...(prefix === undefined ? {} : { prefix }),
     });
     await server.listen({ port, host });

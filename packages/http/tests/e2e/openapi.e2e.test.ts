@@ -1,8 +1,22 @@
 // The OpenAPI document and the docs page the plugin serves, in process (fastify.inject).
+import { MemoryCommandQueue } from '@twofold/core';
+import { MAX_WAIT_SECONDS } from '@twofold/core/wire';
 import { describe, expect, it } from 'vitest';
 import { useApp } from './inject.js';
 
 const start = useApp();
+
+/** Every reference points at something the document defines. */
+function expectRefsResolve(doc: Record<string, unknown>): void {
+  const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+  for (const ref of refs) {
+    const path = ref.slice(8, -1).replace(/^#\//, '').split('/');
+    expect(
+      path.reduce<any>((node, key) => node?.[key], doc),
+      ref,
+    ).toBeDefined();
+  }
+}
 
 describe('OpenAPI and docs', () => {
   it('serves an OpenAPI 3.1 document generated from the schemas', async () => {
@@ -27,15 +41,49 @@ describe('OpenAPI and docs', () => {
       $ref: '#/components/responses/Problem',
     });
     expect(doc.security).toEqual([{ bearer: [] }, {}]);
-    // Every reference points at something the document defines.
-    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
-    for (const ref of refs) {
-      const path = ref.slice(8, -1).replace(/^#\//, '').split('/');
-      expect(
-        path.reduce((node, key) => node?.[key], doc),
-        ref,
-      ).toBeDefined();
-    }
+    expectRefsResolve(doc);
+  });
+
+  it('documents queued commands when the plugin has a queue: Prefer, the 202, the status resource and its 404', async () => {
+    const s = await start({ queue: new MemoryCommandQueue() });
+    const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const post = doc.paths['/commands/hotel.BookRoom'].post;
+    expect(post.parameters).toContainEqual(expect.objectContaining({ name: 'Prefer', in: 'header' }));
+    expect(post.responses['202'].headers).toHaveProperty('Location');
+    expect(post.responses['202'].headers).toHaveProperty('Preference-Applied');
+    expect(post.responses['202'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AcceptedCommand',
+    });
+    const get = doc.paths['/commands/status/{id}'].get;
+    expect(get.parameters.map((p: { name?: string; $ref?: string }) => p.name ?? p.$ref)).toEqual([
+      'id',
+      'Prefer',
+      '#/components/parameters/CorrelationId',
+    ]);
+    expect(get.parameters[1].description).toContain(`at most ${MAX_WAIT_SECONDS}`);
+    expect(get.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/CommandStatus',
+    });
+    expect(get.responses['404']).toEqual({ $ref: '#/components/responses/Problem' });
+    expect(doc.components.schemas.CommandStatus.required).toEqual(['id', 'type', 'status', 'attempts']);
+    expect(Object.keys(doc.components.schemas.CommandStatus.properties)).toEqual([
+      'id',
+      'type',
+      'status',
+      'attempts',
+      'result',
+      'position',
+      'problem',
+    ]);
+    expectRefsResolve(doc);
+  });
+
+  it('documents no queued commands without a queue', async () => {
+    const s = await start();
+    const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    expect(Object.keys(doc.paths)).not.toContain('/commands/status/{id}');
+    expect(doc.paths['/commands/hotel.BookRoom'].post.responses).not.toHaveProperty('202');
+    expect(doc.components.schemas).not.toHaveProperty('CommandStatus');
   });
 
   it('serves a self-contained docs page', async () => {
