@@ -98,6 +98,15 @@ describe('SqliteStore', () => {
       .then(() => expect(captured).toEqual([2]));
   });
 
+  it('opens its connection with a page cache of 2,000 KiB on either driver, which the connection can change', () => {
+    // better-sqlite3's own build would cache up to 16,000 KiB per connection.
+    const db = sqlite({ path: temp.file('store') });
+    opened.push(db);
+    expect(pragma(db.connection, 'cache_size')).toBe(-2000);
+    db.connection.exec('PRAGMA cache_size = -16000');
+    expect(pragma(db.connection, 'cache_size')).toBe(-16000);
+  });
+
   it('runs participants inside the transaction, where they write with SQL, all or nothing', async () => {
     const path = temp.file('store');
     const store = open({ path });
