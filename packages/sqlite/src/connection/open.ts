@@ -11,9 +11,6 @@ import { checkpointer, SAFETY_NET_PAGES } from './checkpointer.js';
  */
 export type { SqliteConnection };
 
-// The page cache of each connection, in KiB: SQLite's own default, which `node:sqlite` keeps.
-const PAGE_CACHE_KIB = 2_000;
-
 /** How {@link sqlite} opens its file. */
 export interface SqliteConnectionOptions {
   /** The database file, created with its folder when missing; `':memory:'` for a private in-memory database. */
@@ -72,9 +69,6 @@ export function openDatabase(options: SqliteConnectionOptions, defaultPath: stri
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${synchronous}`);
     db.exec('PRAGMA foreign_keys = ON');
-    // better-sqlite3 builds SQLite with a 16,000 KiB page cache per connection, which a growing file fills: one size
-    // on both drivers, so that what a process holds does not depend on the driver.
-    db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
     if (checkpoint === 'background' && !db.memory) {
       db.exec(`PRAGMA wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
       checkpointer.add(db);

@@ -47,6 +47,10 @@ describe(`SqliteConnection on ${driver}`, () => {
     expect(open().driver).toBe(driver);
   });
 
+  it('opens with a page cache of 2,000 KiB, which better-sqlite3 alone would make 16,000', () => {
+    expect(open(tempFile()).prepare('PRAGMA cache_size').pluck().get()).toBe(-2000);
+  });
+
   it('binds positional and named parameters, and ignores named fields the statement does not use', () => {
     const db = withRows(open());
     const insert = db.prepare<[{ id: number; name: string; extra: string }]>('INSERT INTO t VALUES (@id, :name)');
