@@ -8,11 +8,11 @@
 // TWOFOLD_BENCH_RATE (commands/s, default 200), TWOFOLD_BENCH_LATENCY_SECONDS (default 10).
 import { cpus, loadavg } from 'node:os';
 import { startPostgres } from '@twofold/test-servers';
-import pg from 'pg';
 import { measureAppends } from './appends.js';
 import { type CatchUp, emmettCatchUp, rawCatchUp, twofoldCatchUp } from './catch-up.js';
 import { loadEmmett } from './emmett.js';
 import { twofoldLatency } from './latency.js';
+import { describePostgres } from './settings.js';
 
 const SECONDS = Number(process.env.TWOFOLD_BENCH_SECONDS ?? 3);
 const EVENTS = Number(process.env.TWOFOLD_BENCH_EVENTS ?? 200_000);
@@ -34,26 +34,9 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-async function describe(url: string): Promise<string> {
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  try {
-    const { rows } = await pool.query<Record<string, string>>(
-      `SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync,
-              current_setting('synchronous_commit') AS synchronous_commit,
-              current_setting('wal_sync_method') AS wal_sync_method,
-              current_setting('full_page_writes') AS full_page_writes,
-              current_setting('shared_buffers') AS shared_buffers`,
-    );
-    const s = rows[0]!;
-    return `PostgreSQL ${s.version}: fsync ${s.fsync}, synchronous_commit ${s.synchronous_commit}, wal_sync_method ${s.wal_sync_method}, full_page_writes ${s.full_page_writes}, shared_buffers ${s.shared_buffers}`;
-  } finally {
-    await pool.end();
-  }
-}
-
 const server = await startPostgres({ durable: true });
 try {
-  console.log(await describe(server.url));
+  console.log(await describePostgres(server.url));
   console.log(
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}, Emmett PostgreSQL ${emmett?.version ?? 'not installed'}; load average before: ${load()}`,
   );

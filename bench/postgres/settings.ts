@@ -1,0 +1,21 @@
+// The settings of the throwaway PostgreSQL server that decide what a durable commit costs, printed at the top of
+// every bench run on it.
+import pg from 'pg';
+
+/** One line: the server's version and its durability settings (fsync, synchronous_commit, …). */
+export async function describePostgres(url: string): Promise<string> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    const { rows } = await pool.query<Record<string, string>>(
+      `SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync,
+              current_setting('synchronous_commit') AS synchronous_commit,
+              current_setting('wal_sync_method') AS wal_sync_method,
+              current_setting('full_page_writes') AS full_page_writes,
+              current_setting('shared_buffers') AS shared_buffers`,
+    );
+    const s = rows[0]!;
+    return `PostgreSQL ${s.version}: fsync ${s.fsync}, synchronous_commit ${s.synchronous_commit}, wal_sync_method ${s.wal_sync_method}, full_page_writes ${s.full_page_writes}, shared_buffers ${s.shared_buffers}`;
+  } finally {
+    await pool.end();
+  }
+}
