@@ -216,6 +216,37 @@ describe('enqueue and the command worker', () => {
     await app.close();
   });
 
+  it('runs more than ten commands at once without a listener-leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let running = 0;
+    let allRunning: () => void = () => {};
+    const twelveRunning = new Promise<void>((resolve) => (allRunning = resolve));
+    const { app } = bank({
+      slow: async () => {
+        if (++running === 12) allRunning();
+        await released;
+      },
+    });
+    await app.start();
+    for (let n = 0; n < 12; n++) await app.enqueue(Slow, { n }, clerk);
+    const worker = new CommandWorker({ store: app.store.commands!, mediator: app.mediator, concurrency: 12 }).start();
+    try {
+      await twelveRunning;
+      // Node emits its warnings on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      release();
+      await worker.stop();
+      await app.close();
+    }
+  });
+
   it('is added to the app with worker(), started by start() and stopped by close()', async () => {
     const { app } = bank();
     app.worker({ pollIntervalMs: 20 });

@@ -50,11 +50,13 @@ export class CommandWorker {
   readonly #retry: RetryPolicy;
   readonly #logger: Logger;
   readonly #running = new Set<Promise<void>>();
+  // One controller per running command, rather than one signal they all listen to: with more than ten commands
+  // running, Node would warn of a listener leak on a shared signal.
+  readonly #cancels = new Set<AbortController>();
   readonly #wake = new WakeSignal();
   #definitions = new Map<string, CommandDefinition>();
   #loop: Promise<void> | undefined;
   #stopping: AbortController | undefined;
-  #handlers: AbortController | undefined;
 
   constructor(options: CommandWorkerOptions) {
     if (typeof options?.store?.claim !== 'function') {
@@ -77,7 +79,6 @@ export class CommandWorker {
   start(): this {
     if (this.#loop !== undefined) return this;
     this.#stopping = new AbortController();
-    this.#handlers = new AbortController();
     const unsubscribe = this.#store.subscribe(() => this.#wake.fire());
     this.#loop = this.#run(this.#stopping.signal).finally(unsubscribe);
     return this;
@@ -93,7 +94,9 @@ export class CommandWorker {
     this.#stopping?.abort();
     this.#wake.fire();
     await this.#loop;
-    const timer = setTimeout(() => this.#handlers?.abort(), this.#stopTimeoutMs);
+    const timer = setTimeout(() => {
+      for (const cancel of this.#cancels) cancel.abort();
+    }, this.#stopTimeoutMs);
     try {
       while (this.#running.size > 0) await Promise.all(this.#running);
     } finally {
@@ -105,7 +108,6 @@ export class CommandWorker {
 
   /** Runs every command due now until none is left, then resolves with how many ran; for tests and scripts. */
   async drain(): Promise<number> {
-    this.#handlers ??= new AbortController();
     let ran = 0;
     for (;;) {
       const claimed = await this.#store.claim({ limit: this.#concurrency, leaseMs: this.#leaseMs, now: Date.now() });
@@ -149,25 +151,28 @@ export class CommandWorker {
       Math.max(1, Math.floor(this.#leaseMs / 3)),
     );
     unrefTimer(renewal);
+    const cancel = new AbortController();
+    this.#cancels.add(cancel);
     try {
       const definition = this.#definition(command.type);
       const { result, position } = await this.#mediator.execute(definition, command.data as never, {
         ...this.#options(command),
-        signal: this.#handlers!.signal,
+        signal: cancel.signal,
       });
       await this.#store.complete(id, lease, { result, position }, Date.now());
     } catch (error) {
-      await this.#failed(command, error);
+      await this.#failed(command, error, cancel.signal.aborted);
     } finally {
+      this.#cancels.delete(cancel);
       clearInterval(renewal);
     }
   }
 
-  async #failed(command: ClaimedCommand, error: unknown): Promise<void> {
+  async #failed(command: ClaimedCommand, error: unknown, cancelled: boolean): Promise<void> {
     const { id, lease, attempts, type } = command;
     const now = Date.now();
     try {
-      if (this.#handlers?.signal.aborted) {
+      if (cancelled) {
         await this.#store.release(id, lease, now);
         return;
       }
