@@ -1,23 +1,17 @@
-import type { ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBinary, exec, freePort, startProcess, stopProcess } from './process.js';
+import { ensureBinary, exec, freePort } from './process.js';
+import { type ServerProcess, startServerProcess } from './server-process.js';
 
 /** A running throwaway PostgreSQL cluster. */
-export interface PostgresServer {
+export interface PostgresServer extends ServerProcess {
   /** Connection string of the `postgres` superuser on the default database, e.g. `postgres://postgres@127.0.0.1:54321/postgres`. */
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
   /** Connection string for another database on the same cluster. */
   urlFor(database: string): string;
-  /** Kills the server with SIGKILL (for crash tests), leaving the data directory in place. */
-  kill(): void;
-  /** Starts the server again on the same port and data directory after a stop or kill. */
-  restart(): Promise<void>;
-  /** Stops the server and deletes its data directory. */
-  stop(): Promise<void>;
 }
 
 export interface PostgresOptions {
@@ -72,31 +66,15 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     ...options.settings,
   };
   const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-  let child: ChildProcess;
-  const launch = async () => {
-    child = await startProcess(join(bin, 'postgres'), args, {
-      ...ids,
-      ready: (out) => out.includes('database system is ready to accept connections'),
-      timeoutMs: 60_000,
-    });
-  };
-  await launch();
+  const server = await startServerProcess({
+    command: join(bin, 'postgres'),
+    args,
+    dir: dataDir,
+    ready: 'database system is ready to accept connections',
+    stopSignal: 'SIGINT',
+    ...ids,
+    timeoutMs: 60_000,
+  });
   const urlFor = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
-  return {
-    url: urlFor('postgres'),
-    port,
-    dataDir,
-    urlFor,
-    kill: () => {
-      child.kill('SIGKILL');
-    },
-    restart: async () => {
-      await stopProcess(child, 'SIGINT');
-      await launch();
-    },
-    stop: async () => {
-      await stopProcess(child, 'SIGINT');
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { url: urlFor('postgres'), port, dataDir, urlFor, ...server };
 }

@@ -1,17 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ensureBinary, freePort, startProcess, stopProcess } from './process.js';
+import { type ServerProcess, startThrowawayServer } from './server-process.js';
 
 /** A running throwaway redis-server. */
-export interface RedisServer {
+export interface RedisServer extends ServerProcess {
   /** e.g. `redis://127.0.0.1:63790` */
   readonly url: string;
   readonly port: number;
-  kill(): void;
-  restart(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /**
@@ -23,28 +16,22 @@ export interface RedisServer {
  * try { await useRedis(redis.url); } finally { await redis.stop(); }
  */
 export async function startRedis(): Promise<RedisServer> {
-  const bin = await ensureBinary('/usr/bin/redis-server', 'redis-server');
-  const dir = mkdtempSync(join(tmpdir(), 'twofold-redis-'));
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-  let child: ChildProcess;
-  const launch = async () => {
-    child = await startProcess(bin, args, { ready: (out) => out.includes('Ready to accept connections') });
-  };
-  await launch();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    kill: () => {
-      child.kill('SIGKILL');
-    },
-    restart: async () => {
-      await stopProcess(child);
-      await launch();
-    },
-    stop: async () => {
-      await stopProcess(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const server = await startThrowawayServer({
+    binary: '/usr/bin/redis-server',
+    debianPackage: 'redis-server',
+    args: (dir, port) => [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    ready: 'Ready to accept connections',
+  });
+  return { url: `redis://127.0.0.1:${server.port}`, ...server };
 }
