@@ -19,6 +19,7 @@ export type { PostgresStore } from './event-store/postgres-store.js';
 export { EVENTS_PER_COMMIT } from './event-store/schema.js';
 export type { LeaderWork, Lease, LeaseOptions } from './leadership/lease.js';
 export type { PostgresOutbox } from './outbox/outbox.js';
+export type { PostgresProcessStore } from './process-managers/process-store.js';
 export type { PostgresDocumentStore } from './read-store/document-store.js';
 export { type PostgresTableStore, type SlotSchema, type SlotTableName, slotTable } from './read-store/table-store.js';
 export type { ProjectionRef } from './read-store/versioned-read-store.js';

@@ -35,9 +35,11 @@ describe('process managers on SQLite', () => {
       await first.send(PlaceHold, { bookingId: 'b1', roomId: '101' });
       await first.send(PlaceHold, { bookingId: 'b2', roomId: '102' });
       await first.send(Pay, { bookingId: 'b2', amount: 90 });
-      await expect.poll(() => first.store.processes?.instance('hotel.checkout', 'b1')).toMatchObject({ version: 1 });
       await expect
-        .poll(() => history('b2'))
+        .poll(() => first.store.processes?.instance('hotel.checkout', 'b1'), { timeout: 10_000 })
+        .toMatchObject({ version: 1 });
+      await expect
+        .poll(() => history('b2'), { timeout: 10_000 })
         .toEqual(['hotel.HoldPlaced', 'hotel.PaymentReceived', 'hotel.BookingConfirmed']);
     } finally {
       await first.close();
@@ -48,7 +50,9 @@ describe('process managers on SQLite', () => {
     const second = app(path, () => now);
     await second.start();
     try {
-      await expect.poll(() => history('b1')).toEqual(['hotel.HoldPlaced', 'hotel.GuestReminded', 'hotel.HoldReleased']);
+      await expect
+        .poll(() => history('b1'), { timeout: 10_000 })
+        .toEqual(['hotel.HoldPlaced', 'hotel.GuestReminded', 'hotel.HoldReleased']);
     } finally {
       await second.close();
     }

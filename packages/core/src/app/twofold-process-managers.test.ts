@@ -23,11 +23,13 @@ describe('Twofold.processManager', () => {
       await app.send(PlaceHold, { bookingId: 'b2', roomId: '102' });
       await app.send(Pay, { bookingId: 'b2', amount: 90 });
       await expect
-        .poll(() => types('b2'))
+        .poll(() => types('b2'), { timeout: 10_000 })
         .toEqual(['hotel.HoldPlaced', 'hotel.PaymentReceived', 'hotel.BookingConfirmed']);
-      await expect.poll(() => db.processes.instance('hotel.checkout', 'b1')).toBeDefined();
+      await expect.poll(() => db.processes.instance('hotel.checkout', 'b1'), { timeout: 10_000 }).toBeDefined();
       clock.now += 20 * MINUTE;
-      await expect.poll(() => types('b1')).toEqual(['hotel.HoldPlaced', 'hotel.GuestReminded', 'hotel.HoldReleased']);
+      await expect
+        .poll(() => types('b1'), { timeout: 10_000 })
+        .toEqual(['hotel.HoldPlaced', 'hotel.GuestReminded', 'hotel.HoldReleased']);
     } finally {
       await app.close();
     }

@@ -145,7 +145,7 @@ describe('ProcessManagerRunner', () => {
         await log.add(HoldPlaced, { bookingId: `b${i}`, roomId: '1' });
         await log.add(PaymentReceived, { bookingId: `b${i}`, amount: 1 });
       }
-      await expect.poll(() => store.checkpoint('hotel.checkout')).toBe(40);
+      await expect.poll(() => store.checkpoint('hotel.checkout'), { timeout: 10_000 }).toBe(40);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
@@ -173,9 +173,9 @@ describe('ProcessManagerRunner', () => {
     pm.start();
     try {
       await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
-      await expect.poll(() => store.instance('hotel.checkout', 'b1')).toBeDefined();
+      await expect.poll(() => store.instance('hotel.checkout', 'b1'), { timeout: 10_000 }).toBeDefined();
       clock.now = T0 + 20 * MINUTE;
-      await expect.poll(sent, { timeout: 5_000 }).toEqual([
+      await expect.poll(sent, { timeout: 10_000 }).toEqual([
         { type: RemindGuest.type, data: { bookingId: 'b1' } },
         { type: ReleaseHold.type, data: { bookingId: 'b1' } },
       ]);

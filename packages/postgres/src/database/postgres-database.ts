@@ -22,6 +22,7 @@ import { PostgresStore } from '../event-store/postgres-store.js';
 import { WakeUps } from '../event-store/wake-ups.js';
 import { type LeaderWork, type Lease, type LeaseOptions, runExclusively } from '../leadership/lease.js';
 import { PostgresOutbox } from '../outbox/outbox.js';
+import { PostgresProcessStore } from '../process-managers/process-store.js';
 import { PostgresDocumentStore } from '../read-store/document-store.js';
 import { PostgresTableStore } from '../read-store/table-store.js';
 import { PostgresCheckpointStore, PostgresDeadLetterStore } from '../subscriptions/stores.js';
@@ -85,6 +86,8 @@ export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
   readonly outbox: PostgresOutbox;
   /** The durable command queue, shared by the workers of every node: `FOR UPDATE SKIP LOCKED`, LISTEN/NOTIFY. */
   readonly commands: PostgresCommandQueue;
+  /** Process managers' instances, timers and checkpoints, committed with the commands they send into `commands`. */
+  readonly processes: PostgresProcessStore;
   readonly #db: SchemaPool;
   readonly #wakeUps: WakeUps;
   readonly #listener: Listener;
@@ -115,6 +118,7 @@ export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
       notifier: new Notifier(db, `twofold_commands_${hash}`),
       listener: this.#listener,
     });
+    this.processes = new PostgresProcessStore(db, this.commands);
   }
 
   /** The schema the tables are in. */

@@ -38,6 +38,7 @@ describe('PostgresStore', () => {
         { component: 'event-store', version: 3 },
         { component: 'event-store', version: 4 },
         { component: 'outbox', version: 1 },
+        { component: 'process-managers', version: 1 },
         { component: 'projection-slots', version: 1 },
         { component: 'subscriptions', version: 1 },
         { component: 'tables', version: 1 },
@@ -62,6 +63,7 @@ describe('PostgresStore', () => {
       ['subscriptions', 0, 1],
       ['outbox', 0, 1],
       ['command-queue', 0, 1],
+      ['process-managers', 0, 1],
     ]);
     const again = await migratePostgres({ connection: server.url, schema });
     expect(again.every((r) => r.from === r.to && r.to >= 1)).toBe(true);

@@ -1,0 +1,32 @@
+import type { Migration } from '../connection/migrations.js';
+
+export const processMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'process managers',
+    up: (tx) =>
+      tx.query(`
+        CREATE TABLE twofold_process_instances (
+          manager text NOT NULL,
+          correlation text NOT NULL,
+          state text NOT NULL,
+          version integer NOT NULL,
+          closed boolean NOT NULL,
+          updated_at bigint NOT NULL,
+          PRIMARY KEY (manager, correlation)
+        );
+        CREATE TABLE twofold_process_timers (
+          manager text NOT NULL,
+          correlation text NOT NULL,
+          name text NOT NULL,
+          at bigint NOT NULL,
+          PRIMARY KEY (manager, correlation, name)
+        );
+        CREATE INDEX twofold_process_timers_due ON twofold_process_timers (manager, at);
+        CREATE TABLE twofold_process_checkpoints (
+          manager text PRIMARY KEY,
+          position bigint NOT NULL
+        );
+      `),
+  },
+];
