@@ -1,8 +1,8 @@
 // A process manager on an SQLite file across restarts: its timers are in the file, fire after the handle is closed
 // and opened again, and fire once.
-import { type Logger, ProcessManagerRunner, streamId, twofold } from '@twofold/core';
+import { type Logger, streamId, twofold } from '@twofold/core';
 import { describe, expect, it } from 'vitest';
-import { checkout, holds, MINUTE, Pay, PlaceHold } from '../../core/tests/fixtures/checkout.js';
+import { checkout, checkoutRunner, holds, MINUTE, Pay, PlaceHold } from '../../core/tests/fixtures/checkout.js';
 import { sqlite } from '../src/index.js';
 import { tempDir } from './temp-dir.js';
 
@@ -65,14 +65,7 @@ describe('process managers on SQLite', () => {
         closed: true,
         timers: {},
       });
-      const runner = new ProcessManagerRunner({
-        processManager: checkout,
-        feed: db.events,
-        store: db.processes,
-        deadLetters: db.deadLetters,
-        clock: () => now + 60 * MINUTE,
-        logger: quiet,
-      });
+      const runner = checkoutRunner(db, () => now + 60 * MINUTE);
       expect(await runner.fireTimers()).toBe(0);
       await runner.catchUp();
       expect(await db.commands.get('hotel.checkout:b1:4:0')).toBeUndefined();

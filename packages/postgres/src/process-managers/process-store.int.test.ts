@@ -1,7 +1,7 @@
-import { type Logger, ProcessManagerRunner, streamId, twofold } from '@twofold/core';
+import { type Logger, streamId, twofold } from '@twofold/core';
 import { processStoreContract } from '@twofold/core/testing';
 import { describe, expect, it } from 'vitest';
-import { checkout, holds, MINUTE, PlaceHold } from '../../../core/tests/fixtures/checkout.js';
+import { checkout, checkoutRunner, holds, MINUTE, PlaceHold } from '../../../core/tests/fixtures/checkout.js';
 import { usePostgres } from '../../tests/server.js';
 import { postgres } from '../index.js';
 
@@ -40,14 +40,7 @@ describe('PostgresProcessStore', () => {
         .poll(history, { timeout: 10_000 })
         .toEqual(['hotel.HoldPlaced', 'hotel.GuestReminded', 'hotel.HoldReleased']);
       const db = await server.database({ schema });
-      const runner = new ProcessManagerRunner({
-        processManager: checkout,
-        feed: db.events,
-        store: db.processes,
-        deadLetters: db.deadLetters,
-        clock: () => now + 60 * MINUTE,
-        logger: quiet,
-      });
+      const runner = checkoutRunner(db, () => now + 60 * MINUTE);
       expect(await runner.fireTimers()).toBe(0);
       expect(await db.processes.instance('hotel.checkout', 'b1')).toMatchObject({
         version: 3,
