@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './connection.js';
+import type { ValueRowsStatement } from './value-rows.js';
 
 // The part of better-sqlite3 this file uses, declared here, so that the package's types need none of
 // better-sqlite3's: its statements and transaction functions already have the shape of ours.
@@ -8,7 +9,7 @@ interface Database {
   readonly memory: boolean;
   readonly open: boolean;
   readonly inTransaction: boolean;
-  prepare(sql: string): SqliteStatement;
+  prepare(sql: string): SqliteStatement & { raw(on?: boolean): unknown };
   exec(sql: string): unknown;
   transaction(work: (...args: never[]) => unknown): unknown;
   close(): unknown;
@@ -74,6 +75,13 @@ export class BetterSqlite3Connection implements SqliteConnection {
 
   prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): SqliteStatement<P, R> {
     return this.#db.prepare(sql) as SqliteStatement<P, R>;
+  }
+
+  /** A statement whose rows are arrays of their column values: see {@link prepareValueRows}. */
+  prepareValueRows<P extends unknown[]>(sql: string): ValueRowsStatement<P> {
+    const statement = this.#db.prepare(sql);
+    statement.raw(true);
+    return statement as unknown as ValueRowsStatement<P>;
   }
 
   exec(sql: string): void {

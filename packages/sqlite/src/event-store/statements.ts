@@ -9,6 +9,7 @@ import {
 } from '@twofold/core/adapters';
 import type { SqliteConnection } from '../connection/open.js';
 import type { SqliteStatement as Statement } from '../driver/connection.js';
+import { type EventRows, eventRows } from './event-rows.js';
 
 type IdempotencyInsert = {
   readonly key: string;
@@ -39,10 +40,10 @@ export class EventStoreStatements {
   readonly streamVersion: Statement<[string], number>;
   readonly insertEvent: Statement<[EventRow]>;
   readonly appendOne: Statement<AppendOne, { readonly position: number; readonly version: number }>;
-  readonly readForward: Statement<[string, number, number], EventRow>;
-  readonly readBackward: Statement<[string, number, number], EventRow>;
-  readonly readAll: Statement<[number, number], EventRow>;
-  readonly readLatest: Statement<[number, number], EventRow>;
+  readonly readForward: EventRows<[string, number, number]>;
+  readonly readBackward: EventRows<[string, number, number]>;
+  readonly readAll: EventRows<[number, number]>;
+  readonly readLatest: EventRows<[number, number]>;
   readonly stateVersion: Statement<[string, string], number>;
   readonly loadState: Statement<[string, string], VersionedRow>;
   readonly saveState: Statement<[string, string, number, string | null]>;
@@ -56,8 +57,7 @@ export class EventStoreStatements {
   readonly commit: CommitDialect<SqliteConnection>;
 
   constructor(db: SqliteConnection) {
-    const events = <P extends unknown[]>(where: string) =>
-      db.prepare<P, EventRow>(`SELECT ${EVENT_COLUMNS} FROM twofold_events WHERE ${where}`);
+    const events = <P extends unknown[]>(where: string) => eventRows<P>(db, where);
     this.head = db.prepare<[], number>('SELECT coalesce(max(position), 0) FROM twofold_events').pluck();
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.streamVersion = db
