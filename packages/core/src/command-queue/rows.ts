@@ -5,7 +5,7 @@ import type { ClaimedCommand, CommandStatus, NewQueuedCommand, QueuedCommand, Qu
 
 /**
  * A queued command as the SQL adapters store it: JSON as text, times as integers (a driver may hand a 64-bit
- * integer back as text or bigint; {@link queuedCommandFromRow} takes either).
+ * integer back as text or bigint; the queue protocol reads back either).
  */
 export interface QueuedCommandRow {
   readonly id: string;
