@@ -74,6 +74,8 @@ export {
   streamId,
 } from './event-store/records.js';
 export { type Upcaster, Upcasters, upcaster } from './event-store/upcasters.js';
+export { MemoryInbox } from './inbox/memory.js';
+export type { InboxStore } from './inbox/ports.js';
 export type {
   AnyMiddlewareContext,
   CommandExecution,

@@ -17,6 +17,7 @@ export type { PostgresClient, PostgresConnectionOptions } from './connection/sch
 export { type PostgresDatabase, type PostgresOptions, postgres } from './database/postgres-database.js';
 export type { PostgresStore } from './event-store/postgres-store.js';
 export { EVENTS_PER_COMMIT } from './event-store/schema.js';
+export type { PostgresInbox } from './inbox/inbox.js';
 export type { LeaderWork, Lease, LeaseOptions } from './leadership/lease.js';
 export type { PostgresOutbox } from './outbox/outbox.js';
 export type { PostgresProcessStore } from './process-managers/process-store.js';

@@ -1,8 +1,8 @@
 /**
  * Twofold on SQLite, the embedded default: one handle per database file, `sqlite(path)`, whose stores share its
  * connection: a write store for both write models, document and plain-SQL read stores for projections,
- * checkpoints and dead letters for subscribers, the transactional outbox, the command queue and the process
- * managers' store. Without a path, the file is
+ * checkpoints and dead letters for subscribers, the transactional outbox, the inbox of received messages, the
+ * command queue and the process managers' store. Without a path, the file is
  * `data/twofold.db`.
  *
  * @example
@@ -26,6 +26,7 @@ export type {
   SqliteTransaction,
 } from './driver/connection.js';
 export type { SqliteEventOptions, SqliteStore } from './event-store/sqlite-store.js';
+export type { SqliteInbox } from './inbox/inbox.js';
 export type { SqliteOutbox } from './outbox/outbox.js';
 export type { SqliteProcessStore } from './process-managers/process-store.js';
 export type { SqliteDocumentStore } from './read-store/document-store.js';

@@ -27,6 +27,7 @@ export {
   enqueueIn,
 } from '../command-queue/queue-protocol.js';
 export { QUEUED_COMMAND_COLUMNS, type QueuedCommandRow } from '../command-queue/rows.js';
+export { describeError } from '../errors/errors.js';
 export { appendUnit } from '../event-store/commit/append-unit.js';
 export type { CommitDialect, EventPlace, IdempotencyEntry, StateRecord } from '../event-store/commit/commit-dialect.js';
 export { commitUnit } from '../event-store/commit/commit-unit.js';
@@ -36,6 +37,8 @@ export {
   checkNewEvents,
   versionMatches,
 } from '../event-store/records.js';
+export type { InboxDialect } from '../inbox/inbox-dialect.js';
+export { checkInboxEntry, receiveOnce } from '../inbox/receive.js';
 export { type Migration, type MigrationDialect, migrate } from '../migrations/migrate.js';
 export { checkOutboxMessage } from '../outbox/checks.js';
 export { Waiters } from '../positions/waiters.js';

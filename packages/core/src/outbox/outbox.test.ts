@@ -73,6 +73,43 @@ describe('the outbox', () => {
     expect(await outbox.parked()).toEqual([]);
   });
 
+  it('sends inFlight messages at once, in the order written, and completes only those delivered', async () => {
+    const outbox = new MemoryOutbox();
+    outbox.enqueue(
+      undefined,
+      Array.from({ length: 5 }, (_, i) => ({ topic: 't', payload: i, id: `m${i}` })),
+    );
+    const started: string[] = [];
+    const pending: (() => void)[] = [];
+    let windows = 0;
+    const relay = new OutboxRelay({
+      store: outbox,
+      inFlight: 3,
+      maxAttempts: 1,
+      logger: quiet,
+      send: (m) => {
+        started.push(m.id);
+        const sent =
+          m.id === 'm1'
+            ? new Promise<void>((_, reject) => pending.push(() => reject(new Error('broker refused m1'))))
+            : new Promise<void>((resolve) => pending.push(resolve));
+        // Acknowledged only once the whole window is on its way: one at a time would wait forever.
+        if (started.length % 3 === 0 || started.length === 5) {
+          windows++;
+          for (const ack of pending.splice(0)) ack();
+        }
+        return sent;
+      },
+    });
+    expect(await relay.drain()).toBe(4);
+    expect(started).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(windows).toBe(2);
+    expect(await outbox.claim(10, 60_000)).toEqual([]);
+    const parked = await outbox.parked();
+    expect(parked.map((m) => m.id)).toEqual(['m1']);
+    expect(parked[0]?.lastError).toContain('broker refused m1');
+  });
+
   it('keeps a claimed message from other relays until its lease ends', async () => {
     const outbox = new MemoryOutbox();
     outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'm' }]);
@@ -93,5 +130,8 @@ describe('the outbox', () => {
     expect(() => outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'x' }])).toThrow(/exists/);
     expect(() => new OutboxRelay({ store: outbox, send: 'no' as never })).toThrow(/send must be a function/);
     expect(() => new OutboxRelay({ store: outbox, send: async () => {}, batchSize: 0 })).toThrow(/batchSize/);
+    expect(() => new OutboxRelay({ store: outbox, send: async () => {}, inFlight: 0 })).toThrow(
+      'OutboxRelay: options.inFlight must be an integer >= 1; got 0',
+    );
   });
 });

@@ -13,6 +13,12 @@ export interface OutboxRelayOptions {
   readonly leaseMs?: number;
   /** How often to look for messages when there were none. Default: 250 ms; `wake()` looks at once. */
   readonly pollIntervalMs?: number;
+  /**
+   * Messages on their way at once: each `send` of a batch starts without waiting for the ones before it, up to
+   * this many, in the order written (a broker client that publishes asynchronously keeps that order on the
+   * wire). Default: 1, one at a time.
+   */
+  readonly inFlight?: number;
   /** Deliveries tried before a message is parked. Default: 10. */
   readonly maxAttempts?: number;
   /** Wait before the second try, doubled for each further one up to `maxRetryDelayMs`. Default: 1000 ms. */
@@ -41,6 +47,7 @@ export class OutboxRelay {
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
   readonly #maxAttempts: number;
+  readonly #inFlight: number;
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
   readonly #logger: Logger;
@@ -60,6 +67,7 @@ export class OutboxRelay {
     this.#leaseMs = positive(options.leaseMs ?? 30_000, 'leaseMs');
     this.#pollIntervalMs = positive(options.pollIntervalMs ?? 250, 'pollIntervalMs');
     this.#maxAttempts = positive(options.maxAttempts ?? 10, 'maxAttempts');
+    this.#inFlight = positive(options.inFlight ?? 1, 'inFlight');
     this.#retryDelayMs = positive(options.retryDelayMs ?? 1000, 'retryDelayMs');
     this.#maxRetryDelayMs = positive(options.maxRetryDelayMs ?? 60_000, 'maxRetryDelayMs');
     this.#logger = options.logger ?? consoleLogger('warn');
@@ -122,28 +130,34 @@ export class OutboxRelay {
     }
   }
 
-  // Sends in order; completes the delivered ones together at the end, reschedules each failure at once.
+  // Sends in order, `inFlight` at a time; completes the delivered ones together at the end, reschedules each
+  // failure as soon as its window is done.
   async #deliver(batch: readonly OutboxMessage[]): Promise<number> {
     const sent: string[] = [];
     try {
-      for (const message of batch) {
-        try {
-          await this.#send(message);
-          sent.push(message.id);
-        } catch (error) {
-          const giveUp = message.attempts >= this.#maxAttempts;
-          const delay = Math.min(this.#retryDelayMs * 2 ** (message.attempts - 1), this.#maxRetryDelayMs);
-          await this.#store.fail(message.id, describeError(error), giveUp ? undefined : Date.now() + delay);
-          this.#logger[giveUp ? 'error' : 'warn'](
-            { err: error, message: message.id, topic: message.topic, attempts: message.attempts },
-            giveUp ? `Outbox message ${message.id} parked` : `Outbox message ${message.id} failed; retrying`,
-          );
+      for (let start = 0; start < batch.length; start += this.#inFlight) {
+        const window = batch.slice(start, start + this.#inFlight);
+        const outcomes = await Promise.allSettled(window.map((message) => this.#send(message)));
+        for (const [index, outcome] of outcomes.entries()) {
+          const message = window[index]!;
+          if (outcome.status === 'fulfilled') sent.push(message.id);
+          else await this.#failed(message, outcome.reason);
         }
       }
     } finally {
       if (sent.length > 0) await this.#store.complete(sent);
     }
     return sent.length;
+  }
+
+  async #failed(message: OutboxMessage, error: unknown): Promise<void> {
+    const giveUp = message.attempts >= this.#maxAttempts;
+    const delay = Math.min(this.#retryDelayMs * 2 ** (message.attempts - 1), this.#maxRetryDelayMs);
+    await this.#store.fail(message.id, describeError(error), giveUp ? undefined : Date.now() + delay);
+    this.#logger[giveUp ? 'error' : 'warn'](
+      { err: error, message: message.id, topic: message.topic, attempts: message.attempts },
+      giveUp ? `Outbox message ${message.id} parked` : `Outbox message ${message.id} failed; retrying`,
+    );
   }
 }
 

@@ -10,6 +10,7 @@ export {
 } from './document-store-contract.js';
 export { eventStoreContract } from './event-store-contract.js';
 export { given, type Then, type When } from './given-when-then.js';
+export { type InboxStoreFactory, type InboxStoreUnderTest, inboxStoreContract } from './inbox-store-contract.js';
 export {
   type OutboxStoreFactory,
   type OutboxStoreUnderTest,

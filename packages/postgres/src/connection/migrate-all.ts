@@ -1,5 +1,6 @@
 import { commandQueueMigrations } from '../command-queue/schema.js';
 import { eventStoreMigrations } from '../event-store/schema.js';
+import { inboxMigrations } from '../inbox/schema.js';
 import { outboxMigrations } from '../outbox/schema.js';
 import { processMigrations } from '../process-managers/schema.js';
 import { documentMigrations, slotMigrations, tableMigrations } from '../read-store/schema.js';
@@ -15,7 +16,7 @@ export interface MigrationReport {
 }
 
 /**
- * Creates or upgrades every table Twofold keeps in a schema (event store, read stores, subscriptions, outbox, command queue, process managers), as a
+ * Creates or upgrades every table Twofold keeps in a schema (event store, read stores, subscriptions, outbox, command queue, process managers, inbox), as a
  * database handle also does when it opens. For deployments that migrate before starting the application, and for the CLI.
  *
  * @example
@@ -40,6 +41,7 @@ const COMPONENTS = [
   ['outbox', outboxMigrations],
   ['command-queue', commandQueueMigrations],
   ['process-managers', processMigrations],
+  ['inbox', inboxMigrations],
 ] as const;
 
 /** Brings every component's tables in the pool's schema up to date, in order; what a database handle does on open. */

@@ -20,6 +20,7 @@ import {
 import { Notifier } from '../event-store/notifier.js';
 import { PostgresStore } from '../event-store/postgres-store.js';
 import { WakeUps } from '../event-store/wake-ups.js';
+import { PostgresInbox } from '../inbox/inbox.js';
 import { type LeaderWork, type Lease, type LeaseOptions, runExclusively } from '../leadership/lease.js';
 import { PostgresOutbox } from '../outbox/outbox.js';
 import { PostgresProcessStore } from '../process-managers/process-store.js';
@@ -84,6 +85,8 @@ export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
   readonly deadLetters: PostgresDeadLetterStore;
   /** The transactional outbox: messages written in a command's transaction, claimed by relays. */
   readonly outbox: PostgresOutbox;
+  /** The inbox: which messages each consumer received, marked in the same transaction as their effects. */
+  readonly inbox: PostgresInbox;
   /** The durable command queue, shared by the workers of every node: `FOR UPDATE SKIP LOCKED`, LISTEN/NOTIFY. */
   readonly commands: PostgresCommandQueue;
   /** Process managers' instances, timers and checkpoints, committed with the commands they send into `commands`. */
@@ -114,6 +117,7 @@ export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
     this.checkpoints = new PostgresCheckpointStore(db);
     this.deadLetters = new PostgresDeadLetterStore(db);
     this.outbox = new PostgresOutbox(db);
+    this.inbox = new PostgresInbox(db);
     this.commands = new PostgresCommandQueue(db, {
       notifier: new Notifier(db, `twofold_commands_${hash}`),
       listener: this.#listener,

@@ -37,6 +37,7 @@ describe('PostgresStore', () => {
         { component: 'event-store', version: 2 },
         { component: 'event-store', version: 3 },
         { component: 'event-store', version: 4 },
+        { component: 'inbox', version: 1 },
         { component: 'outbox', version: 1 },
         { component: 'process-managers', version: 1 },
         { component: 'projection-slots', version: 1 },
@@ -64,6 +65,7 @@ describe('PostgresStore', () => {
       ['outbox', 0, 1],
       ['command-queue', 0, 1],
       ['process-managers', 0, 1],
+      ['inbox', 0, 1],
     ]);
     const again = await migratePostgres({ connection: server.url, schema });
     expect(again.every((r) => r.from === r.to && r.to >= 1)).toBe(true);

@@ -48,16 +48,39 @@ describe('PostgresOutbox', () => {
     ]);
   });
 
+  it("refuses a transaction of another handle, and keeps none of that handle's commit", async () => {
+    const one = await server.database();
+    const other = await server.database();
+    for (const handle of [other, await server.database({ schema: one.schema })]) {
+      const commit = handle.events.commit({
+        appends: [{ streamId: streamId('b', 1), expectedVersion: 'any', events: [{ type: 'Booked', data: {} }] }],
+        participants: [(tx) => one.outbox.enqueue(tx, [{ topic: 't', payload: 1, id: 'm1' }])],
+      });
+      await expect(commit).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(commit).rejects.toThrow(/use the outbox of the write store's own handle/);
+      expect(await handle.events.head()).toBe(0);
+    }
+    expect(await one.outbox.claim(10, 60_000)).toEqual([]);
+    const outside = await one.pool.connect();
+    try {
+      await expect(one.outbox.enqueue(outside, [{ topic: 't', payload: 1 }])).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    } finally {
+      outside.release();
+    }
+  });
+
   it('sends each message once when relays on several nodes drain it together, each in the order written', async () => {
     const schema = server.schema();
     const nodes = [await open(schema), await open(schema), await open(schema)];
     const total = 600;
-    const store = (await server.database({ schema })).events;
+    const writer = await server.database({ schema });
     for (let batch = 0; batch < total / 100; batch++) {
-      await store.commit({
+      await writer.events.commit({
         participants: [
           (tx) =>
-            nodes[0]!.enqueue(
+            writer.outbox.enqueue(
               tx,
               Array.from({ length: 100 }, (_, i) => ({
                 topic: 't',
@@ -92,8 +115,7 @@ describe('PostgresOutbox', () => {
 
   it('retries a failing message later and parks it after its last attempt, keeping the error', async () => {
     const schema = server.schema();
-    const outbox = await open(schema);
-    const store = (await server.database({ schema })).events;
+    const { events: store, outbox } = await server.database({ schema });
     await store.commit({
       participants: [(tx) => outbox.enqueue(tx, [{ topic: 'mail', payload: { to: 'ada' }, id: 'm1' }])],
     });

@@ -1,4 +1,5 @@
 import type { NewOutboxMessage, OutboxMessage, OutboxStore } from '@twofold/core';
+import { InvalidArgumentError } from '@twofold/core';
 import { checkOutboxMessage, fromJson } from '@twofold/core/adapters';
 import { type PostgresClient, prepared, type SchemaPool, toNumber } from '../connection/schema-pool.js';
 
@@ -34,8 +35,17 @@ export class PostgresOutbox implements OutboxStore<PostgresClient> {
     this.#db = db;
   }
 
-  /** Inserts the messages with the write store's transaction: they exist if, and only if, it commits. */
+  /**
+   * Inserts the messages with the write store's transaction: they exist if, and only if, it commits. `tx` must be
+   * a transaction of this outbox's own handle: another handle's would write them into its own schema, or commit
+   * them apart from the command.
+   */
   async enqueue(tx: PostgresClient, messages: readonly NewOutboxMessage[]): Promise<void> {
+    if (!this.#db.runs(tx)) {
+      throw new InvalidArgumentError(
+        `PostgresOutbox.enqueue: the transaction is not one of this handle's (schema ${this.#db.schema}); use the outbox of the write store's own handle`,
+      );
+    }
     const ids = messages.map(checkOutboxMessage);
     const now = Date.now();
     await tx.query(

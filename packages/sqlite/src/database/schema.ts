@@ -1,6 +1,7 @@
 import { commandQueueMigrations } from '../command-queue/schema.js';
 import type { Migration } from '../connection/migrations.js';
 import { eventStoreMigrations } from '../event-store/schema.js';
+import { inboxMigrations } from '../inbox/schema.js';
 import { outboxMigrations } from '../outbox/schema.js';
 import { processMigrations } from '../process-managers/schema.js';
 import { documentMigrations, slotMigrations, tableMigrations } from '../read-store/schema.js';
@@ -17,4 +18,5 @@ export const components: readonly { readonly component: string; readonly migrati
   { component: 'command-queue', migrations: commandQueueMigrations },
   { component: 'outbox', migrations: outboxMigrations },
   { component: 'process-managers', migrations: processMigrations },
+  { component: 'inbox', migrations: inboxMigrations },
 ];

@@ -9,6 +9,7 @@ import {
   type SqliteConnectionOptions,
 } from '../connection/open.js';
 import { eventOptions, type SqliteEventOptions, SqliteStore } from '../event-store/sqlite-store.js';
+import { SqliteInbox } from '../inbox/inbox.js';
 import { SqliteOutbox } from '../outbox/outbox.js';
 import { SqliteProcessStore } from '../process-managers/process-store.js';
 import { SqliteDocumentStore } from '../read-store/document-store.js';
@@ -49,6 +50,8 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
   readonly outbox: SqliteOutbox;
   /** Process managers' instances, timers and checkpoints, committed with the commands they send into `commands`. */
   readonly processes: SqliteProcessStore;
+  /** The inbox: which messages each consumer received, marked in the same transaction as their effects. */
+  readonly inbox: SqliteInbox;
   /**
    * The connection, for tables of the application's own in the same file (they may then commit with the
    * stores). Closed with the handle.
@@ -70,6 +73,7 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
       this.commands = new SqliteCommandQueue(db);
       this.outbox = new SqliteOutbox(db);
       this.processes = new SqliteProcessStore(db, this.commands);
+      this.inbox = new SqliteInbox(db);
     } catch (error) {
       closeDatabase(db);
       throw error;
@@ -100,7 +104,7 @@ export class SqliteDatabase implements Database<SqliteConnection, InlineDocument
  *
  * @example
  * const db = sqlite('data/hotel.db');
- * const { events, documents, tables, checkpoints, deadLetters, commands, outbox, processes } = db;
+ * const { events, documents, tables, checkpoints, deadLetters, commands, outbox, inbox, processes } = db;
  * const durable = sqlite({ path: 'data/bank.db', synchronous: 'FULL' });
  */
 export function sqlite(pathOrOptions: string | SqliteOptions = {}): SqliteDatabase {
