@@ -37,6 +37,7 @@ describe('each tarball', () => {
       '@twofold/client',
       '@twofold/core',
       '@twofold/http',
+      '@twofold/nats',
       '@twofold/postgres',
       '@twofold/redis',
       '@twofold/sqlite',
