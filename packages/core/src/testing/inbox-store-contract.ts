@@ -7,6 +7,7 @@ export interface InboxStoreUnderTest<Tx = unknown> {
   readonly inbox: InboxStore<Tx>;
   /** A table of the same storage that effects write to, inside the transaction they are given. */
   readonly effects: {
+    /** Writes `value` to the table inside the inbox's transaction `tx`. */
     write(tx: Tx, value: string): void | Promise<void>;
     /** What the table holds, in the order written. */
     read(): Promise<readonly string[]>;
