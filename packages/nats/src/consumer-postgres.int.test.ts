@@ -88,7 +88,8 @@ describe('NatsConsumer on PostgreSQL', () => {
     const ids = Array.from({ length: 30 }, (_, i) => `b${i + 1}`);
     const { js, jsm, stream, prefix } = await relayed(ids);
     const schema = `nats_${process.pid}_${++schemas}`;
-    const nodes = await Promise.all([billingDatabase(schema), billingDatabase(schema)]);
+    // One after the other: two CREATE TABLE IF NOT EXISTS at once can collide in PostgreSQL's catalog.
+    const nodes = [await billingDatabase(schema), await billingDatabase(schema)];
     // Each node on a connection of its own.
     const connections = [js, (await nats.connect()).js];
     const consumers = nodes.map(
