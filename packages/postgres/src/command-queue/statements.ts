@@ -23,11 +23,15 @@ const HELD = `id = $1 AND lease = $2 AND status = 'running'`;
 const END_LEASE = 'lease = NULL, lease_until = NULL';
 
 // Due, and the earliest live command of its key; rows another claim holds are skipped, not waited for.
+// "Due" is one expression filtered on the rows of the due index, not an OR of two conditions the planner would turn
+// into bitmap scans: so the plan walks the index in claim order and stops at the limit, instead of fetching and
+// sorting every due command on each claim, which made draining a backlog quadratic.
 const CLAIM = `UPDATE twofold_commands SET status = 'running', attempts = attempts + 1,
     lease = md5(random()::text || clock_timestamp()::text || seq::text), lease_until = $3, updated_at = $2
   WHERE seq IN (
     SELECT seq FROM twofold_commands c
-    WHERE ((c.status IN ('queued', 'failed') AND c.run_at <= $2) OR (c.status = 'running' AND c.lease_until <= $2))
+    WHERE c.status IN ('queued', 'failed', 'running')
+      AND (CASE WHEN c.status = 'running' THEN c.lease_until ELSE c.run_at END) <= $2
       AND (c.key IS NULL OR NOT EXISTS (
         SELECT 1 FROM twofold_commands p WHERE p.key = c.key AND p.seq < c.seq AND p.${LIVE}))
     ORDER BY c.priority DESC, c.run_at, c.seq
