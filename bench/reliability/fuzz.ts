@@ -2,6 +2,7 @@
 // at a time over one keep-alive connection. No answer may be a 5xx or a dropped connection, a 4xx must leave the
 // write side as it was, and an Idempotency-Key that was answered 2xx may only replay its own request.
 
+import type { Agent } from 'node:http';
 import type { Role } from '../../examples/hotel/src/identity/roles.js';
 import { bearer, signIn } from '../../examples/hotel/tests/e2e/setup.js';
 import { type Answer, json, keepAlive, type Sent, send, TransportError } from './http.js';
@@ -83,6 +84,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (status >= 500) failures.push(`${summary} to ${shown}`);
       if (status >= 400 && status < 500 && digest !== before)
         failures.push(`the write side changed on ${summary} to ${shown}`);
+      // A queued command runs later, in the app's worker: the write side is read once it has run, so that what it
+      // committed is not laid at the door of the requests after it.
+      if (status === 202) {
+        const settled = await untilFinal(agent, api, answer, who.headers);
+        if (settled !== undefined) failures.push(`${settled}: ${shown}`);
+        digest = await options.writeSide();
+      }
       if (status >= 200 && status < 300) {
         const position = Number(answer.headers['twofold-position']);
         if (Number.isSafeInteger(position)) head = Math.max(head, position);
@@ -94,9 +102,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const key = sent.headers?.['idempotency-key'];
       if (key !== undefined && command) {
         const request = `${who.name} ${sent.url} ${String(sent.body)}`;
-        const first = keys.get(`${who.name} ${key}`);
-        if (first === undefined && status >= 200 && status < 300)
-          keys.set(`${who.name} ${key}`, { request, answer: answer.body });
+        // A queued command's key names the command in the queue, apart from the keys of commands run at once; its
+        // answer is the command's id (its status moves on).
+        const queued = status === 202 || /respond-async/i.test(sent.headers?.prefer ?? '');
+        const slot = `${who.name} ${queued ? 'queued' : 'now'} ${key}`;
+        if (status === 202) answer = { ...answer, body: String(json<{ id?: unknown }>(answer).id) };
+        const first = keys.get(slot);
+        if (first === undefined && status >= 200 && status < 300) keys.set(slot, { request, answer: answer.body });
         else if (first !== undefined && first.request === request && status < 300 && answer.body !== first.answer) {
           failures.push(`a replay of Idempotency-Key ${key} answered ${answer.body} after ${first.answer}: ${shown}`);
         } else if (first !== undefined && first.request !== request && status < 300) {
@@ -130,6 +142,29 @@ async function signInAll(api: string): Promise<Identity[]> {
   return identities;
 }
 
+/**
+ * Reads the status resource of a command answered 202 until it is final (succeeded, dead or cancelled); what went
+ * wrong when it has no readable status or is not final within a minute.
+ */
+async function untilFinal(
+  agent: Agent,
+  api: string,
+  accepted: Answer,
+  credentials: Readonly<Record<string, string>>,
+): Promise<string | undefined> {
+  const location = accepted.headers.location;
+  if (location === undefined) return 'a 202 without Location';
+  const url = new URL(location, api).toString();
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const answer = await send(agent, { method: 'GET', url, headers: { ...credentials, prefer: 'wait=20' } }, 30_000);
+    if (answer.status !== 200) return `its status resource answered ${answer.status} ${answer.body.slice(0, 200)}`;
+    const { status } = json<{ status: string }>(answer);
+    if (status === 'succeeded' || status === 'dead' || status === 'cancelled') return undefined;
+  }
+  return 'the queued command was not final within a minute';
+}
+
 /** One request to `operation`: mostly as the document describes it, often spoiled, sometimes not at all like it. */
 function generate(
   operation: Operation,
@@ -139,6 +174,7 @@ function generate(
   const { random } = g;
   const headers: Record<string, string> = { ...context.credentials };
   const query: string[] = [];
+  let path = operation.path;
   for (const parameter of operation.parameters) {
     // Optional headers are sent less often than optional query parameters: their formats (an ETag list for
     // If-Match) are more than the document's schema says, and a request spoiled in many ways tests the first only.
@@ -153,6 +189,7 @@ function generate(
         : hostileValue(g);
     if (parameter.in === 'query') query.push(`${queryText(parameter.name)}=${queryText(value)}`);
     if (parameter.in === 'header') headers[parameter.name.toLowerCase()] = headerText(value);
+    if (parameter.in === 'path') path = path.replace(`{${parameter.name}}`, queryText(value));
   }
   if (headers['idempotency-key'] !== undefined && random.next() < 0.3) {
     headers['idempotency-key'] = `k${random.int(1, 6)}`;
@@ -170,7 +207,6 @@ function generate(
     headers['content-type'] = 'application/json';
   }
   Object.assign(headers, junkHeaders(g, body !== undefined));
-  let path = operation.path;
   let method = operation.method;
   if (random.next() < 0.05) {
     path = random.pick([

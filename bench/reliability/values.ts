@@ -157,6 +157,9 @@ export function validValue(schema: JsonSchema, g: Generating, name = ''): unknow
 function validString(schema: JsonSchema, g: Generating, name: string): string {
   const { random, vocabulary, today } = g;
   if (schema.format === 'date') return addDays(today, random.int(-3, 45));
+  if (schema.examples !== undefined && schema.examples.length > 0 && random.next() < 0.5) {
+    return String(random.pick(schema.examples));
+  }
   const known = vocabulary.words(name);
   if (known.length > 0 && random.next() < 0.8) return random.pick(known);
   if (schema.pattern !== undefined) {

@@ -1,14 +1,15 @@
 // Starts the hotel: `npm start` at the root builds the web UI, then runs this.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { limitsFromEnv } from './app/limits.js';
 import { createApp } from './app/server.js';
+import { stopOnSignals } from './app/signals.js';
+import { storesConfigFromEnv } from './app/storage-env.js';
 import type { IdentityOptions } from './identity/identity.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? 'localhost';
-const dataDir = resolve(process.env.DATA_DIR ?? join(root, 'data'));
 
 // Tokens from an external issuer (JWT_PUBLIC_KEY, a PEM whose line breaks may be written `\n`, and JWT_ISSUER)
 // turn the demo sign-in off; JWT_SECRET signs the demo's tokens instead of the secret stored in the database.
@@ -26,12 +27,10 @@ function identity(): IdentityOptions {
 }
 
 const app = await createApp({
-  dataDir,
-  // DATABASE_URL puts everything in PostgreSQL (DATABASE_SCHEMA names the schema, default public).
-  postgres: process.env.DATABASE_URL
-    ? { url: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA || undefined }
-    : undefined,
-  redisUrl: process.env.REDIS_URL || undefined,
+  // DATABASE_URL puts everything in PostgreSQL, DATA_DIR moves the SQLite files; `npm run worker` reads the same.
+  ...storesConfigFromEnv(process.env, root),
+  // WORKERS: the command workers in this process (default 1; 0 leaves queued commands to `npm run worker`).
+  ...(process.env.WORKERS ? { workers: Number(process.env.WORKERS) } : {}),
   uiDir: join(root, 'dist', 'ui'),
   identity: identity(),
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },
@@ -48,20 +47,5 @@ console.log(
     : '  identity: demo sign-in at POST /api/session (no password)',
 );
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping`);
-    // Whatever still holds the event loop after a clean close gets 5 s, then the process leaves anyway.
-    setTimeout(() => process.exit(1), 5000).unref();
-    app.close().then(
-      () => console.log('stopped'),
-      (error: unknown) => {
-        console.error(error);
-        process.exitCode = 1;
-      },
-    );
-  });
-}
+// Whatever still holds the event loop after a clean close gets 5 s, then the process leaves anyway.
+stopOnSignals(() => app.close(), 5000);

@@ -28,10 +28,7 @@ export interface Hotel {
  * command and query needs a principal with a role that allows it (see `hotelPermissions`), in-process calls too.
  */
 export async function createHotel(stores: Stores, options: HotelOptions = {}): Promise<Hotel> {
-  const mediator = createMediator({ consistencyTimeout: options.consistencyTimeout ?? 5000 });
-  // The locator is inline, so a guest's booking is theirs from the moment it is committed.
-  mediator.use(hotelPermissions((bookingId) => guestOf(stores.inline.documents.read(bookingLocator), bookingId)));
-  await registerCommands(mediator, stores, options.clock ?? Date.now);
+  const mediator = await createCommandSide(stores, options);
   const read = await createReadSide(stores, options.readSideLogger);
   registerQueries(mediator, stores, read);
   return {
@@ -40,4 +37,16 @@ export async function createHotel(stores: Stores, options: HotelOptions = {}): P
     start: () => read.readSide.start(),
     stop: () => read.readSide.stop(),
   };
+}
+
+/**
+ * The hotel's mediator with its permissions and command handlers only: what a worker process needs to run queued
+ * commands (`npm run worker`), without the read side.
+ */
+export async function createCommandSide(stores: Stores, options: HotelOptions = {}): Promise<Mediator> {
+  const mediator = createMediator({ consistencyTimeout: options.consistencyTimeout ?? 5000 });
+  // The locator is inline, so a guest's booking is theirs from the moment it is committed.
+  mediator.use(hotelPermissions((bookingId) => guestOf(stores.inline.documents.read(bookingLocator), bookingId)));
+  await registerCommands(mediator, stores, options.clock ?? Date.now);
+  return mediator;
 }

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
+import { CommandWorker } from '@twofold/core';
 import { type ServerLimits, serverOptions, twofoldHttp } from '@twofold/http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createIdentity, type IdentityOptions } from '../identity/identity.js';
+import { canReadCommand } from '../identity/permissions.js';
 import { sessionRoute } from '../identity/session-route.js';
 import { createHotel, type Hotel, type HotelOptions } from './hotel.js';
 import { seed } from './seed.js';
@@ -20,6 +22,11 @@ export interface AppOptions extends StoresConfig, HotelOptions {
   readonly identity?: IdentityOptions;
   /** Caps on connections and their timeouts; see `serverOptions` in @twofold/http for the defaults. */
   readonly limits?: ServerLimits;
+  /**
+   * Command workers in this process, running the commands queued with `Prefer: respond-async`. Default: 1; 0 leaves
+   * them to worker processes (`npm run worker`).
+   */
+  readonly workers?: number;
 }
 
 /** The running hotel: its HTTP server, its application and its stores. */
@@ -34,12 +41,17 @@ export interface App {
 /**
  * Builds the hotel's HTTP server: the API under `/api` (commands by POST, queries by GET, OpenAPI at
  * `/api/openapi.json`, docs at `/api/docs`), the demo sign-in at `/api/session` unless tokens come from an
- * external issuer, and the web UI at `/`. Requests authenticate with `Authorization: Bearer <token>`. The read
- * side is started and the demo data seeded before it resolves.
+ * external issuer, and the web UI at `/`. Requests authenticate with `Authorization: Bearer <token>`. Commands
+ * sent with `Prefer: respond-async` are queued in `stores.commands`, for the `workers` of this process and of
+ * worker processes. The read side is started and the demo data seeded before it resolves.
  */
 export async function createApp(options: AppOptions = {}): Promise<App> {
   // Checked before anything opens, so that a bad limit leaves no store behind.
   const limited = serverOptions(options.limits);
+  const workerCount = options.workers ?? 1;
+  if (!Number.isSafeInteger(workerCount) || workerCount < 0) {
+    throw new Error(`workers must be a whole number >= 0; got ${String(options.workers)}`);
+  }
   const stores = await createStores(options);
   const hotel = await createHotel(stores, options);
   hotel.start();
@@ -52,6 +64,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       prefix: '/api',
       mediator: hotel.mediator,
       authenticate: identity.authenticate,
+      queue: stores.commands,
+      canReadCommand,
       bodyLimit: options.bodyLimit ?? 65_536,
       info: {
         title: 'Twofold Hotel',
@@ -76,6 +90,9 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     await stores.close();
     throw error;
   }
+  const workers = Array.from({ length: workerCount }, () =>
+    new CommandWorker({ store: stores.commands, mediator: hotel.mediator }).start(),
+  );
   let closing: Promise<void> | undefined;
   return {
     server,
@@ -84,6 +101,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     close: () => {
       closing ??= (async () => {
         await server.close();
+        await Promise.all(workers.map((worker) => worker.stop()));
         await hotel.stop();
         await stores.close();
       })();

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   type CheckpointStore,
+  type CommandQueueStore,
   type DeadLetterStore,
   type DocumentIndex,
   type DocumentReader,
@@ -10,6 +11,7 @@ import {
   type InlineProjection,
   inlineProjection,
   MemoryCheckpointStore,
+  MemoryCommandQueue,
   MemoryDeadLetterStore,
   MemoryDocumentStore,
   MemoryStore,
@@ -49,6 +51,8 @@ export interface Stores {
   readonly checkpoints: CheckpointStore;
   readonly deadLetters: DeadLetterStore;
   readonly effects: EffectStore;
+  /** The queue of commands sent with `Prefer: respond-async`, on the write side's handle; workers run them. */
+  readonly commands: CommandQueueStore;
   /** Where it all is, in words, for the start-up banner. */
   readonly description: string;
   close(): Promise<void>;
@@ -117,6 +121,7 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
         checkpoints: db.checkpoints,
         deadLetters: db.deadLetters,
         effects: await PostgresEffectStore.open(db.pool),
+        commands: db.commands,
         description: `PostgreSQL, schema ${schema}`,
         close: () => db.close(),
       };
@@ -134,6 +139,7 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
       checkpoints: new MemoryCheckpointStore(),
       deadLetters: new MemoryDeadLetterStore(),
       effects: new MemoryEffectStore(),
+      commands: new MemoryCommandQueue(),
       description: 'in memory',
       close: async () => {},
     };
@@ -156,6 +162,7 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
     checkpoints: reads.checkpoints,
     deadLetters: reads.deadLetters,
     effects: new SqliteEffectStore(reads.connection),
+    commands: writes.commands,
     description: `SQLite, writes in ${writesPath}, reads in ${readsPath}`,
     close: async () => {
       await reads.close();

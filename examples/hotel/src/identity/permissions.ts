@@ -6,6 +6,7 @@ import {
   type Middleware,
   type Policy,
   type Principal,
+  type QueuedCommand,
   UnauthenticatedError,
 } from '@twofold/core';
 import { BookRoom, CancelBooking, CheckIn, CheckOut, RegisterRoom } from '../messages/commands.js';
@@ -100,4 +101,16 @@ export function hotelPermissions(owner: BookingOwner): Middleware<Context> {
       [ProjectionLag.type]: manager,
     },
   });
+}
+
+/**
+ * Who may read a queued command's status (`GET /api/commands/status/{id}`): the user who queued it, and a manager,
+ * who may read every one. Anyone else, anonymous callers among them, gets the 404 of an unknown id.
+ *
+ * @example
+ * canReadCommand({ id: 'ada', roles: ['guest'] }, command); // true when ada queued it
+ */
+export function canReadCommand(principal: Principal | undefined, command: QueuedCommand): boolean {
+  if (principal === undefined) return false;
+  return has(principal, 'manager') || principal.id === command.envelope.principal?.id;
 }

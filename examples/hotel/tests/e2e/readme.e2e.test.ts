@@ -82,6 +82,17 @@ it('signs in and books as its curl example says, with the tokens signed by JWT_S
     expect(stdout).toMatch(
       /\{"result":\{"items":\[[^\]]*"bookingId":"b-1","roomId":"102","roomNumber":"102"[^\]]*"guestId":"ada"/,
     );
+    // The queued booking of "Queued commands and worker processes", after the sign-in that gives it its token.
+    const queued = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .find((b) => b.includes('respond-async'));
+    expect(queued).toBeDefined();
+    const both = `${script}\n${queued!.replaceAll('localhost:3000', `127.0.0.1:${main.port}`)}`;
+    const accepted = (await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', both], { timeout: 30_000 })).stdout;
+    expect(accepted).toMatch(/HTTP\/1\.1 202 Accepted\r$/m);
+    expect(accepted).toMatch(/^preference-applied: respond-async\r$/m);
+    expect(accepted).toMatch(/^location: \/api\/commands\/status\/[\w-]+\r$/m);
+    expect(accepted).toMatch(/\{"id":"[\w-]+","status":"queued"\}$/);
   } finally {
     await main.stop();
   }
