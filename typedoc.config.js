@@ -27,6 +27,8 @@ export default {
   excludePrivate: true,
   excludeProtected: true,
   excludeInternal: true,
+  // No "Defined in" links: they would point at a git remote, which a checkout need not have.
+  disableSources: true,
   validation: {
     notExported: true,
     notDocumented: true,

@@ -125,7 +125,7 @@ export class SqliteDocumentStore implements DocumentStore<SqliteConnection, Inli
   /**
    * Applies a batch: the projection's handlers see the committed documents overlaid with their own writes, which
    * are held back and written, with the checkpoint, in one transaction at the end, so that handlers may await.
-   * Their reads of committed documents share one read transaction (see {@link BatchReads}).
+   * Their reads of committed documents share one read transaction (see `BatchReads` in `read-store/batch-reads.ts`).
    */
   async commit(
     slot: ProjectionSlot,
