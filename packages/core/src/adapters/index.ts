@@ -4,7 +4,8 @@
  * store's collections (`promisedCollection`, `promisedWritable`), the row mapping the SQL adapters share, and the
  * protocols they share, each written once and driven by a small dialect of the database: the migrations
  * (`migrate`), the versioned read-model slots (`commitSlot`, `applyInline`, `activateSlot`), the
- * check-everything-then-write commit (`commitUnit`) and the command queue (`DialectCommandQueue`, `enqueueIn`). A
+ * check-everything-then-write commit (`commitUnit`), the command queue (`DialectCommandQueue`, `enqueueIn`) and the
+ * outbox (`DialectOutbox`). A
  * protocol is a generator: `runSync` drives it on a synchronous driver, `runAsync` on an asynchronous one.
  * Transports compare a repeated command's payload with `payloadFingerprint`, as the idempotency records do.
  *
@@ -41,6 +42,7 @@ export type { InboxDialect } from '../inbox/inbox-dialect.js';
 export { checkInboxEntry, receiveOnce } from '../inbox/receive.js';
 export { type Migration, type MigrationDialect, migrate } from '../migrations/migrate.js';
 export { checkOutboxMessage } from '../outbox/checks.js';
+export { DialectOutbox, type NewOutboxRow, type OutboxDialect, type OutboxRow } from '../outbox/dialect-outbox.js';
 export { Waiters } from '../positions/waiters.js';
 export type { SlotData, SlotDialect } from '../projection-slots/slot-dialect.js';
 export {
