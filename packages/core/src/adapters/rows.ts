@@ -8,15 +8,7 @@ export function toJson(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
-/** Parses a JSON column; a corrupt value fails with CORRUPT_DATA and `where` (what the row is) in the message. */
-export function fromJson(text: string | null, where: () => string): unknown {
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CorruptDataError(`${where()} holds corrupt JSON: ${(error as Error).message}`, { cause: error });
-  }
-}
+export { fromJson } from '../runtime/json.js';
 
 /** An event row as the SQL adapters store it: JSON as text, the position and timestamp as integers. */
 export interface EventRow {

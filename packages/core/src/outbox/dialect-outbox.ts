@@ -1,5 +1,5 @@
-import { fromJson } from '../adapters/rows.js';
 import type { Step } from '../protocol/run.js';
+import { fromJson } from '../runtime/json.js';
 import { checkOutboxMessage } from './checks.js';
 import type { NewOutboxMessage, OutboxMessage, OutboxStore } from './ports.js';
 
