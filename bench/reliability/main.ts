@@ -7,7 +7,7 @@ import { runFuzz } from './fuzz.js';
 import { runKillLoop } from './kill-loop.js';
 import { runNeighbour } from './neighbour.js';
 import { seedFromEnv, sizeFromEnv } from './random.js';
-import { runSoak } from './soak.js';
+import { runSoak, withinLatencyBand } from './soak.js';
 import { openTarget, type StoreName, storesFromEnv } from './target.js';
 
 const log = (line: string) => console.log(`  ${line}`);
@@ -97,7 +97,7 @@ async function neighbour(): Promise<void> {
     const { alone, neighbour } = await runNeighbour({ target, seconds, log });
     if (neighbour.error !== undefined) log(`first error beside the open transaction: ${neighbour.error}`);
     verdict(
-      neighbour.errors === 0 && neighbour.p99 <= Math.max(alone.p99 * 1.2, alone.p99 + 5),
+      neighbour.errors === 0 && withinLatencyBand(neighbour.p99, alone.p99),
       `hostile neighbour: read-your-writes p99 ${alone.p99} ms alone, ${neighbour.p99} ms beside an open transaction, ${neighbour.errors} errors`,
     );
   } finally {

@@ -1,5 +1,6 @@
 // The soak: mixed load at a constant rate on the hotel's process for many minutes. Per minute, the process's
-// RSS and the requests' p99 must stay near the first measured minute's (±10% and ±20%), with no error at all.
+// RSS must stay within ±10% of the first measured minute's and the requests' p99 at most 20% (or 5 ms, whichever is
+// more) above it, with no error at all.
 // The minutes of warm-up before it are reported but set no baseline: a process that has just started still
 // holds what loading and compiling its code left behind, so its RSS falls once the collector has run.
 import type { Agent } from 'node:http';
@@ -196,10 +197,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   for (const w of windows.slice(warmup + 1)) {
     if (first === undefined) break;
     if (Math.abs(w.rss - first.rss) > 0.1 * first.rss) outside.push(`window ${w.minute}: RSS ${w.rss} vs ${first.rss}`);
-    if (Math.abs(w.p99 - first.p99) > 0.2 * first.p99)
-      outside.push(`window ${w.minute}: p99 ${w.p99} vs ${first.p99} ms`);
+    if (!withinLatencyBand(w.p99, first.p99)) outside.push(`window ${w.minute}: p99 ${w.p99} vs ${first.p99} ms`);
   }
   return { windows, errors, outside };
+}
+
+/**
+ * Whether a p99 is at most 20% above a baseline, or 5 ms when that is more: on a 2-core machine one collector pause
+ * or WAL checkpoint moves a p99 of a few milliseconds by more than 20%, while latency that grows with the data
+ * leaves both bounds behind. A p99 below the baseline is never a failure.
+ */
+export function withinLatencyBand(p99: number, baseline: number): boolean {
+  return p99 <= Math.max(baseline * 1.2, baseline + 5);
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
