@@ -19,6 +19,8 @@ const STATUS = {
   IDEMPOTENCY_KEY_IN_USE: 409,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
+  // Before the route's handler: a path parameter longer than the router's maxParamLength.
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
   HEADERS_TOO_LARGE: 431,
   DOMAIN_RULE: 422,

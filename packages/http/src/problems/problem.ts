@@ -64,12 +64,17 @@ function classify(error: unknown): { code: ProblemCode; detail: string; extensio
   }
   const fastify = fastifyStatus(error);
   if (fastify !== undefined) {
-    const code: ProblemCode =
-      fastify === 413 ? 'PAYLOAD_TOO_LARGE' : fastify === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'MALFORMED_REQUEST';
-    return { code, detail: (error as Error).message, extensions: {} };
+    return { code: FASTIFY_CODES[fastify] ?? 'MALFORMED_REQUEST', detail: (error as Error).message, extensions: {} };
   }
   return { code: 'INTERNAL', detail: INTERNAL_DETAIL, extensions: {} };
 }
+
+/** The codes of the 4xx statuses Fastify answers with while reading or routing a request; any other is malformed. */
+const FASTIFY_CODES: Readonly<Record<number, ProblemCode>> = {
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
 
 /** The 4xx status of an error Fastify raised while reading the request, if it is one. */
 function fastifyStatus(error: unknown): number | undefined {

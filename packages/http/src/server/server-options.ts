@@ -1,6 +1,8 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { InvalidArgumentError } from '@twofold/core';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { pathOf } from '../plugin/context.js';
+import { problemFrom } from '../problems/problem.js';
 import { clientErrorHandler } from './client-error.js';
 
 /**
@@ -37,11 +39,16 @@ export const DEFAULT_SERVER_LIMITS: Readonly<Required<ServerLimits>> = Object.fr
 });
 
 /** The Fastify options {@link serverOptions} makes. */
-export type LimitedServerOptions = Pick<FastifyServerOptions, 'clientErrorHandler' | 'serverFactory'>;
+export type LimitedServerOptions = Pick<
+  FastifyServerOptions,
+  'clientErrorHandler' | 'frameworkErrors' | 'serverFactory'
+>;
 
 /**
  * Fastify options for a plain HTTP/1.1 server (TLS belongs to the proxy in front of it) with the given limits
- * on its connections, and errors found before routing (431, 408, 400) answered with `Connection: close`.
+ * on its connections, and errors found before routing (431, 408, 400) answered with `Connection: close`. The
+ * router's own refusals (a path that is not valid percent-encoding: 400 `MALFORMED_REQUEST`; a path parameter
+ * longer than `maxParamLength`: 414 `URI_TOO_LONG`) are problem documents too.
  *
  * @example
  * const app = Fastify({ logger: true, ...serverOptions({ maxConnections: 500, keepAliveTimeout: 65_000 }) });
@@ -51,6 +58,7 @@ export function serverOptions(limits: ServerLimits = {}): LimitedServerOptions {
   const settings = checked(limits);
   return {
     clientErrorHandler,
+    frameworkErrors: routerProblem,
     serverFactory: (handler: RequestListener): Server => {
       const server = createServer(
         {
@@ -69,6 +77,12 @@ export function serverOptions(limits: ServerLimits = {}): LimitedServerOptions {
       return server;
     },
   };
+}
+
+// Raised before any plugin's hooks or error handler run, so no correlation id is known yet.
+function routerProblem(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+  const problem = problemFrom(error, pathOf(request), undefined);
+  void reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem.body));
 }
 
 function checked(limits: ServerLimits): Required<ServerLimits> {

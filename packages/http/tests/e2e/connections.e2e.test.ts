@@ -21,6 +21,7 @@ async function serve(limits: ServerLimits = {}): Promise<{ app: FastifyInstance;
     authenticate: bearer((token) => principals.get(token)),
   });
   app.get('/ping', async () => 'pong');
+  app.get('/rooms/:id', async (request) => request.params);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, port: (app.server.address() as { port: number }).port };
 }
@@ -96,6 +97,28 @@ describe('errors answered before routing', () => {
     expect(answer.status).toBe(413);
     expect(answer.headers.connection).toBe('close');
     await connection.closed;
+  });
+});
+
+describe("the router's refusals", () => {
+  it('answers a path that is not valid percent-encoding with 400 MALFORMED_REQUEST as a problem document', async () => {
+    const { port } = await serve();
+    for (const path of ['/rooms/%zz', '/api/commands/status/%E0%A4%A', '/nowhere%']) {
+      const answer = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect(answer.status, path).toBe(400);
+      expect(answer.headers.get('content-type'), path).toMatch(/^application\/problem\+json/);
+      expect(await answer.json(), path).toMatchObject({ status: 400, code: 'MALFORMED_REQUEST', instance: path });
+    }
+  });
+
+  it('answers a path parameter longer than maxParamLength with 414 URI_TOO_LONG as a problem document', async () => {
+    const { port } = await serve();
+    const answer = await fetch(`http://127.0.0.1:${port}/rooms/${'x'.repeat(101)}?at=1`);
+    expect(answer.status).toBe(414);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await answer.json()).toMatchObject({ status: 414, title: 'URI Too Long', code: 'URI_TOO_LONG' });
+    const fits = await fetch(`http://127.0.0.1:${port}/rooms/${'x'.repeat(100)}`);
+    expect(await fits.json()).toEqual({ id: 'x'.repeat(100) });
   });
 });
 
