@@ -163,6 +163,7 @@ export {
   type ProcessReaction,
 } from './process-managers/process-manager.js';
 export { ProcessManagerRunner, type ProcessManagerRunnerOptions } from './process-managers/runner.js';
+export type { ProcessManagerFailure, ProcessManagerStatus } from './process-managers/status.js';
 export {
   type DocumentIndex,
   type DocumentOrder,

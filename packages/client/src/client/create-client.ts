@@ -4,6 +4,7 @@ import { problemError, RemoteError, remoteErrorOf, transportError } from '../err
 import { eventsOf, linesOf } from '../streams/lines.js';
 import { queryStringOf } from './query-string.js';
 import {
+  cancelOver,
   enqueueOver,
   type QueuedReceipt,
   type QueuedStatus,
@@ -106,6 +107,19 @@ export interface Client {
    * succeeded moves this client's position to its own, so the next query reads its write.
    */
   waitFor<R = unknown>(command: string | QueuedReceipt<R>, options?: WaitOptions): Promise<QueuedStatus<R>>;
+  /**
+   * Cancels a queued command (its id, or what `enqueue` resolved to) that no worker has started, or that awaits a
+   * retry, and resolves to its status, `cancelled`. A command that is `running`, `succeeded` or `dead` rejects
+   * with `NOT_CANCELLABLE`; one this caller may not see, with `NOT_FOUND`.
+   *
+   * @example
+   * const receipt = await client.enqueue(SendReminder, { bookingId });
+   * await client.cancel(receipt);
+   */
+  cancel<R = unknown>(
+    command: string | QueuedReceipt<R>,
+    options?: { readonly signal?: AbortSignal; readonly headers?: HeadersInit },
+  ): Promise<QueuedStatus<R>>;
   /**
    * The highest position a command sent (or waited for) by this client committed; sent as `Twofold-After` with
    * every query.
@@ -229,6 +243,8 @@ export function createClient(options: ClientOptions): Client {
       })) as Client['enqueue'],
     waitFor: ((target: string | QueuedReceipt, wait?: WaitOptions) =>
       waitOver(transport, target, wait)) as Client['waitFor'],
+    cancel: ((target: string | QueuedReceipt, call?: { signal?: AbortSignal; headers?: HeadersInit }) =>
+      cancelOver(transport, target, call)) as Client['cancel'],
     async ask(query, params, call) {
       const { url, init } = await queryRequest(
         `queries/${encodeURIComponent(query.type)}`,

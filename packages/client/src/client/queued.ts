@@ -88,8 +88,7 @@ export async function waitOver(
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0) {
     throw new TypeError(`waitFor(): timeoutMs must be a whole number >= 0; got ${String(timeoutMs)}`);
   }
-  const url = typeof target === 'string' ? transport.urlOf(commandStatusPath(target)) : target?.location;
-  if (typeof url !== 'string') throw new TypeError('waitFor(): pass a command id or what enqueue resolved to');
+  const url = statusUrl(transport, target, 'waitFor');
   const until = Date.now() + timeoutMs;
   for (;;) {
     const seconds = Math.min(MAX_WAIT_SECONDS, Math.max(0, Math.floor((until - Date.now()) / 1000)));
@@ -105,6 +104,28 @@ export async function waitOver(
     // A wait shorter than a second is not worth a request: the status as it is then is the answer.
     if (final || until - Date.now() < 1000) return status;
   }
+}
+
+/** `cancel`: DELETEs the status resource; the answer is the command, now `cancelled`. */
+export async function cancelOver(
+  transport: Transport,
+  target: string | QueuedReceipt,
+  options: { readonly signal?: AbortSignal; readonly headers?: HeadersInit } = {},
+): Promise<QueuedStatus> {
+  const url = statusUrl(transport, target, 'cancel');
+  const response = await transport.send(
+    url,
+    { method: 'DELETE', ...signalOf(options.signal) },
+    { accept: 'application/json' },
+    options,
+  );
+  return (await transport.json(response)) as unknown as QueuedStatus;
+}
+
+function statusUrl(transport: Transport, target: string | QueuedReceipt, call: string): string {
+  const url = typeof target === 'string' ? transport.urlOf(commandStatusPath(target)) : target?.location;
+  if (typeof url !== 'string') throw new TypeError(`${call}(): pass a command id or what enqueue resolved to`);
+  return url;
 }
 
 function signalOf(signal: AbortSignal | undefined): { signal?: AbortSignal } {

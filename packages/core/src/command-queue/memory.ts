@@ -1,7 +1,10 @@
+import { InvalidArgumentError } from '../errors/errors.js';
+import { defersToCommit, type MemoryStore, type MemoryTx } from '../event-store/memory-store.js';
 import { checkClaimRequest, checkNewCommand } from './checks.js';
 import { LocalWakeUps } from './local-wake-ups.js';
-import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js';
+import type { ClaimRequest, CommandSuccess, TransactionalCommandQueue } from './ports.js';
 import type { ClaimedCommand, CommandProblem, NewQueuedCommand, QueuedCommand } from './records.js';
+import { SettledListeners } from './settled.js';
 
 interface Entry {
   command: QueuedCommand;
@@ -12,35 +15,65 @@ interface Entry {
 
 const LIVE = new Set(['queued', 'failed', 'running']);
 
+/** Options of {@link MemoryCommandQueue}. */
+export interface MemoryCommandQueueOptions {
+  /**
+   * The in-memory write store whose transactions `enqueueIn` joins (`memory()` passes its own); `enqueueIn` then
+   * refuses another store's. Without it, `enqueueIn` joins the transaction of any `MemoryStore`.
+   */
+  readonly store?: MemoryStore;
+}
+
 /**
  * The command queue in memory, for tests and single-process apps on `memory()`: it forgets every command when the
- * process ends. `memory().commands` is one.
+ * process ends. `memory().commands` is one. `enqueueIn(tx, command)` stores a command inside a commit of the
+ * in-memory write store: the command is in the queue once that commit has succeeded, and never when it fails.
  *
  * @example
  * const queue = new MemoryCommandQueue();
  * const worker = new CommandWorker({ store: queue, mediator });
  */
-export class MemoryCommandQueue implements CommandQueueStore {
+export class MemoryCommandQueue implements TransactionalCommandQueue<MemoryTx> {
   readonly #entries = new Map<string, Entry>();
   readonly #wakeUps = new LocalWakeUps();
+  readonly #settled = new SettledListeners();
+  readonly #store: MemoryStore | undefined;
   #seq = 0;
+
+  constructor(options: MemoryCommandQueueOptions = {}) {
+    this.#store = options.store;
+  }
 
   async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
     checkNewCommand(command);
     const existing = this.#entries.get(command.id);
     if (existing !== undefined) return existing.command;
-    const stored: QueuedCommand = {
-      ...structuredClone(command),
-      status: 'queued',
-      attempts: 0,
-      result: undefined,
-      position: undefined,
-      problem: undefined,
-      updatedAt: command.enqueuedAt,
-    };
-    this.#entries.set(command.id, { command: stored, seq: ++this.#seq, lease: undefined, leaseUntil: 0 });
+    const stored = this.#insert(queuedOf(command));
     this.#wakeUps.wake();
     return stored;
+  }
+
+  enqueueIn(tx: MemoryTx, command: NewQueuedCommand): QueuedCommand {
+    checkNewCommand(command);
+    if (!defersToCommit(tx) || !('store' in tx)) {
+      throw new InvalidArgumentError('MemoryCommandQueue.enqueueIn: tx must be a transaction of a MemoryStore commit');
+    }
+    if (this.#store !== undefined && tx.store !== this.#store) {
+      throw new InvalidArgumentError(
+        "MemoryCommandQueue.enqueueIn: tx is a commit of another MemoryStore, not of this queue's database",
+      );
+    }
+    const existing = this.#entries.get(command.id);
+    if (existing !== undefined) return existing.command;
+    const staged = queuedOf(command);
+    tx.onCommit(() => {
+      // An enqueue of the same id between this call and the commit came first: it is the one kept, as a SQL
+      // queue keeps the row inserted first.
+      if (this.#entries.has(command.id)) return;
+      this.#insert(staged);
+      this.#wakeUps.wake();
+    });
+    return staged;
   }
 
   async claim(request: ClaimRequest): Promise<readonly ClaimedCommand[]> {
@@ -76,7 +109,14 @@ export class MemoryCommandQueue implements CommandQueueStore {
 
   async complete(id: string, lease: string, success: CommandSuccess, now: number): Promise<boolean> {
     const result = structuredClone(success.result);
-    return this.#settle(id, lease, { status: 'succeeded', result, position: success.position, updatedAt: now });
+    const settled = this.#settle(id, lease, {
+      status: 'succeeded',
+      result,
+      position: success.position,
+      updatedAt: now,
+    });
+    if (settled) this.#settled.settled(id);
+    return settled;
   }
 
   async fail(
@@ -95,6 +135,7 @@ export class MemoryCommandQueue implements CommandQueueStore {
         : { status: 'failed', problem: problemCopy, runAt: retryAt, updatedAt: now },
     );
     if (settled && retryAt !== undefined) this.#wakeUps.wake();
+    if (settled && retryAt === undefined) this.#settled.settled(id);
     return settled;
   }
 
@@ -116,6 +157,7 @@ export class MemoryCommandQueue implements CommandQueueStore {
     if (entry === undefined || (entry.command.status !== 'queued' && entry.command.status !== 'failed')) return false;
     entry.command = { ...entry.command, status: 'cancelled', updatedAt: now };
     this.#wakeUps.wake();
+    this.#settled.settled(id);
     return true;
   }
 
@@ -146,6 +188,15 @@ export class MemoryCommandQueue implements CommandQueueStore {
     return this.#wakeUps.subscribe(listener);
   }
 
+  onSettled(listener: (id: string | undefined) => void): () => void {
+    return this.#settled.subscribe(listener);
+  }
+
+  #insert(command: QueuedCommand): QueuedCommand {
+    this.#entries.set(command.id, { command, seq: ++this.#seq, lease: undefined, leaseUntil: 0 });
+    return command;
+  }
+
   #held(id: string, lease: string): Entry | undefined {
     const entry = this.#entries.get(id);
     return entry?.command.status === 'running' && entry.lease === lease ? entry : undefined;
@@ -159,4 +210,16 @@ export class MemoryCommandQueue implements CommandQueueStore {
     entry.leaseUntil = 0;
     return true;
   }
+}
+
+function queuedOf(command: NewQueuedCommand): QueuedCommand {
+  return {
+    ...structuredClone(command),
+    status: 'queued',
+    attempts: 0,
+    result: undefined,
+    position: undefined,
+    problem: undefined,
+    updatedAt: command.enqueuedAt,
+  };
 }

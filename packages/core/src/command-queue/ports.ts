@@ -62,6 +62,13 @@ export interface CommandQueueStore {
    * the store can tell, in another process. Returns the function that stops the calls.
    */
   subscribe(listener: () => void): () => void;
+  /**
+   * Calls `listener` with a command's id when a call on this store has made it final (`succeeded`, `dead` or
+   * `cancelled`: a worker of this process completed it, or it was cancelled here), and with undefined when a
+   * command may have become final in another process and the store can tell (PostgreSQL: the handle heard of
+   * new events). A hint to read the command again, never its status. Returns the function that stops the calls.
+   */
+  onSettled(listener: (id: string | undefined) => void): () => void;
 }
 
 /**

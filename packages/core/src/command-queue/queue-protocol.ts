@@ -4,6 +4,7 @@ import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js
 import type { ClaimedCommandRow, CommandQueueDialect, QueueWakeUps } from './queue-dialect.js';
 import type { ClaimedCommand, CommandProblem, NewQueuedCommand, QueuedCommand } from './records.js';
 import { claimedCommandFromRow, inClaimOrder, newCommandRow, queuedCommandFromRow, resultJson } from './rows.js';
+import { SettledListeners } from './settled.js';
 
 /** What {@link enqueueIn} did: the command as stored, and whether this call stored it (false: its id was taken). */
 export interface Enqueued {
@@ -71,11 +72,20 @@ function* statement<T>(step: Step<T>): Protocol<T> {
 export class DialectCommandQueue<Tx> implements CommandQueueStore {
   readonly #dialect: CommandQueueDialect<Tx>;
   readonly #wakeUps: QueueWakeUps;
+  readonly #settled: SettledListeners;
 
-  /** The queue on the table `dialect` reaches, waking its workers through `wakeUps`. */
-  constructor(dialect: CommandQueueDialect<Tx>, wakeUps: QueueWakeUps) {
+  /**
+   * The queue on the table `dialect` reaches, waking its workers through `wakeUps`; `settledElsewhere`, where
+   * the database can tell, subscribes to hints that a command may have become final in another process.
+   */
+  constructor(
+    dialect: CommandQueueDialect<Tx>,
+    wakeUps: QueueWakeUps,
+    settledElsewhere?: (listener: () => void) => () => void,
+  ) {
     this.#dialect = dialect;
     this.#wakeUps = wakeUps;
+    this.#settled = new SettledListeners(settledElsewhere);
   }
 
   async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
@@ -94,7 +104,7 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
 
   async complete(id: string, lease: string, success: CommandSuccess, now: number): Promise<boolean> {
     const outcome = { result: resultJson(success.result), position: success.position ?? null, now };
-    return this.#run((tx) => this.#dialect.complete(tx, { id, lease }, outcome), false);
+    return this.#settle(id, await this.#run((tx) => this.#dialect.complete(tx, { id, lease }, outcome), false));
   }
 
   async fail(
@@ -110,7 +120,8 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
       retryAt: retryAt ?? null,
       now,
     };
-    return this.#run((tx) => this.#dialect.fail(tx, { id, lease }, failure), retryAt !== undefined);
+    const failed = await this.#run((tx) => this.#dialect.fail(tx, { id, lease }, failure), retryAt !== undefined);
+    return retryAt === undefined ? this.#settle(id, failed) : failed;
   }
 
   async release(id: string, lease: string, now: number): Promise<boolean> {
@@ -118,7 +129,7 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
   }
 
   async cancel(id: string, now: number): Promise<boolean> {
-    return this.#run((tx) => this.#dialect.cancel(tx, id, now), true);
+    return this.#settle(id, await this.#run((tx) => this.#dialect.cancel(tx, id, now), true));
   }
 
   async get(id: string): Promise<QueuedCommand | undefined> {
@@ -141,6 +152,15 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
 
   subscribe(listener: () => void): () => void {
     return this.#wakeUps.subscribe(listener);
+  }
+
+  onSettled(listener: (id: string | undefined) => void): () => void {
+    return this.#settled.subscribe(listener);
+  }
+
+  #settle(id: string, changed: boolean): boolean {
+    if (changed) this.#settled.settled(id);
+    return changed;
   }
 
   // One statement; when it changed a command and the change may make one claimable, the workers wake.

@@ -13,6 +13,7 @@ export interface MemoryDatabase extends Database<MemoryTx, InlineDocumentTx> {
   readonly documents: MemoryDocumentStore;
   readonly checkpoints: MemoryCheckpointStore;
   readonly deadLetters: MemoryDeadLetterStore;
+  /** The command queue; its `enqueueIn(tx, command)` joins a commit of `events`. */
   readonly commands: MemoryCommandQueue;
   readonly processes: MemoryProcessStore;
 }
@@ -29,9 +30,10 @@ export interface MemoryDatabase extends Database<MemoryTx, InlineDocumentTx> {
  * await db.close();
  */
 export function memory(): MemoryDatabase {
-  const commands = new MemoryCommandQueue();
+  const events = new MemoryStore();
+  const commands = new MemoryCommandQueue({ store: events });
   return {
-    events: new MemoryStore(),
+    events,
     documents: new MemoryDocumentStore(),
     checkpoints: new MemoryCheckpointStore(),
     deadLetters: new MemoryDeadLetterStore(),

@@ -16,6 +16,8 @@ export class MemoryProcessStore implements ProcessStore {
   readonly #queue: MemoryCommandQueue;
   readonly #instances = new Map<string, ProcessInstance>();
   readonly #checkpoints = new Map<string, GlobalPosition>();
+  // When each closed instance was closed, by `Date.now`, in the order they closed.
+  readonly #closedAt = new Map<string, number>();
 
   constructor(queue: MemoryCommandQueue) {
     this.#queue = queue;
@@ -34,6 +36,7 @@ export class MemoryProcessStore implements ProcessStore {
     if (checkpoint !== undefined && (this.#checkpoints.get(manager) ?? START) !== checkpoint.from) return false;
     const copy = structuredClone(instance);
     this.#instances.set(key(manager, correlation), copy);
+    if (copy.closed) this.#closedAt.set(key(manager, correlation), Date.now());
     if (checkpoint !== undefined) this.#checkpoints.set(manager, checkpoint.to);
     // Every check is done: the memory queue stores each command before enqueue returns, so nothing can come
     // between the instance and its commands.
@@ -59,6 +62,19 @@ export class MemoryProcessStore implements ProcessStore {
 
   async nextTimer(manager: string): Promise<number | undefined> {
     return this.#timers(manager)[0]?.at;
+  }
+
+  async pruneClosed(manager: string, closedBefore: number, limit: number): Promise<number> {
+    const prefix = key(manager, '');
+    let pruned = 0;
+    for (const [k, at] of this.#closedAt) {
+      if (pruned >= limit) break;
+      if (!k.startsWith(prefix) || at > closedBefore) continue;
+      this.#closedAt.delete(k);
+      this.#instances.delete(k);
+      pruned++;
+    }
+    return pruned;
   }
 
   #timers(manager: string): DueTimer[] {

@@ -46,4 +46,10 @@ export interface ProcessStore {
   dueTimers(manager: string, now: number, limit: number): Promise<readonly DueTimer[]>;
   /** When the manager's earliest timer falls due, or undefined when it has none. */
   nextTimer(manager: string): Promise<number | undefined>;
+  /**
+   * Deletes at most `limit` of the manager's closed instances whose closing commit was at or before `closedBefore`
+   * (ms since the epoch, by the store's clock, `Date.now`), and resolves to how many it deleted. Open instances
+   * are never deleted.
+   */
+  pruneClosed(manager: string, closedBefore: number, limit: number): Promise<number>;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   checkout,
@@ -14,6 +14,7 @@ import { MemoryStore } from '../event-store/memory-store.js';
 import { streamId } from '../event-store/records.js';
 import { defineEvent, type EventDefinition, type InputOf } from '../messages/define.js';
 import { type GlobalPosition, START } from '../positions/position.js';
+import { ReadSide } from '../read-side/read-side.js';
 import type { Logger } from '../runtime/logger.js';
 import { MemoryProcessStore } from './memory.js';
 import type { ProcessManager } from './process-manager.js';
@@ -61,7 +62,7 @@ function setup(manager: ProcessManager<any, any, any, any> = checkout) {
       }
     }
   };
-  return { log, commands, store, deadLetters, clock, debug, runner, sent };
+  return { log, commands, store, deadLetters, clock, debug, runner, sent, logger };
 }
 
 describe('ProcessManagerRunner', () => {
@@ -234,5 +235,137 @@ describe('ProcessManagerRunner', () => {
     expect(() => new ProcessManagerRunner({ ...options, store: {} as never })).toThrow(/ProcessStore/);
     expect(() => new ProcessManagerRunner({ ...options, attempts: 0 })).toThrow(/attempts must be an integer >= 1/);
     expect(() => new ProcessManagerRunner({ ...options, clock: 5 as never })).toThrow(/clock must be a function/);
+  });
+
+  it('replays a dead letter once its handler works, without moving the checkpoint; a failing replay keeps it', async () => {
+    const Flaky = defineEvent('test.Flaky', z.object({ id: z.string() }));
+    let broken = true;
+    const manager = defineProcessManager({
+      name: 'flaky',
+      events: [Flaky],
+      commands: [ReleaseHold],
+      initialState: () => 0,
+      correlate: { 'test.Flaky': ({ id }) => id },
+      on: {
+        'test.Flaky': (count, { id }) => {
+          if (broken) throw new Error('the rates service is down');
+          return { state: count + 1, send: [{ type: 'hotel.ReleaseHold', data: { bookingId: id } }] };
+        },
+      },
+    });
+    const { log, runner, sent, store, deadLetters } = setup(manager);
+    const pm = runner();
+    const position = await log.add(Flaky, { id: 'x' });
+    await pm.catchUp();
+    const [letter] = await deadLetters.list('flaky');
+    expect(letter).toMatchObject({ id: 'flaky:1', attempts: 2 });
+    await expect(pm.replay('flaky:1')).rejects.toThrow('the rates service is down');
+    expect(await deadLetters.get('flaky:1')).toMatchObject({ attempts: 3, error: expect.stringContaining('down') });
+    broken = false;
+    await pm.replay('flaky:1');
+    expect(await deadLetters.list('flaky')).toEqual([]);
+    expect(await store.instance('flaky', 'x')).toMatchObject({ state: 1, version: 1 });
+    expect(await sent()).toEqual([{ type: 'hotel.ReleaseHold', data: { bookingId: 'x' } }]);
+    expect(await store.checkpoint('flaky')).toBe(position);
+    await expect(pm.replay('flaky:1')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: "No dead letter 'flaky:1'",
+    });
+    await deadLetters.add({ ...letter!, id: 'other:1', subscriber: 'other' });
+    await expect(pm.replay('other:1')).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: "Dead letter 'other:1' belongs to 'other', not 'flaky'",
+    });
+  });
+
+  it('reports its position, lag, dead letters and next timer, and while started the failure it retries', async () => {
+    const { log, runner, store, deadLetters, clock, logger } = setup();
+    const pm = runner();
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+    const head = await log.add(HoldPlaced, { bookingId: 'b2', roomId: '102' });
+    expect(await pm.status()).toEqual({
+      name: 'hotel.checkout',
+      running: false,
+      position: START,
+      head,
+      lagEvents: 2,
+      heldBy: undefined,
+      failure: undefined,
+      deadLetters: 0,
+      nextTimer: undefined,
+    });
+    await pm.catchUp();
+    expect(await pm.status()).toMatchObject({ position: head, lagEvents: 0, nextTimer: T0 + 5 * MINUTE });
+    // Started, on an event whose handler fails until it is fixed: the failure shows, then clears.
+    let broken = true;
+    const failing = new ProcessManagerRunner({
+      processManager: {
+        ...checkout,
+        react: (...args: Parameters<typeof checkout.react>) => {
+          if (broken) throw new TypeError('no rooms table');
+          return checkout.react(...args);
+        },
+      },
+      feed: log,
+      store,
+      deadLetters,
+      clock: () => clock.now,
+      retryDelayMs: 1,
+      attempts: 1_000_000,
+      logger,
+    });
+    const failed = await log.add(HoldPlaced, { bookingId: 'b3', roomId: '103' });
+    const readSide = new ReadSide({ processManagers: [failing] });
+    readSide.start();
+    try {
+      await expect.poll(async () => (await failing.status()).failure?.position).toBe(failed);
+      const { processManagers } = await readSide.status();
+      expect(processManagers).toEqual([
+        expect.objectContaining({
+          name: 'hotel.checkout',
+          running: true,
+          position: head,
+          lagEvents: 1,
+          failure: {
+            error: 'TypeError: no rooms table',
+            position: failed,
+            timer: undefined,
+            since: expect.any(Number),
+          },
+        }),
+      ]);
+      broken = false;
+      await expect.poll(async () => (await failing.status()).lagEvents).toBe(0);
+      expect((await failing.status()).failure).toBeUndefined();
+    } finally {
+      await readSide.stop();
+    }
+    expect((await failing.status()).running).toBe(false);
+  });
+
+  it('prunes a closed instance once retainClosedMs has passed since it closed, and never an open one', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T0);
+    try {
+      const { log, store, deadLetters } = setup();
+      const options = { processManager: checkout, feed: log, store, deadLetters, clock: () => T0 };
+      const pm = new ProcessManagerRunner({ ...options, retainClosedMs: 60_000 });
+      await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+      await log.add(HoldPlaced, { bookingId: 'b2', roomId: '102' });
+      await log.add(PaymentReceived, { bookingId: 'b1', amount: 90 });
+      await pm.catchUp();
+      vi.setSystemTime(T0 + 59_999);
+      expect(await pm.prune()).toBe(0);
+      expect(await new ProcessManagerRunner(options).prune()).toBe(0);
+      vi.setSystemTime(T0 + 60_000);
+      expect(await pm.prune()).toBe(1);
+      expect(await store.instance('hotel.checkout', 'b1')).toBeUndefined();
+      expect(await store.instance('hotel.checkout', 'b2')).toMatchObject({ closed: false });
+      expect(() => new ProcessManagerRunner({ ...options, retainClosedMs: 0 })).toThrow(
+        'ProcessManagerRunner: options.retainClosedMs must be an integer >= 1; got 0',
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

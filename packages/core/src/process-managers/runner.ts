@@ -1,18 +1,18 @@
 import { type CatchUpSource, type CatchUpSteps, catchUpOnce, runCatchUp } from '../catch-up/catch-up-loop.js';
 import { SharedReads } from '../catch-up/shared-reads.js';
-import type { NewQueuedCommand } from '../command-queue/records.js';
 import { WakeSignal } from '../command-queue/wake-signal.js';
 import type { DeadLetterStore } from '../dead-letters/ports.js';
-import { describeError, InvalidArgumentError } from '../errors/errors.js';
-import type { EventFeed } from '../event-store/ports.js';
+import { describeError, InvalidArgumentError, NotFoundError } from '../errors/errors.js';
+import { type EventFeed, eventsBetween } from '../event-store/ports.js';
 import type { RecordedEvent } from '../event-store/records.js';
-import { validate } from '../messages/schema.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import { consoleLogger, type Logger } from '../runtime/logger.js';
 import { sleep } from '../runtime/sleep.js';
-import { applyReaction, newInstance, type ProcessStep } from './instance.js';
+import { applyReaction, newInstance } from './instance.js';
 import type { DueTimer, ProcessStore } from './ports.js';
 import type { ProcessManager } from './process-manager.js';
+import { queuedCommands } from './sent-commands.js';
+import type { ProcessManagerFailure, ProcessManagerStatus } from './status.js';
 
 /** Options of {@link ProcessManagerRunner}. */
 export interface ProcessManagerRunnerOptions {
@@ -30,6 +30,11 @@ export interface ProcessManagerRunnerOptions {
   readonly pollIntervalMs?: number;
   /** Events read per batch. Default: 100. */
   readonly batchSize?: number;
+  /**
+   * How long a completed (closed) instance is kept, in ms after it closed; a started runner then deletes it, and
+   * a later event for its correlation starts a new instance. Default: closed instances are kept.
+   */
+  readonly retainClosedMs?: number;
   readonly logger?: Logger;
 }
 
@@ -62,7 +67,11 @@ export class ProcessManagerRunner {
   readonly #logger: Logger;
   readonly #types: ReadonlySet<string>;
   readonly #wake = new WakeSignal();
+  readonly #feed: EventFeed;
+  readonly #retainClosedMs: number | undefined;
+  #prunedAt = 0;
   #saved: GlobalPosition = START;
+  #failure: ProcessManagerFailure | undefined;
   #controller: AbortController | undefined;
   #loops: Promise<unknown> | undefined;
 
@@ -90,12 +99,15 @@ export class ProcessManagerRunner {
       );
     }
     this.#manager = processManager;
+    this.#feed = feed;
     this.#store = store;
     this.#deadLetters = deadLetters;
     this.#clock = options.clock ?? Date.now;
     this.#attempts = atLeastOne(options.attempts ?? 5, 'attempts');
     this.#retryDelayMs = atLeastOne(options.retryDelayMs ?? 200, 'retryDelayMs');
     this.#pollIntervalMs = atLeastOne(options.pollIntervalMs ?? 1_000, 'pollIntervalMs');
+    this.#retainClosedMs =
+      options.retainClosedMs === undefined ? undefined : atLeastOne(options.retainClosedMs, 'retainClosedMs');
     this.#source = { reads: SharedReads.of(feed), batchSize: atLeastOne(options.batchSize ?? 100, 'batchSize') };
     this.#logger = options.logger ?? consoleLogger('warn');
     this.#types = new Set(processManager.events.map((event) => event.type));
@@ -118,6 +130,7 @@ export class ProcessManagerRunner {
       caughtUp: () => undefined,
       failed: (error) => {
         if (error instanceof CheckpointMoved) return 0;
+        this.#failed(error, {});
         this.#logger.error(
           { err: error, processManager: this.name },
           `Process manager ${this.name} could not read or commit`,
@@ -163,6 +176,77 @@ export class ProcessManagerRunner {
     }
   }
 
+  /**
+   * Deletes every closed instance that closed more than `retainClosedMs` ago (by `Date.now`), and resolves with
+   * how many; 0 without `retainClosedMs`. A started runner does it on its own, at most once per poll interval.
+   */
+  async prune(): Promise<number> {
+    if (this.#retainClosedMs === undefined) return 0;
+    const before = Date.now() - this.#retainClosedMs;
+    let pruned = 0;
+    for (;;) {
+      const round = await this.#store.pruneClosed(this.name, before, this.#source.batchSize);
+      pruned += round;
+      if (round < this.#source.batchSize) return pruned;
+    }
+  }
+
+  /**
+   * Handles a dead letter's event once more, against its instance as it is now, without moving the checkpoint. On
+   * success the dead letter is removed; on failure it stays, with the new error and attempt count, and the error
+   * is thrown. `deadLetters.list(name)` lists the manager's dead letters, and `deadLetters.remove(id)` discards one.
+   *
+   * @example
+   * for (const letter of await db.deadLetters.list('checkout')) await runner.replay(letter.id);
+   */
+  async replay(id: string): Promise<void> {
+    const letter = await this.#deadLetters.get(id);
+    if (letter === undefined) throw new NotFoundError(`No dead letter '${id}'`);
+    if (letter.subscriber !== this.name) {
+      throw new InvalidArgumentError(`Dead letter '${id}' belongs to '${letter.subscriber}', not '${this.name}'`);
+    }
+    try {
+      await this.#handle(letter.event, false);
+    } catch (error) {
+      const attempts = letter.attempts + 1;
+      await this.#deadLetters.add({ ...letter, attempts, error: describeError(error), at: Date.now() });
+      throw error;
+    }
+    await this.#deadLetters.remove(id);
+  }
+
+  /** Where it is: position, head and lag, whether it runs, what fails now, its dead letters and next timer. */
+  async status(): Promise<ProcessManagerStatus> {
+    const [head, letters, heldBy, nextTimer] = await Promise.all([
+      this.#feed.head(),
+      this.#deadLetters.list(this.name),
+      this.#feed.heldBy?.(),
+      this.#store.nextTimer(this.name),
+    ]);
+    const position = this.#loops === undefined ? await this.#store.checkpoint(this.name) : this.#saved;
+    return {
+      name: this.name,
+      running: this.#loops !== undefined,
+      position,
+      head,
+      lagEvents: await eventsBetween(this.#feed, position, head),
+      heldBy,
+      failure: this.#failure,
+      deadLetters: letters.length,
+      nextTimer,
+    };
+  }
+
+  #recovered(from: (failure: ProcessManagerFailure) => boolean): void {
+    if (this.#failure !== undefined && from(this.#failure)) this.#failure = undefined;
+  }
+
+  #failed(error: unknown, at: { readonly position?: GlobalPosition; readonly timer?: string }): void {
+    const summary = error instanceof Error ? `${error.name}: ${error.message}` : describeError(error);
+    const since = this.#failure?.error === summary ? this.#failure.since : Date.now();
+    this.#failure = { error: summary, position: at.position, timer: at.timer, since };
+  }
+
   async #open(): Promise<GlobalPosition> {
     this.#saved = await this.#store.checkpoint(this.name);
     return this.#saved;
@@ -175,6 +259,7 @@ export class ProcessManagerRunner {
       position = event.position;
     }
     if (position > this.#saved) await this.#move(position);
+    this.#recovered((failure) => failure.position === undefined && failure.timer === undefined);
     return position;
   }
 
@@ -184,9 +269,11 @@ export class ProcessManagerRunner {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#handle(event);
+        this.#recovered((failure) => failure.position !== undefined);
         return true;
       } catch (error) {
         if (error instanceof CheckpointMoved) throw error;
+        this.#failed(error, { position: event.position });
         const log = { err: error, processManager: this.name, position: event.position, type: event.type, attempt };
         if (attempt >= this.#attempts) {
           const id = `${this.name}:${event.position}`;
@@ -194,6 +281,7 @@ export class ProcessManagerRunner {
           await this.#deadLetters.add({ ...letter, at: Date.now() });
           this.#logger.error(log, `Process manager ${this.name} gave up on ${event.type}; parked as dead letter ${id}`);
           await this.#move(event.position);
+          this.#recovered((failure) => failure.position !== undefined);
           return true;
         }
         this.#logger.warn(log, `Process manager ${this.name} failed on ${event.type}; retrying`);
@@ -204,7 +292,9 @@ export class ProcessManagerRunner {
     }
   }
 
-  async #handle(event: RecordedEvent): Promise<void> {
+  // `advance`: the event is the next one of the log, whose checkpoint moves with the commit; a replayed dead
+  // letter's event leaves the checkpoint where it is.
+  async #handle(event: RecordedEvent, advance = true): Promise<void> {
     const message = { type: event.type, data: event.data };
     const correlation = this.#manager.correlate(message);
     const where = `process manager '${this.name}' on ${event.type} at ${event.position}`;
@@ -215,23 +305,23 @@ export class ProcessManagerRunner {
       const stored = await this.#store.instance(this.name, correlation);
       if (stored?.closed) {
         this.#logger.debug({ processManager: this.name, correlation }, `${where}: instance ${correlation} is closed`);
-        return this.#move(event.position);
+        return advance ? this.#move(event.position) : undefined;
       }
       const instance = stored ?? newInstance(this.#manager);
       const ctx = { correlation, now: this.#clock() };
       const step = applyReaction(this.#manager, instance, this.#manager.react(instance.state, message, ctx), where);
-      if (!step.changed) return this.#move(event.position);
+      if (!step.changed) return advance ? this.#move(event.position) : undefined;
       const causation = { id: event.id, correlationId: event.metadata.correlationId };
-      const commands = await this.#commands(step, correlation, causation);
-      const checkpoint = { from: this.#saved, to: event.position };
+      const commands = await queuedCommands(this.#manager, step, { correlation, cause: causation });
+      const checkpoint = advance ? { from: this.#saved, to: event.position } : undefined;
       if (
         await this.#store.commit({ manager: this.name, correlation, instance: step.instance, commands, checkpoint })
       ) {
-        this.#saved = event.position;
+        if (advance) this.#saved = event.position;
         this.#wake.fire();
         return;
       }
-      if ((await this.#store.checkpoint(this.name)) !== this.#saved) throw new CheckpointMoved();
+      if (advance && (await this.#store.checkpoint(this.name)) !== this.#saved) throw new CheckpointMoved();
     }
   }
 
@@ -245,48 +335,17 @@ export class ProcessManagerRunner {
         if (instance === undefined || instance.closed || instance.timers[name] !== timer.at) return false;
         const reaction = this.#manager.fire(instance.state, name, { correlation, now });
         const step = applyReaction(this.#manager, instance, reaction, where, name);
-        const commands = await this.#commands(step, correlation, undefined);
-        if (await this.#store.commit({ manager: this.name, correlation, instance: step.instance, commands }))
+        const commands = await queuedCommands(this.#manager, step, { correlation, cause: undefined });
+        if (await this.#store.commit({ manager: this.name, correlation, instance: step.instance, commands })) {
+          this.#recovered((failure) => failure.timer === `${name} of ${correlation}`);
           return true;
+        }
       }
     } catch (error) {
+      this.#failed(error, { timer: `${name} of ${correlation}` });
       this.#logger.error({ err: error, processManager: this.name, correlation, timer: name }, `${where} failed`);
       return false;
     }
-  }
-
-  #commands(
-    step: ProcessStep,
-    correlation: string,
-    cause: { readonly id: string; readonly correlationId: unknown } | undefined,
-  ): Promise<NewQueuedCommand[]> {
-    const now = Date.now();
-    return Promise.all(
-      step.send.map(async ({ type, data }, index) => {
-        const definition = this.#manager.commands.find((command) => command.type === type)!;
-        await validate(definition.schema, data, type);
-        // One id per instance version and place: the same commit made twice can only enqueue each command once.
-        const id = `${this.name}:${correlation}:${step.instance.version}:${index}`;
-        const correlationId = typeof cause?.correlationId === 'string' ? cause.correlationId : (cause?.id ?? id);
-        return {
-          id,
-          type,
-          data,
-          envelope: {
-            correlationId,
-            causationId: cause?.id,
-            principal: undefined,
-            tenant: undefined,
-            metadata: {},
-            idempotencyKey: undefined,
-          },
-          key: `${this.name}:${correlation}`,
-          priority: 0,
-          runAt: now,
-          enqueuedAt: now,
-        };
-      }),
-    );
   }
 
   async #move(to: GlobalPosition): Promise<void> {
@@ -301,6 +360,10 @@ export class ProcessManagerRunner {
       try {
         await this.fireTimers();
         next = await this.#store.nextTimer(this.name);
+        if (this.#retainClosedMs !== undefined && Date.now() - this.#prunedAt >= this.#pollIntervalMs) {
+          this.#prunedAt = Date.now();
+          await this.prune();
+        }
       } catch (error) {
         this.#logger.error(
           { err: error, processManager: this.name },

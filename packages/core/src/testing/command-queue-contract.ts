@@ -24,7 +24,7 @@ const command = queuedCommand;
  * The contract of a command queue store: commands are stored as given and read back with their status; claims hand
  * out what is due, by priority, time and enqueue order, one live command per key; leases keep other claims off
  * until they end; complete, fail (retry or dead), release, cancel, replay and discard do what they say, and only
- * under the lease that holds. Property tests check key order and that concurrent claims never share a command.
+ * under the lease that holds; `onSettled` hears each command a call made final. Property tests check key order and that concurrent claims never share a command.
  *
  * @example
  * commandQueueContract('MemoryCommandQueue', () => ({ queue: new MemoryCommandQueue(), close() {} }));
@@ -177,6 +177,28 @@ export function commandQueueContract(name: string, factory: CommandQueueFactory)
       expect(await queue.cancel('unknown', T0 + 2)).toBe(false);
       expect((await queue.get('queued'))?.status).toBe('cancelled');
       expect(await claimIds(queue, T0 + 1_000)).toEqual([]);
+    });
+
+    it('tells onSettled listeners the id of each command that a call made final, and of no other', async () => {
+      const queue = await open();
+      const heard: string[] = [];
+      // Undefined is a hint from another process, where the store can hear one: not a call made here.
+      const stop = queue.onSettled((id) => id !== undefined && heard.push(id));
+      for (const id of ['done', 'dead', 'retrying', 'released', 'cancelled']) await queue.enqueue(command(id));
+      const claimed = await queue.claim({ limit: 4, leaseMs: LEASE, now: T0 });
+      const lease = (id: string) => claimed.find((c) => c.id === id)!.lease;
+      expect(await queue.complete('done', lease('done'), { result: 1, position: undefined }, T0 + 1)).toBe(true);
+      expect(await queue.fail('dead', lease('dead'), { code: 'X', message: 'm' }, undefined, T0 + 1)).toBe(true);
+      expect(await queue.fail('retrying', lease('retrying'), { code: 'X', message: 'm' }, T0 + 9, T0 + 1)).toBe(true);
+      expect(await queue.release('released', lease('released'), T0 + 1)).toBe(true);
+      expect(await queue.cancel('cancelled', T0 + 1)).toBe(true);
+      // Calls that change nothing tell nobody.
+      expect(await queue.complete('done', lease('done'), { result: 2, position: undefined }, T0 + 2)).toBe(false);
+      expect(await queue.cancel('cancelled', T0 + 2)).toBe(false);
+      expect(heard).toEqual(['done', 'dead', 'cancelled']);
+      stop();
+      expect(await queue.cancel('retrying', T0 + 3)).toBe(true);
+      expect(heard).toEqual(['done', 'dead', 'cancelled']);
     });
 
     it('runs commands with one key one after another, in enqueue order, whatever their priority and time', async () => {

@@ -30,7 +30,7 @@ function commit(correlation: string, fields: Partial<ProcessCommit> = {}): Proce
 /**
  * The contract of a process store: a commit writes the instance, its timers, its commands (into the queue) and the
  * checkpoint together, or, when the instance's version or the checkpoint moved meanwhile, nothing at all; due
- * timers are listed earliest first, per manager.
+ * timers are listed earliest first, per manager; closed instances are pruned by the time they closed.
  *
  * @example
  * processStoreContract('MemoryProcessStore', () => {
@@ -113,6 +113,26 @@ export function processStoreContract(name: string, factory: ProcessStoreFactory)
       expect(await store.dueTimers('pm', T0 + 100, 10)).toEqual([]);
       expect(await store.nextTimer('pm')).toBeUndefined();
       expect(await store.nextTimer('other')).toBe(T0);
+    });
+
+    it('prunes closed instances closed at or before a time, up to a limit, per manager, and never an open one', async () => {
+      const { store } = await open();
+      await store.commit(commit('open'));
+      const before = Date.now();
+      for (const correlation of ['c1', 'c2', 'c3']) {
+        await store.commit(commit(correlation, { instance: instance(1, { closed: true }) }));
+      }
+      await store.commit({ ...commit('c1'), manager: 'other', instance: instance(1, { closed: true }) });
+      expect(await store.pruneClosed('pm', before - 1, 10)).toBe(0);
+      const after = Date.now();
+      expect(await store.pruneClosed('pm', after, 2)).toBe(2);
+      expect(await store.pruneClosed('pm', after, 10)).toBe(1);
+      expect(await store.pruneClosed('pm', after, 10)).toBe(0);
+      for (const correlation of ['c1', 'c2', 'c3']) expect(await store.instance('pm', correlation)).toBeUndefined();
+      expect(await store.instance('pm', 'open')).toEqual(instance(1));
+      expect(await store.instance('other', 'c1')).toMatchObject({ closed: true });
+      // A pruned correlation starts afresh.
+      expect(await store.commit(commit('c1'))).toBe(true);
     });
   });
 }

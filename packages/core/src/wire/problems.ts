@@ -1,3 +1,4 @@
+import type { CommandStatus } from '../command-queue/records.js';
 import type { ValidationIssue } from '../errors/errors.js';
 
 // Core's codes a caller can act on, then the ones only HTTP has. Core's codes left out (INVALID_ARGUMENT,
@@ -17,6 +18,8 @@ const STATUS = {
   CONCURRENCY_CONFLICT: 409,
   // draft-ietf-httpapi-idempotency-key-header: 409 while the first request runs, 422 for a different request.
   IDEMPOTENCY_KEY_IN_USE: 409,
+  // DELETE on a queued command that is running or already final: its status is in the problem.
+  NOT_CANCELLABLE: 409,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   // Before the route's handler: a path parameter longer than the router's maxParamLength.
@@ -91,4 +94,6 @@ export interface ProblemDetails {
   /** DOMAIN_RULE: the rule that refused the command, and its details. */
   readonly rule?: string;
   readonly details?: Readonly<Record<string, unknown>>;
+  /** NOT_CANCELLABLE: the status of the queued command that could not be cancelled. */
+  readonly commandStatus?: CommandStatus;
 }

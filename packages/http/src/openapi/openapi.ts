@@ -281,6 +281,7 @@ function problemSchema(): JsonSchema {
       },
       rule: { type: 'string' },
       details: { type: 'object' },
+      commandStatus: { type: 'string', description: 'NOT_CANCELLABLE: the status of the queued command.' },
     },
     required: ['type', 'title', 'status', 'code'],
   };

@@ -3,6 +3,12 @@ import type { JsonSchema } from '../schemas/json-schema.js';
 
 const PROBLEM = { $ref: '#/components/responses/Problem' };
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'dead', 'cancelled'];
+const ID_PARAMETER = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[\\w.:@+=-]{1,128}$' },
+};
 
 /** A command operation's 202 answer, when the API queues commands. */
 export function acceptedResponse(): Record<string, unknown> {
@@ -41,7 +47,7 @@ export function commandStatusPaths(): Record<string, unknown> {
           '`position` is its read-your-writes token once it has succeeded.',
         tags: ['commands'],
         parameters: [
-          { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[\\w.:@+=-]{1,128}$' } },
+          ID_PARAMETER,
           {
             name: 'Prefer',
             in: 'header',
@@ -62,6 +68,28 @@ export function commandStatusPaths(): Record<string, unknown> {
           400: PROBLEM,
           401: PROBLEM,
           404: PROBLEM,
+          500: PROBLEM,
+        },
+      },
+      delete: {
+        operationId: 'cancelCommand',
+        summary: 'Cancel a queued command',
+        description:
+          'Cancels the command while it is `queued`, or `failed` awaiting its retry: no worker runs it afterwards. ' +
+          'Answered to the caller who queued it (404 to anyone else, as to an unknown id). A command already ' +
+          '`cancelled` is answered 200 as it is; one that is `running`, `succeeded` or `dead` is 409 ' +
+          'NOT_CANCELLABLE, whose `commandStatus` names its status.',
+        tags: ['commands'],
+        parameters: [ID_PARAMETER, { $ref: '#/components/parameters/CorrelationId' }],
+        responses: {
+          200: {
+            description: 'The command, now `cancelled`.',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/CommandStatus' } } },
+          },
+          400: PROBLEM,
+          401: PROBLEM,
+          404: PROBLEM,
+          409: PROBLEM,
           500: PROBLEM,
         },
       },

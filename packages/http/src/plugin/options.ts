@@ -12,8 +12,8 @@ export type MediatorPort = Pick<Mediator, 'definitions' | 'execute' | 'ask' | 's
   Partial<Pick<Mediator, 'readModels' | 'admit'>>;
 
 /**
- * Whether `principal` (undefined: an anonymous caller) may read the status of a queued command; `command.envelope`
- * holds the principal who enqueued it. A caller who may not gets the 404 of an unknown id.
+ * Whether `principal` (undefined: an anonymous caller) may read the status of a queued command, and cancel it;
+ * `command.envelope` holds the principal who enqueued it. A caller who may not gets the 404 of an unknown id.
  *
  * @example
  * const canReadCommand: CanReadCommand = (principal, command) =>
@@ -54,7 +54,7 @@ export interface TwofoldHttpOptions {
    * the app's). Its workers run them later. Without it, `respond-async` is ignored and commands run at once.
    */
   readonly queue?: CommandQueueStore;
-  /** Who may read a queued command's status. Default: a caller with the `id` of the principal who enqueued it (anonymous callers, for a command enqueued anonymously). */
+  /** Who may read (and cancel) a queued command's status. Default: a caller with the `id` of the principal who enqueued it (anonymous callers, for a command enqueued anonymously). */
   readonly canReadCommand?: CanReadCommand;
   /** Checks `If-Match` on commands. Default: none (the tags still reach the handler as `metadata.ifMatch`). */
   readonly precondition?: Precondition;

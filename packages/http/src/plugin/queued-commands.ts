@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import {
   type CommandQueueStore,
   enqueueCommand,
@@ -7,7 +6,7 @@ import {
   type Mediator,
   type QueuedCommand,
 } from '@twofold/core';
-import { payloadFingerprint } from '@twofold/core/adapters';
+import { payloadFingerprint, WakeSignal } from '@twofold/core/adapters';
 import {
   type AcceptedCommandBody,
   type CommandStatusBody,
@@ -74,36 +73,72 @@ export async function enqueue(
 /**
  * `GET /commands/status/{id}`: a queued command's status, to the caller who may read it (see `canReadCommand`);
  * anyone else gets the 404 an unknown id gets. With `Prefer: wait=N`, it answers once the command is final or N
- * seconds have passed.
+ * seconds have passed. `DELETE` on it cancels the command while it is `queued` or `failed` (awaiting a retry):
+ * 200 with its status `cancelled` (also when it was cancelled already), 409 NOT_CANCELLABLE naming its status
+ * when it is `running`, `succeeded` or `dead`.
  */
 export function commandStatusRoute(instance: FastifyInstance, context: PluginContext): void {
   // A wildcard rather than `:id`, so that an id too long for the router is this route's 400, with a problem.
   instance.get('/commands/status/*', async (request, reply) => {
-    const id = (request.params as { '*': string })['*'];
-    if (!ID.test(id)) {
-      throw new HttpProblem('MALFORMED_REQUEST', 'A command id is 1 to 128 letters, digits and . _ : @ + = -');
-    }
     const { wait } = preferencesOf(request);
-    const pending = callerOf(context, request);
-    const caller = pending instanceof Promise ? await pending : pending;
-    const queue = context.options.queue;
-    if (queue === undefined) throw new HttpProblem('NOT_FOUND', 'This API queues no commands');
-    let command = await queue.get(id);
-    if (command === undefined || !(await context.canReadCommand(caller.principal, command))) {
-      throw new HttpProblem('NOT_FOUND', `There is no queued command ${id}`);
-    }
+    const { queue, command: found } = await readable(context, request);
+    let command = found;
     if (wait !== undefined) {
       command = await settled(queue, command, wait * 1000, request, reply);
       reply.header(HEADERS.preferenceApplied, `wait=${wait}`);
     }
-    if (command.status === 'succeeded' && command.position !== undefined) {
-      reply.header(HEADERS.position, String(command.position));
+    return sendStatus(reply, command);
+  });
+  instance.delete('/commands/status/*', async (request, reply) => {
+    const { queue, command } = await readable(context, request);
+    // The status read above may be stale by now: the store's cancel alone decides, and the status read after it
+    // is what the answer names.
+    const cancelled = await queue.cancel(command.id, Date.now());
+    const now = (await queue.get(command.id)) ?? command;
+    if (!cancelled && now.status !== 'cancelled') {
+      throw new HttpProblem(
+        'NOT_CANCELLABLE',
+        `Queued command ${command.id} is ${now.status}: only a queued command, or a failed one awaiting its retry, can be cancelled`,
+        { commandStatus: now.status },
+      );
     }
-    return reply.type('application/json').send(JSON.stringify(statusBody(command)));
+    request.log.debug({ id: command.id, cancelled }, 'Twofold: cancelled a queued command');
+    return sendStatus(reply, now);
   });
 }
 
-/** The command once it is final, or as it is when `ms` have passed or the client has gone. */
+/** The queued command a status request names, when its caller may read it; 400 or 404 problems otherwise. */
+async function readable(
+  context: PluginContext,
+  request: FastifyRequest,
+): Promise<{ readonly queue: CommandQueueStore; readonly command: QueuedCommand }> {
+  const id = (request.params as { '*': string })['*'];
+  if (!ID.test(id)) {
+    throw new HttpProblem('MALFORMED_REQUEST', 'A command id is 1 to 128 letters, digits and . _ : @ + = -');
+  }
+  const pending = callerOf(context, request);
+  const caller = pending instanceof Promise ? await pending : pending;
+  const queue = context.options.queue;
+  if (queue === undefined) throw new HttpProblem('NOT_FOUND', 'This API queues no commands');
+  const command = await queue.get(id);
+  if (command === undefined || !(await context.canReadCommand(caller.principal, command))) {
+    throw new HttpProblem('NOT_FOUND', `There is no queued command ${id}`);
+  }
+  return { queue, command };
+}
+
+function sendStatus(reply: FastifyReply, command: QueuedCommand): FastifyReply {
+  if (command.status === 'succeeded' && command.position !== undefined) {
+    reply.header(HEADERS.position, String(command.position));
+  }
+  return reply.type('application/json').send(JSON.stringify(statusBody(command)));
+}
+
+/**
+ * The command once it is final, or as it is when `ms` have passed or the client has gone. It is read again when
+ * the queue says it may have become final (a worker of this process finished it, or, on PostgreSQL, the handle
+ * heard of new events), and else on a backoff: workers in other processes may finish it unheard.
+ */
 async function settled(
   queue: CommandQueueStore,
   first: QueuedCommand,
@@ -113,24 +148,33 @@ async function settled(
 ): Promise<QueuedCommand> {
   const until = Date.now() + ms;
   const gone = disconnectController(reply).signal;
+  const woken = new WakeSignal();
+  let heard = false;
+  const stop = queue.onSettled((id) => {
+    if (id !== undefined && id !== first.id) return;
+    heard = true;
+    woken.fire();
+  });
+  const onGone = () => woken.fire();
+  gone.addEventListener('abort', onGone);
   let command = first;
-  // Workers may be in other processes, where no signal reaches this one: the status is read again, soon at
-  // first, then less often.
-  for (
-    let pause = 10;
-    !FINAL_COMMAND_STATUSES.includes(command.status) && !gone.aborted;
-    pause = Math.min(pause * 2, 250)
-  ) {
-    const left = until - Date.now();
-    if (left <= 0) break;
-    try {
-      await delay(Math.min(pause, left), undefined, { signal: gone });
-    } catch {
-      break;
+  try {
+    // Read once more now that the wait listens: a command that became final since `first` was read is seen.
+    for (let pause = 10; !FINAL_COMMAND_STATUSES.includes(command.status); ) {
+      const again = await queue.get(command.id);
+      if (again === undefined) break;
+      command = again;
+      const left = until - Date.now();
+      if (FINAL_COMMAND_STATUSES.includes(command.status) || left <= 0 || gone.aborted) break;
+      heard = false;
+      await woken.wait(Math.min(pause, left));
+      // A hint from another node comes with the command's events, just before its status changes: the backoff
+      // starts again from its shortest pause.
+      pause = heard ? 10 : Math.min(pause * 2, 250);
     }
-    const again = await queue.get(command.id);
-    if (again === undefined) break;
-    command = again;
+  } finally {
+    stop();
+    gone.removeEventListener('abort', onGone);
   }
   request.log.debug({ id: command.id, status: command.status }, 'Twofold: waited for a queued command');
   return command;

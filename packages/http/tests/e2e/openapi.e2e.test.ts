@@ -44,7 +44,7 @@ describe('OpenAPI and docs', () => {
     expectRefsResolve(doc);
   });
 
-  it('documents queued commands when the plugin has a queue: Prefer, the 202, the status resource and its 404', async () => {
+  it('documents queued commands when the plugin has a queue: Prefer, the 202, the status resource, its 404 and DELETE', async () => {
     const s = await start({ queue: new MemoryCommandQueue() });
     const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
     const post = doc.paths['/commands/hotel.BookRoom'].post;
@@ -65,6 +65,12 @@ describe('OpenAPI and docs', () => {
       $ref: '#/components/schemas/CommandStatus',
     });
     expect(get.responses['404']).toEqual({ $ref: '#/components/responses/Problem' });
+    const cancel = doc.paths['/commands/status/{id}'].delete;
+    expect(cancel.operationId).toBe('cancelCommand');
+    expect(cancel.parameters[0]).toEqual(get.parameters[0]);
+    expect(Object.keys(cancel.responses)).toEqual(['200', '400', '401', '404', '409', '500']);
+    expect(cancel.description).toContain('409 NOT_CANCELLABLE');
+    expect(doc.components.schemas.Problem.properties.code.enum).toContain('NOT_CANCELLABLE');
     expect(doc.components.schemas.CommandStatus.required).toEqual(['id', 'type', 'status', 'attempts']);
     expect(Object.keys(doc.components.schemas.CommandStatus.properties)).toEqual([
       'id',

@@ -1,6 +1,6 @@
 // @twofold/client's enqueue and waitFor against serve(app) on a real socket: serve passes the app's queue to the
 // plugin, the client queues a command, waits for it, and reads its write with the position it carries.
-import { createClient, isRemoteError } from '@twofold/client';
+import { createClient, isRemoteError, type RemoteError } from '@twofold/client';
 import { globalPosition } from '@twofold/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, serve } from '../../src/index.js';
@@ -83,6 +83,26 @@ describe('client.enqueue and client.waitFor', () => {
     const refused = await client.enqueue(Deposit, { accountId: 'a1', amount: -1 }).catch((error: unknown) => error);
     expect(isRemoteError(refused, 'VALIDATION_FAILED')).toBe(true);
     const unknown = await client.waitFor('nope', { timeoutMs: 0 }).catch((error: unknown) => error);
+    expect(isRemoteError(unknown, 'NOT_FOUND')).toBe(true);
+  });
+
+  it('cancel a queued command, and reject cancelling one that has run with NOT_CANCELLABLE', async () => {
+    const client = await served({ worker: false });
+    const receipt = await client.enqueue(Deposit, { accountId: 'a1', amount: 10 });
+    expect(await client.cancel(receipt)).toEqual({
+      id: receipt.id,
+      type: 'bank.Deposit',
+      status: 'cancelled',
+      attempts: 0,
+    });
+    expect((await client.waitFor(receipt.id, { timeoutMs: 0 })).status).toBe('cancelled');
+    await close?.();
+    const ran = await served({ worker: true });
+    const done = await ran.waitFor(await ran.enqueue(Deposit, { accountId: 'a1', amount: 10 }), { timeoutMs: 10_000 });
+    const refused = await ran.cancel(done.id).catch((error: unknown) => error);
+    expect(isRemoteError(refused, 'NOT_CANCELLABLE')).toBe(true);
+    expect((refused as RemoteError).problem?.commandStatus).toBe('succeeded');
+    const unknown = await ran.cancel('nope').catch((error: unknown) => error);
     expect(isRemoteError(unknown, 'NOT_FOUND')).toBe(true);
   });
 });

@@ -1,10 +1,10 @@
 // Commands sent with `Prefer: respond-async`: queued after validation and authorization, answered 202 with a
 // status resource that only their sender reads, that waits with `Prefer: wait=N`, and whose position a query
 // honours. In process (fastify.inject), on the memory database's queue.
-import type { memory } from '@twofold/core';
+import type { CommandQueueStore, memory } from '@twofold/core';
 import { MAX_WAIT_SECONDS } from '@twofold/core/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bearer, type TwofoldHttpOptions, twofoldHttp } from '../../src/index.js';
 import { AUDITOR, bankApp, OTHER_TELLER, principals, TELLER } from '../fixtures/bank.js';
 import { problem } from './inject.js';
@@ -22,7 +22,15 @@ afterEach(async () => {
 });
 
 /** The bank app behind the plugin; with `worker`, a worker runs what is queued. */
-async function bank(options: { worker?: boolean; plugin?: Partial<TwofoldHttpOptions>; queue?: boolean } = {}) {
+async function bank(
+  options: {
+    worker?: boolean;
+    plugin?: Partial<TwofoldHttpOptions>;
+    queue?: boolean;
+    /** Wraps the database's queue before the plugin gets it. */
+    wrap?: (queue: CommandQueueStore) => CommandQueueStore;
+  } = {},
+) {
   const { app, db } = bankApp(options);
   await app.start();
   const server = Fastify();
@@ -30,7 +38,7 @@ async function bank(options: { worker?: boolean; plugin?: Partial<TwofoldHttpOpt
     prefix: '/api',
     mediator: app.mediator,
     authenticate: bearer((token) => principals.get(token)),
-    ...(options.queue === false ? {} : { queue: db.commands }),
+    ...(options.queue === false ? {} : { queue: options.wrap?.(db.commands) ?? db.commands }),
     ...options.plugin,
   });
   await server.ready();
@@ -206,6 +214,42 @@ describe('GET /commands/status/{id}', () => {
     expect(total.json()).toEqual({ result: 10 });
   });
 
+  it('ends a wait when the command completes in this process, with no timer left to fire', async () => {
+    let listening!: () => void;
+    const subscribed = new Promise<void>((resolve) => {
+      listening = resolve;
+    });
+    // The real queue, with a way to see when the wait starts listening for the command's completion.
+    const watched = (queue: CommandQueueStore): CommandQueueStore =>
+      new Proxy(queue, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target);
+          if (property !== 'onSettled') return typeof value === 'function' ? value.bind(target) : value;
+          return (listener: (id: string | undefined) => void) => {
+            const stop = target.onSettled(listener);
+            listening();
+            return stop;
+          };
+        },
+      });
+    const b = await bank({ wrap: watched });
+    const accepted = await deposit(b, { accountId: 'a1', amount: 10 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const reading = status(b, accepted.headers.location as string, { prefer: 'wait=20' });
+      await subscribed;
+      // The wait has read the command again and set its timer: with timers stopped, only the completion ends it.
+      while (vi.getTimerCount() === 0) await new Promise((resolve) => setImmediate(resolve));
+      const [claimed] = await queued(b);
+      const done = { result: { accountId: 'a1' }, position: undefined };
+      expect(await b.db.commands.complete(claimed!.id, claimed!.lease, done, Date.now())).toBe(true);
+      const read = await reading;
+      expect([read.statusCode, read.json().status]).toEqual([200, 'succeeded']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it(`cuts a longer wait to ${MAX_WAIT_SECONDS} seconds and says so`, async () => {
     const b = await bank({ worker: true });
     const accepted = await deposit(b, { accountId: 'a1', amount: 10 });
@@ -293,5 +337,100 @@ describe('GET /commands/status/{id}', () => {
       const read = await status(b, `/api/commands/status/${id}`);
       expect([read.statusCode, problem(read).code]).toEqual([400, 'MALFORMED_REQUEST']);
     }
+  });
+});
+
+describe('DELETE /commands/status/{id}', () => {
+  const cancel = (b: Bank, location: string, authorization = TELLER) =>
+    b.server.inject({
+      method: 'DELETE',
+      url: location,
+      headers: authorization === '' ? {} : { authorization },
+    });
+  const problemOf = { code: 'UNAVAILABLE', message: 'The ledger is down' };
+
+  it('cancels a queued command: 200 with its status cancelled, again on a repeat, and no worker runs it', async () => {
+    const b = await bank();
+    const accepted = await deposit(b, { accountId: 'a1', amount: 10 });
+    const location = accepted.headers.location as string;
+    const id = accepted.json().id;
+    const first = await cancel(b, location);
+    expect([first.statusCode, first.json()]).toEqual([
+      200,
+      { id, type: 'bank.Deposit', status: 'cancelled', attempts: 0 },
+    ]);
+    const again = await cancel(b, location);
+    expect([again.statusCode, again.json().status]).toEqual([200, 'cancelled']);
+    expect(await queued(b)).toEqual([]);
+    expect((await status(b, location)).json().status).toBe('cancelled');
+  });
+
+  it('cancels a failed command awaiting its retry', async () => {
+    const b = await bank();
+    const location = (await deposit(b, { accountId: 'a1', amount: 10 })).headers.location as string;
+    const [claimed] = await queued(b);
+    const now = Date.now();
+    expect(await b.db.commands.fail(claimed!.id, claimed!.lease, problemOf, now + 60_000, now)).toBe(true);
+    const response = await cancel(b, location);
+    expect([response.statusCode, response.json().status, response.json().attempts]).toEqual([200, 'cancelled', 1]);
+    expect((await b.db.commands.get(claimed!.id))?.status).toBe('cancelled');
+  });
+
+  it('refuses a running, succeeded or dead command with 409 NOT_CANCELLABLE naming its status, and changes nothing', async () => {
+    const b = await bank();
+    const locations = [];
+    for (const amount of [1, 2, 3]) locations.push((await deposit(b, { accountId: 'a1', amount })).headers.location);
+    const [running, succeeded, dead] = await queued(b);
+    const now = Date.now();
+    expect(await b.db.commands.complete(succeeded!.id, succeeded!.lease, { result: 1, position: undefined }, now)).toBe(
+      true,
+    );
+    expect(await b.db.commands.fail(dead!.id, dead!.lease, problemOf, undefined, now)).toBe(true);
+    for (const [command, expected] of [
+      [running!, 'running'],
+      [succeeded!, 'succeeded'],
+      [dead!, 'dead'],
+    ] as const) {
+      const location = locations.find((l) => l?.endsWith(command.id)) as string;
+      const response = await cancel(b, location);
+      expect(response.statusCode).toBe(409);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(problem(response)).toMatchObject({
+        code: 'NOT_CANCELLABLE',
+        commandStatus: expected,
+        detail: `Queued command ${command.id} is ${expected}: only a queued command, or a failed one awaiting its retry, can be cancelled`,
+      });
+      expect((await b.db.commands.get(command.id))?.status).toBe(expected);
+    }
+  });
+
+  it('answers 404 to anyone but the caller who queued it, as to an unknown id, and cancels nothing', async () => {
+    const b = await bank();
+    const location = (await deposit(b, { accountId: 'a1', amount: 10 })).headers.location as string;
+    for (const authorization of [OTHER_TELLER, AUDITOR, '']) {
+      const response = await cancel(b, location, authorization);
+      expect([response.statusCode, problem(response).code]).toEqual([404, 'NOT_FOUND']);
+    }
+    const unknown = await cancel(b, '/api/commands/status/3f1c0b7e-8d3b-4a8e-9a36-1f0e4e2b9c11');
+    expect([unknown.statusCode, problem(unknown).code]).toEqual([404, 'NOT_FOUND']);
+    expect((await status(b, location)).json().status).toBe('queued');
+    const malformed = await cancel(b, `/api/commands/status/${'x'.repeat(129)}`);
+    expect([malformed.statusCode, problem(malformed).code]).toEqual([400, 'MALFORMED_REQUEST']);
+  });
+
+  it('lets canReadCommand open cancelling to others', async () => {
+    const b = await bank({
+      plugin: { canReadCommand: (principal) => principal?.roles?.includes('auditor') === true },
+    });
+    const location = (await deposit(b, { accountId: 'a1', amount: 10 })).headers.location as string;
+    expect((await cancel(b, location, OTHER_TELLER)).statusCode).toBe(404);
+    const response = await cancel(b, location, AUDITOR);
+    expect([response.statusCode, response.json().status]).toEqual([200, 'cancelled']);
+  });
+
+  it('answers 404 when the plugin has no queue', async () => {
+    const b = await bank({ queue: false });
+    const response = await cancel(b, '/api/commands/status/anything');
+    expect([response.statusCode, problem(response).code]).toEqual([404, 'NOT_FOUND']);
   });
 });

@@ -1,3 +1,4 @@
+import { streamId } from '@twofold/core';
 import { commandQueueContract, queuedCommand, transactionalEnqueueContract } from '@twofold/core/testing';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
@@ -49,5 +50,22 @@ describe('PostgresCommandQueue', () => {
       })
       .toBeGreaterThan(0);
     unsubscribe();
+  });
+
+  it("tells another node's status waits (onSettled, with no id) when events are committed here", async () => {
+    const schema = server.schema();
+    const here = await server.database({ schema });
+    const there = await server.database({ schema });
+    const heard: (string | undefined)[] = [];
+    const stop = there.commands.onSettled((id) => heard.push(id));
+    // Until the other node listens, a commit may slip by unnoticed: append until one is heard.
+    await expect
+      .poll(async () => {
+        await here.events.append(streamId('order', crypto.randomUUID()), [{ type: 'test.Done', data: {} }]);
+        return heard.length;
+      })
+      .toBeGreaterThan(0);
+    stop();
+    expect(new Set(heard)).toEqual(new Set([undefined]));
   });
 });

@@ -33,27 +33,36 @@ export class PostgresCommandQueue
 
   /**
    * The queue on a database handle's pool, whose tables the handle has migrated: `notifier` tells every node of a
-   * change, and the handle's `listener` hears them for this node's workers while some subscribe.
+   * change, and the handle's `listener` hears them for this node's workers while some subscribe. With
+   * `eventsChannel`, the handle's channel of new events, a status wait (`onSettled`) also hears of the events a
+   * command run on another node committed.
    */
-  constructor(db: SchemaPool, wakeUps: { readonly notifier: Notifier; readonly listener: Listener }) {
-    const { notifier, listener } = wakeUps;
+  constructor(
+    db: SchemaPool,
+    wakeUps: { readonly notifier: Notifier; readonly listener: Listener; readonly eventsChannel?: string },
+  ) {
+    const { notifier, listener, eventsChannel } = wakeUps;
     const local = new LocalWakeUps();
     const dialect = postgresQueue(db);
-    super(dialect, {
-      wake: () => {
-        local.wake();
-        notifier.notify();
-        listener.ensure();
+    super(
+      dialect,
+      {
+        wake: () => {
+          local.wake();
+          notifier.notify();
+          listener.ensure();
+        },
+        subscribe: (onWake) => {
+          const stopLocal = local.subscribe(onWake);
+          const stopRemote = listener.listen(notifier.channel, onWake);
+          return () => {
+            stopLocal();
+            stopRemote();
+          };
+        },
       },
-      subscribe: (onWake) => {
-        const stopLocal = local.subscribe(onWake);
-        const stopRemote = listener.listen(notifier.channel, onWake);
-        return () => {
-          stopLocal();
-          stopRemote();
-        };
-      },
-    });
+      eventsChannel === undefined ? undefined : (onEvents) => listener.listen(eventsChannel, onEvents),
+    );
     this.#db = db;
     this.#dialect = dialect;
     this.#channel = notifier.channel;

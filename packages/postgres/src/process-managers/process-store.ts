@@ -126,6 +126,16 @@ export class PostgresProcessStore implements ProcessStore {
     return at === null || at === undefined ? undefined : toNumber(at);
   }
 
+  async pruneClosed(manager: string, closedBefore: number, limit: number): Promise<number> {
+    // A closed instance has no timers (closing clears them), and its last write is the one that closed it.
+    const { rowCount } = await this.#db.query(
+      `DELETE FROM twofold_process_instances WHERE (manager, correlation) IN (SELECT manager, correlation
+       FROM twofold_process_instances WHERE manager = $1 AND closed AND updated_at <= $2 LIMIT $3)`,
+      [manager, closedBefore, limit],
+    );
+    return rowCount ?? 0;
+  }
+
   async #move(tx: PostgresClient, manager: string, from: GlobalPosition, to: GlobalPosition): Promise<boolean> {
     await tx.query(
       prepared('INSERT INTO twofold_process_checkpoints (manager, position) VALUES ($1, 0) ON CONFLICT DO NOTHING', [

@@ -30,6 +30,7 @@ export class SqliteProcessStore implements ProcessStore {
   readonly #setCheckpoint: Statement<[string, number]>;
   readonly #due: Statement<[string, number, number], DueTimer>;
   readonly #next: Statement<[string], number | null>;
+  readonly #prune: Statement<[string, string, number, number]>;
 
   /** Made by {@link sqlite}, on its connection (migrated), with its command queue. */
   constructor(db: SqliteConnection, queue: SqliteCommandQueue) {
@@ -62,6 +63,11 @@ export class SqliteProcessStore implements ProcessStore {
     this.#next = db
       .prepare<[string], number | null>('SELECT min(at) FROM twofold_process_timers WHERE manager = ?')
       .pluck();
+    // A closed instance has no timers (closing clears them), and its last write is the one that closed it.
+    this.#prune = db.prepare(
+      `DELETE FROM twofold_process_instances WHERE manager = ? AND correlation IN (SELECT correlation
+       FROM twofold_process_instances WHERE manager = ? AND closed = 1 AND updated_at <= ? LIMIT ?)`,
+    );
   }
 
   async instance(manager: string, correlation: string): Promise<ProcessInstance | undefined> {
@@ -107,5 +113,9 @@ export class SqliteProcessStore implements ProcessStore {
 
   async nextTimer(manager: string): Promise<number | undefined> {
     return this.#next.get(manager) ?? undefined;
+  }
+
+  async pruneClosed(manager: string, closedBefore: number, limit: number): Promise<number> {
+    return this.#prune.run(manager, manager, closedBefore, limit).changes;
   }
 }

@@ -1,0 +1,37 @@
+/** What a listener of {@link SettledListeners} hears: the id of a command that became final, or undefined. */
+export type SettledListener = (id: string | undefined) => void;
+
+/**
+ * Who waits for queued commands to become final (a status resource's `Prefer: wait`): told a command's id when a
+ * call on this store made it `succeeded`, `dead` or `cancelled`, and undefined when `elsewhere` (where the store
+ * can hear of changes made in other processes) says one may have.
+ *
+ * @example
+ * const settled = new SettledListeners();
+ * const stop = settled.subscribe((id) => { if (id === undefined || id === wanted) signal.fire(); });
+ */
+export class SettledListeners {
+  readonly #listeners = new Set<SettledListener>();
+  readonly #elsewhere: ((listener: () => void) => () => void) | undefined;
+
+  /** `elsewhere` subscribes to the hints of other processes, and returns the function that stops them. */
+  constructor(elsewhere?: (listener: () => void) => () => void) {
+    this.#elsewhere = elsewhere;
+  }
+
+  /** Tells every listener that the command `id` became final. */
+  settled(id: string): void {
+    for (const listener of this.#listeners) listener(id);
+  }
+
+  /** Calls `listener` until the returned function is called. */
+  subscribe(listener: SettledListener): () => void {
+    const own = (id: string | undefined) => listener(id);
+    this.#listeners.add(own);
+    const stopElsewhere = this.#elsewhere?.(() => listener(undefined));
+    return () => {
+      this.#listeners.delete(own);
+      stopElsewhere?.();
+    };
+  }
+}
