@@ -54,6 +54,7 @@ export type {
   Committed,
   EventFeed,
   EventStore,
+  FeedLag,
   HeldBy,
   IdempotencyRecord,
   IdempotencyStore,

@@ -45,6 +45,27 @@ export interface HeldBy {
   readonly since: number;
 }
 
+/**
+ * Where a runner that reads the log in the background is, as lag reports show it: subscribers' and process
+ * managers' statuses are ones.
+ *
+ * @example
+ * const { position, head, lagEvents } = await runner.status();
+ */
+export interface FeedLag {
+  readonly name: string;
+  /** False before `start()` and after `stop()`. */
+  readonly running: boolean;
+  /** The last position handled (the checkpoint). */
+  readonly position: GlobalPosition;
+  /** The last position in the log. */
+  readonly head: GlobalPosition;
+  /** Events in the log not yet handled. */
+  readonly lagEvents: number;
+  /** Set while a write in progress keeps newer events from every reader (PostgreSQL): which one, since when. */
+  readonly heldBy?: HeldBy | undefined;
+}
+
 /** Number of events in `feed` after `after` up to `upTo`; see {@link EventFeed.countBetween}. */
 export function eventsBetween(feed: EventFeed, after: GlobalPosition, upTo: GlobalPosition): Promise<number> | number {
   if (upTo <= after) return 0;

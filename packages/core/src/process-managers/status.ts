@@ -1,4 +1,4 @@
-import type { HeldBy } from '../event-store/ports.js';
+import type { FeedLag } from '../event-store/ports.js';
 import type { GlobalPosition } from '../positions/position.js';
 
 /** What a process manager's runner fails on now: the error summarized, where, and since when. */
@@ -14,18 +14,7 @@ export interface ProcessManagerFailure {
 }
 
 /** How a process manager is doing, in the read side's lag report. */
-export interface ProcessManagerStatus {
-  readonly name: string;
-  /** False before `start()` and after `stop()`. */
-  readonly running: boolean;
-  /** The last position handled (the checkpoint). */
-  readonly position: GlobalPosition;
-  /** The last position in the log. */
-  readonly head: GlobalPosition;
-  /** Events in the log not yet handled. */
-  readonly lagEvents: number;
-  /** Set while a write in progress keeps newer events from every reader (PostgreSQL): which one, since when. */
-  readonly heldBy?: HeldBy | undefined;
+export interface ProcessManagerStatus extends FeedLag {
   /** Set while an event is retried, the log or the store fails, or a timer's handler fails; cleared on success. */
   readonly failure: ProcessManagerFailure | undefined;
   /** Events parked as dead letters, not replayed nor discarded. */

@@ -3,7 +3,7 @@ import { SharedReads } from '../catch-up/shared-reads.js';
 import { PositionTracker } from '../consistency/position-tracker.js';
 import type { DeadLetter, DeadLetterStore } from '../dead-letters/ports.js';
 import { describeError, InvalidArgumentError, NotFoundError } from '../errors/errors.js';
-import { type EventFeed, eventsBetween, type HeldBy } from '../event-store/ports.js';
+import { type EventFeed, eventsBetween, type FeedLag } from '../event-store/ports.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import { type GlobalPosition, START } from '../positions/position.js';
 import { consoleLogger, type Logger } from '../runtime/logger.js';
@@ -29,14 +29,7 @@ export interface SubscriberRunnerOptions {
 }
 
 /** How a subscriber is doing, for dashboards. */
-export interface SubscriberStatus {
-  readonly name: string;
-  readonly running: boolean;
-  readonly position: GlobalPosition;
-  readonly head: GlobalPosition;
-  readonly lagEvents: number;
-  /** Set while a write in progress keeps newer events from every reader (PostgreSQL): which one, since when. */
-  readonly heldBy?: HeldBy | undefined;
+export interface SubscriberStatus extends FeedLag {
   /** Set while an event is being retried. */
   readonly retrying:
     | { readonly position: GlobalPosition; readonly attempt: number; readonly error: unknown }
