@@ -233,6 +233,57 @@ describe('NatsConsumer', () => {
     await expect(missing.start()).rejects.toThrow('NatsConsumer billing: there is no stream NOPE');
   });
 
+  it('with inboxRetentionMs, prunes the marks older than it on start and keeps the newer ones', async () => {
+    const { js, jsm } = await nats.connect();
+    const { stream, prefix } = nats.names();
+    await ensureStream(jsm, { name: stream, prefix, duplicateWindowMs: 100 });
+    const billing = open();
+    await billing.inbox.receive('billing', 'stale', () => {});
+    await billing.inbox.receive('audit', 'stale', () => {});
+    const since = Date.now();
+    // The mark must be older than the retention when the consumer starts.
+    while (Date.now() - since < 300) await new Promise((resolve) => setTimeout(resolve, 20));
+    await billing.inbox.receive('billing', 'fresh', () => {});
+    const consumer = new NatsConsumer<SqliteConnection>({
+      jetstream: js,
+      stream,
+      prefix,
+      name: 'billing',
+      inbox: billing.inbox,
+      deadLetters: billing.deadLetters,
+      handle: () => {},
+      maxDeliveries: 1,
+      ackWaitMs: 100,
+      retryDelayMs: 100,
+      inboxRetentionMs: 250,
+      logger: quiet,
+    });
+    await consumer.start();
+    expect([
+      await billing.inbox.received('billing', 'stale'),
+      await billing.inbox.received('billing', 'fresh'),
+      await billing.inbox.received('audit', 'stale'),
+    ]).toEqual([false, true, true]);
+    await consumer.stop();
+  });
+
+  it('refuses an inboxRetentionMs shorter than the duplicate window or the redelivery span, starting nothing', async () => {
+    const s = await scenario(['b1']);
+    const tooShort = s.consumer({ inboxRetentionMs: 60_000 });
+    await expect(tooShort.start()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(tooShort.start()).rejects.toThrow(
+      "NatsConsumer billing: options.inboxRetentionMs (60000) must be at least the stream's duplicate window " +
+        '(120000 ms) and maxDeliveries × (ackWaitMs + retryDelayMs) (155000 ms)',
+    );
+    const redelivery = s.consumer({ inboxRetentionMs: 150_000 });
+    await expect(redelivery.start()).rejects.toThrow('must be at least');
+    await expect(s.jsm.consumers.info(s.stream, 'billing')).rejects.toThrow(/consumer not found/);
+    expect(() => s.consumer({ inboxRetentionMs: 0 })).toThrow(
+      'NatsConsumer "billing": options.inboxRetentionMs must be an integer >= 1; got 0',
+    );
+    expect(s.table.read()).toEqual([]);
+  });
+
   it('receives only the event types it names', async () => {
     const s = await scenario(['b1']);
     await s.js.publish(`${s.prefix}.hotel.RoomCleaned`, '{}', { msgID: 'other' });

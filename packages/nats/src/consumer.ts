@@ -4,6 +4,7 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamClient,
+  type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
@@ -56,6 +57,14 @@ export interface NatsConsumerOptions<Tx> {
   readonly retryDelayMs?: number;
   /** How long JetStream waits for an ack before delivering the message again. Default: 30 000 ms. */
   readonly ackWaitMs?: number;
+  /**
+   * How long the inbox keeps the mark of a message this consumer received. When set, `start()` prunes older
+   * marks, then again every hour (or every `inboxRetentionMs`, if shorter). A copy of a message that arrives after
+   * its mark is pruned runs again, so `start()` refuses a retention shorter than the stream's duplicate window or
+   * than `maxDeliveries × (ackWaitMs + retryDelayMs)`; keep it longer than a sending relay may stay down with
+   * messages published but not yet marked sent. Default: marks are kept forever.
+   */
+  readonly inboxRetentionMs?: number;
   readonly logger?: Logger;
 }
 
@@ -85,7 +94,9 @@ export class NatsConsumer<Tx> {
   readonly #maxDeliveries: number;
   readonly #retryDelayMs: number;
   readonly #ackWaitMs: number;
+  readonly #retentionMs: number | undefined;
   readonly #logger: Logger;
+  #pruning: ReturnType<typeof setInterval> | undefined;
   #stopping = false;
   #loop: Promise<void> | undefined;
   #close: (() => void) | undefined;
@@ -119,17 +130,21 @@ export class NatsConsumer<Tx> {
     this.#maxDeliveries = positive(options.maxDeliveries ?? 5, 'maxDeliveries', where);
     this.#retryDelayMs = positive(options.retryDelayMs ?? 1000, 'retryDelayMs', where);
     this.#ackWaitMs = positive(options.ackWaitMs ?? 30_000, 'ackWaitMs', where);
+    this.#retentionMs =
+      options.inboxRetentionMs === undefined ? undefined : positive(options.inboxRetentionMs, 'inboxRetentionMs', where);
     this.#logger = options.logger ?? consoleLogger('warn');
   }
 
   /**
    * Creates the durable consumer on the stream, or updates it to these options, and starts receiving in the
-   * background. Fails with NOT_FOUND when the stream does not exist. Starting twice is harmless.
+   * background. Fails with NOT_FOUND when the stream does not exist, and with INVALID_ARGUMENT when
+   * `inboxRetentionMs` is shorter than the windows in which a message can come again. Starting twice is harmless.
    */
   async start(): Promise<void> {
     if (this.#loop !== undefined) return;
     const { jetstream, stream, ordered = false } = this.#options;
     const manager = await jetstream.jetstreamManager();
+    if (this.#retentionMs !== undefined) await this.#checkRetention(manager, this.#retentionMs);
     const config = {
       ack_wait: nanos(this.#ackWaitMs),
       // One subject works on every JetStream server; several need nats-server 2.10 or later.
@@ -162,10 +177,17 @@ export class NatsConsumer<Tx> {
     }
     this.#stopping = false;
     this.#loop = this.#run();
+    if (this.#retentionMs !== undefined) {
+      const retentionMs = this.#retentionMs;
+      await this.#prune(retentionMs);
+      this.#pruning = setInterval(() => void this.#prune(retentionMs), Math.min(retentionMs, 3_600_000));
+      this.#pruning.unref();
+    }
   }
 
   /** Stops receiving; resolves once the message being handled is acked. */
   async stop(): Promise<void> {
+    clearInterval(this.#pruning);
     this.#stopping = true;
     this.#close?.();
     await this.#loop;
@@ -190,6 +212,32 @@ export class NatsConsumer<Tx> {
       throw error;
     }
     await deadLetters.remove(id);
+  }
+
+  // A copy can come again within the stream's duplicate window (a relay that published it again is dropped by
+  // JetStream only within it) and while JetStream redelivers it: the marks must outlive both.
+  async #checkRetention(manager: JetStreamManager, retentionMs: number): Promise<void> {
+    const info = await manager.streams.info(this.#options.stream).catch((error: unknown) => {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return undefined;
+      throw error;
+    });
+    const duplicateWindowMs = Math.ceil((info?.config.duplicate_window ?? 0) / 1e6);
+    const redeliveryMs = this.#maxDeliveries * (this.#ackWaitMs + this.#retryDelayMs);
+    if (retentionMs < Math.max(duplicateWindowMs, redeliveryMs)) {
+      throw new InvalidArgumentError(
+        `NatsConsumer ${this.name}: options.inboxRetentionMs (${retentionMs}) must be at least the stream's ` +
+          `duplicate window (${duplicateWindowMs} ms) and maxDeliveries × (ackWaitMs + retryDelayMs) ` +
+          `(${redeliveryMs} ms), or a message coming again after its mark was pruned would run twice`,
+      );
+    }
+  }
+
+  async #prune(retentionMs: number): Promise<void> {
+    try {
+      await this.#options.inbox.pruneBefore(this.name, new Date(Date.now() - retentionMs));
+    } catch (error) {
+      this.#logger.error({ err: error, consumer: this.name }, `NATS consumer ${this.name} could not prune its inbox`);
+    }
   }
 
   // Receives until stopped; a consume that ends (the connection lost, the consumer deleted) starts again after

@@ -40,7 +40,7 @@ export {
   versionMatches,
 } from '../event-store/records.js';
 export type { InboxDialect } from '../inbox/inbox-dialect.js';
-export { checkInboxEntry, receiveOnce } from '../inbox/receive.js';
+export { checkInboxEntry, checkPruneBefore, receiveOnce } from '../inbox/receive.js';
 export { type Migration, type MigrationDialect, migrate } from '../migrations/migrate.js';
 export { checkOutboxMessage } from '../outbox/checks.js';
 export { DialectOutbox, type NewOutboxRow, type OutboxDialect, type OutboxRow } from '../outbox/dialect-outbox.js';

@@ -10,4 +10,6 @@ export interface InboxDialect<Tx> {
   record(tx: Tx, consumer: string, messageId: string, at: number): Step<boolean>;
   /** Whether the message is recorded, outside any transaction. */
   recorded(consumer: string, messageId: string): Step<boolean>;
+  /** Deletes the marks of `consumer` recorded before `before` (ms since the epoch); how many it deleted. */
+  prune(consumer: string, before: number): Step<number>;
 }

@@ -18,4 +18,13 @@ export interface InboxStore<Tx = unknown> {
   receive(consumer: string, messageId: string, effect: (tx: Tx) => void | Promise<void>): Promise<boolean>;
   /** Whether `consumer` has received `messageId`. */
   received(consumer: string, messageId: string): Promise<boolean>;
+  /**
+   * Forgets the marks of the messages `consumer` received before `before`, so that the inbox does not grow
+   * forever; resolves with how many it forgot. A message delivered again after its mark is gone runs again: keep
+   * marks for longer than the broker can redeliver or republish a message.
+   *
+   * @example
+   * await db.inbox.pruneBefore('billing', new Date(Date.now() - 7 * 24 * 3_600_000)); // keep a week
+   */
+  pruneBefore(consumer: string, before: Date): Promise<number>;
 }

@@ -15,6 +15,25 @@ export function checkInboxEntry(consumer: unknown, messageId: unknown): void {
 }
 
 /**
+ * Checks the arguments of `pruneBefore`; the cut-off in ms since the epoch. Throws INVALID_ARGUMENT for an empty
+ * consumer or a `before` that is not a valid Date.
+ */
+export function checkPruneBefore(consumer: unknown, before: unknown): number {
+  if (typeof consumer !== 'string' || consumer.length === 0) {
+    throw new InvalidArgumentError(
+      `Inbox pruneBefore: the consumer must be a non-empty string; got ${JSON.stringify(consumer)}`,
+    );
+  }
+  const at = before instanceof Date ? before.getTime() : Number.NaN;
+  if (!Number.isFinite(at)) {
+    throw new InvalidArgumentError(
+      `Inbox of ${String(consumer)}: pruneBefore needs a valid Date; got ${before instanceof Date ? 'an invalid Date' : JSON.stringify(before)}`,
+    );
+  }
+  return at;
+}
+
+/**
  * Inside one write transaction: records the message in the inbox first (so that a concurrent delivery of it
  * waits, then finds it), then runs the effect; true when it ran, false when the message was received before.
  * The caller commits the transaction, or rolls it back when this throws.

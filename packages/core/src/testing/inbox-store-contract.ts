@@ -82,6 +82,43 @@ export function inboxStoreContract<Tx>(name: string, factory: InboxStoreFactory<
       expect(await effects.read()).toHaveLength(1);
     });
 
+    it("forgets a consumer's marks from before the cut-off when pruned, so that those messages would run again", async () => {
+      const { inbox, effects } = await open();
+      await inbox.receive('billing', 'old', (tx) => effects.write(tx, 'old'));
+      await inbox.receive('mailer', 'old', (tx) => effects.write(tx, 'mailer old'));
+      const cutOff = new Date(Date.now() + 1);
+      // The next mark must be recorded at a later millisecond than the cut-off.
+      while (Date.now() <= cutOff.getTime()) await new Promise((resolve) => setTimeout(resolve, 1));
+      await inbox.receive('billing', 'new', (tx) => effects.write(tx, 'new'));
+      expect(await inbox.pruneBefore('billing', new Date(0))).toBe(0);
+      expect(await inbox.pruneBefore('billing', cutOff)).toBe(1);
+      expect(await inbox.pruneBefore('billing', cutOff)).toBe(0);
+      expect([
+        await inbox.received('billing', 'old'),
+        await inbox.received('billing', 'new'),
+        await inbox.received('mailer', 'old'),
+      ]).toEqual([false, true, true]);
+      // The caveat of pruning: a delivery of a pruned message is not recognised any more.
+      expect(await inbox.receive('billing', 'old', (tx) => effects.write(tx, 'old again'))).toBe(true);
+      expect(await effects.read()).toEqual(['old', 'mailer old', 'new', 'old again']);
+    });
+
+    it('refuses to prune with an empty consumer or a cut-off that is not a valid Date, forgetting nothing', async () => {
+      const { inbox, effects } = await open();
+      await inbox.receive('billing', 'm1', (tx) => effects.write(tx, 'm1'));
+      const future = new Date(Date.now() + 60_000);
+      const refused = [
+        await inbox.pruneBefore('', future).catch((e: unknown) => e),
+        await inbox.pruneBefore('billing', new Date('not a date')).catch((e: unknown) => e),
+        await inbox.pruneBefore('billing', future.getTime() as never).catch((e: unknown) => e),
+      ];
+      for (const error of refused) expect(isTwofoldError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
+      expect(String(refused[0])).toContain('Inbox pruneBefore: the consumer must be a non-empty string; got ""');
+      expect(String(refused[1])).toContain('Inbox of billing: pruneBefore needs a valid Date; got an invalid Date');
+      expect(String(refused[2])).toContain(`Inbox of billing: pruneBefore needs a valid Date; got ${future.getTime()}`);
+      expect(await inbox.received('billing', 'm1')).toBe(true);
+    });
+
     it('refuses an empty consumer or message id, running nothing', async () => {
       const { inbox, effects } = await open();
       const refused = [

@@ -1,5 +1,5 @@
 import type { InboxStore } from '@twofold/core';
-import { checkInboxEntry, type InboxDialect, receiveOnce, runAsync } from '@twofold/core/adapters';
+import { checkInboxEntry, checkPruneBefore, type InboxDialect, receiveOnce, runAsync } from '@twofold/core/adapters';
 import { type PostgresClient, prepared, type SchemaPool } from '../connection/schema-pool.js';
 
 /**
@@ -39,6 +39,13 @@ export class PostgresInbox implements InboxStore<PostgresClient> {
         ]);
         return rows.length === 1;
       },
+      prune: async (consumer, before) => {
+        const { rowCount } = await db.query('DELETE FROM twofold_inbox WHERE consumer = $1 AND received_at < $2', [
+          consumer,
+          before,
+        ]);
+        return rowCount ?? 0;
+      },
     };
   }
 
@@ -54,5 +61,9 @@ export class PostgresInbox implements InboxStore<PostgresClient> {
   async received(consumer: string, messageId: string): Promise<boolean> {
     checkInboxEntry(consumer, messageId);
     return this.#dialect.recorded(consumer, messageId) as Promise<boolean>;
+  }
+
+  async pruneBefore(consumer: string, before: Date): Promise<number> {
+    return this.#dialect.prune(consumer, checkPruneBefore(consumer, before)) as Promise<number>;
   }
 }

@@ -1,5 +1,5 @@
 import type { InboxStore } from '@twofold/core';
-import { checkInboxEntry, type InboxDialect, receiveOnce, runSync } from '@twofold/core/adapters';
+import { checkInboxEntry, checkPruneBefore, type InboxDialect, receiveOnce, runSync } from '@twofold/core/adapters';
 import type { SqliteConnection } from '../connection/open.js';
 
 /**
@@ -28,9 +28,11 @@ export class SqliteInbox implements InboxStore<SqliteConnection> {
     const recorded = db
       .prepare<[string, string], number>('SELECT count(*) FROM twofold_inbox WHERE consumer = ? AND message_id = ?')
       .pluck();
+    const prune = db.prepare<[string, number]>('DELETE FROM twofold_inbox WHERE consumer = ? AND received_at < ?');
     this.#dialect = {
       record: (_, consumer, messageId, at) => record.run(consumer, messageId, at).changes === 1,
       recorded: (consumer, messageId) => recorded.get(consumer, messageId) === 1,
+      prune: (consumer, before) => prune.run(consumer, before).changes,
     };
   }
 
@@ -48,5 +50,9 @@ export class SqliteInbox implements InboxStore<SqliteConnection> {
   async received(consumer: string, messageId: string): Promise<boolean> {
     checkInboxEntry(consumer, messageId);
     return this.#dialect.recorded(consumer, messageId) as boolean;
+  }
+
+  async pruneBefore(consumer: string, before: Date): Promise<number> {
+    return this.#dialect.prune(consumer, checkPruneBefore(consumer, before)) as number;
   }
 }
