@@ -131,7 +131,9 @@ export class NatsConsumer<Tx> {
     this.#retryDelayMs = positive(options.retryDelayMs ?? 1000, 'retryDelayMs', where);
     this.#ackWaitMs = positive(options.ackWaitMs ?? 30_000, 'ackWaitMs', where);
     this.#retentionMs =
-      options.inboxRetentionMs === undefined ? undefined : positive(options.inboxRetentionMs, 'inboxRetentionMs', where);
+      options.inboxRetentionMs === undefined
+        ? undefined
+        : positive(options.inboxRetentionMs, 'inboxRetentionMs', where);
     this.#logger = options.logger ?? consoleLogger('warn');
   }
 

@@ -10,7 +10,7 @@
  * import { ensureStream, natsOutbox, natsRelay, NatsConsumer } from '@twofold/nats';
  * await ensureStream(await jetstreamManager(nc), { name: 'HOTEL', prefix: 'hotel.events' });
  * const models = writeModels({ store: db.events, participants: [natsOutbox(db.outbox)] });
- * natsRelay({ outbox: db.outbox, jetstream: jetstream(nc), prefix: 'hotel.events', stream: 'HOTEL' }).start();
+ * natsRelay({ outbox: db.outbox, feed: db.events, jetstream: jetstream(nc), prefix: 'hotel.events', stream: 'HOTEL' }).start();
  *
  * @module
  */

@@ -34,6 +34,32 @@ describe('natsRelay', () => {
     expect(stored?.json()).toMatchObject({ streamId: 'booking-b1', streamVersion: 1, data: { bookingId: 'b1' } });
   });
 
+  it('with feed, publishes each commit as soon as it lands, without waiting for the poll', async () => {
+    const { js, jsm } = await nats.connect();
+    const { stream, prefix } = nats.names();
+    await ensureStream(jsm, { name: stream, prefix });
+    const db = open();
+    // A poll far beyond the test's timeout: only the feed's wake-up can make the relay look again.
+    const relay = natsRelay({
+      outbox: db.outbox,
+      feed: db.events,
+      jetstream: js,
+      prefix,
+      stream,
+      pollIntervalMs: 3_600_000,
+      logger: quiet,
+    });
+    relay.start();
+    try {
+      for (const [n, id] of ['b1', 'b2'].entries()) {
+        await book(db, [id]);
+        await expect.poll(async () => (await jsm.streams.info(stream)).state.messages).toBe(n + 1);
+      }
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('leaves out the correlation, causation and trace headers an event has no metadata for', async () => {
     const { js, jsm } = await nats.connect();
     const { stream, prefix } = nats.names();

@@ -28,8 +28,10 @@ export interface NatsRelayOptions extends Omit<OutboxRelayOptions, 'store' | 'se
  * empty token, a space, `*`, `>`, `$`) is refused with INVALID_ARGUMENT. Event types follow the same rule.
  *
  * @example
- * const relay = natsRelay({ outbox: db.outbox, jetstream: jetstream(nc), prefix: 'hotel.events', stream: 'HOTEL' });
- * relay.start();
+ * const relay = natsRelay({
+ *   outbox: db.outbox, feed: db.events, jetstream: jetstream(nc), prefix: 'hotel.events', stream: 'HOTEL',
+ * });
+ * relay.start(); // publishes each commit's events as soon as it lands
  */
 export function natsRelay(options: NatsRelayOptions): OutboxRelay {
   const { outbox, jetstream, prefix, stream, ...relay } = options ?? ({} as NatsRelayOptions);

@@ -38,6 +38,50 @@ describe('the outbox', () => {
     expect(await relay.drain()).toBe(0);
   });
 
+  it('with a feed, sends what each commit wrote as soon as it commits, without waiting for the poll', async () => {
+    const store = new MemoryStore();
+    const outbox = new MemoryOutbox();
+    const participant = outboxParticipant(outbox, (events) =>
+      events.map((e) => ({ topic: 'bookings', payload: e.data, id: `msg-${e.id}` })),
+    );
+    const sent: string[] = [];
+    let arrived = () => {};
+    const relay = new OutboxRelay({
+      store: outbox,
+      feed: store,
+      // Far beyond the test's timeout: only the feed can make the relay look again.
+      pollIntervalMs: 3_600_000,
+      send: async (m) => {
+        sent.push(m.id);
+        arrived();
+      },
+      logger: quiet,
+    });
+    relay.start();
+    try {
+      for (const n of [1, 2, 3]) {
+        const delivered = new Promise<void>((resolve) => (arrived = resolve));
+        await store.commit({
+          appends: [
+            {
+              streamId: streamId('b', n),
+              expectedVersion: 'any',
+              events: [{ type: 'Booked', data: { n }, id: `e${n}` }],
+            },
+          ],
+          participants: [participant],
+        });
+        await delivered;
+      }
+      expect(sent).toEqual(['msg-e1', 'msg-e2', 'msg-e3']);
+    } finally {
+      await relay.stop();
+    }
+    expect(() => new OutboxRelay({ store: outbox, send: async () => {}, feed: {} as never })).toThrow(
+      'OutboxRelay: options.feed must be an event feed (db.events)',
+    );
+  });
+
   it('retries a failed delivery with backoff, and parks it after its last attempt until retried', async () => {
     const outbox = new MemoryOutbox();
     outbox.enqueue(undefined, [

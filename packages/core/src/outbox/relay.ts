@@ -1,4 +1,6 @@
 import { describeError, InvalidArgumentError } from '../errors/errors.js';
+import type { EventFeed } from '../event-store/ports.js';
+import type { GlobalPosition } from '../positions/position.js';
 import { consoleLogger, type Logger } from '../runtime/logger.js';
 import type { OutboxMessage, OutboxStore } from './ports.js';
 
@@ -13,6 +15,12 @@ export interface OutboxRelayOptions {
   readonly leaseMs?: number;
   /** How often to look for messages when there were none. Default: 250 ms; `wake()` looks at once. */
   readonly pollIntervalMs?: number;
+  /**
+   * The event feed of the write store the outbox is written with (`db.events`): the relay then looks for messages
+   * as soon as it reports new events (an in-process signal on SQLite, LISTEN/NOTIFY on PostgreSQL, so commits of
+   * other processes too), instead of at the next poll. Default: none, the relay polls (and `wake()` looks at once).
+   */
+  readonly feed?: EventFeed;
   /**
    * Messages on their way at once: each `send` of a batch starts without waiting for the ones before it, up to
    * this many, in the order written (a broker client that publishes asynchronously keeps that order on the
@@ -46,6 +54,7 @@ export class OutboxRelay {
   readonly #batchSize: number;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
+  readonly #feed: EventFeed | undefined;
   readonly #maxAttempts: number;
   readonly #inFlight: number;
   readonly #retryDelayMs: number;
@@ -54,6 +63,8 @@ export class OutboxRelay {
   #controller: AbortController | undefined;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  // A wake() that came while the relay was busy: it looks again before waiting.
+  #woken = false;
 
   constructor(options: OutboxRelayOptions) {
     if (typeof options?.store?.claim !== 'function') {
@@ -66,6 +77,10 @@ export class OutboxRelay {
     this.#batchSize = positive(options.batchSize ?? 100, 'batchSize');
     this.#leaseMs = positive(options.leaseMs ?? 30_000, 'leaseMs');
     this.#pollIntervalMs = positive(options.pollIntervalMs ?? 250, 'pollIntervalMs');
+    if (options.feed !== undefined && typeof options.feed?.waitForEvents !== 'function') {
+      throw new InvalidArgumentError('OutboxRelay: options.feed must be an event feed (db.events)');
+    }
+    this.#feed = options.feed;
     this.#maxAttempts = positive(options.maxAttempts ?? 10, 'maxAttempts');
     this.#inFlight = positive(options.inFlight ?? 1, 'inFlight');
     this.#retryDelayMs = positive(options.retryDelayMs ?? 1000, 'retryDelayMs');
@@ -90,7 +105,8 @@ export class OutboxRelay {
 
   /** Looks for messages now instead of at the next poll (call it after a commit that wrote some). */
   wake(): void {
-    this.#wake?.();
+    if (this.#wake === undefined) this.#woken = true;
+    else this.#wake();
   }
 
   /** Delivers every message due now, once each; for tests and scripts. Resolves with the number sent. */
@@ -105,7 +121,11 @@ export class OutboxRelay {
 
   async #run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      // Read before the claim: an event committed after it is above this position, so the wait ends at once.
+      let seen: GlobalPosition | undefined;
       try {
+        this.#woken = false;
+        seen = await this.#feed?.head();
         const batch = await this.#store.claim(this.#batchSize, this.#leaseMs);
         if (batch.length > 0) {
           await this.#deliver(batch);
@@ -115,19 +135,30 @@ export class OutboxRelay {
         this.#logger.error({ err: error }, 'Outbox relay could not claim messages');
       }
       if (signal.aborted) return;
-      // Until the poll interval passes, wake() is called, or the relay stops; the timer goes with the wait.
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          this.#wake = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, this.#pollIntervalMs);
-        signal.addEventListener('abort', done, { once: true });
-        this.#wake = done;
-      });
+      if (!this.#woken) await this.#idle(signal, seen);
     }
+  }
+
+  // Until the poll interval passes, wake() is called, the feed has an event after `seen`, or the relay stops;
+  // the timer and the feed's wait go with it.
+  async #idle(signal: AbortSignal, seen: GlobalPosition | undefined): Promise<void> {
+    const waiting = new AbortController();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        waiting.abort();
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.#pollIntervalMs);
+      signal.addEventListener('abort', done, { once: true });
+      this.#wake = done;
+      if (seen !== undefined) {
+        // A feed that fails leaves the relay to its poll.
+        this.#feed?.waitForEvents(seen, waiting.signal).then(done, () => {});
+      }
+    });
   }
 
   // Sends in order, `inFlight` at a time; completes the delivered ones together at the end, reschedules each

@@ -1,0 +1,68 @@
+// Phase (a): N events already committed, then published to JetStream as fast as each contender can, timed from
+// the first publish to the last acknowledgement (and, for the relay, the rows deleted).
+import { headers } from '@nats-io/transport-node';
+import type { RecordedEvent } from '@twofold/core';
+import { NATS_HEADERS, natsRelay } from '@twofold/nats';
+import { bodyOf, EVENT_TYPE, freshStream, jetstream, type Sender, storedIn } from './messages.js';
+
+export interface Published {
+  readonly perSecond: number;
+  readonly messages: number;
+  readonly bodyBytes: number;
+  readonly headerBytes: number;
+}
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** natsRelay draining an outbox that holds `events` (committed beforehand). */
+export async function relayed<Tx>(url: string, sender: Sender<Tx>, events: number): Promise<Published> {
+  const { nc, stream, prefix } = await freshStream(url);
+  try {
+    const relay = natsRelay({
+      outbox: sender.outbox as never,
+      jetstream: jetstream(nc),
+      prefix,
+      stream,
+      logger: silent,
+    });
+    const started = performance.now();
+    const sent = await relay.drain();
+    const seconds = (performance.now() - started) / 1000;
+    if (sent !== events) throw new Error(`the relay sent ${sent} messages, not ${events}`);
+    const stored = await storedIn(nc, stream);
+    if (stored.messages !== events) throw new Error(`the stream holds ${stored.messages} messages, not ${events}`);
+    return { perSecond: events / seconds, ...stored };
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * The raw limit: the same messages (same subject, body and headers as the relay's) published with
+ * `jetstream.publish` from this process, every publish started at once and the acknowledgements awaited together.
+ */
+export async function raw(url: string, events: readonly RecordedEvent[]): Promise<Published> {
+  const { nc, stream, prefix } = await freshStream(url);
+  try {
+    const js = jetstream(nc);
+    const subject = `${prefix}.${EVENT_TYPE}`;
+    const messages = events.map((event) => {
+      const h = headers();
+      h.set(NATS_HEADERS.type, event.type);
+      h.set(NATS_HEADERS.position, String(event.position));
+      return { body: bodyOf(event), headers: h, id: event.id };
+    });
+    const started = performance.now();
+    await Promise.all(
+      messages.map((m) =>
+        js.publish(subject, m.body, { msgID: m.id, headers: m.headers, expect: { streamName: stream } }),
+      ),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const stored = await storedIn(nc, stream);
+    if (stored.messages !== events.length) throw new Error(`the stream holds ${stored.messages}, not ${events.length}`);
+    return { perSecond: events.length / seconds, ...stored };
+  } finally {
+    await nc.close();
+  }
+}
