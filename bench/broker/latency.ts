@@ -31,7 +31,7 @@ export async function latency(options: LatencyOptions): Promise<number[]> {
   const billingPath = join(options.dir, `billing-latency-${runs}.db`);
   const handledAt = new Map<string, number>();
   const js = jetstream(nc);
-  const relay = natsRelay({ outbox: hotel.outbox, jetstream: js, prefix, stream, logger: silent });
+  const relay = natsRelay({ outbox: hotel.outbox, feed: hotel.events, jetstream: js, prefix, stream, logger: silent });
   let stopReceiver: () => Promise<void>;
   // Takes in what the receiver reported since the last call (the child process reports on its stdout).
   let collect = () => {};

@@ -21,8 +21,9 @@ export interface NatsRelayOptions extends Omit<OutboxRelayOptions, 'store' | 'se
 /**
  * An outbox relay that publishes to JetStream: each message on `<prefix>.<event type>`, with `Nats-Msg-Id` set to
  * the event id so that JetStream drops one published twice (a relay that died after publishing and before
- * marking its rows publishes them again), and the {@link NATS_HEADERS}. Publishes a batch without waiting for each
- * acknowledgement (`inFlight`, default 100) and deletes a row only once JetStream has acknowledged its message.
+ * marking its rows publishes them again), and the {@link NATS_HEADERS}. Claims a batch (`batchSize`, default 500)
+ * and publishes it without waiting for each acknowledgement (`inFlight`, default 500), and deletes a row only once
+ * JetStream has acknowledged its message.
  *
  * The prefix is dot-separated tokens of letters, digits, `_` and `-` (`twofold.events`); anything else (an
  * empty token, a space, `*`, `>`, `$`) is refused with INVALID_ARGUMENT. Event types follow the same rule.
@@ -43,7 +44,8 @@ export function natsRelay(options: NatsRelayOptions): OutboxRelay {
     throw new InvalidArgumentError('natsRelay: options.stream must name the stream the events go to');
   }
   return new OutboxRelay({
-    inFlight: 100,
+    batchSize: 500,
+    inFlight: 500,
     ...relay,
     store: outbox,
     send: async (message) => {
