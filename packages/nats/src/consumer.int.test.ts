@@ -234,37 +234,21 @@ describe('NatsConsumer', () => {
   });
 
   it('with inboxRetentionMs, prunes the marks older than it on start and keeps the newer ones', async () => {
-    const { js, jsm } = await nats.connect();
-    const { stream, prefix } = nats.names();
-    await ensureStream(jsm, { name: stream, prefix, duplicateWindowMs: 100 });
-    const billing = open();
-    await billing.inbox.receive('billing', 'stale', () => {});
-    await billing.inbox.receive('audit', 'stale', () => {});
+    const s = await scenario([]);
+    await ensureStream(s.jsm, { name: s.stream, prefix: s.prefix, duplicateWindowMs: 100 });
+    await s.billing.inbox.receive('billing', 'stale', () => {});
+    await s.billing.inbox.receive('audit', 'stale', () => {});
     const since = Date.now();
     // The mark must be older than the retention when the consumer starts.
     while (Date.now() - since < 300) await new Promise((resolve) => setTimeout(resolve, 20));
-    await billing.inbox.receive('billing', 'fresh', () => {});
-    const consumer = new NatsConsumer<SqliteConnection>({
-      jetstream: js,
-      stream,
-      prefix,
-      name: 'billing',
-      inbox: billing.inbox,
-      deadLetters: billing.deadLetters,
-      handle: () => {},
-      maxDeliveries: 1,
-      ackWaitMs: 100,
-      retryDelayMs: 100,
-      inboxRetentionMs: 250,
-      logger: quiet,
-    });
-    await consumer.start();
+    await s.billing.inbox.receive('billing', 'fresh', () => {});
+    await s.consumer({ maxDeliveries: 1, ackWaitMs: 100, retryDelayMs: 100, inboxRetentionMs: 250 }).start();
     expect([
-      await billing.inbox.received('billing', 'stale'),
-      await billing.inbox.received('billing', 'fresh'),
-      await billing.inbox.received('audit', 'stale'),
+      await s.billing.inbox.received('billing', 'stale'),
+      await s.billing.inbox.received('billing', 'fresh'),
+      await s.billing.inbox.received('audit', 'stale'),
     ]).toEqual([false, true, true]);
-    await consumer.stop();
+    await s.stopAll();
   });
 
   it('refuses an inboxRetentionMs shorter than the duplicate window or the redelivery span, starting nothing', async () => {

@@ -8,25 +8,27 @@ import { OutboxRelay } from './relay.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+// A write store whose commits write one `bookings` message per event into the outbox.
+function bookings() {
+  const store = new MemoryStore();
+  const outbox = new MemoryOutbox();
+  const participant = outboxParticipant(outbox, (events) =>
+    events.map((e) => ({ topic: 'bookings', payload: e.data, id: `msg-${e.id}` })),
+  );
+  const book = (n: number) =>
+    store.commit({
+      appends: [
+        { streamId: streamId('b', n), expectedVersion: 'any', events: [{ type: 'Booked', data: { n }, id: `e${n}` }] },
+      ],
+      participants: [participant],
+    });
+  return { store, outbox, book };
+}
+
 describe('the outbox', () => {
   it('writes the messages a commit maps its events to, and a relay sends them in order and completes them', async () => {
-    const store = new MemoryStore();
-    const outbox = new MemoryOutbox();
-    const participant = outboxParticipant(outbox, (events) =>
-      events.map((e) => ({ topic: 'bookings', payload: e.data, id: `msg-${e.id}` })),
-    );
-    for (const n of [1, 2, 3]) {
-      await store.commit({
-        appends: [
-          {
-            streamId: streamId('b', n),
-            expectedVersion: 'any',
-            events: [{ type: 'Booked', data: { n }, id: `e${n}` }],
-          },
-        ],
-        participants: [participant],
-      });
-    }
+    const { outbox, book } = bookings();
+    for (const n of [1, 2, 3]) await book(n);
     const sent: OutboxMessage[] = [];
     const relay = new OutboxRelay({ store: outbox, send: async (m) => void sent.push(m), logger: quiet });
     expect(await relay.drain()).toBe(3);
@@ -39,11 +41,7 @@ describe('the outbox', () => {
   });
 
   it('with a feed, sends what each commit wrote as soon as it commits, without waiting for the poll', async () => {
-    const store = new MemoryStore();
-    const outbox = new MemoryOutbox();
-    const participant = outboxParticipant(outbox, (events) =>
-      events.map((e) => ({ topic: 'bookings', payload: e.data, id: `msg-${e.id}` })),
-    );
+    const { store, outbox, book } = bookings();
     const sent: string[] = [];
     let arrived = () => {};
     const relay = new OutboxRelay({
@@ -61,16 +59,7 @@ describe('the outbox', () => {
     try {
       for (const n of [1, 2, 3]) {
         const delivered = new Promise<void>((resolve) => (arrived = resolve));
-        await store.commit({
-          appends: [
-            {
-              streamId: streamId('b', n),
-              expectedVersion: 'any',
-              events: [{ type: 'Booked', data: { n }, id: `e${n}` }],
-            },
-          ],
-          participants: [participant],
-        });
+        await book(n);
         await delivered;
       }
       expect(sent).toEqual(['msg-e1', 'msg-e2', 'msg-e3']);
