@@ -165,6 +165,7 @@ export {
 } from './process-managers/process-manager.js';
 export { ProcessManagerRunner, type ProcessManagerRunnerOptions } from './process-managers/runner.js';
 export type { ProcessManagerFailure, ProcessManagerStatus } from './process-managers/status.js';
+export { PROCESS_TIMER_LETTER, type TimerLetterData } from './process-managers/timer-letters.js';
 export {
   type DocumentIndex,
   type DocumentOrder,

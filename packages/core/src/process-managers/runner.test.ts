@@ -20,6 +20,7 @@ import { MemoryProcessStore } from './memory.js';
 import type { ProcessManager } from './process-manager.js';
 import { defineProcessManager } from './process-manager.js';
 import { ProcessManagerRunner } from './runner.js';
+import { PROCESS_TIMER_LETTER } from './timer-letters.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -367,5 +368,46 @@ describe('ProcessManagerRunner', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('parks a timer whose handler keeps failing, takes it off its instance, and replays it once it works', async () => {
+    let broken = true;
+    const flaky = {
+      ...checkout,
+      fire: (...args: Parameters<typeof checkout.fire>) => {
+        if (broken && args[1] === 'remind') throw new Error('the mail service is down');
+        return checkout.fire(...args);
+      },
+    };
+    const { log, clock, runner, sent, store, deadLetters } = setup(flaky);
+    const pm = runner();
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+    await pm.catchUp();
+    clock.now = T0 + 5 * MINUTE;
+    expect(await pm.fireTimers()).toBe(0);
+    expect(await deadLetters.list('hotel.checkout')).toEqual([]);
+    expect((await pm.status()).failure).toMatchObject({
+      error: 'Error: the mail service is down',
+      timer: 'remind of b1',
+    });
+    // The second failure in a row (attempts: 2) parks it.
+    expect(await pm.fireTimers()).toBe(0);
+    const id = `hotel.checkout:timer:b1:remind:${T0 + 5 * MINUTE}`;
+    const [letter] = await deadLetters.list('hotel.checkout');
+    expect(letter).toMatchObject({
+      id,
+      attempts: 2,
+      error: expect.stringContaining('the mail service is down'),
+      event: { type: PROCESS_TIMER_LETTER, data: { correlation: 'b1', timer: 'remind', at: T0 + 5 * MINUTE } },
+    });
+    expect((await store.instance('hotel.checkout', 'b1'))?.timers).toEqual({ paymentDue: T0 + 15 * MINUTE });
+    expect((await pm.status()).failure).toBeUndefined();
+    await expect(pm.replay(id)).rejects.toThrow('the mail service is down');
+    expect(await deadLetters.get(id)).toMatchObject({ attempts: 3 });
+    broken = false;
+    await pm.replay(id);
+    expect(await deadLetters.list('hotel.checkout')).toEqual([]);
+    expect(await sent()).toEqual([{ type: RemindGuest.type, data: { bookingId: 'b1' } }]);
+    expect((await store.instance('hotel.checkout', 'b1'))?.timers).toEqual({ paymentDue: T0 + 15 * MINUTE });
   });
 });

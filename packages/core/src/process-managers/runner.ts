@@ -11,32 +11,12 @@ import { sleep } from '../runtime/sleep.js';
 import { applyReaction, newInstance } from './instance.js';
 import type { DueTimer, ProcessStore } from './ports.js';
 import type { ProcessManager } from './process-manager.js';
+import { atLeastOne, checkOptions, type ProcessManagerRunnerOptions } from './runner-options.js';
 import { queuedCommands } from './sent-commands.js';
 import type { ProcessManagerFailure, ProcessManagerStatus } from './status.js';
+import { timerLetter, timerOfLetter } from './timer-letters.js';
 
-/** Options of {@link ProcessManagerRunner}. */
-export interface ProcessManagerRunnerOptions {
-  readonly processManager: ProcessManager<any, any, any, any>;
-  readonly feed: EventFeed;
-  readonly store: ProcessStore;
-  readonly deadLetters: DeadLetterStore;
-  /** The time handlers see (`ctx.now`) and timers fall due by, in ms since the epoch. Default: `Date.now`. */
-  readonly clock?: () => number;
-  /** Tries per event before it is parked as a dead letter. Default: 5. */
-  readonly attempts?: number;
-  /** Wait before the first retry of an event, doubled on each further one up to 30 s. Default: 200 ms. */
-  readonly retryDelayMs?: number;
-  /** How often to look for due timers when none is known to fall due sooner. Default: 1000 ms. */
-  readonly pollIntervalMs?: number;
-  /** Events read per batch. Default: 100. */
-  readonly batchSize?: number;
-  /**
-   * How long a completed (closed) instance is kept, in ms after it closed; a started runner then deletes it, and
-   * a later event for its correlation starts a new instance. Default: closed instances are kept.
-   */
-  readonly retainClosedMs?: number;
-  readonly logger?: Logger;
-}
+export type { ProcessManagerRunnerOptions } from './runner-options.js';
 
 // Another runner of the same manager moved the checkpoint: read on from where it is.
 class CheckpointMoved extends Error {}
@@ -46,7 +26,8 @@ class CheckpointMoved extends Error {}
  * event correlates to, and fires its timers as they fall due. Each handled event or fired timer commits in one
  * transaction of the store: the instance's state and timers, the commands it sends (into the command queue), and
  * for an event the checkpoint; so an event handled again after a crash finds its effect committed or not at all,
- * and a timer fires once. An event whose handler keeps failing is parked as a dead letter after `attempts` tries.
+ * and a timer fires once. An event or timer whose handler keeps failing is parked as a dead letter after `attempts`
+ * tries.
  *
  * @example
  * const runner = new ProcessManagerRunner({ processManager: checkout, feed: db.events, store: db.processes,
@@ -70,34 +51,15 @@ export class ProcessManagerRunner {
   readonly #feed: EventFeed;
   readonly #retainClosedMs: number | undefined;
   #prunedAt = 0;
+  // Failures in a row of each due timer (correlation, name, time), until it fires or is parked.
+  readonly #timerFailures = new Map<string, number>();
   #saved: GlobalPosition = START;
   #failure: ProcessManagerFailure | undefined;
   #controller: AbortController | undefined;
   #loops: Promise<unknown> | undefined;
 
   constructor(options: ProcessManagerRunnerOptions) {
-    const { processManager, feed, store, deadLetters } = options ?? ({} as never);
-    if (typeof processManager?.react !== 'function') {
-      throw new InvalidArgumentError(
-        'ProcessManagerRunner: options.processManager must come from defineProcessManager()',
-      );
-    }
-    if (typeof feed?.readAll !== 'function' || typeof feed.waitForEvents !== 'function') {
-      throw new InvalidArgumentError(
-        'ProcessManagerRunner: options.feed must be an event feed (readAll, waitForEvents)',
-      );
-    }
-    if (typeof store?.commit !== 'function' || typeof store.dueTimers !== 'function') {
-      throw new InvalidArgumentError('ProcessManagerRunner: options.store must be a ProcessStore');
-    }
-    if (typeof deadLetters?.add !== 'function') {
-      throw new InvalidArgumentError('ProcessManagerRunner: options.deadLetters must be a DeadLetterStore');
-    }
-    if (options.clock !== undefined && typeof options.clock !== 'function') {
-      throw new InvalidArgumentError(
-        'ProcessManagerRunner: options.clock must be a function returning ms since the epoch',
-      );
-    }
+    const { processManager, feed, store, deadLetters } = checkOptions(options);
     this.#manager = processManager;
     this.#feed = feed;
     this.#store = store;
@@ -162,7 +124,8 @@ export class ProcessManagerRunner {
 
   /**
    * Fires every timer due by the clock now, and resolves with how many fired; for tests and scripts (a started
-   * runner fires them on its own). A timer whose handler fails is logged and stays due, tried again next time.
+   * runner fires them on its own). A timer whose handler fails is logged and stays due, tried again next time;
+   * after `attempts` failures in a row it is taken off its instance and parked as a dead letter.
    */
   async fireTimers(): Promise<number> {
     const now = this.#clock();
@@ -192,9 +155,10 @@ export class ProcessManagerRunner {
   }
 
   /**
-   * Handles a dead letter's event once more, against its instance as it is now, without moving the checkpoint. On
-   * success the dead letter is removed; on failure it stays, with the new error and attempt count, and the error
-   * is thrown. `deadLetters.list(name)` lists the manager's dead letters, and `deadLetters.remove(id)` discards one.
+   * Handles a dead letter's event once more, against its instance as it is now, without moving the checkpoint; a
+   * parked timer's letter (see {@link PROCESS_TIMER_LETTER}) runs the timer's handler, unless its instance has
+   * closed. On success the dead letter is removed; on failure it stays, with the new error and attempt count, and
+   * the error is thrown. `deadLetters.list(name)` lists the manager's dead letters; `deadLetters.remove(id)` discards one.
    *
    * @example
    * for (const letter of await db.deadLetters.list('checkout')) await runner.replay(letter.id);
@@ -205,8 +169,10 @@ export class ProcessManagerRunner {
     if (letter.subscriber !== this.name) {
       throw new InvalidArgumentError(`Dead letter '${id}' belongs to '${letter.subscriber}', not '${this.name}'`);
     }
+    const timer = timerOfLetter(letter);
     try {
-      await this.#handle(letter.event, false);
+      if (timer === undefined) await this.#handle(letter.event, false);
+      else await this.#fireOn(timer.correlation, timer.timer, { now: this.#clock() });
     } catch (error) {
       const attempts = letter.attempts + 1;
       await this.#deadLetters.add({ ...letter, attempts, error: describeError(error), at: Date.now() });
@@ -326,25 +292,59 @@ export class ProcessManagerRunner {
   }
 
   async #fire(timer: DueTimer, now: number): Promise<boolean> {
-    const { correlation, name } = timer;
-    const where = `process manager '${this.name}' on timer ${name} of ${correlation}`;
+    const { correlation, name, at } = timer;
+    const failures = `${correlation}\u0000${name}\u0000${at}`;
     try {
-      for (;;) {
-        const instance = await this.#store.instance(this.name, correlation);
-        // Cancelled, moved or fired since it was listed.
-        if (instance === undefined || instance.closed || instance.timers[name] !== timer.at) return false;
-        const reaction = this.#manager.fire(instance.state, name, { correlation, now });
-        const step = applyReaction(this.#manager, instance, reaction, where, name);
-        const commands = await queuedCommands(this.#manager, step, { correlation, cause: undefined });
-        if (await this.#store.commit({ manager: this.name, correlation, instance: step.instance, commands })) {
-          this.#recovered((failure) => failure.timer === `${name} of ${correlation}`);
-          return true;
-        }
-      }
+      const fired = await this.#fireOn(correlation, name, { at, now });
+      this.#timerFailures.delete(failures);
+      if (fired) this.#recovered((failure) => failure.timer === `${name} of ${correlation}`);
+      return fired;
     } catch (error) {
-      this.#failed(error, { timer: `${name} of ${correlation}` });
-      this.#logger.error({ err: error, processManager: this.name, correlation, timer: name }, `${where} failed`);
+      const attempts = (this.#timerFailures.get(failures) ?? 0) + 1;
+      this.#timerFailures.set(failures, attempts);
+      const log = { err: error, processManager: this.name, correlation, timer: name, attempt: attempts };
+      if (attempts < this.#attempts) {
+        this.#failed(error, { timer: `${name} of ${correlation}` });
+        this.#logger.error(log, `Process manager ${this.name}: timer ${name} of ${correlation} failed`);
+        return false;
+      }
+      const letter = timerLetter(this.name, timer, { error, attempts, position: this.#saved });
+      await this.#deadLetters.add(letter);
+      await this.#dropTimer(timer);
+      this.#timerFailures.delete(failures);
+      this.#recovered((failure) => failure.timer === `${name} of ${correlation}`);
+      this.#logger.error(
+        log,
+        `Process manager ${this.name} gave up on timer ${name}; parked as dead letter ${letter.id}`,
+      );
       return false;
+    }
+  }
+
+  // Runs the timer's handler on its instance and commits. `due`: the timer as listed, which must still be set (it
+  // is removed with the commit); without it, a parked timer's replay, which needs only an open instance.
+  async #fireOn(correlation: string, name: string, due: { readonly at?: number; readonly now: number }) {
+    const where = `process manager '${this.name}' on timer ${name} of ${correlation}`;
+    for (;;) {
+      const instance = await this.#store.instance(this.name, correlation);
+      // Cancelled, moved or fired since it was listed; or, for a replay, closed or gone.
+      if (instance === undefined || instance.closed) return false;
+      if (due.at !== undefined && instance.timers[name] !== due.at) return false;
+      const reaction = this.#manager.fire(instance.state, name, { correlation, now: due.now });
+      const step = applyReaction(this.#manager, instance, reaction, where, due.at === undefined ? undefined : name);
+      const commands = await queuedCommands(this.#manager, step, { correlation, cause: undefined });
+      if (await this.#store.commit({ manager: this.name, correlation, instance: step.instance, commands })) return true;
+    }
+  }
+
+  // Takes a parked timer off its instance, unless it moved meanwhile.
+  async #dropTimer({ correlation, name, at }: DueTimer): Promise<void> {
+    for (;;) {
+      const instance = await this.#store.instance(this.name, correlation);
+      if (instance === undefined || instance.timers[name] !== at) return;
+      const { [name]: _dropped, ...timers } = instance.timers;
+      const next = { ...instance, version: instance.version + 1, timers };
+      if (await this.#store.commit({ manager: this.name, correlation, instance: next, commands: [] })) return;
     }
   }
 
@@ -378,13 +378,4 @@ export class ProcessManagerRunner {
       );
     }
   }
-}
-
-function atLeastOne(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgumentError(
-      `ProcessManagerRunner: options.${name} must be an integer >= 1; got ${String(value)}`,
-    );
-  }
-  return value;
 }
