@@ -1,6 +1,6 @@
 // A process manager on an SQLite file across restarts: its timers are in the file, fire after the handle is closed
-// and opened again, and fire once.
-import { type Logger, streamId, twofold } from '@twofold/core';
+// and opened again, and fire once; a timer that keeps failing is parked in the file's dead letters.
+import { type Logger, PROCESS_TIMER_LETTER, ProcessManagerRunner, streamId, twofold } from '@twofold/core';
 import { describe, expect, it } from 'vitest';
 import { checkout, checkoutRunner, holds, MINUTE, Pay, PlaceHold } from '../../core/tests/fixtures/checkout.js';
 import { sqlite } from '../src/index.js';
@@ -75,5 +75,53 @@ describe('process managers on SQLite', () => {
       await db.close();
     }
     expect(await history('b1')).toEqual(['hotel.HoldPlaced', 'hotel.GuestReminded', 'hotel.HoldReleased']);
+  });
+
+  it("park a failing timer in the file's dead letters, and replay it from there", async () => {
+    const db = sqlite(temp.file('timer-letters'));
+    let broken = true;
+    const flaky = {
+      ...checkout,
+      fire: (...args: Parameters<typeof checkout.fire>) => {
+        if (broken) throw new Error('the mail service is down');
+        return checkout.fire(...args);
+      },
+    };
+    const now = Date.now();
+    try {
+      await db.events.append(streamId('hold', 'b1'), [
+        { type: 'hotel.HoldPlaced', data: { bookingId: 'b1', roomId: '1' } },
+      ]);
+      const options = { feed: db.events, store: db.processes, deadLetters: db.deadLetters, logger: quiet };
+      const runner = new ProcessManagerRunner({ ...options, processManager: flaky, clock: () => now, attempts: 1 });
+      await runner.catchUp();
+      const later = new ProcessManagerRunner({
+        ...options,
+        processManager: flaky,
+        clock: () => now + 20 * MINUTE,
+        attempts: 1,
+      });
+      expect(await later.fireTimers()).toBe(0);
+      const letters = await db.deadLetters.list('hotel.checkout');
+      expect(letters.map((letter) => [letter.event.type, letter.event.data])).toEqual([
+        [PROCESS_TIMER_LETTER, { correlation: 'b1', timer: 'remind', at: now + 5 * MINUTE }],
+        [PROCESS_TIMER_LETTER, { correlation: 'b1', timer: 'paymentDue', at: now + 15 * MINUTE }],
+      ]);
+      expect((await db.processes.instance('hotel.checkout', 'b1'))?.timers).toEqual({});
+      broken = false;
+      for (const letter of letters) await later.replay(letter.id);
+      expect(await db.deadLetters.list('hotel.checkout')).toEqual([]);
+      // One instance's commands run one after another: each is claimed once the one before has run.
+      const types: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        for (const command of await db.commands.claim({ limit: 10, leaseMs: 1_000, now: Date.now() })) {
+          types.push(command.type);
+          await db.commands.complete(command.id, command.lease, { result: null, position: undefined }, Date.now());
+        }
+      }
+      expect(types).toEqual(['hotel.RemindGuest', 'hotel.ReleaseHold']);
+    } finally {
+      await db.close();
+    }
   });
 });
