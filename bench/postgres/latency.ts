@@ -1,7 +1,8 @@
 // Phase 3: command-to-visible latency. Commands go through Twofold's write model at a steady rate, each to a stream
 // of its own; a reader on another database handle (its own pool and LISTEN connection, as another node would have)
 // waits in waitForEvents(after), then readAll(after, 1000). A command is timed from before mediator.execute() to
-// the moment the reader holds its event.
+// the moment the reader holds its event. The reader starts at the log's head, so the first command is sent only once
+// it has read where that is: an event committed before is behind it, and it would never hold it.
 import { createMediator, type GlobalPosition, streamId, writeModels } from '@twofold/core';
 import { type PostgresStore, postgres } from '@twofold/postgres';
 import type { PostgresServer } from '@twofold/test-servers';
@@ -21,14 +22,18 @@ class Reader {
   readonly #waiting = new Map<number, (at: number) => void>();
   readonly #stop = new AbortController();
   readonly #running: Promise<void>;
+  /** Resolves once the reader knows the position it starts after: what is committed from then on reaches it. */
+  readonly started: Promise<void>;
   received = 0;
 
   constructor(store: PostgresStore) {
-    this.#running = this.#run(store);
+    const start = store.head();
+    this.started = start.then(() => {});
+    this.#running = this.#run(store, start);
   }
 
-  async #run(store: PostgresStore): Promise<void> {
-    let after = await store.head();
+  async #run(store: PostgresStore, start: Promise<GlobalPosition>): Promise<void> {
+    let after = await start;
     while (!this.#stop.signal.aborted) {
       try {
         await store.waitForEvents(after, this.#stop.signal);
@@ -82,6 +87,7 @@ export async function twofoldLatency(server: PostgresServer, rate: number, secon
   const committed: number[] = [];
   const visible: number[] = [];
   try {
+    await reader.started;
     const total = Math.round(rate * seconds);
     const begin = performance.now();
     const pending: Promise<void>[] = [];
