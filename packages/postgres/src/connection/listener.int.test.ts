@@ -52,6 +52,30 @@ function counter() {
   };
 }
 
+/** Counts calls; `next` resolves at the next one. */
+function waiter() {
+  let count = 0;
+  let resolve = () => {};
+  let next = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return {
+    hit: () => {
+      count++;
+      resolve();
+      next = new Promise<void>((r) => {
+        resolve = r;
+      });
+    },
+    get count() {
+      return count;
+    },
+    get next() {
+      return next;
+    },
+  };
+}
+
 describe('Listener (one LISTEN connection per database handle)', () => {
   it('serves several channels on one connection, each subscriber hearing its own channel', async () => {
     const { listener, untilHeard, sessions } = await subject();
@@ -98,6 +122,40 @@ describe('Listener (one LISTEN connection per database handle)', () => {
     const now = await sessions();
     expect(now).toHaveLength(1);
     expect(now[0]!.pid).not.toBe(first!.pid);
+  });
+
+  it('tells a subscriber once LISTEN is in effect for it, at first and after a dropped connection, so one NOTIFY is heard', async () => {
+    const { listener, sessions, kill } = await subject();
+    const admin = new pg.Client(server.url);
+    await admin.connect();
+    opened.push(admin);
+    const heard = { a: waiter(), b: waiter() };
+    const listening = { a: waiter(), b: waiter() };
+    // Each promise is taken before what settles it: a notification may arrive before pg_notify's own answer.
+    const notified = async (sql: string, ...next: Promise<void>[]) => {
+      await admin.query(sql);
+      await Promise.all(next);
+    };
+    let next = listening.a.next;
+    listener.listen('chan_a', heard.a.hit, listening.a.hit);
+    await next;
+    await notified("SELECT pg_notify('chan_a', '')", heard.a.next);
+    // A second channel on the connection already open.
+    next = listening.b.next;
+    listener.listen('chan_b', heard.b.hit, listening.b.hit);
+    await next;
+    await notified("SELECT pg_notify('chan_b', '')", heard.b.next);
+    const [first, ...more] = await sessions();
+    expect(more).toEqual([]);
+    await kill(first!.pid);
+    await expect
+      .poll(() => {
+        listener.ensure();
+        return [listening.a.count, listening.b.count];
+      })
+      .toEqual([2, 2]);
+    await notified("SELECT pg_notify('chan_a', ''), pg_notify('chan_b', '')", heard.a.next, heard.b.next);
+    expect([heard.a.count, heard.b.count]).toEqual([2, 2]);
   });
 
   it('listens on nothing once closed', async () => {

@@ -1,5 +1,10 @@
 import type pg from 'pg';
 
+interface Subscription {
+  readonly notify: () => void;
+  readonly listening: () => void;
+}
+
 /**
  * The one LISTEN connection of a database handle, shared by every channel its stores wake on (the event store's,
  * the command queue's). It is open while some channel has a subscriber: the first subscription opens it, the last
@@ -9,7 +14,9 @@ import type pg from 'pg';
  */
 export class Listener {
   readonly #connect: () => pg.Client;
-  readonly #channels = new Map<string, Set<() => void>>();
+  readonly #channels = new Map<string, Set<Subscription>>();
+  // Per channel, the LISTEN last sent for it: in effect once that statement is done.
+  readonly #listened = new Map<string, Promise<unknown>>();
   #client: Promise<pg.Client> | undefined;
   #closed = false;
 
@@ -18,23 +25,39 @@ export class Listener {
     this.#connect = connect;
   }
 
-  /** Calls `onNotify` on every notification on `channel` (from any node) until the returned function is called. */
-  listen(channel: string, onNotify: () => void): () => void {
+  /**
+   * Calls `onNotify` on every notification on `channel` (from any node) until the returned function is called, and
+   * `onListening` each time the connection has begun to LISTEN on the channel for it (first, and again after a dropped
+   * connection is opened): a notification sent before that was not heard, so what it announced is to be looked for
+   * then.
+   */
+  listen(channel: string, onNotify: () => void, onListening?: () => void): () => void {
     if (this.#closed) return () => {};
     let handlers = this.#channels.get(channel);
     if (handlers === undefined) {
       handlers = new Set();
       this.#channels.set(channel, handlers);
-      this.#send(`LISTEN "${channel}"`);
+      const sent = this.#send(`LISTEN "${channel}"`);
+      if (sent !== undefined) this.#listened.set(channel, sent);
     }
     const own = handlers;
     // Each subscription its own entry, so that one function given twice is two subscriptions.
-    const entry = () => onNotify();
+    const entry: Subscription = { notify: () => onNotify(), listening: () => onListening?.() };
     own.add(entry);
+    // On a connection already open or opening, the channel's LISTEN is sent or queued; a connection opened now
+    // tells the subscribers of every channel it LISTENs on (see ensure()).
+    const listened = this.#client === undefined ? undefined : this.#listened.get(channel);
+    listened?.then(
+      () => {
+        if (own.has(entry)) entry.listening();
+      },
+      () => {},
+    );
     this.ensure();
     return () => {
       if (!own.delete(entry) || own.size > 0 || this.#channels.get(channel) !== own) return;
       this.#channels.delete(channel);
+      this.#listened.delete(channel);
       if (this.#channels.size === 0) void this.#end();
       else this.#send(`UNLISTEN "${channel}"`);
     };
@@ -44,9 +67,10 @@ export class Listener {
   ensure(): void {
     if (this.#client !== undefined || this.#closed || this.#channels.size === 0) return;
     const client = this.#connect();
+    let listened: readonly string[] = [];
     const connecting = (async () => {
       client.on('notification', ({ channel }) => {
-        for (const handler of this.#channels.get(channel) ?? []) handler();
+        for (const entry of this.#channels.get(channel) ?? []) entry.notify();
       });
       const drop = () => {
         if (this.#client === connecting) this.#client = undefined;
@@ -58,9 +82,17 @@ export class Listener {
       // The channels subscribed by now; those subscribed later send their own LISTEN after this one.
       const channels = [...this.#channels.keys()];
       if (channels.length > 0) await client.query(channels.map((c) => `LISTEN "${c}"`).join('; '));
+      listened = channels;
       return client;
     })();
     this.#client = connecting;
+    for (const channel of this.#channels.keys()) this.#listened.set(channel, connecting);
+    // The subscribers of the channels LISTENed here, at first or after a dropped connection, heard nothing before.
+    connecting
+      .then(() => {
+        for (const channel of listened) for (const entry of this.#channels.get(channel) ?? []) entry.listening();
+      })
+      .catch(() => {});
     connecting.catch(() => {
       if (this.#client === connecting) this.#client = undefined;
       client.end().catch(() => {});
@@ -71,12 +103,15 @@ export class Listener {
   async close(): Promise<void> {
     this.#closed = true;
     this.#channels.clear();
+    this.#listened.clear();
     await this.#end();
   }
 
   // A statement after the connection's own LISTENs; lost with a dropped connection, which re-LISTENs when reopened.
-  #send(sql: string): void {
-    this.#client?.then((client) => client.query(sql)).catch(() => {});
+  #send(sql: string): Promise<unknown> | undefined {
+    const sent = this.#client?.then((client) => client.query(sql));
+    sent?.catch(() => {});
+    return sent;
   }
 
   async #end(): Promise<void> {

@@ -19,8 +19,10 @@ const RECHECK_MS = [1, 2, 4, 8, 16, 32, 64];
 /**
  * The readers waiting for events after some position. Once one has waited, the handle's listener LISTENs on the
  * store's channel; a notification (from any node) or a commit here triggers one head check for all of them,
- * repeated at short intervals while the new events are not yet visible. A poll every `pollIntervalMs` covers a
- * lost notification or a dropped LISTEN connection, which is re-opened on the next poll.
+ * repeated at short intervals while the new events are not yet visible. Each time LISTEN takes effect (at first, and
+ * after a dropped connection is opened again) the head is checked too: a commit announced before was not heard. A
+ * poll every `pollIntervalMs` covers a lost notification or a dropped LISTEN connection, which is re-opened on the
+ * next poll.
  */
 export class WakeUps {
   readonly #waiters = new Waiters(() => {
@@ -111,7 +113,12 @@ export class WakeUps {
   #ensureListening(): void {
     if (this.#closed) return;
     if (this.#unlisten === undefined)
-      this.#unlisten = this.#options.listener.listen(this.#options.channel, () => this.#notified());
+      this.#unlisten = this.#options.listener.listen(
+        this.#options.channel,
+        () => this.#notified(),
+        // A commit announced before LISTEN took effect went unheard: look at the head once it has.
+        () => this.check(),
+      );
     else this.#options.listener.ensure();
   }
 
