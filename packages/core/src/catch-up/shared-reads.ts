@@ -1,6 +1,7 @@
 import type { EventFeed } from '../event-store/ports.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import type { GlobalPosition } from '../positions/position.js';
+import { nextTurn } from '../runtime/timers.js';
 
 interface Read {
   readonly limit: number;
@@ -9,17 +10,6 @@ interface Read {
 
 // Reads kept for runners that come after the first: enough for runners a few batches apart, little memory.
 const KEPT = 4;
-
-// setImmediate runs after the I/O callbacks of the current turn; elsewhere a zero timeout does the same job.
-// Looked up on globalThis: core also compiles for browsers, whose types have no setImmediate.
-const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
-const nextTurn: () => Promise<void> =
-  immediate !== undefined
-    ? () =>
-        new Promise((resolve) => {
-          immediate(resolve);
-        })
-    : () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * The reads of every runner (projection or subscriber) on one feed. A commit wakes all of them at once and they

@@ -39,7 +39,7 @@ export interface HeldCommand {
  * (but `renew`), and answers whether it changed it.
  */
 export interface CommandQueueDialect<Tx> {
-  /** Runs `body` in one write transaction (an enqueue's) and gives back its result. */
+  /** Runs `body` in one write transaction (an enqueue, a group of outcomes) and gives back its result. */
   transaction<R>(body: (tx: Tx) => Protocol<R>): Step<R>;
   /** Runs `body` on the handle outside any transaction: each statement commits on its own. */
   run<R>(body: (tx: Tx) => Protocol<R>): Step<R>;

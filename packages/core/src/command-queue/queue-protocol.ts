@@ -1,5 +1,6 @@
 import type { Protocol, Step } from '../protocol/run.js';
 import { checkClaimRequest, checkNewCommand } from './checks.js';
+import { OutcomeGroups } from './outcome-groups.js';
 import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js';
 import type { ClaimedCommandRow, CommandQueueDialect, QueueWakeUps } from './queue-dialect.js';
 import type { ClaimedCommand, CommandProblem, NewQueuedCommand, QueuedCommand } from './records.js';
@@ -64,7 +65,9 @@ function* statement<T>(step: Step<T>): Protocol<T> {
 /**
  * The command queue on a SQL database, written once: its table through `dialect`, its workers woken through
  * `wakeUps` after each change that may make a command claimable (an enqueue, a retry, a release, a cancel that
- * unblocks a key, a replay). The SQLite and PostgreSQL queues are ones.
+ * unblocks a key, a replay). The SQLite and PostgreSQL queues are ones. The outcomes of claimed commands
+ * (`complete`, `fail`, `release`) that come close together commit in one transaction (see {@link OutcomeGroups}):
+ * each call still resolves only once its outcome is committed.
  *
  * @example
  * class SqliteCommandQueue extends DialectCommandQueue<SqliteConnection> {}
@@ -73,6 +76,7 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
   readonly #dialect: CommandQueueDialect<Tx>;
   readonly #wakeUps: QueueWakeUps;
   readonly #settled: SettledListeners;
+  readonly #outcomes: OutcomeGroups<Tx>;
 
   /**
    * The queue on the table `dialect` reaches, waking its workers through `wakeUps`; `settledElsewhere`, where
@@ -86,6 +90,7 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
     this.#dialect = dialect;
     this.#wakeUps = wakeUps;
     this.#settled = new SettledListeners(settledElsewhere);
+    this.#outcomes = new OutcomeGroups((body) => dialect.transaction(body));
   }
 
   async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
@@ -104,7 +109,7 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
 
   async complete(id: string, lease: string, success: CommandSuccess, now: number): Promise<boolean> {
     const outcome = { result: resultJson(success.result), position: success.position ?? null, now };
-    return this.#settle(id, await this.#run((tx) => this.#dialect.complete(tx, { id, lease }, outcome), false));
+    return this.#settle(id, await this.#outcome((tx) => this.#dialect.complete(tx, { id, lease }, outcome), false));
   }
 
   async fail(
@@ -120,12 +125,12 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
       retryAt: retryAt ?? null,
       now,
     };
-    const failed = await this.#run((tx) => this.#dialect.fail(tx, { id, lease }, failure), retryAt !== undefined);
+    const failed = await this.#outcome((tx) => this.#dialect.fail(tx, { id, lease }, failure), retryAt !== undefined);
     return retryAt === undefined ? this.#settle(id, failed) : failed;
   }
 
   async release(id: string, lease: string, now: number): Promise<boolean> {
-    return this.#run((tx) => this.#dialect.release(tx, { id, lease }, now), true);
+    return this.#outcome((tx) => this.#dialect.release(tx, { id, lease }, now), true);
   }
 
   async cancel(id: string, now: number): Promise<boolean> {
@@ -166,6 +171,13 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
   // One statement; when it changed a command and the change may make one claimable, the workers wake.
   async #run(change: (tx: Tx) => Step<boolean>, wakes: boolean): Promise<boolean> {
     const changed = await this.#dialect.run((tx) => statement(change(tx)));
+    if (changed && wakes) this.#wakeUps.wake();
+    return changed;
+  }
+
+  // An outcome of a claimed command, committed with the others that come close to it.
+  async #outcome(change: (tx: Tx) => Step<boolean>, wakes: boolean): Promise<boolean> {
+    const changed = await this.#outcomes.add(change);
     if (changed && wakes) this.#wakeUps.wake();
     return changed;
   }

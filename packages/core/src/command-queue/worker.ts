@@ -3,7 +3,7 @@ import type { DispatchOptions } from '../mediator/context.js';
 import type { Mediator } from '../mediator/mediator.js';
 import type { CommandDefinition } from '../messages/define.js';
 import type { Logger } from '../runtime/logger.js';
-import { unrefTimer } from '../runtime/timers.js';
+import { nextTurn, unrefTimer } from '../runtime/timers.js';
 import type { CommandQueueStore } from './ports.js';
 import type { ClaimedCommand } from './records.js';
 import { problemOf, type RetryOptions, RetryPolicy } from './retry-policy.js';
@@ -136,7 +136,11 @@ export class CommandWorker {
         }
       }
       if (stopping.aborted) return;
-      if (claimed.length === 0 || claimed.length < free) await this.#wake.wait(this.#pollIntervalMs);
+      if (claimed.length === 0 || claimed.length < free) {
+        await this.#wake.wait(this.#pollIntervalMs);
+        // Commands that finish together free their slots in one turn: one claim then fills them all.
+        await nextTurn();
+      }
     }
   }
 

@@ -162,6 +162,37 @@ export function commandQueueContract(name: string, factory: CommandQueueFactory)
       expect(await claimIds(queue, T0 + 2)).toEqual(['c1']);
     });
 
+    it('records the outcomes of commands ending at once, each under its own lease; a stale lease changes nothing', async () => {
+      const queue = await open();
+      for (const id of ['a', 'b', 'c', 'd', 'stale']) await queue.enqueue(command(id));
+      const claimed = await queue.claim({ limit: 5, leaseMs: 100, now: T0 });
+      const lease = (id: string) => claimed.find((c) => c.id === id)!.lease;
+      for (const id of ['a', 'b', 'c', 'd']) expect(await queue.renew(id, lease(id), T0 + LEASE)).toBe(true);
+      const [again] = await queue.claim({ limit: 5, leaseMs: LEASE, now: T0 + 100 });
+      expect(again?.id).toBe('stale');
+      const answers = await Promise.all([
+        queue.complete('a', lease('a'), { result: 'ra', position: globalPosition(3) }, T0 + 101),
+        queue.complete('stale', lease('stale'), { result: 'old', position: undefined }, T0 + 101),
+        queue.fail('c', lease('c'), { code: 'X', message: 'm' }, T0 + 500, T0 + 101),
+        queue.complete('b', lease('b'), { result: 'rb', position: undefined }, T0 + 101),
+        queue.release('d', lease('d'), T0 + 101),
+      ]);
+      expect(answers).toEqual([true, false, true, true, true]);
+      const status = async (id: string) => {
+        const found = await queue.get(id);
+        return [found?.status, found?.attempts, found?.result];
+      };
+      expect(await Promise.all(['a', 'b', 'c', 'd', 'stale'].map(status))).toEqual([
+        ['succeeded', 1, 'ra'],
+        ['succeeded', 1, 'rb'],
+        ['failed', 1, undefined],
+        ['queued', 0, undefined],
+        ['running', 2, undefined],
+      ]);
+      expect(await queue.complete('stale', again!.lease, { result: 'new', position: undefined }, T0 + 102)).toBe(true);
+      expect(await status('stale')).toEqual(['succeeded', 2, 'new']);
+    });
+
     it('cancels a queued or failed command, and no other', async () => {
       const queue = await open();
       await queue.enqueue(command('queued'));

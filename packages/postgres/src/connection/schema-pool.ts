@@ -85,6 +85,12 @@ export class SchemaPool {
     }
     let broken = false;
     let committing = false;
+    // A connection lost mid-transaction fails the statement running on it and also emits 'error' on the client,
+    // which the pool listens for only while the client is idle: unheard, it would crash the process.
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
     try {
       // The design relies on READ COMMITTED (each statement sees what committed before it), whatever the server's default.
       await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED${first === undefined ? '' : `; ${first}`}`);
@@ -106,6 +112,7 @@ export class SchemaPool {
       );
     } finally {
       this.#inTransaction.delete(client);
+      client.removeListener('error', lost);
       client.release(broken);
     }
   }

@@ -59,3 +59,56 @@ describe('SqliteCommandQueue.enqueueIn', () => {
     }
   });
 });
+
+describe('SqliteCommandQueue outcomes committed together', () => {
+  const LEASE = 1_000;
+  const T0 = queuedCommand('t').enqueuedAt;
+
+  it('records none of a group whose commit never happens; each command is claimed again and completed once', async () => {
+    const path = temp.file('grouped');
+    const worker = sqlite({ path, busyTimeoutMs: 20 });
+    const other = sqlite(path);
+    try {
+      for (const id of ['a', 'b', 'c']) await worker.commands.enqueue(queuedCommand(id));
+      const claimed = await worker.commands.claim({ limit: 3, leaseMs: LEASE, now: T0 });
+      expect(claimed.map((c) => c.id)).toEqual(['a', 'b', 'c']);
+      // Another connection holds the write lock, so the worker's group cannot commit: as if it died before its
+      // commit, nothing of the group may be recorded.
+      other.connection.exec('BEGIN IMMEDIATE');
+      const done = (at: number) => ({ result: at, position: undefined });
+      const outcomes = await Promise.allSettled(
+        claimed.map((c) => worker.commands.complete(c.id, c.lease, done(1), T0 + 1)),
+      );
+      other.connection.exec('ROLLBACK');
+      expect(outcomes.map((o) => [o.status, (o as PromiseRejectedResult).reason?.code])).toEqual(
+        claimed.map(() => ['rejected', 'SQLITE_BUSY']),
+      );
+      const statuses = async () =>
+        Promise.all(
+          ['a', 'b', 'c'].map(async (id) => {
+            const found = await other.commands.get(id);
+            return [found?.status, found?.attempts, found?.result];
+          }),
+        );
+      expect(await statuses()).toEqual(claimed.map(() => ['running', 1, undefined]));
+
+      // Once the leases end, another worker takes the commands again; the first worker's leases change nothing.
+      const again = await other.commands.claim({ limit: 3, leaseMs: LEASE, now: T0 + LEASE });
+      expect(again.map((c) => [c.id, c.attempts])).toEqual([
+        ['a', 2],
+        ['b', 2],
+        ['c', 2],
+      ]);
+      const late = await Promise.all(claimed.map((c) => worker.commands.complete(c.id, c.lease, done(1), T0 + LEASE)));
+      const fresh = await Promise.all(again.map((c) => other.commands.complete(c.id, c.lease, done(2), T0 + LEASE)));
+      expect([late, fresh]).toEqual([
+        [false, false, false],
+        [true, true, true],
+      ]);
+      expect(await statuses()).toEqual(claimed.map(() => ['succeeded', 2, 2]));
+    } finally {
+      await worker.close();
+      await other.close();
+    }
+  });
+});

@@ -37,10 +37,10 @@ export function sqliteQueue(db: SqliteConnection): CommandQueueDialect<SqliteCon
       ON CONFLICT (id) DO NOTHING`),
   );
   const find = prepare<QueuedCommandRow>(`SELECT ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands WHERE id = @id`);
-  const claimable = prepare<number>(CLAIMABLE).pluck();
+  // One statement: the subquery picks the commands before any is updated, and each gets a lease token of its own.
   const take = prepare<ClaimedCommandRow>(
-    `UPDATE twofold_commands SET status = 'running', attempts = attempts + 1, lease = @lease, lease_until = @until,
-       updated_at = @now WHERE seq = @seq RETURNING seq, ${QUEUED_COMMAND_COLUMNS}`,
+    `UPDATE twofold_commands SET status = 'running', attempts = attempts + 1, lease = lower(hex(randomblob(16))),
+       lease_until = @until, updated_at = @now WHERE seq IN (${CLAIMABLE}) RETURNING seq, ${QUEUED_COMMAND_COLUMNS}`,
   );
   const renew = changes(prepare(`UPDATE twofold_commands SET lease_until = @until WHERE ${HELD}`));
   const complete = changes(
@@ -74,12 +74,7 @@ export function sqliteQueue(db: SqliteConnection): CommandQueueDialect<SqliteCon
     insert: (_, row) => insert({ ...row }),
     find: (_, id) => find.get({ id }),
     // Under the write lock, taken at BEGIN: a claim in another process waits, then sees these as running.
-    claim: (_, { limit, now, until }) =>
-      db
-        .transaction(() =>
-          claimable.all({ now, limit }).map((seq) => take.get({ lease: crypto.randomUUID(), until, now, seq })!),
-        )
-        .immediate(),
+    claim: (_, { limit, now, until }) => db.transaction(() => take.all({ limit, now, until })).immediate(),
     renew: (_, held, until) => renew({ ...held, until }),
     complete: (_, held, success) => complete({ ...held, ...success }),
     fail: (_, held, failure) => fail({ ...held, ...failure }),
