@@ -214,13 +214,13 @@ describe('GET /commands/status/{id}', () => {
     expect(total.json()).toEqual({ result: 10 });
   });
 
-  it('ends a wait when the command completes in this process, with no timer left to fire', async () => {
+  /** The real queue, with a promise of the moment a status wait starts listening for the command to settle. */
+  function watched() {
     let listening!: () => void;
     const subscribed = new Promise<void>((resolve) => {
       listening = resolve;
     });
-    // The real queue, with a way to see when the wait starts listening for the command's completion.
-    const watched = (queue: CommandQueueStore): CommandQueueStore =>
+    const wrap = (queue: CommandQueueStore): CommandQueueStore =>
       new Proxy(queue, {
         get(target, property) {
           const value = Reflect.get(target, property, target);
@@ -232,19 +232,46 @@ describe('GET /commands/status/{id}', () => {
           };
         },
       });
-    const b = await bank({ wrap: watched });
-    const accepted = await deposit(b, { accountId: 'a1', amount: 10 });
+    return { wrap, subscribed };
+  }
+
+  /** Starts a `Prefer: wait=20` read with timers stopped, and resolves once it waits: only a settle can end it. */
+  async function waiting(b: Bank, location: string, subscribed: Promise<void>) {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const reading = status(b, location, { prefer: 'wait=20' });
+    await subscribed;
+    // The wait has read the command again and set its timer.
+    while (vi.getTimerCount() === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Wrapped: an async function would wait for the answer it returns.
+    return { reading };
+  }
+
+  it('ends a wait when the command completes in this process, with no timer left to fire', async () => {
+    const { wrap, subscribed } = watched();
+    const b = await bank({ wrap });
+    const accepted = await deposit(b, { accountId: 'a1', amount: 10 });
     try {
-      const reading = status(b, accepted.headers.location as string, { prefer: 'wait=20' });
-      await subscribed;
-      // The wait has read the command again and set its timer: with timers stopped, only the completion ends it.
-      while (vi.getTimerCount() === 0) await new Promise((resolve) => setImmediate(resolve));
+      const { reading } = await waiting(b, accepted.headers.location as string, subscribed);
       const [claimed] = await queued(b);
       const done = { result: { accountId: 'a1' }, position: undefined };
       expect(await b.db.commands.complete(claimed!.id, claimed!.lease, done, Date.now())).toBe(true);
       const read = await reading;
       expect([read.statusCode, read.json().status]).toEqual([200, 'succeeded']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('ends a wait when the command is cancelled with DELETE, with no timer left to fire', async () => {
+    const { wrap, subscribed } = watched();
+    const b = await bank({ wrap });
+    const location = (await deposit(b, { accountId: 'a1', amount: 10 })).headers.location as string;
+    try {
+      const { reading } = await waiting(b, location, subscribed);
+      const cancelled = await b.server.inject({ method: 'DELETE', url: location, headers: { authorization: TELLER } });
+      expect(cancelled.statusCode).toBe(200);
+      const read = await reading;
+      expect([read.statusCode, read.json().status]).toEqual([200, 'cancelled']);
     } finally {
       vi.useRealTimers();
     }
