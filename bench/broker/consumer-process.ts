@@ -1,6 +1,6 @@
 // The receiving service as a process of its own: a NatsConsumer named `billing` on the nats-server at argv[3]
 // (stream argv[4], prefix argv[5]) writes one invoice row per event into the SQLite file at argv[2] through its
-// inbox, and prints `handled <event id> <ms since the epoch, fractional>` once each row has committed.
+// inbox, and prints `handled <event id> <ms on the monotonic clock>` once each row has committed.
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { NatsConsumer } from '@twofold/nats';

@@ -3,8 +3,12 @@
 import type { InboxStore, RecordedEvent } from '@twofold/core';
 import type { SqliteConnection, SqliteDatabase } from '@twofold/sqlite';
 
-/** Wall-clock milliseconds with sub-millisecond precision, comparable between processes of one machine. */
-export const now = () => performance.timeOrigin + performance.now();
+/**
+ * Milliseconds on the machine's monotonic clock (CLOCK_MONOTONIC on Linux), with sub-millisecond precision:
+ * comparable between processes of one machine, unlike `performance.timeOrigin`, which each process fixes at its
+ * start and can be off by as long as the process waited for a CPU then.
+ */
+export const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** The inbox, dead letters, handler and logger of a NatsConsumer that invoices each booking and reports when. */
 export function invoicing(db: SqliteDatabase, handled: (eventId: string, at: number) => void) {
