@@ -7,7 +7,7 @@ import type { Effects } from '../../examples/hotel/src/effects/effect-store.js';
 
 /** A command the server answered 2xx, with the position it answered. */
 export interface Acknowledged {
-  readonly type: 'hotel.RoomBooked' | 'hotel.BookingCancelled';
+  readonly type: 'hotel.RoomBooked' | 'hotel.BookingConfirmed' | 'hotel.BookingCancelled';
   readonly bookingId: string;
   readonly position: number;
   /** The fields the event must carry, beyond the booking id. */
@@ -19,7 +19,7 @@ export interface Audit {
   readonly events: number;
   /** Acknowledged commands missing from their position, or different there. */
   readonly lost: readonly string[];
-  /** A booking booked or cancelled twice, a refund, mail or alert missing or sent twice. */
+  /** A booking booked, confirmed, expired or cancelled twice, a refund, mail or alert missing or sent twice. */
   readonly duplicates: readonly string[];
   /** Two bookings holding one room for one night. */
   readonly overlaps: readonly string[];
@@ -102,11 +102,20 @@ function duplicateEffects(
   };
   const of = (type: string) => events.filter((e) => e.type === type).map((e) => (e.data as Data).bookingId as string);
   const booked = count(of('hotel.RoomBooked'));
+  // Booked without a hold (before holds), or confirmed: each is mailed one confirmation.
+  const confirmed = count([
+    ...events
+      .filter((e) => e.type === 'hotel.RoomBooked' && (e.data as Data).heldUntil === undefined)
+      .map((e) => (e.data as Data).bookingId as string),
+    ...of('hotel.BookingConfirmed'),
+  ]);
+  const expired = count(of('hotel.HoldExpired'));
   const cancelled = count(of('hotel.BookingCancelled'));
   const refunds = count(effects.refunds.map((r) => r.bookingId));
   const alerts = count(effects.alerts.map((a) => a.bookingId));
   const confirmations = count(effects.mails.filter((m) => m.subject.endsWith(': confirmed')).map((m) => m.bookingId));
   const notices = count(effects.mails.filter((m) => m.subject.endsWith(': cancelled')).map((m) => m.bookingId));
+  const expiries = count(effects.mails.filter((m) => m.subject.endsWith(': hold expired')).map((m) => m.bookingId));
   const found: string[] = [];
   const expect = (what: string, counts: Map<string, number>, wanted: Map<string, number>) => {
     for (const id of new Set([...counts.keys(), ...wanted.keys()])) {
@@ -118,7 +127,10 @@ function duplicateEffects(
   const once = (ids: Map<string, number>) => new Map([...ids.keys()].map((id) => [id, 1]));
   expect('RoomBooked events', booked, once(booked));
   expect('BookingCancelled events', cancelled, once(cancelled));
-  expect('confirmation mails', confirmations, once(booked));
+  expect('BookingConfirmed or unheld RoomBooked events', confirmed, once(confirmed));
+  expect('HoldExpired events', expired, once(expired));
+  expect('confirmation mails', confirmations, once(confirmed));
+  expect('hold expiry mails', expiries, once(expired));
   expect('refunds', refunds, once(cancelled));
   expect('cancellation mails', notices, once(cancelled));
   expect('management alerts', alerts, once(cancelled));
@@ -139,8 +151,12 @@ function overlappingNights(events: readonly RecordedEvent[]): string[] {
           overlaps.push(`room ${String(data.roomId)}, night ${night}: ${holder} and ${bookingId}`);
         else held.set(key, bookingId);
       }
-    } else if (event.type === 'hotel.BookingCancelled' || event.type === 'hotel.GuestCheckedOut') {
-      // As in the room's calendar: a cancelled or checked-out booking holds no night any more.
+    } else if (
+      event.type === 'hotel.BookingCancelled' ||
+      event.type === 'hotel.HoldExpired' ||
+      event.type === 'hotel.GuestCheckedOut'
+    ) {
+      // As in the room's calendar: a cancelled, expired or checked-out booking holds no night any more.
       for (const [key, holder] of held) if (holder === bookingId) held.delete(key);
     }
   }

@@ -26,7 +26,7 @@ export interface KillLoopReport extends Audit {
   readonly store: StoreName;
   readonly seed: number;
   readonly kills: number;
-  readonly acknowledged: { readonly bookings: number; readonly cancellations: number };
+  readonly acknowledged: { readonly bookings: number; readonly confirmations: number; readonly cancellations: number };
   /** 422 answers by problem code: the calendar refusing a taken night, for instance. */
   readonly refused: Readonly<Record<string, number>>;
   /** Requests a kill cut off, sent again to the next process with their Idempotency-Key. */
@@ -37,7 +37,7 @@ export interface KillLoopReport extends Audit {
 
 /** One command a guest wants to send, kept until some process answers it. */
 interface Pending {
-  readonly type: 'hotel.BookRoom' | 'hotel.CancelBooking';
+  readonly type: 'hotel.BookRoom' | 'hotel.ConfirmBooking' | 'hotel.CancelBooking';
   readonly data: Readonly<Record<string, string>>;
   readonly key: string;
   resent: boolean;
@@ -73,12 +73,12 @@ export async function runKillLoop(options: KillLoopOptions): Promise<KillLoopRep
         server = await servers.next(server.generation);
       }
     }
-    const booked: string[] = [];
+    const bookings: Bookings = { held: [], confirmed: [] };
     let pending: Pending | undefined;
     for (let n = 0; ; n++) {
       if (pending === undefined) {
         if (stopping) return;
-        pending = nextCommand(random, user, `${seed}-${index}-${n}`, booked);
+        pending = nextCommand(random, { guestId: user, id: `${seed}-${index}-${n}`, bookings });
       }
       let answer: Answer;
       try {
@@ -100,9 +100,10 @@ export async function runKillLoop(options: KillLoopOptions): Promise<KillLoopRep
       if (answer.status === 200) {
         const { position } = json<{ position: number }>(answer);
         const { bookingId, ...data } = pending.data;
-        const type = pending.type === 'hotel.BookRoom' ? 'hotel.RoomBooked' : 'hotel.BookingCancelled';
+        const type = EVENT_OF[pending.type];
         acknowledged.push({ type, bookingId: bookingId!, position, data: type === 'hotel.RoomBooked' ? data : {} });
-        if (type === 'hotel.RoomBooked') booked.push(bookingId!);
+        if (type === 'hotel.RoomBooked') bookings.held.push(bookingId!);
+        if (type === 'hotel.BookingConfirmed') bookings.confirmed.push(bookingId!);
       } else if (answer.status === 422) {
         const code = json<{ rule?: string; code?: string }>(answer);
         const name = code.rule ?? code.code ?? 'unknown';
@@ -159,6 +160,7 @@ export async function runKillLoop(options: KillLoopOptions): Promise<KillLoopRep
     kills,
     acknowledged: {
       bookings: acknowledged.filter((a) => a.type === 'hotel.RoomBooked').length,
+      confirmations: acknowledged.filter((a) => a.type === 'hotel.BookingConfirmed').length,
       cancellations: acknowledged.filter((a) => a.type === 'hotel.BookingCancelled').length,
     },
     refused,
@@ -168,10 +170,34 @@ export async function runKillLoop(options: KillLoopOptions): Promise<KillLoopRep
   };
 }
 
-/** Books a stay in one of the demo rooms, or cancels one of the guest's own bookings (a quarter of the time). */
-function nextCommand(random: Random, guestId: string, id: string, booked: string[]): Pending {
-  if (booked.length > 0 && random.next() < 0.25) {
-    const [bookingId] = booked.splice(random.int(0, booked.length - 1), 1);
+/** The event each command of the loop records. */
+const EVENT_OF = {
+  'hotel.BookRoom': 'hotel.RoomBooked',
+  'hotel.ConfirmBooking': 'hotel.BookingConfirmed',
+  'hotel.CancelBooking': 'hotel.BookingCancelled',
+} as const;
+
+/** A guest's bookings that are still theirs to act on: held (to confirm or cancel), and confirmed (to cancel). */
+interface Bookings {
+  readonly held: string[];
+  readonly confirmed: string[];
+}
+
+/**
+ * Books a stay in one of the demo rooms (held until confirmed), confirms one of the guest's held bookings (a third of
+ * the time there is one), or cancels one of their confirmed bookings (a quarter of the time).
+ */
+function nextCommand(
+  random: Random,
+  { guestId, id, bookings }: { guestId: string; id: string; bookings: Bookings },
+): Pending {
+  const { held, confirmed } = bookings;
+  if (held.length > 0 && random.next() < 1 / 3) {
+    const [bookingId] = held.splice(random.int(0, held.length - 1), 1);
+    return { type: 'hotel.ConfirmBooking', data: { bookingId: bookingId! }, key: `f-${id}`, resent: false };
+  }
+  if (confirmed.length > 0 && random.next() < 0.25) {
+    const [bookingId] = confirmed.splice(random.int(0, confirmed.length - 1), 1);
     return {
       type: 'hotel.CancelBooking',
       data: { bookingId: bookingId!, reason: 'kill loop' },

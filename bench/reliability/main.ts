@@ -23,7 +23,8 @@ async function killLoop(store: StoreName): Promise<void> {
     const kills = sizeFromEnv('RELIABILITY_KILLS', 100);
     const report = await runKillLoop({ target, kills, seed: seedFromEnv(), log: (l) => kills <= 20 || log(l) });
     console.log(
-      `kill loop on ${store} (seed ${report.seed}): ${report.kills} kills, ${report.acknowledged.bookings} bookings and ` +
+      `kill loop on ${store} (seed ${report.seed}): ${report.kills} kills, ${report.acknowledged.bookings} bookings, ` +
+        `${report.acknowledged.confirmations} confirmations and ` +
         `${report.acknowledged.cancellations} cancellations acknowledged, ${report.resent} requests resent after a kill, ` +
         `refused ${JSON.stringify(report.refused)}, ${report.events} events in the log`,
     );

@@ -5,6 +5,7 @@ import { limitsFromEnv } from './app/limits.js';
 import { createApp } from './app/server.js';
 import { stopOnSignals } from './app/signals.js';
 import { storesConfigFromEnv } from './app/storage-env.js';
+import { holdMsFromEnv } from './holds/hold-time.js';
 import type { IdentityOptions } from './identity/identity.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,11 +27,14 @@ function identity(): IdentityOptions {
   return { secret: JWT_SECRET || undefined };
 }
 
+const holdMs = holdMsFromEnv(process.env);
 const app = await createApp({
   // DATABASE_URL puts everything in PostgreSQL, DATA_DIR moves the SQLite files; `npm run worker` reads the same.
   ...storesConfigFromEnv(process.env, root),
   // WORKERS: the command workers in this process (default 1; 0 leaves queued commands to `npm run worker`).
   ...(process.env.WORKERS ? { workers: Number(process.env.WORKERS) } : {}),
+  // HOLD_MINUTES: how long a booking is held for its guest to confirm it (default 15).
+  ...(holdMs === undefined ? {} : { holdMs }),
   uiDir: join(root, 'dist', 'ui'),
   identity: identity(),
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { CommandWorker } from '@twofold/core';
 import { createCommandSide } from './app/hotel.js';
+import { holdMsFromEnv } from './holds/hold-time.js';
 import { stopOnSignals } from './app/signals.js';
 import { storesConfigFromEnv } from './app/storage-env.js';
 import { createStores } from './app/stores.js';
@@ -12,8 +13,10 @@ import { createStores } from './app/stores.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The worker writes; the read models stay with the app, so Redis is not this process's business.
 const { redisUrl: _, ...config } = storesConfigFromEnv(process.env, root);
+// Bookings it runs are held as long as the app's: the same HOLD_MINUTES.
+const holdMs = holdMsFromEnv(process.env);
 const stores = await createStores(config);
-const mediator = await createCommandSide(stores);
+const mediator = await createCommandSide(stores, holdMs === undefined ? {} : { holdMs });
 const worker = new CommandWorker({ store: stores.commands, mediator }).start();
 console.log(`Twofold Hotel worker ${process.pid}: running queued commands`);
 console.log(`  storage: ${stores.description}`);

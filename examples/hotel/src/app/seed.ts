@@ -1,6 +1,6 @@
 import { isTwofoldError, type Mediator, type Principal } from '@twofold/core';
 import { addDays, today } from '../domain/dates.js';
-import { BookRoom, CheckIn, RegisterRoom } from '../messages/commands.js';
+import { BookRoom, CheckIn, ConfirmBooking, RegisterRoom } from '../messages/commands.js';
 
 const ROOMS = [
   { roomId: '101', number: '101', type: 'single', pricePerNight: 80 },
@@ -23,7 +23,7 @@ const BOOKINGS = [
 const SEEDER: Principal = { id: 'seed', roles: ['manager'] };
 
 /**
- * Registers the demo rooms and bookings. Each command carries an idempotency key, so a restart replays the
+ * Registers the demo rooms and bookings, confirmed. Each command carries an idempotency key, so a restart replays the
  * stored outcome instead of booking again: seeding twice changes nothing.
  */
 export async function seed(mediator: Mediator, now: number = Date.now()): Promise<void> {
@@ -43,6 +43,13 @@ export async function seed(mediator: Mediator, now: number = Date.now()): Promis
           principal: SEEDER,
           idempotencyKey: `seed:booking:${booking.bookingId}`,
         },
+      ),
+    );
+    await once(() =>
+      mediator.send(
+        ConfirmBooking,
+        { bookingId: booking.bookingId },
+        { principal: SEEDER, idempotencyKey: `seed:confirm:${booking.bookingId}` },
       ),
     );
     if (checkIn) {

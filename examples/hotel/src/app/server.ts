@@ -3,6 +3,7 @@ import fastifyStatic from '@fastify/static';
 import { CommandWorker } from '@twofold/core';
 import { type ServerLimits, serverOptions, twofoldHttp } from '@twofold/http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { holdTime } from '../holds/hold-time.js';
 import { createIdentity, type IdentityOptions } from '../identity/identity.js';
 import { canReadCommand } from '../identity/permissions.js';
 import { sessionRoute } from '../identity/session-route.js';
@@ -52,6 +53,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   if (!Number.isSafeInteger(workerCount) || workerCount < 0) {
     throw new Error(`workers must be a whole number >= 0; got ${String(options.workers)}`);
   }
+  holdTime(options.holdMs);
   const stores = await createStores(options);
   const hotel = await createHotel(stores, options);
   hotel.start();

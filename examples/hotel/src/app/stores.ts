@@ -14,7 +14,9 @@ import {
   MemoryCommandQueue,
   MemoryDeadLetterStore,
   MemoryDocumentStore,
+  MemoryProcessStore,
   MemoryStore,
+  type ProcessStore,
   type Projection,
   ProjectionRunner,
   type ProjectionStore,
@@ -53,6 +55,8 @@ export interface Stores {
   readonly effects: EffectStore;
   /** The queue of commands sent with `Prefer: respond-async`, on the write side's handle; workers run them. */
   readonly commands: CommandQueueStore;
+  /** The process managers' instances, timers and checkpoints, enqueueing into `commands` in their own commits. */
+  readonly processes: ProcessStore;
   /** Where it all is, in words, for the start-up banner. */
   readonly description: string;
   close(): Promise<void>;
@@ -122,6 +126,7 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
         deadLetters: db.deadLetters,
         effects: await PostgresEffectStore.open(db.pool),
         commands: db.commands,
+        processes: db.processes,
         description: `PostgreSQL, schema ${schema}`,
         close: () => db.close(),
       };
@@ -132,6 +137,7 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
   }
   if (config.dataDir === undefined) {
     const inline = new MemoryDocumentStore();
+    const commands = new MemoryCommandQueue();
     return {
       writes: new MemoryStore(),
       inline: inlineReadModel(bookingLocator, inline.inline, inline),
@@ -139,7 +145,8 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
       checkpoints: new MemoryCheckpointStore(),
       deadLetters: new MemoryDeadLetterStore(),
       effects: new MemoryEffectStore(),
-      commands: new MemoryCommandQueue(),
+      commands,
+      processes: new MemoryProcessStore(commands),
       description: 'in memory',
       close: async () => {},
     };
@@ -163,6 +170,7 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
     deadLetters: reads.deadLetters,
     effects: new SqliteEffectStore(reads.connection),
     commands: writes.commands,
+    processes: writes.processes,
     description: `SQLite, writes in ${writesPath}, reads in ${readsPath}`,
     close: async () => {
       await reads.close();

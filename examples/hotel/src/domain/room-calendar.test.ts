@@ -15,15 +15,27 @@ const booked = {
     total: 300,
   },
 } as const;
+/** Until when a booking made in these specs is held. */
+const HELD = Date.parse('2030-01-01T10:15:00Z');
 const book = (bookingId: string, from: string, to: string) =>
   ({
     type: 'hotel.BookRoom',
-    data: { bookingId, roomId: '101', guestId: 'bob', from, to, pricePerNight: 100, on: '2030-01-01' },
+    data: { bookingId, roomId: '101', guestId: 'bob', from, to, pricePerNight: 100, on: '2030-01-01', heldUntil: HELD },
   }) as const;
 const bookedBy = (bookingId: string, from: string, to: string, total: number) =>
   ({
     type: 'hotel.RoomBooked',
-    data: { bookingId, roomId: '101', guestId: 'bob', from, to, pricePerNight: 100, total, bookedOn: '2030-01-01' },
+    data: {
+      bookingId,
+      roomId: '101',
+      guestId: 'bob',
+      from,
+      to,
+      pricePerNight: 100,
+      total,
+      bookedOn: '2030-01-01',
+      heldUntil: HELD,
+    },
   }) as const;
 const located = (bookingId: string, on: string) => ({ bookingId, roomId: '101', on });
 const checkedIn = { type: 'hotel.GuestCheckedIn', data: { ...located('b1', '2030-05-10'), guestId: 'ada' } } as const;
@@ -44,6 +56,7 @@ describe('booking a room', () => {
             pricePerNight: 100,
             total: 300,
             bookedOn: '2030-01-01',
+            heldUntil: HELD,
           },
         },
       ]);
@@ -76,6 +89,7 @@ describe('booking a room', () => {
             pricePerNight: 100,
             total: 200,
             bookedOn: '2030-01-01',
+            heldUntil: HELD,
           },
         },
       ]);

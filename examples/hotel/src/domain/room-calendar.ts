@@ -1,10 +1,17 @@
 import { DomainError, defineCommand, defineDecider, type MessageOf } from '@twofold/core';
 import { z } from 'zod';
-import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked } from '../messages/events.js';
+import {
+  BookingCancelled,
+  BookingConfirmed,
+  GuestCheckedIn,
+  GuestCheckedOut,
+  HoldExpired,
+  RoomBooked,
+} from '../messages/events.js';
 import { addDays, MAX_DAYS_AHEAD, nightsBetween, overlaps } from './dates.js';
 
 // What the calendar decides on: each booking command as sent, plus the facts its handler looked up first (the
-// room's price, the room a booking is in, today's date). The decider stays a pure function of its inputs.
+// room's price, the room a booking is in, today's date, the time now). The decider stays a pure function of its inputs.
 const located = { bookingId: z.string(), roomId: z.string(), on: z.string() };
 export const Book = defineCommand(
   'hotel.BookRoom',
@@ -16,15 +23,24 @@ export const Book = defineCommand(
     to: z.string(),
     pricePerNight: z.number(),
     on: z.string(),
+    heldUntil: z.number(),
   }),
 );
 export const Cancel = defineCommand('hotel.CancelBooking', z.object({ ...located, reason: z.string() }));
 export const CheckIn = defineCommand('hotel.CheckIn', z.object(located));
 export const CheckOut = defineCommand('hotel.CheckOut', z.object(located));
+const timed = { ...located, at: z.number() };
+export const Confirm = defineCommand('hotel.ConfirmBooking', z.object(timed));
+export const Release = defineCommand('hotel.ReleaseHold', z.object(timed));
 
 /** An event the calendar decides. */
 export type CalendarEvent = MessageOf<
-  typeof RoomBooked | typeof BookingCancelled | typeof GuestCheckedIn | typeof GuestCheckedOut
+  | typeof RoomBooked
+  | typeof BookingConfirmed
+  | typeof HoldExpired
+  | typeof BookingCancelled
+  | typeof GuestCheckedIn
+  | typeof GuestCheckedOut
 >;
 
 /** What the bookings among `events` cost. */
@@ -32,8 +48,11 @@ export function totalBooked(events: readonly CalendarEvent[]): number {
   return events.reduce((sum, e) => (e.type === 'hotel.RoomBooked' ? sum + e.data.total : sum), 0);
 }
 
-/** Where a stay the calendar holds is: booked, or the guest is in. Cancelled and checked-out stays are closed. */
-export type StayStatus = 'booked' | 'checked-in';
+/**
+ * Where a stay the calendar holds is: held until confirmed, booked (confirmed), or the guest is in. Cancelled,
+ * expired and checked-out stays are closed.
+ */
+export type StayStatus = 'held' | 'booked' | 'checked-in';
 
 export interface Stay {
   readonly guestId: string;
@@ -42,6 +61,8 @@ export interface Stay {
   readonly pricePerNight: number;
   readonly total: number;
   readonly status: StayStatus;
+  /** While held: when the hold ends, in ms since the epoch. */
+  readonly heldUntil?: number;
 }
 
 /**
@@ -52,8 +73,8 @@ export interface Calendar {
   readonly stays: Readonly<Record<string, Stay>>;
 }
 
-/** A booked stay is over on its day of departure: nobody arrived, and nothing can be done with it any more. */
-const over = (stay: Stay, on: string) => stay.status === 'booked' && stay.to <= on;
+/** A stay nobody arrived for is over on its day of departure: nothing can be done with it any more. */
+const over = (stay: Stay, on: string) => stay.status !== 'checked-in' && stay.to <= on;
 
 /** The calendar without the stays that are over on `on`: time passing closes them as cancelling would. */
 function asOf(calendar: Calendar, on: string | undefined): Calendar {
@@ -82,20 +103,28 @@ export function refundFor(stay: Stay, cancelledOn: string): number {
  */
 export const roomCalendar = defineDecider({
   name: 'roomCalendar',
-  commands: [Book, Cancel, CheckIn, CheckOut],
-  events: [RoomBooked, BookingCancelled, GuestCheckedIn, GuestCheckedOut],
+  commands: [Book, Confirm, Release, Cancel, CheckIn, CheckOut],
+  events: [RoomBooked, BookingConfirmed, HoldExpired, BookingCancelled, GuestCheckedIn, GuestCheckedOut],
   initialState: (): Calendar => ({ stays: {} }),
   evolve: (calendar, event): Calendar => {
     switch (event.type) {
       case 'hotel.RoomBooked': {
-        const { bookingId, guestId, from, to, pricePerNight, total, bookedOn } = event.data;
+        const { bookingId, guestId, from, to, pricePerNight, total, bookedOn, heldUntil } = event.data;
         const { stays } = asOf(calendar, bookedOn);
-        return { stays: { ...stays, [bookingId]: { guestId, from, to, pricePerNight, total, status: 'booked' } } };
+        const stay: Stay =
+          heldUntil === undefined
+            ? { guestId, from, to, pricePerNight, total, status: 'booked' }
+            : { guestId, from, to, pricePerNight, total, status: 'held', heldUntil };
+        return { stays: { ...stays, [bookingId]: stay } };
       }
+      case 'hotel.BookingConfirmed':
+        return moved(asOf(calendar, event.data.on), event.data.bookingId, 'booked');
+      case 'hotel.HoldExpired':
+        return asOf(without(calendar, event.data.bookingId), event.data.on);
       case 'hotel.BookingCancelled':
         return without(calendar, event.data.bookingId);
       case 'hotel.GuestCheckedIn':
-        return checkedIn(asOf(calendar, event.data.on), event.data.bookingId);
+        return moved(asOf(calendar, event.data.on), event.data.bookingId, 'checked-in');
       case 'hotel.GuestCheckedOut':
         return asOf(without(calendar, event.data.bookingId), event.data.on);
       default:
@@ -109,7 +138,7 @@ export const roomCalendar = defineDecider({
     const stay = open.stays[bookingId];
     switch (command.type) {
       case 'hotel.BookRoom': {
-        const { guestId, from, to, pricePerNight } = command.data;
+        const { guestId, from, to, pricePerNight, heldUntil } = command.data;
         if (stay !== undefined) throw new DomainError('BOOKING_EXISTS', `Booking ${bookingId} exists`, { bookingId });
         if (from < on) throw new DomainError('IN_THE_PAST', `${from} is in the past`, { from });
         const last = addDays(on, MAX_DAYS_AHEAD);
@@ -125,12 +154,33 @@ export const roomCalendar = defineDecider({
           });
         }
         const total = pricePerNight * nightsBetween(from, to);
-        const booked = { bookingId, roomId, guestId, from, to, pricePerNight, total, bookedOn: on };
+        const booked = { bookingId, roomId, guestId, from, to, pricePerNight, total, bookedOn: on, heldUntil };
         return [{ type: 'hotel.RoomBooked', data: booked }];
+      }
+      case 'hotel.ConfirmBooking': {
+        const found = openStay(stay, bookingId, 'NOT_CONFIRMABLE');
+        if (found.status !== 'held') {
+          throw new DomainError('NOT_CONFIRMABLE', `Booking ${bookingId} is ${found.status}`, { status: found.status });
+        }
+        if (command.data.at >= (found.heldUntil ?? 0)) throw holdExpired(bookingId, found.heldUntil ?? 0);
+        const { guestId, from, to, total } = found;
+        return [{ type: 'hotel.BookingConfirmed', data: { bookingId, roomId, guestId, from, to, total, on } }];
+      }
+      case 'hotel.ReleaseHold': {
+        // Confirmed, cancelled or over meanwhile: there is no hold left to release.
+        if (stay?.status !== 'held') return [];
+        const heldUntil = stay.heldUntil ?? 0;
+        if (command.data.at < heldUntil) {
+          throw new DomainError('HOLD_NOT_DUE', `The hold on booking ${bookingId} lasts until ${iso(heldUntil)}`, {
+            heldUntil,
+          });
+        }
+        const { guestId, from, to } = stay;
+        return [{ type: 'hotel.HoldExpired', data: { bookingId, roomId, guestId, from, to, heldUntil, on } }];
       }
       case 'hotel.CancelBooking': {
         const found = openStay(stay, bookingId, 'NOT_CANCELLABLE');
-        if (found.status !== 'booked') {
+        if (found.status === 'checked-in') {
           throw new DomainError('NOT_CANCELLABLE', `Booking ${bookingId} is ${found.status}`, {
             status: found.status,
           });
@@ -146,6 +196,7 @@ export const roomCalendar = defineDecider({
       }
       case 'hotel.CheckIn': {
         const found = openStay(stay, bookingId, 'NOT_CHECKABLE');
+        // A held booking is not the guest's yet: it is confirmed first.
         if (found.status !== 'booked') {
           throw new DomainError('NOT_CHECKABLE', `Booking ${bookingId} is ${found.status}`, { status: found.status });
         }
@@ -177,6 +228,15 @@ function openStay(stay: Stay | undefined, bookingId: string, rule: string): Stay
   return stay;
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A held booking confirmed at or after the end of its hold. */
+export function holdExpired(bookingId: string, heldUntil: number): DomainError {
+  return new DomainError('HOLD_EXPIRED', `The hold on booking ${bookingId} expired at ${iso(heldUntil)}`, {
+    heldUntil,
+  });
+}
+
 function without(calendar: Calendar, bookingId: string): Calendar {
   if (calendar.stays[bookingId] === undefined) return calendar;
   const stays = { ...calendar.stays };
@@ -184,9 +244,10 @@ function without(calendar: Calendar, bookingId: string): Calendar {
   return { stays };
 }
 
-function checkedIn(calendar: Calendar, bookingId: string): Calendar {
+// A stay moved on from held (confirmed) or from booked (checked in): no hold is left on it.
+function moved(calendar: Calendar, bookingId: string, status: StayStatus): Calendar {
   const stay = calendar.stays[bookingId];
-  return stay === undefined
-    ? calendar
-    : { stays: { ...calendar.stays, [bookingId]: { ...stay, status: 'checked-in' } } };
+  if (stay === undefined) return calendar;
+  const { heldUntil: _, ...rest } = stay;
+  return { stays: { ...calendar.stays, [bookingId]: { ...rest, status } } };
 }

@@ -9,7 +9,16 @@ import {
   type QueuedCommand,
   UnauthenticatedError,
 } from '@twofold/core';
-import { BookRoom, CancelBooking, CheckIn, CheckOut, RegisterRoom } from '../messages/commands.js';
+import { holdExpiry } from '../holds/hold-expiry.js';
+import {
+  BookRoom,
+  CancelBooking,
+  CheckIn,
+  CheckOut,
+  ConfirmBooking,
+  RegisterRoom,
+  ReleaseHold,
+} from '../messages/commands.js';
 import {
   BookingDetails,
   FreeRooms,
@@ -67,11 +76,19 @@ function ownBooking(owner: BookingOwner): Policy<Context> {
 }
 
 /**
+ * A command the holds' process manager sent: it has no principal, and its id is one that only the process
+ * manager's commits give (`hotel.holds:<booking>:…`); commands from HTTP get ids of their own.
+ */
+const holdTimer: Policy<Context> = (ctx) =>
+  ctx.principal === undefined && ctx.envelope.id.startsWith(`${holdExpiry.name}:`);
+
+/**
  * The hotel's permissions, by message type, writes and reads apart:
  * - anyone, signed in or not, may ask `FreeRooms`;
- * - a `guest` books for themselves, and cancels, reads and is mailed about only their own bookings;
- * - the `frontdesk` checks guests in and out, sees the occupancy, and reads and cancels any booking;
- * - a `manager` may do everything, including registering rooms and reading alerts, events and the lag.
+ * - a `guest` books for themselves, and confirms, cancels, reads and is mailed about only their own bookings;
+ * - the `frontdesk` checks guests in and out, sees the occupancy, and reads, confirms and cancels any booking;
+ * - a `manager` may do everything, including registering rooms and reading alerts, events and the lag;
+ * - the holds' process manager releases holds whose time is up (`ReleaseHold`), which a manager may do too.
  * A signed-in caller refused is FORBIDDEN (403), an anonymous one UNAUTHENTICATED (401); a message type not
  * listed here is refused to everyone. Only the message type and the payload's `guestId` or `bookingId` count.
  *
@@ -86,6 +103,8 @@ export function hotelPermissions(owner: BookingOwner): Middleware<Context> {
     commands: {
       [RegisterRoom.type]: manager,
       [BookRoom.type]: either(manager, ownGuestId),
+      [ConfirmBooking.type]: either(staff, booking),
+      [ReleaseHold.type]: async (ctx) => (await holdTimer(ctx)) || either(manager)(ctx),
       [CancelBooking.type]: either(staff, booking),
       [CheckIn.type]: staff,
       [CheckOut.type]: staff,

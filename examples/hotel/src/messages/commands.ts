@@ -23,7 +23,7 @@ export const BookRoom = defineCommand(
   stay(z.object({ bookingId: id, roomId: id, guestId: id, from: isoDate, to: isoDate })),
   {
     description:
-      'Books a room for the nights from `from` up to `to` (the day of departure). 422 ROOM_TAKEN when any of those nights is booked.',
+      'Holds a room for the nights from `from` up to `to` (the day of departure) until hotel.ConfirmBooking confirms it; unconfirmed when its hold time is up, the hold expires and the nights are free again. 422 ROOM_TAKEN when any of those nights is taken.',
     result: z.object({ bookingId: z.string(), total: z.number() }),
   },
 );
@@ -40,4 +40,14 @@ export const CheckIn = defineCommand('hotel.CheckIn', z.object({ bookingId: id }
 
 export const CheckOut = defineCommand('hotel.CheckOut', z.object({ bookingId: id }), {
   description: 'The guest of a booking has left; the nights after today are free again.',
+});
+
+export const ConfirmBooking = defineCommand('hotel.ConfirmBooking', z.object({ bookingId: id }), {
+  description:
+    'Confirms a held booking before its hold expires, and mails the guest the confirmation. 422 HOLD_EXPIRED once it has expired.',
+});
+
+export const ReleaseHold = defineCommand('hotel.ReleaseHold', z.object({ bookingId: id }), {
+  description:
+    "Frees the nights of a booking whose hold time is up and that is still unconfirmed, and tells the guest; the hold's timer sends it. Nothing happens to a booking that is confirmed or closed. 422 HOLD_NOT_DUE before the hold time is up.",
 });

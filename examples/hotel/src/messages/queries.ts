@@ -48,7 +48,8 @@ export const FreeRoomView = z.object({
 });
 export type FreeRoomView = z.infer<typeof FreeRoomView>;
 
-export const BookingStatus = z.enum(['booked', 'checked-in', 'checked-out', 'cancelled']);
+/** `held` until confirmed (or `expired`); `booked` once confirmed. */
+export const BookingStatus = z.enum(['held', 'booked', 'expired', 'checked-in', 'checked-out', 'cancelled']);
 
 export const BookingView = z.object({
   bookingId: z.string(),
@@ -62,6 +63,8 @@ export const BookingView = z.object({
   pricePerNight: z.number(),
   total: z.number(),
   status: BookingStatus,
+  /** While `held` (and once `expired`): when the hold ends, in ms since the epoch; null once confirmed. */
+  heldUntil: z.number().nullable(),
   reason: z.string().nullable(),
   bookedAt: z.number(),
 });

@@ -1,6 +1,13 @@
 import { type DocumentReader, type DocumentTx, projection } from '@twofold/core';
 import { eachNight, nightsBetween } from '../domain/dates.js';
-import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked, RoomRegistered } from '../messages/events.js';
+import {
+  BookingCancelled,
+  GuestCheckedIn,
+  GuestCheckedOut,
+  HoldExpired,
+  RoomBooked,
+  RoomRegistered,
+} from '../messages/events.js';
 import type { FreeRoomView, OccupancyView } from '../messages/queries.js';
 
 interface RoomRow {
@@ -10,7 +17,7 @@ interface RoomRow {
   readonly pricePerNight: number;
 }
 
-/** One room on one night, while someone holds it. */
+/** One room on one night, while someone holds it (a held booking's nights are `booked` until its hold expires). */
 interface NightRow {
   readonly roomId: string;
   readonly date: string;
@@ -30,10 +37,8 @@ export const availability = projection<DocumentTx>('availability')
       nights.put(nightId(roomId, date), { roomId, date, bookingId, guestId, status: 'booked' });
     }
   })
-  .on(BookingCancelled, async ({ bookingId }, tx) => {
-    const nights = tx.collection<NightRow>('nights');
-    for (const night of await nights.find({ bookingId })) nights.delete(nightId(night.roomId, night.date));
-  })
+  .on(BookingCancelled, ({ bookingId }, tx) => freeNights(tx, bookingId))
+  .on(HoldExpired, ({ bookingId }, tx) => freeNights(tx, bookingId))
   .on(GuestCheckedIn, async ({ bookingId }, tx) => {
     const nights = tx.collection<NightRow>('nights');
     for (const night of await nights.find({ bookingId })) {
@@ -49,6 +54,11 @@ export const availability = projection<DocumentTx>('availability')
       else await nights.update(id, { status: 'checked-out' });
     }
   });
+
+async function freeNights(tx: DocumentTx, bookingId: string): Promise<void> {
+  const nights = tx.collection<NightRow>('nights');
+  for (const night of await nights.find({ bookingId })) nights.delete(nightId(night.roomId, night.date));
+}
 
 /** Rooms with no night taken from `from` up to `to`, by room number. */
 export async function freeRooms(reader: DocumentReader, from: string, to: string): Promise<FreeRoomView[]> {

@@ -1,6 +1,14 @@
 import { type DocumentReader, type DocumentTx, projection } from '@twofold/core';
 import { nightsBetween } from '../domain/dates.js';
-import { BookingCancelled, GuestCheckedIn, GuestCheckedOut, RoomBooked, RoomRegistered } from '../messages/events.js';
+import {
+  BookingCancelled,
+  BookingConfirmed,
+  GuestCheckedIn,
+  GuestCheckedOut,
+  HoldExpired,
+  RoomBooked,
+  RoomRegistered,
+} from '../messages/events.js';
 import type { BookingView } from '../messages/queries.js';
 
 interface RoomRow {
@@ -8,8 +16,12 @@ interface RoomRow {
   readonly type: string;
 }
 
-/** Bookings as guests and the front desk see them: with the room's number and type, and what was paid. */
-export const bookings = projection<DocumentTx>('bookings')
+/**
+ * Bookings as guests and the front desk see them: with the room's number and type, what was paid, and while a
+ * booking is held, when its hold ends.
+ */
+// Version 2 added the holds: a store built by version 1 is rebuilt from the log at start.
+export const bookings = projection<DocumentTx>('bookings', 2)
   .on(RoomRegistered, ({ roomId, number, type }, tx) => tx.collection<RoomRow>('rooms').put(roomId, { number, type }))
   .on(RoomBooked, async (booked, tx, event) => {
     const room = await tx.collection<RoomRow>('rooms').get(booked.roomId);
@@ -24,10 +36,17 @@ export const bookings = projection<DocumentTx>('bookings')
       nights: nightsBetween(booked.from, booked.to),
       pricePerNight: booked.pricePerNight,
       total: booked.total,
-      status: 'booked',
+      status: booked.heldUntil === undefined ? 'booked' : 'held',
+      heldUntil: booked.heldUntil ?? null,
       reason: null,
       bookedAt: event.timestamp,
     });
+  })
+  .on(BookingConfirmed, async ({ bookingId }, tx) => {
+    await tx.collection<BookingView>('bookings').update(bookingId, { status: 'booked', heldUntil: null });
+  })
+  .on(HoldExpired, async ({ bookingId }, tx) => {
+    await tx.collection<BookingView>('bookings').update(bookingId, { status: 'expired' });
   })
   .on(BookingCancelled, async ({ bookingId, reason }, tx) => {
     await tx.collection<BookingView>('bookings').update(bookingId, { status: 'cancelled', reason });

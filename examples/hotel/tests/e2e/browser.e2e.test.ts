@@ -84,7 +84,7 @@ describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config })
     expect(await page.getByTestId('signed-in').textContent()).toBe(`${user} · ${role}`);
   }
 
-  it('books a room, shows it under my bookings at once, cancels it, and shows the refund and the email', async () => {
+  it('books a room, shows it held under my bookings at once, confirms it, cancels it, and shows the refund and the email', async () => {
     await page.goto(`${baseUrl}/#/book`);
     await signInAs('e2e-guest', 'guest');
 
@@ -97,9 +97,15 @@ describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config })
     expect(new URL(page.url()).hash).toBe('#/bookings');
     const row = page.locator('[data-testid^="booking-"]');
     await expect.poll(() => row.count(), { timeout: 5000 }).toBe(1);
-    expect(await row.getByTestId('status').textContent()).toBe('booked');
+    expect(await row.getByTestId('status').textContent()).toBe('held');
+    expect(await row.getByTestId('held-until').textContent()).toMatch(/^Confirm by .+/);
     expect(await row.locator('td').first().textContent()).toContain(roomNumber);
+    await screenshot('held');
+
+    await row.getByTestId('confirm').click();
+    await expect.poll(() => row.getByTestId('status').textContent(), { timeout: 5000 }).toBe('booked');
     expect(await page.getByTestId('inbox').textContent()).toContain(': confirmed');
+    expect(await row.getByTestId('confirm').count()).toBe(0);
     await screenshot('booked');
 
     await row.getByTestId('reason').fill('change of plans');

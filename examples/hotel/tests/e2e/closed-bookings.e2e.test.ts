@@ -5,7 +5,7 @@ import { type Client, isRemoteError } from '@twofold/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { App } from '../../src/app/server.js';
 import { addDays, MAX_DAYS_AHEAD } from '../../src/domain/dates.js';
-import { BookRoom, CancelBooking, CheckIn, CheckOut } from '../../src/messages/commands.js';
+import { BookRoom, CancelBooking, CheckIn, CheckOut, ConfirmBooking } from '../../src/messages/commands.js';
 import { injectClient, signIn, startHotel, TODAY } from './setup.js';
 
 let app: App;
@@ -39,6 +39,7 @@ it('refuses the id of a cancelled booking, and anything more done with it', asyn
 it('refuses to cancel, check in or check out again a stay whose guest has left', async () => {
   const stay = { bookingId: 'c2', roomId: '102', guestId: 'cy', from: TODAY, to: addDays(TODAY, 1) };
   await client.send(BookRoom, stay);
+  await client.send(ConfirmBooking, { bookingId: 'c2' });
   await client.send(CheckIn, { bookingId: 'c2' });
   await client.send(CheckOut, { bookingId: 'c2' });
   expect(await rule(client.send(CancelBooking, { bookingId: 'c2', reason: '' }))).toEqual([422, 'NOT_CANCELLABLE']);

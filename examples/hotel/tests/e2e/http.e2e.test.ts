@@ -10,7 +10,14 @@ import { seed } from '../../src/app/seed.js';
 import type { App } from '../../src/app/server.js';
 import type { StoresConfig } from '../../src/app/stores.js';
 import { addDays } from '../../src/domain/dates.js';
-import { BookRoom, CancelBooking, CheckIn, CheckOut, RegisterRoom } from '../../src/messages/commands.js';
+import {
+  BookRoom,
+  CancelBooking,
+  CheckIn,
+  CheckOut,
+  ConfirmBooking,
+  RegisterRoom,
+} from '../../src/messages/commands.js';
 import {
   BookingDetails,
   FreeRooms,
@@ -88,7 +95,7 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
   });
 
   describe('booking', () => {
-    it("shows a booking at once under the guest's bookings: the client reads its own writes", async () => {
+    it("shows a booking at once under the guest's bookings, held until confirmed: the client reads its own writes", async () => {
       const id = bookingId();
       const result = await client.send(BookRoom, {
         bookingId: id,
@@ -99,12 +106,15 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
       });
       expect(result).toEqual({ bookingId: id, total: 240 });
       const mine = await client.ask(GuestBookings, { guestId: 'eve' });
-      expect(mine.items.map((b) => [b.bookingId, b.roomNumber, b.nights, b.total, b.status])).toEqual([
-        [id, '102', 3, 240, 'booked'],
+      expect(mine.items.map((b) => [b.bookingId, b.roomNumber, b.nights, b.total, b.status, b.heldUntil])).toEqual([
+        [id, '102', 3, 240, 'held', clock() + 15 * 60_000],
       ]);
       const free = await client.ask(FreeRooms, { from: day(21), to: day(22) });
       expect(free.map((r) => r.roomId)).not.toContain('102');
+      expect((await client.ask(BookingDetails, { bookingId: id }))?.mails).toEqual([]);
+      await client.send(ConfirmBooking, { bookingId: id });
       const details = await client.ask(BookingDetails, { bookingId: id });
+      expect([details?.status, details?.heldUntil]).toEqual(['booked', null]);
       expect(details?.mails.map((m) => m.subject)).toEqual([`Room 102 from ${day(20)} to ${day(23)}: confirmed`]);
     });
 
@@ -199,6 +209,7 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
     it('frees the nights, refunds the guest, mails them and alerts management', async () => {
       const id = bookingId();
       await client.send(BookRoom, { bookingId: id, roomId: '301', guestId: 'frank', from: day(10), to: day(12) });
+      await client.send(ConfirmBooking, { bookingId: id });
       await client.send(CancelBooking, { bookingId: id, reason: 'flight cancelled' });
 
       const details = await client.ask(BookingDetails, { bookingId: id });
@@ -231,6 +242,8 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
     it('checks guests in and out, and shows who sleeps where', async () => {
       const id = bookingId();
       await client.send(BookRoom, { bookingId: id, roomId: '202', guestId: 'hal', from: TODAY, to: day(2) });
+      expect((await refusal(client.send(CheckIn, { bookingId: id }))).rule).toBe('NOT_CHECKABLE');
+      await client.send(ConfirmBooking, { bookingId: id });
       expect((await refusal(client.send(CheckOut, { bookingId: id }))).rule).toBe('NOT_CHECKED_IN');
       await client.send(CheckIn, { bookingId: id });
       const board = await client.ask(Occupancy, { date: TODAY });
@@ -247,6 +260,7 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
     it('refuses to check in before the day of arrival', async () => {
       const id = bookingId();
       await client.send(BookRoom, { bookingId: id, roomId: '103', guestId: 'ivy', from: day(3), to: day(4) });
+      await client.send(ConfirmBooking, { bookingId: id });
       expect((await refusal(client.send(CheckIn, { bookingId: id }))).rule).toBe('TOO_EARLY');
     });
   });

@@ -15,7 +15,8 @@ describe.each(['sqlite', 'postgres'] as const)('the hotel killed on %s', (store)
     try {
       const report = await runKillLoop({ target, kills, seed: seedFromEnv() });
       console.log(
-        `kill loop on ${store} (seed ${report.seed}): ${report.kills} kills, ${report.acknowledged.bookings} bookings and ` +
+        `kill loop on ${store} (seed ${report.seed}): ${report.kills} kills, ${report.acknowledged.bookings} bookings, ` +
+        `${report.acknowledged.confirmations} confirmations and ` +
           `${report.acknowledged.cancellations} cancellations acknowledged, ${report.resent} requests resent after a kill, ` +
           `refused ${JSON.stringify(report.refused)}; ${report.events} events; lost ${report.lost.length}, ` +
           `duplicate effects ${report.duplicates.length}, overlaps ${report.overlaps.length}, unexpected answers ${report.unexpected.length}`,
@@ -24,8 +25,10 @@ describe.each(['sqlite', 'postgres'] as const)('the hotel killed on %s', (store)
       expect(report.lost).toEqual([]);
       expect(report.duplicates).toEqual([]);
       expect(report.overlaps).toEqual([]);
-      // The load reached the write models across the kills: many bookings, some cancellations, some cut off.
+      // The load reached the write models across the kills: many bookings, some confirmations and cancellations,
+      // some cut off.
       expect(report.acknowledged.bookings).toBeGreaterThan(kills);
+      expect(report.acknowledged.confirmations).toBeGreaterThan(0);
       expect(report.acknowledged.cancellations).toBeGreaterThan(0);
     } finally {
       await target.close();

@@ -8,11 +8,11 @@ import { type Client, isRemoteError } from '@twofold/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/server.js';
 import { addDays } from '../../src/domain/dates.js';
-import { BookRoom, CancelBooking, RegisterRoom } from '../../src/messages/commands.js';
+import { BookRoom, CancelBooking, ConfirmBooking, RegisterRoom } from '../../src/messages/commands.js';
 import { GuestBookings, GuestMail, ManagementAlerts, PAGE_SIZE, RecentEvents } from '../../src/messages/queries.js';
 import { bearer, injectClient, signIn, startHotel, TODAY } from './setup.js';
 
-// Bookings of one guest, each cancelled: as many bookings, twice as many mails, as many alerts.
+// Bookings of one guest, each confirmed then cancelled: as many bookings, twice as many mails, as many alerts.
 const BOOKINGS = Number(process.env.HOTEL_PAGINATION_BOOKINGS ?? 12);
 
 describe.each([
@@ -33,6 +33,7 @@ describe.each([
       // Arrivals out of order, so that the order of the pages is not the order of writing.
       const from = addDays(TODAY, ((n * 7) % BOOKINGS) + 1);
       await client.send(BookRoom, { bookingId: `p${n}`, roomId: '1', guestId: 'pia', from, to: addDays(from, 1) });
+      await client.send(ConfirmBooking, { bookingId: `p${n}` });
       await client.send(CancelBooking, { bookingId: `p${n}`, reason: `${n}` });
     }
   });

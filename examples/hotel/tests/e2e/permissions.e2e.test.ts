@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/server.js';
 import { addDays } from '../../src/domain/dates.js';
-import { BookRoom, CancelBooking, CheckIn, CheckOut, RegisterRoom } from '../../src/messages/commands.js';
+import { DEFAULT_HOLD_MS } from '../../src/holds/hold-time.js';
+import {
+  BookRoom,
+  CancelBooking,
+  CheckIn,
+  CheckOut,
+  ConfirmBooking,
+  RegisterRoom,
+  ReleaseHold,
+} from '../../src/messages/commands.js';
 import {
   BookingDetails,
   FreeRooms,
@@ -18,7 +27,7 @@ import {
   ProjectionLag,
   RecentEvents,
 } from '../../src/messages/queries.js';
-import { as, bearer, signIn, startHotel, TODAY } from './setup.js';
+import { as, bearer, clock, signIn, startHotel, TODAY } from './setup.js';
 
 type Who = 'guest' | 'frontdesk' | 'manager' | 'anonymous';
 const WHO: readonly Who[] = ['guest', 'frontdesk', 'manager', 'anonymous'];
@@ -29,8 +38,13 @@ const OTHER = 'grace';
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-hotel-permissions-'));
 let app: App;
 const tokens = new Map<Who, string>();
+// The hotel's clock, moved on only where a hold's time has to be up (still the same day).
+let now = clock();
 beforeAll(async () => {
-  app = await startHotel({ dataDir });
+  app = await startHotel({ dataDir, clock: () => now });
+  // Holds whose time is up are released here by the matrix's own calls only: a release from the holds' timers
+  // would commit during other calls, whose refusals must commit nothing.
+  await Promise.all(app.hotel.processManagers.map((runner) => runner.stop()));
   tokens.set('guest', await signIn(app, GUEST, 'guest'));
   tokens.set('frontdesk', await signIn(app, 'fred', 'frontdesk'));
   tokens.set('manager', await signIn(app, 'mia', 'manager'));
@@ -49,10 +63,14 @@ async function room(): Promise<string> {
   await app.hotel.mediator.send(RegisterRoom, { roomId, number: roomId, type: 'single', pricePerNight: 50 }, manager);
   return roomId;
 }
-async function booking(guestId: string, then?: 'checked-in'): Promise<{ bookingId: string }> {
+async function booking(
+  guestId: string,
+  then: 'held' | 'confirmed' | 'checked-in' = 'confirmed',
+): Promise<{ bookingId: string }> {
   const roomId = await room();
   const bookingId = `${roomId}-booking`;
   await app.hotel.mediator.send(BookRoom, { bookingId, roomId, guestId, from: TODAY, to: addDays(TODAY, 2) }, manager);
+  if (then !== 'held') await app.hotel.mediator.send(ConfirmBooking, { bookingId }, manager);
   if (then === 'checked-in') await app.hotel.mediator.send(CheckIn, { bookingId }, manager);
   return { bookingId };
 }
@@ -120,6 +138,28 @@ const CASES: readonly Case[] = [
     manager: 404,
     anonymous: 401,
   }),
+  command(
+    ConfirmBooking.type,
+    "of the guest's own held booking",
+    () => booking(GUEST, 'held'),
+    only(['guest', 'frontdesk', 'manager']),
+  ),
+  command(
+    ConfirmBooking.type,
+    "of another guest's held booking",
+    () => booking(OTHER, 'held'),
+    only(['frontdesk', 'manager']),
+  ),
+  command(
+    ReleaseHold.type,
+    "of the guest's own booking, its hold's time up",
+    async () => {
+      const held = await booking(GUEST, 'held');
+      now += DEFAULT_HOLD_MS;
+      return held;
+    },
+    only(['manager']),
+  ),
   command(CheckIn.type, "of the guest's own booking", () => booking(GUEST), only(['frontdesk', 'manager'])),
   command(
     CheckOut.type,

@@ -82,6 +82,9 @@ it('signs in and books as its curl example says, with the tokens signed by JWT_S
     expect(stdout).toMatch(
       /\{"result":\{"items":\[[^\]]*"bookingId":"b-1","roomId":"102","roomNumber":"102"[^\]]*"guestId":"ada"/,
     );
+    // Confirmed by the example's hotel.ConfirmBooking: no longer held.
+    expect(stdout).toMatch(/"bookingId":"b-1"[^}]*"status":"booked"/);
+    expect(stdout).toMatch(/"bookingId":"b-1"[^}]*"heldUntil":null/);
     // The queued booking of "Queued commands and worker processes", after the sign-in that gives it its token.
     const queued = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
       .map((m) => m[1]!)
@@ -96,6 +99,13 @@ it('signs in and books as its curl example says, with the tokens signed by JWT_S
   } finally {
     await main.stop();
   }
+});
+
+it('stops at start with an error naming HOLD_MINUTES when it is not a number of minutes above 0', async () => {
+  const main = await startMain({ HOLD_MINUTES: 'soon' });
+  expect(main.port).toBeUndefined();
+  expect(await main.exited).not.toBe(0);
+  expect(main.stderr()).toContain('HOLD_MINUTES must be a number of minutes above 0, such as 15 or 0.5; got "soon"');
 });
 
 it('takes an external issuer from JWT_PUBLIC_KEY and JWT_ISSUER, and then has no demo sign-in', async () => {

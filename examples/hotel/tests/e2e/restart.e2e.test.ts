@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { addDays } from '../../src/domain/dates.js';
-import { BookRoom, CancelBooking } from '../../src/messages/commands.js';
+import { BookRoom, CancelBooking, ConfirmBooking } from '../../src/messages/commands.js';
 import { BookingDetails, GuestBookings, GuestMail, ManagementAlerts } from '../../src/messages/queries.js';
 import { as, startHotel, TODAY } from './setup.js';
 
@@ -21,6 +21,7 @@ it('keeps bookings, refunds and mails across a restart, with no duplicates', asy
     { bookingId: 'r1', roomId: '101', guestId: 'vera', from: addDays(TODAY, 3), to: addDays(TODAY, 4) },
     manager,
   );
+  await mediator.send(ConfirmBooking, { bookingId: 'r1' }, manager);
   const { position } = await mediator.execute(CancelBooking, { bookingId: 'r1', reason: '' }, manager);
   const before = {
     details: await mediator.ask(BookingDetails, { bookingId: 'r1' }, { ...manager, after: position }),

@@ -49,7 +49,9 @@ export const bookPage: Page = (root, session) => {
           from: arrival,
           to: departure,
         });
-        session.flash(`Room ${room.number} is booked for you from ${arrival} to ${departure}.`);
+        session.flash(
+          `Room ${room.number} is held for you from ${arrival} to ${departure}: confirm it under My bookings before the hold expires.`,
+        );
         session.go('bookings');
       } catch (error) {
         session.flash(explain(error), 'error');

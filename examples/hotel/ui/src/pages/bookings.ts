@@ -1,4 +1,4 @@
-import { CancelBooking } from '../../../src/messages/commands.js';
+import { CancelBooking, ConfirmBooking } from '../../../src/messages/commands.js';
 import {
   BookingDetails,
   type BookingView,
@@ -10,7 +10,7 @@ import { api, explain } from '../api.js';
 import { h, money, more, mount, time } from '../dom.js';
 import type { Page } from '../session.js';
 
-/** The guest's bookings, cancelling one, and what the hotel mailed them. */
+/** The guest's bookings, confirming a held one or cancelling one, and what the hotel mailed them. */
 export const bookingsPage: Page = async (root, session) => {
   const who = session.who();
   if (who === undefined) {
@@ -87,9 +87,35 @@ export const bookingsPage: Page = async (root, session) => {
       h('td', {}, booking.to),
       h('td', {}, booking.nights),
       h('td', {}, money(booking.total)),
-      h('td', {}, h('span', { class: `status ${booking.status}`, 'data-testid': 'status' }, booking.status)),
-      h('td', {}, booking.status === 'booked' ? cancelForm(booking) : null),
+      h(
+        'td',
+        {},
+        h('span', { class: `status ${booking.status}`, 'data-testid': 'status' }, booking.status),
+        booking.status === 'held' && booking.heldUntil !== null
+          ? h('p', { class: 'muted', 'data-testid': 'held-until' }, `Confirm by ${time(booking.heldUntil)}`)
+          : null,
+      ),
+      h(
+        'td',
+        {},
+        booking.status === 'held' ? confirmButton(booking) : null,
+        booking.status === 'held' || booking.status === 'booked' ? cancelForm(booking) : null,
+      ),
     );
+
+  const confirmButton = (booking: BookingView) => {
+    const confirm = async () => {
+      try {
+        await api.send(ConfirmBooking, { bookingId: booking.bookingId });
+        session.flash(`Your booking of room ${booking.roomNumber} is confirmed.`);
+        await draw();
+      } catch (error) {
+        session.flash(explain(error), 'error');
+        await draw();
+      }
+    };
+    return h('button', { class: 'primary', onclick: confirm, 'data-testid': 'confirm' }, 'Confirm');
+  };
 
   const cancelForm = (booking: BookingView) => {
     const reason = h('input', { placeholder: 'Reason (optional)', maxlength: 500, 'data-testid': 'reason' });
