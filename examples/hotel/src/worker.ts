@@ -5,10 +5,10 @@
 import { fileURLToPath } from 'node:url';
 import { CommandWorker } from '@twofold/core';
 import { createCommandSide } from './app/hotel.js';
-import { holdMsFromEnv } from './holds/hold-time.js';
 import { stopOnSignals } from './app/signals.js';
 import { storesConfigFromEnv } from './app/storage-env.js';
 import { createStores } from './app/stores.js';
+import { holdMsFromEnv } from './holds/hold-time.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The worker writes; the read models stay with the app, so Redis is not this process's business.

@@ -68,7 +68,9 @@ export async function registerCommands(
         return await change(await timed(data.bookingId), ctx);
       } catch (error) {
         // A closed booking whose hold expired is refused as such; the locator records it with the expiry.
-        const expired = isTwofoldError(error, 'DOMAIN_RULE') ? await holdExpiredAt(locator(), data.bookingId) : undefined;
+        const expired = isTwofoldError(error, 'DOMAIN_RULE')
+          ? await holdExpiredAt(locator(), data.bookingId)
+          : undefined;
         throw expired === undefined ? error : holdExpired(data.bookingId, expired);
       }
     })

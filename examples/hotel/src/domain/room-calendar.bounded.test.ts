@@ -51,22 +51,32 @@ describe('the room calendar stays small', () => {
       run(
         at({
           type: 'hotel.BookRoom',
-          data: { bookingId, roomId: room, guestId: 'g', from: on, to: addDays(on, 1), pricePerNight: 80, on, heldUntil },
+          data: {
+            bookingId,
+            roomId: room,
+            guestId: 'g',
+            from: on,
+            to: addDays(on, 1),
+            pricePerNight: 80,
+            on,
+            heldUntil,
+          },
         }),
       );
       const located = { bookingId, roomId: room, on };
       if (day % 4 === 3) {
+        // Not confirmed in time: the hold is released, and nothing more happens to it.
         run(at({ type: 'hotel.ReleaseHold', data: { ...located, at: heldUntil } }));
         expect(calendar.stays[bookingId]).toBeUndefined();
-      } else run(at({ type: 'hotel.ConfirmBooking', data: { ...located, at: heldUntil - 1 } }));
-      if (day % 4 === 3) {
-        // Expired: nothing more happens to it.
-      } else if (day % 3 === 0) run(at({ type: 'hotel.CancelBooking', data: { ...located, reason: '' } }));
-      if (day % 3 === 1) {
-        run(at({ type: 'hotel.CheckIn', data: located }));
-        run(at({ type: 'hotel.CheckOut', data: { ...located, on: addDays(on, 1) } }));
+      } else {
+        run(at({ type: 'hotel.ConfirmBooking', data: { ...located, at: heldUntil - 1 } }));
+        if (day % 3 === 0) run(at({ type: 'hotel.CancelBooking', data: { ...located, reason: '' } }));
+        if (day % 3 === 1) {
+          run(at({ type: 'hotel.CheckIn', data: located }));
+          run(at({ type: 'hotel.CheckOut', data: { ...located, on: addDays(on, 1) } }));
+        }
+        // day % 3 === 2: a no-show, over the next day.
       }
-      // day % 3 === 2: a no-show, over the next day.
       sizes.push(size(calendar));
       held.push(Object.keys(calendar.stays).length);
     }
@@ -109,7 +119,9 @@ function naiveDecide(stays: Map<string, NaiveStay>, command: Command): Outcome {
       if (stay?.status !== 'held' || stay.to <= on) return refused('NOT_CONFIRMABLE');
       if (command.data.at >= (stay.heldUntil ?? 0)) return refused('HOLD_EXPIRED');
       const { guestId, from, to, total } = stay;
-      return { events: [{ type: 'hotel.BookingConfirmed', data: { bookingId, roomId, guestId, from, to, total, on } }] };
+      return {
+        events: [{ type: 'hotel.BookingConfirmed', data: { bookingId, roomId, guestId, from, to, total, on } }],
+      };
     }
     case 'hotel.ReleaseHold': {
       if (stay?.status !== 'held' || stay.to <= on) return { events: [] };
@@ -128,7 +140,10 @@ function naiveDecide(stays: Map<string, NaiveStay>, command: Command): Outcome {
         from,
         to,
         reason: command.data.reason,
-        refund: refundFor({ ...stay, status: 'booked' }, on),
+        refund: refundFor(
+          { guestId, from, to, pricePerNight: stay.pricePerNight, total: stay.total, status: 'booked' },
+          on,
+        ),
       };
       return { events: [{ type: 'hotel.BookingCancelled', data }] };
     }
@@ -148,7 +163,10 @@ function naiveApply(stays: Map<string, NaiveStay>, events: readonly CalendarEven
   for (const event of events) {
     const stay = stays.get(event.data.bookingId);
     if (event.type === 'hotel.RoomBooked') {
-      stays.set(event.data.bookingId, { ...event.data, status: event.data.heldUntil === undefined ? 'booked' : 'held' });
+      stays.set(event.data.bookingId, {
+        ...event.data,
+        status: event.data.heldUntil === undefined ? 'booked' : 'held',
+      });
     } else if (stay === undefined) throw new Error(`${event.type} of an unknown booking`);
     else if (event.type === 'hotel.BookingConfirmed') stay.status = 'booked';
     else if (event.type === 'hotel.HoldExpired') stay.status = 'expired';
@@ -206,10 +224,10 @@ describe('the bounded room calendar', () => {
                 : kind === 'release'
                   ? { type: 'hotel.ReleaseHold', data: { ...located, at: now } }
                   : kind === 'cancel'
-                ? { type: 'hotel.CancelBooking', data: { ...located, reason: 'r' } }
-                : kind === 'checkIn'
-                  ? { type: 'hotel.CheckIn', data: located }
-                  : { type: 'hotel.CheckOut', data: located };
+                    ? { type: 'hotel.CancelBooking', data: { ...located, reason: 'r' } }
+                    : kind === 'checkIn'
+                      ? { type: 'hotel.CheckIn', data: located }
+                      : { type: 'hotel.CheckOut', data: located };
           const expected = naiveDecide(naive, command);
           const next = step(calendar, command);
           expect(next.outcome).toEqual(expected);

@@ -24,13 +24,13 @@ export function guestMail(effects: EffectStore) {
     event: { readonly id: string; readonly timestamp: number },
   ) =>
     effects.put('mails', `mail-${event.id}`, {
-        mailId: `mail-${event.id}`,
-        bookingId,
-        to: guestId,
-        subject: `Room ${roomId} from ${from} to ${to}: confirmed`,
-        body: `Dear ${guestId}, room ${roomId} is yours from ${from} to ${to}. Total: ${money(total)}.`,
-        at: event.timestamp,
-      });
+      mailId: `mail-${event.id}`,
+      bookingId,
+      to: guestId,
+      subject: `Room ${roomId} from ${from} to ${to}: confirmed`,
+      body: `Dear ${guestId}, room ${roomId} is yours from ${from} to ${to}. Total: ${money(total)}.`,
+      at: event.timestamp,
+    });
   return subscriber('mail.guests')
     .on(RoomBooked, async (booked, { event }) => {
       if (booked.heldUntil === undefined) await confirmation(booked, event);

@@ -51,9 +51,7 @@ describe('the hold on a booking', () => {
 
   it('leaves a booking without a hold alone: it was confirmed when booked', () => {
     const { heldUntil: _, ...data } = held.data;
-    given(holdExpiry)
-      .when({ type: 'hotel.RoomBooked', data })
-      .thenSends([], { timers: {}, completed: false });
+    given(holdExpiry).when({ type: 'hotel.RoomBooked', data }).thenSends([], { timers: {}, completed: false });
     given(holdExpiry)
       .when({ type: 'hotel.BookingCancelled', data: { ...stay, reason: '', refund: 200 } })
       .thenSends([], { completed: false });

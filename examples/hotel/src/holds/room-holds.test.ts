@@ -61,9 +61,7 @@ describe('a held booking', () => {
 
 describe('releasing a hold', () => {
   it('expires a booking still held when its time is up, and frees its nights', () => {
-    given(roomCalendar, [held])
-      .when(release(HELD_UNTIL))
-      .thenEvents([expired]);
+    given(roomCalendar, [held]).when(release(HELD_UNTIL)).thenEvents([expired]);
     given(roomCalendar, [held, expired])
       .when(bookAgain)
       .thenEvents([

@@ -144,7 +144,13 @@ describe('a hold across a restart', () => {
     const dir = dataDir();
     let now = clock();
     const options = { dataDir: dir, clock: () => now, holdMs: HOLD_MS };
-    const stay = { bookingId: 'restart-1', roomId: '103', guestId: 'rei', from: addDays(TODAY, 9), to: addDays(TODAY, 10) };
+    const stay = {
+      bookingId: 'restart-1',
+      roomId: '103',
+      guestId: 'rei',
+      from: addDays(TODAY, 9),
+      to: addDays(TODAY, 10),
+    };
 
     const first = await startHotel(options);
     await injectClient(first.server, await signIn(first, 'rei', 'guest')).send(BookRoom, stay);

@@ -16,7 +16,7 @@ describe.each(['sqlite', 'postgres'] as const)('the hotel killed on %s', (store)
       const report = await runKillLoop({ target, kills, seed: seedFromEnv() });
       console.log(
         `kill loop on ${store} (seed ${report.seed}): ${report.kills} kills, ${report.acknowledged.bookings} bookings, ` +
-        `${report.acknowledged.confirmations} confirmations and ` +
+          `${report.acknowledged.confirmations} confirmations and ` +
           `${report.acknowledged.cancellations} cancellations acknowledged, ${report.resent} requests resent after a kill, ` +
           `refused ${JSON.stringify(report.refused)}; ${report.events} events; lost ${report.lost.length}, ` +
           `duplicate effects ${report.duplicates.length}, overlaps ${report.overlaps.length}, unexpected answers ${report.unexpected.length}`,
