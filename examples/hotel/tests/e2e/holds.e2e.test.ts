@@ -50,6 +50,19 @@ async function refusal(promise: Promise<unknown>) {
 const releaseOf = (bookingId: string) => `${holdExpiry.name}:${bookingId}:2:0`;
 
 /**
+ * Waits until the holds' process manager has handled the log up to `position` (the position of a client's last
+ * command): its checkpoint commits with what it did, so from then on its instance and timers show that command.
+ */
+async function handled(app: App, position: number | undefined) {
+  if (position === undefined) throw new Error('no command has committed yet');
+  const deadline = Date.now() + 10_000;
+  while ((await app.stores.processes.checkpoint(holdExpiry.name)) < position) {
+    if (Date.now() > deadline) throw new Error(`the holds' process manager did not reach ${position} within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
  * Fires the holds' timers due by the hotel's clock now (those the running process manager has not fired yet), then
  * waits for the ReleaseHold of `bookingId` to have run, as a manager reading its status resource.
  */
@@ -81,6 +94,7 @@ describe.each(storages)('a held booking $storage', ({ config }) => {
     const bookingId = `hold-${++next}`;
     const stay = { bookingId, roomId: '202', guestId: 'hana', from: addDays(TODAY, day), to: addDays(TODAY, day + 2) };
     await guest.send(BookRoom, stay);
+    await handled(app, guest.position);
     return stay;
   };
 
@@ -90,6 +104,7 @@ describe.each(storages)('a held booking $storage', ({ config }) => {
     expect(held).toMatchObject({ status: 'held', heldUntil: now + HOLD_MS, mails: [] });
     now += HOLD_MS - 1;
     await guest.send(ConfirmBooking, { bookingId });
+    await handled(app, guest.position);
     const details = await guest.ask(BookingDetails, { bookingId });
     expect(details).toMatchObject({ status: 'booked', heldUntil: null });
     expect(details?.mails.map((m) => m.subject)).toEqual([
@@ -130,6 +145,7 @@ describe.each(storages)('a held booking $storage', ({ config }) => {
   it('can be cancelled while held, which ends its hold', async () => {
     const { bookingId, from, to } = await book(40);
     await guest.send(CancelBooking, { bookingId, reason: 'changed my mind' });
+    await handled(app, guest.position);
     const details = await guest.ask(BookingDetails, { bookingId });
     expect(details).toMatchObject({ status: 'cancelled', refunds: [{ amount: 260 }] });
     expect(await app.stores.processes.instance(holdExpiry.name, bookingId)).toMatchObject({ closed: true, timers: {} });
@@ -153,7 +169,9 @@ describe('a hold across a restart', () => {
     };
 
     const first = await startHotel(options);
-    await injectClient(first.server, await signIn(first, 'rei', 'guest')).send(BookRoom, stay);
+    const guest = injectClient(first.server, await signIn(first, 'rei', 'guest'));
+    await guest.send(BookRoom, stay);
+    await handled(first, guest.position);
     expect(await first.stores.processes.instance(holdExpiry.name, stay.bookingId)).toMatchObject({
       timers: { expiry: now + HOLD_MS },
     });
