@@ -81,11 +81,12 @@ describe.each([
     const positions = events.map((e) => e.position);
     expect(positions).toEqual(positions.toSorted((a, b) => b - a));
     expect(positions.at(-1)).toBe(1);
-    expect(positions).toHaveLength(1 + 2 * BOOKINGS);
+    // The room, then each booking, its confirmation and its cancellation.
+    expect(positions).toHaveLength(1 + 3 * BOOKINGS);
   });
 
   it(`answers ${PAGE_SIZE.default} items unless told, and refuses more than ${PAGE_SIZE.max} with a 400`, async () => {
-    expect((await client.ask(RecentEvents, {})).items).toHaveLength(Math.min(PAGE_SIZE.default, 1 + 2 * BOOKINGS));
+    expect((await client.ask(RecentEvents, {})).items).toHaveLength(Math.min(PAGE_SIZE.default, 1 + 3 * BOOKINGS));
     expect((await client.ask(RecentEvents, { limit: PAGE_SIZE.max })).items.length).toBeLessThanOrEqual(PAGE_SIZE.max);
     for (const query of [
       `hotel.RecentEvents?limit=${PAGE_SIZE.max + 1}`,
