@@ -233,7 +233,7 @@ describe('NatsConsumer', () => {
     await expect(missing.start()).rejects.toThrow('NatsConsumer billing: there is no stream NOPE');
   });
 
-  it('with inboxRetentionMs, prunes the marks older than it on start and keeps the newer ones', async () => {
+  it('with inboxRetentionMs, prunes the marks older than it on start and then periodically, keeping the newer ones', async () => {
     const s = await scenario([]);
     await ensureStream(s.jsm, { name: s.stream, prefix: s.prefix, duplicateWindowMs: 100 });
     await s.billing.inbox.receive('billing', 'stale', () => {});
@@ -248,6 +248,9 @@ describe('NatsConsumer', () => {
       await s.billing.inbox.received('billing', 'fresh'),
       await s.billing.inbox.received('audit', 'stale'),
     ]).toEqual([false, true, true]);
+    // Then again every inboxRetentionMs (shorter than an hour here): a mark made now goes once it is older.
+    await s.billing.inbox.receive('billing', 'later', () => {});
+    await expect.poll(() => s.billing.inbox.received('billing', 'later'), { timeout: 5_000 }).toBe(false);
     await s.stopAll();
   });
 
