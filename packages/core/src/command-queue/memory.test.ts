@@ -27,4 +27,19 @@ describe('MemoryCommandQueue.enqueueIn', () => {
     expect(await db.commands.get('c1')).toBeUndefined();
     expect(await db.commands.get('c2')).toBeUndefined();
   });
+
+  it('stores one id enqueued twice in one commit once, and gives back the first', async () => {
+    const db = memory();
+    const returned: unknown[] = [];
+    await db.events.commit({
+      participants: [
+        (tx) => {
+          returned.push(db.commands.enqueueIn(tx, queuedCommand('c1', { priority: 1 })));
+          returned.push(db.commands.enqueueIn(tx, queuedCommand('c1', { priority: 2 })));
+        },
+      ],
+    });
+    expect(returned[1]).toBe(returned[0]);
+    expect(await db.commands.get('c1')).toMatchObject({ priority: 1 });
+  });
 });

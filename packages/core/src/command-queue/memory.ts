@@ -37,6 +37,8 @@ export class MemoryCommandQueue implements TransactionalCommandQueue<MemoryTx> {
   readonly #entries = new Map<string, Entry>();
   readonly #wakeUps = new LocalWakeUps();
   readonly #settled = new SettledListeners();
+  // The commands each open commit has staged, so that one id enqueued twice in it is stored once.
+  readonly #staged = new WeakMap<MemoryTx, Map<string, QueuedCommand>>();
   readonly #store: MemoryStore | undefined;
   #seq = 0;
 
@@ -63,9 +65,11 @@ export class MemoryCommandQueue implements TransactionalCommandQueue<MemoryTx> {
         "MemoryCommandQueue.enqueueIn: tx is a commit of another MemoryStore, not of this queue's database",
       );
     }
-    const existing = this.#entries.get(command.id);
-    if (existing !== undefined) return existing.command;
+    const existing = this.#entries.get(command.id)?.command ?? this.#staged.get(tx)?.get(command.id);
+    if (existing !== undefined) return existing;
     const staged = queuedOf(command);
+    const inTx = this.#staged.get(tx) ?? new Map<string, QueuedCommand>();
+    this.#staged.set(tx, inTx.set(command.id, staged));
     tx.onCommit(() => {
       // An enqueue of the same id between this call and the commit came first: it is the one kept, as a SQL
       // queue keeps the row inserted first.
