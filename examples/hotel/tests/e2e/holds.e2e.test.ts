@@ -2,7 +2,7 @@
 // sends hotel.ReleaseHold when its timer falls due, a worker runs it, the nights are free again and the guest is
 // told. Over HTTP, in memory, on SQLite and on PostgreSQL, on a clock the tests move; and across a restart.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, isRemoteError } from '@twofold/client';
@@ -153,6 +153,16 @@ describe.each(storages)('a held booking $storage', ({ config }) => {
     for (const runner of app.hotel.processManagers) expect(await runner.fireTimers()).toBe(0);
     expect((await guest.ask(FreeRooms, { from, to })).map((r) => r.roomId)).toContain('202');
   });
+});
+
+it('refuses a hold time that is not a whole number of milliseconds above 0 before opening anything', async () => {
+  const dir = dataDir();
+  for (const holdMs of [0, -1, 2.5]) {
+    await expect(startHotel({ dataDir: dir, holdMs })).rejects.toThrow(
+      `holdMs must be a whole number of milliseconds above 0; got ${holdMs}`,
+    );
+  }
+  expect(readdirSync(dir)).toEqual([]);
 });
 
 describe('a hold across a restart', () => {
