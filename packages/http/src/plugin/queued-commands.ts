@@ -75,7 +75,7 @@ export async function enqueue(
  * anyone else gets the 404 an unknown id gets. With `Prefer: wait=N`, it answers once the command is final or N
  * seconds have passed. `DELETE` on it cancels the command while it is `queued` or `failed` (awaiting a retry):
  * 200 with its status `cancelled` (also when it was cancelled already), 409 NOT_CANCELLABLE naming its status
- * when it is `running`, `succeeded` or `dead`.
+ * when it is `running`, `succeeded` or `dead`. Any other method is 405 METHOD_NOT_ALLOWED.
  */
 export function commandStatusRoute(instance: FastifyInstance, context: PluginContext): void {
   // A wildcard rather than `:id`, so that an id too long for the router is this route's 400, with a problem.
@@ -104,6 +104,14 @@ export function commandStatusRoute(instance: FastifyInstance, context: PluginCon
     }
     request.log.debug({ id: command.id, cancelled }, 'Twofold: cancelled a queued command');
     return sendStatus(reply, now);
+  });
+  instance.route({
+    method: ['PUT', 'PATCH', 'POST'],
+    url: '/commands/status/*',
+    handler: async (_request, reply) => {
+      reply.header('allow', 'GET, DELETE');
+      throw new HttpProblem('METHOD_NOT_ALLOWED', 'Read a queued command with GET, or cancel it with DELETE');
+    },
   });
 }
 

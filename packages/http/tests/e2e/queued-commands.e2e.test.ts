@@ -455,6 +455,20 @@ describe('DELETE /commands/status/{id}', () => {
     expect([response.statusCode, response.json().status]).toEqual([200, 'cancelled']);
   });
 
+  it('answers another method with 405 METHOD_NOT_ALLOWED and Allow, and changes nothing', async () => {
+    const b = await bank();
+    const location = (await deposit(b, { accountId: 'a1', amount: 10 })).headers.location as string;
+    for (const method of ['PUT', 'PATCH', 'POST'] as const) {
+      const response = await b.server.inject({ method, url: location, headers: { authorization: TELLER } });
+      expect([response.statusCode, problem(response).code, response.headers.allow]).toEqual([
+        405,
+        'METHOD_NOT_ALLOWED',
+        'GET, DELETE',
+      ]);
+    }
+    expect((await status(b, location)).json().status).toBe('queued');
+  });
+
   it('answers 404 when the plugin has no queue', async () => {
     const b = await bank({ queue: false });
     const response = await cancel(b, '/api/commands/status/anything');
