@@ -5,6 +5,7 @@ import { HttpProblem } from '../problems/problem.js';
 import type { CommandEntry } from './catalog.js';
 import { type Caller, callerOf, dispatchOptions, type PluginContext } from './context.js';
 import { idempotencyKeyOf, ifMatchOf } from './headers.js';
+import { refuseMethods } from './method-not-allowed.js';
 import { preferencesOf } from './prefer.js';
 import { enqueue } from './queued-commands.js';
 
@@ -50,13 +51,10 @@ export function commandRoutes(instance: FastifyInstance, context: PluginContext,
       scoped === undefined || store === undefined ? await run() : await once(store, request, scoped, run);
     return send(reply, response);
   });
-  instance.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-    url: '/commands/:type',
-    handler: async (_request, reply) => {
-      reply.header('allow', 'POST');
-      throw new HttpProblem('METHOD_NOT_ALLOWED', 'Send commands with POST');
-    },
+  refuseMethods(instance, '/commands/:type', {
+    methods: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    allow: 'POST',
+    detail: 'Send commands with POST',
   });
 }
 

@@ -16,6 +16,7 @@ import {
   pathOf,
 } from './context.js';
 import { afterHeaderOf, positionOf } from './headers.js';
+import { refuseMethods } from './method-not-allowed.js';
 
 interface QueryInput {
   readonly params: unknown;
@@ -41,13 +42,10 @@ export function queryRoutes(instance: FastifyInstance, context: PluginContext, b
   };
   instance.get('/queries/:type', (request, reply) => answer(request, reply, false));
   instance.post('/queries/:type', { bodyLimit }, (request, reply) => answer(request, reply, true));
-  instance.route({
-    method: ['PUT', 'PATCH', 'DELETE'],
-    url: '/queries/:type',
-    handler: async (_request, reply) => {
-      reply.header('allow', 'GET, POST');
-      throw new HttpProblem('METHOD_NOT_ALLOWED', 'Ask queries with GET, or POST for large inputs');
-    },
+  refuseMethods(instance, '/queries/:type', {
+    methods: ['PUT', 'PATCH', 'DELETE'],
+    allow: 'GET, POST',
+    detail: 'Ask queries with GET, or POST for large inputs',
   });
 
   const changes = context.options.changes;

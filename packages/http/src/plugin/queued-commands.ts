@@ -20,6 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../problems/problem.js';
 import type { CommandEntry } from './catalog.js';
 import { type Caller, callerOf, disconnectController, type PluginContext } from './context.js';
+import { refuseMethods } from './method-not-allowed.js';
 import { preferencesOf } from './prefer.js';
 
 /** What `enqueue` needs of one request, beyond its command and body. */
@@ -105,13 +106,10 @@ export function commandStatusRoute(instance: FastifyInstance, context: PluginCon
     request.log.debug({ id: command.id, cancelled }, 'Twofold: cancelled a queued command');
     return sendStatus(reply, now);
   });
-  instance.route({
-    method: ['PUT', 'PATCH', 'POST'],
-    url: '/commands/status/*',
-    handler: async (_request, reply) => {
-      reply.header('allow', 'GET, DELETE');
-      throw new HttpProblem('METHOD_NOT_ALLOWED', 'Read a queued command with GET, or cancel it with DELETE');
-    },
+  refuseMethods(instance, '/commands/status/*', {
+    methods: ['PUT', 'PATCH', 'POST'],
+    allow: 'GET, DELETE',
+    detail: 'Read a queued command with GET, or cancel it with DELETE',
   });
 }
 
