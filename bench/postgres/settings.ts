@@ -19,3 +19,35 @@ export async function describePostgres(url: string): Promise<string> {
     await pool.end();
   }
 }
+
+/**
+ * Flushes the server's dirty pages now (CHECKPOINT) and gives back how many checkpoints it has made so far, timed
+ * or requested: a phase that starts after it does not pay for the writes of the phases before, and the count
+ * after the phase says whether one ran during it.
+ */
+export async function checkpoint(url: string): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await pool.query('CHECKPOINT');
+    return await checkpoints(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** How many checkpoints the server has made so far, timed or requested. */
+export async function checkpointCount(url: string): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    return await checkpoints(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+async function checkpoints(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    'SELECT checkpoints_timed + checkpoints_req AS n FROM pg_stat_bgwriter',
+  );
+  return Number(rows[0]?.n);
+}

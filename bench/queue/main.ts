@@ -8,7 +8,7 @@
 // runs only some rows.
 import { cpus, loadavg } from 'node:os';
 import { type RedisServer, startPostgres, startRedis } from '@twofold/test-servers';
-import { describePostgres } from '../postgres/settings.js';
+import { checkpoint, checkpointCount, describePostgres } from '../postgres/settings.js';
 import type { Contender } from './contender.js';
 import { bullMq, graphileWorker, pgBoss } from './peer-contenders.js';
 import { loadQueuePeers } from './peers.js';
@@ -108,17 +108,22 @@ try {
   console.log(
     `\n(b) Enqueue-to-start latency: ${RATE} jobs/s for ${LATENCY_SECONDS} s (after ${Math.ceil(RATE / 2)} warm-up jobs), idle workers at concurrency ${LATENCY_CONCURRENCY}`,
   );
-  console.log(`${'contender'.padEnd(22)}  p50 ms  p99 ms  max ms`);
+  console.log(
+    '    Each case starts after a CHECKPOINT, so that none pays for the writes of the cases before; the last column counts the checkpoints PostgreSQL made during the case.',
+  );
+  console.log(`${'contender'.padEnd(22)}  p50 ms  p99 ms  max ms  checkpoints`);
   const p99 = new Map<string, number>();
   for (const contender of running) {
+    const before = await checkpoint(postgres.url);
     const sorted = await latency(contender, {
       concurrency: LATENCY_CONCURRENCY,
       rate: RATE,
       seconds: LATENCY_SECONDS,
     });
+    const during = (await checkpointCount(postgres.url)) - before;
     p99.set(contender.name, quantile(sorted, 0.99));
     const ms = (q: number) => quantile(sorted, q).toFixed(2).padStart(6);
-    console.log(`${contender.name.padEnd(22)}  ${ms(0.5)}  ${ms(0.99)}  ${ms(1)}`);
+    console.log(`${contender.name.padEnd(22)}  ${ms(0.5)}  ${ms(0.99)}  ${ms(1)}  ${String(during).padStart(11)}`);
   }
 
   console.log(`\nLoad average after: ${load()}`);
