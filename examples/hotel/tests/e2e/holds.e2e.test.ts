@@ -14,7 +14,7 @@ import type { StoresConfig } from '../../src/app/stores.js';
 import { addDays } from '../../src/domain/dates.js';
 import { holdExpiry } from '../../src/holds/hold-expiry.js';
 import { BookRoom, CancelBooking, ConfirmBooking, ReleaseHold } from '../../src/messages/commands.js';
-import { BookingDetails, FreeRooms, GuestMail } from '../../src/messages/queries.js';
+import { BookingDetails, FreeRooms, GuestMail, Occupancy } from '../../src/messages/queries.js';
 import { clock, injectClient, signIn, startHotel, TODAY } from './setup.js';
 
 const HOLD_MS = 10 * 60_000;
@@ -121,6 +121,12 @@ describe.each(storages)('a held booking $storage', ({ config }) => {
   it('expires unconfirmed: the nights are free again, the guest is told, and confirming is 422 HOLD_EXPIRED', async () => {
     const { bookingId, from, to } = await book(30);
     expect((await guest.ask(FreeRooms, { from, to })).map((r) => r.roomId)).not.toContain('202');
+    // The occupancy board shows the held nights as booked until the hold expires.
+    const board = async (after: Client['position']) =>
+      (await manager.ask(Occupancy, { date: from }, after === undefined ? {} : { after })).byRoom.find(
+        (r) => r.roomId === '202',
+      );
+    expect(await board(guest.position)).toMatchObject({ status: 'booked', bookingId, guestId: 'hana' });
     expect(await refusal(guest.send(ReleaseHold, { bookingId }))).toEqual([403, 'FORBIDDEN']);
     now += HOLD_MS;
     // Refused from the end of the hold on, whether or not the timer has fired yet.
@@ -132,6 +138,7 @@ describe.each(storages)('a held booking $storage', ({ config }) => {
     expect(details).toMatchObject({ status: 'expired', heldUntil: now });
     expect(details?.mails.map((m) => m.subject)).toEqual([`Room 202 from ${from} to ${to}: hold expired`]);
     expect((await manager.ask(FreeRooms, { from, to })).map((r) => r.roomId)).toContain('202');
+    expect((await board(manager.position))?.status).toBe('free');
 
     const late = await guest.send(ConfirmBooking, { bookingId }).catch((e: unknown) => e);
     expect(isRemoteError(late, 'DOMAIN_RULE') && [late.status, late.rule, late.message]).toEqual([
