@@ -410,4 +410,34 @@ describe('ProcessManagerRunner', () => {
     expect(await sent()).toEqual([{ type: RemindGuest.type, data: { bookingId: 'b1' } }]);
     expect((await store.instance('hotel.checkout', 'b1'))?.timers).toEqual({ paymentDue: T0 + 15 * MINUTE });
   });
+
+  it('replays a parked timer whose instance has closed since as nothing: its handler does not run, the letter goes', async () => {
+    let fired = 0;
+    const failing = {
+      ...checkout,
+      fire: (...args: Parameters<typeof checkout.fire>) => {
+        fired++;
+        if (args[1] === 'remind') throw new Error('the mail service is down');
+        return checkout.fire(...args);
+      },
+    };
+    const { log, clock, runner, sent, store, deadLetters } = setup(failing);
+    const pm = runner();
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+    await pm.catchUp();
+    clock.now = T0 + 5 * MINUTE;
+    await pm.fireTimers();
+    await pm.fireTimers();
+    const [letter] = await deadLetters.list('hotel.checkout');
+    expect(letter?.event.type).toBe(PROCESS_TIMER_LETTER);
+    await log.add(PaymentReceived, { bookingId: 'b1', amount: 90 });
+    await pm.catchUp();
+    expect(await store.instance('hotel.checkout', 'b1')).toMatchObject({ closed: true });
+    await sent();
+    const firedBefore = fired;
+    await pm.replay(letter!.id);
+    expect(fired).toBe(firedBefore);
+    expect(await deadLetters.list('hotel.checkout')).toEqual([]);
+    expect(await sent()).toEqual([]);
+  });
 });
