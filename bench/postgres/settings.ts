@@ -25,24 +25,16 @@ export async function describePostgres(url: string): Promise<string> {
  * or requested: a phase that starts after it does not pay for the writes of the phases before, and the count
  * after the phase says whether one ran during it.
  */
-export async function checkpoint(url: string): Promise<number> {
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  try {
+export function checkpoint(url: string): Promise<number> {
+  return onServer(url, async (pool) => {
     await pool.query('CHECKPOINT');
-    return await checkpoints(pool);
-  } finally {
-    await pool.end();
-  }
+    return checkpoints(pool);
+  });
 }
 
 /** How many checkpoints the server has made so far, timed or requested. */
-export async function checkpointCount(url: string): Promise<number> {
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  try {
-    return await checkpoints(pool);
-  } finally {
-    await pool.end();
-  }
+export function checkpointCount(url: string): Promise<number> {
+  return onServer(url, checkpoints);
 }
 
 async function checkpoints(pool: pg.Pool): Promise<number> {
@@ -50,4 +42,13 @@ async function checkpoints(pool: pg.Pool): Promise<number> {
     'SELECT checkpoints_timed + checkpoints_req AS n FROM pg_stat_bgwriter',
   );
   return Number(rows[0]?.n);
+}
+
+async function onServer<T>(url: string, work: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    return await work(pool);
+  } finally {
+    await pool.end();
+  }
 }
