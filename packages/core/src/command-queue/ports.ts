@@ -67,6 +67,7 @@ export interface CommandQueueStore {
    * `cancelled`: a worker of this process completed it, or it was cancelled here), and with undefined when a
    * command may have become final in another process and the store can tell (PostgreSQL: the handle heard of
    * new events). A hint to read the command again, never its status. Returns the function that stops the calls.
+   * A listener that throws is passed over: the call that made the command final still resolves.
    */
   onSettled(listener: (id: string | undefined) => void): () => void;
 }

@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '../errors/errors.js';
+
 /** What a listener of {@link SettledListeners} hears: the id of a command that became final, or undefined. */
 export type SettledListener = (id: string | undefined) => void;
 
@@ -19,19 +21,33 @@ export class SettledListeners {
     this.#elsewhere = elsewhere;
   }
 
-  /** Tells every listener that the command `id` became final. */
+  /**
+   * Tells every listener that the command `id` became final. A listener that throws keeps neither the others from
+   * hearing it nor the call whose outcome is already committed from resolving: what it hears is only a hint.
+   */
   settled(id: string): void {
-    for (const listener of this.#listeners) listener(id);
+    for (const listener of this.#listeners) hint(listener, id);
   }
 
-  /** Calls `listener` until the returned function is called. */
+  /** Calls `listener` until the returned function is called; INVALID_ARGUMENT when it is not a function. */
   subscribe(listener: SettledListener): () => void {
+    if (typeof listener !== 'function') {
+      throw new InvalidArgumentError(`onSettled: the listener must be a function; got ${typeof listener}`);
+    }
     const own = (id: string | undefined) => listener(id);
     this.#listeners.add(own);
-    const stopElsewhere = this.#elsewhere?.(() => listener(undefined));
+    const stopElsewhere = this.#elsewhere?.(() => hint(listener, undefined));
     return () => {
       this.#listeners.delete(own);
       stopElsewhere?.();
     };
+  }
+}
+
+function hint(listener: SettledListener, id: string | undefined): void {
+  try {
+    listener(id);
+  } catch {
+    // A hint missed: the waiter reads the command again on its backoff.
   }
 }

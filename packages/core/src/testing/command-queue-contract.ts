@@ -232,6 +232,23 @@ export function commandQueueContract(name: string, factory: CommandQueueFactory)
       expect(heard).toEqual(['done', 'dead', 'cancelled']);
     });
 
+    it('refuses an onSettled listener that is not a function, and a listener that throws fails no outcome', async () => {
+      const queue = await open();
+      expect(() => queue.onSettled('soon' as never)).toThrow('onSettled: the listener must be a function; got string');
+      const heard: string[] = [];
+      const stops = [
+        queue.onSettled(() => {
+          throw new Error('listener bug');
+        }),
+        queue.onSettled((id) => id !== undefined && heard.push(id)),
+      ];
+      await queue.enqueue(command('c1'));
+      const [claimed] = await queue.claim({ limit: 1, leaseMs: LEASE, now: T0 });
+      expect(await queue.complete('c1', claimed!.lease, { result: 1, position: undefined }, T0 + 1)).toBe(true);
+      expect(heard).toEqual(['c1']);
+      for (const stop of stops) stop();
+    });
+
     it('runs commands with one key one after another, in enqueue order, whatever their priority and time', async () => {
       const queue = await open();
       await queue.enqueue(command('k1', { key: 'k', runAt: T0 + 10 }));
