@@ -256,4 +256,45 @@ describe('enqueue and the command worker', () => {
     await app.close();
     expect(() => app.worker()).toThrow('closed');
   });
+
+  it('fills the slots of commands that finish together with one claim', async () => {
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    // Each command ends in a callback of its own, all in one turn of the event loop.
+    const { app } = bank({
+      slow: async () => {
+        await gate;
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    });
+    await app.start();
+    const store = app.store.commands!;
+    const claimed: number[] = [];
+    const counting = new Proxy(store, {
+      get(target, name) {
+        if (name === 'claim') {
+          return async (request: Parameters<typeof store.claim>[0]) => {
+            const commands = await target.claim(request);
+            if (commands.length > 0) claimed.push(commands.length);
+            return commands;
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const ids = [];
+    for (let n = 0; n < 8; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const worker = new CommandWorker({ store: counting, mediator: app.mediator, concurrency: 4, pollIntervalMs: 20 });
+    worker.start();
+    await expect.poll(() => claimed).toEqual([4]);
+    // The four running commands finish in one turn: the worker claims the next four at once, not one at a time.
+    open();
+    for (const id of ids) await expect.poll(async () => (await app.commandStatus(id))?.status).toBe('succeeded');
+    expect(claimed).toEqual([4, 4]);
+    await worker.stop();
+    await app.close();
+  });
 });
