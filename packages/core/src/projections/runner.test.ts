@@ -278,5 +278,14 @@ describe('ReadSide', () => {
     }
     expect((await readSide.status()).projections.map((p) => p.state)).toEqual(['stopped', 'stopped']);
     expect(() => new ReadSide({ projections: [fast, fast] })).toThrow("two runners are named 'bookings'");
+    for (const [option, value] of [
+      ['projections', fast],
+      ['subscribers', [fast, {}]],
+      ['processManagers', 'hotel.holds'],
+    ] as const) {
+      expect(() => new ReadSide({ [option]: value as never })).toThrow(
+        `ReadSide: options.${option} must be an array of runners (name, start, stop, status)`,
+      );
+    }
   });
 });

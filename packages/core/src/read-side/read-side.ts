@@ -42,9 +42,9 @@ export class ReadSide {
     readonly subscribers?: readonly BackgroundRunner<SubscriberStatus>[];
     readonly processManagers?: readonly BackgroundRunner<ProcessManagerStatus>[];
   }) {
-    const projections = options.projections ?? [];
-    const subscribers = options.subscribers ?? [];
-    const processManagers = options.processManagers ?? [];
+    const projections = runners(options?.projections, 'projections');
+    const subscribers = runners(options?.subscribers, 'subscribers');
+    const processManagers = runners(options?.processManagers, 'processManagers');
     const names = [...projections, ...subscribers, ...processManagers].map((r) => r.name);
     const duplicate = names.find((name, i) => names.indexOf(name) !== i);
     if (duplicate !== undefined) throw new InvalidArgumentError(`ReadSide: two runners are named '${duplicate}'`);
@@ -76,4 +76,17 @@ export class ReadSide {
   #all(): readonly BackgroundRunner<unknown>[] {
     return [...this.#projections, ...this.#subscribers, ...this.#processManagers];
   }
+}
+
+// A list of runners, each with a name, start, stop and status; INVALID_ARGUMENT naming the option otherwise.
+function runners<S>(list: readonly BackgroundRunner<S>[] | undefined, option: string): readonly BackgroundRunner<S>[] {
+  if (list === undefined) return [];
+  const fits = (r: BackgroundRunner<S>) =>
+    typeof r?.name === 'string' && [r.start, r.stop, r.status].every((f) => typeof f === 'function');
+  if (!Array.isArray(list) || !list.every(fits)) {
+    throw new InvalidArgumentError(
+      `ReadSide: options.${option} must be an array of runners (name, start, stop, status)`,
+    );
+  }
+  return list;
 }
