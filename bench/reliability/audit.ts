@@ -1,6 +1,8 @@
 // What a run left in the hotel's stores, checked against what the server acknowledged: every acknowledged
 // command at its exact position, each event's side effects exactly once, and no room-night booked twice.
+import { join } from 'node:path';
 import { type GlobalPosition, type RecordedEvent, START } from '@twofold/core';
+import { sqlite } from '@twofold/sqlite';
 import { createStores, type Stores, type StoresConfig } from '../../examples/hotel/src/app/stores.js';
 import { eachNight } from '../../examples/hotel/src/domain/dates.js';
 import type { Effects } from '../../examples/hotel/src/effects/effect-store.js';
@@ -45,6 +47,7 @@ export async function auditHotel(config: StoresConfig, acknowledged: readonly Ac
       after = page.at(-1)!.position;
     }
     const effects = {
+      billed: await billedRefunds(config),
       refunds: await everyRecord(stores, 'refunds'),
       mails: await everyRecord(stores, 'mails'),
       alerts: await everyRecord(stores, 'alerts'),
@@ -87,9 +90,29 @@ function lostAcknowledgements(events: readonly RecordedEvent[], acknowledged: re
   return lost;
 }
 
+/** The bookings billing refunded, one entry per `billing.RefundIssued` in billing's own file. */
+export async function billedRefunds(config: StoresConfig): Promise<string[]> {
+  if (config.dataDir === undefined) throw new Error('The audit needs the data directory, where billing.db is');
+  const billing = sqlite(join(config.dataDir, 'billing.db'));
+  try {
+    const refunded: string[] = [];
+    for (let after: GlobalPosition = START; ; ) {
+      const page = await billing.events.readAll(after, 1000);
+      if (page.length === 0) return refunded;
+      for (const event of page) {
+        if (event.type === 'billing.RefundIssued') refunded.push(String((event.data as Data).bookingId));
+      }
+      after = page.at(-1)!.position;
+    }
+  } finally {
+    await billing.close();
+  }
+}
+
 function duplicateEffects(
   events: readonly RecordedEvent[],
   effects: {
+    readonly billed: readonly string[];
     readonly refunds: readonly { bookingId: string }[];
     readonly mails: readonly { bookingId: string; subject: string }[];
     readonly alerts: readonly { bookingId: string }[];
@@ -112,6 +135,7 @@ function duplicateEffects(
   const expired = count(of('hotel.HoldExpired'));
   const cancelled = count(of('hotel.BookingCancelled'));
   const refunds = count(effects.refunds.map((r) => r.bookingId));
+  const billed = count(effects.billed);
   const alerts = count(effects.alerts.map((a) => a.bookingId));
   const confirmations = count(effects.mails.filter((m) => m.subject.endsWith(': confirmed')).map((m) => m.bookingId));
   const notices = count(effects.mails.filter((m) => m.subject.endsWith(': cancelled')).map((m) => m.bookingId));
@@ -132,6 +156,7 @@ function duplicateEffects(
   expect('confirmation mails', confirmations, once(confirmed));
   expect('hold expiry mails', expiries, once(expired));
   expect('refunds', refunds, once(cancelled));
+  expect('refunds issued by billing', billed, once(cancelled));
   expect('cancellation mails', notices, once(cancelled));
   expect('management alerts', alerts, once(cancelled));
   return found;

@@ -1,5 +1,7 @@
 // A digest of the hotel's write side (events, states, idempotency records, snapshots, and on SQLite everything
-// else in the write file): equal digests before and after a request mean the request committed nothing.
+// else in the write file but the machinery that moves on its own: the command queue, the process managers'
+// instances and checkpoints, which move past every event, the outbox and the inbox): equal digests before and
+// after a request mean the request committed nothing.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -20,6 +22,8 @@ const POSTGRES_WRITE_TABLES = [
   'twofold_idempotency',
   'twofold_snapshots',
 ];
+
+const BACKGROUND = /^twofold_(commands|process_.+|outbox|inbox)$/;
 
 /**
  * Opens a second connection to the hotel's write side, read-only where the store allows.
@@ -57,6 +61,7 @@ export async function openWriteSide(config: StoresConfig): Promise<WriteSide> {
   const tables = db
     .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
     .all()
+    .filter(({ name }) => !BACKGROUND.test(name))
     .map(({ name }) => ({ name, rows: db.prepare(`SELECT * FROM "${name.replaceAll('"', '""')}"`) }));
   return {
     digest: async () => {

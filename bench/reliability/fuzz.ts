@@ -91,6 +91,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (settled !== undefined) failures.push(`${settled}: ${shown}`);
         digest = await options.writeSide();
       }
+      // A cancellation goes on in the background (its process manager, billing): the write side is read once it
+      // has completed, for the same reason.
+      if (status >= 200 && status < 300 && sent.method === 'POST' && sent.url.endsWith('/hotel.CancelBooking')) {
+        const manager = identities.at(-1)!.headers;
+        const unfinished = await untilCancellationCompleted(agent, api, String(sent.body), manager);
+        if (unfinished !== undefined) failures.push(`${unfinished}: ${shown}`);
+        digest = await options.writeSide();
+      }
       if (status >= 200 && status < 300) {
         const position = Number(answer.headers['twofold-position']);
         if (Number.isSafeInteger(position)) head = Math.max(head, position);
@@ -140,6 +148,47 @@ async function signInAll(api: string): Promise<Identity[]> {
   for (const [user, role] of roles)
     identities.push({ name: `${user} (${role})`, headers: bearer(await signIn(api, user, role)) });
   return identities;
+}
+
+/**
+ * Waits until the cancellation of the booking named in a cancel's body has completed, reading
+ * `hotel.CancellationProgress` after the head of the log (so that a booking that was not cancelled reads null at
+ * once); what went wrong when it does not complete within a minute.
+ */
+async function untilCancellationCompleted(
+  agent: Agent,
+  api: string,
+  body: string,
+  credentials: Readonly<Record<string, string>>,
+): Promise<string | undefined> {
+  let bookingId: unknown;
+  try {
+    bookingId = (JSON.parse(body) as { bookingId?: unknown } | null)?.bookingId;
+  } catch {
+    return undefined;
+  }
+  if (typeof bookingId !== 'string') return undefined;
+  const latest = await send(agent, {
+    method: 'GET',
+    url: `${api}/queries/hotel.RecentEvents?limit=1`,
+    headers: credentials,
+  });
+  const head = json<{ result: { items: { position: number }[] } }>(latest).result.items[0]?.position ?? 0;
+  const url = `${api}/queries/hotel.CancellationProgress?bookingId=${encodeURIComponent(bookingId.trim())}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const answer = await send(agent, {
+      method: 'GET',
+      url,
+      headers: { ...credentials, 'twofold-after': String(head) },
+    });
+    if (answer.status !== 200)
+      return `its cancellation's progress answered ${answer.status} ${answer.body.slice(0, 200)}`;
+    const progress = json<{ result: { completed: boolean } | null }>(answer).result;
+    if (progress === null || progress.completed) return undefined;
+    if (Date.now() > deadline) return `its cancellation did not complete within a minute: ${JSON.stringify(progress)}`;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /**

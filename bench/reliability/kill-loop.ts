@@ -143,6 +143,7 @@ export async function runKillLoop(options: KillLoopOptions): Promise<KillLoopRep
     stopping = true;
     await Promise.all(guests);
     await waitForReadSide(agent, hotel.api);
+    await waitForCancellations(agent, hotel.api);
     await hotel.stop();
   } finally {
     stopping = true;
@@ -235,6 +236,41 @@ async function waitForReadSide(agent: Agent, api: string): Promise<void> {
     const answer = await send(agent, { method: 'GET', url: `${api}/queries/${query}`, headers: after });
     if (answer.status !== 200)
       throw new Error(`The read side did not catch up: ${query}: ${answer.status} ${answer.body}`);
+  }
+}
+
+/**
+ * Waits until the process of every cancellation in the log has completed (refund, mail and alert done), through
+ * `hotel.CancellationProgress`; the log is read newest first, a page at a time, through `hotel.RecentEvents`.
+ */
+async function waitForCancellations(agent: Agent, api: string, timeoutMs = 60_000): Promise<void> {
+  const manager = bearer(await signIn(api, 'audit', 'manager'));
+  const get = async <T>(query: string) => {
+    const answer = await send(agent, { method: 'GET', url: `${api}/queries/${query}`, headers: manager });
+    if (answer.status !== 200) throw new Error(`${query}: ${answer.status} ${answer.body}`);
+    return json<{ result: T }>(answer).result;
+  };
+  const cancelled: string[] = [];
+  type Page = { items: { type: string; data: { bookingId?: string } }[]; next: string | null };
+  for (let cursor: string | null = null; ; ) {
+    const page: Page = await get<Page>(`hotel.RecentEvents?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`);
+    for (const event of page.items) {
+      if (event.type === 'hotel.BookingCancelled') cancelled.push(String(event.data.bookingId));
+    }
+    if (page.next === null) break;
+    cursor = page.next;
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (const bookingId of cancelled) {
+    for (;;) {
+      const progress = await get<{ completed: boolean } | null>(
+        `hotel.CancellationProgress?bookingId=${encodeURIComponent(bookingId)}`,
+      );
+      if (progress?.completed) break;
+      if (Date.now() > deadline)
+        throw new Error(`The cancellation of ${bookingId} did not complete: ${JSON.stringify(progress)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }
 

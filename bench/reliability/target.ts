@@ -41,12 +41,17 @@ export async function openTarget(store: StoreName): Promise<Target> {
   }
   const postgres = await startPostgres();
   const schema = 'hotel';
+  // Billing keeps its own SQLite file, in the data directory, beside the hotel on PostgreSQL.
+  const dataDir = mkdtempSync(join(tmpdir(), 'twofold-reliability-billing-'));
   return {
     store,
-    config: { postgres: { url: postgres.url, schema } },
-    env: { DATABASE_URL: postgres.url, DATABASE_SCHEMA: schema },
+    config: { postgres: { url: postgres.url, schema }, dataDir },
+    env: { DATABASE_URL: postgres.url, DATABASE_SCHEMA: schema, DATA_DIR: dataDir },
     postgres,
-    close: () => postgres.stop(),
+    close: async () => {
+      await postgres.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

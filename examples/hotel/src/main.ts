@@ -35,6 +35,8 @@ const app = await createApp({
   ...(process.env.WORKERS ? { workers: Number(process.env.WORKERS) } : {}),
   // HOLD_MINUTES: how long a booking is held for its guest to confirm it (default 15).
   ...(holdMs === undefined ? {} : { holdMs }),
+  // NATS_URL: billing is a process of its own (`npm run billing`), reached over JetStream; otherwise it runs here.
+  natsUrl: process.env.NATS_URL || undefined,
   uiDir: join(root, 'dist', 'ui'),
   identity: identity(),
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },
@@ -45,6 +47,7 @@ await app.server.listen({ port, host });
 const { port: bound } = app.server.server.address() as { port: number };
 console.log(`Twofold Hotel: http://localhost:${bound}  (API docs: http://localhost:${bound}/api/docs)`);
 console.log(`  storage: ${app.stores.description}`);
+console.log(`  billing: ${process.env.NATS_URL ? `over NATS at ${process.env.NATS_URL}` : 'in this process'}`);
 console.log(
   process.env.JWT_PUBLIC_KEY
     ? `  identity: tokens of ${process.env.JWT_ISSUER}`

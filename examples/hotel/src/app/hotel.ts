@@ -15,11 +15,11 @@ export interface HotelOptions {
   readonly holdMs?: number;
   /** The longest a query waits for its read models to catch up with the caller's writes. Default: 5 s. */
   readonly consistencyTimeout?: number;
-  /** Where the projections and subscribers log their failures in full. Default: JSON lines on stderr. */
+  /** Where the projections, subscribers and process managers log their failures in full. Default: JSON lines on stderr. */
   readonly readSideLogger?: Logger;
 }
 
-/** The hotel: its mediator (every command and query), and the read side that runs beside it. */
+/** The hotel: its mediator (every command and query), and the read side and process managers beside it. */
 export interface Hotel {
   readonly mediator: Mediator;
   readonly readSide: ReadSide;

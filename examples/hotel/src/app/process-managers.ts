@@ -1,4 +1,5 @@
 import { type Logger, ProcessManagerRunner } from '@twofold/core';
+import { cancellationProcess } from '../cancellation/process-manager.js';
 import { holdExpiry } from '../holds/hold-expiry.js';
 import type { Stores } from './stores.js';
 
@@ -18,7 +19,7 @@ export interface ProcessManagerOptions {
  * for (const runner of runners) runner.start();
  */
 export function processManagers(stores: Stores, options: ProcessManagerOptions = {}): ProcessManagerRunner[] {
-  return [holdExpiry].map(
+  return [holdExpiry, cancellationProcess].map(
     (processManager) =>
       new ProcessManagerRunner({
         processManager,

@@ -1,4 +1,6 @@
 import type { GlobalPosition, Mediator } from '@twofold/core';
+import { cancellationOf, cancellations } from '../cancellation/progress.js';
+import { CancellationProgress } from '../cancellation/queries.js';
 import {
   BookingDetails,
   FreeRooms,
@@ -16,6 +18,8 @@ import type { HotelReadSide } from './read-side.js';
 import type { Stores } from './stores.js';
 
 // A booking has one refund at most and a mail for its booking and its cancellation: one page holds them all.
+// The refund, the cancellation's mail and the alert are written before the step's event that the cancellations
+// read model applies, so a query that waits for it past a step's position finds what the step wrote.
 const PER_BOOKING = { limit: 10 } as const;
 
 /**
@@ -45,14 +49,19 @@ export function registerQueries(mediator: Mediator, stores: Stores, { readSide, 
         ]);
         return { ...found, refunds: refunds.items, mails: mails.items };
       },
-      { reads: [progress.bookings, progress.refunds, progress.mail] },
+      { reads: [progress.bookings, progress.mail, progress.cancellations] },
     )
     .query(GuestMail, ({ guestId, limit, cursor }) => effects.list('mails', { guestId }, { limit, before: cursor }), {
-      reads: [progress.mail],
+      reads: [progress.mail, progress.cancellations],
     })
     .query(ManagementAlerts, ({ limit, cursor }) => effects.list('alerts', {}, { limit, before: cursor }), {
-      reads: [progress.alerts],
+      reads: [progress.cancellations],
     })
+    .query(
+      CancellationProgress,
+      async ({ bookingId }) => (await cancellationOf(reads.read(cancellations), bookingId)) ?? null,
+      { reads: [progress.cancellations] },
+    )
     .query(RecentEvents, async ({ limit, cursor }) => {
       const before = cursor === undefined ? undefined : (Number(cursor) as GlobalPosition);
       // One more than asked: it says whether there is a page after this one.

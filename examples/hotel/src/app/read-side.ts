@@ -6,7 +6,8 @@ import {
   type Subscriber,
   SubscriberRunner,
 } from '@twofold/core';
-import { guestMail, managementAlerts, refunds } from '../effects/subscribers.js';
+import { cancellations } from '../cancellation/progress.js';
+import { guestMail } from '../effects/subscribers.js';
 import { availability } from '../read-models/availability.js';
 import { ARRIVAL, bookings } from '../read-models/bookings.js';
 import type { Stores } from './stores.js';
@@ -17,14 +18,14 @@ export interface HotelReadSide {
   readonly progress: {
     readonly availability: PositionTracker;
     readonly bookings: PositionTracker;
-    readonly refunds: PositionTracker;
+    readonly cancellations: PositionTracker;
     readonly mail: PositionTracker;
-    readonly alerts: PositionTracker;
   };
 }
 
 /**
- * Asynchronous projections into the read store, and side effects with checkpoints of their own. Their failures
+ * Asynchronous projections into the read store (a cancellation's progress among them), and the booking
+ * confirmation mail, a side effect with a checkpoint of its own. Their failures
  * are logged in full to `logger` (default: Twofold's JSON lines on stderr).
  */
 export async function createReadSide(stores: Stores, logger?: Logger): Promise<HotelReadSide> {
@@ -35,6 +36,12 @@ export async function createReadSide(stores: Stores, logger?: Logger): Promise<H
   await bookingViews.index?.(bookings, 'bookings', { fields: ['guestId'], orderBy: ARRIVAL.field });
   const availabilityRunner = new ProjectionRunner({ projection: availability, store: reads, feed: writes, ...logging });
   const bookingsRunner = new ProjectionRunner({ projection: bookings, store: bookingViews, feed: writes, ...logging });
+  const cancellationsRunner = new ProjectionRunner({
+    projection: cancellations,
+    store: reads,
+    feed: writes,
+    ...logging,
+  });
 
   const effect = (subscriber: Subscriber) =>
     new SubscriberRunner({
@@ -44,20 +51,17 @@ export async function createReadSide(stores: Stores, logger?: Logger): Promise<H
       deadLetters: stores.deadLetters,
       ...logging,
     });
-  const subscribers = [
-    effect(refunds(stores.effects)),
-    effect(guestMail(stores.effects)),
-    effect(managementAlerts(stores.effects)),
-  ] as const;
-  const [refundsRunner, mailRunner, alertsRunner] = subscribers;
+  const mailRunner = effect(guestMail(stores.effects));
   return {
-    readSide: new ReadSide({ projections: [availabilityRunner, bookingsRunner], subscribers }),
+    readSide: new ReadSide({
+      projections: [availabilityRunner, bookingsRunner, cancellationsRunner],
+      subscribers: [mailRunner],
+    }),
     progress: {
       availability: availabilityRunner.progress,
       bookings: bookingsRunner.progress,
-      refunds: refundsRunner.progress,
+      cancellations: cancellationsRunner.progress,
       mail: mailRunner.progress,
-      alerts: alertsRunner.progress,
     },
   };
 }

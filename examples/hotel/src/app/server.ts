@@ -7,6 +7,7 @@ import { holdTime } from '../holds/hold-time.js';
 import { createIdentity, type IdentityOptions } from '../identity/identity.js';
 import { canReadCommand } from '../identity/permissions.js';
 import { sessionRoute } from '../identity/session-route.js';
+import { type BillingLink, connectBilling } from './billing-link.js';
 import { createHotel, type Hotel, type HotelOptions } from './hotel.js';
 import { seed } from './seed.js';
 import { createStores, type Stores, type StoresConfig } from './stores.js';
@@ -28,6 +29,8 @@ export interface AppOptions extends StoresConfig, HotelOptions {
    * them to worker processes (`npm run worker`).
    */
   readonly workers?: number;
+  /** NATS JetStream's URL: billing runs as a process of its own, reached through it. Default: billing in-process. */
+  readonly natsUrl?: string | undefined;
 }
 
 /** The running hotel: its HTTP server, its application and its stores. */
@@ -35,6 +38,8 @@ export interface App {
   readonly server: FastifyInstance;
   readonly hotel: Hotel;
   readonly stores: Stores;
+  /** The link to billing, with billing itself when it runs in this process. */
+  readonly billing: BillingLink;
   /** Stops taking requests, stops the read side, and closes the stores. */
   close(): Promise<void>;
 }
@@ -56,7 +61,15 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   holdTime(options.holdMs);
   const stores = await createStores(options);
   const hotel = await createHotel(stores, options);
+  let billing: BillingLink;
+  try {
+    billing = await connectBilling(stores, { natsUrl: options.natsUrl, dataDir: options.dataDir });
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   hotel.start();
+  await billing.start();
   const server = Fastify({ logger: options.logger ?? false, ...limited });
   try {
     if (options.seed ?? true) await seed(hotel.mediator, (options.clock ?? Date.now)());
@@ -88,6 +101,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     }
     await server.ready();
   } catch (error) {
+    await billing.stop();
     await hotel.stop();
     await stores.close();
     throw error;
@@ -100,10 +114,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     server,
     hotel,
     stores,
+    billing,
     close: () => {
       closing ??= (async () => {
         await server.close();
         await Promise.all(workers.map((worker) => worker.stop()));
+        await billing.stop();
         await hotel.stop();
         await stores.close();
       })();

@@ -7,6 +7,7 @@ import {
   type DocumentReader,
   type DocumentTx,
   type EventFeed,
+  type InboxStore,
   type InlineDocumentStore,
   type InlineProjection,
   inlineProjection,
@@ -14,8 +15,12 @@ import {
   MemoryCommandQueue,
   MemoryDeadLetterStore,
   MemoryDocumentStore,
+  MemoryInbox,
+  MemoryOutbox,
   MemoryProcessStore,
   MemoryStore,
+  type NewQueuedCommand,
+  type OutboxStore,
   type ProcessStore,
   type Projection,
   ProjectionRunner,
@@ -55,8 +60,14 @@ export interface Stores {
   readonly effects: EffectStore;
   /** The queue of commands sent with `Prefer: respond-async`, on the write side's handle; workers run them. */
   readonly commands: CommandQueueStore;
-  /** The process managers' instances, timers and checkpoints, enqueueing into `commands` in their own commits. */
+  /** The process managers' instances, timers and checkpoints, committing with `commands`. */
   readonly processes: ProcessStore;
+  /** Events bound for billing, written in the commits that raise them, on the write side's handle. */
+  readonly outbox: OutboxStore<never>;
+  /** Billing's replies taken in, on the write side's handle: each with what it enqueues, in one transaction. */
+  readonly inbox: InboxStore<any>;
+  /** Enqueues into `commands` within the inbox's transaction `tx`. */
+  enqueueIn(tx: unknown, command: NewQueuedCommand): void | Promise<void>;
   /** Where it all is, in words, for the start-up banner. */
   readonly description: string;
   close(): Promise<void>;
@@ -127,6 +138,11 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
         effects: await PostgresEffectStore.open(db.pool),
         commands: db.commands,
         processes: db.processes,
+        outbox: db.outbox as OutboxStore<never>,
+        inbox: db.inbox,
+        enqueueIn: async (tx, command) => {
+          await db.commands.enqueueIn(tx as never, command);
+        },
         description: `PostgreSQL, schema ${schema}`,
         close: () => db.close(),
       };
@@ -147,6 +163,12 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
       effects: new MemoryEffectStore(),
       commands,
       processes: new MemoryProcessStore(commands),
+      outbox: new MemoryOutbox() as OutboxStore<never>,
+      inbox: new MemoryInbox(),
+      // The memory inbox has no transaction: a message's mark goes with the command being stored, or with its failure.
+      enqueueIn: async (_, command) => {
+        await commands.enqueue(command);
+      },
       description: 'in memory',
       close: async () => {},
     };
@@ -171,6 +193,12 @@ async function baseStores(config: StoresConfig): Promise<Omit<Stores, 'bookingVi
     effects: new SqliteEffectStore(reads.connection),
     commands: writes.commands,
     processes: writes.processes,
+    outbox: writes.outbox as OutboxStore<never>,
+    inbox: writes.inbox,
+    // Synchronous, as the SQLite inbox's transaction wants its effect.
+    enqueueIn: (tx, command) => {
+      writes.commands.enqueueIn(tx as never, command);
+    },
     description: `SQLite, writes in ${writesPath}, reads in ${readsPath}`,
     close: async () => {
       await reads.close();

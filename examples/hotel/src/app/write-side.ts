@@ -1,4 +1,7 @@
 import { isTwofoldError, type Mediator, streamId, TwofoldError, writeModels } from '@twofold/core';
+import { natsOutbox } from '@twofold/nats';
+import { registerCancellation } from '../cancellation/handlers.js';
+import { RefundRequested } from '../cancellation/messages.js';
 import { today } from '../domain/dates.js';
 import { type CalendarEvent, holdExpired, roomCalendar, totalBooked } from '../domain/room-calendar.js';
 import { type Room, rooms } from '../domain/rooms.js';
@@ -22,7 +25,8 @@ export interface WriteSideOptions {
 
 /**
  * Registers the hotel's command handlers: rooms are state-stored, each room's calendar is event-sourced. The
- * booking locator is applied inline: brought up to the end of the log now, then kept within each commit.
+ * booking locator is applied inline: brought up to the end of the log now, then kept within each commit. The steps
+ * of a cancellation (see `src/cancellation/`) are registered too.
  */
 export async function registerCommands(
   mediator: Mediator,
@@ -31,7 +35,10 @@ export async function registerCommands(
 ): Promise<Mediator> {
   const { writes } = stores;
   const inline = await stores.inline.start(writes);
-  const models = writeModels({ store: writes, participants: [inline.participant] });
+  // Refund requests leave for billing through the outbox, written in the commit that raises them.
+  const toBilling = natsOutbox(stores.outbox, { types: [RefundRequested.type] });
+  const models = writeModels({ store: writes, participants: [inline.participant, toBilling] });
+  registerCancellation(mediator, models, stores);
 
   const calendar = { stream: ({ data }: { data: { roomId: string } }) => streamId('calendar', data.roomId) };
   const book = models.eventSourced(roomCalendar, {

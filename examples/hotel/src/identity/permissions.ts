@@ -9,6 +9,9 @@ import {
   type QueuedCommand,
   UnauthenticatedError,
 } from '@twofold/core';
+import { AlertManagement, MailGuest, RecordRefund, RequestRefund } from '../cancellation/messages.js';
+import { cancellationProcess } from '../cancellation/process-manager.js';
+import { CancellationProgress } from '../cancellation/queries.js';
 import { holdExpiry } from '../holds/hold-expiry.js';
 import {
   BookRoom,
@@ -83,12 +86,32 @@ const holdTimer: Policy<Context> = (ctx) =>
   ctx.principal === undefined && ctx.envelope.id.startsWith(`${holdExpiry.name}:`);
 
 /**
+ * A step of a cancellation the hotel sent itself: it has no principal, and its id is one that only the
+ * cancellation's process manager (`hotel.cancellation:<booking>:…`) or the inbox of billing's replies
+ * (`hotel.RecordRefund:<billing's event id>`) gives. No user may send one: a signed-in caller is refused, an
+ * anonymous one asked to sign in.
+ */
+const cancellationStep: Policy<Context> = (ctx) => {
+  const id = ctx.envelope.id;
+  if (
+    ctx.principal === undefined &&
+    (id.startsWith(`${cancellationProcess.name}:`) || id.startsWith(`${RecordRefund.type}:`))
+  ) {
+    return true;
+  }
+  signedIn(ctx);
+  return false;
+};
+
+/**
  * The hotel's permissions, by message type, writes and reads apart:
  * - anyone, signed in or not, may ask `FreeRooms`;
  * - a `guest` books for themselves, and confirms, cancels, reads and is mailed about only their own bookings;
  * - the `frontdesk` checks guests in and out, sees the occupancy, and reads, confirms and cancels any booking;
  * - a `manager` may do everything, including registering rooms and reading alerts, events and the lag;
- * - the holds' process manager releases holds whose time is up (`ReleaseHold`), which a manager may do too.
+ * - the holds' process manager releases holds whose time is up (`ReleaseHold`), which a manager may do too;
+ * - the steps of a cancellation (`RequestRefund`, `MailGuest`, `AlertManagement`, `RecordRefund`) are the hotel's
+ *   own: only the cancellation's process manager and the inbox of billing's replies send them.
  * A signed-in caller refused is FORBIDDEN (403), an anonymous one UNAUTHENTICATED (401); a message type not
  * listed here is refused to everyone. Only the message type and the payload's `guestId` or `bookingId` count.
  *
@@ -108,12 +131,17 @@ export function hotelPermissions(owner: BookingOwner): Middleware<Context> {
       [CancelBooking.type]: either(staff, booking),
       [CheckIn.type]: staff,
       [CheckOut.type]: staff,
+      [RequestRefund.type]: cancellationStep,
+      [MailGuest.type]: cancellationStep,
+      [AlertManagement.type]: cancellationStep,
+      [RecordRefund.type]: cancellationStep,
     },
     queries: {
       [FreeRooms.type]: anyone,
       [GuestBookings.type]: either(manager, ownGuestId),
       [GuestMail.type]: either(manager, ownGuestId),
       [BookingDetails.type]: either(staff, booking),
+      [CancellationProgress.type]: either(staff, booking),
       [Occupancy.type]: staff,
       [ManagementAlerts.type]: manager,
       [RecentEvents.type]: manager,

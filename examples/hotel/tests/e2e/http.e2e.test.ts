@@ -28,7 +28,7 @@ import {
   ProjectionLag,
   RecentEvents,
 } from '../../src/messages/queries.js';
-import { as, clock, injectClient, signIn, startHotel, TODAY } from './setup.js';
+import { as, cancellationCompleted, clock, injectClient, signIn, startHotel, TODAY } from './setup.js';
 
 // Real servers, started for this file on free ports: PostgreSQL for everything, or Redis for the bookings view.
 let postgres: PostgresServer;
@@ -211,6 +211,7 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
       await client.send(BookRoom, { bookingId: id, roomId: '301', guestId: 'frank', from: day(10), to: day(12) });
       await client.send(ConfirmBooking, { bookingId: id });
       await client.send(CancelBooking, { bookingId: id, reason: 'flight cancelled' });
+      expect(await cancellationCompleted(client, id)).toMatchObject({ amount: 520, refund: 'done', completed: true });
 
       const details = await client.ask(BookingDetails, { bookingId: id });
       expect(details).toMatchObject({ status: 'cancelled', reason: 'flight cancelled', total: 520 });
@@ -234,6 +235,7 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
       const id = bookingId();
       await client.send(BookRoom, { bookingId: id, roomId: '102', guestId: 'gina', from: TODAY, to: day(2) });
       await client.send(CancelBooking, { bookingId: id, reason: '' });
+      await cancellationCompleted(client, id);
       expect((await client.ask(BookingDetails, { bookingId: id }))?.refunds.map((r) => r.amount)).toEqual([80]);
     });
   });
@@ -275,8 +277,8 @@ describe.each(storages)('the hotel $storage', ({ config, where }) => {
       expect(events[0]!.position).toBeGreaterThan(events[1]!.position);
 
       const lag = await client.ask(ProjectionLag, {});
-      expect(lag.projections.map((p) => p.name)).toEqual(['availability', 'bookings']);
-      expect(lag.subscribers.map((s) => s.name)).toEqual(['billing.refunds', 'mail.guests', 'alerts.management']);
+      expect(lag.projections.map((p) => p.name)).toEqual(['availability', 'bookings', 'cancellations']);
+      expect(lag.subscribers.map((s) => s.name)).toEqual(['mail.guests']);
       for (const p of lag.projections) expect(p).toMatchObject({ error: null, head: events[0]!.position });
     });
 

@@ -1,5 +1,5 @@
-// A restart on the same SQLite files: the read models and side effects resume from their checkpoints, so nothing
-// is applied or sent twice, and seeding again writes nothing.
+// A restart on the same SQLite files: the read models, side effects and the cancellation's process resume from
+// their checkpoints, so nothing is applied or sent twice, and seeding again writes nothing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { afterAll, expect, it } from 'vitest';
 import { addDays } from '../../src/domain/dates.js';
 import { BookRoom, CancelBooking, ConfirmBooking } from '../../src/messages/commands.js';
 import { BookingDetails, GuestBookings, GuestMail, ManagementAlerts } from '../../src/messages/queries.js';
-import { as, startHotel, TODAY } from './setup.js';
+import { as, cancellationCompleted, startHotel, TODAY } from './setup.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-hotel-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -22,7 +22,9 @@ it('keeps bookings, refunds and mails across a restart, with no duplicates', asy
     manager,
   );
   await mediator.send(ConfirmBooking, { bookingId: 'r1' }, manager);
-  const { position } = await mediator.execute(CancelBooking, { bookingId: 'r1', reason: '' }, manager);
+  await mediator.send(CancelBooking, { bookingId: 'r1', reason: '' }, manager);
+  await cancellationCompleted(first, 'r1');
+  const position = await first.stores.writes.head();
   const before = {
     details: await mediator.ask(BookingDetails, { bookingId: 'r1' }, { ...manager, after: position }),
     alerts: await mediator.ask(ManagementAlerts, {}, { ...manager, after: position }),
@@ -36,6 +38,7 @@ it('keeps bookings, refunds and mails across a restart, with no duplicates', asy
   try {
     const again = second.hotel.mediator;
     expect(await second.stores.writes.head()).toBe(before.head);
+    expect(await second.stores.processes.instance('hotel.cancellation', 'r1')).toMatchObject({ closed: true });
     const after = { ...manager, after: before.head };
     expect(await again.ask(BookingDetails, { bookingId: 'r1' }, after)).toEqual(before.details);
     expect(await again.ask(ManagementAlerts, {}, after)).toEqual(before.alerts);

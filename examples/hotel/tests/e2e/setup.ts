@@ -2,6 +2,7 @@ import { type Client, createClient } from '@twofold/client';
 import type { Principal } from '@twofold/core';
 import type { FastifyInstance } from 'fastify';
 import { type App, type AppOptions, createApp } from '../../src/app/server.js';
+import { CancellationProgress, type CancellationView } from '../../src/cancellation/queries.js';
 import type { Role } from '../../src/identity/roles.js';
 
 /** "Today" in the tests: the seed and every check-in date are relative to it. */
@@ -77,4 +78,31 @@ function injectFetch(server: FastifyInstance): typeof fetch {
       headers,
     });
   };
+}
+
+/**
+ * Waits until the cancellation of `bookingId` has completed (refund done, mail sent, alert sent), asking
+ * `hotel.CancellationProgress` through a client signed in as staff, or in-process as a manager, and returns its
+ * progress. Fails after `timeoutMs` with the last progress seen.
+ */
+export async function cancellationCompleted(
+  via: Client | App,
+  bookingId: string,
+  timeoutMs = 15_000,
+): Promise<CancellationView> {
+  const deadline = Date.now() + timeoutMs;
+  const ask = () =>
+    'hotel' in via
+      ? via.hotel.mediator.ask(CancellationProgress, { bookingId }, as('test-manager', 'manager'))
+      : via.ask(CancellationProgress, { bookingId });
+  for (;;) {
+    const progress = await ask();
+    if (progress?.completed) return progress;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `The cancellation of ${bookingId} did not complete in ${timeoutMs} ms: ${JSON.stringify(progress)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

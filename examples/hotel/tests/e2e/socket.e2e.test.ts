@@ -9,7 +9,7 @@ import type { App } from '../../src/app/server.js';
 import { addDays } from '../../src/domain/dates.js';
 import { BookRoom, CancelBooking } from '../../src/messages/commands.js';
 import { BookingDetails, FreeRooms, GuestBookings } from '../../src/messages/queries.js';
-import { bearer, signIn, startHotel, TODAY } from './setup.js';
+import { bearer, cancellationCompleted, signIn, startHotel, TODAY } from './setup.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-hotel-socket-'));
 let app: App;
@@ -39,6 +39,7 @@ it('books, reads its own booking at once, is refused the same nights, and cancel
   expect(isRemoteError(refused, 'DOMAIN_RULE') && [refused.status, refused.rule]).toEqual([422, 'ROOM_TAKEN']);
 
   await client.send(CancelBooking, { bookingId: 's1', reason: 'ill' });
+  await cancellationCompleted(client, 's1');
   const details = await client.ask(BookingDetails, { bookingId: 's1' });
   expect(details).toMatchObject({ status: 'cancelled', refunds: [{ amount: 260 }] });
 });

@@ -1,3 +1,4 @@
+import { CancellationProgress, type CancellationView } from '../../../src/cancellation/queries.js';
 import { CancelBooking, ConfirmBooking } from '../../../src/messages/commands.js';
 import {
   BookingDetails,
@@ -5,12 +6,47 @@ import {
   GuestBookings,
   GuestMail,
   type MailView,
+  type RefundView,
 } from '../../../src/messages/queries.js';
 import { api, explain } from '../api.js';
 import { h, money, more, mount, time } from '../dom.js';
 import type { Page } from '../session.js';
 
-/** The guest's bookings, confirming a held one or cancelling one, and what the hotel mailed them. */
+/** What a cancellation has done so far, and once it is complete, the refund and the mail. */
+function cancelled(
+  progress: CancellationView | null,
+  details: { readonly refunds: readonly RefundView[]; readonly mails: readonly MailView[] } | null | undefined,
+) {
+  const step = (testid: string, label: string, done: boolean, waiting: string, finished: string) =>
+    h('li', { 'data-testid': testid, class: done ? 'done' : 'pending' }, `${label}: ${done ? finished : waiting}`);
+  return h(
+    'div',
+    { class: 'panel' },
+    h('h2', {}, 'Cancelled'),
+    progress === null
+      ? null
+      : h(
+          'ul',
+          { class: 'progress', 'data-testid': 'progress' },
+          step('progress-refund', 'Refund', progress.refund === 'done', 'pending at billing', 'done'),
+          step('progress-mail', 'Mail to you', progress.mailSent, 'not sent yet', 'sent'),
+          step('progress-alert', 'Alert to management', progress.alertSent, 'not sent yet', 'sent'),
+        ),
+    ...(details?.refunds ?? []).map((r) =>
+      h('p', { 'data-testid': 'refund' }, `Refund of ${money(r.amount)} issued to ${r.guestId}.`),
+    ),
+    ...(details?.mails ?? [])
+      .filter((m) => m.subject.endsWith(': cancelled'))
+      .map((m) =>
+        h('article', { class: 'mail', 'data-testid': 'cancel-mail' }, h('h3', {}, m.subject), h('p', {}, m.body)),
+      ),
+  );
+}
+
+/**
+ * The guest's bookings, confirming a held one or cancelling one (following its progress), and what the hotel
+ * mailed them.
+ */
 export const bookingsPage: Page = async (root, session) => {
   const who = session.who();
   if (who === undefined) {
@@ -117,37 +153,27 @@ export const bookingsPage: Page = async (root, session) => {
     return h('button', { class: 'primary', onclick: confirm, 'data-testid': 'confirm' }, 'Confirm');
   };
 
+  // The cancellation's progress, asked again every half second until the refund, the mail and the alert are done
+  // (or the page is left); then the refund and the mail themselves.
+  const follow = async (bookingId: string) => {
+    for (;;) {
+      const progress = await api.ask(CancellationProgress, { bookingId });
+      const details = progress?.completed ? await api.ask(BookingDetails, { bookingId }) : undefined;
+      mount(outcome, cancelled(progress, details));
+      if (progress === null || progress.completed || !outcome.isConnected) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  };
+
   const cancelForm = (booking: BookingView) => {
     const reason = h('input', { placeholder: 'Reason (optional)', maxlength: 500, 'data-testid': 'reason' });
     const cancel = async (event: Event) => {
       event.preventDefault();
       try {
         await api.send(CancelBooking, { bookingId: booking.bookingId, reason: reason.value });
-        // Read-your-writes: this query waits until the read model, the refund and the mail are there.
-        const details = await api.ask(BookingDetails, { bookingId: booking.bookingId });
         session.flash(`Your booking of room ${booking.roomNumber} is cancelled.`);
-        mount(
-          outcome,
-          h(
-            'div',
-            { class: 'panel' },
-            h('h2', {}, 'Cancelled'),
-            ...(details?.refunds ?? []).map((r) =>
-              h('p', { 'data-testid': 'refund' }, `Refund of ${money(r.amount)} issued to ${r.guestId}.`),
-            ),
-            ...(details?.mails ?? [])
-              .filter((m) => m.subject.endsWith(': cancelled'))
-              .map((m) =>
-                h(
-                  'article',
-                  { class: 'mail', 'data-testid': 'cancel-mail' },
-                  h('h3', {}, m.subject),
-                  h('p', {}, m.body),
-                ),
-              ),
-          ),
-        );
         await draw();
+        await follow(booking.bookingId);
       } catch (error) {
         session.flash(explain(error), 'error');
       }
