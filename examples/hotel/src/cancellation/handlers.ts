@@ -7,7 +7,8 @@ import { AlertManagement, effectIds, MailGuest, RecordRefund, RequestRefund } fr
 /**
  * Registers the steps of a cancellation. Mailing the guest, alerting management and recording billing's refund
  * each write their record under the booking's fixed id (writing it again changes nothing), then record the step
- * in the booking's cancellation stream, once: a step run twice leaves one record and one event.
+ * in the booking's cancellation stream, once: a step run twice leaves one record and one event. A mail or alert
+ * carries the time its step ran.
  */
 export function registerCancellation(mediator: Mediator, models: WriteModels, stores: Stores): Mediator {
   const step = models.eventSourced(cancellation, { stream: cancellationStream });
@@ -15,7 +16,7 @@ export function registerCancellation(mediator: Mediator, models: WriteModels, st
   return mediator
     .command(RequestRefund, step)
     .command(MailGuest, async (data, ctx) => {
-      const { bookingId, guestId, roomId, from, to, refund, at } = data;
+      const { bookingId, guestId, roomId, from, to, refund } = data;
       const { mailId } = effectIds(bookingId);
       await effects.put('mails', mailId, {
         mailId,
@@ -23,19 +24,19 @@ export function registerCancellation(mediator: Mediator, models: WriteModels, st
         to: guestId,
         subject: `Room ${roomId} from ${from} to ${to}: cancelled`,
         body: `Dear ${guestId}, your stay in room ${roomId} from ${from} to ${to} is cancelled. We refund ${money(refund)}.`,
-        at,
+        at: ctx.envelope.timestamp,
       });
       return step(data, ctx);
     })
     .command(AlertManagement, async (data, ctx) => {
-      const { bookingId, guestId, roomId, from, to, reason, refund, at } = data;
+      const { bookingId, guestId, roomId, from, to, reason, refund } = data;
       const { alertId } = effectIds(bookingId);
       const why = reason === '' ? 'no reason given' : `reason: ${reason}`;
       await effects.put('alerts', alertId, {
         alertId,
         bookingId,
         message: `${guestId} cancelled room ${roomId} from ${from} to ${to} (${why}); refund ${money(refund)}`,
-        at,
+        at: ctx.envelope.timestamp,
       });
       return step(data, ctx);
     })

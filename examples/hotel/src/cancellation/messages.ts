@@ -4,7 +4,6 @@ import { z } from 'zod';
 // The hotel's own steps of a cancellation: sent by the cancellation process manager (or, for RecordRefund, by the
 // inbox that takes billing's replies in), never by a user.
 const id = z.string().min(1).max(200);
-// `at`: when the process manager handled the cancellation, the time its mail and alert carry.
 const stay = {
   bookingId: id,
   guestId: id,
@@ -12,7 +11,6 @@ const stay = {
   from: z.string(),
   to: z.string(),
   refund: z.number(),
-  at: z.number(),
 };
 
 export const RequestRefund = defineCommand(

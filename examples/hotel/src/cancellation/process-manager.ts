@@ -38,9 +38,9 @@ export const cancellationProcess = defineProcessManager({
     'hotel.ManagementAlerted': byBooking,
   },
   on: {
-    'hotel.BookingCancelled': (state, cancelled, { now }) => {
+    'hotel.BookingCancelled': (state, cancelled) => {
       const { bookingId, guestId, roomId, from, to, refund, reason } = cancelled;
-      const stay = { bookingId, guestId, roomId, from, to, refund, at: now };
+      const stay = { bookingId, guestId, roomId, from, to, refund };
       return {
         state: { ...state, bookingId },
         send: [

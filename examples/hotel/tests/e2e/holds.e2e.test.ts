@@ -15,7 +15,7 @@ import { addDays } from '../../src/domain/dates.js';
 import { holdExpiry } from '../../src/holds/hold-expiry.js';
 import { BookRoom, CancelBooking, ConfirmBooking, ReleaseHold } from '../../src/messages/commands.js';
 import { BookingDetails, FreeRooms, GuestMail, Occupancy } from '../../src/messages/queries.js';
-import { clock, injectClient, signIn, startHotel, TODAY } from './setup.js';
+import { cancellationCompleted, clock, injectClient, signIn, startHotel, TODAY } from './setup.js';
 
 const HOLD_MS = 10 * 60_000;
 
@@ -153,6 +153,7 @@ describe.each(storages)('a held booking $storage', ({ config }) => {
     const { bookingId, from, to } = await book(40);
     await guest.send(CancelBooking, { bookingId, reason: 'changed my mind' });
     await handled(app, guest.position);
+    await cancellationCompleted(guest, bookingId);
     const details = await guest.ask(BookingDetails, { bookingId });
     expect(details).toMatchObject({ status: 'cancelled', refunds: [{ amount: 260 }] });
     expect(await app.stores.processes.instance(holdExpiry.name, bookingId)).toMatchObject({ closed: true, timers: {} });
