@@ -54,7 +54,7 @@ export interface TwofoldHttpOptions {
    * the app's). Its workers run them later. Without it, `respond-async` is ignored and commands run at once.
    */
   readonly queue?: CommandQueueStore;
-  /** Who may read (and cancel) a queued command's status. Default: a caller with the `id` of the principal who enqueued it (anonymous callers, for a command enqueued anonymously). */
+  /** Who may read (and cancel) a queued command's status. Default: a caller with the `id` of the principal who enqueued it; without `authenticate`, where every caller is anonymous, anyone, for a command enqueued with no principal. */
   readonly canReadCommand?: CanReadCommand;
   /** Checks `If-Match` on commands. Default: none (the tags still reach the handler as `metadata.ifMatch`). */
   readonly precondition?: Precondition;

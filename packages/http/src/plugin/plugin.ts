@@ -38,7 +38,8 @@ export const twofoldHttp: FastifyPluginAsync<TwofoldHttpOptions> = async (instan
     options: settings,
     timeout: settings.timeout ?? DEFAULT_TIMEOUT,
     prefix: instance.prefix,
-    canReadCommand: settings.canReadCommand ?? enqueuedBySameCaller,
+    canReadCommand:
+      settings.canReadCommand ?? (settings.authenticate === undefined ? enqueuedBySameCaller : enqueuedBySameSignedIn),
     catalog: () => {
       catalog ??= catalogOf(settings.mediator, settings.toJsonSchema);
       return catalog;
@@ -98,6 +99,10 @@ export const twofoldHttp: FastifyPluginAsync<TwofoldHttpOptions> = async (instan
 };
 
 const enqueuedBySameCaller: CanReadCommand = (principal, command) => principal?.id === command.envelope.principal?.id;
+// Where callers sign in, a command queued with no principal came from the server (a process manager, a job): an
+// anonymous caller may neither read nor cancel it.
+const enqueuedBySameSignedIn: CanReadCommand = (principal, command) =>
+  principal !== undefined && enqueuedBySameCaller(principal, command);
 
 function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, correlationId: string | undefined) {
   const problem = problemFrom(error, pathOf(request), correlationId);

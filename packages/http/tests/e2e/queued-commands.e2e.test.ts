@@ -2,6 +2,7 @@
 // status resource that only their sender reads, that waits with `Prefer: wait=N`, and whose position a query
 // honours. In process (fastify.inject), on the memory database's queue.
 import type { CommandQueueStore, memory } from '@twofold/core';
+import { queuedCommand } from '@twofold/core/testing';
 import { MAX_WAIT_SECONDS } from '@twofold/core/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -27,6 +28,8 @@ async function bank(
     worker?: boolean;
     plugin?: Partial<TwofoldHttpOptions>;
     queue?: boolean;
+    /** false: the plugin has no authenticate, and every caller is anonymous. */
+    auth?: boolean;
     /** Wraps the database's queue before the plugin gets it. */
     wrap?: (queue: CommandQueueStore) => CommandQueueStore;
   } = {},
@@ -37,7 +40,7 @@ async function bank(
   await server.register(twofoldHttp, {
     prefix: '/api',
     mediator: app.mediator,
-    authenticate: bearer((token) => principals.get(token)),
+    ...(options.auth === false ? {} : { authenticate: bearer((token) => principals.get(token)) }),
     ...(options.queue === false ? {} : { queue: options.wrap?.(db.commands) ?? db.commands }),
     ...options.plugin,
   });
@@ -443,6 +446,27 @@ describe('DELETE /commands/status/{id}', () => {
     expect((await status(b, location)).json().status).toBe('queued');
     const malformed = await cancel(b, `/api/commands/status/${'x'.repeat(129)}`);
     expect([malformed.statusCode, problem(malformed).code]).toEqual([400, 'MALFORMED_REQUEST']);
+  });
+
+  it("refuses anonymous callers a command queued with no principal (a process manager's) when callers sign in", async () => {
+    const b = await bank();
+    await b.db.commands.enqueue(
+      queuedCommand('checkout:b1:2:0', { envelope: { ...queuedCommand('x').envelope, principal: undefined } }),
+    );
+    const location = '/api/commands/status/checkout:b1:2:0';
+    for (const method of ['GET', 'DELETE'] as const) {
+      const response = await b.server.inject({ method, url: location });
+      expect([response.statusCode, problem(response).code]).toEqual([404, 'NOT_FOUND']);
+    }
+    expect((await b.db.commands.get('checkout:b1:2:0'))?.status).toBe('queued');
+    await b.close();
+    // Without authenticate, every caller is anonymous: the command is theirs to read and cancel.
+    const open = await bank({ auth: false });
+    await open.db.commands.enqueue(
+      queuedCommand('job-1', { envelope: { ...queuedCommand('x').envelope, principal: undefined } }),
+    );
+    const cancelled = await open.server.inject({ method: 'DELETE', url: '/api/commands/status/job-1' });
+    expect([cancelled.statusCode, cancelled.json().status]).toEqual([200, 'cancelled']);
   });
 
   it('lets canReadCommand open cancelling to others', async () => {
