@@ -233,6 +233,38 @@ describe('NatsConsumer', () => {
     await expect(missing.start()).rejects.toThrow('NatsConsumer billing: there is no stream NOPE');
   });
 
+  it('starts one receiver when started twice at once, and ends stopped when stopped while it starts', async () => {
+    const s = await scenario(['b1']);
+    const handled = { twice: 0, stoppedEarly: 0, after: 0 };
+    const counting = (key: keyof typeof handled) => (event: RecordedEvent, tx: SqliteConnection) => {
+      handled[key]++;
+      s.table.write(tx, event);
+    };
+    const twice = s.consumer({ handle: counting('twice') });
+    await Promise.all([twice.start(), twice.start()]);
+    await expect.poll(() => s.table.read()).toEqual(['b1']);
+    await twice.stop();
+    const stoppedEarly = s.consumer({ handle: counting('stoppedEarly') });
+    const starting = stoppedEarly.start();
+    await stoppedEarly.stop();
+    await starting;
+
+    // Published once both are stopped: a receiver either left running would pull these beside the one started now.
+    const later = Array.from({ length: 20 }, (_, i) => `c${i}`);
+    await book(s.hotel, later);
+    await natsRelay({
+      outbox: s.hotel.outbox,
+      jetstream: s.js,
+      prefix: s.prefix,
+      stream: s.stream,
+      logger: quiet,
+    }).drain();
+    await s.consumer({ handle: counting('after') }).start();
+    await expect.poll(() => s.table.read().length).toBe(21);
+    expect(handled).toEqual({ twice: 1, stoppedEarly: 0, after: 20 });
+    await s.stopAll();
+  });
+
   it('with inboxRetentionMs, prunes the marks older than it on start and then periodically, keeping the newer ones', async () => {
     const s = await scenario([]);
     await ensureStream(s.jsm, { name: s.stream, prefix: s.prefix, duplicateWindowMs: 100 });

@@ -97,6 +97,7 @@ export class NatsConsumer<Tx> {
   readonly #retentionMs: number | undefined;
   readonly #logger: Logger;
   #pruning: ReturnType<typeof setInterval> | undefined;
+  #starting: Promise<void> | undefined;
   #stopping = false;
   #loop: Promise<void> | undefined;
   #close: (() => void) | undefined;
@@ -140,10 +141,18 @@ export class NatsConsumer<Tx> {
   /**
    * Creates the durable consumer on the stream, or updates it to these options, and starts receiving in the
    * background. Fails with NOT_FOUND when the stream does not exist, and with INVALID_ARGUMENT when
-   * `inboxRetentionMs` is shorter than the windows in which a message can come again. Starting twice is harmless.
+   * `inboxRetentionMs` is shorter than the windows in which a message can come again. Starting twice, also twice
+   * at once, starts one receiver.
    */
-  async start(): Promise<void> {
-    if (this.#loop !== undefined) return;
+  start(): Promise<void> {
+    this.#starting ??= this.#start().catch((error: unknown) => {
+      this.#starting = undefined;
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const { jetstream, stream, ordered = false } = this.#options;
     const manager = await jetstream.jetstreamManager();
     if (this.#retentionMs !== undefined) await this.#checkRetention(manager, this.#retentionMs);
@@ -181,19 +190,25 @@ export class NatsConsumer<Tx> {
     this.#loop = this.#run();
     if (this.#retentionMs !== undefined) {
       const retentionMs = this.#retentionMs;
-      await this.#prune(retentionMs);
       this.#pruning = setInterval(() => void this.#prune(retentionMs), Math.min(retentionMs, 3_600_000));
       this.#pruning.unref();
+      await this.#prune(retentionMs);
     }
   }
 
-  /** Stops receiving; resolves once the message being handled is acked. */
+  /**
+   * Stops receiving; resolves once the message being handled is acked. A `start()` still under way is let finish
+   * first, so a consumer stopped while starting ends stopped.
+   */
   async stop(): Promise<void> {
+    await this.#starting?.catch(() => {});
     clearInterval(this.#pruning);
+    this.#pruning = undefined;
     this.#stopping = true;
     this.#close?.();
     await this.#loop;
     this.#loop = undefined;
+    this.#starting = undefined;
   }
 
   /**
