@@ -4,6 +4,7 @@
 // file), one mail and one alert.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createClient } from '@twofold/client';
 import { runTypeScript, startNats } from '@twofold/test-servers';
 import { describe, expect, it } from 'vitest';
 import { billedRefunds } from '../../../../bench/reliability/audit.js';
@@ -11,7 +12,8 @@ import { startHotelProcess } from '../../../../bench/reliability/hotel-process.j
 import { openTarget } from '../../../../bench/reliability/target.js';
 import { createStores } from '../../src/app/stores.js';
 import { addDays, today } from '../../src/domain/dates.js';
-import { bearer, signIn } from './setup.js';
+import { BookRoom, CancelBooking } from '../../src/messages/commands.js';
+import { bearer, cancellationCompleted, signIn } from './setup.js';
 
 const billingEntry = join(fileURLToPath(new URL('../..', import.meta.url)), 'src', 'services', 'billing', 'main.ts');
 const CANCELLATIONS = 4;
@@ -24,39 +26,20 @@ describe.each(['sqlite', 'postgres'] as const)('billing over NATS JetStream, the
     const hotel = await startHotelProcess({ ...target, env }, 0);
     try {
       await billing.until((line) => line.startsWith('Twofold Hotel billing'));
-      const manager = bearer(await signIn(hotel.api, 'nia', 'manager'));
-      const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-        const response = await fetch(`${hotel.api}/${path}`, {
-          method,
-          headers: { ...manager, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        if (response.status !== 200) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-        return ((await response.json()) as { result: unknown }).result;
-      };
+      const client = createClient({ baseUrl: hotel.api, headers: bearer(await signIn(hotel.api, 'nia', 'manager')) });
       const ids = Array.from({ length: CANCELLATIONS }, (_, i) => `nats-${i}`);
       for (const [i, bookingId] of ids.entries()) {
         const from = addDays(today(), 300 + 3 * i);
-        await call('POST', 'commands/hotel.BookRoom', {
+        await client.send(BookRoom, {
           bookingId,
           roomId: '201',
           guestId: 'nia',
           from,
           to: addDays(from, 2),
         });
-        await call('POST', 'commands/hotel.CancelBooking', { bookingId, reason: 'over NATS' });
+        await client.send(CancelBooking, { bookingId, reason: 'over NATS' });
       }
-      for (const bookingId of ids) {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          const progress = (await call('GET', `queries/hotel.CancellationProgress?bookingId=${bookingId}`)) as {
-            completed: boolean;
-          } | null;
-          if (progress?.completed) break;
-          if (Date.now() > deadline) throw new Error(`${bookingId} did not complete: ${JSON.stringify(progress)}`);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
+      for (const bookingId of ids) await cancellationCompleted(client, bookingId, 30_000);
     } finally {
       await hotel.stop();
       billing.process.kill('SIGTERM');

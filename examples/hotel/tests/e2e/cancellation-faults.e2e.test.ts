@@ -5,6 +5,7 @@
 // CANCELLATION_FAULT_BOOKINGS size a longer one.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createClient } from '@twofold/client';
 import { type Child, runTypeScript, startNats } from '@twofold/test-servers';
 import { expect, it } from 'vitest';
 import { billedRefunds } from '../../../../bench/reliability/audit.js';
@@ -12,7 +13,8 @@ import { startHotelProcess } from '../../../../bench/reliability/hotel-process.j
 import { openTarget } from '../../../../bench/reliability/target.js';
 import { createStores } from '../../src/app/stores.js';
 import { addDays, today } from '../../src/domain/dates.js';
-import { bearer, signIn } from './setup.js';
+import { BookRoom, CancelBooking, ConfirmBooking } from '../../src/messages/commands.js';
+import { bearer, cancellationCompleted, signIn } from './setup.js';
 
 const src = join(fileURLToPath(new URL('../..', import.meta.url)), 'src');
 const ROUNDS = Number(process.env.CANCELLATION_FAULT_ROUNDS ?? 2);
@@ -38,29 +40,20 @@ it('ends every accepted cancellation with one refund, one mail and one alert, th
   const accepted: string[] = [];
   const kills = { worker: 0, billing: 0, nats: 0 };
   try {
-    const manager = bearer(await signIn(hotel.api, 'faults', 'manager'));
-    const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-      const response = await fetch(`${hotel.api}/${path}`, {
-        method,
-        headers: { ...manager, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      if (response.status !== 200) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { result: unknown }).result;
-    };
+    const client = createClient({ baseUrl: hotel.api, headers: bearer(await signIn(hotel.api, 'faults', 'manager')) });
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < PER_ROUND; i++) {
         const bookingId = `fault-${round}-${i}`;
         const from = addDays(today(), 200 + 2 * (round * PER_ROUND + i));
-        await call('POST', 'commands/hotel.BookRoom', {
+        await client.send(BookRoom, {
           bookingId,
           roomId: '301',
           guestId: 'fay',
           from,
           to: addDays(from, 1),
         });
-        await call('POST', 'commands/hotel.ConfirmBooking', { bookingId });
-        await call('POST', 'commands/hotel.CancelBooking', { bookingId, reason: `round ${round}` });
+        await client.send(ConfirmBooking, { bookingId });
+        await client.send(CancelBooking, { bookingId, reason: `round ${round}` });
         accepted.push(bookingId);
       }
       // Mid-flow: the cancellations just accepted are on their way through the queue, the broker and billing.
@@ -74,17 +67,7 @@ it('ends every accepted cancellation with one refund, one mail and one alert, th
       billing = await start('services/billing/main.ts', 'Twofold Hotel billing', env);
       worker = await start('worker.ts', 'Twofold Hotel worker', env);
     }
-    for (const bookingId of accepted) {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const progress = (await call('GET', `queries/hotel.CancellationProgress?bookingId=${bookingId}`)) as {
-          completed: boolean;
-        } | null;
-        if (progress?.completed) break;
-        if (Date.now() > deadline) throw new Error(`${bookingId} did not complete: ${JSON.stringify(progress)}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+    for (const bookingId of accepted) await cancellationCompleted(client, bookingId, 60_000);
   } finally {
     await hotel.stop();
     for (const child of [worker, billing]) {
