@@ -19,11 +19,11 @@ export interface HotelOptions {
   readonly readSideLogger?: Logger;
 }
 
-/** The hotel: its mediator (every command and query), and the read side and process managers beside it. */
+/** The hotel: its mediator (every command and query), and the read side with the process managers in it. */
 export interface Hotel {
   readonly mediator: Mediator;
   readonly readSide: ReadSide;
-  /** The process managers: the holds' expiry. */
+  /** The process managers (the holds' expiry, the cancellation), started, stopped and reported by `readSide`. */
   readonly processManagers: readonly ProcessManagerRunner[];
   start(): void;
   stop(): Promise<void>;
@@ -36,21 +36,15 @@ export interface Hotel {
  */
 export async function createHotel(stores: Stores, options: HotelOptions = {}): Promise<Hotel> {
   const mediator = await createCommandSide(stores, options);
-  const read = await createReadSide(stores, options.readSideLogger);
-  registerQueries(mediator, stores, read);
   const runners = processManagers(stores, { clock: options.clock, logger: options.readSideLogger });
+  const read = await createReadSide(stores, { logger: options.readSideLogger, processManagers: runners });
+  registerQueries(mediator, stores, read);
   return {
     mediator,
     readSide: read.readSide,
     processManagers: runners,
-    start: () => {
-      read.readSide.start();
-      for (const runner of runners) runner.start();
-    },
-    stop: async () => {
-      await Promise.all(runners.map((runner) => runner.stop()));
-      await read.readSide.stop();
-    },
+    start: () => read.readSide.start(),
+    stop: () => read.readSide.stop(),
   };
 }
 

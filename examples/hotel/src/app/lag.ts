@@ -1,14 +1,21 @@
-import { isTwofoldError, type ProjectionStatus, type SubscriberStatus } from '@twofold/core';
+import {
+  isTwofoldError,
+  type ProcessManagerFailure,
+  type ProcessManagerStatus,
+  type ProjectionStatus,
+  type SubscriberStatus,
+} from '@twofold/core';
 import type { LagView } from '../messages/queries.js';
 
 /** What the read side reports about itself: `ReadSide.status()`. */
 export interface ReadSideStatus {
   readonly projections: readonly ProjectionStatus[];
   readonly subscribers: readonly SubscriberStatus[];
+  readonly processManagers: readonly ProcessManagerStatus[];
 }
 
 /**
- * The read side's lag, for people: positions and lag as they are, and each failure summarized in a sentence
+ * The read side's lag (its projections, subscribers and process managers), for people: positions and lag as they are, and each failure summarized in a sentence
  * that names the part, the position and the kind of trouble. The error itself (a driver's message, SQL, a
  * stack) stays out of the answer; the runners log it in full.
  *
@@ -42,7 +49,25 @@ export function lagView(status: ReadSideStatus): LagView {
           ? null
           : `subscriber ${s.name} is retrying the event at position ${s.retrying.position} (attempt ${s.retrying.attempt}): ${trouble(s.retrying.error, 'its effect failed')} (details in the server log)`,
     })),
+    processManagers: status.processManagers.map((m) => ({
+      name: m.name,
+      running: m.running,
+      position: m.position,
+      head: m.head,
+      lagEvents: m.lagEvents,
+      deadLetters: m.deadLetters,
+      nextTimer: m.nextTimer ?? null,
+      error:
+        m.failure === undefined ? null : `process manager ${m.name} ${failing(m.failure)} (details in the server log)`,
+    })),
   };
+}
+
+// Where a process manager is stuck, in words; the error text itself (a driver's message) stays in the log.
+function failing(failure: ProcessManagerFailure): string {
+  if (failure.timer !== undefined) return `is retrying its timer ${failure.timer}`;
+  if (failure.position !== undefined) return `is retrying the event at position ${failure.position}`;
+  return 'cannot read its log or its store';
 }
 
 // The kinds of failure a person can act on differently; anything else is the generic `otherwise`.

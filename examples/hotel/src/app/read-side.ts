@@ -1,6 +1,7 @@
 import {
   type Logger,
   type PositionTracker,
+  type ProcessManagerRunner,
   ProjectionRunner,
   ReadSide,
   type Subscriber,
@@ -24,11 +25,16 @@ export interface HotelReadSide {
 }
 
 /**
- * Asynchronous projections into the read store (a cancellation's progress among them), and the booking
- * confirmation mail, a side effect with a checkpoint of its own. Their failures
- * are logged in full to `logger` (default: Twofold's JSON lines on stderr).
+ * Asynchronous projections into the read store (a cancellation's progress among them), the booking
+ * confirmation mail, a side effect with a checkpoint of its own, and the given process managers, so that the read
+ * side starts, stops and reports them all. Their failures are logged in full to `logger` (default: Twofold's JSON
+ * lines on stderr).
  */
-export async function createReadSide(stores: Stores, logger?: Logger): Promise<HotelReadSide> {
+export async function createReadSide(
+  stores: Stores,
+  options: { readonly logger?: Logger | undefined; readonly processManagers?: readonly ProcessManagerRunner[] } = {},
+): Promise<HotelReadSide> {
+  const { logger } = options;
   const logging = logger === undefined ? {} : { logger };
   const { reads, bookingViews, writes } = stores;
   await reads.index?.(availability, 'nights', ['date']);
@@ -56,6 +62,7 @@ export async function createReadSide(stores: Stores, logger?: Logger): Promise<H
     readSide: new ReadSide({
       projections: [availabilityRunner, bookingsRunner, cancellationsRunner],
       subscribers: [mailRunner],
+      processManagers: options.processManagers ?? [],
     }),
     progress: {
       availability: availabilityRunner.progress,

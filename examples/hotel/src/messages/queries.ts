@@ -142,6 +142,18 @@ export const LagView = z.object({
       error: z.string().nullable(),
     }),
   ),
+  processManagers: z.array(
+    z.object({
+      name: z.string(),
+      running: z.boolean(),
+      position: z.number(),
+      head: z.number(),
+      lagEvents: z.number(),
+      deadLetters: z.number(),
+      nextTimer: z.number().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
 });
 export type LagView = z.infer<typeof LagView>;
 
@@ -193,5 +205,5 @@ export const RecentEvents = defineQuery(
 
 export const ProjectionLag = defineQuery('hotel.ProjectionLag', z.object({}), LagView, {
   description:
-    'Each projection and subscriber: its position, its lag and its health. A failure is summarized in `error`; the error itself is only in the server log.',
+    "Each projection, subscriber and process manager: its position, its lag and its health (and a process manager's dead letters and next timer). A failure is summarized in `error`; the error itself is only in the server log.",
 });

@@ -135,13 +135,20 @@ describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config })
     await screenshot('front-desk');
   });
 
-  it('shows a manager the latest events and the lag of each projection and subscriber', async () => {
+  it('shows a manager the latest events and the lag of each projection, subscriber and process manager', async () => {
     await page.goto(`${baseUrl}/#/behind`);
     expect(await page.getByTestId('signed-in').textContent()).toBe('e2e-manager · manager');
     await page.getByTestId('events').locator('tbody tr').first().waitFor();
     expect(await page.getByTestId('events').textContent()).toContain('hotel.BookingCancelled');
     const lag = await page.getByTestId('lag').textContent();
-    for (const name of ['availability', 'bookings', 'cancellations', 'mail.guests']) {
+    for (const name of [
+      'availability',
+      'bookings',
+      'cancellations',
+      'mail.guests',
+      'hotel.holds',
+      'hotel.cancellation',
+    ]) {
       expect(lag).toContain(name);
     }
     await screenshot('behind-the-scenes');

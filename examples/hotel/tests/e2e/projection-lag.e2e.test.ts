@@ -83,6 +83,15 @@ it('summarizes a stuck projection for a manager, keeps the raw error in the log,
   expect(stopped, bookings?.error ?? 'no error').not.toBeNull();
   expect(Number(stopped![1])).toBeLessThanOrEqual(position!);
   expect(result.projections.find((p) => p.name === 'availability')?.error).toBeNull();
+  expect(result.processManagers.map((m) => [m.name, m.running, m.error])).toEqual([
+    ['hotel.holds', true, null],
+    ['hotel.cancellation', true, null],
+  ]);
+  for (const m of result.processManagers) {
+    expect(m.head).toBeGreaterThanOrEqual(position!);
+    expect(m.position).toBeLessThanOrEqual(m.head);
+    expect(m.deadLetters).toBe(0);
+  }
 
   const entry = logged.find((e) => e.bindings.projection === 'bookings');
   expect((entry?.bindings.err as Error | undefined)?.message).toContain(RAW);

@@ -3,7 +3,7 @@ import { api, explain } from '../api.js';
 import { h, mount, time } from '../dom.js';
 import type { Page } from '../session.js';
 
-/** Behind the scenes: the last events in the log, and how far each projection and subscriber has got. */
+/** Behind the scenes: the last events in the log, and how far each projection, subscriber and process manager has got. */
 export const behindPage: Page = async (root) => {
   const lag = h('section', { 'data-testid': 'lag' });
   const events = h('section', { 'data-testid': 'events' });
@@ -53,6 +53,22 @@ export const behindPage: Page = async (root) => {
                   s.lagEvents,
                   '',
                   s.error ?? (s.deadLetters > 0 ? `${s.deadLetters} dead letters` : ''),
+                ].map((c) => h('td', {}, c)),
+              ),
+            ),
+            ...status.processManagers.map((m) =>
+              h(
+                'tr',
+                {},
+                ...[
+                  m.name,
+                  'process manager',
+                  m.running ? 'running' : 'stopped',
+                  m.position,
+                  m.head,
+                  m.lagEvents,
+                  '',
+                  m.error ?? (m.deadLetters > 0 ? `${m.deadLetters} dead letters` : ''),
                 ].map((c) => h('td', {}, c)),
               ),
             ),
