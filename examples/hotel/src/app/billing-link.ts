@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { billingReplies } from '../cancellation/replies.js';
 import { type Billing, createBilling } from '../services/billing/service.js';
 import { natsTransport } from '../services/nats-transport.js';
-import { embeddedTransport, type Transport } from '../services/transport.js';
+import { embeddedTransport, type Receiver, type Transport } from '../services/transport.js';
 import type { Stores } from './stores.js';
 
 /** How the hotel reaches billing. */
@@ -20,6 +20,8 @@ export interface BillingOptions {
 export interface BillingLink {
   /** The in-process billing service; undefined over NATS, where billing is a process of its own. */
   readonly billing: Billing | undefined;
+  /** The receivers whose dead letters the hotel sees and replays: its own, and billing's when it runs in this process. */
+  readonly receivers: readonly Receiver[];
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -36,12 +38,18 @@ export async function connectBilling(stores: Stores, options: BillingOptions = {
   const hotel = { outbox: stores.outbox, receiver: billingReplies(stores) };
   if (options.natsUrl !== undefined) {
     const transport = await natsTransport(options.natsUrl, 'hotel', hotel);
-    return { billing: undefined, start: () => transport.start(), stop: () => transport.stop() };
+    return {
+      billing: undefined,
+      receivers: [hotel.receiver],
+      start: () => transport.start(),
+      stop: () => transport.stop(),
+    };
   }
   const billing = createBilling(options.dataDir === undefined ? ':memory:' : join(options.dataDir, 'billing.db'));
   const transport: Transport = embeddedTransport(hotel, billing);
   return {
     billing,
+    receivers: [hotel.receiver, billing.receiver],
     start: async () => {
       billing.start();
       await transport.start();

@@ -7,6 +7,7 @@ import { holdTime } from '../holds/hold-time.js';
 import { createIdentity, type IdentityOptions } from '../identity/identity.js';
 import { canReadCommand } from '../identity/permissions.js';
 import { sessionRoute } from '../identity/session-route.js';
+import { registerDeadLetters } from '../services/dead-letters.js';
 import { type BillingLink, connectBilling } from './billing-link.js';
 import { createHotel, type Hotel, type HotelOptions } from './hotel.js';
 import { seed } from './seed.js';
@@ -64,6 +65,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   let billing: BillingLink;
   try {
     billing = await connectBilling(stores, { natsUrl: options.natsUrl, dataDir: options.dataDir });
+    registerDeadLetters(hotel.mediator, billing.receivers);
   } catch (error) {
     await stores.close();
     throw error;

@@ -32,6 +32,7 @@ import {
   ProjectionLag,
   RecentEvents,
 } from '../messages/queries.js';
+import { ReplayDeadLetter, ServiceDeadLetters } from '../services/dead-letters.js';
 import type { Role } from './roles.js';
 
 /** Whose booking `bookingId` is: its guest, or undefined when there is no such booking. */
@@ -135,6 +136,7 @@ export function hotelPermissions(owner: BookingOwner): Middleware<Context> {
       [MailGuest.type]: cancellationStep,
       [AlertManagement.type]: cancellationStep,
       [RecordRefund.type]: cancellationStep,
+      [ReplayDeadLetter.type]: manager,
     },
     queries: {
       [FreeRooms.type]: anyone,
@@ -146,6 +148,7 @@ export function hotelPermissions(owner: BookingOwner): Middleware<Context> {
       [ManagementAlerts.type]: manager,
       [RecentEvents.type]: manager,
       [ProjectionLag.type]: manager,
+      [ServiceDeadLetters.type]: manager,
     },
   });
 }

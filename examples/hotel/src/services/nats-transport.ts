@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { ensureStream, NatsConsumer, natsRelay } from '@twofold/nats';
-import type { Receiver, Sender, Transport } from './transport.js';
+import { MAX_DELIVERIES, type Receiver, type Sender, type Transport } from './transport.js';
 
 /** Each service's events go to a stream of their own: what the hotel sends, and what billing sends. */
 export const STREAMS = {
@@ -49,6 +49,7 @@ export async function natsTransport(
       inbox: receiver.inbox,
       deadLetters: receiver.deadLetters,
       handle: receiver.handle,
+      maxDeliveries: MAX_DELIVERIES,
       ackWaitMs: 5000,
     });
     return {

@@ -1,8 +1,10 @@
 import {
   CorruptDataError,
+  consoleLogger,
   type DeadLetterStore,
   type GlobalPosition,
   type InboxStore,
+  type Logger,
   type NewQueuedCommand,
   type OutboxMessage,
   OutboxRelay,
@@ -10,6 +12,7 @@ import {
   type RecordedEvent,
   type StreamId,
 } from '@twofold/core';
+import { describeError } from '@twofold/core/adapters';
 import { NATS_HEADERS } from '@twofold/nats';
 
 /**
@@ -31,27 +34,79 @@ export interface Sender {
 }
 
 /**
+ * Deliveries of one event to a receiver, on either transport, before it is parked as a dead letter in the
+ * receiver's `deadLetters`, where {@link replayDeadLetter} runs it again.
+ */
+export const MAX_DELIVERIES = 5;
+
+/**
  * The in-process transport: a relay that takes what `from` committed to its outbox and hands each event to `to`'s
  * inbox. The same messages as over NATS, without a broker: an event whose handler fails stays in the outbox and is
- * tried again with backoff, and the inbox makes one delivered twice a no-op.
+ * tried again with backoff, and on its {@link MAX_DELIVERIES}th failed delivery it is parked in `to.deadLetters`
+ * (its error logged in full); the inbox makes one delivered twice a no-op.
  *
  * @example
  * const relay = embeddedLink(hotel, billing.receiver);
  * relay.start();
  */
-export function embeddedLink(from: Sender, to: Receiver, options: { readonly pollIntervalMs?: number } = {}) {
+export function embeddedLink(
+  from: Sender,
+  to: Receiver,
+  options: { readonly pollIntervalMs?: number; readonly logger?: Logger } = {},
+) {
   const types = new Set(to.types);
+  const logger = options.logger ?? consoleLogger();
   return new OutboxRelay({
     store: from.outbox,
     pollIntervalMs: options.pollIntervalMs ?? 50,
     retryDelayMs: 200,
     maxRetryDelayMs: 5000,
+    logger,
     send: async (message) => {
       const event = eventOfOutbox(message);
       if (!types.has(event.type)) return;
-      await to.inbox.receive(to.name, event.id, (tx) => to.handle(event, tx));
+      try {
+        await to.inbox.receive(to.name, event.id, (tx) => to.handle(event, tx));
+      } catch (error) {
+        if (message.attempts < MAX_DELIVERIES) throw error;
+        await to.deadLetters.add({
+          id: `${to.name}:${event.id}`,
+          subscriber: to.name,
+          event,
+          error: describeError(error),
+          attempts: message.attempts,
+          at: Date.now(),
+        });
+        logger.error({ err: error, consumer: to.name, event: event.id }, `${to.name} parked event ${event.id}`);
+      }
     },
   });
+}
+
+/**
+ * Runs a dead letter `receiver` parked through its inbox again, and removes it once it took effect. Resolves
+ * false, changing nothing, when `receiver` holds no dead letter `id`. When it fails again, the letter stays, with
+ * one more attempt and the new error, and the error is thrown.
+ *
+ * @example
+ * await replayDeadLetter(billing.receiver, 'billing:0193…'); // after the cause was fixed
+ */
+export async function replayDeadLetter(receiver: Receiver, id: string): Promise<boolean> {
+  const letter = await receiver.deadLetters.get(id);
+  if (letter === undefined || letter.subscriber !== receiver.name) return false;
+  try {
+    await receiver.inbox.receive(receiver.name, letter.event.id, (tx) => receiver.handle(letter.event, tx));
+  } catch (error) {
+    await receiver.deadLetters.add({
+      ...letter,
+      attempts: letter.attempts + 1,
+      error: describeError(error),
+      at: Date.now(),
+    });
+    throw error;
+  }
+  await receiver.deadLetters.remove(id);
+  return true;
 }
 
 // The outbox rows `natsOutbox` writes: the event id, its type and position in headers, the rest in the body.

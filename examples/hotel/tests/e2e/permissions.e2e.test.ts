@@ -29,6 +29,7 @@ import {
   ProjectionLag,
   RecentEvents,
 } from '../../src/messages/queries.js';
+import { ReplayDeadLetter, ServiceDeadLetters } from '../../src/services/dead-letters.js';
 import { as, bearer, clock, signIn, startHotel, TODAY } from './setup.js';
 
 type Who = 'guest' | 'frontdesk' | 'manager' | 'anonymous';
@@ -237,6 +238,14 @@ const CASES: readonly Case[] = [
   query(ManagementAlerts.type, '', async () => ({}), only(['manager'])),
   query(RecentEvents.type, '', async () => ({ limit: 5 }), only(['manager'])),
   query(ProjectionLag.type, '', async () => ({}), only(['manager'])),
+  // Replaying a parked event is the manager's; the replays themselves are in tests/e2e/dead-letters.e2e.test.ts.
+  command(ReplayDeadLetter.type, 'of no dead letter', async () => ({ id: 'billing:matrix-nothing' }), {
+    guest: 403,
+    frontdesk: 403,
+    manager: 404,
+    anonymous: 401,
+  }),
+  query(ServiceDeadLetters.type, '', async () => ({}), only(['manager'])),
 ];
 
 async function call(kind: Case['kind'], type: string, payload: Record<string, unknown>, who: Who) {

@@ -1,0 +1,104 @@
+// A poison event between the hotel and billing: billing's database refuses what its inbox writes for a refund
+// request (a trigger on its command queue, as a broken schema or a full disk would), so the request fails each
+// delivery and is parked after the last. A manager sees it, in words, with hotel.ServiceDeadLetters; a replay
+// before the cause is fixed fails and keeps it; once fixed, a replay completes the cancellation with one refund.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@twofold/client';
+import { START } from '@twofold/core';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { App } from '../../src/app/server.js';
+import { CancellationProgress } from '../../src/cancellation/queries.js';
+import { addDays } from '../../src/domain/dates.js';
+import { BookRoom, CancelBooking, RegisterRoom } from '../../src/messages/commands.js';
+import { ReplayDeadLetter, ServiceDeadLetters } from '../../src/services/dead-letters.js';
+import { MAX_DELIVERIES } from '../../src/services/transport.js';
+import { cancellationCompleted, injectClient, signIn, startHotel, TODAY } from './setup.js';
+
+const RAW = 'disk I/O error: billing volume is read-only';
+const dataDir = mkdtempSync(join(tmpdir(), 'twofold-hotel-dead-letters-'));
+let app: App;
+let manager: Client;
+beforeAll(async () => {
+  app = await startHotel({ dataDir, seed: false });
+  manager = injectClient(app.server, await signIn(app, 'mia', 'manager'));
+});
+afterAll(async () => {
+  await app?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function billingDb<T>(work: (db: Database.Database) => T): T {
+  const db = new Database(join(dataDir, 'billing.db'));
+  try {
+    return work(db);
+  } finally {
+    db.close();
+  }
+}
+
+async function parked() {
+  for (;;) {
+    const letters = await manager.ask(ServiceDeadLetters, {});
+    if (letters.length > 0) return letters;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+it('parks a refund request billing cannot take in, shows it to a manager, and replays it once the cause is fixed', async () => {
+  billingDb((db) =>
+    db.exec(
+      `CREATE TRIGGER refuse_commands BEFORE INSERT ON twofold_commands BEGIN SELECT RAISE(ABORT, '${RAW}'); END`,
+    ),
+  );
+  await manager.send(RegisterRoom, { roomId: '701', number: '701', type: 'single', pricePerNight: 80 });
+  const from = addDays(TODAY, 3);
+  await manager.send(BookRoom, { bookingId: 'poison-1', roomId: '701', guestId: 'kim', from, to: addDays(from, 2) });
+  await manager.send(CancelBooking, { bookingId: 'poison-1', reason: 'plans changed' });
+
+  const [letter, ...others] = await parked();
+  expect(others).toEqual([]);
+  expect(letter).toMatchObject({
+    consumer: 'billing',
+    type: 'hotel.RefundRequested',
+    attempts: MAX_DELIVERIES,
+    problem: `billing could not take in hotel.RefundRequested for ${letter!.streamId} after ${MAX_DELIVERIES} attempts (details in the server log)`,
+  });
+  const listed = await app.server.inject({
+    url: '/api/queries/hotel.ServiceDeadLetters',
+    headers: { authorization: `Bearer ${await signIn(app, 'mia', 'manager')}` },
+  });
+  expect(listed.body).not.toContain(RAW);
+  expect(await manager.ask(CancellationProgress, { bookingId: 'poison-1' })).toMatchObject({
+    refund: 'pending',
+    completed: false,
+  });
+
+  // Replayed before the cause is fixed: refused in words, still parked, one attempt more.
+  const token = await signIn(app, 'mia', 'manager');
+  const again = await app.server.inject({
+    method: 'POST',
+    url: '/api/commands/hotel.ReplayDeadLetter',
+    payload: { id: letter!.id },
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(again.statusCode, again.body).toBe(422);
+  expect(again.json()).toMatchObject({ code: 'DOMAIN_RULE', rule: 'STILL_FAILING' });
+  expect(again.body).not.toContain(RAW);
+  expect(await manager.ask(ServiceDeadLetters, {})).toMatchObject([{ id: letter!.id, attempts: MAX_DELIVERIES + 1 }]);
+
+  billingDb((db) => db.exec('DROP TRIGGER refuse_commands'));
+  await manager.send(ReplayDeadLetter, { id: letter!.id });
+  expect(await manager.ask(ServiceDeadLetters, {})).toEqual([]);
+  expect(await cancellationCompleted(manager, 'poison-1')).toMatchObject({ refund: 'done', completed: true });
+  const billed = (await app.billing.billing!.db.events.readAll(START, 1000)).filter(
+    (e) => e.type === 'billing.RefundIssued',
+  );
+  expect(billed.map((e) => (e.data as { bookingId: string }).bookingId)).toEqual(['poison-1']);
+  expect((await app.stores.effects.list('refunds', { bookingId: 'poison-1' }, { limit: 10 })).items).toHaveLength(1);
+
+  // Replayed twice: nothing is parked under that id any more.
+  await expect(manager.send(ReplayDeadLetter, { id: letter!.id })).rejects.toMatchObject({ status: 404 });
+});
