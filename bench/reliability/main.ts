@@ -1,7 +1,8 @@
-// The reliability bench: `npm run bench:reliability -w @twofold/bench -- [kill-loop|fuzz|soak|neighbour]…`
-// (all four when none is named). Sizes come from the environment; see README.md.
+// The reliability bench: `npm run bench:reliability -w @twofold/bench --
+// [kill-loop|fuzz|soak|neighbour|cancellation-faults]…` (all five when none is named). Sizes come from the environment; see README.md.
 import { createApp } from '../../examples/hotel/src/app/server.js';
 import { today } from '../../examples/hotel/src/domain/dates.js';
+import { runCancellationFaults } from './cancellation-faults.js';
 import { openWriteSide } from './fingerprint.js';
 import { runFuzz } from './fuzz.js';
 import { runKillLoop } from './kill-loop.js';
@@ -106,6 +107,29 @@ async function neighbour(): Promise<void> {
   }
 }
 
+async function cancellationFaults(): Promise<void> {
+  const rounds = sizeFromEnv('CANCELLATION_FAULT_ROUNDS', 10);
+  const perRound = sizeFromEnv('CANCELLATION_FAULT_BOOKINGS', 20);
+  const report = await runCancellationFaults({ rounds, perRound, completionMs: 300_000 });
+  console.log(report.summary);
+  const wrong = report.accepted.filter((id) =>
+    [report.billed, report.recorded, report.mails, report.alerts].some((counts) => counts.get(id) !== 1),
+  );
+  const cancelled = new Set(report.accepted);
+  const stray = [report.billed, report.recorded, report.mails, report.alerts].some((counts) =>
+    [...counts.keys()].some((id) => !cancelled.has(id)),
+  );
+  for (const id of wrong.slice(0, 20)) {
+    log(
+      `${id}: billed ${report.billed.get(id) ?? 0}, recorded ${report.recorded.get(id) ?? 0}, mails ${report.mails.get(id) ?? 0}, alerts ${report.alerts.get(id) ?? 0}`,
+    );
+  }
+  verdict(
+    wrong.length === 0 && !stray,
+    `cancellation faults: ${wrong.length} of ${report.accepted.length} cancellations without exactly one refund, refund recorded, mail and alert${stray ? ', and effects for bookings never cancelled' : ''}`,
+  );
+}
+
 const parts = process.argv.slice(2);
 const run = (part: string) => parts.length === 0 || parts.includes(part);
 for (const store of storesFromEnv()) {
@@ -114,4 +138,5 @@ for (const store of storesFromEnv()) {
   if (run('soak')) await soak(store);
 }
 if (run('neighbour')) await neighbour();
+if (run('cancellation-faults')) await cancellationFaults();
 process.exitCode = failed ? 1 : 0;
