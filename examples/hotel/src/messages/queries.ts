@@ -119,6 +119,17 @@ export const EventView = z.object({
 });
 export type EventView = z.infer<typeof EventView>;
 
+// A subscriber's or a process manager's line of the lag report: both follow the log and park what they give up on.
+const BackgroundRunnerView = z.object({
+  name: z.string(),
+  running: z.boolean(),
+  position: z.number(),
+  head: z.number(),
+  lagEvents: z.number(),
+  deadLetters: z.number(),
+  error: z.string().nullable(),
+});
+
 export const LagView = z.object({
   projections: z.array(
     z.object({
@@ -131,29 +142,8 @@ export const LagView = z.object({
       error: z.string().nullable(),
     }),
   ),
-  subscribers: z.array(
-    z.object({
-      name: z.string(),
-      running: z.boolean(),
-      position: z.number(),
-      head: z.number(),
-      lagEvents: z.number(),
-      deadLetters: z.number(),
-      error: z.string().nullable(),
-    }),
-  ),
-  processManagers: z.array(
-    z.object({
-      name: z.string(),
-      running: z.boolean(),
-      position: z.number(),
-      head: z.number(),
-      lagEvents: z.number(),
-      deadLetters: z.number(),
-      nextTimer: z.number().nullable(),
-      error: z.string().nullable(),
-    }),
-  ),
+  subscribers: z.array(BackgroundRunnerView),
+  processManagers: z.array(BackgroundRunnerView.extend({ nextTimer: z.number().nullable() })),
 });
 export type LagView = z.infer<typeof LagView>;
 

@@ -1,9 +1,31 @@
-import { ProjectionLag, RecentEvents } from '../../../src/messages/queries.js';
+import { type LagView, ProjectionLag, RecentEvents } from '../../../src/messages/queries.js';
 import { api, explain } from '../api.js';
 import { h, mount, time } from '../dom.js';
 import type { Page } from '../session.js';
 
-/** Behind the scenes: the last events in the log, and how far each projection, subscriber and process manager has got. */
+type Follower = LagView['subscribers'][number];
+
+// A subscriber's or a process manager's row: no lag in ms, and its dead letters where nothing is failing.
+const follower = (f: Follower, kind: string) =>
+  h(
+    'tr',
+    {},
+    ...[
+      f.name,
+      kind,
+      f.running ? 'running' : 'stopped',
+      f.position,
+      f.head,
+      f.lagEvents,
+      '',
+      f.error ?? (f.deadLetters > 0 ? `${f.deadLetters} dead letters` : ''),
+    ].map((c) => h('td', {}, c)),
+  );
+
+/**
+ * Behind the scenes: the last events in the log, and how far each projection, subscriber and process manager has
+ * got.
+ */
 export const behindPage: Page = async (root) => {
   const lag = h('section', { 'data-testid': 'lag' });
   const events = h('section', { 'data-testid': 'events' });
@@ -40,38 +62,8 @@ export const behindPage: Page = async (root) => {
                 ),
               ),
             ),
-            ...status.subscribers.map((s) =>
-              h(
-                'tr',
-                {},
-                ...[
-                  s.name,
-                  'subscriber',
-                  s.running ? 'running' : 'stopped',
-                  s.position,
-                  s.head,
-                  s.lagEvents,
-                  '',
-                  s.error ?? (s.deadLetters > 0 ? `${s.deadLetters} dead letters` : ''),
-                ].map((c) => h('td', {}, c)),
-              ),
-            ),
-            ...status.processManagers.map((m) =>
-              h(
-                'tr',
-                {},
-                ...[
-                  m.name,
-                  'process manager',
-                  m.running ? 'running' : 'stopped',
-                  m.position,
-                  m.head,
-                  m.lagEvents,
-                  '',
-                  m.error ?? (m.deadLetters > 0 ? `${m.deadLetters} dead letters` : ''),
-                ].map((c) => h('td', {}, c)),
-              ),
-            ),
+            ...status.subscribers.map((s) => follower(s, 'subscriber')),
+            ...status.processManagers.map((m) => follower(m, 'process manager')),
           ),
         ),
       );
