@@ -3,7 +3,7 @@ export type { AppProjection, AppQueryContext, AppQueryHandler, AppQueryOptions }
 export { type AnswerQuery, Twofold, type TwofoldOptions, twofold } from './app/twofold.js';
 export type { CommandsWithResult, DeciderOptions, ResultOption, StateModelOptions } from './app/write-side.js';
 export { type EnqueueOptions, enqueueCommand } from './command-queue/enqueue.js';
-export { MemoryCommandQueue } from './command-queue/memory.js';
+export { MemoryCommandQueue, type MemoryCommandQueueOptions } from './command-queue/memory.js';
 export type {
   ClaimRequest,
   CommandQueueStore,

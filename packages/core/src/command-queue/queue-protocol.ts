@@ -66,8 +66,8 @@ function* statement<T>(step: Step<T>): Protocol<T> {
  * The command queue on a SQL database, written once: its table through `dialect`, its workers woken through
  * `wakeUps` after each change that may make a command claimable (an enqueue, a retry, a release, a cancel that
  * unblocks a key, a replay). The SQLite and PostgreSQL queues are ones. The outcomes of claimed commands
- * (`complete`, `fail`, `release`) that come close together commit in one transaction (see {@link OutcomeGroups}):
- * each call still resolves only once its outcome is committed.
+ * (`complete`, `fail`, `release`) that come close together (in one turn of the event loop, or while a group commits)
+ * commit in one transaction: each call still resolves only once its outcome is committed.
  *
  * @example
  * class SqliteCommandQueue extends DialectCommandQueue<SqliteConnection> {}
