@@ -2,6 +2,7 @@ import { commandQueueContract, queuedCommand, transactionalEnqueueContract } fro
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../tests/temp-dir.js';
 import { sqlite } from '../index.js';
+import { CLAIMABLE } from './statements.js';
 
 const temp = tempDir();
 
@@ -13,6 +14,23 @@ commandQueueContract('sqlite(…).commands', () => {
 transactionalEnqueueContract('sqlite(…).commands', () => {
   const db = sqlite(temp.file('commands-in'));
   return { events: db.events, commands: db.commands, close: () => db.close() };
+});
+
+describe('SqliteCommandQueue claims', () => {
+  it('find the due commands through the index of live commands, not by reading every command ever stored', async () => {
+    const db = sqlite(temp.file('claim-plan'));
+    try {
+      await db.commands.enqueue(queuedCommand('c1'));
+      const plan = db.connection
+        .prepare<[Record<string, unknown>], { detail: string }>(`EXPLAIN QUERY PLAN ${CLAIMABLE}`)
+        .all({ now: Date.now(), limit: 8 })
+        .map((step) => step.detail);
+      expect(plan).toContain('SEARCH c USING INDEX twofold_commands_due (status=?)');
+      expect(plan.filter((step) => step.startsWith('SCAN'))).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
 });
 
 describe('SqliteCommandQueue.enqueueIn', () => {

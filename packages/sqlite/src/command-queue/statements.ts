@@ -13,8 +13,11 @@ const HELD = `id = @id AND lease = @lease AND status = 'running'`;
 const END_LEASE = 'lease = NULL, lease_until = NULL';
 
 // Due, and the earliest live command of its key: commands with one key run one after another, in enqueue order.
-const CLAIMABLE = `SELECT seq FROM twofold_commands c
-  WHERE ((c.status IN ('queued', 'failed') AND c.run_at <= @now) OR (c.status = 'running' AND c.lease_until <= @now))
+// The first term is the partial index's own condition, which SQLite must find in the query to use that index:
+// without it a claim scans every command ever stored, finished ones included, and slows as the table grows.
+export const CLAIMABLE = `SELECT seq FROM twofold_commands c
+  WHERE c.${LIVE}
+    AND ((c.status IN ('queued', 'failed') AND c.run_at <= @now) OR (c.status = 'running' AND c.lease_until <= @now))
     AND (c.key IS NULL OR NOT EXISTS (
       SELECT 1 FROM twofold_commands p WHERE p.key = c.key AND p.seq < c.seq AND p.${LIVE}))
   ORDER BY c.priority DESC, c.run_at, c.seq
