@@ -2,6 +2,7 @@ import {
   CorruptDataError,
   type GlobalPosition,
   type NewOutboxMessage,
+  type OutboxMessage,
   type OutboxStore,
   outboxParticipant,
   type RecordedEvent,
@@ -81,24 +82,47 @@ export function eventOf(message: Delivered): RecordedEvent {
       `${where}: ${NATS_HEADERS.position} must be a position; got '${header(NATS_HEADERS.position)}'`,
     );
   }
-  let body: Body;
+  let body: unknown;
   try {
-    body = JSON.parse(new TextDecoder().decode(message.data)) as Body;
+    body = JSON.parse(new TextDecoder().decode(message.data));
   } catch (error) {
     throw new CorruptDataError(`${where}: the body is not JSON`, { cause: error });
   }
-  if (typeof body !== 'object' || body === null || typeof body.streamId !== 'string' || !('data' in body)) {
-    throw new CorruptDataError(`${where}: the body is not an event published by natsRelay`);
+  return eventFrom(id, type, position, body, `${where}: the body is not an event published by natsRelay`);
+}
+
+/**
+ * Reads the event back from a row {@link natsOutbox} wrote into an outbox, for a relay that hands events to a
+ * receiver in the same process rather than to NATS; CORRUPT_DATA when the row is not one `natsOutbox` wrote.
+ *
+ * @example
+ * const relay = new OutboxRelay({ store: db.outbox, send: async (message) => deliver(eventOfOutboxMessage(message)) });
+ */
+export function eventOfOutboxMessage(message: OutboxMessage): RecordedEvent {
+  const type = message.headers[NATS_HEADERS.type];
+  const position = Number(message.headers[NATS_HEADERS.position]);
+  const where = `Outbox message ${message.id}`;
+  if (type === undefined || !Number.isSafeInteger(position) || position < 1) {
+    throw new CorruptDataError(`${where} has no ${NATS_HEADERS.type} or ${NATS_HEADERS.position} header`);
+  }
+  return eventFrom(message.id, type, position, message.payload, `${where} is not an event natsOutbox wrote`);
+}
+
+// The event of a body natsMessage made, with what travels beside it (id, type, position).
+function eventFrom(id: string, type: string, position: number, body: unknown, notAnEvent: string): RecordedEvent {
+  const event = body as Partial<Body> | null;
+  if (typeof event !== 'object' || event === null || typeof event.streamId !== 'string' || !('data' in event)) {
+    throw new CorruptDataError(notAnEvent);
   }
   return {
     id,
     type,
-    data: body.data,
-    metadata: body.metadata ?? {},
-    streamId: body.streamId as StreamId,
-    streamVersion: body.streamVersion,
+    data: event.data,
+    metadata: event.metadata ?? {},
+    streamId: event.streamId as StreamId,
+    streamVersion: event.streamVersion as number,
     position: position as GlobalPosition,
-    timestamp: body.timestamp,
-    schemaVersion: body.schemaVersion ?? 1,
+    timestamp: event.timestamp as number,
+    schemaVersion: event.schemaVersion ?? 1,
   };
 }

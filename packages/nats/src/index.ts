@@ -15,7 +15,7 @@
  * @module
  */
 export { NatsConsumer, type NatsConsumerOptions } from './consumer.js';
-export { natsOutbox } from './events.js';
+export { eventOfOutboxMessage, natsOutbox } from './events.js';
 export { NATS_HEADERS } from './headers.js';
 export { type NatsRelayOptions, natsRelay } from './relay.js';
 export { ensureStream, type StreamOptions } from './stream.js';

@@ -1,19 +1,15 @@
 import {
-  CorruptDataError,
   consoleLogger,
   type DeadLetterStore,
-  type GlobalPosition,
   type InboxStore,
   type Logger,
   type NewQueuedCommand,
-  type OutboxMessage,
   OutboxRelay,
   type OutboxStore,
   type RecordedEvent,
-  type StreamId,
 } from '@twofold/core';
 import { describeError } from '@twofold/core/adapters';
-import { NATS_HEADERS } from '@twofold/nats';
+import { eventOfOutboxMessage } from '@twofold/nats';
 
 /**
  * One side's receiving end: the events it takes in from the other service, through its inbox, so that each
@@ -63,7 +59,7 @@ export function embeddedLink(
     maxRetryDelayMs: 5000,
     logger,
     send: async (message) => {
-      const event = eventOfOutbox(message);
+      const event = eventOfOutboxMessage(message);
       if (!types.has(event.type)) return;
       try {
         await to.inbox.receive(to.name, event.id, (tx) => to.handle(event, tx));
@@ -107,34 +103,6 @@ export async function replayDeadLetter(receiver: Receiver, id: string): Promise<
   }
   await receiver.deadLetters.remove(id);
   return true;
-}
-
-// The outbox rows `natsOutbox` writes: the event id, its type and position in headers, the rest in the body.
-function eventOfOutbox(message: OutboxMessage): RecordedEvent {
-  const body = message.payload as {
-    streamId?: unknown;
-    streamVersion: number;
-    data: unknown;
-    metadata?: Record<string, unknown>;
-    timestamp: number;
-    schemaVersion?: number;
-  };
-  const type = message.headers[NATS_HEADERS.type];
-  const position = Number(message.headers[NATS_HEADERS.position]);
-  if (type === undefined || typeof body?.streamId !== 'string' || !Number.isSafeInteger(position)) {
-    throw new CorruptDataError(`Outbox message ${message.id} is not an event natsOutbox wrote`);
-  }
-  return {
-    id: message.id,
-    type,
-    data: body.data,
-    metadata: body.metadata ?? {},
-    streamId: body.streamId as StreamId,
-    streamVersion: body.streamVersion,
-    position: position as GlobalPosition,
-    timestamp: body.timestamp,
-    schemaVersion: body.schemaVersion ?? 1,
-  };
 }
 
 /**
