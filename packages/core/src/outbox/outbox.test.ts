@@ -143,6 +143,58 @@ describe('the outbox', () => {
     expect(parked[0]?.lastError).toContain('broker refused m1');
   });
 
+  it('claims the next batch while one is sent and deletes a batch while the next is sent, keeping the order', async () => {
+    const outbox = new MemoryOutbox();
+    outbox.enqueue(
+      undefined,
+      Array.from({ length: 7 }, (_, i) => ({ topic: 't', payload: i, id: `m${i}` })),
+    );
+    const steps: string[] = [];
+    const claim = outbox.claim.bind(outbox);
+    const complete = outbox.complete.bind(outbox);
+    let claimed = 0;
+    let nextClaim = () => {};
+    const store = Object.assign(outbox, {
+      claim: async (limit: number, leaseMs: number) => {
+        const batch = await claim(limit, leaseMs);
+        steps.push(`claim ${batch.map((m) => m.id).join(',')}`);
+        claimed++;
+        nextClaim();
+        return batch;
+      },
+      complete: async (ids: readonly string[]) => {
+        steps.push(`delete ${ids.join(',')}`);
+        await complete(ids);
+      },
+    });
+    const relay = new OutboxRelay({
+      store,
+      batchSize: 3,
+      inFlight: 3,
+      logger: quiet,
+      send: async (m) => {
+        steps.push(`send ${m.id}`);
+        // The first message of each batch is acknowledged only once the following claim was made: a relay that
+        // claims after sending waits here forever.
+        if (m.id === 'm0' || m.id === 'm3') {
+          const before = claimed;
+          await new Promise<void>((resolve) => {
+            nextClaim = () => claimed > before && resolve();
+            nextClaim();
+          });
+        }
+      },
+    });
+    expect(await relay.drain()).toBe(7);
+    expect(steps.filter((s) => s.startsWith('send')).map((s) => s.slice(5))).toEqual(
+      Array.from({ length: 7 }, (_, i) => `m${i}`),
+    );
+    expect(steps.indexOf('claim m3,m4,m5')).toBeLessThan(steps.indexOf('delete m0,m1,m2'));
+    expect(steps.indexOf('delete m0,m1,m2')).toBeLessThan(steps.indexOf('delete m3,m4,m5'));
+    expect(steps.indexOf('delete m0,m1,m2')).toBeLessThan(steps.indexOf('send m6'));
+    expect(await outbox.claim(10, 60_000)).toEqual([]);
+  });
+
   it('keeps a claimed message from other relays until its lease ends', async () => {
     const outbox = new MemoryOutbox();
     outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'm' }]);

@@ -96,7 +96,7 @@ export class OutboxRelay {
     this.#loop = this.#run(controller.signal);
   }
 
-  /** Stops after the message being sent, and resolves once it has. */
+  /** Stops after the batch being sent (and one claimed meanwhile), and resolves once they have. */
   async stop(): Promise<void> {
     this.#controller?.abort();
     await this.#loop;
@@ -111,12 +111,7 @@ export class OutboxRelay {
 
   /** Delivers every message due now, once each; for tests and scripts. Resolves with the number sent. */
   async drain(): Promise<number> {
-    let sent = 0;
-    for (;;) {
-      const batch = await this.#store.claim(this.#batchSize, this.#leaseMs);
-      if (batch.length === 0) return sent;
-      sent += await this.#deliver(batch);
-    }
+    return this.#pipeline(await this.#claim(), () => true);
   }
 
   async #run(signal: AbortSignal): Promise<void> {
@@ -126,9 +121,9 @@ export class OutboxRelay {
       try {
         this.#woken = false;
         seen = await this.#feed?.head();
-        const batch = await this.#store.claim(this.#batchSize, this.#leaseMs);
+        const batch = await this.#claim();
         if (batch.length > 0) {
-          await this.#deliver(batch);
+          await this.#pipeline(batch, () => !signal.aborted);
           continue;
         }
       } catch (error) {
@@ -161,24 +156,52 @@ export class OutboxRelay {
     });
   }
 
-  // Sends in order, `inFlight` at a time; completes the delivered ones together at the end, reschedules each
-  // failure as soon as its window is done.
-  async #deliver(batch: readonly OutboxMessage[]): Promise<number> {
-    const sent: string[] = [];
+  #claim(): Promise<readonly OutboxMessage[]> {
+    return this.#store.claim(this.#batchSize, this.#leaseMs);
+  }
+
+  // Delivers `first`, then the batches claimed after it while `more()` says so, until a claim finds none: the next
+  // batch is claimed while one is being sent (its messages are leased, so the claim passes them by), and a batch's
+  // sent messages are deleted while the next is sent. Batches go out one after another, in the order written.
+  async #pipeline(first: readonly OutboxMessage[], more: () => boolean): Promise<number> {
+    let total = 0;
+    let batch = first;
+    let completing: Promise<void> = Promise.resolve();
     try {
-      for (let start = 0; start < batch.length; start += this.#inFlight) {
-        const window = batch.slice(start, start + this.#inFlight);
-        const outcomes = await Promise.allSettled(window.map((message) => this.#send(message)));
-        for (const [index, outcome] of outcomes.entries()) {
-          const message = window[index]!;
-          if (outcome.status === 'fulfilled') sent.push(message.id);
-          else await this.#failed(message, outcome.reason);
+      while (batch.length > 0) {
+        const claiming = more() ? this.#claim() : Promise.resolve([]);
+        // A claim that fails while the batch is sent is reported by the await below, or not at all when the send
+        // failed first: its messages come back when their lease ends.
+        claiming.catch(() => {});
+        const sent: string[] = [];
+        try {
+          await this.#deliver(batch, sent);
+        } finally {
+          // One deletion at a time: the one before has long ended by now, and its failure ends the pipeline.
+          await completing;
+          completing = sent.length > 0 ? this.#store.complete(sent) : Promise.resolve();
+          total += sent.length;
         }
+        batch = await claiming;
       }
     } finally {
-      if (sent.length > 0) await this.#store.complete(sent);
+      await completing;
     }
-    return sent.length;
+    return total;
+  }
+
+  // Sends in order, `inFlight` at a time, adding each message that went out to `sent`; reschedules each failure
+  // as soon as its window is done.
+  async #deliver(batch: readonly OutboxMessage[], sent: string[]): Promise<void> {
+    for (let start = 0; start < batch.length; start += this.#inFlight) {
+      const window = batch.slice(start, start + this.#inFlight);
+      const outcomes = await Promise.allSettled(window.map((message) => this.#send(message)));
+      for (const [index, outcome] of outcomes.entries()) {
+        const message = window[index]!;
+        if (outcome.status === 'fulfilled') sent.push(message.id);
+        else await this.#failed(message, outcome.reason);
+      }
+    }
   }
 
   async #failed(message: OutboxMessage, error: unknown): Promise<void> {
