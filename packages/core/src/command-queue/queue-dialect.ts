@@ -53,6 +53,16 @@ export interface CommandQueueDialect<Tx> {
   /** The command's row, undefined when there is none. */
   find(tx: Tx, id: string): Step<QueuedCommandRow | undefined>;
   /**
+   * Optional, where the database can do it in one statement committed on its own: what `lockKey`, `insert` and
+   * `find` do in a transaction of their own, in one round trip. Gives back whether the row was inserted and the
+   * stored row, undefined when that statement could not see it (an enqueue of the same id committed while it ran:
+   * the queue then reads it with `find`). Without it, an enqueue is a transaction of those three.
+   */
+  enqueue?(
+    tx: Tx,
+    row: NewCommandRow,
+  ): Step<{ readonly inserted: boolean; readonly row: QueuedCommandRow | undefined }>;
+  /**
    * Marks `running` at most `limit` claimable commands, each under a lease token of its own ending at `until`, one
    * more attempt, updated at `now`, and gives back their rows in any order. Claimable: `queued` or `failed` and due
    * (`run_at <= now`), or `running` with `lease_until <= now`, and the earliest-enqueued live command (`queued`,

@@ -4,7 +4,14 @@ import { OutcomeGroups } from './outcome-groups.js';
 import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js';
 import type { ClaimedCommandRow, CommandQueueDialect, QueueWakeUps } from './queue-dialect.js';
 import type { ClaimedCommand, CommandProblem, NewQueuedCommand, QueuedCommand } from './records.js';
-import { claimedCommandFromRow, inClaimOrder, newCommandRow, queuedCommandFromRow, resultJson } from './rows.js';
+import {
+  claimedCommandFromRow,
+  inClaimOrder,
+  newCommandRow,
+  type QueuedCommandRow,
+  queuedCommandFromRow,
+  resultJson,
+} from './rows.js';
 import { SettledListeners } from './settled.js';
 
 /** What {@link enqueueIn} did: the command as stored, and whether this call stored it (false: its id was taken). */
@@ -35,6 +42,19 @@ export function* enqueueIn<Tx>(
   const inserted: boolean = yield dialect.insert(tx, row);
   const stored = yield dialect.find(tx, command.id);
   return { command: queuedCommandFromRow(stored), inserted };
+}
+
+// An enqueue in the dialect's one statement, committed on its own.
+function* enqueueAlone<Tx>(
+  dialect: CommandQueueDialect<Tx>,
+  enqueue: NonNullable<CommandQueueDialect<Tx>['enqueue']>,
+  tx: Tx,
+  command: NewQueuedCommand,
+): Protocol<Enqueued> {
+  checkNewCommand(command);
+  const stored: { inserted: boolean; row: QueuedCommandRow | undefined } = yield enqueue(tx, newCommandRow(command));
+  const row: QueuedCommandRow = stored.row ?? (yield dialect.find(tx, command.id));
+  return { command: queuedCommandFromRow(row), inserted: stored.inserted };
 }
 
 /**
@@ -94,7 +114,12 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
   }
 
   async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
-    const enqueued = await this.#dialect.transaction((tx) => enqueueIn(this.#dialect, tx, command));
+    const dialect = this.#dialect;
+    const alone = dialect.enqueue?.bind(dialect);
+    const enqueued =
+      alone === undefined
+        ? await dialect.transaction((tx) => enqueueIn(dialect, tx, command))
+        : await dialect.run((tx) => enqueueAlone(dialect, alone, tx, command));
     if (enqueued.inserted) this.#wakeUps.wake();
     return enqueued.command;
   }

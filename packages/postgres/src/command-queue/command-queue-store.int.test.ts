@@ -37,6 +37,72 @@ describe('PostgresCommandQueue', () => {
     expect([await db.commands.get(command.id), await other.commands.get(command.id)]).toEqual([undefined, undefined]);
   });
 
+  it('stores a command once when two nodes enqueue its id at the same moment, and both get the stored one', async () => {
+    const schema = server.schema();
+    const here = await server.database({ schema });
+    const there = await server.database({ schema });
+    for (let round = 0; round < 30; round++) {
+      const id = crypto.randomUUID();
+      const [a, b] = await Promise.all([
+        here.commands.enqueue({ ...queuedCommand(id), enqueuedAt: 1_000 }),
+        there.commands.enqueue({ ...queuedCommand(id), enqueuedAt: 2_000 }),
+      ]);
+      expect(a).toEqual(b);
+      expect([1_000, 2_000]).toContain(a.enqueuedAt);
+      expect(a.status).toBe('queued');
+    }
+    const { rows } = await here.pool.query<{ n: string; ids: string }>(
+      'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM twofold_commands',
+    );
+    expect(rows[0]).toEqual({ n: '30', ids: '30' });
+  });
+
+  it("holds an enqueue with a key until another node's transaction enqueueing that key ends, and numbers it after", async () => {
+    const schema = server.schema();
+    const here = await server.database({ schema });
+    const there = await server.database({ schema });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let enqueued!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      enqueued = resolve;
+    });
+    const first = here.events.commit({
+      participants: [
+        async (tx) => {
+          await here.commands.enqueueIn(tx, { ...queuedCommand('first'), key: 'room-1' });
+          enqueued();
+          await gate;
+        },
+      ],
+    });
+    await holding;
+    let returned = false;
+    const second = there.commands.enqueue({ ...queuedCommand('second'), key: 'room-1' }).then((command) => {
+      returned = true;
+      return command;
+    });
+    // The second enqueue's statement waits for the key's lock, which the open transaction holds.
+    await expect
+      .poll(async () => {
+        const { rows } = await here.pool.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%twofold_commands%'",
+        );
+        return Number(rows[0]?.n);
+      })
+      .toBe(1);
+    expect(returned).toBe(false);
+    open();
+    await first;
+    expect((await second).status).toBe('queued');
+    const { rows } = await here.pool.query<{ id: string }>(
+      "SELECT id FROM twofold_commands WHERE key = 'room-1' ORDER BY seq",
+    );
+    expect(rows.map((r) => r.id)).toEqual(['first', 'second']);
+  });
+
   it("wakes another node's subscribers with a NOTIFY when a command is enqueued", async () => {
     const schema = server.schema();
     const here = await server.database({ schema });

@@ -38,6 +38,21 @@ const CLAIM = `UPDATE twofold_commands SET status = 'running', attempts = attemp
     LIMIT $1 FOR UPDATE SKIP LOCKED)
   RETURNING seq, ${QUEUED_COMMAND_COLUMNS}`;
 
+// An enqueue in one round trip: the key's lock (the one lockKey takes) before the row's seq is drawn, the insert, and
+// the stored row. A conflicting row that committed while the statement ran is not in its snapshot: no row then.
+const ENQUEUE = `WITH locked AS (
+    SELECT pg_advisory_xact_lock(hashtext('twofold_commands:' || $5::text)) FROM (VALUES (1)) AS one
+    WHERE $5::text IS NOT NULL),
+  inserted AS (
+    INSERT INTO twofold_commands (id, type, data, envelope, key, priority, run_at, enqueued_at, status, attempts, updated_at)
+    SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::integer, $7::bigint, $8::bigint, 'queued', 0, $8::bigint
+    WHERE (SELECT count(*) FROM locked) >= 0
+    ON CONFLICT (id) DO NOTHING
+    RETURNING ${QUEUED_COMMAND_COLUMNS})
+  SELECT true AS inserted, ${QUEUED_COMMAND_COLUMNS} FROM inserted
+  UNION ALL
+  SELECT false, ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands WHERE id = $1::text AND NOT EXISTS (SELECT FROM inserted)`;
+
 const changed = async (sql: QueueSql, text: string, values: unknown[]) =>
   ((await sql.query(text, values)).rowCount ?? 0) > 0;
 
@@ -64,6 +79,21 @@ export function postgresQueue(db: SchemaPool): CommandQueueDialect<QueueSql> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $8) ON CONFLICT (id) DO NOTHING`,
         [r.id, r.type, r.data, r.envelope, r.key, r.priority, r.runAt, r.enqueuedAt],
       ),
+    enqueue: async (sql, r) => {
+      const [stored] = await rows<QueuedCommandRow & { inserted: boolean }>(sql, ENQUEUE, [
+        r.id,
+        r.type,
+        r.data,
+        r.envelope,
+        r.key,
+        r.priority,
+        r.runAt,
+        r.enqueuedAt,
+      ]);
+      if (stored === undefined) return { inserted: false, row: undefined };
+      const { inserted, ...row } = stored;
+      return { inserted, row };
+    },
     find: async (sql, id) =>
       (
         await rows<QueuedCommandRow>(sql, `SELECT ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands WHERE id = $1`, [id])
