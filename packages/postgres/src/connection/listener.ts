@@ -1,7 +1,7 @@
 import type pg from 'pg';
 
 interface Subscription {
-  readonly notify: () => void;
+  readonly notify: (payload: string) => void;
   readonly listening: () => void;
 }
 
@@ -26,12 +26,13 @@ export class Listener {
   }
 
   /**
-   * Calls `onNotify` on every notification on `channel` (from any node) until the returned function is called, and
+   * Calls `onNotify` with its payload on every notification on `channel` (from any node) until the returned function
+   * is called, and
    * `onListening` each time the connection has begun to LISTEN on the channel for it (first, and again after a dropped
    * connection is opened): a notification sent before that was not heard, so what it announced is to be looked for
    * then.
    */
-  listen(channel: string, onNotify: () => void, onListening?: () => void): () => void {
+  listen(channel: string, onNotify: (payload: string) => void, onListening?: () => void): () => void {
     if (this.#closed) return () => {};
     let handlers = this.#channels.get(channel);
     if (handlers === undefined) {
@@ -42,7 +43,7 @@ export class Listener {
     }
     const own = handlers;
     // Each subscription its own entry, so that one function given twice is two subscriptions.
-    const entry: Subscription = { notify: () => onNotify(), listening: () => onListening?.() };
+    const entry: Subscription = { notify: (payload) => onNotify(payload), listening: () => onListening?.() };
     own.add(entry);
     // On a connection already open or opening, the channel's LISTEN is sent or queued; a connection opened now
     // tells the subscribers of every channel it LISTENs on (see ensure()).
@@ -69,8 +70,8 @@ export class Listener {
     const client = this.#connect();
     let listened: readonly string[] = [];
     const connecting = (async () => {
-      client.on('notification', ({ channel }) => {
-        for (const entry of this.#channels.get(channel) ?? []) entry.notify();
+      client.on('notification', ({ channel, payload }) => {
+        for (const entry of this.#channels.get(channel) ?? []) entry.notify(payload ?? '');
       });
       const drop = () => {
         if (this.#client === connecting) this.#client = undefined;

@@ -152,7 +152,7 @@ export class PostgresStore implements WriteStore<PostgresClient> {
     }
     if (committed.position !== undefined) {
       this.#wakeUps.check();
-      this.#notifier.notify();
+      this.#notifier.notify(committed.position);
     }
     return committed;
   }

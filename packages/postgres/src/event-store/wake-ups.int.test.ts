@@ -43,9 +43,9 @@ describe('WakeUps on PostgreSQL', () => {
         listen: (channel, onNotify, onListening) =>
           listener.listen(
             channel,
-            () => {
+            (payload) => {
               notified++;
-              onNotify();
+              onNotify(payload);
             },
             onListening,
           ),
@@ -68,6 +68,93 @@ describe('WakeUps on PostgreSQL', () => {
     } finally {
       await wakeUps.close();
       await listener.close();
+    }
+  });
+
+  // A WakeUps on the store's head, counting its reads; `cap(n)` bounds the n-th read (from 0), as an older
+  // transaction holding new events back bounds the readers'.
+  async function counted(cap: (read: number) => number = () => Number.MAX_SAFE_INTEGER) {
+    const db = await server.database();
+    const channel = `wake_ups_${process.pid}_${Math.random().toString(36).slice(2)}`;
+    const listener = new Listener(() => new pg.Client(server.url));
+    const reads: GlobalPosition[] = [];
+    const awaited: { count: number; resolve: () => void }[] = [];
+    const listening = signal();
+    const wakeUps = new WakeUps({
+      head: async () => {
+        const head = Math.min(await db.events.head(), cap(reads.length)) as GlobalPosition;
+        reads.push(head);
+        for (const a of awaited) if (reads.length >= a.count) a.resolve();
+        return head;
+      },
+      listener: {
+        listen: (on, onNotify, onListening) =>
+          listener.listen(on, onNotify, () => {
+            onListening?.();
+            listening.resolve();
+          }),
+        ensure: () => listener.ensure(),
+      },
+      channel,
+      pollIntervalMs: 3_600_000,
+      closed: () => new UnavailableError('closed'),
+    });
+    /** Resolves once the head has been read `count` times in all. */
+    const readsReach = (count: number) => {
+      const reached = signal();
+      if (reads.length >= count) reached.resolve();
+      else awaited.push({ count, resolve: reached.resolve });
+      return reached.promise;
+    };
+    const notifier = new pg.Client(server.url);
+    await notifier.connect();
+    const notify = (payload: string) => notifier.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    const close = async () => {
+      await wakeUps.close();
+      await listener.close();
+      await notifier.end();
+    };
+    return { db, wakeUps, reads, readsReach, listening: listening.promise, notify, close };
+  }
+
+  it('looks at the head once for a notification whose position it already sees, not again and again', async () => {
+    const t = await counted();
+    try {
+      const position = (await t.db.events.append(streamId('seen', 1), [{ type: 'test.Noted', data: {} }])).position!;
+      // A reader waiting after the head, as a caught-up projection does.
+      const waiting = t.wakeUps.wait(position, AbortSignal.timeout(10_000));
+      waiting.catch(() => {});
+      await t.listening;
+      // The wait's own reads (before and after LISTEN took effect) end well within this.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const before = t.reads.length;
+      await t.notify(String(position));
+      await t.readsReach(before + 1);
+      // The rechecks after a notification span 127 ms; none comes for a position already seen.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(t.reads.slice(before)).toEqual([position]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('keeps looking after a notification until the position it announced is visible, with no poll', async () => {
+    let visibleFrom = Number.POSITIVE_INFINITY;
+    let start = 0;
+    const t = await counted((read) => (read < visibleFrom ? start : Number.MAX_SAFE_INTEGER));
+    try {
+      start = await t.db.events.head();
+      const waiting = t.wakeUps.wait(start as GlobalPosition, AbortSignal.timeout(10_000));
+      await t.listening;
+      const { position } = await t.db.events.append(streamId('held', 1), [{ type: 'test.Noted', data: {} }]);
+      // Held back for the first two reads after the notification, visible from the third.
+      visibleFrom = t.reads.length + 2;
+      await t.notify(String(position));
+      await expect(waiting).resolves.toBeUndefined();
+      expect(t.reads.length).toBeGreaterThanOrEqual(visibleFrom + 1);
+      expect(t.reads.at(-1)).toBe(position);
+    } finally {
+      await t.close();
     }
   });
 });

@@ -13,13 +13,15 @@ interface WakeUpOptions {
   readonly closed: () => TwofoldError;
 }
 
-// After a notification the new events may still be held back by an older transaction: look again soon.
+// After a notification the new events may still be held back by an older transaction: look again soon, while the
+// head is below the position the notification announced.
 const RECHECK_MS = [1, 2, 4, 8, 16, 32, 64];
 
 /**
  * The readers waiting for events after some position. Once one has waited, the handle's listener LISTENs on the
  * store's channel; a notification (from any node) or a commit here triggers one head check for all of them,
- * repeated at short intervals while the new events are not yet visible. Each time LISTEN takes effect (at first, and
+ * repeated at short intervals while the head is below the position the notification announced (a notification
+ * without one is looked for at each of those intervals). Each time LISTEN takes effect (at first, and
  * after a dropped connection is opened again) the head is checked too: a commit announced before was not heard. A
  * poll every `pollIntervalMs` covers a lost notification or a dropped LISTEN connection, which is re-opened on the
  * next poll.
@@ -37,6 +39,10 @@ export class WakeUps {
   #checking = false;
   #again = false;
   #closed = false;
+  // The highest head seen, and the highest position notifications announced (infinite for one that named none):
+  // the rechecks after a notification go on while the first is below the second.
+  #seen = 0;
+  #announced = 0;
   // The readers still waiting for their first head read, failed at once on close: they must not wait for a pool
   // that is ending. Each leaves the set when its read is answered, so the set holds only the reads in flight.
   readonly #reading = new Set<(reason: TwofoldError) => void>();
@@ -88,7 +94,10 @@ export class WakeUps {
     this.#options
       .head()
       .then(
-        (head) => this.#waiters.wake(head),
+        (head) => {
+          this.#seen = Math.max(this.#seen, head);
+          this.#waiters.wake(head);
+        },
         () => {
           // The database is unreachable: the poll tries again, and readers keep waiting until their signal aborts.
         },
@@ -96,16 +105,26 @@ export class WakeUps {
       .finally(() => {
         this.#checking = false;
         if (this.#again) {
+          // A call that came meanwhile: look again, and on while an announced position is not visible yet.
           this.#again = false;
-          this.check(0);
-        } else if (this.#waiters.size > 0 && attempt < RECHECK_MS.length && attempt > 0) {
+          this.check(1);
+        } else if (
+          this.#waiters.size > 0 &&
+          attempt < RECHECK_MS.length &&
+          attempt > 0 &&
+          this.#seen < this.#announced
+        ) {
           clearTimeout(this.#recheck);
           this.#recheck = setTimeout(() => this.check(attempt + 1), RECHECK_MS[attempt]).unref();
+        } else if (attempt > 0 && !Number.isFinite(this.#announced)) {
+          this.#announced = this.#seen;
         }
       });
   }
 
-  #notified(): void {
+  #notified(payload: string): void {
+    const announced = /^\d{1,15}$/.test(payload) ? Number(payload) : Number.POSITIVE_INFINITY;
+    this.#announced = Math.max(this.#announced, announced);
     clearTimeout(this.#recheck);
     this.check(1);
   }
@@ -115,7 +134,7 @@ export class WakeUps {
     if (this.#unlisten === undefined)
       this.#unlisten = this.#options.listener.listen(
         this.#options.channel,
-        () => this.#notified(),
+        (payload) => this.#notified(payload),
         // A commit announced before LISTEN took effect went unheard: look at the head once it has.
         () => this.check(),
       );
