@@ -160,32 +160,31 @@ export class OutboxRelay {
     return this.#store.claim(this.#batchSize, this.#leaseMs);
   }
 
-  // Delivers `first`, then the batches claimed after it while `more()` says so, until a claim finds none: the next
-  // batch is claimed while one is being sent (its messages are leased, so the claim passes them by), and a batch's
-  // sent messages are deleted while the next is sent. Batches go out one after another, in the order written.
+  // Delivers `first`, then the batches claimed after it while `more()` says so, until a claim finds none. Once a
+  // batch's messages are on their way, and while their acknowledgements come, the next batch is claimed (the
+  // claim passes the leased ones by) and the rows of the batch before are deleted. Batches go out one after
+  // another, in the order written.
   async #pipeline(first: readonly OutboxMessage[], more: () => boolean): Promise<number> {
     let total = 0;
     let batch = first;
-    let completing: Promise<void> = Promise.resolve();
+    // Sent, and not yet deleted.
+    let done: string[] = [];
     try {
       while (batch.length > 0) {
-        const claiming = more() ? this.#claim() : Promise.resolve([]);
-        // A claim that fails while the batch is sent is reported by the await below, or not at all when the send
-        // failed first: its messages come back when their lease ends.
-        claiming.catch(() => {});
         const sent: string[] = [];
-        try {
-          await this.#deliver(batch, sent);
-        } finally {
-          // One deletion at a time: the one before has long ended by now, and its failure ends the pipeline.
-          await completing;
-          completing = sent.length > 0 ? this.#store.complete(sent) : Promise.resolve();
-          total += sent.length;
-        }
-        batch = await claiming;
+        const delivering = this.#deliver(batch, sent);
+        const claiming = more() ? this.#claim() : Promise.resolve([]);
+        const deleting = done.length > 0 ? this.#store.complete(done) : Promise.resolve();
+        done = [];
+        const [delivered, claimed, deleted] = await Promise.allSettled([delivering, claiming, deleting]);
+        done = sent;
+        total += sent.length;
+        // A failure ends the pipeline; the messages of a batch claimed meanwhile come back when their lease ends.
+        for (const outcome of [deleted, delivered, claimed]) if (outcome.status === 'rejected') throw outcome.reason;
+        batch = (claimed as PromiseFulfilledResult<readonly OutboxMessage[]>).value;
       }
     } finally {
-      await completing;
+      if (done.length > 0) await this.#store.complete(done);
     }
     return total;
   }
