@@ -18,21 +18,24 @@ export type RunInTransaction<Tx> = <R>(body: (tx: Tx) => Protocol<R>) => Step<R>
  * next group. Each call resolves once its group has committed, so a completion it reports is durable; a process
  * that dies before that commit leaves the whole group's commands running under their leases, to be claimed again
  * when the leases end, never half recorded. A group that fails is tried again one outcome per transaction, so that
- * one bad outcome fails alone.
+ * one bad outcome fails alone. A group of one outcome (one statement) runs through `alone` when given, a statement
+ * committed on its own: one round trip where a transaction costs three.
  *
  * @example
- * const groups = new OutcomeGroups((body) => dialect.transaction(body));
+ * const groups = new OutcomeGroups((body) => dialect.transaction(body), (body) => dialect.run(body));
  * const changed = await groups.add((tx) => dialect.complete(tx, held, success));
  */
 export class OutcomeGroups<Tx> {
   readonly #transaction: RunInTransaction<Tx>;
+  readonly #alone: RunInTransaction<Tx>;
   #waiting: Outcome<Tx>[] = [];
   #scheduled = false;
   #committing = false;
 
-  /** Groups commit through `transaction`. */
-  constructor(transaction: RunInTransaction<Tx>) {
+  /** Groups commit through `transaction`; a group of one through `alone` (default: `transaction` too). */
+  constructor(transaction: RunInTransaction<Tx>, alone: RunInTransaction<Tx> = transaction) {
     this.#transaction = transaction;
+    this.#alone = alone;
   }
 
   /** Runs `change` in the next group's transaction; resolves to its answer once that transaction has committed. */
@@ -66,7 +69,7 @@ export class OutcomeGroups<Tx> {
 
   async #commit(group: readonly Outcome<Tx>[]): Promise<void> {
     try {
-      const answers = await this.#transaction(function* (tx) {
+      const answers = await (group.length === 1 ? this.#alone : this.#transaction)(function* (tx) {
         const changed: boolean[] = [];
         for (const outcome of group) changed.push(yield outcome.change(tx));
         return changed;

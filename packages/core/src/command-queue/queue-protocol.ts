@@ -110,7 +110,10 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
     this.#dialect = dialect;
     this.#wakeUps = wakeUps;
     this.#settled = new SettledListeners(settledElsewhere);
-    this.#outcomes = new OutcomeGroups((body) => dialect.transaction(body));
+    this.#outcomes = new OutcomeGroups(
+      (body) => dialect.transaction(body),
+      (body) => dialect.run(body),
+    );
   }
 
   async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
