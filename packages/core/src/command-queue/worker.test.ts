@@ -297,4 +297,61 @@ describe('enqueue and the command worker', () => {
     await worker.stop();
     await app.close();
   });
+
+  it('runs the next command while the outcome of the one before commits, and stop() waits for that outcome', async () => {
+    const started: number[] = [];
+    let bothStarted: () => void = () => {};
+    const second = new Promise<void>((resolve) => {
+      bothStarted = resolve;
+    });
+    const { app } = bank({
+      slow: async (n) => {
+        started.push(n);
+        if (started.length === 2) bothStarted();
+      },
+    });
+    await app.start();
+    const store = app.store.commands!;
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    // The first completion is held until the test opens the gate: a worker that frees its one place only once an
+    // outcome is recorded never starts the second command.
+    let held = false;
+    const slowOutcomes = new Proxy(store, {
+      get(target, name) {
+        if (name === 'complete') {
+          return async (...args: Parameters<typeof store.complete>) => {
+            if (!held) {
+              held = true;
+              await gate;
+            }
+            return target.complete(...args);
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const ids = [];
+    for (let n = 0; n < 2; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const worker = new CommandWorker({ store: slowOutcomes, mediator: app.mediator, concurrency: 1 }).start();
+    await second;
+    expect(started).toEqual([0, 1]);
+    expect((await app.commandStatus(ids[0]!))?.status).toBe('running');
+    let stopped = false;
+    const stopping = worker.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    open();
+    await stopping;
+    expect(await Promise.all(ids.map(async (id) => (await app.commandStatus(id))?.status))).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+    await app.close();
+  });
 });

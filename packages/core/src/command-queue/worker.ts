@@ -14,7 +14,10 @@ export interface CommandWorkerOptions {
   readonly store: CommandQueueStore;
   /** Runs each command through its pipeline and handler, as `send` would. */
   readonly mediator: Mediator;
-  /** Commands run at once by this worker. Default: 4. */
+  /**
+   * Commands run at once by this worker. A command's place frees as soon as its handler is done: the worker claims
+   * the next while the outcome of the one before commits. Default: 4.
+   */
   readonly concurrency?: number;
   /** How long a claim keeps other workers off a command; renewed while it runs. Default: 30 000 ms. */
   readonly leaseMs?: number;
@@ -49,7 +52,10 @@ export class CommandWorker {
   readonly #stopTimeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #logger: Logger;
+  // The commands whose handlers run (each holds a slot), and those whose outcome is not yet recorded (handlers
+  // included): a slot frees as soon as its handler is done, and the next claim runs while the outcome commits.
   readonly #running = new Set<Promise<void>>();
+  readonly #recording = new Set<Promise<void>>();
   // One controller per running command, rather than one signal they all listen to: with more than ten commands
   // running, Node would warn of a listener leak on a shared signal.
   readonly #cancels = new Set<AbortController>();
@@ -98,7 +104,7 @@ export class CommandWorker {
       for (const cancel of this.#cancels) cancel.abort();
     }, this.#stopTimeoutMs);
     try {
-      while (this.#running.size > 0) await Promise.all(this.#running);
+      while (this.#recording.size > 0) await Promise.all(this.#recording);
     } finally {
       clearTimeout(timer);
     }
@@ -128,11 +134,19 @@ export class CommandWorker {
           this.#logger.error({ err: error }, 'Command worker could not claim commands');
         }
         for (const command of claimed) {
-          const running: Promise<void> = this.#execute(command).finally(() => {
-            this.#running.delete(running);
+          let ran!: () => void;
+          const slot: Promise<void> = new Promise<void>((resolve) => {
+            ran = resolve;
+          }).then(() => {
+            this.#running.delete(slot);
             this.#wake.fire();
           });
-          this.#running.add(running);
+          this.#running.add(slot);
+          const recording: Promise<void> = this.#execute(command, ran).finally(() => {
+            ran();
+            this.#recording.delete(recording);
+          });
+          this.#recording.add(recording);
         }
       }
       if (stopping.aborted) return;
@@ -144,7 +158,8 @@ export class CommandWorker {
     }
   }
 
-  async #execute(command: ClaimedCommand): Promise<void> {
+  // Runs the command and records its outcome; `ran` is called once the handler is done, before the outcome is.
+  async #execute(command: ClaimedCommand, ran: () => void = () => {}): Promise<void> {
     const { id, lease } = command;
     const renewal = setInterval(
       () => {
@@ -163,8 +178,10 @@ export class CommandWorker {
         ...this.#options(command),
         signal: cancel.signal,
       });
+      ran();
       await this.#store.complete(id, lease, { result, position }, Date.now());
     } catch (error) {
+      ran();
       await this.#failed(command, error, cancel.signal.aborted);
     } finally {
       this.#cancels.delete(cancel);
