@@ -191,7 +191,9 @@ export class NatsConsumer<Tx> {
     if (this.#retentionMs !== undefined) {
       const retentionMs = this.#retentionMs;
       this.#pruning = setInterval(() => void this.#prune(retentionMs), Math.min(retentionMs, 3_600_000));
-      this.#pruning.unref();
+      // Cast, so that the package also type-checks with the DOM's timers (browser code may import it), whose
+      // setInterval returns a plain number.
+      (this.#pruning as { unref?: () => void }).unref?.();
       await this.#prune(retentionMs);
     }
   }
