@@ -1,6 +1,6 @@
 // The web UI in Debian's Chromium, driven by playwright-core: a guest signs in, books a room, finds it under their
 // bookings, cancels it, follows the cancellation's progress and sees the refund and the email; the front desk and
-// a manager see what is theirs.
+// a manager see what is theirs, and a manager replays a refund request that billing's database refused until parked.
 // Screenshots go to examples/hotel/test-results/.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -13,7 +13,12 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app/server.js';
 import type { StoresConfig } from '../../src/app/stores.js';
+import { addDays, today } from '../../src/domain/dates.js';
 import type { Role } from '../../src/identity/roles.js';
+import { BookRoom, CancelBooking, RegisterRoom } from '../../src/messages/commands.js';
+import { ReplayDeadLetter, ServiceDeadLetters } from '../../src/services/dead-letters.js';
+import { MAX_DELIVERIES } from '../../src/services/transport.js';
+import { as, cancellationCompleted } from './setup.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hotelDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -152,5 +157,91 @@ describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config })
       expect(lag).toContain(name);
     }
     await screenshot('behind-the-scenes');
+  });
+
+  it('shows a manager a refund request billing could not take in, and replays it: still failing, done, gone', async () => {
+    const manager = as('e2e-manager', 'manager');
+    const billing = app.billing.billing!.db.connection;
+    // Billing's database refuses what its inbox writes, as a read-only volume would, until the trigger is dropped.
+    const refuse = () =>
+      billing.exec(
+        `CREATE TRIGGER refuse_commands BEFORE INSERT ON twofold_commands BEGIN SELECT RAISE(ABORT, 'billing volume is read-only'); END`,
+      );
+    const fix = () => billing.exec('DROP TRIGGER refuse_commands');
+    const bookAndCancel = async (bookingId: string, from: string) => {
+      await app.hotel.mediator.send(
+        BookRoom,
+        { bookingId, roomId: '801', guestId: 'e2e-kim', from, to: addDays(from, 2) },
+        manager,
+      );
+      await app.hotel.mediator.send(CancelBooking, { bookingId, reason: 'plans changed' }, manager);
+    };
+    const parked = page.getByTestId('dead-letters');
+    const rows = parked.locator('[data-testid^="dead-letter-"]');
+    const flash = page.locator('#flash');
+
+    await page.goto(`${baseUrl}/#/behind`);
+    await parked.getByTestId('no-dead-letters').waitFor();
+    await app.hotel.mediator.send(
+      RegisterRoom,
+      { roomId: '801', number: '801', type: 'single', pricePerNight: 80 },
+      manager,
+    );
+    refuse();
+    await bookAndCancel('e2e-poison-1', addDays(today(), 3));
+
+    await rows.first().waitFor({ timeout: 20_000 });
+    const [letter, ...others] = await app.hotel.mediator.ask(ServiceDeadLetters, {}, manager);
+    expect(others).toEqual([]);
+    const row = parked.getByTestId(`dead-letter-${letter!.id}`);
+    expect(await row.locator('td').allTextContents()).toEqual([
+      'billing',
+      'hotel.RefundRequested',
+      letter!.streamId,
+      String(MAX_DELIVERIES),
+      expect.stringMatching(/\d/),
+      letter!.problem,
+      'Replay',
+    ]);
+    await screenshot('dead-letter');
+
+    // Replayed while billing still refuses it: said so, and still parked with one attempt more.
+    await row.getByTestId('replay').click();
+    await expect
+      .poll(() => flash.textContent())
+      .toBe(
+        `Still failing: billing could not take in hotel.RefundRequested for ${letter!.streamId} again, so it stays parked. The server log has the error.`,
+      );
+    expect(await flash.getAttribute('class')).toBe('error');
+    await expect.poll(() => row.locator('td').nth(3).textContent()).toBe(String(MAX_DELIVERIES + 1));
+
+    fix();
+    await row.getByTestId('replay').click();
+    await expect
+      .poll(() => flash.textContent())
+      .toBe(`Done: billing took in hotel.RefundRequested for ${letter!.streamId}.`);
+    expect(await flash.getAttribute('class')).toBe('ok');
+    await parked.getByTestId('no-dead-letters').waitFor();
+    expect(await rows.count()).toBe(0);
+    expect(await cancellationCompleted(app, 'e2e-poison-1')).toMatchObject({ refund: 'done', completed: true });
+
+    // Replayed elsewhere between the listing and the click: the page's own replay reaches the server after it.
+    refuse();
+    await bookAndCancel('e2e-poison-2', addDays(today(), 6));
+    await rows.first().waitFor({ timeout: 20_000 });
+    const [second] = await app.hotel.mediator.ask(ServiceDeadLetters, {}, manager);
+    fix();
+    const replays = '**/api/commands/hotel.ReplayDeadLetter';
+    await page.route(replays, async (route) => {
+      await app.hotel.mediator.send(ReplayDeadLetter, { id: second!.id }, manager);
+      await route.continue();
+    });
+    await parked.getByTestId(`dead-letter-${second!.id}`).getByTestId('replay').click();
+    await expect
+      .poll(() => flash.textContent())
+      .toBe(`Gone: hotel.RefundRequested for ${second!.streamId} is no longer parked (replayed or removed meanwhile).`);
+    await page.unroute(replays);
+    await parked.getByTestId('no-dead-letters').waitFor();
+    expect(await cancellationCompleted(app, 'e2e-poison-2')).toMatchObject({ refund: 'done', completed: true });
   });
 });

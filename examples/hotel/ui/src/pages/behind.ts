@@ -1,7 +1,9 @@
+import { isRemoteError } from '@twofold/client';
 import { type LagView, ProjectionLag, RecentEvents } from '../../../src/messages/queries.js';
+import { type DeadLetterView, ReplayDeadLetter, ServiceDeadLetters } from '../../../src/services/dead-letters.js';
 import { api, explain } from '../api.js';
 import { h, mount, time } from '../dom.js';
-import type { Page } from '../session.js';
+import type { Page, Session } from '../session.js';
 
 type Follower = LagView['subscribers'][number];
 
@@ -22,17 +24,97 @@ const follower = (f: Follower, kind: string) =>
     ].map((c) => h('td', {}, c)),
   );
 
+/** Replays a parked event and tells the manager what came of it: taken in, failing again, or no longer parked. */
+async function replay(letter: DeadLetterView, session: Session): Promise<void> {
+  const what = `${letter.type} for ${letter.streamId}`;
+  try {
+    await api.send(ReplayDeadLetter, { id: letter.id });
+    session.flash(`Done: ${letter.consumer} took in ${what}.`);
+  } catch (error) {
+    if (isRemoteError(error, 'DOMAIN_RULE') && error.rule === 'STILL_FAILING') {
+      session.flash(
+        `Still failing: ${letter.consumer} could not take in ${what} again, so it stays parked. The server log has the error.`,
+        'error',
+      );
+    } else if (isRemoteError(error, 'NOT_FOUND')) {
+      session.flash(`Gone: ${what} is no longer parked (replayed or removed meanwhile).`, 'error');
+    } else {
+      session.flash(explain(error), 'error');
+    }
+  }
+}
+
+/** The events between the hotel and billing that their receiver parked, each with a button that replays it. */
+function deadLetters(letters: readonly DeadLetterView[], onReplay: (letter: DeadLetterView) => Promise<void>) {
+  const row = (letter: DeadLetterView) => {
+    const button: HTMLButtonElement = h(
+      'button',
+      {
+        type: 'button',
+        'data-testid': 'replay',
+        onclick: async () => {
+          button.disabled = true;
+          await onReplay(letter);
+        },
+      },
+      'Replay',
+    );
+    return h(
+      'tr',
+      { 'data-testid': `dead-letter-${letter.id}` },
+      ...[letter.consumer, letter.type, letter.streamId, letter.attempts, time(letter.at), letter.problem].map((c) =>
+        h('td', {}, c),
+      ),
+      h('td', {}, button),
+    );
+  };
+  return [
+    h('h2', {}, 'Parked events'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Events between the hotel and billing that their receiver could not take in. Fix the cause (the server log has the error), then replay.',
+    ),
+    letters.length === 0
+      ? h('p', { class: 'muted', 'data-testid': 'no-dead-letters' }, 'No event is parked.')
+      : h(
+          'table',
+          {},
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['Consumer', 'Type', 'Stream', 'Attempts', 'When', 'Problem', ''].map((c) => h('th', {}, c)),
+            ),
+          ),
+          h('tbody', {}, ...letters.map(row)),
+        ),
+  ];
+}
+
 /**
- * Behind the scenes: the last events in the log, and how far each projection, subscriber and process manager has
- * got.
+ * Behind the scenes: the last events in the log, how far each projection, subscriber and process manager has
+ * got, and the events parked between the hotel and billing, to replay once their cause is fixed.
  */
-export const behindPage: Page = async (root) => {
+export const behindPage: Page = async (root, session) => {
   const lag = h('section', { 'data-testid': 'lag' });
+  const parked = h('section', { 'data-testid': 'dead-letters' });
   const events = h('section', { 'data-testid': 'events' });
+  let drawn = 0;
 
   const draw = async () => {
+    // A refresh that started before a replay may answer after it: only the latest is shown, so that a replayed
+    // event does not come back.
+    const turn = ++drawn;
     try {
-      const [status, recent] = await Promise.all([api.ask(ProjectionLag, {}), api.ask(RecentEvents, { limit: 25 })]);
+      const [status, recent, letters] = await Promise.all([
+        api.ask(ProjectionLag, {}),
+        api.ask(RecentEvents, { limit: 25 }),
+        api.ask(ServiceDeadLetters, {}),
+      ]);
+      if (turn !== drawn) return;
       mount(
         lag,
         h('h2', {}, 'Read side'),
@@ -68,6 +150,13 @@ export const behindPage: Page = async (root) => {
         ),
       );
       mount(
+        parked,
+        deadLetters(letters, async (letter) => {
+          await replay(letter, session);
+          await draw();
+        }),
+      );
+      mount(
         events,
         h('h2', {}, 'Latest events'),
         h(
@@ -92,7 +181,7 @@ export const behindPage: Page = async (root) => {
         ),
       );
     } catch (error) {
-      mount(lag, h('p', { class: 'error' }, explain(error)));
+      if (turn === drawn) mount(lag, h('p', { class: 'error' }, explain(error)));
     }
   };
 
@@ -101,6 +190,7 @@ export const behindPage: Page = async (root) => {
     h('h1', {}, 'Behind the scenes'),
     h('p', { class: 'muted' }, 'Refreshes every two seconds.'),
     lag,
+    parked,
     events,
   );
   await draw();
