@@ -18,6 +18,8 @@ export class MemoryProcessStore implements ProcessStore {
   readonly #checkpoints = new Map<string, GlobalPosition>();
   // When each closed instance was closed, by `Date.now`, in the order they closed.
   readonly #closedAt = new Map<string, number>();
+  // Each instance's failing timers: failures by timer name, while the timer stays due at the same time.
+  readonly #timerFailures = new Map<string, Map<string, number>>();
 
   constructor(queue: MemoryCommandQueue) {
     this.#queue = queue;
@@ -36,6 +38,7 @@ export class MemoryProcessStore implements ProcessStore {
     if (checkpoint !== undefined && (this.#checkpoints.get(manager) ?? START) !== checkpoint.from) return false;
     const copy = structuredClone(instance);
     this.#instances.set(key(manager, correlation), copy);
+    this.#keepFailures(key(manager, correlation), stored, copy);
     if (copy.closed) this.#closedAt.set(key(manager, correlation), Date.now());
     if (checkpoint !== undefined) this.#checkpoints.set(manager, checkpoint.to);
     // Every check is done: the memory queue stores each command before enqueue returns, so nothing can come
@@ -60,6 +63,15 @@ export class MemoryProcessStore implements ProcessStore {
       .slice(0, limit);
   }
 
+  async timerFailed(manager: string, { correlation, name, at }: DueTimer): Promise<number> {
+    const k = key(manager, correlation);
+    if (this.#instances.get(k)?.timers[name] !== at) return 0;
+    const failures = this.#timerFailures.get(k) ?? new Map<string, number>();
+    const count = (failures.get(name) ?? 0) + 1;
+    this.#timerFailures.set(k, failures.set(name, count));
+    return count;
+  }
+
   async nextTimer(manager: string): Promise<number | undefined> {
     return this.#timers(manager)[0]?.at;
   }
@@ -72,9 +84,20 @@ export class MemoryProcessStore implements ProcessStore {
       if (!k.startsWith(prefix) || at > closedBefore) continue;
       this.#closedAt.delete(k);
       this.#instances.delete(k);
+      this.#timerFailures.delete(k);
       pruned++;
     }
     return pruned;
+  }
+
+  // A timer's failures go with it when a commit removes or moves it.
+  #keepFailures(k: string, before: ProcessInstance | undefined, after: ProcessInstance): void {
+    const failures = this.#timerFailures.get(k);
+    if (failures === undefined) return;
+    for (const name of failures.keys()) {
+      if (after.timers[name] !== before?.timers[name]) failures.delete(name);
+    }
+    if (failures.size === 0) this.#timerFailures.delete(k);
   }
 
   #timers(manager: string): DueTimer[] {

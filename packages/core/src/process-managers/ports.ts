@@ -44,6 +44,13 @@ export interface ProcessStore {
   moveCheckpoint(manager: string, from: GlobalPosition, to: GlobalPosition): Promise<boolean>;
   /** The manager's timers due at `now`, the earliest first, at most `limit`. */
   dueTimers(manager: string, now: number, limit: number): Promise<readonly DueTimer[]>;
+  /**
+   * Counts one more failure of `timer`'s handler, and resolves to its failures so far; 0, counting nothing, when the
+   * timer is no longer set at `timer.at` (fired, cancelled or moved since it was listed). The count is stored with
+   * the timer, so a new runner (after a restart, or on another node) goes on from it: a commit that leaves the
+   * timer due at the same time keeps it, and one that removes or moves the timer drops it.
+   */
+  timerFailed(manager: string, timer: DueTimer): Promise<number>;
   /** When the manager's earliest timer falls due, or undefined when it has none. */
   nextTimer(manager: string): Promise<number | undefined>;
   /**

@@ -27,7 +27,7 @@ class CheckpointMoved extends Error {}
  * transaction of the store: the instance's state and timers, the commands it sends (into the command queue), and
  * for an event the checkpoint; so an event handled again after a crash finds its effect committed or not at all,
  * and a timer fires once. An event or timer whose handler keeps failing is parked as a dead letter after `attempts`
- * tries.
+ * tries; a timer's failures are counted in the store, so a restart does not start its count again.
  *
  * @example
  * const runner = new ProcessManagerRunner({ processManager: checkout, feed: db.events, store: db.processes,
@@ -51,8 +51,6 @@ export class ProcessManagerRunner {
   readonly #feed: EventFeed;
   readonly #retainClosedMs: number | undefined;
   #prunedAt = 0;
-  // Failures in a row of each due timer (correlation, name, time), until it fires or is parked.
-  readonly #timerFailures = new Map<string, number>();
   #saved: GlobalPosition = START;
   #failure: ProcessManagerFailure | undefined;
   #controller: AbortController | undefined;
@@ -125,7 +123,8 @@ export class ProcessManagerRunner {
   /**
    * Fires every timer due by the clock now, and resolves with how many fired; for tests and scripts (a started
    * runner fires them on its own). A timer whose handler fails is logged and stays due, tried again next time;
-   * after `attempts` failures in a row it is taken off its instance and parked as a dead letter.
+   * after `attempts` failures, counted with the timer in the store by every runner of the manager (before a restart
+   * too, or on another node), it is taken off its instance and parked as a dead letter.
    */
   async fireTimers(): Promise<number> {
     const now = this.#clock();
@@ -293,15 +292,13 @@ export class ProcessManagerRunner {
 
   async #fire(timer: DueTimer, now: number): Promise<boolean> {
     const { correlation, name, at } = timer;
-    const failures = `${correlation}\u0000${name}\u0000${at}`;
     try {
       const fired = await this.#fireOn(correlation, name, { at, now });
-      this.#timerFailures.delete(failures);
       if (fired) this.#recovered((failure) => failure.timer === `${name} of ${correlation}`);
       return fired;
     } catch (error) {
-      const attempts = (this.#timerFailures.get(failures) ?? 0) + 1;
-      this.#timerFailures.set(failures, attempts);
+      // Counted in the store, with the timer: a restarted runner, or one on another node, goes on from it.
+      const attempts = await this.#store.timerFailed(this.name, timer);
       const log = { err: error, processManager: this.name, correlation, timer: name, attempt: attempts };
       if (attempts < this.#attempts) {
         this.#failed(error, { timer: `${name} of ${correlation}` });
@@ -311,7 +308,6 @@ export class ProcessManagerRunner {
       const letter = timerLetter(this.name, timer, { error, attempts, position: this.#saved });
       await this.#deadLetters.add(letter);
       await this.#dropTimer(timer);
-      this.#timerFailures.delete(failures);
       this.#recovered((failure) => failure.timer === `${name} of ${correlation}`);
       this.#logger.error(
         log,

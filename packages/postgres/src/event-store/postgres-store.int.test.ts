@@ -40,6 +40,7 @@ describe('PostgresStore', () => {
         { component: 'inbox', version: 1 },
         { component: 'outbox', version: 1 },
         { component: 'process-managers', version: 1 },
+        { component: 'process-managers', version: 2 },
         { component: 'projection-slots', version: 1 },
         { component: 'subscriptions', version: 1 },
         { component: 'tables', version: 1 },
@@ -64,7 +65,7 @@ describe('PostgresStore', () => {
       ['subscriptions', 0, 1],
       ['outbox', 0, 1],
       ['command-queue', 0, 1],
-      ['process-managers', 0, 1],
+      ['process-managers', 0, 2],
       ['inbox', 0, 1],
     ]);
     const again = await migratePostgres({ connection: server.url, schema });

@@ -10,7 +10,7 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 processStoreContract('PostgresProcessStore', async () => {
   const db = await postgres({ connection: server.url, schema: server.schema() });
-  return { store: db.processes, commands: db.commands, close: () => db.close() };
+  return { store: db.processes, commands: db.commands, deadLetters: db.deadLetters, close: () => db.close() };
 });
 
 describe('PostgresProcessStore', () => {

@@ -71,19 +71,24 @@ export class PostgresProcessStore implements ProcessStore {
                 ),
               );
         if (written.rowCount !== 1) throw new Moved();
-        await tx.query(
-          prepared('DELETE FROM twofold_process_timers WHERE manager = $1 AND correlation = $2', [
-            manager,
-            correlation,
-          ]),
-        );
         const timers = Object.entries(instance.timers);
+        const names = timers.map(([name]) => name);
+        await tx.query(
+          prepared(
+            `DELETE FROM twofold_process_timers WHERE manager = $1 AND correlation = $2
+             AND NOT (name = ANY ($3::text[]))`,
+            [manager, correlation, names],
+          ),
+        );
         if (timers.length > 0) {
+          // A timer left due at the same time keeps its failures; one set anew or moved starts from none.
           await tx.query(
             prepared(
-              `INSERT INTO twofold_process_timers (manager, correlation, name, at)
-               SELECT $1, $2, name, at FROM unnest($3::text[], $4::bigint[]) AS t(name, at)`,
-              [manager, correlation, timers.map(([name]) => name), timers.map(([, at]) => at)],
+              `INSERT INTO twofold_process_timers AS t (manager, correlation, name, at)
+               SELECT $1, $2, name, at FROM unnest($3::text[], $4::bigint[]) AS n(name, at)
+               ON CONFLICT (manager, correlation, name) DO UPDATE SET at = excluded.at,
+               failures = CASE WHEN t.at = excluded.at THEN t.failures ELSE 0 END`,
+              [manager, correlation, names, timers.map(([, at]) => at)],
             ),
           );
         }
@@ -115,6 +120,15 @@ export class PostgresProcessStore implements ProcessStore {
       [manager, now, limit],
     );
     return rows.map(({ correlation, name, at }) => ({ correlation, name, at: toNumber(at) }));
+  }
+
+  async timerFailed(manager: string, { correlation, name, at }: DueTimer): Promise<number> {
+    const { rows } = await this.#db.query<{ failures: number }>(
+      `UPDATE twofold_process_timers SET failures = failures + 1
+       WHERE manager = $1 AND correlation = $2 AND name = $3 AND at = $4 RETURNING failures`,
+      [manager, correlation, name, at],
+    );
+    return rows[0]?.failures ?? 0;
   }
 
   async nextTimer(manager: string): Promise<number | undefined> {

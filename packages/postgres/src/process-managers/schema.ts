@@ -29,4 +29,10 @@ export const processMigrations: readonly Migration[] = [
         );
       `),
   },
+  {
+    version: 2,
+    name: 'timer failures',
+    // A timer's failures are counted with it, so that a poison timer is parked across restarts of its runner.
+    up: (tx) => tx.query('ALTER TABLE twofold_process_timers ADD COLUMN failures integer NOT NULL DEFAULT 0'),
+  },
 ];

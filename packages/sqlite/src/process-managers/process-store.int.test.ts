@@ -8,7 +8,7 @@ const temp = tempDir();
 
 processStoreContract('sqlite(…).processes', () => {
   const db = sqlite(temp.file('processes'));
-  return { store: db.processes, commands: db.commands, close: () => db.close() };
+  return { store: db.processes, commands: db.commands, deadLetters: db.deadLetters, close: () => db.close() };
 });
 
 describe('SqliteProcessStore', () => {

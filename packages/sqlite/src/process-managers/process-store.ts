@@ -24,8 +24,9 @@ export class SqliteProcessStore implements ProcessStore {
   readonly #instance: Statement<[string, string], InstanceRow>;
   readonly #timers: Statement<[string, string], { name: string; at: number }>;
   readonly #upsert: Statement<[string, string, string, number, number, number]>;
-  readonly #clearTimers: Statement<[string, string]>;
+  readonly #keepTimers: Statement<[string, string, string]>;
   readonly #setTimer: Statement<[string, string, string, number]>;
+  readonly #timerFailed: Statement<[string, string, string, number], number>;
   readonly #checkpoint: Statement<[string], number>;
   readonly #setCheckpoint: Statement<[string, number]>;
   readonly #due: Statement<[string, number, number], DueTimer>;
@@ -45,10 +46,22 @@ export class SqliteProcessStore implements ProcessStore {
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (manager, correlation) DO UPDATE SET state = excluded.state,
        version = excluded.version, closed = excluded.closed, updated_at = excluded.updated_at`,
     );
-    this.#clearTimers = db.prepare('DELETE FROM twofold_process_timers WHERE manager = ? AND correlation = ?');
-    this.#setTimer = db.prepare(
-      'INSERT INTO twofold_process_timers (manager, correlation, name, at) VALUES (?, ?, ?, ?)',
+    this.#keepTimers = db.prepare(
+      `DELETE FROM twofold_process_timers WHERE manager = ? AND correlation = ?
+       AND name NOT IN (SELECT value FROM json_each(?))`,
     );
+    // A timer left due at the same time keeps its failures; one set anew or moved starts from none.
+    this.#setTimer = db.prepare(
+      `INSERT INTO twofold_process_timers (manager, correlation, name, at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (manager, correlation, name) DO UPDATE SET at = excluded.at,
+       failures = CASE WHEN at = excluded.at THEN failures ELSE 0 END`,
+    );
+    this.#timerFailed = db
+      .prepare<[string, string, string, number], number>(
+        `UPDATE twofold_process_timers SET failures = failures + 1
+         WHERE manager = ? AND correlation = ? AND name = ? AND at = ? RETURNING failures`,
+      )
+      .pluck();
     this.#checkpoint = db
       .prepare<[string], number>('SELECT position FROM twofold_process_checkpoints WHERE manager = ?')
       .pluck();
@@ -85,8 +98,9 @@ export class SqliteProcessStore implements ProcessStore {
       if ((this.#instance.get(manager, correlation)?.version ?? 0) !== instance.version - 1) return false;
       if (checkpoint !== undefined && (this.#checkpoint.get(manager) ?? 0) !== checkpoint.from) return false;
       this.#upsert.run(manager, correlation, state, instance.version, instance.closed ? 1 : 0, Date.now());
-      this.#clearTimers.run(manager, correlation);
-      for (const [name, at] of Object.entries(instance.timers)) this.#setTimer.run(manager, correlation, name, at);
+      const timers = Object.entries(instance.timers);
+      this.#keepTimers.run(manager, correlation, JSON.stringify(timers.map(([name]) => name)));
+      for (const [name, at] of timers) this.#setTimer.run(manager, correlation, name, at);
       if (checkpoint !== undefined) this.#setCheckpoint.run(manager, checkpoint.to);
       for (const command of commands) this.#queue.enqueueIn(this.#db, command);
       return true;
@@ -109,6 +123,10 @@ export class SqliteProcessStore implements ProcessStore {
 
   async dueTimers(manager: string, now: number, limit: number): Promise<readonly DueTimer[]> {
     return this.#due.all(manager, now, limit).map(({ correlation, name, at }) => ({ correlation, name, at }));
+  }
+
+  async timerFailed(manager: string, { correlation, name, at }: DueTimer): Promise<number> {
+    return this.#timerFailed.get(manager, correlation, name, at) ?? 0;
   }
 
   async nextTimer(manager: string): Promise<number | undefined> {

@@ -29,4 +29,10 @@ export const processMigrations: readonly Migration[] = [
         ) WITHOUT ROWID;
       `),
   },
+  {
+    version: 2,
+    name: 'timer failures',
+    // A timer's failures are counted with it, so that a poison timer is parked across restarts of its runner.
+    up: (db) => db.exec('ALTER TABLE twofold_process_timers ADD COLUMN failures INTEGER NOT NULL DEFAULT 0'),
+  },
 ];
