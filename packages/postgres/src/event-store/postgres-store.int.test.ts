@@ -41,6 +41,7 @@ describe('PostgresStore', () => {
         { component: 'outbox', version: 1 },
         { component: 'process-managers', version: 1 },
         { component: 'process-managers', version: 2 },
+        { component: 'process-managers', version: 3 },
         { component: 'projection-slots', version: 1 },
         { component: 'subscriptions', version: 1 },
         { component: 'tables', version: 1 },
@@ -65,7 +66,7 @@ describe('PostgresStore', () => {
       ['subscriptions', 0, 1],
       ['outbox', 0, 1],
       ['command-queue', 0, 1],
-      ['process-managers', 0, 2],
+      ['process-managers', 0, 3],
       ['inbox', 0, 1],
     ]);
     const again = await migratePostgres({ connection: server.url, schema });

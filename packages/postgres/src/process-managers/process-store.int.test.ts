@@ -1,9 +1,11 @@
 import { type Logger, streamId, twofold } from '@twofold/core';
 import { processStoreContract } from '@twofold/core/testing';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { checkout, checkoutRunner, holds, MINUTE, PlaceHold } from '../../../core/tests/fixtures/checkout.js';
 import { usePostgres } from '../../tests/server.js';
 import { postgres } from '../index.js';
+import { PRUNE_CLOSED } from './process-store.js';
 
 const server = usePostgres();
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -49,6 +51,31 @@ describe('PostgresProcessStore', () => {
       });
     } finally {
       await second.close();
+    }
+  });
+
+  it('finds the closed instances to prune through the index of closed instances, not among the open ones', async () => {
+    const schema = server.schema();
+    const db = await server.database({ schema });
+    const instance = { state: {}, version: 1, closed: false, timers: {} };
+    for (let i = 0; i < 100; i++) {
+      const closed = i % 10 === 0;
+      await db.processes.commit({
+        manager: 'pm',
+        correlation: `b${i}`,
+        instance: { ...instance, closed },
+        commands: [],
+      });
+    }
+    const client = new pg.Client({ connectionString: server.url, options: `-c search_path=${schema}` });
+    await client.connect();
+    try {
+      await client.query('ANALYZE twofold_process_instances');
+      await client.query('SET enable_seqscan = off');
+      const { rows } = await client.query(`EXPLAIN ${PRUNE_CLOSED}`, ['pm', Date.now(), 100]);
+      expect(rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('twofold_process_instances_closed');
+    } finally {
+      await client.end();
     }
   });
 });

@@ -2,6 +2,14 @@ import type { DueTimer, GlobalPosition, ProcessCommit, ProcessInstance, ProcessS
 import type { PostgresCommandQueue } from '../command-queue/command-queue-store.js';
 import { type PostgresClient, prepared, type SchemaPool, toNumber } from '../connection/schema-pool.js';
 
+/**
+ * Deletes a manager's closed instances that closed at or before a time, up to a limit ($1 manager, $2 time, $3
+ * limit), found through the index of closed instances. A closed instance has no timers (closing clears them), and
+ * its last write is the one that closed it.
+ */
+export const PRUNE_CLOSED = `DELETE FROM twofold_process_instances WHERE (manager, correlation) IN (SELECT manager,
+  correlation FROM twofold_process_instances WHERE manager = $1 AND closed AND updated_at <= $2 LIMIT $3)`;
+
 // Thrown inside a commit's transaction to roll it back when what it was read at has moved.
 class Moved extends Error {}
 
@@ -141,12 +149,7 @@ export class PostgresProcessStore implements ProcessStore {
   }
 
   async pruneClosed(manager: string, closedBefore: number, limit: number): Promise<number> {
-    // A closed instance has no timers (closing clears them), and its last write is the one that closed it.
-    const { rowCount } = await this.#db.query(
-      `DELETE FROM twofold_process_instances WHERE (manager, correlation) IN (SELECT manager, correlation
-       FROM twofold_process_instances WHERE manager = $1 AND closed AND updated_at <= $2 LIMIT $3)`,
-      [manager, closedBefore, limit],
-    );
+    const { rowCount } = await this.#db.query(PRUNE_CLOSED, [manager, closedBefore, limit]);
     return rowCount ?? 0;
   }
 

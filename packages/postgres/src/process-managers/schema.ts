@@ -35,4 +35,13 @@ export const processMigrations: readonly Migration[] = [
     // A timer's failures are counted with it, so that a poison timer is parked across restarts of its runner.
     up: (tx) => tx.query('ALTER TABLE twofold_process_timers ADD COLUMN failures integer NOT NULL DEFAULT 0'),
   },
+  {
+    version: 3,
+    name: 'closed instances by closing time',
+    // Pruning finds the closed instances that closed long enough ago without reading the open ones.
+    up: (tx) =>
+      tx.query(
+        'CREATE INDEX twofold_process_instances_closed ON twofold_process_instances (manager, updated_at) WHERE closed',
+      ),
+  },
 ];

@@ -3,6 +3,7 @@ import { processStoreContract, queuedCommand } from '@twofold/core/testing';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../tests/temp-dir.js';
 import { sqlite } from '../index.js';
+import { PRUNE_CLOSED } from './process-store.js';
 
 const temp = tempDir();
 
@@ -32,6 +33,20 @@ describe('SqliteProcessStore', () => {
       expect(await db.processes.commit(commit('c3'))).toBe(true);
       expect(await db.processes.instance('pm', 'b1')).toMatchObject({ version: 1, timers: { due: 5 } });
       expect((await db.commands.get('c1'))?.status).toBe('queued');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('finds the closed instances to prune through the index of closed instances, not among the open ones', async () => {
+    const db = sqlite(temp.file('prune-plan'));
+    try {
+      const plan = db.connection
+        .prepare<[string, string, number, number], { detail: string }>(`EXPLAIN QUERY PLAN ${PRUNE_CLOSED}`)
+        .all('pm', 'pm', Date.now(), 100)
+        .map((step) => step.detail);
+      expect(plan.some((step) => /USING (COVERING )?INDEX twofold_process_instances_closed /.test(step))).toBe(true);
+      expect(plan.filter((step) => step.startsWith('SCAN'))).toEqual([]);
     } finally {
       await db.close();
     }

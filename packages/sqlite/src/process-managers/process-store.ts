@@ -10,6 +10,14 @@ interface InstanceRow {
 }
 
 /**
+ * Deletes a manager's closed instances that closed at or before a time, up to a limit (manager, manager, time,
+ * limit), found through the index of closed instances. A closed instance has no timers (closing clears them), and
+ * its last write is the one that closed it.
+ */
+export const PRUNE_CLOSED = `DELETE FROM twofold_process_instances WHERE manager = ? AND correlation IN (SELECT correlation
+  FROM twofold_process_instances WHERE manager = ? AND closed = 1 AND updated_at <= ? LIMIT ?)`;
+
+/**
  * Process managers' instances, timers and checkpoints in the SQLite file, `sqlite(…).processes`: each commit
  * writes the instance, its timers, its checkpoint and the commands it sends (into `sqlite(…).commands`) in one
  * transaction, so they survive a restart together or not at all.
@@ -76,11 +84,7 @@ export class SqliteProcessStore implements ProcessStore {
     this.#next = db
       .prepare<[string], number | null>('SELECT min(at) FROM twofold_process_timers WHERE manager = ?')
       .pluck();
-    // A closed instance has no timers (closing clears them), and its last write is the one that closed it.
-    this.#prune = db.prepare(
-      `DELETE FROM twofold_process_instances WHERE manager = ? AND correlation IN (SELECT correlation
-       FROM twofold_process_instances WHERE manager = ? AND closed = 1 AND updated_at <= ? LIMIT ?)`,
-    );
+    this.#prune = db.prepare(PRUNE_CLOSED);
   }
 
   async instance(manager: string, correlation: string): Promise<ProcessInstance | undefined> {
