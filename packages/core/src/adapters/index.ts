@@ -28,6 +28,7 @@ export {
   enqueueIn,
 } from '../command-queue/queue-protocol.js';
 export { QUEUED_COMMAND_COLUMNS, type QueuedCommandRow } from '../command-queue/rows.js';
+export type { SettledElsewhere } from '../command-queue/settled.js';
 export { WakeSignal } from '../command-queue/wake-signal.js';
 export { describeError } from '../errors/errors.js';
 export { appendUnit } from '../event-store/commit/append-unit.js';

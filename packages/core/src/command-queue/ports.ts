@@ -65,8 +65,8 @@ export interface CommandQueueStore {
   /**
    * Calls `listener` with a command's id when a call on this store has made it final (`succeeded`, `dead` or
    * `cancelled`: a worker of this process completed it, or it was cancelled here), and with undefined when a
-   * command may have become final in another process and the store can tell (PostgreSQL: the handle heard of
-   * new events). A hint to read the command again, never its status. Returns the function that stops the calls.
+   * command may have become final in another process and the store can tell (PostgreSQL: another node made a
+   * command final, or committed events). A hint to read the command again, never its status. Returns the function that stops the calls.
    * A listener that throws is passed over: the call that made the command final still resolves.
    */
   onSettled(listener: (id: string | undefined) => void): () => void;

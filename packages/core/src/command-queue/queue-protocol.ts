@@ -12,7 +12,7 @@ import {
   queuedCommandFromRow,
   resultJson,
 } from './rows.js';
-import { SettledListeners } from './settled.js';
+import { type SettledElsewhere, SettledListeners } from './settled.js';
 
 /** What {@link enqueueIn} did: the command as stored, and whether this call stored it (false: its id was taken). */
 export interface Enqueued {
@@ -100,13 +100,9 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
 
   /**
    * The queue on the table `dialect` reaches, waking its workers through `wakeUps`; `settledElsewhere`, where
-   * the database can tell, subscribes to hints that a command may have become final in another process.
+   * the database can carry it, tells other processes of each command made final here and hears of theirs.
    */
-  constructor(
-    dialect: CommandQueueDialect<Tx>,
-    wakeUps: QueueWakeUps,
-    settledElsewhere?: (listener: () => void) => () => void,
-  ) {
+  constructor(dialect: CommandQueueDialect<Tx>, wakeUps: QueueWakeUps, settledElsewhere?: SettledElsewhere) {
     this.#dialect = dialect;
     this.#wakeUps = wakeUps;
     this.#settled = new SettledListeners(settledElsewhere);

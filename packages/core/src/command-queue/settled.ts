@@ -4,9 +4,21 @@ import { InvalidArgumentError } from '../errors/errors.js';
 export type SettledListener = (id: string | undefined) => void;
 
 /**
+ * How a queue shares with the other processes on its database that commands became final, where the database can
+ * carry it (PostgreSQL's NOTIFY): `tell` once an outcome made here is committed, `hear` for the others' hints.
+ */
+export interface SettledElsewhere {
+  /** Tells the other processes that the command `id` became final here; called after the commit, never throws. */
+  tell(id: string): void;
+  /** Calls `listener` on each hint from another process until the returned function is called. */
+  hear(listener: () => void): () => void;
+}
+
+/**
  * Who waits for queued commands to become final (a status resource's `Prefer: wait`): told a command's id when a
  * call on this store made it `succeeded`, `dead` or `cancelled`, and undefined when `elsewhere` (where the store
- * can hear of changes made in other processes) says one may have.
+ * can hear of changes made in other processes) says one may have; each command made final here is told
+ * `elsewhere` too.
  *
  * @example
  * const settled = new SettledListeners();
@@ -14,10 +26,10 @@ export type SettledListener = (id: string | undefined) => void;
  */
 export class SettledListeners {
   readonly #listeners = new Set<SettledListener>();
-  readonly #elsewhere: ((listener: () => void) => () => void) | undefined;
+  readonly #elsewhere: SettledElsewhere | undefined;
 
-  /** `elsewhere` subscribes to the hints of other processes, and returns the function that stops them. */
-  constructor(elsewhere?: (listener: () => void) => () => void) {
+  /** `elsewhere` shares with other processes what became final, where the database can. */
+  constructor(elsewhere?: SettledElsewhere) {
     this.#elsewhere = elsewhere;
   }
 
@@ -27,6 +39,7 @@ export class SettledListeners {
    */
   settled(id: string): void {
     for (const listener of this.#listeners) hint(listener, id);
+    this.#elsewhere?.tell(id);
   }
 
   /** Calls `listener` until the returned function is called; INVALID_ARGUMENT when it is not a function. */
@@ -36,7 +49,7 @@ export class SettledListeners {
     }
     const own = (id: string | undefined) => listener(id);
     this.#listeners.add(own);
-    const stopElsewhere = this.#elsewhere?.(() => hint(listener, undefined));
+    const stopElsewhere = this.#elsewhere?.hear(() => hint(listener, undefined));
     return () => {
       this.#listeners.delete(own);
       stopElsewhere?.();

@@ -142,8 +142,8 @@ function sendStatus(reply: FastifyReply, command: QueuedCommand): FastifyReply {
 
 /**
  * The command once it is final, or as it is when `ms` have passed or the client has gone. It is read again when
- * the queue says it may have become final (a worker of this process finished it, or, on PostgreSQL, the handle
- * heard of new events), and else on a backoff: workers in other processes may finish it unheard.
+ * the queue says it may have become final (a worker of this process finished it, or, on PostgreSQL, a node
+ * notified an outcome or new events), and else on a backoff: workers in other processes may finish it unheard.
  */
 async function settled(
   queue: CommandQueueStore,
@@ -174,7 +174,7 @@ async function settled(
       if (FINAL_COMMAND_STATUSES.includes(command.status) || left <= 0 || gone.aborted) break;
       heard = false;
       await woken.wait(Math.min(pause, left));
-      // A hint from another node comes with the command's events, just before its status changes: the backoff
+      // A hint from another node may come with the command's events, just before its status changes: the backoff
       // starts again from its shortest pause.
       pause = heard ? 10 : Math.min(pause * 2, 250);
     }

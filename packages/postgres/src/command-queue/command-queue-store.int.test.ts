@@ -1,11 +1,32 @@
-import { streamId } from '@twofold/core';
+import { type QueuedCommand, streamId } from '@twofold/core';
 import { commandQueueContract, queuedCommand, transactionalEnqueueContract } from '@twofold/core/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
-import { postgres } from '../index.js';
+import { type PostgresDatabase, postgres } from '../index.js';
 
 const server = usePostgres();
+
+// A status wait that never polls: it reads the command again only when onSettled hints that it may be final.
+function settled(db: PostgresDatabase, id: string): Promise<QueuedCommand> {
+  return new Promise((resolve, reject) => {
+    let reading = Promise.resolve();
+    const read = () => {
+      reading = reading
+        .then(async () => {
+          const command = await db.commands.get(id);
+          if (command?.status !== 'succeeded' && command?.status !== 'dead') return;
+          stop();
+          resolve(command);
+        })
+        .catch(reject);
+    };
+    const stop = db.commands.onSettled((heard) => {
+      if (heard === undefined || heard === id) read();
+    });
+    read();
+  });
+}
 
 commandQueueContract('PostgresCommandQueue', async () => {
   const db = await postgres({ connection: server.url, schema: server.schema() });
@@ -134,6 +155,41 @@ describe('PostgresCommandQueue', () => {
       .toBeGreaterThan(0);
     stop();
     expect(new Set(heard)).toEqual(new Set([undefined]));
+  });
+});
+
+describe('PostgresCommandQueue status waits across nodes', () => {
+  it('wake on a node when another node records an outcome that commits no events: dead, or succeeded', async () => {
+    const schema = server.schema();
+    // Polls an hour apart: only a notification can end the waits below.
+    const here = await server.database({ schema, pollIntervalMs: 3_600_000 });
+    const there = await server.database({ schema, pollIntervalMs: 3_600_000 });
+    const T0 = queuedCommand('t').enqueuedAt;
+    // Until the other node listens, an outcome may slip by unnoticed: cancel commands until one is heard. This
+    // subscription keeps it listening for the waits below.
+    const heard: (string | undefined)[] = [];
+    const stop = there.commands.onSettled((id) => heard.push(id));
+    await expect
+      .poll(
+        async () => {
+          const { id } = await here.commands.enqueue(queuedCommand(crypto.randomUUID()));
+          await here.commands.cancel(id, T0);
+          return heard.length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0);
+    for (const id of ['failing', 'quiet']) await here.commands.enqueue(queuedCommand(id));
+    const [failing, quiet] = await here.commands.claim({ limit: 2, leaseMs: 60_000, now: T0 });
+    const dead = settled(there, 'failing');
+    const succeeded = settled(there, 'quiet');
+    expect(await here.commands.fail(failing!.id, failing!.lease, { code: 'BOOM', message: 'no' }, undefined, T0)).toBe(
+      true,
+    );
+    expect(await dead).toMatchObject({ id: 'failing', status: 'dead', problem: { code: 'BOOM' } });
+    expect(await here.commands.complete(quiet!.id, quiet!.lease, { result: 1, position: undefined }, T0)).toBe(true);
+    expect(await succeeded).toMatchObject({ id: 'quiet', status: 'succeeded', result: 1 });
+    stop();
   });
 });
 

@@ -17,7 +17,8 @@ import { inTransaction, postgresQueue, type QueueSql } from './statements.js';
  * takes due commands with `FOR UPDATE SKIP LOCKED`, so concurrent claims never wait for each other nor share a
  * command; an enqueue with a key takes a transaction lock on the key, so that commands with one key are numbered in
  * the order they commit. A NOTIFY after each enqueue wakes the workers listening on every node, and a worker that
- * dies leaves its commands to be claimed again when their leases end.
+ * dies leaves its commands to be claimed again when their leases end. A NOTIFY after each outcome that makes a
+ * command final wakes the status waits (`onSettled`) of every node.
  *
  * @example
  * const db = await postgres({ connection: process.env.DATABASE_URL! });
@@ -33,15 +34,22 @@ export class PostgresCommandQueue
 
   /**
    * The queue on a database handle's pool, whose tables the handle has migrated: `notifier` tells every node of a
-   * change, and the handle's `listener` hears them for this node's workers while some subscribe. With
-   * `eventsChannel`, the handle's channel of new events, a status wait (`onSettled`) also hears of the events a
-   * command run on another node committed.
+   * change, and the handle's `listener` hears them for this node's workers while some subscribe. With `settled`,
+   * each command made final here is told, after its commit, on that notifier's channel, and a status wait
+   * (`onSettled`) hears of those made final on any node; with `eventsChannel`, the handle's channel of new events,
+   * it also hears of the events a command run on another node committed.
    */
   constructor(
     db: SchemaPool,
-    wakeUps: { readonly notifier: Notifier; readonly listener: Listener; readonly eventsChannel?: string },
+    wakeUps: {
+      readonly notifier: Notifier;
+      readonly listener: Listener;
+      readonly settled?: Notifier;
+      readonly eventsChannel?: string;
+    },
   ) {
-    const { notifier, listener, eventsChannel } = wakeUps;
+    const { notifier, listener, settled, eventsChannel } = wakeUps;
+    const hints = [settled?.channel, eventsChannel].filter((channel) => channel !== undefined);
     const local = new LocalWakeUps();
     const dialect = postgresQueue(db);
     super(
@@ -61,7 +69,17 @@ export class PostgresCommandQueue
           };
         },
       },
-      eventsChannel === undefined ? undefined : (onEvents) => listener.listen(eventsChannel, onEvents),
+      hints.length === 0
+        ? undefined
+        : {
+            tell: () => settled?.notify(),
+            hear: (onHint) => {
+              const stops = hints.map((channel) => listener.listen(channel, onHint));
+              return () => {
+                for (const stop of stops) stop();
+              };
+            },
+          },
     );
     this.#db = db;
     this.#dialect = dialect;

@@ -121,6 +121,7 @@ export class PostgresDatabase implements Database<PostgresClient, DocumentTx> {
     this.commands = new PostgresCommandQueue(db, {
       notifier: new Notifier(db, `twofold_commands_${hash}`),
       listener: this.#listener,
+      settled: new Notifier(db, `twofold_settled_${hash}`),
       eventsChannel: channel,
     });
     this.processes = new PostgresProcessStore(db, this.commands);
