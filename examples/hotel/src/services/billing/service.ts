@@ -1,4 +1,12 @@
-import { CommandWorker, createMediator, type Logger, type RecordedEvent, streamId, writeModels } from '@twofold/core';
+import {
+  CommandWorker,
+  createMediator,
+  type Logger,
+  type RecordedEvent,
+  streamId,
+  ValidationError,
+  writeModels,
+} from '@twofold/core';
 import { natsOutbox } from '@twofold/nats';
 import { type SqliteConnection, type SqliteDatabase, sqlite } from '@twofold/sqlite';
 import { RefundRequested } from '../../cancellation/messages.js';
@@ -16,6 +24,38 @@ export interface Billing {
   start(): this;
   /** Stops the worker and closes the database. */
   close(): Promise<void>;
+}
+
+/**
+ * Billing's receiving end on its database `db`: a `hotel.RefundRequested` whose data matches the event's schema
+ * enqueues `billing.IssueRefund` in the inbox's transaction; one that does not fails with VALIDATION_FAILED naming
+ * each field, and so is parked as a dead letter after its last delivery.
+ *
+ * @example
+ * const receiver = billingReceiver(sqlite('data/billing.db'));
+ */
+export function billingReceiver(db: SqliteDatabase): Receiver<SqliteConnection> {
+  return {
+    name: 'billing',
+    types: [RefundRequested.type],
+    inbox: db.inbox,
+    deadLetters: db.deadLetters,
+    handle: (event: RecordedEvent, tx) => {
+      const parsed = RefundRequested.schema.safeParse(event.data);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map(({ path, message }) => ({
+          path: path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
+          message,
+        }));
+        throw new ValidationError(RefundRequested.type, issues, 'data');
+      }
+      const { bookingId, guestId, amount } = parsed.data;
+      db.commands.enqueueIn(
+        tx,
+        commandOf(event, { type: IssueRefund.type, data: { bookingId, guestId, amount }, key: bookingId }),
+      );
+    },
+  };
 }
 
 /**
@@ -37,19 +77,7 @@ export function createBilling(path: string, options: { readonly logger?: Logger 
     models.eventSourced(refunds, { stream: ({ data }) => streamId('refund', data.bookingId) }),
   );
   const worker = new CommandWorker({ store: db.commands, mediator });
-  const receiver: Receiver<SqliteConnection> = {
-    name: 'billing',
-    types: [RefundRequested.type],
-    inbox: db.inbox,
-    deadLetters: db.deadLetters,
-    handle: (event: RecordedEvent, tx) => {
-      const { bookingId, guestId, amount } = event.data as { bookingId: string; guestId: string; amount: number };
-      db.commands.enqueueIn(
-        tx,
-        commandOf(event, { type: IssueRefund.type, data: { bookingId, guestId, amount }, key: bookingId }),
-      );
-    },
-  };
+  const receiver = billingReceiver(db);
   return {
     db,
     receiver,
