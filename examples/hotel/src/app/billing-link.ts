@@ -1,8 +1,11 @@
 import { join } from 'node:path';
+import { sqlite } from '@twofold/sqlite';
 import { billingReplies } from '../cancellation/replies.js';
-import { type Billing, createBilling } from '../services/billing/service.js';
+import { type Billing, billingReceiver, createBilling } from '../services/billing/service.js';
+import { type DeadLetterSource, localDeadLetters } from '../services/dead-letters.js';
+import { connectDeadLetters } from '../services/nats-dead-letters.js';
 import { natsTransport } from '../services/nats-transport.js';
-import { embeddedTransport, type Receiver, type Transport } from '../services/transport.js';
+import { embeddedTransport, type Transport } from '../services/transport.js';
 import type { Stores } from './stores.js';
 
 /** How the hotel reaches billing. */
@@ -20,8 +23,11 @@ export interface BillingOptions {
 export interface BillingLink {
   /** The in-process billing service; undefined over NATS, where billing is a process of its own. */
   readonly billing: Billing | undefined;
-  /** The receivers whose dead letters the hotel sees and replays: its own, and billing's when it runs in this process. */
-  readonly receivers: readonly Receiver[];
+  /**
+   * The dead letters the hotel sees and replays: its own receiver's, and billing's, in this process or asked over
+   * NATS.
+   */
+  readonly deadLetters: readonly DeadLetterSource[];
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -40,7 +46,7 @@ export async function connectBilling(stores: Stores, options: BillingOptions = {
     const transport = await natsTransport(options.natsUrl, 'hotel', hotel);
     return {
       billing: undefined,
-      receivers: [hotel.receiver],
+      deadLetters: [localDeadLetters(hotel.receiver), transport.peer],
       start: () => transport.start(),
       stop: () => transport.stop(),
     };
@@ -49,7 +55,7 @@ export async function connectBilling(stores: Stores, options: BillingOptions = {
   const transport: Transport = embeddedTransport(hotel, billing);
   return {
     billing,
-    receivers: [hotel.receiver, billing.receiver],
+    deadLetters: [localDeadLetters(hotel.receiver), localDeadLetters(billing.receiver)],
     start: async () => {
       billing.start();
       await transport.start();
@@ -59,4 +65,27 @@ export async function connectBilling(stores: Stores, options: BillingOptions = {
       await billing.close();
     },
   };
+}
+
+/**
+ * The same dead letters as {@link connectBilling}'s, for a process that runs no link to billing (a worker
+ * process): the hotel's own in `stores`, and billing's asked over NATS with `natsUrl`, otherwise in `billing.db`
+ * in `dataDir`, the file the app's in-process billing keeps (whose worker runs what a replay enqueues there).
+ * `close()` lets go of the connection or the file.
+ *
+ * @example
+ * const deadLetters = await billingDeadLetters(stores, { dataDir: 'data' });
+ * registerDeadLetters(mediator, deadLetters.sources);
+ */
+export async function billingDeadLetters(
+  stores: Stores,
+  options: { readonly natsUrl?: string | undefined; readonly dataDir: string },
+): Promise<{ readonly sources: readonly DeadLetterSource[]; close(): Promise<void> }> {
+  const hotel = localDeadLetters(billingReplies(stores));
+  if (options.natsUrl !== undefined) {
+    const billing = connectDeadLetters(options.natsUrl, 'billing');
+    return { sources: [hotel, billing.source], close: () => billing.close() };
+  }
+  const db = sqlite(join(options.dataDir, 'billing.db'));
+  return { sources: [hotel, localDeadLetters(billingReceiver(db))], close: () => db.close() };
 }

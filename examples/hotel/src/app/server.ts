@@ -65,7 +65,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   let billing: BillingLink;
   try {
     billing = await connectBilling(stores, { natsUrl: options.natsUrl, dataDir: options.dataDir });
-    registerDeadLetters(hotel.mediator, billing.receivers);
+    registerDeadLetters(hotel.mediator, billing.deadLetters);
   } catch (error) {
     await stores.close();
     throw error;

@@ -10,7 +10,10 @@ import type { StoresConfig } from './stores.js';
  * @example
  * storesConfigFromEnv({ DATABASE_URL: 'postgres://localhost/hotel' }, root); // { dataDir, postgres: { url, schema } }
  */
-export function storesConfigFromEnv(env: Readonly<Record<string, string | undefined>>, root: string): StoresConfig {
+export function storesConfigFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  root: string,
+): StoresConfig & { readonly dataDir: string } {
   return {
     dataDir: resolve(env.DATA_DIR ?? join(root, 'data')),
     postgres: env.DATABASE_URL ? { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA || undefined } : undefined,

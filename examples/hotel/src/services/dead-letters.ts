@@ -1,14 +1,20 @@
 import {
   consoleLogger,
+  type DeadLetter,
   DomainError,
   defineCommand,
   defineQuery,
+  isTwofoldError,
   type Logger,
   type Mediator,
   NotFoundError,
 } from '@twofold/core';
 import { z } from 'zod';
 import { type Receiver, replayDeadLetter } from './transport.js';
+
+/** How long the hotel waits for billing in its own process to answer for its dead letters. */
+export const ANSWER_TIMEOUT_MS = 2000;
+const unanswered = `503 UNAVAILABLE, naming billing, when billing in its own process does not answer within ${ANSWER_TIMEOUT_MS / 1000} s.`;
 
 export const DeadLetterView = z.object({
   id: z.string(),
@@ -23,53 +29,101 @@ export const DeadLetterView = z.object({
 export type DeadLetterView = z.infer<typeof DeadLetterView>;
 
 export const ServiceDeadLetters = defineQuery('hotel.ServiceDeadLetters', z.object({}), z.array(DeadLetterView), {
-  description:
-    'The events between the hotel and billing that their receiver could not take in after its deliveries, parked, oldest first: what and where in `problem`; the error itself is only in the server log.',
+  description: `The events between the hotel and billing that their receiver could not take in after its deliveries, parked, oldest first: the hotel's own and billing's, whether billing runs in the hotel's process or in its own over NATS. What and where in \`problem\`, with the fields whose values did not match the event's schema; any other error is only in the server log of the side that parked it. ${unanswered}`,
 });
 
 export const ReplayDeadLetter = defineCommand(
   'hotel.ReplayDeadLetter',
   z.object({ id: z.string().trim().min(1).max(300) }),
   {
-    description:
-      'Runs a parked event of hotel.ServiceDeadLetters again, once its cause is fixed, and removes it when it took effect. 404 when no such dead letter is parked; 422 STILL_FAILING when it fails again: it stays parked, with one more attempt, and the error goes to the server log.',
+    description: `Runs a parked event of hotel.ServiceDeadLetters again, once its cause is fixed, and removes it when it took effect; billing's are run by billing, in the hotel's process or in its own over NATS. 404 when no such dead letter is parked; 422 STILL_FAILING when it fails again: it stays parked, with one more attempt, and the error goes to the server log of the side that parked it; ${unanswered}`,
   },
 );
 
 /**
- * The dead letters of the receivers between the hotel and billing (the hotel's inbox of billing's replies, and
- * billing's inbox when it runs in this process): listed for people by `hotel.ServiceDeadLetters`, replayed by
- * `hotel.ReplayDeadLetter`, whose failures are logged in full to `logger` (default: JSON lines on stderr).
+ * The dead letters of one receiver between the hotel and billing, wherever they are kept: in this process's
+ * stores ({@link localDeadLetters}), or in billing's own process, asked over NATS (`askDeadLetters`).
+ */
+export interface DeadLetterSource {
+  /** The receiver whose dead letters these are: `hotel` or `billing`. */
+  readonly consumer: string;
+  /** Its parked dead letters, oldest first. Rejects with UNAVAILABLE when their keeper does not answer. */
+  list(): Promise<readonly DeadLetterView[]>;
+  /**
+   * Runs dead letter `id` again and removes it once it took effect: false when none such is parked. Rejects when
+   * it fails again (it stays parked, one attempt more), or with UNAVAILABLE when its keeper does not answer.
+   */
+  replay(id: string): Promise<boolean>;
+}
+
+// The first line of a parked ValidationError, as describeError stored it: `ValidationError: Invalid data for
+// hotel.RefundRequested: amount: Invalid input…`. Its issues name fields and say what the schema expected, in the
+// schema's words and without the values, so they can be shown; any other error may quote a database or a driver.
+const INVALID = /^ValidationError: Invalid [a-z ]+ for [^:]+: (.+)$/;
+
+/**
+ * How a manager sees a dead letter: what could not take in what, where, how often, and, when the event's data did
+ * not match its schema, which fields; other errors are left to the server log.
  *
  * @example
- * registerDeadLetters(hotel.mediator, link.receivers);
+ * viewOf(letter).problem; // 'billing could not take in hotel.RefundRequested for … after 5 attempts: amount: …'
+ */
+export function viewOf(letter: DeadLetter): DeadLetterView {
+  const { id, subscriber, event, attempts, at } = letter;
+  const invalid = INVALID.exec(letter.error.split('\n', 1)[0] ?? '')?.[1];
+  const what = `${subscriber} could not take in ${event.type} for ${event.streamId} after ${attempts} attempts`;
+  return {
+    id,
+    consumer: subscriber,
+    type: event.type,
+    streamId: event.streamId,
+    attempts,
+    at,
+    problem:
+      invalid === undefined
+        ? `${what} (details in the server log)`
+        : `${what}: its data does not match the event's schema: ${invalid}`,
+  };
+}
+
+/**
+ * The dead letters `receiver` parked in this process's stores, replayed through its inbox.
+ *
+ * @example
+ * const sources = [localDeadLetters(billingReplies(stores)), localDeadLetters(billing.receiver)];
+ */
+export function localDeadLetters(receiver: Receiver): DeadLetterSource {
+  return {
+    consumer: receiver.name,
+    list: async () => (await receiver.deadLetters.list(receiver.name)).map(viewOf),
+    replay: (id) => replayDeadLetter(receiver, id),
+  };
+}
+
+/**
+ * The dead letters of the receivers between the hotel and billing (the hotel's inbox of billing's replies, and
+ * billing's inbox, in this process or in billing's own): listed for people by `hotel.ServiceDeadLetters`, replayed
+ * by `hotel.ReplayDeadLetter`, whose failures are logged in full to `logger` (default: JSON lines on stderr).
+ *
+ * @example
+ * registerDeadLetters(hotel.mediator, link.deadLetters);
  */
 export function registerDeadLetters(
   mediator: Mediator,
-  receivers: readonly Receiver[],
+  sources: readonly DeadLetterSource[],
   logger: Logger = consoleLogger(),
 ): Mediator {
   return mediator
     .query(ServiceDeadLetters, async () => {
-      const parked = await Promise.all(receivers.map((receiver) => receiver.deadLetters.list(receiver.name)));
-      return parked
-        .flat()
-        .sort((a, b) => a.at - b.at)
-        .map(({ id, subscriber, event, attempts, at }) => ({
-          id,
-          consumer: subscriber,
-          type: event.type,
-          streamId: event.streamId,
-          attempts,
-          at,
-          problem: `${subscriber} could not take in ${event.type} for ${event.streamId} after ${attempts} attempts (details in the server log)`,
-        }));
+      const parked = await Promise.all(sources.map((source) => source.list()));
+      return parked.flat().sort((a, b) => a.at - b.at);
     })
     .command(ReplayDeadLetter, async ({ id }) => {
-      for (const receiver of receivers) {
+      for (const source of sources) {
         try {
-          if (await replayDeadLetter(receiver, id)) return;
+          if (await source.replay(id)) return;
         } catch (error) {
+          if (isTwofoldError(error, 'UNAVAILABLE')) throw error;
           logger.error({ err: error, deadLetter: id }, `Dead letter ${id} failed again`);
           throw new DomainError(
             'STILL_FAILING',

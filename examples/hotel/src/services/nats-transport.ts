@@ -1,6 +1,8 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { ensureStream, NatsConsumer, natsRelay } from '@twofold/nats';
+import type { DeadLetterSource } from './dead-letters.js';
+import { answerDeadLetters, askDeadLetters } from './nats-dead-letters.js';
 import { MAX_DELIVERIES, type Receiver, type Sender, type Transport } from './transport.js';
 
 /** Each service's events go to a stream of their own: what the hotel sends, and what billing sends. */
@@ -10,6 +12,11 @@ export const STREAMS = {
 } as const;
 
 type Side = keyof typeof STREAMS;
+
+/** A side's end of the NATS transport, and the other side's dead letters, asked over the same connection. */
+export interface NatsTransport extends Transport {
+  readonly peer: DeadLetterSource;
+}
 
 /**
  * One service's end of the NATS JetStream transport: its outbox is relayed to its own stream, and its receiver
@@ -24,14 +31,15 @@ export async function natsTransport(
   url: string,
   side: Side,
   service: Sender & { readonly receiver: Receiver },
-): Promise<Transport> {
+): Promise<NatsTransport> {
   const nc = await connect({ servers: url, maxReconnectAttempts: -1 });
   try {
     const js = jetstream(nc);
     const manager = await jetstreamManager(nc);
     for (const stream of Object.values(STREAMS)) await ensureStream(manager, stream);
     const own = STREAMS[side];
-    const other = STREAMS[side === 'hotel' ? 'billing' : 'hotel'];
+    const otherSide = side === 'hotel' ? 'billing' : 'hotel';
+    const other = STREAMS[otherSide];
     const relay = natsRelay({
       outbox: service.outbox,
       jetstream: js,
@@ -52,12 +60,16 @@ export async function natsTransport(
       maxDeliveries: MAX_DELIVERIES,
       ackWaitMs: 5000,
     });
+    let answering: { stop(): Promise<void> } | undefined;
     return {
+      peer: askDeadLetters(nc, otherSide),
       start: async () => {
         relay.start();
         await consumer.start();
+        answering = await answerDeadLetters(nc, receiver);
       },
       stop: async () => {
+        await answering?.stop();
         await consumer.stop();
         await relay.stop();
         await nc.close();

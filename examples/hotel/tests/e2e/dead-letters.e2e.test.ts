@@ -1,12 +1,16 @@
 // A poison event between the hotel and billing: billing's database refuses what its inbox writes for a refund
 // request (a trigger on its command queue, as a broken schema or a full disk would), so the request fails each
 // delivery and is parked after the last. A manager sees it, in words, with hotel.ServiceDeadLetters; a replay
-// before the cause is fixed fails and keeps it; once fixed, a replay completes the cancellation with one refund.
+// before the cause is fixed fails and keeps it; once fixed, a replay queued with `Prefer: respond-async` completes
+// the cancellation with one refund. The app runs no worker (WORKERS=0): a worker process, as `npm run worker` runs
+// it on the same DATA_DIR, runs the queued commands, the replay among them.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Client } from '@twofold/client';
 import { START } from '@twofold/core';
+import { type Child, runTypeScript } from '@twofold/test-servers';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { App } from '../../src/app/server.js';
@@ -19,13 +23,19 @@ import { cancellationCompleted, injectClient, signIn, startHotel, TODAY } from '
 
 const RAW = 'disk I/O error: billing volume is read-only';
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-hotel-dead-letters-'));
+const workerEntry = join(fileURLToPath(new URL('../..', import.meta.url)), 'src', 'worker.ts');
 let app: App;
+let worker: Child;
 let manager: Client;
 beforeAll(async () => {
-  app = await startHotel({ dataDir, seed: false });
+  app = await startHotel({ dataDir, seed: false, workers: 0 });
   manager = injectClient(app.server, await signIn(app, 'mia', 'manager'));
-});
+  worker = runTypeScript(workerEntry, [], { env: { DATA_DIR: dataDir, LOG_LEVEL: 'error' } });
+  await worker.until((line) => line.startsWith('Twofold Hotel worker'));
+}, 60_000);
 afterAll(async () => {
+  worker?.process.kill('SIGTERM');
+  await worker?.exited;
   await app?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -90,7 +100,10 @@ it('parks a refund request billing cannot take in, shows it to a manager, and re
   expect(await manager.ask(ServiceDeadLetters, {})).toMatchObject([{ id: letter!.id, attempts: MAX_DELIVERIES + 1 }]);
 
   billingDb((db) => db.exec('DROP TRIGGER refuse_commands'));
-  await manager.send(ReplayDeadLetter, { id: letter!.id });
+  const replayed = await manager.waitFor(await manager.enqueue(ReplayDeadLetter, { id: letter!.id }), {
+    timeoutMs: 20_000,
+  });
+  expect(replayed.status).toBe('succeeded');
   expect(await manager.ask(ServiceDeadLetters, {})).toEqual([]);
   expect(await cancellationCompleted(manager, 'poison-1')).toMatchObject({ refund: 'done', completed: true });
   const billed = (await app.billing.billing!.db.events.readAll(START, 1000)).filter(
