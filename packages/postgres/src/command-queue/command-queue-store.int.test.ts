@@ -216,7 +216,8 @@ describe('PostgresCommandQueue outcomes committed together', () => {
             `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%twofold_commands%'`,
           )
         ).rows;
-      await expect.poll(async () => (await waiting()).length).toBe(1);
+      // Under load the group may take more than the default second to reach the lock.
+      await expect.poll(async () => (await waiting()).length, { timeout: 15_000 }).toBe(1);
       const [group] = await waiting();
       // Its connection dies midway, as when its process does: its updates of a and b roll back with it, and the
       // outcomes are committed again one by one (c once the lock is gone), each exactly once.
