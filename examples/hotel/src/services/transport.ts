@@ -7,9 +7,11 @@ import {
   OutboxRelay,
   type OutboxStore,
   type RecordedEvent,
+  ValidationError,
 } from '@twofold/core';
 import { describeError } from '@twofold/core/adapters';
 import { eventOfOutboxMessage } from '@twofold/nats';
+import type { z } from 'zod';
 
 /**
  * One side's receiving end: the events it takes in from the other service, through its inbox, so that each
@@ -103,6 +105,27 @@ export async function replayDeadLetter(receiver: Receiver, id: string): Promise<
   }
   await receiver.deadLetters.remove(id);
   return true;
+}
+
+/**
+ * The data of an event received from the other service, as `definition`'s schema reads it. Data that does not match
+ * fails with VALIDATION_FAILED naming each field, so that the receiver parks the event with a problem that says
+ * what was wrong, instead of queueing a command that could only fail.
+ *
+ * @example
+ * const { bookingId, amount } = receivedData(RefundRequested, event);
+ */
+export function receivedData<S extends z.ZodType>(
+  definition: { readonly type: string; readonly schema: S },
+  event: RecordedEvent,
+): z.output<S> {
+  const parsed = definition.schema.safeParse(event.data);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map(({ path, message }) => ({
+    path: path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
+    message,
+  }));
+  throw new ValidationError(definition.type, issues, 'data');
 }
 
 /**

@@ -1,16 +1,8 @@
-import {
-  CommandWorker,
-  createMediator,
-  type Logger,
-  type RecordedEvent,
-  streamId,
-  ValidationError,
-  writeModels,
-} from '@twofold/core';
+import { CommandWorker, createMediator, type Logger, type RecordedEvent, streamId, writeModels } from '@twofold/core';
 import { natsOutbox } from '@twofold/nats';
 import { type SqliteConnection, type SqliteDatabase, sqlite } from '@twofold/sqlite';
 import { RefundRequested } from '../../cancellation/messages.js';
-import { commandOf, type Receiver } from '../transport.js';
+import { commandOf, type Receiver, receivedData } from '../transport.js';
 import { IssueRefund, RefundIssued, refunds } from './refunds.js';
 
 /** The billing service: its own database, write model and worker, and what it takes in from the hotel. */
@@ -41,15 +33,7 @@ export function billingReceiver(db: SqliteDatabase): Receiver<SqliteConnection> 
     inbox: db.inbox,
     deadLetters: db.deadLetters,
     handle: (event: RecordedEvent, tx) => {
-      const parsed = RefundRequested.schema.safeParse(event.data);
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map(({ path, message }) => ({
-          path: path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
-          message,
-        }));
-        throw new ValidationError(RefundRequested.type, issues, 'data');
-      }
-      const { bookingId, guestId, amount } = parsed.data;
+      const { bookingId, guestId, amount } = receivedData(RefundRequested, event);
       db.commands.enqueueIn(
         tx,
         commandOf(event, { type: IssueRefund.type, data: { bookingId, guestId, amount }, key: bookingId }),
