@@ -63,9 +63,8 @@ export function openDatabase(options: SqliteConnectionOptions, defaultPath: stri
   }
   const driver = checkDriver(options.driver, owner);
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-  const db = openConnection(path, driver, owner);
+  const db = openConnection(path, driver, owner, busyTimeoutMs);
   try {
-    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${synchronous}`);
     db.exec('PRAGMA foreign_keys = ON');

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqlite } from '../index.js';
 import { loadBetterSqlite3 } from './better-sqlite3.js';
@@ -49,6 +51,32 @@ describe(`SqliteConnection on ${driver}`, () => {
 
   it('opens with a page cache of 2,000 KiB, which better-sqlite3 alone would make 16,000', () => {
     expect(open(tempFile()).prepare('PRAGMA cache_size').pluck().get()).toBe(-2000);
+  });
+
+  it('waits while it opens for a lock another connection holds, rather than failing as locked', async () => {
+    const path = tempFile();
+    open(path).exec('CREATE TABLE x (v)');
+    // Another thread of SQLite holds the file's exclusive lock for 300 ms (a rollback journal, so that even reading
+    // the schema waits), as another process does while it recovers the log after a crash.
+    const holder = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+      const db = workerData.driver === 'node:sqlite'
+        ? new (require('node:sqlite').DatabaseSync)(workerData.path)
+        : new (require(workerData.betterSqlite3))(workerData.path);
+      db.exec('PRAGMA journal_mode = DELETE; BEGIN EXCLUSIVE; INSERT INTO x VALUES (1)');
+      parentPort.postMessage('held');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      db.exec('COMMIT');
+      db.close();`,
+      {
+        eval: true,
+        workerData: { path, driver, betterSqlite3: createRequire(import.meta.url).resolve('better-sqlite3') },
+      },
+    );
+    await new Promise((resolve) => holder.once('message', resolve));
+    const opened = open(path);
+    expect(opened.prepare('SELECT count(*) FROM x').pluck().get()).toBe(1);
+    await new Promise((resolve) => holder.once('exit', resolve));
   });
 
   it('binds positional and named parameters, and ignores named fields the statement does not use', () => {

@@ -56,10 +56,17 @@ export function checkDriver(driver: unknown, owner: string): SqliteDriverName | 
 }
 
 /**
- * Opens `path` with `driver`, or the default driver when it is undefined, with a page cache of 2,000 KiB. Fails with
- * an error that says what to install when the driver cannot load here.
+ * Opens `path` with `driver`, or the default driver when it is undefined, waiting up to `busyTimeoutMs` for a lock
+ * another connection holds (set first, before any statement that may read the file: a process that opens a file
+ * while another recovers its write-ahead log after a crash waits instead of failing with 'database is locked'),
+ * with a page cache of 2,000 KiB. Fails with an error that says what to install when the driver cannot load here.
  */
-export function openConnection(path: string, driver: SqliteDriverName | undefined, owner: string): SqliteConnection {
+export function openConnection(
+  path: string,
+  driver: SqliteDriverName | undefined,
+  owner: string,
+  busyTimeoutMs = 5_000,
+): SqliteConnection {
   const chosen = driver ?? defaultDriver();
   const file = path === ':memory:' || path === '' ? undefined : resolve(path);
   const held = file === undefined ? undefined : files.get(file);
@@ -79,6 +86,7 @@ export function openConnection(path: string, driver: SqliteDriverName | undefine
   const db = connect(path, chosen, { asked: driver !== undefined, owner, closed });
   if (file !== undefined) files.set(file, { driver: chosen, connections: (held?.connections ?? 0) + 1 });
   try {
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     // better-sqlite3 builds SQLite with a 16,000 KiB page cache per connection, which a growing file fills: one size
     // on both drivers, so that what a process holds does not depend on the driver.
     db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);

@@ -73,9 +73,8 @@ export class BatchReads {
 
   #open(path: string): Reader {
     const busyTimeout = this.#db.prepare<[], number>('PRAGMA busy_timeout').pluck().get() ?? 5_000;
-    const connection = openConnection(path, this.#db.driver, 'SqliteDocumentStore');
+    const connection = openConnection(path, this.#db.driver, 'SqliteDocumentStore', busyTimeout);
     try {
-      connection.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
       connection.exec('PRAGMA query_only = ON');
       const reader = {
         connection,
