@@ -190,6 +190,8 @@ describe('the outbox', () => {
       Array.from({ length: 7 }, (_, i) => `m${i}`),
     );
     expect(steps.indexOf('claim m3,m4,m5')).toBeLessThan(steps.indexOf('delete m0,m1,m2'));
+    // The rows of a batch are deleted once the next batch is on its way.
+    expect(steps.indexOf('send m3')).toBeLessThan(steps.indexOf('delete m0,m1,m2'));
     expect(steps.indexOf('delete m0,m1,m2')).toBeLessThan(steps.indexOf('delete m3,m4,m5'));
     expect(steps.indexOf('delete m0,m1,m2')).toBeLessThan(steps.indexOf('send m6'));
     expect(await outbox.claim(10, 60_000)).toEqual([]);
