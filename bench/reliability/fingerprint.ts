@@ -1,7 +1,8 @@
 // A digest of the hotel's write side (events, states, idempotency records, snapshots, and on SQLite everything
 // else in the write file but the machinery that moves on its own: the command queue, the process managers'
-// instances and checkpoints, which move past every event, the outbox and the inbox): equal digests before and
-// after a request mean the request committed nothing.
+// instances and checkpoints, which move past every event, the outbox and the inbox; of the events and idempotency
+// records, those of commands with a principal, leaving out what process managers commit in the background):
+// equal digests before and after a request mean the request committed nothing.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,7 +24,15 @@ const POSTGRES_WRITE_TABLES = [
   'twofold_snapshots',
 ];
 
-const BACKGROUND = /^twofold_(commands|process_.+|outbox|inbox)$/;
+// The machinery that moves on its own, and the counters and inline checkpoints every background commit moves too.
+const BACKGROUND = /^(twofold_(commands|process_.+|outbox|inbox|projection_slots)|sqlite_sequence)$/;
+
+// The events and idempotency records of commands with a principal: what process managers commit in the background
+// (their commands run by the worker with no principal) goes on after the request that started it was answered.
+const SQLITE_OWN: Readonly<Record<string, string>> = {
+  twofold_events: `WHERE json_extract(metadata, '$.principal') IS NOT NULL`,
+  twofold_idempotency: `WHERE position IS NULL OR position IN (SELECT position FROM twofold_events WHERE json_extract(metadata, '$.principal') IS NOT NULL)`,
+};
 
 /**
  * Opens a second connection to the hotel's write side, read-only where the store allows.
@@ -42,10 +51,16 @@ export async function openWriteSide(config: StoresConfig): Promise<WriteSide> {
       [schema, POSTGRES_WRITE_TABLES],
     );
     if (!rows.some((row) => row.name === 'twofold_events')) throw new Error(`No event log in schema ${schema}`);
+    // What the app's background processes commit (a process manager's commands, run by the worker with no
+    // principal) goes on after the request that started it has been answered; it is left out, as on SQLite.
+    const own: Record<string, string> = {
+      twofold_events: `WHERE (t.metadata::jsonb) ? 'principal'`,
+      twofold_idempotency: `WHERE t.position IS NULL OR t.position IN (SELECT position FROM "${schema}".twofold_events WHERE (metadata::jsonb) ? 'principal')`,
+    };
     const sql = rows
       .map(
         ({ name }) =>
-          `SELECT '${name}' AS name, count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') AS digest FROM "${schema}"."${name}" t`,
+          `SELECT '${name}' AS name, count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') AS digest FROM "${schema}"."${name}" t ${own[name] ?? ''}`,
       )
       .join(' UNION ALL ');
     return {
@@ -62,7 +77,10 @@ export async function openWriteSide(config: StoresConfig): Promise<WriteSide> {
     .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
     .all()
     .filter(({ name }) => !BACKGROUND.test(name))
-    .map(({ name }) => ({ name, rows: db.prepare(`SELECT * FROM "${name.replaceAll('"', '""')}"`) }));
+    .map(({ name }) => ({
+      name,
+      rows: db.prepare(`SELECT * FROM "${name.replaceAll('"', '""')}" ${SQLITE_OWN[name] ?? ''}`),
+    }));
   return {
     digest: async () => {
       const parts: string[] = [];

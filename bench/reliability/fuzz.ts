@@ -83,19 +83,25 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const summary = `${status} ${answer.body.slice(0, 300)}`;
       if (status >= 500) failures.push(`${summary} to ${shown}`);
       if (status >= 400 && status < 500 && digest !== before)
-        failures.push(`the write side changed on ${summary} to ${shown}`);
+        failures.push(
+          `the write side (${changedParts(before, digest)}) changed on ${summary} to ${shown}, after ${previous}`,
+        );
       // A queued command runs later, in the app's worker: the write side is read once it has run, so that what it
       // committed is not laid at the door of the requests after it.
+      // The position the command committed at: its answer's, or its status's once a queued one is final.
+      let committed = Number(answer.headers['twofold-position']);
       if (status === 202) {
         const settled = await untilFinal(agent, api, answer, who.headers);
-        if (settled !== undefined) failures.push(`${settled}: ${shown}`);
+        if (settled.problem !== undefined) failures.push(`${settled.problem}: ${shown}`);
+        committed = settled.position ?? Number.NaN;
         digest = await options.writeSide();
       }
       // A cancellation goes on in the background (its process manager, billing): the write side is read once it
       // has completed, for the same reason.
       if (status >= 200 && status < 300 && sent.method === 'POST' && sent.url.endsWith('/hotel.CancelBooking')) {
         const manager = identities.at(-1)!.headers;
-        const unfinished = await untilCancellationCompleted(agent, api, String(sent.body), manager);
+        const at = Number.isSafeInteger(committed) ? committed : undefined;
+        const unfinished = await untilCancellationCompleted(agent, api, String(sent.body), manager, at);
         if (unfinished !== undefined) failures.push(`${unfinished}: ${shown}`);
         digest = await options.writeSide();
       }
@@ -160,6 +166,8 @@ async function untilCancellationCompleted(
   api: string,
   body: string,
   credentials: Readonly<Record<string, string>>,
+  /** Where the cancellation committed, when it did: its progress is read at that position at least. */
+  committed: number | undefined,
 ): Promise<string | undefined> {
   let bookingId: unknown;
   try {
@@ -173,7 +181,11 @@ async function untilCancellationCompleted(
     url: `${api}/queries/hotel.RecentEvents?limit=1`,
     headers: credentials,
   });
-  const head = json<{ result: { items: { position: number }[] } }>(latest).result.items[0]?.position ?? 0;
+  // The log's recent events are a read model of their own, which may not show the cancellation yet.
+  const head = Math.max(
+    json<{ result: { items: { position: number }[] } }>(latest).result.items[0]?.position ?? 0,
+    committed ?? 0,
+  );
   const url = `${api}/queries/hotel.CancellationProgress?bookingId=${encodeURIComponent(bookingId.trim())}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -185,33 +197,38 @@ async function untilCancellationCompleted(
     if (answer.status !== 200)
       return `its cancellation's progress answered ${answer.status} ${answer.body.slice(0, 200)}`;
     const progress = json<{ result: { completed: boolean } | null }>(answer).result;
-    if (progress === null || progress.completed) return undefined;
+    // No progress at the cancellation's own position: the request cancelled nothing.
+    if (progress === null && committed === undefined) return undefined;
+    if (progress?.completed) return undefined;
     if (Date.now() > deadline) return `its cancellation did not complete within a minute: ${JSON.stringify(progress)}`;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
 /**
- * Reads the status resource of a command answered 202 until it is final (succeeded, dead or cancelled); what went
- * wrong when it has no readable status or is not final within a minute.
+ * Reads the status resource of a command answered 202 until it is final (succeeded, dead or cancelled): its position
+ * then, or what went wrong when it has no readable status or is not final within a minute.
  */
 async function untilFinal(
   agent: Agent,
   api: string,
   accepted: Answer,
   credentials: Readonly<Record<string, string>>,
-): Promise<string | undefined> {
+): Promise<{ readonly problem?: string; readonly position?: number }> {
   const location = accepted.headers.location;
-  if (location === undefined) return 'a 202 without Location';
+  if (location === undefined) return { problem: 'a 202 without Location' };
   const url = new URL(location, api).toString();
   const until = Date.now() + 60_000;
   while (Date.now() < until) {
     const answer = await send(agent, { method: 'GET', url, headers: { ...credentials, prefer: 'wait=20' } }, 30_000);
-    if (answer.status !== 200) return `its status resource answered ${answer.status} ${answer.body.slice(0, 200)}`;
-    const { status } = json<{ status: string }>(answer);
-    if (status === 'succeeded' || status === 'dead' || status === 'cancelled') return undefined;
+    if (answer.status !== 200) {
+      return { problem: `its status resource answered ${answer.status} ${answer.body.slice(0, 200)}` };
+    }
+    const { status, position } = json<{ status: string; position?: number }>(answer);
+    if (status === 'succeeded') return position === undefined ? {} : { position };
+    if (status === 'dead' || status === 'cancelled') return {};
   }
-  return 'the queued command was not final within a minute';
+  return { problem: 'the queued command was not final within a minute' };
 }
 
 /** One request to `operation`: mostly as the document describes it, often spoiled, sometimes not at all like it. */
@@ -288,4 +305,12 @@ function show(sent: Sent): string {
     .map(([name, value]) => `${name}: ${JSON.stringify(value.slice(0, 60))}`)
     .join(', ');
   return `${sent.method} ${sent.url.slice(0, 300)} {${headers}}${body}`;
+}
+
+// The names of the parts (`name=digest`, space-separated) that differ between two digests of the write side.
+function changedParts(before: string, after: string): string {
+  const parts = (digest: string) => new Map(digest.split(' ').map((part) => [part.split('=')[0], part] as const));
+  const was = parts(before);
+  const now = parts(after);
+  return [...new Set([...was.keys(), ...now.keys()])].filter((name) => was.get(name) !== now.get(name)).join(', ');
 }
