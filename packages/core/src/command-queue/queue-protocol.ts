@@ -97,6 +97,8 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
   readonly #wakeUps: QueueWakeUps;
   readonly #settled: SettledListeners;
   readonly #outcomes: OutcomeGroups<Tx>;
+  // The dialect's one-statement enqueue, where it has one.
+  readonly #enqueueAlone: CommandQueueDialect<Tx>['enqueue'];
 
   /**
    * The queue on the table `dialect` reaches, waking its workers through `wakeUps`; `settledElsewhere`, where
@@ -104,6 +106,7 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
    */
   constructor(dialect: CommandQueueDialect<Tx>, wakeUps: QueueWakeUps, settledElsewhere?: SettledElsewhere) {
     this.#dialect = dialect;
+    this.#enqueueAlone = dialect.enqueue?.bind(dialect);
     this.#wakeUps = wakeUps;
     this.#settled = new SettledListeners(settledElsewhere);
     this.#outcomes = new OutcomeGroups(
@@ -114,7 +117,7 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
 
   async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
     const dialect = this.#dialect;
-    const alone = dialect.enqueue?.bind(dialect);
+    const alone = this.#enqueueAlone;
     const enqueued =
       alone === undefined
         ? await dialect.transaction((tx) => enqueueIn(dialect, tx, command))
