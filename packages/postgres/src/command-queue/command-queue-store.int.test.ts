@@ -203,6 +203,10 @@ describe('PostgresCommandQueue outcomes committed together', () => {
     expect(claimed.map((c) => c.id)).toEqual(['a', 'b', 'c']);
     const locker = new pg.Client({ connectionString: server.url });
     await locker.connect();
+    // The locker's transaction would see one snapshot of pg_stat_activity for its whole length: the watcher reads it
+    // outside any transaction, a fresh one each time.
+    const watcher = new pg.Client({ connectionString: server.url });
+    await watcher.connect();
     try {
       // The group updates a and b, then waits for c, which another transaction holds.
       await locker.query('BEGIN');
@@ -210,10 +214,13 @@ describe('PostgresCommandQueue outcomes committed together', () => {
       const outcomes = Promise.all(
         claimed.map((c) => db.commands.complete(c.id, c.lease, { result: c.id, position: undefined }, T0 + 1)),
       );
+      const lockerPid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      // The backends the locker holds up: the group's, and none of the other tests sharing this server.
       const waiting = async () =>
         (
-          await locker.query<{ pid: number }>(
-            `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%twofold_commands%'`,
+          await watcher.query<{ pid: number }>(
+            'SELECT pid FROM pg_stat_activity WHERE $1::integer = ANY (pg_blocking_pids(pid))',
+            [lockerPid],
           )
         ).rows;
       // Under load the group may take more than the default second to reach the lock.
@@ -235,7 +242,7 @@ describe('PostgresCommandQueue outcomes committed together', () => {
       );
       expect(again).toEqual([false, false, false]);
     } finally {
-      await locker.end();
+      await Promise.all([locker.end(), watcher.end()]);
     }
   });
 });
