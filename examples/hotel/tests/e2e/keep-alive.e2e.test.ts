@@ -74,7 +74,12 @@ describe('a keep-alive client reusing a connection as the server closes it', () 
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     agents.push(agent);
     const get = () => send(agent, { method: 'GET', url: `${api}${FREE_ROOMS}` });
-    const { ended, settled } = await atKeepAliveEnd(server, get, get);
+    let announced: string | string[] | undefined;
+    const first = async () => {
+      announced = (await get()).headers['keep-alive'];
+    };
+    const { ended, settled } = await atKeepAliveEnd(server, first, get);
+    expect(announced).toBe('timeout=3, max=1000');
     expect(ended).toBe('server');
     // A reset before the server read the request, or its close (FIN) seen first: the request got no answer.
     expect(settled).toMatch(/: (read ECONNRESET|socket hang up)$/);
