@@ -22,8 +22,14 @@ const named = (suffix: string) => ROOTS.map((root) => `${root}/**/*${suffix}`);
 const SQLITE = 'packages/sqlite/**';
 const INTEGRATION = '**/*.int.test.ts';
 const E2E = '**/*.e2e.test.ts';
+// The tests that install the packed tarballs into projects outside the repository: each spends minutes in npm and
+// in compiling better-sqlite3, one core's work, so the two run beside each other, after the rest.
+const PACKAGING = ['tests/packages.e2e.test.ts', 'tests/create-twofold.e2e.test.ts'];
 
-/** The tiers as projects (unit, integration, end to end), and the SQLite package's tests once per driver. */
+/**
+ * The tiers as projects (unit, integration, end to end), the SQLite package's tests once per driver, and the packaging
+ * tests on their own.
+ */
 const projects: TestProjectInlineConfiguration[] = [
   {
     extends: true,
@@ -46,7 +52,11 @@ const projects: TestProjectInlineConfiguration[] = [
   },
   {
     extends: true,
-    test: { name: 'e2e', include: named('.e2e.test.ts'), exclude: [...configDefaults.exclude, SQLITE] },
+    test: { name: 'e2e', include: named('.e2e.test.ts'), exclude: [...configDefaults.exclude, SQLITE, ...PACKAGING] },
+  },
+  {
+    extends: true,
+    test: { name: 'packaging', include: PACKAGING, maxWorkers: 2, sequence: { groupOrder: 1 } },
   },
 ];
 

@@ -19,7 +19,7 @@ for major in 22 24; do
   echo "== Node $major: unit and SQLite tests passed in $((SECONDS - started)) s"
   started=$SECONDS
   echo "== Node $("$node" --version): the consumer test"
-  PATH="$export_path" "$node" node_modules/vitest/vitest.mjs run --project e2e tests/packages.e2e.test.ts \
+  PATH="$export_path" "$node" node_modules/vitest/vitest.mjs run --project packaging tests/packages.e2e.test.ts \
     --testNamePattern 'a project outside the repository'
   echo "== Node $major: the consumer test passed in $((SECONDS - started)) s"
 done
