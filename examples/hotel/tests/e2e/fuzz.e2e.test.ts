@@ -38,5 +38,6 @@ describe.each(['sqlite', 'postgres'] as const)('the hotel fuzzed on %s', (store)
       await app.close();
       await target.close();
     }
-  });
+    // A thousand requests, each checked against the write side: minutes on a loaded machine.
+  }, 300_000);
 });
