@@ -41,6 +41,18 @@ export interface CommandQueueStore {
   /** Marks a claimed command `succeeded`, with its result and position. */
   complete(id: string, lease: string, success: CommandSuccess, now: number): Promise<boolean>;
   /**
+   * Optional, where the store can do both in one round trip: marks a claimed command `succeeded`, as `complete`,
+   * and claims as `claim` (never that command itself; the next of its key once it is completed). Resolves once both
+   * are committed, with whether the completion changed the command and what was claimed; when it fails, neither was
+   * done. A worker with an outcome to record and a free place uses it instead of `complete` and `claim`.
+   */
+  completeAndClaim?(
+    id: string,
+    lease: string,
+    success: CommandSuccess,
+    request: ClaimRequest,
+  ): Promise<{ readonly completed: boolean; readonly claimed: readonly ClaimedCommand[] }>;
+  /**
    * Records a failed attempt of a claimed command: `failed`, due again at `retryAt`, or `dead` when `retryAt` is
    * undefined.
    */

@@ -72,6 +72,10 @@ export function* claimCommands<Tx>(
   checkClaimRequest(request);
   const { limit, leaseMs, now } = request;
   const rows: readonly ClaimedCommandRow[] = yield dialect.claim(tx, { limit, now, until: now + leaseMs });
+  return claimedInOrder(rows);
+}
+
+function claimedInOrder(rows: readonly ClaimedCommandRow[]): readonly ClaimedCommand[] {
   const ordered = inClaimOrder(
     rows.map((row) => ({ row, seq: Number(row.seq), priority: Number(row.priority), runAt: Number(row.run_at) })),
   );
@@ -99,6 +103,8 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
   readonly #outcomes: OutcomeGroups<Tx>;
   // The dialect's one-statement enqueue, where it has one.
   readonly #enqueueAlone: CommandQueueDialect<Tx>['enqueue'];
+  /** Present where the dialect completes and claims in one statement; see {@link CommandQueueStore}. */
+  readonly completeAndClaim?: NonNullable<CommandQueueStore['completeAndClaim']>;
 
   /**
    * The queue on the table `dialect` reaches, waking its workers through `wakeUps`; `settledElsewhere`, where
@@ -113,6 +119,18 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
       (body) => dialect.transaction(body),
       (body) => dialect.run(body),
     );
+    const both = dialect.completeAndClaim?.bind(dialect);
+    if (both !== undefined) {
+      this.completeAndClaim = async (id, lease, success, request) => {
+        checkClaimRequest(request);
+        const { limit, leaseMs, now } = request;
+        const outcome = { result: resultJson(success.result), position: success.position ?? null, now };
+        const done = await dialect.run((tx) =>
+          statement(both(tx, { id, lease }, outcome, { limit, until: now + leaseMs })),
+        );
+        return { completed: this.#settle(id, done.completed, done.told), claimed: claimedInOrder(done.claimed) };
+      };
+    }
   }
 
   async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
@@ -190,8 +208,9 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
     return this.#settled.subscribe(listener);
   }
 
-  #settle(id: string, changed: boolean): boolean {
-    if (changed) this.#settled.settled(id);
+  // `told`: the other processes were told of it with the change itself.
+  #settle(id: string, changed: boolean, told = false): boolean {
+    if (changed) this.#settled.settled(id, told);
     return changed;
   }
 

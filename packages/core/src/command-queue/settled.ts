@@ -36,10 +36,11 @@ export class SettledListeners {
   /**
    * Tells every listener that the command `id` became final. A listener that throws keeps neither the others from
    * hearing it nor the call whose outcome is already committed from resolving: what it hears is only a hint.
+   * `told`: the other processes were told already, with the change itself.
    */
-  settled(id: string): void {
+  settled(id: string, told = false): void {
     for (const listener of this.#listeners) hint(listener, id);
-    this.#elsewhere?.tell(id);
+    if (!told) this.#elsewhere?.tell(id);
   }
 
   /** Calls `listener` until the returned function is called; INVALID_ARGUMENT when it is not a function. */

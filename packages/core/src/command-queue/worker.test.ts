@@ -9,6 +9,7 @@ import { authorize, hasRole } from '../middleware/authorize.js';
 import type { DocumentTx } from '../projections/documents.js';
 import { projection } from '../projections/projection.js';
 import { defineDecider } from '../write-model/models.js';
+import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js';
 import { CommandWorker } from './worker.js';
 
 const Deposit = defineCommand('bank.Deposit', z.object({ accountId: z.string(), amount: z.number().positive() }));
@@ -352,6 +353,91 @@ describe('enqueue and the command worker', () => {
       'succeeded',
       'succeeded',
     ]);
+    await app.close();
+  });
+});
+
+describe('a worker on a store that completes and claims in one call', () => {
+  // The memory queue with completeAndClaim made of its complete and claim; `failing` calls of it throw first.
+  function oneCall(store: CommandQueueStore, options: { failing?: number } = {}) {
+    const calls = { claim: 0, completeAndClaim: 0, complete: 0 };
+    let failing = options.failing ?? 0;
+    const both: CommandQueueStore = new Proxy(store, {
+      get(target, name) {
+        if (name === 'completeAndClaim') {
+          return async (id: string, lease: string, success: CommandSuccess, request: ClaimRequest) => {
+            calls.completeAndClaim++;
+            if (failing-- > 0) throw new UnavailableError('the database is away');
+            const completed = await target.complete(id, lease, success, request.now);
+            return { completed, claimed: await target.claim(request) };
+          };
+        }
+        if (name === 'claim' || name === 'complete') calls[name]++;
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return { both, calls };
+  }
+
+  it('records each success with its next claim, in one call, and stop() waits for the last', async () => {
+    const { app } = bank();
+    await app.start();
+    const { both, calls } = oneCall(app.store.commands!);
+    const ids = [];
+    for (let n = 0; n < 5; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const worker = new CommandWorker({ store: both, mediator: app.mediator, concurrency: 1 }).start();
+    await expect.poll(() => calls.completeAndClaim).toBe(5);
+    await worker.stop();
+    expect(await Promise.all(ids.map(async (id) => (await app.commandStatus(id))?.status))).toEqual(
+      ids.map(() => 'succeeded'),
+    );
+    expect([calls.completeAndClaim, calls.complete]).toEqual([5, 0]);
+    // The first claim, and at most one more once the queue is empty (a wake-up kept from the enqueues).
+    expect(calls.claim).toBeLessThanOrEqual(2);
+    await app.close();
+  });
+
+  it('records a success on its own when the call that would record it with the next claim fails', async () => {
+    const { app } = bank();
+    await app.start();
+    const { both, calls } = oneCall(app.store.commands!, { failing: 1 });
+    const ids = [];
+    for (let n = 0; n < 3; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const worker = new CommandWorker({ store: both, mediator: app.mediator, concurrency: 1, pollIntervalMs: 5 });
+    worker.start();
+    for (const id of ids) await expect.poll(async () => (await app.commandStatus(id))?.status).toBe('succeeded');
+    await worker.stop();
+    expect(calls.complete).toBe(1);
+    expect((await Promise.all(ids.map((id) => app.commandStatus(id)))).map((c) => c?.attempts)).toEqual([1, 1, 1]);
+    await app.close();
+  });
+
+  it('on stop, records a success handed over after the last claim on its own', async () => {
+    let finish: () => void = () => {};
+    const finishing = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let begun: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      begun = resolve;
+    });
+    const { app } = bank({
+      slow: async () => {
+        begun();
+        await finishing;
+      },
+    });
+    await app.start();
+    const { both, calls } = oneCall(app.store.commands!);
+    const { id } = await app.enqueue(Slow, { n: 1 }, clerk);
+    const worker = new CommandWorker({ store: both, mediator: app.mediator, concurrency: 1 }).start();
+    await started;
+    const stopping = worker.stop();
+    finish();
+    await stopping;
+    expect((await app.commandStatus(id))?.status).toBe('succeeded');
+    expect([calls.completeAndClaim, calls.complete]).toEqual([0, 1]);
     await app.close();
   });
 });

@@ -4,7 +4,7 @@ import type { Mediator } from '../mediator/mediator.js';
 import type { CommandDefinition } from '../messages/define.js';
 import type { Logger } from '../runtime/logger.js';
 import { nextTurn, unrefTimer } from '../runtime/timers.js';
-import type { CommandQueueStore } from './ports.js';
+import type { CommandQueueStore, CommandSuccess } from './ports.js';
 import type { ClaimedCommand } from './records.js';
 import { problemOf, type RetryOptions, RetryPolicy } from './retry-policy.js';
 import { WakeSignal } from './wake-signal.js';
@@ -16,7 +16,8 @@ export interface CommandWorkerOptions {
   readonly mediator: Mediator;
   /**
    * Commands run at once by this worker. A command's place frees as soon as its handler is done: the worker claims
-   * the next while the outcome of the one before commits. Default: 4.
+   * the next while the outcome of the one before commits, or, where the store can (`completeAndClaim`), records a
+   * success and claims the next in one call. Default: 4.
    */
   readonly concurrency?: number;
   /** How long a claim keeps other workers off a command; renewed while it runs. Default: 30 000 ms. */
@@ -60,6 +61,10 @@ export class CommandWorker {
   // running, Node would warn of a listener leak on a shared signal.
   readonly #cancels = new Set<AbortController>();
   readonly #wake = new WakeSignal();
+  // A success the loop records with its next claim, in one round trip, where the store can (completeAndClaim): the
+  // worker hands it over when its place is free and the loop is not claiming, so the claim it waits for is the next.
+  #handover: Handover | undefined;
+  #claiming = false;
   #definitions = new Map<string, CommandDefinition>();
   #loop: Promise<void> | undefined;
   #stopping: AbortController | undefined;
@@ -124,14 +129,33 @@ export class CommandWorker {
   }
 
   async #run(stopping: AbortSignal): Promise<void> {
+    try {
+      await this.#claimUntil(stopping);
+    } finally {
+      // Handed over after the last claim: recorded on its own.
+      const handover = this.#handover;
+      this.#handover = undefined;
+      if (handover !== undefined) handover.recorded(this.#complete(handover));
+    }
+  }
+
+  async #claimUntil(stopping: AbortSignal): Promise<void> {
     while (!stopping.aborted) {
       const free = this.#concurrency - this.#running.size;
       let claimed: readonly ClaimedCommand[] = [];
       if (free > 0) {
+        const handover = this.#handover;
+        this.#handover = undefined;
+        this.#claiming = true;
         try {
-          claimed = await this.#store.claim({ limit: free, leaseMs: this.#leaseMs, now: Date.now() });
+          claimed =
+            handover === undefined
+              ? await this.#store.claim({ limit: free, leaseMs: this.#leaseMs, now: Date.now() })
+              : await this.#completeAndClaim(handover, free);
         } catch (error) {
           this.#logger.error({ err: error }, 'Command worker could not claim commands');
+        } finally {
+          this.#claiming = false;
         }
         for (const command of claimed) {
           let ran!: () => void;
@@ -142,7 +166,7 @@ export class CommandWorker {
             this.#wake.fire();
           });
           this.#running.add(slot);
-          const recording: Promise<void> = this.#execute(command, ran).finally(() => {
+          const recording: Promise<void> = this.#execute(command, ran, stopping).finally(() => {
             ran();
             this.#recording.delete(recording);
           });
@@ -158,8 +182,45 @@ export class CommandWorker {
     }
   }
 
+  // Completes a handed-over command and claims `free` commands in one call; when that fails, neither was done, and
+  // the outcome is recorded on its own.
+  async #completeAndClaim(handover: Handover, free: number): Promise<readonly ClaimedCommand[]> {
+    const request = { limit: free, leaseMs: this.#leaseMs, now: Date.now() };
+    const { command, success } = handover;
+    try {
+      const done = await this.#store.completeAndClaim!(command.id, command.lease, success, request);
+      handover.recorded(Promise.resolve(done.completed));
+      return done.claimed;
+    } catch (error) {
+      handover.recorded(this.#complete(handover));
+      throw error;
+    }
+  }
+
+  #complete({ command, success }: Pick<Handover, 'command' | 'success'>): Promise<boolean> {
+    return this.#store.complete(command.id, command.lease, success, Date.now());
+  }
+
+  // Records a success: handed over to the loop when it can record it with its next claim, on its own otherwise.
+  #succeeded(command: ClaimedCommand, success: CommandSuccess, loop: AbortSignal | undefined): Promise<boolean> {
+    const own = { command, success };
+    if (
+      this.#store.completeAndClaim === undefined ||
+      loop === undefined ||
+      loop.aborted ||
+      this.#claiming ||
+      this.#handover !== undefined
+    ) {
+      return this.#complete(own);
+    }
+    return new Promise((resolve) => {
+      this.#handover = { ...own, recorded: resolve };
+    });
+  }
+
   // Runs the command and records its outcome; `ran` is called once the handler is done, before the outcome is.
-  async #execute(command: ClaimedCommand, ran: () => void = () => {}): Promise<void> {
+  // `loop`, the run loop's signal for a command it claimed, lets the loop record a success with its next claim.
+  async #execute(command: ClaimedCommand, ran: () => void = () => {}, loop?: AbortSignal): Promise<void> {
     const { id, lease } = command;
     const renewal = setInterval(
       () => {
@@ -179,7 +240,7 @@ export class CommandWorker {
         signal: cancel.signal,
       });
       ran();
-      await this.#store.complete(id, lease, { result, position }, Date.now());
+      await this.#succeeded(command, { result, position }, loop);
     } catch (error) {
       ran();
       await this.#failed(command, error, cancel.signal.aborted);
@@ -232,6 +293,13 @@ export class CommandWorker {
       ...(envelope.tenant === undefined ? {} : { tenant: envelope.tenant }),
     };
   }
+}
+
+/** A success waiting for the loop's next claim, and how to tell its command how the recording went. */
+interface Handover {
+  readonly command: ClaimedCommand;
+  readonly success: CommandSuccess;
+  readonly recorded: (completed: Promise<boolean>) => void;
 }
 
 function whole(value: number, name: string): number {

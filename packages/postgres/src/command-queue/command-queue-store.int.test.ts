@@ -3,7 +3,9 @@ import { commandQueueContract, queuedCommand, transactionalEnqueueContract } fro
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
+import { SchemaPool } from '../connection/schema-pool.js';
 import { type PostgresDatabase, postgres } from '../index.js';
+import { postgresQueue } from './statements.js';
 
 const server = usePostgres();
 
@@ -243,6 +245,122 @@ describe('PostgresCommandQueue outcomes committed together', () => {
       expect(again).toEqual([false, false, false]);
     } finally {
       await Promise.all([locker.end(), watcher.end()]);
+    }
+  });
+});
+
+describe('PostgresCommandQueue completing and claiming in one statement', () => {
+  const success = { result: 'done', position: undefined };
+
+  it("completes a held command and claims the next, its key's next one included, never the one it completes", async () => {
+    const db = await server.database();
+    const T0 = queuedCommand('t').enqueuedAt;
+    await db.commands.enqueue(queuedCommand('a', { key: 'k' }));
+    await db.commands.enqueue(queuedCommand('b', { key: 'k' }));
+    await db.commands.enqueue(queuedCommand('c'));
+    const [a] = await db.commands.claim({ limit: 1, leaseMs: 60_000, now: T0 });
+    expect(a?.id).toBe('a');
+    const done = await db.commands.completeAndClaim!(a!.id, a!.lease, success, { limit: 5, leaseMs: 60_000, now: T0 });
+    expect(done.completed).toBe(true);
+    expect(done.claimed.map((c) => [c.id, c.status, c.attempts])).toEqual([
+      ['b', 'running', 1],
+      ['c', 'running', 1],
+    ]);
+    expect(await db.commands.get('a')).toMatchObject({ status: 'succeeded', result: 'done', attempts: 1 });
+    // Its lease has ended by the time of the call: the command is completed, not claimed again.
+    const [b] = done.claimed;
+    const later = T0 + 120_000;
+    const again = await db.commands.completeAndClaim!(b!.id, b!.lease, success, {
+      limit: 5,
+      leaseMs: 60_000,
+      now: later,
+    });
+    expect(again).toMatchObject({ completed: true, claimed: [{ id: 'c', attempts: 2 }] });
+    expect(await db.commands.get('b')).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it("changes nothing under a lease that no longer holds, and claims none of the command's key after it", async () => {
+    const db = await server.database();
+    const T0 = queuedCommand('t').enqueuedAt;
+    await db.commands.enqueue(queuedCommand('d', { key: 'k' }));
+    await db.commands.enqueue(queuedCommand('e', { key: 'k' }));
+    const [d] = await db.commands.claim({ limit: 5, leaseMs: 60_000, now: T0 });
+    expect(d?.id).toBe('d');
+    const done = await db.commands.completeAndClaim!('d', 'another', success, { limit: 5, leaseMs: 60_000, now: T0 });
+    expect(done).toEqual({ completed: false, claimed: [] });
+    expect(await db.commands.get('d')).toMatchObject({ status: 'running', attempts: 1 });
+  });
+
+  it("tells another node's status waits of a command it completes", async () => {
+    const schema = server.schema();
+    const here = await server.database({ schema, pollIntervalMs: 3_600_000 });
+    const there = await server.database({ schema, pollIntervalMs: 3_600_000 });
+    const T0 = queuedCommand('t').enqueuedAt;
+    const heard: (string | undefined)[] = [];
+    const stop = there.commands.onSettled((id) => heard.push(id));
+    // Until the other node listens, an outcome may slip by unnoticed: cancel commands until one is heard.
+    await expect
+      .poll(
+        async () => {
+          const { id } = await here.commands.enqueue(queuedCommand(crypto.randomUUID()));
+          await here.commands.cancel(id, T0);
+          return heard.length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0);
+    await here.commands.enqueue(queuedCommand('f'));
+    const [f] = await here.commands.claim({ limit: 1, leaseMs: 60_000, now: T0 });
+    const succeeded = settled(there, 'f');
+    await here.commands.completeAndClaim!(f!.id, f!.lease, success, { limit: 1, leaseMs: 60_000, now: T0 });
+    expect(await succeeded).toMatchObject({ id: 'f', status: 'succeeded', result: 'done' });
+    stop();
+  });
+
+  it('tells a completion on the settled channel in its own commit, and not when that rolls back', async () => {
+    const schema = server.schema();
+    const db = await server.database({ schema });
+    const T0 = queuedCommand('t').enqueuedAt;
+    for (const id of ['g', 'h']) await db.commands.enqueue(queuedCommand(id));
+    const [g, h] = await db.commands.claim({ limit: 2, leaseMs: 60_000, now: T0 });
+    const pool = new SchemaPool({ connection: server.url, schema }, 'test');
+    const channel = `settled_${schema}`;
+    const dialect = postgresQueue(pool, channel);
+    const listener = new pg.Client({ connectionString: server.url });
+    await listener.connect();
+    const heard: string[] = [];
+    let next: () => void = () => {};
+    listener.on('notification', ({ payload }) => {
+      heard.push(payload ?? '');
+      next();
+    });
+    const hearing = (count: number) =>
+      new Promise<void>((resolve) => {
+        next = () => heard.length >= count && resolve();
+        next();
+      });
+    try {
+      await listener.query(`LISTEN "${channel}"`);
+      const outcome = { result: null, position: null, now: T0 };
+      const claim = { limit: 1, until: T0 + 60_000 };
+      const rolledBack = dialect.transaction(function* (sql) {
+        const done: { completed: boolean; told: boolean } = yield dialect.completeAndClaim!(sql, g!, outcome, claim);
+        expect(done).toMatchObject({ completed: true, told: true });
+        throw new Error('rolled back');
+      });
+      await expect(rolledBack).rejects.toThrow('rolled back');
+      // Notifications reach a listener in commit order: the marker's first, and none from the rolled-back statement.
+      await pool.query(`SELECT pg_notify($1, 'marker')`, [channel]);
+      const done = await dialect.run(function* (sql) {
+        return yield dialect.completeAndClaim!(sql, h!, outcome, claim);
+      });
+      expect(done).toMatchObject({ completed: true, told: true });
+      await hearing(2);
+      expect(heard).toEqual(['marker', '']);
+      expect(await db.commands.get('g')).toMatchObject({ status: 'running' });
+    } finally {
+      await listener.end();
+      await pool.end();
     }
   });
 });

@@ -18,7 +18,8 @@ import { inTransaction, postgresQueue, type QueueSql } from './statements.js';
  * command; an enqueue with a key takes a transaction lock on the key, so that commands with one key are numbered in
  * the order they commit. A NOTIFY after each enqueue wakes the workers listening on every node, and a worker that
  * dies leaves its commands to be claimed again when their leases end. A NOTIFY after each outcome that makes a
- * command final wakes the status waits (`onSettled`) of every node.
+ * command final (or in its own commit, when a worker records a success with its next claim) wakes the status waits
+ * (`onSettled`) of every node.
  *
  * @example
  * const db = await postgres({ connection: process.env.DATABASE_URL! });
@@ -35,7 +36,8 @@ export class PostgresCommandQueue
   /**
    * The queue on a database handle's pool, whose tables the handle has migrated: `notifier` tells every node of a
    * change, and the handle's `listener` hears them for this node's workers while some subscribe. With `settled`,
-   * each command made final here is told, after its commit, on that notifier's channel, and a status wait
+   * each command made final here is told on that notifier's channel, after its commit (or with it, for a
+   * success recorded with the next claim), and a status wait
    * (`onSettled`) hears of those made final on any node; with `eventsChannel`, the handle's channel of new events,
    * it also hears of the events a command run on another node committed.
    */
@@ -51,7 +53,7 @@ export class PostgresCommandQueue
     const { notifier, listener, settled, eventsChannel } = wakeUps;
     const hints = [settled?.channel, eventsChannel].filter((channel) => channel !== undefined);
     const local = new LocalWakeUps();
-    const dialect = postgresQueue(db);
+    const dialect = postgresQueue(db, settled?.channel);
     super(
       dialect,
       {

@@ -25,18 +25,42 @@ const END_LEASE = 'lease = NULL, lease_until = NULL';
 // Due, and the earliest live command of its key; rows another claim holds are skipped, not waited for.
 // "Due" is one expression filtered on the rows of the due index, not an OR of two conditions the planner would turn
 // into bitmap scans: so the plan walks the index in claim order and stops at the limit, instead of fetching and
-// sorting every due command on each claim, which made draining a backlog quadratic.
-const CLAIM = `UPDATE twofold_commands SET status = 'running', attempts = attempts + 1,
-    lease = md5(random()::text || clock_timestamp()::text || seq::text), lease_until = $3, updated_at = $2
+// sorting every due command on each claim, which made draining a backlog quadratic. `also` narrows the commands
+// claimed (`c`) and `before` the key's earlier live commands (`p`) that hold them back.
+const claiming = (p: { limit: string; now: string; until: string; also?: string; before?: string }) =>
+  `UPDATE twofold_commands SET status = 'running', attempts = attempts + 1,
+    lease = md5(random()::text || clock_timestamp()::text || seq::text), lease_until = ${p.until}, updated_at = ${p.now}
   WHERE seq IN (
     SELECT seq FROM twofold_commands c
     WHERE c.status IN ('queued', 'failed', 'running')
-      AND (CASE WHEN c.status = 'running' THEN c.lease_until ELSE c.run_at END) <= $2
+      AND (CASE WHEN c.status = 'running' THEN c.lease_until ELSE c.run_at END) <= ${p.now} ${p.also ?? ''}
       AND (c.key IS NULL OR NOT EXISTS (
-        SELECT 1 FROM twofold_commands p WHERE p.key = c.key AND p.seq < c.seq AND p.${LIVE}))
+        SELECT 1 FROM twofold_commands p WHERE p.key = c.key AND p.seq < c.seq AND p.${LIVE} ${p.before ?? ''}))
     ORDER BY c.priority DESC, c.run_at, c.seq
-    LIMIT $1 FOR UPDATE SKIP LOCKED)
+    LIMIT ${p.limit} FOR UPDATE SKIP LOCKED)
   RETURNING seq, ${QUEUED_COMMAND_COLUMNS}`;
+
+const CLAIM = claiming({ limit: '$1', now: '$2', until: '$3' });
+
+const COMPLETE = `UPDATE twofold_commands SET status = 'succeeded', result = $3, position = $4, updated_at = $5, ${END_LEASE}
+  WHERE ${HELD}`;
+
+// A completion and a claim in one round trip. Both see the snapshot the statement began with, where the completed
+// command is still live: the claim passes it over (its lease may have ended), and does not count it among its
+// key's earlier live commands once the completion has changed it, so that its key's next command is claimed now.
+// With a channel ($8), a completion is told on it in the same commit, not in a transaction of its own after it.
+// The first row tells whether the completion changed the command; the claimed rows, if any, follow.
+const COMPLETE_AND_CLAIM = `WITH done AS (${COMPLETE} RETURNING id),
+  told AS (SELECT pg_notify($8::text, '') FROM done WHERE $8::text IS NOT NULL),
+  claimed AS (${claiming({
+    limit: '$6',
+    now: '$5',
+    until: '$7',
+    also: 'AND c.id <> $1',
+    before: 'AND p.id NOT IN (SELECT id FROM done)',
+  })})
+  SELECT (SELECT count(*) FROM done) > 0 AS completed, (SELECT count(*) FROM told) > 0 AS told, claimed.*
+  FROM (VALUES (1)) AS one LEFT JOIN claimed ON true`;
 
 // An enqueue in one round trip: the key's lock (the one lockKey takes) before the row's seq is drawn, the insert, and
 // the stored row. A conflicting row that committed while the statement ran is not in its snapshot: no row then.
@@ -62,9 +86,10 @@ const rows = async <R>(sql: QueueSql, text: string, values: unknown[]) => (await
  * The command queue's statements on a handle's pool, for the queue protocol of `@twofold/core/adapters`. A claim
  * takes due commands with `FOR UPDATE SKIP LOCKED`, so concurrent claims never wait for each other nor share a
  * command; an enqueue with a key takes a transaction lock on the key, so that commands with one key are numbered in
- * the order they commit.
+ * the order they commit. With `settledChannel`, a completion made with the next claim is told on that channel in
+ * its own commit.
  */
-export function postgresQueue(db: SchemaPool): CommandQueueDialect<QueueSql> {
+export function postgresQueue(db: SchemaPool, settledChannel?: string): CommandQueueDialect<QueueSql> {
   const pool: QueueSql = { query: (text, values) => db.query(text, values) };
   return {
     transaction: (body) => db.transaction((tx) => runAsync(body(inTransaction(tx)))),
@@ -102,12 +127,21 @@ export function postgresQueue(db: SchemaPool): CommandQueueDialect<QueueSql> {
     renew: (sql, { id, lease }, until) =>
       changed(sql, `UPDATE twofold_commands SET lease_until = $3 WHERE ${HELD}`, [id, lease, until]),
     complete: (sql, { id, lease }, { result, position, now }) =>
-      changed(
-        sql,
-        `UPDATE twofold_commands SET status = 'succeeded', result = $3, position = $4, updated_at = $5, ${END_LEASE}
-         WHERE ${HELD}`,
-        [id, lease, result, position, now],
-      ),
+      changed(sql, COMPLETE, [id, lease, result, position, now]),
+    completeAndClaim: async (sql, { id, lease }, { result, position, now }, { limit, until }) => {
+      const found = await rows<ClaimedCommandRow & { completed: boolean; told: boolean }>(sql, COMPLETE_AND_CLAIM, [
+        id,
+        lease,
+        result,
+        position,
+        now,
+        limit,
+        until,
+        settledChannel ?? null,
+      ]);
+      const claimed = found.filter((row) => row.seq !== null).map(({ completed: _, told: __, ...row }) => row);
+      return { completed: found[0]?.completed === true, claimed, told: found[0]?.told === true };
+    },
     fail: (sql, { id, lease }, { status, problem, retryAt, now }) =>
       changed(
         sql,
