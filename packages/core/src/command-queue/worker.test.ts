@@ -355,7 +355,61 @@ describe('enqueue and the command worker', () => {
     ]);
     await app.close();
   });
+  it('claims the next command of a key as soon as the outcome of the one before commits, not at its next poll', async () => {
+    const { app } = bank();
+    await app.start();
+    const store = app.store.commands!;
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let foundNone: () => void = () => {};
+    const blocked = new Promise<void>((resolve) => {
+      foundNone = resolve;
+    });
+    // The first completion waits for the gate: meanwhile the worker's place is free, and its claim finds the second
+    // command behind the first, still running, of its key.
+    let first = true;
+    const slowOutcomes = new Proxy(store, {
+      get(target, name) {
+        if (name === 'complete') {
+          return async (...args: Parameters<typeof store.complete>) => {
+            if (first) {
+              first = false;
+              await gate;
+            }
+            return target.complete(...args);
+          };
+        }
+        if (name === 'claim') {
+          return async (...args: Parameters<typeof store.claim>) => {
+            const claimed = await target.claim(...args);
+            if (claimed.length === 0 && !first) foundNone();
+            return claimed;
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const ids = [];
+    for (let n = 0; n < 2; n++) ids.push((await app.enqueue(Slow, { n }, { ...clerk, key: 'one' })).id);
+    // Polls an hour apart: only the first outcome's commit can start the second command.
+    const worker = new CommandWorker({
+      store: slowOutcomes,
+      mediator: app.mediator,
+      concurrency: 1,
+      pollIntervalMs: 3_600_000,
+    }).start();
+    await blocked;
+    expect((await app.commandStatus(ids[1]!))?.status).toBe('queued');
+    open();
+    await expect.poll(async () => (await app.commandStatus(ids[1]!))?.status).toBe('succeeded');
+    await worker.stop();
+    await app.close();
+  });
 });
+
 
 describe('a worker on a store that completes and claims in one call', () => {
   // The memory queue with completeAndClaim made of its complete and claim; `failing` calls of it throw first.

@@ -247,6 +247,8 @@ export class CommandWorker {
     } finally {
       this.#cancels.delete(cancel);
       clearInterval(renewal);
+      // A claim made while this outcome committed passed over the next command of its key: claim again now.
+      if (command.key !== undefined) this.#wake.fire();
     }
   }
 
