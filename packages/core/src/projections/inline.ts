@@ -21,6 +21,10 @@ export interface InlineProjection<WriteTx> {
  * the same view (which also activates it), then register the participant, so that events written before it
  * existed are applied too.
  *
+ * Commits whose events it handles apply it one at a time, each seeing what the ones before wrote (on PostgreSQL
+ * they take turns on its slot's row until they end), so a handler may refuse what an earlier commit recorded.
+ * A commit with none of its events leaves its slot and checkpoint alone, and waits for nobody.
+ *
  * @example
  * const bookingsView = inlineProjection(bookings, db.documents.inline);
  * await new ProjectionRunner({ projection: bookings, store: db.documents.inline, feed: db.events }).catchUp();
@@ -40,13 +44,18 @@ export function inlineProjection<WriteTx, Tx>(
     );
   }
   const slot = { projection: projection.name, version: projection.version };
+  const handles = (event: RecordedEvent) => projection.eventTypes.has(event.type);
   return {
     name: projection.name,
     // Synchronous stores (SQLite, memory) refuse a handler that returns a promise; PostgreSQL awaits it.
     participant: (tx, events) =>
-      store.applyWithin(tx, slot, events, (event, readTx) =>
-        projection.eventTypes.has(event.type) ? projection.apply(event, readTx) : undefined,
-      ),
+      // A commit with nothing for the projection leaves its slot alone: on PostgreSQL, commits that change the read
+      // model take turns on the slot's row until they end, and one that does not would wait its turn for nothing.
+      events.some(handles)
+        ? store.applyWithin(tx, slot, events, (event, readTx) =>
+            handles(event) ? projection.apply(event, readTx) : undefined,
+          )
+        : undefined,
     progress: { name: projection.name, waitFor: () => Promise.resolve() },
   };
 }

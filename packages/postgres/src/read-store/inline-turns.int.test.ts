@@ -1,0 +1,110 @@
+import { type DocumentTx, defineEvent, inlineProjection, ProjectionRunner, projection, streamId } from '@twofold/core';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { usePostgres } from '../../tests/server.js';
+import type { PostgresClient } from '../connection/schema-pool.js';
+
+const server = usePostgres();
+
+const Noted = defineEvent('test.Noted', z.object({ id: z.string() }));
+const Other = defineEvent('test.Other', z.object({ id: z.string() }));
+// Refuses a note twice, as a read model that stands for a unique index does: it reads what earlier commits wrote.
+const notes = projection<DocumentTx>('notes').on(Noted, async ({ id }, tx) => {
+  const collection = tx.collection<{ id: string }>('notes');
+  if ((await collection.get(id)) !== undefined) throw new Error(`note ${id} exists`);
+  collection.put(id, { id });
+});
+
+/**
+ * A handle with the notes applied inline, a commit that holds its transaction open after applying them until
+ * released, and a watcher that reads pg_stat_activity outside any transaction (a transaction's view of it never
+ * changes) for the backends that commit holds up.
+ */
+async function setup() {
+  const db = await server.database();
+  await new ProjectionRunner({ projection: notes, store: db.documents, feed: db.events }).catchUp();
+  const inline = inlineProjection(notes, db.documents);
+  let streams = 0;
+  const commit = (type: string, id: string, hold?: (tx: PostgresClient) => Promise<void>) =>
+    db.events.commit({
+      // A stream of its own, so that commits of one note meet only on the projection's slot.
+      appends: [{ streamId: streamId('note', ++streams), expectedVersion: 'any', events: [{ type, data: { id } }] }],
+      participants: hold === undefined ? [inline.participant] : [inline.participant, hold],
+    });
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let holding = (_pid: number) => {};
+  const holder = new Promise<number>((resolve) => {
+    holding = resolve;
+  });
+  const held = commit(Noted.type, 'a', async (tx) => {
+    holding((await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+    await released;
+  });
+  const pid = await holder;
+  const watcher = new pg.Client({ connectionString: server.url });
+  await watcher.connect();
+  // Polls until a backend waits for the held commit, or `until` settles first.
+  const heldUp = async (until: Promise<unknown>): Promise<'held up'> => {
+    let settled = false;
+    until.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    while (!settled) {
+      const { rows } = await watcher.query(
+        'SELECT pid FROM pg_stat_activity WHERE $1::integer = ANY (pg_blocking_pids(pid))',
+        [pid],
+      );
+      if (rows.length > 0) return 'held up';
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return new Promise<never>(() => {});
+  };
+  return { db, commit, held, release, heldUp, close: () => watcher.end() };
+}
+
+describe('PostgreSQL inline projections under concurrent commits', () => {
+  it('lets a commit with no event of the projection through while another holds the slot', async () => {
+    const { db, commit, held, release, heldUp, close } = await setup();
+    try {
+      const other = commit(Other.type, 'b');
+      expect(await Promise.race([other.then(() => 'committed'), heldUp(other)])).toBe('committed');
+      release();
+      const { position } = await held;
+      expect(await db.documents.read('notes').collection('notes').get('a')).toEqual({ id: 'a' });
+      // The checkpoint stays at the last commit the projection had something in.
+      expect(await db.documents.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
+    } finally {
+      release();
+      await close();
+    }
+  });
+
+  it('makes commits with events of the projection take turns, each seeing what the one before wrote', async () => {
+    const { db, commit, held, release, heldUp, close } = await setup();
+    try {
+      const again = commit(Noted.type, 'a');
+      again.catch(() => {});
+      expect(
+        await Promise.race([
+          again.then(
+            () => 'committed',
+            () => 'failed',
+          ),
+          heldUp(again),
+        ]),
+      ).toBe('held up');
+      release();
+      await held;
+      await expect(again).rejects.toThrow('note a exists');
+      expect(await db.documents.read('notes').collection('notes').count()).toBe(1);
+    } finally {
+      release();
+      await close();
+    }
+  });
+});
