@@ -14,11 +14,12 @@ export interface SlotDialect<Tx> {
   /** Records the slot at checkpoint 0 unless it exists; true when this call created it. */
   create(tx: Tx, slot: ProjectionSlot): Step<boolean>;
   /**
-   * Moves the slot's checkpoint to `to`. With `neverBack` (inline projections) a checkpoint already past `to`
-   * stays: where commits can take the slot's lock out of their positions' order (PostgreSQL), the later position
-   * may have committed first.
+   * Moves the slot's checkpoint to `to`; false when the slot was never written, and nothing moved. With `neverBack`
+   * (inline projections) a checkpoint already past `to` stays: where commits can take the slot's lock out of their
+   * positions' order (PostgreSQL), the later position may have committed first. Where writers can run at once, it
+   * locks the slot's row until the transaction ends, as {@link SlotDialect.checkpoint} does.
    */
-  advance(tx: Tx, slot: ProjectionSlot, to: number, neverBack: boolean): Step<void>;
+  advance(tx: Tx, slot: ProjectionSlot, to: number, neverBack: boolean): Step<boolean>;
   /** The version queries read, undefined before any was activated (outside any transaction). */
   activeVersion(projection: string): Step<number | undefined>;
   /** Makes `slot` the version queries read. */

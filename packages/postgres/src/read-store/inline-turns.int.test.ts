@@ -107,4 +107,24 @@ describe('PostgreSQL inline projections under concurrent commits', () => {
       await close();
     }
   });
+
+  it('creates the slot on the first commit when no catch-up wrote it before', async () => {
+    const db = await server.database();
+    const inline = inlineProjection(notes, db.documents);
+    const note = (stream: number) =>
+      db.events.commit({
+        appends: [
+          {
+            streamId: streamId('note', stream),
+            expectedVersion: 'any',
+            events: [{ type: Noted.type, data: { id: 'a' } }],
+          },
+        ],
+        participants: [inline.participant],
+      });
+    const { position } = await note(1);
+    expect(await db.documents.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
+    // The second commit's handler finds the note the first one wrote into the new slot.
+    await expect(note(2)).rejects.toThrow('note a exists');
+  });
 });

@@ -7,7 +7,8 @@ const WHERE_SLOT = 'WHERE projection = $1 AND version = $2';
 /**
  * The projection slots of a schema, as core's slot protocol drives them: `twofold_projection_slots` holds each
  * slot's checkpoint, read with `FOR UPDATE` so that the slot's row stays locked until the transaction ends (two
- * nodes never apply the same batch), and `twofold_projection_active` the version queries read.
+ * nodes never apply the same batch), and `twofold_projection_active` the version queries read. An inline commit
+ * takes the same lock by moving the checkpoint, before it applies its events.
  */
 export function postgresSlots(db: SchemaPool): SlotDialect<PostgresClient> {
   return {
@@ -26,11 +27,12 @@ export function postgresSlots(db: SchemaPool): SlotDialect<PostgresClient> {
       return rowCount === 1;
     },
     advance: async (tx, slot, to, neverBack) => {
-      await tx.query(
+      const { rowCount } = await tx.query(
         `UPDATE twofold_projection_slots SET checkpoint = ${neverBack ? 'greatest(checkpoint, $3)' : '$3'},
          updated_at = now() ${WHERE_SLOT}`,
         [slot.projection, slot.version, to],
       );
+      return rowCount === 1;
     },
     activeVersion: async (projection) => {
       const { rows } = await db.query<{ version: number }>(

@@ -49,8 +49,8 @@ export class SlotStatements implements SlotDialect<SqliteConnection> {
     return this.#create.run(slot.projection, slot.version).changes === 1;
   }
 
-  advance(_: SqliteConnection, slot: ProjectionSlot, to: number): void {
-    this.#advance.run(to, slot.projection, slot.version);
+  advance(_: SqliteConnection, slot: ProjectionSlot, to: number): boolean {
+    return this.#advance.run(to, slot.projection, slot.version).changes === 1;
   }
 
   activeVersion(projection: string): number | undefined {
