@@ -27,7 +27,8 @@ function bodyOf(message: Msg): unknown {
 /**
  * Answers requests over `nc` for the dead letters `receiver` parked: their list, and the replay of one, which runs
  * here, through `receiver`'s inbox; a replay that fails again is logged in full to `logger` and answered
- * `still-failing`, without the error. Resolves once the subscriptions are in place; `stop()` drains them.
+ * `still-failing`, without the error. Resolves once the subscriptions are in place; `stop()` drains them and waits
+ * for the answers under way, so that the connection may close once it resolves.
  *
  * @example
  * const answering = await answerDeadLetters(nc, billing.receiver);
@@ -40,13 +41,24 @@ export async function answerDeadLetters(
 ): Promise<{ stop(): Promise<void> }> {
   const source = localDeadLetters(receiver);
   const { list, replay } = subjects(receiver.name);
-  const respond = async (message: Msg, work: () => Promise<unknown>) => {
+  // The answers under way: stop() waits for them, so that none is sent on a connection closed meanwhile.
+  const answering = new Set<Promise<void>>();
+  const answer = async (message: Msg, work: () => Promise<unknown>) => {
     try {
       message.respond(JSON.stringify(await work()));
+      return;
     } catch (error) {
       logger.error({ err: error, consumer: receiver.name }, `${receiver.name} could not answer on ${message.subject}`);
-      message.respond(JSON.stringify({ refused: `${receiver.name} could not read its dead letters` }));
     }
+    try {
+      message.respond(JSON.stringify({ refused: `${receiver.name} could not read its dead letters` }));
+    } catch (error) {
+      logger.error({ err: error, consumer: receiver.name }, `${receiver.name} could not refuse on ${message.subject}`);
+    }
+  };
+  const respond = (message: Msg, work: () => Promise<unknown>) => {
+    const answered = answer(message, work).finally(() => answering.delete(answered));
+    answering.add(answered);
   };
   const replayOne = async (message: Msg) => {
     const request = ReplayRequest.safeParse(bodyOf(message));
@@ -61,14 +73,15 @@ export async function answerDeadLetters(
   };
   const subscriptions = [
     nc.subscribe(list, {
-      callback: (_, message) => void respond(message, async () => ({ letters: await source.list() })),
+      callback: (_, message) => respond(message, async () => ({ letters: await source.list() })),
     }),
-    nc.subscribe(replay, { callback: (_, message) => void respond(message, () => replayOne(message)) }),
+    nc.subscribe(replay, { callback: (_, message) => respond(message, () => replayOne(message)) }),
   ];
   await nc.flush();
   return {
     stop: async () => {
       await Promise.all(subscriptions.map((subscription) => subscription.drain()));
+      while (answering.size > 0) await Promise.all(answering);
     },
   };
 }

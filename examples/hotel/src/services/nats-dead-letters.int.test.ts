@@ -1,0 +1,74 @@
+// Billing's dead letters asked for over a throwaway nats-server, billing's end on a SQLite file.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import type { DeadLetterStore, Logger } from '@twofold/core';
+import { sqlite } from '@twofold/sqlite';
+import { type NatsServer, startNats } from '@twofold/test-servers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { billingReceiver } from './billing/service.js';
+import { answerDeadLetters, askDeadLetters } from './nats-dead-letters.js';
+
+let nats: NatsServer;
+let dir: string;
+beforeAll(async () => {
+  nats = await startNats();
+  dir = mkdtempSync(join(tmpdir(), 'hotel-nats-dead-letters-'));
+});
+afterAll(async () => {
+  await nats?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("billing's answers for its dead letters", () => {
+  it('stop() waits for the answers under way: a request taken before it is answered before the connection closes', async () => {
+    const db = sqlite(join(dir, 'billing.db'));
+    const [server, client] = await Promise.all([connect({ servers: nats.url }), connect({ servers: nats.url })]);
+    const logged: string[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (_, message) => logged.push(`warn: ${message}`),
+      error: (_, message) => logged.push(`error: ${message}`),
+    };
+    try {
+      let listed!: () => void;
+      const listing = new Promise<void>((resolve) => {
+        listed = resolve;
+      });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // Billing's dead letters in its file, read once the test lets the list go on.
+      const deadLetters: DeadLetterStore = {
+        add: (letter) => db.deadLetters.add(letter),
+        get: (id) => db.deadLetters.get(id),
+        remove: (id) => db.deadLetters.remove(id),
+        list: async (subscriber) => {
+          listed();
+          await released;
+          return db.deadLetters.list(subscriber);
+        },
+      };
+      const answering = await answerDeadLetters(server, { ...billingReceiver(db), deadLetters }, logger);
+      const asked = askDeadLetters(client, 'billing').list();
+      await listing;
+
+      const stopped = answering.stop().then(() => server.close());
+      // The subscriptions' drain is done once a flush sent after it is answered, and what stop() does next has run
+      // once the turn is over: only then does the list go on.
+      await server.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+      release();
+      await stopped;
+
+      await expect(asked).resolves.toEqual([]);
+      expect(logged).toEqual([]);
+    } finally {
+      await Promise.all([server.close(), client.close()]);
+      await db.close();
+    }
+  });
+});
