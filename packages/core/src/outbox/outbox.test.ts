@@ -197,6 +197,36 @@ describe('the outbox', () => {
     expect(await outbox.claim(10, 60_000)).toEqual([]);
   });
 
+  it('sends the batch claimed while a deletion failed before it throws, instead of leaving it leased behind newer ones', async () => {
+    const outbox = new MemoryOutbox();
+    outbox.enqueue(
+      undefined,
+      Array.from({ length: 7 }, (_, i) => ({ topic: 't', payload: i, id: `m${i}` })),
+    );
+    const complete = outbox.complete.bind(outbox);
+    let refusals = 1;
+    // The outbox refuses the first deletion, the one of m0-m2 made while m3-m5 are sent and m6 is claimed.
+    const store = Object.assign(outbox, {
+      complete: async (ids: readonly string[]) => {
+        if (refusals-- > 0) throw new Error(`deleting ${ids.join(',')}: database is busy`);
+        await complete(ids);
+      },
+    });
+    const sent: string[] = [];
+    const relay = new OutboxRelay({
+      store,
+      batchSize: 3,
+      logger: quiet,
+      send: async (m) => {
+        sent.push(m.id);
+      },
+    });
+    await expect(relay.drain()).rejects.toThrow('deleting m0,m1,m2: database is busy');
+    expect(sent).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    // m0-m2 stay, leased, to be sent again (and dropped by their ids) once their lease ends; the rest are gone.
+    expect(await relay.drain()).toBe(0);
+  });
+
   it('keeps a claimed message from other relays until its lease ends', async () => {
     const outbox = new MemoryOutbox();
     outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'm' }]);

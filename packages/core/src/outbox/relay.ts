@@ -163,29 +163,33 @@ export class OutboxRelay {
   // Delivers `first`, then the batches claimed after it while `more()` says so, until a claim finds none. Once a
   // batch's messages are on their way, and while their acknowledgements come, the next batch is claimed (the
   // claim passes the leased ones by) and the rows of the batch before are deleted. Batches go out one after
-  // another, in the order written.
+  // another, in the order written. A failure stops the claims and is thrown once the batch claimed meanwhile has
+  // gone out too: left leased, it would come back only after newer messages, and a lease later.
   async #pipeline(first: readonly OutboxMessage[], more: () => boolean): Promise<number> {
     let total = 0;
     let batch = first;
     // Sent, and not yet deleted.
     let done: string[] = [];
+    let failure: { readonly reason: unknown } | undefined;
     try {
       while (batch.length > 0) {
         const sent: string[] = [];
         const delivering = this.#deliver(batch, sent);
-        const claiming = more() ? this.#claim() : Promise.resolve([]);
+        const claiming = failure === undefined && more() ? this.#claim() : Promise.resolve([]);
         const deleting = done.length > 0 ? this.#store.complete(done) : Promise.resolve();
         done = [];
         const [delivered, claimed, deleted] = await Promise.allSettled([delivering, claiming, deleting]);
         done = sent;
         total += sent.length;
-        // A failure ends the pipeline; the messages of a batch claimed meanwhile come back when their lease ends.
-        for (const outcome of [deleted, delivered, claimed]) if (outcome.status === 'rejected') throw outcome.reason;
-        batch = (claimed as PromiseFulfilledResult<readonly OutboxMessage[]>).value;
+        for (const outcome of [deleted, delivered, claimed]) {
+          if (outcome.status === 'rejected') failure ??= { reason: outcome.reason };
+        }
+        batch = claimed.status === 'fulfilled' ? claimed.value : [];
       }
     } finally {
       if (done.length > 0) await this.#store.complete(done);
     }
+    if (failure !== undefined) throw failure.reason;
     return total;
   }
 
