@@ -159,6 +159,39 @@ describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config })
     await screenshot('behind-the-scenes');
   });
 
+  it('shows the read side and the latest events while billing does not answer for its dead letters, and says so in their place', async () => {
+    // Billing in a process of its own that does not answer: the hotel's 503, once the read side is drawn.
+    const detail =
+      'billing did not answer for its dead letters within 2000 ms: is its process running, on this NATS server?';
+    const drawn = page.getByTestId('events').locator('tbody tr').first();
+    const deadLetters = '**/api/queries/hotel.ServiceDeadLetters*';
+    await page.route(deadLetters, async (route) => {
+      await drawn.waitFor();
+      await route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'urn:twofold:problem:unavailable',
+          title: 'Service Unavailable',
+          status: 503,
+          code: 'UNAVAILABLE',
+          detail,
+        }),
+      });
+    });
+    try {
+      // Loaded anew, the page asks at once rather than at its next refresh.
+      await page.goto(`${baseUrl}/#/behind`);
+      await page.reload();
+      await expect.poll(() => page.getByTestId('dead-letters').textContent(), { timeout: 10_000 }).toContain(detail);
+      expect(await page.getByTestId('lag').textContent()).toContain('hotel.cancellation');
+      expect(await page.getByTestId('events').textContent()).toContain('hotel.BookingCancelled');
+    } finally {
+      await page.unroute(deadLetters);
+    }
+    await page.getByTestId('dead-letters').getByTestId('no-dead-letters').waitFor();
+  });
+
   it('shows a manager a refund request billing could not take in, and replays it: still failing, done, gone', async () => {
     const manager = as('e2e-manager', 'manager');
     const billing = app.billing.billing!.db.connection;
