@@ -71,4 +71,20 @@ describe("billing's answers for its dead letters", () => {
       await db.close();
     }
   });
+
+  it('says at once that no process of billing listens when none does, rather than that it did not answer in time', async () => {
+    const client = await connect({ servers: nats.url });
+    try {
+      // Asked with a timeout beyond the test's: only NATS saying that nobody listens ends the requests in time.
+      const asked = askDeadLetters(client, 'billing', 60_000);
+      const refusal = {
+        code: 'UNAVAILABLE',
+        message: 'billing does not answer for its dead letters: no process of it listens on this NATS server',
+      };
+      await expect(asked.list()).rejects.toMatchObject(refusal);
+      await expect(asked.replay('billing:e1')).rejects.toMatchObject(refusal);
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection, RequestError } from '@nats-io/transport-node';
 import { CorruptDataError, consoleLogger, type Logger, UnavailableError } from '@twofold/core';
 import { z } from 'zod';
 import { ANSWER_TIMEOUT_MS, type DeadLetterSource, DeadLetterView, localDeadLetters } from './dead-letters.js';
@@ -88,9 +88,9 @@ export async function answerDeadLetters(
 
 /**
  * The dead letters of `consumer` in a process of its own, asked over `nc` (see {@link answerDeadLetters}). A
- * request it does not answer within `timeoutMs` (its process stopped, stuck, or on another NATS server) rejects with
- * UNAVAILABLE naming it, and so does its refusal; a replay it runs and that fails again rejects, the error being in
- * its log.
+ * request it does not answer within `timeoutMs` (its process stuck, or on another NATS server) rejects with
+ * UNAVAILABLE naming it, at once when no process of it listens on the NATS server, and so does its refusal; a replay
+ * it runs and that fails again rejects, the error being in its log.
  *
  * @example
  * registerDeadLetters(mediator, [localDeadLetters(replies), askDeadLetters(nc, 'billing')]);
@@ -106,6 +106,12 @@ export function askDeadLetters(
     try {
       reply = await nc.request(subject, JSON.stringify(request), { timeout: timeoutMs });
     } catch (error) {
+      if (error instanceof RequestError && error.isNoResponders()) {
+        throw new UnavailableError(
+          `${consumer} does not answer for its dead letters: no process of it listens on this NATS server`,
+          { cause: error },
+        );
+      }
       throw new UnavailableError(
         `${consumer} did not answer for its dead letters within ${timeoutMs} ms: is its process running, on this NATS server?`,
         { cause: error },
