@@ -227,6 +227,34 @@ describe('the outbox', () => {
     expect(await relay.drain()).toBe(0);
   });
 
+  it('logs a failure to delete sent messages as such, not as a failed claim', async () => {
+    const outbox = new MemoryOutbox();
+    outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'm1' }]);
+    const store = Object.assign(outbox, {
+      complete: async (ids: readonly string[]) => {
+        throw new Error(`deleting ${ids.join(',')}: database is busy`);
+      },
+    });
+    let logged!: (line: { readonly err: unknown; readonly message: string | undefined }) => void;
+    const failed = new Promise<{ readonly err: unknown; readonly message: string | undefined }>((resolve) => {
+      logged = resolve;
+    });
+    const relay = new OutboxRelay({
+      store,
+      pollIntervalMs: 3_600_000,
+      send: async () => {},
+      logger: { ...quiet, error: (bindings, message) => logged({ err: (bindings as { err: unknown }).err, message }) },
+    });
+    relay.start();
+    try {
+      const { err, message } = await failed;
+      expect(message).toBe('Outbox relay could not claim, reschedule or delete messages in its outbox');
+      expect(err).toMatchObject({ message: 'deleting m1: database is busy' });
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('keeps a claimed message from other relays until its lease ends', async () => {
     const outbox = new MemoryOutbox();
     outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'm' }]);

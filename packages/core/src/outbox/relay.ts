@@ -127,7 +127,7 @@ export class OutboxRelay {
           continue;
         }
       } catch (error) {
-        this.#logger.error({ err: error }, 'Outbox relay could not claim messages');
+        this.#logger.error({ err: error }, 'Outbox relay could not claim, reschedule or delete messages in its outbox');
       }
       if (signal.aborted) return;
       if (!this.#woken) await this.#idle(signal, seen);
