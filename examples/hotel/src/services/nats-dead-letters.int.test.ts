@@ -87,4 +87,30 @@ describe("billing's answers for its dead letters", () => {
       await client.close();
     }
   });
+
+  it('refuses an answer it cannot read as billing being unavailable, naming the subject and what was wrong', async () => {
+    const [server, client] = await Promise.all([connect({ servers: nats.url }), connect({ servers: nats.url })]);
+    try {
+      // A process on the subjects that answers what an older or newer billing might.
+      server.subscribe('billing.dead-letters.>', {
+        callback: (_, message) => message.respond(JSON.stringify({ letters: 'none', outcome: 'done' })),
+      });
+      await server.flush();
+      const asked = askDeadLetters(client, 'billing');
+      await expect(asked.list()).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(
+          /^billing answered billing\.dead-letters\.list with a body this process cannot read: .*letters/s,
+        ),
+      });
+      await expect(asked.replay('billing:e1')).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(
+          /^billing answered billing\.dead-letters\.replay with a body this process cannot read: .*outcome/s,
+        ),
+      });
+    } finally {
+      await Promise.all([server.close(), client.close()]);
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { connect, type Msg, type NatsConnection, RequestError } from '@nats-io/transport-node';
-import { CorruptDataError, consoleLogger, type Logger, UnavailableError } from '@twofold/core';
+import { consoleLogger, type Logger, UnavailableError } from '@twofold/core';
 import { z } from 'zod';
 import { ANSWER_TIMEOUT_MS, type DeadLetterSource, DeadLetterView, localDeadLetters } from './dead-letters.js';
 import type { Receiver } from './transport.js';
@@ -89,8 +89,8 @@ export async function answerDeadLetters(
 /**
  * The dead letters of `consumer` in a process of its own, asked over `nc` (see {@link answerDeadLetters}). A
  * request it does not answer within `timeoutMs` (its process stuck, or on another NATS server) rejects with
- * UNAVAILABLE naming it, at once when no process of it listens on the NATS server, and so does its refusal; a replay
- * it runs and that fails again rejects, the error being in its log.
+ * UNAVAILABLE naming it, at once when no process of it listens on the NATS server, and so do its refusal and an
+ * answer that cannot be read; a replay it runs and that fails again rejects, the error being in its log.
  *
  * @example
  * registerDeadLetters(mediator, [localDeadLetters(replies), askDeadLetters(nc, 'billing')]);
@@ -121,9 +121,11 @@ export function askDeadLetters(
     const refusal = Refusal.safeParse(body);
     if (refusal.success) throw new UnavailableError(`${refusal.data.refused} (details in its log)`);
     const answered = answer.safeParse(body);
+    // What another version of it (or another process on its subjects) answers is no bug of this one's: it is
+    // unavailable to this one.
     if (!answered.success) {
-      throw new CorruptDataError(
-        `${consumer} answered ${subject} with an unexpected body: ${z.prettifyError(answered.error)}`,
+      throw new UnavailableError(
+        `${consumer} answered ${subject} with a body this process cannot read: ${z.prettifyError(answered.error)}`,
       );
     }
     return answered.data;
