@@ -93,7 +93,9 @@ describe("billing's answers for its dead letters", () => {
     try {
       // A process on the subjects that answers what an older or newer billing might.
       server.subscribe('billing.dead-letters.>', {
-        callback: (_, message) => message.respond(JSON.stringify({ letters: 'none', outcome: 'done' })),
+        callback: (_, message) => {
+          message.respond(JSON.stringify({ letters: 'none', outcome: 'done' }));
+        },
       });
       await server.flush();
       const asked = askDeadLetters(client, 'billing');
