@@ -392,7 +392,7 @@ describe('enqueue and the command worker', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const ids = [];
+    const ids: string[] = [];
     for (let n = 0; n < 2; n++) ids.push((await app.enqueue(Slow, { n }, { ...clerk, key: 'one' })).id);
     // Polls an hour apart: only the first outcome's commit can start the second command.
     const worker = new CommandWorker({
@@ -409,7 +409,6 @@ describe('enqueue and the command worker', () => {
     await app.close();
   });
 });
-
 
 describe('a worker on a store that completes and claims in one call', () => {
   // The memory queue with completeAndClaim made of its complete and claim; `failing` calls of it throw first.
