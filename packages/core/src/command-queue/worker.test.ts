@@ -408,6 +408,90 @@ describe('enqueue and the command worker', () => {
     await worker.stop();
     await app.close();
   });
+  it('leaves a command whose success it could not record to its lease, not to a retry: it runs again, with one effect', async () => {
+    const { app } = bank();
+    await app.start();
+    const store = app.store.commands!;
+    const calls = { complete: 0, fail: 0 };
+    const errors: string[] = [];
+    // The first completion fails, as when the database goes away just then.
+    const flakyOutcomes = new Proxy(store, {
+      get(target, name) {
+        if (name === 'complete') {
+          return async (...args: Parameters<typeof store.complete>) => {
+            if (calls.complete++ === 0) throw new Error('the database went away');
+            return target.complete(...args);
+          };
+        }
+        if (name === 'fail') calls.fail++;
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { id } = await app.enqueue(Deposit, { accountId: 'a1', amount: 5 }, clerk);
+    const worker = new CommandWorker({
+      store: flakyOutcomes,
+      mediator: app.mediator,
+      concurrency: 1,
+      leaseMs: 30,
+      pollIntervalMs: 10,
+      logger: { ...quiet, error: (_: unknown, message: string) => errors.push(message) },
+    }).start();
+    await expect.poll(async () => (await app.commandStatus(id))?.status).toBe('succeeded');
+    await worker.stop();
+    expect(calls).toEqual({ complete: 2, fail: 0 });
+    expect(errors).toEqual([`Could not record the outcome of command ${id}`]);
+    expect((await app.commandStatus(id))?.attempts).toBe(2);
+    expect(await app.ask(Balance, { accountId: 'a1' }, { after: (await app.commandStatus(id))?.position })).toBe(5);
+    await app.close();
+  });
+
+  it('holds no more than twice its concurrency in commands whose outcomes are not yet recorded', async () => {
+    const { app } = bank();
+    await app.start();
+    const store = app.store.commands!;
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let claimed = 0;
+    const heldOutcomes = new Proxy(store, {
+      get(target, name) {
+        if (name === 'complete') {
+          return async (...args: Parameters<typeof store.complete>) => {
+            await gate;
+            return target.complete(...args);
+          };
+        }
+        if (name === 'claim') {
+          return async (...args: Parameters<typeof store.claim>) => {
+            const found = await target.claim(...args);
+            claimed += found.length;
+            return found;
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const ids: string[] = [];
+    for (let n = 0; n < 20; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const worker = new CommandWorker({
+      store: heldOutcomes,
+      mediator: app.mediator,
+      concurrency: 2,
+      pollIntervalMs: 3_600_000,
+    }).start();
+    // Four commands held at most, their outcomes waiting; the handlers finish at once, so a worker that claimed
+    // while outcomes piled up would go on through the queue in these turns.
+    await expect.poll(() => claimed).toBe(4);
+    for (let turn = 0; turn < 50; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(claimed).toBe(4);
+    open();
+    await expect.poll(async () => (await app.commandStatus(ids.at(-1)!))?.status).toBe('succeeded');
+    await worker.stop();
+    await app.close();
+  });
 });
 
 describe('a worker on a store that completes and claims in one call', () => {

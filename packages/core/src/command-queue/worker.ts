@@ -65,6 +65,8 @@ export class CommandWorker {
   // worker hands it over when its place is free and the loop is not claiming, so the claim it waits for is the next.
   #handover: Handover | undefined;
   #claiming = false;
+  // Whether the last claim asked for fewer commands than there were free places, outcomes waiting to be recorded.
+  #heldByOutcomes = false;
   #definitions = new Map<string, CommandDefinition>();
   #loop: Promise<void> | undefined;
   #stopping: AbortController | undefined;
@@ -141,7 +143,12 @@ export class CommandWorker {
 
   async #claimUntil(stopping: AbortSignal): Promise<void> {
     while (!stopping.aborted) {
-      const free = this.#concurrency - this.#running.size;
+      // A place frees when its handler is done; but the worker holds no more than twice `concurrency` commands whose
+      // outcomes are not yet recorded (running ones included), so that a store slow to record them holds the claims
+      // back instead of letting the worker lease the whole queue.
+      const places = this.#concurrency - this.#running.size;
+      const free = Math.min(places, 2 * this.#concurrency - this.#recording.size);
+      this.#heldByOutcomes = free < places;
       let claimed: readonly ClaimedCommand[] = [];
       if (free > 0) {
         const handover = this.#handover;
@@ -169,6 +176,7 @@ export class CommandWorker {
           const recording: Promise<void> = this.#execute(command, ran, stopping).finally(() => {
             ran();
             this.#recording.delete(recording);
+            if (this.#heldByOutcomes) this.#wake.fire();
           });
           this.#recording.add(recording);
         }
@@ -240,7 +248,14 @@ export class CommandWorker {
         signal: cancel.signal,
       });
       ran();
-      await this.#succeeded(command, { result, position }, loop);
+      try {
+        await this.#succeeded(command, { result, position }, loop);
+      } catch (storeError) {
+        // The command succeeded; its lease ends on its own, and when it runs again the write model's idempotency
+        // record answers with this run's result. Recording the store's error as the command's failure would count
+        // an attempt against a command that did not fail, and could make it dead.
+        this.#unrecorded(id, storeError);
+      }
     } catch (error) {
       ran();
       await this.#failed(command, error, cancel.signal.aborted);
@@ -269,8 +284,12 @@ export class CommandWorker {
       if (retryAt !== undefined) this.#wake.at(retryAt);
     } catch (storeError) {
       // The lease ends on its own, and the command is claimed again then.
-      this.#logger.error({ err: storeError, command: id }, `Could not record the outcome of command ${id}`);
+      this.#unrecorded(id, storeError);
     }
+  }
+
+  #unrecorded(id: string, error: unknown): void {
+    this.#logger.error({ err: error, command: id }, `Could not record the outcome of command ${id}`);
   }
 
   #definition(type: string): CommandDefinition {
