@@ -411,6 +411,58 @@ describe('ProcessManagerRunner', () => {
     expect((await store.instance('hotel.checkout', 'b1'))?.timers).toEqual({ paymentDue: T0 + 15 * MINUTE });
   });
 
+  it("reports a failing timer's own error when its failure cannot be counted, and tries it again", async () => {
+    let broken = true;
+    const flaky = {
+      ...checkout,
+      fire: (...args: Parameters<typeof checkout.fire>) => {
+        if (broken && args[1] === 'remind') throw new Error('the mail service is down');
+        return checkout.fire(...args);
+      },
+    };
+    const { log, clock, runner, sent, store } = setup(flaky);
+    const countable = store.timerFailed.bind(store);
+    // The store is away just when the failure would be counted.
+    store.timerFailed = () => Promise.reject(new Error('the process store is away'));
+    const pm = runner();
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+    await pm.catchUp();
+    clock.now = T0 + 5 * MINUTE;
+    expect(await pm.fireTimers()).toBe(0);
+    expect((await pm.status()).failure).toMatchObject({
+      error: 'Error: the mail service is down',
+      timer: 'remind of b1',
+    });
+    expect((await store.instance('hotel.checkout', 'b1'))?.timers).toEqual({
+      remind: T0 + 5 * MINUTE,
+      paymentDue: T0 + 15 * MINUTE,
+    });
+    store.timerFailed = countable;
+    broken = false;
+    expect(await pm.fireTimers()).toBe(1);
+    expect(await sent()).toEqual([{ type: RemindGuest.type, data: { bookingId: 'b1' } }]);
+    expect((await pm.status()).failure).toBeUndefined();
+  });
+
+  it('reports no failure for a timer that changed while its failing handler ran: nothing is left to try again', async () => {
+    const failing = {
+      ...checkout,
+      fire: (...args: Parameters<typeof checkout.fire>) => {
+        if (args[1] === 'remind') throw new Error('the mail service is down');
+        return checkout.fire(...args);
+      },
+    };
+    const { log, clock, runner, store } = setup(failing);
+    // The store counts nothing: the timer was fired, cancelled or moved since it was listed.
+    store.timerFailed = async () => 0;
+    const pm = runner();
+    await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+    await pm.catchUp();
+    clock.now = T0 + 5 * MINUTE;
+    expect(await pm.fireTimers()).toBe(0);
+    expect((await pm.status()).failure).toBeUndefined();
+  });
+
   it('replays a parked timer whose instance has closed since as nothing: its handler does not run, the letter goes', async () => {
     let fired = 0;
     const failing = {

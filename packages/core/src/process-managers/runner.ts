@@ -297,12 +297,31 @@ export class ProcessManagerRunner {
       if (fired) this.#recovered((failure) => failure.timer === `${name} of ${correlation}`);
       return fired;
     } catch (error) {
+      const log = { err: error, processManager: this.name, correlation, timer: name };
       // Counted in the store, with the timer: a restarted runner, or one on another node, goes on from it.
-      const attempts = await this.#store.timerFailed(this.name, timer);
-      const log = { err: error, processManager: this.name, correlation, timer: name, attempt: attempts };
+      let attempts: number;
+      try {
+        attempts = await this.#store.timerFailed(this.name, timer);
+      } catch (storeError) {
+        // Not counted: the timer stays due, and its next failure is counted if the store is back by then.
+        this.#failed(error, { timer: `${name} of ${correlation}` });
+        this.#logger.error(
+          { ...log, storeError },
+          `Process manager ${this.name}: timer ${name} of ${correlation} failed, and its failure could not be counted`,
+        );
+        return false;
+      }
+      if (attempts === 0) {
+        // Fired, cancelled or moved while its handler ran: there is nothing left to try again.
+        this.#logger.warn(log, `Process manager ${this.name}: timer ${name} of ${correlation} failed after it changed`);
+        return false;
+      }
       if (attempts < this.#attempts) {
         this.#failed(error, { timer: `${name} of ${correlation}` });
-        this.#logger.error(log, `Process manager ${this.name}: timer ${name} of ${correlation} failed`);
+        this.#logger.error(
+          { ...log, attempt: attempts },
+          `Process manager ${this.name}: timer ${name} of ${correlation} failed`,
+        );
         return false;
       }
       const letter = timerLetter(this.name, timer, { error, attempts, position: this.#saved });
@@ -310,7 +329,7 @@ export class ProcessManagerRunner {
       await this.#dropTimer(timer);
       this.#recovered((failure) => failure.timer === `${name} of ${correlation}`);
       this.#logger.error(
-        log,
+        { ...log, attempt: attempts },
         `Process manager ${this.name} gave up on timer ${name}; parked as dead letter ${letter.id}`,
       );
       return false;
