@@ -78,6 +78,21 @@ function bank(options: { readonly slow?: (n: number, signal: AbortSignal | undef
 
 const clerk = { principal: { id: 'ada', roles: ['clerk'] } };
 
+/** `store` with some of its methods replaced (each replacement gets the store itself to call through). */
+function overriding(
+  store: CommandQueueStore,
+  overrides: Partial<Pick<CommandQueueStore, 'complete' | 'claim' | 'fail'>>,
+): CommandQueueStore {
+  return new Proxy(store, {
+    get(target, name) {
+      const override = overrides[name as keyof typeof overrides];
+      if (override !== undefined) return override;
+      const value = Reflect.get(target, name, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 describe('enqueue and the command worker', () => {
   it('validates and authorizes at once, stores nothing refused, and runs the rest later like send', async () => {
     const { app, worker } = bank();
@@ -370,26 +385,18 @@ describe('enqueue and the command worker', () => {
     // The first completion waits for the gate: meanwhile the worker's place is free, and its claim finds the second
     // command behind the first, still running, of its key.
     let first = true;
-    const slowOutcomes = new Proxy(store, {
-      get(target, name) {
-        if (name === 'complete') {
-          return async (...args: Parameters<typeof store.complete>) => {
-            if (first) {
-              first = false;
-              await gate;
-            }
-            return target.complete(...args);
-          };
+    const slowOutcomes = overriding(store, {
+      complete: async (...args) => {
+        if (first) {
+          first = false;
+          await gate;
         }
-        if (name === 'claim') {
-          return async (...args: Parameters<typeof store.claim>) => {
-            const claimed = await target.claim(...args);
-            if (claimed.length === 0 && !first) foundNone();
-            return claimed;
-          };
-        }
-        const value = Reflect.get(target, name, target);
-        return typeof value === 'function' ? value.bind(target) : value;
+        return store.complete(...args);
+      },
+      claim: async (...args) => {
+        const claimed = await store.claim(...args);
+        if (claimed.length === 0 && !first) foundNone();
+        return claimed;
       },
     });
     const ids: string[] = [];
@@ -415,17 +422,14 @@ describe('enqueue and the command worker', () => {
     const calls = { complete: 0, fail: 0 };
     const errors: string[] = [];
     // The first completion fails, as when the database goes away just then.
-    const flakyOutcomes = new Proxy(store, {
-      get(target, name) {
-        if (name === 'complete') {
-          return async (...args: Parameters<typeof store.complete>) => {
-            if (calls.complete++ === 0) throw new Error('the database went away');
-            return target.complete(...args);
-          };
-        }
-        if (name === 'fail') calls.fail++;
-        const value = Reflect.get(target, name, target);
-        return typeof value === 'function' ? value.bind(target) : value;
+    const flakyOutcomes = overriding(store, {
+      complete: async (...args) => {
+        if (calls.complete++ === 0) throw new Error('the database went away');
+        return store.complete(...args);
+      },
+      fail: (...args) => {
+        calls.fail++;
+        return store.fail(...args);
       },
     });
     const { id } = await app.enqueue(Deposit, { accountId: 'a1', amount: 5 }, clerk);
@@ -455,23 +459,15 @@ describe('enqueue and the command worker', () => {
       open = resolve;
     });
     let claimed = 0;
-    const heldOutcomes = new Proxy(store, {
-      get(target, name) {
-        if (name === 'complete') {
-          return async (...args: Parameters<typeof store.complete>) => {
-            await gate;
-            return target.complete(...args);
-          };
-        }
-        if (name === 'claim') {
-          return async (...args: Parameters<typeof store.claim>) => {
-            const found = await target.claim(...args);
-            claimed += found.length;
-            return found;
-          };
-        }
-        const value = Reflect.get(target, name, target);
-        return typeof value === 'function' ? value.bind(target) : value;
+    const heldOutcomes = overriding(store, {
+      complete: async (...args) => {
+        await gate;
+        return store.complete(...args);
+      },
+      claim: async (...args) => {
+        const found = await store.claim(...args);
+        claimed += found.length;
+        return found;
       },
     });
     const ids: string[] = [];
