@@ -251,8 +251,8 @@ export class CommandWorker {
       try {
         await this.#succeeded(command, { result, position }, loop);
       } catch (storeError) {
-        // The command succeeded; its lease ends on its own, and when it runs again the write model's idempotency
-        // record answers with this run's result. Recording the store's error as the command's failure would count
+        // The command succeeded; its lease ends on its own, and when it runs again a write model's idempotency
+        // record answers with this run's result (a plain handler runs again in full). Recording the store's error as the command's failure would count
         // an attempt against a command that did not fail, and could make it dead.
         this.#unrecorded(id, storeError);
       }
