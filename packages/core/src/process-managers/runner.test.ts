@@ -66,6 +66,17 @@ function setup(manager: ProcessManager<any, any, any, any> = checkout) {
   return { log, commands, store, deadLetters, clock, debug, runner, sent, logger };
 }
 
+/** The checkout whose `remind` timer fails while `broken()` says so, as when the mail service is down. */
+function remindFailing(broken: () => boolean = () => true) {
+  return {
+    ...checkout,
+    fire: (...args: Parameters<typeof checkout.fire>) => {
+      if (broken() && args[1] === 'remind') throw new Error('the mail service is down');
+      return checkout.fire(...args);
+    },
+  };
+}
+
 describe('ProcessManagerRunner', () => {
   it('keeps state per correlation, sends commands through the queue, and closes completed instances', async () => {
     const { log, store, runner, sent, commands, debug } = setup();
@@ -372,13 +383,7 @@ describe('ProcessManagerRunner', () => {
 
   it('parks a timer whose handler keeps failing, takes it off its instance, and replays it once it works', async () => {
     let broken = true;
-    const flaky = {
-      ...checkout,
-      fire: (...args: Parameters<typeof checkout.fire>) => {
-        if (broken && args[1] === 'remind') throw new Error('the mail service is down');
-        return checkout.fire(...args);
-      },
-    };
+    const flaky = remindFailing(() => broken);
     const { log, clock, runner, sent, store, deadLetters } = setup(flaky);
     const pm = runner();
     await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
@@ -413,13 +418,7 @@ describe('ProcessManagerRunner', () => {
 
   it("reports a failing timer's own error when its failure cannot be counted, and tries it again", async () => {
     let broken = true;
-    const flaky = {
-      ...checkout,
-      fire: (...args: Parameters<typeof checkout.fire>) => {
-        if (broken && args[1] === 'remind') throw new Error('the mail service is down');
-        return checkout.fire(...args);
-      },
-    };
+    const flaky = remindFailing(() => broken);
     const { log, clock, runner, sent, store } = setup(flaky);
     const countable = store.timerFailed.bind(store);
     // The store is away just when the failure would be counted.
@@ -445,13 +444,7 @@ describe('ProcessManagerRunner', () => {
   });
 
   it('reports no failure for a timer that changed while its failing handler ran: nothing is left to try again', async () => {
-    const failing = {
-      ...checkout,
-      fire: (...args: Parameters<typeof checkout.fire>) => {
-        if (args[1] === 'remind') throw new Error('the mail service is down');
-        return checkout.fire(...args);
-      },
-    };
+    const failing = remindFailing();
     const { log, clock, runner, store } = setup(failing);
     // The store counts nothing: the timer was fired, cancelled or moved since it was listed.
     store.timerFailed = async () => 0;
