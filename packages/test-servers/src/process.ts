@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -50,11 +50,14 @@ export function startProcess(
     readonly uid?: number;
     readonly gid?: number;
     readonly timeoutMs?: number;
+    /** The server's working directory. */
+    readonly cwd?: string;
   },
 ): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
@@ -94,4 +97,42 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTE
     });
     child.kill(signal);
   });
+}
+
+/** The running processes (zombies excluded: they have no working directory) whose working directory is `dir`. */
+function processesIn(dir: string): number[] {
+  const path = realpathSync(dir);
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) === path) found.push(Number(entry));
+    } catch {
+      // exited since the listing, or a zombie
+    }
+  }
+  return found;
+}
+
+/**
+ * Kills with SIGKILL every process still running in a server's directory and waits until none runs. A server killed
+ * alone, as a crash would, leaves the processes it forked running for a while (PostgreSQL's backends notice late,
+ * keeping its shared memory attached, which refuses a restart on the same directory; they make themselves group
+ * leaders, so no process group reaches them): a restart, or a removal, comes after this.
+ */
+export async function killProcessesIn(dir: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = processesIn(dir);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`processes ${left.join(', ')} still run in ${dir} after SIGKILL`);
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

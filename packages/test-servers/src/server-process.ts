@@ -2,13 +2,17 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBinary, freePort, startProcess, stopProcess } from './process.js';
+import { ensureBinary, freePort, killProcessesIn, startProcess, stopProcess } from './process.js';
 
 /** A throwaway server's process, on a directory of its own. */
 export interface ServerProcess {
   /** Kills the server with SIGKILL, as a crash would, leaving its directory in place. */
   kill(): void;
-  /** Stops the server (if it still runs) and starts it again with the same arguments, port and directory. */
+  /**
+   * Stops the server (if it still runs) and starts it again with the same arguments, port and directory. After a
+   * `kill()`, what the server had forked and still runs is killed first, as an operator restarting a crashed server
+   * would.
+   */
   restart(): Promise<void>;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
@@ -18,7 +22,7 @@ export interface ServerProcess {
 export interface ServerProcessOptions {
   readonly command: string;
   readonly args: readonly string[];
-  /** The server's directory: removed on `stop()`, and when the server fails to start. */
+  /** The server's directory, and its working directory: removed on `stop()`, and when the server fails to start. */
   readonly dir: string;
   /** What the server logs once it accepts connections. */
   readonly ready: string;
@@ -40,7 +44,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const { command, args, dir, ready, stopSignal = 'SIGTERM', ...ids } = options;
   let child: ChildProcess;
   const launch = async () => {
-    child = await startProcess(command, args, { ...ids, ready: (out) => out.includes(ready) });
+    child = await startProcess(command, args, { ...ids, cwd: dir, ready: (out) => out.includes(ready) });
   };
   try {
     await launch();
@@ -54,10 +58,12 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     },
     restart: async () => {
       await stopProcess(child, stopSignal);
+      await killProcessesIn(dir);
       await launch();
     },
     stop: async () => {
       await stopProcess(child, stopSignal);
+      await killProcessesIn(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

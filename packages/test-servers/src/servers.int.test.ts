@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startNats } from './nats.js';
 import { startPostgres } from './postgres.js';
 import { exec } from './process.js';
@@ -26,9 +26,19 @@ describe('throwaway servers', () => {
       expect(pg.port).not.toBe(5432);
       await psql('create table t (n int); insert into t values (42)');
       expect(await psql('select n from t')).toBe('42');
+      // A backend busy computing when the server dies notices only once it waits, long after: the restart kills it,
+      // or the new server refuses the shared memory it still holds.
+      const busy = psql('select count(*) from generate_series(1, 100000000000)').catch((error: Error) => error);
+      await vi.waitUntil(
+        async () =>
+          (await psql("select count(*) from pg_stat_activity where query like 'select count(*) from generate%'")) ===
+          '1',
+        { timeout: 10_000 },
+      );
       pg.kill();
       await pg.restart();
       expect(await psql('select count(*) from t')).toBe('1');
+      expect(await busy).toBeInstanceOf(Error);
     } finally {
       await pg.stop();
     }
