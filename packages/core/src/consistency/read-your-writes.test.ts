@@ -10,45 +10,60 @@ import { PositionTracker } from './position-tracker.js';
 const BookRoom = defineCommand('hotel.BookRoom', z.object({ roomId: z.string() }));
 const Bookings = defineQuery('hotel.Bookings', z.object({}), z.array(z.string()));
 
-/** A log of bookings with a read model that applies it asynchronously, some milliseconds behind. */
-function hotel(lagMs: number, options: { consistencyTimeout?: number } = {}) {
+/** A log of bookings with a read model that applies it asynchronously, when `catchUp()` is called. */
+function hotel(options: { consistencyTimeout?: number } = {}) {
   const log: string[] = [];
   const view: string[] = [];
   const progress = new PositionTracker('bookingsView');
   // Every wait the query starts, to tell a query that waited from one that did not.
   const waits: number[] = [];
+  let waited = () => {};
   const read = {
     name: progress.name,
     waitFor: (position: GlobalPosition, signal: AbortSignal) => {
       waits.push(position);
+      waited();
       return progress.waitFor(position, signal);
     },
   };
   const mediator = createMediator(options)
     .command(BookRoom, ({ roomId }, ctx) => {
       log.push(roomId);
-      const position = globalPosition(log.length);
-      ctx.advance(position);
-      setTimeout(() => {
-        view.push(roomId);
-        progress.advanceTo(position);
-      }, lagMs);
+      ctx.advance(globalPosition(log.length));
     })
     .query(Bookings, () => [...view], { reads: [read] });
-  return { mediator, progress, waits };
+  return {
+    mediator,
+    progress,
+    waits,
+    /** Resolves when a query next starts to wait for the read model. */
+    waiting: () =>
+      new Promise<void>((resolve) => {
+        waited = resolve;
+      }),
+    /** Applies what the log holds and the read model does not yet. */
+    catchUp: () => {
+      view.push(...log.slice(view.length));
+      progress.advanceTo(globalPosition(log.length));
+    },
+  };
 }
 
 describe('read-your-writes', () => {
   it('waits for the read models a query reads to pass the position of the write', async () => {
-    const { mediator } = hotel(30);
+    const { mediator, waiting, catchUp } = hotel();
     const { position } = await mediator.execute(BookRoom, { roomId: '101' });
     expect(position).toBe(1);
     await expect(mediator.ask(Bookings, {})).resolves.toEqual([]);
-    await expect(mediator.ask(Bookings, {}, { after: position! })).resolves.toEqual(['101']);
+    const waited = waiting();
+    const answer = mediator.ask(Bookings, {}, { after: position! });
+    await waited;
+    catchUp();
+    await expect(answer).resolves.toEqual(['101']);
   });
 
   it('does not wait when the read model has already passed the position', async () => {
-    const { mediator, progress } = hotel(0);
+    const { mediator, progress } = hotel();
     progress.advanceTo(globalPosition(10));
     // Answered within the turn it was asked in: before a timer set then, and so before anything could wake it.
     const order: string[] = [];
@@ -59,7 +74,7 @@ describe('read-your-writes', () => {
   });
 
   it('fails with CONSISTENCY_TIMEOUT naming the lagging read model, or answers stale when allowed', async () => {
-    const { mediator } = hotel(10_000, { consistencyTimeout: 30 });
+    const { mediator } = hotel({ consistencyTimeout: 30 });
     const { position } = await mediator.execute(BookRoom, { roomId: '101' });
     const error = await mediator.ask(Bookings, {}, { after: position! }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConsistencyTimeoutError);
@@ -68,7 +83,7 @@ describe('read-your-writes', () => {
   });
 
   it('bounds the wait by the dispatch deadline too', async () => {
-    const { mediator, progress } = hotel(10_000);
+    const { mediator, progress } = hotel();
     const { position } = await mediator.execute(BookRoom, { roomId: '101' });
     await expect(mediator.ask(Bookings, {}, { after: position!, timeout: 30 })).rejects.toMatchObject({
       code: 'DEADLINE_EXCEEDED',
@@ -78,14 +93,14 @@ describe('read-your-writes', () => {
   });
 
   it('authorizes before waiting, so a refused caller never waits', async () => {
-    const { mediator, waits } = hotel(10_000);
+    const { mediator, waits } = hotel();
     mediator.use(authorize({ commands: () => true, queries: () => false }));
     await expect(mediator.ask(Bookings, {}, { after: globalPosition(5) })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(waits).toEqual([]);
   });
 
   it('checks its arguments', async () => {
-    const { mediator } = hotel(0);
+    const { mediator } = hotel();
     await expect(mediator.ask(Bookings, {}, { after: -1 as GlobalPosition })).rejects.toThrow(
       'options.after must be a global position',
     );

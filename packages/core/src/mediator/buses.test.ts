@@ -209,7 +209,8 @@ describe('event bus', () => {
     const order: string[] = [];
     const mediator = quiet()
       .on(RoomBooked, async ({ roomId }) => {
-        await new Promise((r) => setTimeout(r, 5));
+        // Gives the event loop a turn, in which a handler started alongside would run.
+        await new Promise((r) => setImmediate(r));
         order.push(`a:${roomId}`);
       })
       .on(RoomBooked, ({ roomId }) => {
@@ -225,7 +226,8 @@ describe('event bus', () => {
     const slow = async () => {
       running++;
       peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 10));
+      // Every handler started alongside this one has started by the next turn of the event loop.
+      await new Promise((r) => setImmediate(r));
       running--;
     };
     const mediator = createMediator({ publishStrategy: 'parallel' })

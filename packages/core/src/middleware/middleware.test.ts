@@ -218,7 +218,8 @@ describe('async context (opt-in)', () => {
         await publish(RoomBooked, { roomId });
       })
       .on(RoomBooked, async () => {
-        await new Promise((r) => setTimeout(r, 1));
+        // After a turn of the event loop, far from the dispatch's own call stack.
+        await new Promise((r) => setImmediate(r));
         seen.push(deepInARepository());
       });
     await mediator.send(BookRoom, { roomId: '1' }, { correlationId: 'c-42' });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../event-store/memory-store.js';
 import { streamId } from '../event-store/records.js';
 import type { Logger } from '../runtime/logger.js';
@@ -262,9 +262,18 @@ describe('the outbox', () => {
     expect(await outbox.claim(10, 60_000)).toEqual([]);
     const short = new MemoryOutbox();
     short.enqueue(undefined, [{ topic: 't', payload: 1, id: 'm' }]);
-    await short.claim(10, 1);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect((await short.claim(10, 60_000)).map((m) => [m.id, m.attempts])).toEqual([['m', 2]]);
+    // The clock is the test's: the lease ends when the test moves it past the lease, not after a wait.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const claimed = Date.now();
+      await short.claim(10, 1_000);
+      vi.setSystemTime(claimed + 999);
+      expect(await short.claim(10, 60_000)).toEqual([]);
+      vi.setSystemTime(claimed + 1_001);
+      expect((await short.claim(10, 60_000)).map((m) => [m.id, m.attempts])).toEqual([['m', 2]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses malformed messages and options with clear errors', () => {

@@ -91,19 +91,21 @@ describe('ProjectionRunner', () => {
     const fail = { on: 'poison' as string | undefined };
     const store = new MemoryDocumentStore();
     const other = new MemoryDocumentStore();
+    const logged = logLines();
     const failing = new ProjectionRunner({
       projection: bookings(fail).view,
       store,
       feed: log,
       retryDelayMs: 5,
-      logger: quiet,
+      logger: logged.logger,
     });
     const healthy = new ProjectionRunner({ projection: bookings().view, store: other, feed: log, logger: quiet });
+    const failed = logged.line('Projection bookings failed');
     failing.start();
     healthy.start();
     try {
       await healthy.progress.waitFor(3 as GlobalPosition, AbortSignal.timeout(5_000));
-      await until(async () => (await failing.status()).state === 'failing');
+      await failed;
       const status = await failing.status();
       expect(status).toMatchObject({ state: 'failing', position: 1, head: 3, lagEvents: 2 });
       expect(status.failure?.position).toBe(2);
@@ -121,7 +123,8 @@ describe('ProjectionRunner', () => {
         position: 1,
       });
       fail.on = undefined;
-      await until(async () => (await failing.status()).position === 3);
+      await logged.line('Projection bookings runs again after its failure at position 2');
+      await failing.progress.waitFor(3 as GlobalPosition, AbortSignal.timeout(5_000));
       expect(await failing.status()).toMatchObject({ state: 'running', failure: undefined, lagEvents: 0 });
       expect(await store.read('bookings').collection('bookings').count()).toBe(3);
     } finally {
@@ -237,12 +240,16 @@ describe('ProjectionRunner', () => {
   });
 });
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** A logger that drops every line, and awaits a line's first logging after {@link line} was asked for it. */
+function logLines() {
+  const waiting = new Map<string, () => void>();
+  const log = (_bindings: object, message?: string) => {
+    if (message !== undefined) waiting.get(message)?.();
+  };
+  return {
+    logger: { debug: log, info: log, warn: log, error: log } satisfies Logger,
+    line: (message: string) => new Promise<void>((resolve) => waiting.set(message, resolve)),
+  };
 }
 
 describe('ReadSide', () => {

@@ -326,15 +326,23 @@ export class ProjectionRunner<Tx = unknown> {
     this.#position = event.position;
     if (this.#active) this.progress.advanceTo(event.position);
     this.#tries = undefined;
-    this.#recovered();
     this.#logger.error(
       { err: error, projection: this.name, position: event.position, type: event.type, deadLetter: id },
       `Projection ${this.name} gave up on ${event.type} after ${tries.count} attempts; parked as a dead letter`,
     );
+    this.#recovered();
     return 'parked';
   }
 
+  // The failure logged last is no longer current once the runner moves on: a line says so.
   #recovered(): void {
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      this.#logger.info(
+        { projection: this.name, position: this.#position, failedAt: failure.position },
+        `Projection ${this.name} runs again after its failure at position ${failure.position}`,
+      );
+    }
     this.#failure = undefined;
     this.progress.resume();
   }

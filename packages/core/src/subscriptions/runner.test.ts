@@ -33,7 +33,7 @@ function payments(down: Set<string>) {
   return { refundsSubscriber, refunds, calls };
 }
 
-function setup(down: Set<string>, attempts = 3) {
+function setup(down: Set<string>, attempts = 3, logger = quiet) {
   const log = new EventLog();
   const checkpoints = new MemoryCheckpointStore();
   const deadLetters = new MemoryDeadLetterStore();
@@ -45,7 +45,7 @@ function setup(down: Set<string>, attempts = 3) {
     deadLetters,
     attempts,
     retryDelayMs: 1,
-    logger: quiet,
+    logger,
   });
   return { log, checkpoints, deadLetters, runner, refunds, calls };
 }
@@ -101,16 +101,27 @@ describe('SubscriberRunner', () => {
 
   it('runs in the background, reacting to new events, and shows an event being retried', async () => {
     const down = new Set(['b2']);
-    const { log, runner, refunds } = setup(down, 1_000);
+    let third!: () => void;
+    const retriedThrice = new Promise<void>((resolve) => {
+      third = resolve;
+    });
+    // The runner records the event it retries before it logs the retry.
+    const logger = {
+      ...quiet,
+      warn: (bindings: object) => void ('attempt' in bindings && bindings.attempt === 3 && third()),
+    };
+    const { log, runner, refunds } = setup(down, 1_000, logger);
     runner.start();
     try {
-      await log.add(BookingCancelled, { bookingId: 'b1', amount: 10 });
-      await until(() => refunds.includes('b1'));
-      await log.add(BookingCancelled, { bookingId: 'b2', amount: 10 });
-      await until(async () => (await runner.status()).retrying?.attempt === 3);
-      expect((await runner.status()).retrying).toMatchObject({ position: 2 });
+      const first = await log.add(BookingCancelled, { bookingId: 'b1', amount: 10 });
+      await runner.progress.waitFor(first, AbortSignal.timeout(5_000));
+      expect(refunds).toEqual(['b1']);
+      const second = await log.add(BookingCancelled, { bookingId: 'b2', amount: 10 });
+      await retriedThrice;
+      expect((await runner.status()).retrying).toMatchObject({ position: second, attempt: 3 });
       down.clear();
-      await until(() => refunds.includes('b2'));
+      await runner.progress.waitFor(second, AbortSignal.timeout(5_000));
+      expect(refunds).toEqual(['b1', 'b2']);
       expect(await runner.status()).toMatchObject({
         running: true,
         retrying: undefined,
@@ -170,11 +181,3 @@ describe('SubscriberRunner', () => {
     expect(await inner.get('billing.refunds')).toBe(after);
   });
 });
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
