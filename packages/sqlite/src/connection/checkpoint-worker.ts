@@ -7,7 +7,8 @@
  * sets to 1 once it listens). Messages: `{ open: path, driver }` adds a file, which the thread opens with
  * `node:sqlite` when `driver` says so and otherwise with the better-sqlite3 entry module `driver` names;
  * `{ close: path, done }` closes the thread's connection to it, then sets and notifies the Int32Array `done`, so
- * that the caller can wait for the file to be free.
+ * that the caller can wait for the file to be free; `{ round: id }` asks for `{ round: id }` back once a round that
+ * begins after it has ended (at once with no file to checkpoint).
  *
  * Every error is swallowed: a file that is gone, a full disk or SQLITE_BUSY only means that this round checkpoints
  * nothing, with a fresh connection next round, and the main connection's own automatic checkpoint (the safety
@@ -25,6 +26,8 @@ process.removeAllListeners('warning');
 // thread's own connection (and again after an error).
 const files = new Map();
 let timer;
+// The rounds asked for since the last one began.
+let asked = [];
 
 // A file deleted under us must not be created again, empty, by its checkpointer: open it only if it exists.
 function openFile(path, driver) {
@@ -54,6 +57,8 @@ function closeQuietly(checkpoint) {
 
 function round() {
   timer = undefined;
+  const answer = asked;
+  asked = [];
   for (const [path, file] of files) {
     try {
       file.checkpoint ??= openFile(path, file.driver);
@@ -63,6 +68,7 @@ function round() {
       file.checkpoint = undefined;
     }
   }
+  for (const id of answer) parentPort.postMessage({ round: id });
   schedule();
 }
 
@@ -71,6 +77,11 @@ function schedule() {
 }
 
 parentPort.on('message', (message) => {
+  if (typeof message.round === 'number') {
+    if (files.size === 0) parentPort.postMessage({ round: message.round });
+    else asked.push(message.round);
+    return;
+  }
   if (typeof message.open === 'string') {
     if (!files.has(message.open)) files.set(message.open, { driver: message.driver, checkpoint: undefined });
     schedule();

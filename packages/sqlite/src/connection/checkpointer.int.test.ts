@@ -1,11 +1,11 @@
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, isTwofoldError } from '@twofold/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runFixture } from '../../tests/child-process.js';
 import { pragma, rawDatabase } from '../../tests/raw-database.js';
 import { tempDir } from '../../tests/temp-dir.js';
 import { type SqliteConnection, sqlite } from '../index.js';
-import { CHECKPOINT_INTERVAL_MS, checkpointer, SAFETY_NET_PAGES } from './checkpointer.js';
+import { checkpointer, SAFETY_NET_PAGES } from './checkpointer.js';
 import { closeDatabase, openDatabase, type SqliteConnectionOptions } from './open.js';
 
 const temp = tempDir('twofold-checkpoints-');
@@ -33,13 +33,10 @@ function checkpointed(db: SqliteConnection): boolean {
   return statSync(db.name).size >= pages * (pragma(db, 'page_size') as number);
 }
 
-async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await sleep(10);
-  }
-  return true;
+// Whether `db` is checkpointed once the worker has ended a round begun now.
+async function afterRound(db: SqliteConnection): Promise<boolean> {
+  await checkpointer.nextRound();
+  return checkpointed(db);
 }
 
 const walBytes = (path: string) => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
@@ -53,7 +50,7 @@ describe('background checkpoints', () => {
     write(db);
     expect(checkpointed(db)).toBe(false);
     open();
-    expect(await eventually(() => checkpointed(db))).toBe(true);
+    expect(await afterRound(db)).toBe(true);
   });
 
   it('keep the WAL from growing: each pause lets the next commit start it over', async () => {
@@ -61,9 +58,8 @@ describe('background checkpoints', () => {
     write(db);
     const oneBatch = walBytes(db.name);
     for (let i = 0; i < 5; i++) {
-      expect(await eventually(() => checkpointed(db))).toBe(true);
-      // Until the round that copied the pages has synced the file, the WAL cannot start over.
-      await sleep(CHECKPOINT_INTERVAL_MS * 2);
+      // The round has ended, so it has synced the file as well as copied the pages: the WAL can start over.
+      expect(await afterRound(db)).toBe(true);
       write(db);
     }
     // Without checkpoints the WAL would hold all six batches.
@@ -75,7 +71,7 @@ describe('background checkpoints', () => {
     const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     write(db);
     const before = dataVersion.get();
-    expect(await eventually(() => checkpointed(db))).toBe(true);
+    expect(await afterRound(db)).toBe(true);
     expect(dataVersion.get()).toBe(before);
     const other = rawDatabase(db.name);
     other.exec('INSERT INTO rows VALUES (1)');
@@ -98,7 +94,7 @@ describe('background checkpoints', () => {
     expect(checkpointed(db)).toBe(false);
     // The next file opened starts the worker again, for every file.
     open();
-    expect(await eventually(() => checkpointed(db))).toBe(true);
+    expect(await afterRound(db)).toBe(true);
   });
 
   it('survive files that are gone or not databases, quietly, and go on with the others', async () => {
@@ -111,12 +107,19 @@ describe('background checkpoints', () => {
       rmSync(`${broken.name}${suffix}`);
     }
     writeFileSync(broken.name, 'not a database '.repeat(1_000));
-    await sleep(CHECKPOINT_INTERVAL_MS * 6);
+    // A round over them all: the worker has tried to checkpoint the gone and the broken file.
+    await checkpointer.nextRound();
     expect(existsSync(gone.name)).toBe(false);
     write(canary);
-    expect(await eventually(() => checkpointed(canary))).toBe(true);
+    expect(await afterRound(canary)).toBe(true);
     expect(stderr).not.toHaveBeenCalled();
     stderr.mockRestore();
+  });
+
+  it('never keep the process alive', async () => {
+    const child = runFixture('open-and-return.ts', [temp.file()]);
+    await child.until((line) => line === 'done');
+    expect(await child.exited).toEqual({ code: 0, signal: null });
   });
 });
 
@@ -124,7 +127,7 @@ describe('closeDatabase', () => {
   it('lets go of the file: the last connection closed takes the WAL with it', async () => {
     const db = open();
     write(db);
-    expect(await eventually(() => checkpointed(db))).toBe(true);
+    expect(await afterRound(db)).toBe(true);
     closeDatabase(db);
     expect(db.open).toBe(false);
     expect(existsSync(`${db.name}-wal`)).toBe(false);
@@ -136,7 +139,7 @@ describe('closeDatabase', () => {
     const second = openDatabase({ path: first.name }, 'unused.db', 'test');
     closeDatabase(first);
     write(second);
-    expect(await eventually(() => checkpointed(second))).toBe(true);
+    expect(await afterRound(second)).toBe(true);
     closeDatabase(second);
     expect(existsSync(`${second.name}-wal`)).toBe(false);
   });
@@ -146,7 +149,8 @@ describe('closeDatabase', () => {
     const db = sqlite(path);
     const reader = rawDatabase(path);
     const pages = () => pragma(reader, 'page_count') as number;
-    expect(await eventually(() => statSync(path).size >= pages() * 4096)).toBe(true);
+    await checkpointer.nextRound();
+    expect(statSync(path).size).toBeGreaterThanOrEqual(pages() * 4096);
     reader.close();
     await db.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
@@ -157,8 +161,11 @@ describe("checkpoint: 'inline'", () => {
   it('leaves checkpoints to SQLite, inside the commit that fills 1000 pages', async () => {
     const db = open({ checkpoint: 'inline' });
     expect(autocheckpoint(db)).toBe(1000);
+    // A file beside it that the worker checkpoints: the round that copies it would have copied this one too.
+    const beside = open();
     write(db);
-    await sleep(CHECKPOINT_INTERVAL_MS * 6);
+    write(beside);
+    expect(await afterRound(beside)).toBe(true);
     expect(checkpointed(db)).toBe(false);
   });
 

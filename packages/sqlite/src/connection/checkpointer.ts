@@ -26,7 +26,8 @@ const CLOSE_WAIT_MS = 2_000;
  * and the document store's cached lookups see no change that is not a commit.
  */
 export class Checkpointer {
-  #worker: { readonly thread: Worker; readonly ready: Int32Array } | undefined;
+  #worker: CheckpointWorker | undefined;
+  #round = 0;
   // The main connections open on each file, so that the worker lets go of a file with the last of them, and the
   // driver the worker opens it with: the first connection's.
   readonly #files = new Map<string, { readonly count: number; readonly driver: string }>();
@@ -68,6 +69,21 @@ export class Checkpointer {
     if (Atomics.load(worker.ready, 0) === 1) Atomics.wait(done, 0, 0, CLOSE_WAIT_MS);
   }
 
+  /**
+   * Resolves once the worker has ended a round of checkpoints over every file it holds, begun after this call: a
+   * test's signal that the files are checkpointed, rather than a wait. Rejects when no worker runs, or it stops.
+   * Like the worker, a round asked for does not keep the process alive.
+   */
+  nextRound(): Promise<void> {
+    const worker = this.#worker;
+    if (worker === undefined) return Promise.reject(new Error('The checkpoint worker is not running'));
+    const id = ++this.#round;
+    return new Promise<void>((resolve, reject) => {
+      worker.rounds.set(id, { resolve, reject });
+      worker.thread.postMessage({ round: id });
+    });
+  }
+
   /** Ends the worker thread; it starts again when a file is next added. */
   async stop(): Promise<void> {
     const worker = this.#worker;
@@ -76,7 +92,7 @@ export class Checkpointer {
   }
 
   // Undefined when no thread can start: the safety net is then the only checkpointer, and the next file tries again.
-  #start(): { readonly thread: Worker; readonly ready: Int32Array } | undefined {
+  #start(): CheckpointWorker | undefined {
     const ready = new Int32Array(new SharedArrayBuffer(4));
     let thread: Worker;
     try {
@@ -88,16 +104,30 @@ export class Checkpointer {
     } catch {
       return undefined;
     }
-    const worker = { thread, ready };
-    thread.unref();
+    const worker: CheckpointWorker = { thread, ready, rounds: new Map() };
     // An error ends the thread, which 'exit' reports; without a listener it would crash the process.
     thread.on('error', () => undefined);
     thread.on('exit', () => {
       if (this.#worker === worker) this.#worker = undefined;
+      for (const { reject } of worker.rounds.values()) reject(new Error('The checkpoint worker stopped'));
+      worker.rounds.clear();
     });
+    thread.on('message', (message: { readonly round: number }) => {
+      worker.rounds.get(message.round)?.resolve();
+      worker.rounds.delete(message.round);
+    });
+    // After the listeners: a 'message' listener added later would hold the process open again.
+    thread.unref();
     for (const [path, { driver }] of this.#files) thread.postMessage({ open: path, driver });
     return worker;
   }
+}
+
+interface CheckpointWorker {
+  readonly thread: Worker;
+  readonly ready: Int32Array;
+  // The rounds asked for and not yet answered, by id.
+  readonly rounds: Map<number, { resolve(): void; reject(error: Error): void }>;
 }
 
 /** The process's one checkpointer. */
