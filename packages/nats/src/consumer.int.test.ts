@@ -1,8 +1,8 @@
 import { AckPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import type { RecordedEvent } from '@twofold/core';
+import type { InboxStore, RecordedEvent } from '@twofold/core';
 import type { SqliteConnection } from '@twofold/sqlite';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useNats } from '../tests/nats.js';
 import { book, dying, invoices, quiet, useSqlite } from '../tests/setup.js';
 import { ensureStream, NatsConsumer, type NatsConsumerOptions, natsRelay } from './index.js';
@@ -268,21 +268,49 @@ describe('NatsConsumer', () => {
   it('with inboxRetentionMs, prunes the marks older than it on start and then periodically, keeping the newer ones', async () => {
     const s = await scenario([]);
     await ensureStream(s.jsm, { name: s.stream, prefix: s.prefix, duplicateWindowMs: 100 });
-    await s.billing.inbox.receive('billing', 'stale', () => {});
-    await s.billing.inbox.receive('audit', 'stale', () => {});
-    const since = Date.now();
-    // The mark must be older than the retention when the consumer starts.
-    while (Date.now() - since < 300) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Marked 300 ms ago by the clock, older than the retention when the consumer starts.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 300 });
+    try {
+      await s.billing.inbox.receive('billing', 'stale', () => {});
+      await s.billing.inbox.receive('audit', 'stale', () => {});
+    } finally {
+      vi.useRealTimers();
+    }
     await s.billing.inbox.receive('billing', 'fresh', () => {});
-    await s.consumer({ maxDeliveries: 1, ackWaitMs: 100, retryDelayMs: 100, inboxRetentionMs: 250 }).start();
+    // The inbox, telling each prune it runs.
+    const inbox = s.billing.inbox;
+    const prunes = new Set<(before: Date) => void>();
+    const watched: InboxStore<SqliteConnection> = {
+      receive: (consumer, id, effect) => inbox.receive(consumer, id, effect),
+      received: (consumer, id) => inbox.received(consumer, id),
+      pruneBefore: async (consumer, before) => {
+        const pruned = await inbox.pruneBefore(consumer, before);
+        for (const told of prunes) told(before);
+        return pruned;
+      },
+    };
+    const prunedPast = (at: number) =>
+      new Promise<void>((resolve) => {
+        const told = (before: Date) => {
+          if (before.getTime() <= at) return;
+          prunes.delete(told);
+          resolve();
+        };
+        prunes.add(told);
+      });
+    await s
+      .consumer({ inbox: watched, maxDeliveries: 1, ackWaitMs: 100, retryDelayMs: 100, inboxRetentionMs: 250 })
+      .start();
     expect([
       await s.billing.inbox.received('billing', 'stale'),
       await s.billing.inbox.received('billing', 'fresh'),
       await s.billing.inbox.received('audit', 'stale'),
     ]).toEqual([false, true, true]);
-    // Then again every inboxRetentionMs (shorter than an hour here): a mark made now goes once it is older.
+    // Then again every inboxRetentionMs (shorter than an hour here): a mark made now goes with the first prune of
+    // the marks older than it.
     await s.billing.inbox.receive('billing', 'later', () => {});
-    await expect.poll(() => s.billing.inbox.received('billing', 'later'), { timeout: 5_000 }).toBe(false);
+    await prunedPast(Date.now());
+    expect(await s.billing.inbox.received('billing', 'later')).toBe(false);
     await s.stopAll();
   });
 

@@ -1,7 +1,7 @@
 // What the client raises when a request gets no usable answer, against real sockets: every failure is a
 // RemoteError with a code (plain TypeErrors, AbortErrors and SyntaxErrors escaped before).
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { defineQuery, defineStreamQuery } from '@twofold/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -13,16 +13,18 @@ const AllRooms = defineStreamQuery('hotel.AllRooms', z.object({}), z.string());
 
 let server: Server;
 let baseUrl: string;
+// The answer of the live query in flight, whose connection the test breaks.
+let live: ServerResponse | undefined;
 beforeAll(async () => {
   server = createServer((request, response) => {
     if (request.url?.startsWith('/queries/hotel.AllRooms')) {
       response.writeHead(200, { 'content-type': 'application/x-ndjson' });
       response.end('"101"\n{not json\n');
     } else if (request.url?.startsWith('/queries/hotel.Rooms')) {
-      // Headers, then the connection breaks: the stream of a live query ends mid-way.
+      // Headers and a first result; the test then breaks the connection: the stream ends mid-way.
       response.writeHead(200, { 'content-type': 'text/event-stream' });
       response.write('event: result\ndata: {"result":["101"]}\n\n');
-      setTimeout(() => response.socket?.destroy(), 20);
+      live = response;
     }
   });
   server.listen(0, '127.0.0.1');
@@ -72,7 +74,10 @@ describe('the client when a request gets no usable answer', () => {
     const seen: unknown[] = [];
     let error: unknown;
     try {
-      for await (const rooms of createClient({ baseUrl }).live(Rooms, {})) seen.push(rooms);
+      for await (const rooms of createClient({ baseUrl }).live(Rooms, {})) {
+        seen.push(rooms);
+        live?.socket?.destroy();
+      }
     } catch (e) {
       error = e;
     }

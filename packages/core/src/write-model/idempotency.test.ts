@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { DomainError, isTwofoldError } from '../errors/errors.js';
 import { MemoryStore } from '../event-store/memory-store.js';
+import type { IdempotencyStore } from '../event-store/ports.js';
 import { streamId } from '../event-store/records.js';
 import { createMediator } from '../mediator/mediator.js';
 import { defineCommand, defineEvent } from '../messages/define.js';
@@ -50,6 +51,18 @@ function hotel(options: { readonly store?: MemoryStore; readonly idempotencyRete
   });
   const mediator = createMediator().command(BookRoom, handler).command(CancelBooking, handler);
   return { store, mediator, runs: () => runs };
+}
+
+/** Resolves once a prune of `store`'s idempotency records has deleted every one stamped before `at`. */
+function prunedPast(store: IdempotencyStore, at: number): Promise<void> {
+  const prune = store.pruneIdempotency.bind(store);
+  return new Promise((resolve) => {
+    store.pruneIdempotency = async (before, limit) => {
+      const pruned = await prune(before, limit);
+      if (before > at && pruned < limit) resolve();
+      return pruned;
+    };
+  });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -118,12 +131,14 @@ describe('idempotency retention', () => {
   it('prunes records older than the retention after a later commit; their key then runs anew', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
     const { store, mediator, runs } = hotel({ idempotencyRetentionMs: 60_000 });
+    const pruned = prunedPast(store, 1_000_000);
     await mediator.send(BookRoom, { bookingId: 'b1', roomId: '101' }, { idempotencyKey: 'old' });
     vi.setSystemTime(1_000_000 + 30_000);
     await mediator.send(BookRoom, { bookingId: 'b2', roomId: '102' }, { idempotencyKey: 'middle' });
     vi.setSystemTime(1_000_000 + 61_000);
     await mediator.send(BookRoom, { bookingId: 'b3', roomId: '103' }, { idempotencyKey: 'new' });
-    await vi.waitFor(async () => expect(await store.find('old')).toBeUndefined());
+    await pruned;
+    expect(await store.find('old')).toBeUndefined();
     expect(await store.find('middle')).toBeDefined();
     expect(await store.find('new')).toBeDefined();
     await mediator.send(BookRoom, { bookingId: 'b4', roomId: '104' }, { idempotencyKey: 'old' });
