@@ -59,6 +59,7 @@ export type {
   IdempotencyRecord,
   IdempotencyStore,
   IdempotencyWrite,
+  Participant,
   ReadStreamOptions,
   SnapshotStore,
   StateStore,

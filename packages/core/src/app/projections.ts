@@ -1,7 +1,8 @@
 import type { ReadModelProgress } from '../consistency/read-model-progress.js';
 import type { Database } from '../database/database.js';
 import { InvalidArgumentError } from '../errors/errors.js';
-import type { RecordedEvent } from '../event-store/records.js';
+import type { Participant } from '../event-store/ports.js';
+import type { NewEvent, RecordedEvent } from '../event-store/records.js';
 import type { DocumentReader } from '../projections/documents.js';
 import { type InlineProjection, inlineProjection } from '../projections/inline.js';
 import type { InlineProjectionStore, ProjectionStore } from '../projections/ports.js';
@@ -42,9 +43,18 @@ export class AppProjections<WriteTx, InlineTx> implements ProjectionLookup {
     this.#logger = logger;
   }
 
-  /** Joins every commit of the write models: applies the inline projections, once they have caught up. */
-  readonly participant = (tx: WriteTx, events: readonly RecordedEvent[]): void | Promise<void> =>
-    applyInOrder(this.#inline, 0, tx, events);
+  /**
+   * Joins every commit of the write models: applies the inline projections, once they have caught up, each having
+   * taken its turn before the commit wrote its events where the store makes commits take turns.
+   */
+  readonly participant: Participant<WriteTx> = Object.assign(
+    (tx: WriteTx, events: readonly RecordedEvent[]) =>
+      inOrder(this.#inline, 0, (inline) => inline.participant(tx, events)),
+    {
+      before: (tx: WriteTx, events: readonly NewEvent[]) =>
+        inOrder(this.#inline, 0, (inline) => inline.participant.before?.(tx, events)),
+    },
+  );
 
   /** Adds a projection; its handlers take a `DocumentTx`, or the inline store's transaction with `inline`. */
   add(projection: Projection<unknown>, options: ProjectionOptions | undefined): void {
@@ -125,16 +135,15 @@ export class AppProjections<WriteTx, InlineTx> implements ProjectionLookup {
   }
 }
 
-// Applies each inline projection in turn within the commit: synchronously while they are (SQLite's transaction
-// cannot wait), awaiting one that is not (PostgreSQL's can).
-function applyInOrder<WriteTx>(
+// Runs one step of each inline projection in turn within the commit: synchronously while they are (SQLite's
+// transaction cannot wait), awaiting one that is not (PostgreSQL's can).
+function inOrder<WriteTx>(
   inline: readonly InlineProjection<WriteTx>[],
   from: number,
-  tx: WriteTx,
-  events: readonly RecordedEvent[],
+  step: (inline: InlineProjection<WriteTx>) => void | Promise<void>,
 ): void | Promise<void> {
   for (let i = from; i < inline.length; i++) {
-    const applied = inline[i]!.participant(tx, events);
-    if (applied instanceof Promise) return applied.then(() => applyInOrder(inline, i + 1, tx, events));
+    const done = step(inline[i]!);
+    if (done instanceof Promise) return done.then(() => inOrder(inline, i + 1, step));
   }
 }

@@ -120,6 +120,24 @@ export interface IdempotencyWrite {
 }
 
 /**
+ * A part of a commit that writes more in its transaction (an inline projection, outbox rows). It is called inside
+ * the transaction after the events are written, with the adapter's transaction handle and the recorded events.
+ * Its `before`, when it has one, is called first, before anything is written, with the events the commit is
+ * about to append: a participant that makes commits take turns takes the turn there, so that a commit waiting for
+ * it holds nothing others wait for (on PostgreSQL, a transaction id, which holds back what every reader may see).
+ * SQLite runs both synchronously: they must not await.
+ *
+ * @example
+ * const audit: Participant<PostgresClient> = async (tx, events) => {
+ *   await tx.query('INSERT INTO audit (position) SELECT unnest($1::bigint[])', [events.map((e) => e.position)]);
+ * };
+ */
+export interface Participant<Tx> {
+  (tx: Tx, events: readonly RecordedEvent[]): void | Promise<void>;
+  readonly before?: ((tx: Tx, events: readonly NewEvent[]) => void | Promise<void>) | undefined;
+}
+
+/**
  * Everything one command writes, committed in one transaction: events, states, the idempotency record, and
  * `participants` that write more in the same transaction (inline projections, outbox rows). Either all of it
  * is stored, or none.
@@ -128,11 +146,8 @@ export interface UnitOfWork<Tx = unknown> {
   readonly appends?: readonly StreamAppend[];
   readonly states?: readonly StateWrite[];
   readonly idempotency?: IdempotencyWrite;
-  /**
-   * Called inside the transaction after the events are written, with the adapter's transaction handle and the
-   * recorded events. SQLite runs them synchronously: they must not await.
-   */
-  readonly participants?: readonly ((tx: Tx, events: readonly RecordedEvent[]) => void | Promise<void>)[];
+  /** Called inside the transaction after the events are written (see {@link Participant}), in this order. */
+  readonly participants?: readonly Participant<Tx>[];
 }
 
 /** What a commit stored. */

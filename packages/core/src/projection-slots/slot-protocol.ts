@@ -91,8 +91,9 @@ export function* applyInline<Tx, ProjectionTx>(
 ): Protocol<void> {
   const last = events.at(-1);
   if (last === undefined) return;
-  // Commits take turns on the slot from here until they end (on PostgreSQL): moving the checkpoint first takes the
-  // turn and moves it in one statement, where reading it now and writing it after the events would take two.
+  // The slot's row stays locked from here until the commit ends (on PostgreSQL), so commits take turns here even
+  // when none took the slot's turn before writing its events: moving the checkpoint first locks the row and moves
+  // it in one statement, where reading it now and writing it after the events would take two.
   const moved: boolean = yield storage.slots.advance(tx, slot, last.position, true);
   if (!moved) {
     yield* openSlot(storage, tx, slot);

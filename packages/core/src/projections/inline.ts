@@ -1,5 +1,6 @@
 import type { ReadModelProgress } from '../consistency/read-model-progress.js';
 import { InvalidArgumentError } from '../errors/errors.js';
+import type { Participant } from '../event-store/ports.js';
 import type { RecordedEvent } from '../event-store/records.js';
 import type { InlineProjectionStore } from './ports.js';
 import type { Projection } from './projection.js';
@@ -8,7 +9,7 @@ import type { Projection } from './projection.js';
 export interface InlineProjection<WriteTx> {
   readonly name: string;
   /** Add it to `writeModels({ participants })`: it applies each commit's events within the commit. */
-  readonly participant: (tx: WriteTx, events: readonly RecordedEvent[]) => void | Promise<void>;
+  readonly participant: Participant<WriteTx>;
   /** For a query's `reads`: an inline read model is never behind, so a query never waits for it. */
   readonly progress: ReadModelProgress;
 }
@@ -22,8 +23,9 @@ export interface InlineProjection<WriteTx> {
  * existed are applied too.
  *
  * Commits whose events it handles apply it one at a time, each seeing what the ones before wrote (on PostgreSQL
- * they take turns on its slot's row until they end), so a handler may refuse what an earlier commit recorded.
- * A commit with none of its events leaves its slot and checkpoint alone, and waits for nobody.
+ * they take turns on its slot from before they write their events until they end), so a handler may refuse what an
+ * earlier commit recorded. A commit with none of its events leaves its slot and checkpoint alone, and waits for
+ * nobody.
  *
  * @example
  * const bookingsView = inlineProjection(bookings, db.documents.inline);
@@ -44,18 +46,25 @@ export function inlineProjection<WriteTx, Tx>(
     );
   }
   const slot = { projection: projection.name, version: projection.version };
-  const handles = (event: RecordedEvent) => projection.eventTypes.has(event.type);
-  return {
-    name: projection.name,
-    // Synchronous stores (SQLite, memory) refuse a handler that returns a promise; PostgreSQL awaits it.
-    participant: (tx, events) =>
-      // A commit with nothing for the projection leaves its slot alone: on PostgreSQL, commits that change the read
-      // model take turns on the slot's row until they end, and one that does not would wait its turn for nothing.
-      events.some(handles)
-        ? store.applyWithin(tx, slot, events, (event, readTx) =>
-            handles(event) ? projection.apply(event, readTx) : undefined,
-          )
-        : undefined,
-    progress: { name: projection.name, waitFor: () => Promise.resolve() },
-  };
+  const handles = (event: { readonly type: string }) => projection.eventTypes.has(event.type);
+  // A commit with nothing for the projection leaves its slot alone: on PostgreSQL, commits that change the read
+  // model take turns on the slot until they end, and one that does not would wait its turn for nothing.
+  // Synchronous stores (SQLite, memory) refuse a handler that returns a promise; PostgreSQL awaits it.
+  const apply = (tx: WriteTx, events: readonly RecordedEvent[]) =>
+    events.some(handles)
+      ? store.applyWithin(tx, slot, events, (event, readTx) =>
+          handles(event) ? projection.apply(event, readTx) : undefined,
+        )
+      : undefined;
+  // The turn is taken before the commit's events are written: on PostgreSQL writing them gives the commit the
+  // transaction id that every reader waits for, and it would hold them back for as long as it waited its turn.
+  const takeTurn = store.takeTurn?.bind(store);
+  const participant: Participant<WriteTx> =
+    takeTurn === undefined
+      ? apply
+      : Object.assign(apply, {
+          before: (tx: WriteTx, events: readonly { readonly type: string }[]) =>
+            events.some(handles) ? takeTurn(tx, slot) : undefined,
+        });
+  return { name: projection.name, participant, progress: { name: projection.name, waitFor: () => Promise.resolve() } };
 }

@@ -47,6 +47,12 @@ export interface InlineProjectionStore<WriteTx, Tx> {
     events: readonly RecordedEvent[],
     apply: (event: RecordedEvent, tx: Tx) => void | Promise<void>,
   ): void | Promise<void>;
+  /**
+   * Takes `slot`'s turn within `writeTx` before the commit writes anything, and holds it until the commit ends,
+   * where commits that apply a projection take turns (PostgreSQL): a commit waiting for its turn then holds
+   * nothing that readers wait for. Stores whose commits run one at a time (SQLite, memory) have none.
+   */
+  takeTurn?(writeTx: WriteTx, slot: ProjectionSlot): void | Promise<void>;
 }
 
 /**

@@ -193,6 +193,43 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       expect(committed.versions.get(s)).toBe(2);
     });
 
+    it("runs participants' before steps first, with the events about to be appended, and a failing one writes nothing", async () => {
+      const store = await open();
+      const steps: string[] = [];
+      const participant = Object.assign(
+        (_tx: unknown, recorded: readonly { type: string }[]) => {
+          steps.push(`after ${recorded.map((e) => e.type).join(',')}`);
+        },
+        {
+          before: (_tx: unknown, appending: readonly { type: string }[]) => {
+            steps.push(`before ${appending.map((e) => e.type).join(',')}`);
+          },
+        },
+      );
+      await store.commit({
+        appends: [
+          { streamId: s, expectedVersion: 'any', events: [{ type: 'test.A', data: {} }] },
+          { streamId: streamId('b', 1), expectedVersion: 'any', events: [{ type: 'test.B', data: {} }] },
+        ],
+        participants: [participant],
+      });
+      expect(steps).toEqual(['before test.A,test.B', 'after test.A,test.B']);
+      const head = await store.head();
+      const refusing = Object.assign(() => {}, {
+        before: () => {
+          throw new Error('no turn');
+        },
+      });
+      const failing = await rejection(
+        store.commit({
+          appends: [{ streamId: s, expectedVersion: 'any', events: events(1) }],
+          participants: [refusing],
+        }),
+      );
+      expect(String(failing)).toContain('no turn');
+      expect(await store.head()).toBe(head);
+    });
+
     it('applies upcasters on read, one version at a time', async () => {
       const v1: Upcaster = upcaster('test.Renamed', 1, (data: { name: string }) => ({ fullName: data.name }));
       const v2: Upcaster = upcaster('test.Renamed', 2, (data: { fullName: string }) => ({

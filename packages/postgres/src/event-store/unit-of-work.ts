@@ -4,15 +4,22 @@ import { type PostgresClient, prepared } from '../connection/schema-pool.js';
 import { appendEvents } from './append.js';
 
 /**
- * Writes a whole unit of work on `tx`, inside its transaction: the appends (one statement per stream), the states
- * (each checked against its expected version), the idempotency record, then the participants, which get the
- * transaction's client and the recorded events. Any conflict throws, and the caller's rollback writes nothing.
+ * Writes a whole unit of work on `tx`, inside its transaction: the participants' `before` steps, the appends (one
+ * statement per stream), the states (each checked against its expected version), the idempotency record, then the
+ * participants, which get the transaction's client and the recorded events. Any conflict throws, and the caller's
+ * rollback writes nothing. The first append gives the transaction its id, which holds readers back until it ends:
+ * a commit that waits its turn in a `before` step holds none yet.
  */
 export async function writeUnitOfWork(
   tx: PostgresClient,
   unit: UnitOfWork<PostgresClient>,
   append: { readonly base: number; readonly statement: string },
 ): Promise<Committed> {
+  const participants = unit.participants ?? [];
+  const appending = (unit.appends ?? []).flatMap((append) => append.events);
+  for (let index = 0; index < participants.length; index++) {
+    await numbered(index, () => participants[index]!.before?.(tx, appending));
+  }
   const { events: recorded, versions: appended } = await appendEvents(unit.appends ?? [], {
     ...append,
     run: (text, values) => tx.query(prepared(text, values)),
@@ -55,17 +62,20 @@ export async function writeUnitOfWork(
     );
     if (rowCount !== 1) throw new ConcurrencyConflictError(`Idempotency key ${key}`, 'unused', 1);
   }
-  let index = 0;
-  for (const participant of unit.participants ?? []) {
-    index++;
-    try {
-      await participant(tx, recorded);
-    } catch (error) {
-      if (error instanceof Error) error.message = `Unit-of-work participant #${index}: ${error.message}`;
-      throw error;
-    }
+  for (let index = 0; index < participants.length; index++) {
+    await numbered(index, () => participants[index]!(tx, recorded));
   }
   return { events: recorded, position: last, versions };
+}
+
+// Runs a step of the participant at `index`, its failure's message naming the participant.
+async function numbered(index: number, step: () => void | Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    if (error instanceof Error) error.message = `Unit-of-work participant #${index + 1}: ${error.message}`;
+    throw error;
+  }
 }
 
 function compare(a: string, b: string): number {

@@ -194,7 +194,7 @@ describe('PostgresDocumentStore', () => {
       participants: [inlineProjection(notes, other.documents).participant],
     });
     await expect(commit).rejects.toThrow(
-      /PostgresDocumentStore.applyWithin\(\): the transaction is not one of this store's database handle/,
+      /PostgresDocumentStore.takeTurn\(\): the transaction is not one of this store's database handle/,
     );
     expect(await one.events.streamVersion(streamId('note', 'a'))).toBe(0);
     expect(await other.documents.checkpoint({ projection: 'notes', version: 1 })).toBe(START);

@@ -1,4 +1,14 @@
-import { type DocumentTx, defineEvent, inlineProjection, ProjectionRunner, projection, streamId } from '@twofold/core';
+import {
+  type DocumentTx,
+  defineCommand,
+  defineDecider,
+  defineEvent,
+  inlineProjection,
+  ProjectionRunner,
+  projection,
+  streamId,
+  twofold,
+} from '@twofold/core';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -16,6 +26,46 @@ const notes = projection<DocumentTx>('notes').on(Noted, async ({ id }, tx) => {
   collection.put(id, { id });
 });
 
+const Note = defineCommand('test.Note', z.object({ id: z.string() }));
+const Remark = defineCommand('test.Remark', z.object({ id: z.string() }));
+const noting = defineDecider({
+  name: 'note',
+  commands: [Note, Remark],
+  events: [Noted, Other],
+  initialState: () => ({}),
+  evolve: (state) => state,
+  decide: (command) => {
+    switch (command.type) {
+      case 'test.Note':
+        return [{ type: 'test.Noted', data: command.data }];
+      case 'test.Remark':
+        return [{ type: 'test.Other', data: command.data }];
+      default:
+        return command satisfies never;
+    }
+  },
+});
+
+/**
+ * Holds what awaits `hold` (a participant, a handler) until released, and says when it holds it: with the commit's
+ * transaction `tx`, by the server process that runs it.
+ */
+function gate() {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let holds = (_pid: number | undefined) => {};
+  const holding = new Promise<number | undefined>((resolve) => {
+    holds = resolve;
+  });
+  const hold = async (tx?: PostgresClient) => {
+    holds(tx && (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+    await released;
+  };
+  return { hold, holding, release };
+}
+
 /**
  * A handle with the notes applied inline, a commit that holds its transaction open after applying them until
  * released, and a watcher that reads pg_stat_activity outside any transaction (a transaction's view of it never
@@ -32,19 +82,10 @@ async function setup() {
       appends: [{ streamId: streamId('note', ++streams), expectedVersion: 'any', events: [{ type, data: { id } }] }],
       participants: hold === undefined ? [inline.participant] : [inline.participant, hold],
     });
-  let release = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let holding = (_pid: number) => {};
-  const holder = new Promise<number>((resolve) => {
-    holding = resolve;
-  });
-  const held = commit(Noted.type, 'a', async (tx) => {
-    holding((await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
-    await released;
-  });
-  const pid = await holder;
+  const first = gate();
+  const held = commit(Noted.type, 'a', first.hold);
+  const pid = await first.holding;
+  const release = first.release;
   const watcher = new pg.Client({ connectionString: server.url });
   await watcher.connect();
   // Polls until a backend waits for the held commit, or `until` settles first.
@@ -105,6 +146,83 @@ describe('PostgreSQL inline projections under concurrent commits', () => {
     } finally {
       release();
       await close();
+    }
+  });
+
+  it("keeps a commit waiting for the projection's turn from holding readers back", async () => {
+    const { db, commit, held, release, heldUp, close } = await setup();
+    const second = gate();
+    try {
+      const waiting = commit(Noted.type, 'b', second.hold);
+      expect(
+        await Promise.race([
+          waiting.then(
+            () => 'committed',
+            () => 'failed',
+          ),
+          heldUp(waiting),
+        ]),
+      ).toBe('held up');
+      // Committed while the second note waits for its turn: a reader must see it once the first note has ended,
+      // while the second note still holds its turn.
+      const other = await commit(Other.type, 'c');
+      release();
+      await held;
+      await second.holding;
+      expect(await db.events.head()).toBeGreaterThanOrEqual(other.position!);
+      second.release();
+      const { position } = await waiting;
+      expect(await db.documents.read('notes').collection('notes').count()).toBe(2);
+      expect(await db.documents.checkpoint({ projection: 'notes', version: 1 })).toBe(position);
+    } finally {
+      release();
+      second.release();
+      await close();
+    }
+  });
+
+  it("has an app's commits wait for an inline projection's turn before they write their events", async () => {
+    const db = await server.database();
+    const pauses = new Map<string, ReturnType<typeof gate>>([
+      ['a', gate()],
+      ['b', gate()],
+    ]);
+    // Each note's handler holds its commit open, in its turn, until released.
+    const paused = projection<DocumentTx>('paused').on(Noted, async ({ id }, tx) => {
+      await pauses.get(id)?.hold();
+      tx.collection('notes').put(id, { id });
+    });
+    const app = await twofold({ store: db })
+      .decider(noting, { stream: ({ data }) => streamId('note', data.id) })
+      .projection(paused, { inline: true })
+      .start();
+    const watcher = new pg.Client({ connectionString: server.url });
+    await watcher.connect();
+    try {
+      const first = app.send(Note, { id: 'a' });
+      await pauses.get('a')!.holding;
+      const second = app.send(Note, { id: 'b' });
+      // Until the second note's commit waits for a lock: the turn the first one holds.
+      for (;;) {
+        const { rows } = await watcher.query<{ waiting: number }>(
+          `SELECT count(*)::integer AS waiting FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+        );
+        if (rows[0]!.waiting > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const { position } = await app.execute(Remark, { id: 'c' });
+      pauses.get('a')!.release();
+      await first;
+      await pauses.get('b')!.holding;
+      expect(await db.events.head()).toBeGreaterThanOrEqual(position!);
+      pauses.get('b')!.release();
+      await second;
+      expect(await db.documents.read('paused').collection('notes').count()).toBe(2);
+    } finally {
+      for (const pause of pauses.values()) pause.release();
+      await watcher.end();
+      await app.close();
     }
   });
 

@@ -4,6 +4,21 @@ import { type PostgresClient, type SchemaPool, toNumber } from '../connection/sc
 
 const WHERE_SLOT = 'WHERE projection = $1 AND version = $2';
 
+// 'turn': the first half of the lock key of every slot's turn. The appenders' lock has another first half, and the
+// migration lock is a bigint key, so neither is ever equal.
+const TURN = 0x7475_726e;
+
+/**
+ * Takes the turn of `slot` (of the store in `schema`) within `tx`, until `tx` ends: an exclusive advisory lock,
+ * which gives the transaction no id. Two slots whose names hash alike share a turn, which makes one wait for the
+ * other's commits, nothing worse.
+ */
+export async function takeSlotTurn(tx: PostgresClient, schema: string, slot: ProjectionSlot): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(${TURN}, hashtext($1))`, [
+    `${schema}.${slot.projection}@${slot.version}`,
+  ]);
+}
+
 /**
  * The projection slots of a schema, as core's slot protocol drives them: `twofold_projection_slots` holds each
  * slot's checkpoint, read with `FOR UPDATE` so that the slot's row stays locked until the transaction ends (two

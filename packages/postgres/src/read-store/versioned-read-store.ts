@@ -10,7 +10,7 @@ import {
   type SlotStorage,
 } from '@twofold/core/adapters';
 import { type PostgresClient, type SchemaPool, toNumber } from '../connection/schema-pool.js';
-import { postgresSlots } from './slot-dialect.js';
+import { postgresSlots, takeSlotTurn } from './slot-dialect.js';
 
 export { type ProjectionRef, projectionName };
 
@@ -86,14 +86,27 @@ export abstract class VersionedReadStore<ProjectionTx> implements SlotReadStore<
     events: readonly RecordedEvent[],
     apply: (event: RecordedEvent, projectionTx: ProjectionTx) => void | Promise<void>,
   ): Promise<void> {
+    this.#checkWithin(writeTx, slot, 'applyWithin');
+    // Commits take the slot's lock in their own order, not their positions': the checkpoint never moves back.
+    await runAsync(applyInline(this.#storage, writeTx, slot, events, apply));
+  }
+
+  /**
+   * Takes the slot's turn in the write store's transaction `writeTx` before it writes its events, until it ends:
+   * commits that apply the slot's projection wait here, without a transaction id, so that no reader waits for them.
+   */
+  async takeTurn(writeTx: PostgresClient, slot: ProjectionSlot): Promise<void> {
+    this.#checkWithin(writeTx, slot, 'takeTurn');
+    await takeSlotTurn(writeTx, this.db.schema, slot);
+  }
+
+  #checkWithin(writeTx: PostgresClient, slot: ProjectionSlot, method: string): void {
     checkSlot(slot);
     if (!this.db.runs(writeTx)) {
       throw new InvalidArgumentError(
-        `${this.#owner}.applyWithin(): the transaction is not one of this store's database handle: apply inline with the read stores of the handle whose events the command writes`,
+        `${this.#owner}.${method}(): the transaction is not one of this store's database handle: apply inline with the read stores of the handle whose events the command writes`,
       );
     }
-    // Commits take the slot's lock in their own order, not their positions': the checkpoint never moves back.
-    await runAsync(applyInline(this.#storage, writeTx, slot, events, apply));
   }
 
   async activeVersion(projection: string): Promise<number | undefined> {

@@ -7,8 +7,8 @@ import type { CommitDialect } from './commit-dialect.js';
 
 /**
  * One unit of work inside its transaction `tx`, checked whole before anything is written: every stream's expected
- * version, every state's, and the idempotency key. The first mismatch fails with CONCURRENCY_CONFLICT and writes
- * nothing. Then the events (positions after the head, in order), the states, the idempotency record, and last the
+ * version, every state's, and the idempotency key, after the participants' `before` steps. The first mismatch fails
+ * with CONCURRENCY_CONFLICT and writes nothing. Then the events (positions after the head, in order), the states, the idempotency record, and last the
  * participants, with `tx` and the recorded events. Call it with the units' arguments already checked
  * (`checkExpectedVersion`, `checkNewEvents`).
  *
@@ -18,6 +18,12 @@ import type { CommitDialect } from './commit-dialect.js';
 export function* commitUnit<Tx>(dialect: CommitDialect<Tx>, tx: Tx, unit: UnitOfWork<Tx>): Protocol<Committed> {
   const appends = unit.appends ?? [];
   const states = unit.states ?? [];
+  const participants = unit.participants ?? [];
+  const appending = appends.flatMap((append) => append.events);
+  for (let index = 0; index < participants.length; index++) {
+    const before = participants[index]!.before;
+    if (before !== undefined) yield callback(before(tx, appending), `Unit-of-work participant #${index + 1}`);
+  }
   // Check everything first: a conflict is reported before anything is written.
   const stored = new Map<string, number>();
   for (const { streamId, expectedVersion } of appends) {
@@ -62,7 +68,6 @@ export function* commitUnit<Tx>(dialect: CommitDialect<Tx>, tx: Tx, unit: UnitOf
   if (unit.idempotency !== undefined) {
     yield dialect.saveIdempotency(tx, { ...unit.idempotency, position: last, at: timestamp });
   }
-  const participants = unit.participants ?? [];
   for (let index = 0; index < participants.length; index++) {
     yield callback(participants[index]!(tx, recorded), `Unit-of-work participant #${index + 1}`);
   }
