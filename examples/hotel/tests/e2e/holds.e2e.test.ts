@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, isRemoteError } from '@twofold/client';
-import { START } from '@twofold/core';
+import { globalPosition, START } from '@twofold/core';
 import { type PostgresServer, startPostgres } from '@twofold/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/server.js';
@@ -55,11 +55,9 @@ const releaseOf = (bookingId: string) => `${holdExpiry.name}:${bookingId}:2:0`;
  */
 async function handled(app: App, position: number | undefined) {
   if (position === undefined) throw new Error('no command has committed yet');
-  const deadline = Date.now() + 10_000;
-  while ((await app.stores.processes.checkpoint(holdExpiry.name)) < position) {
-    if (Date.now() > deadline) throw new Error(`the holds' process manager did not reach ${position} within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const runner = app.hotel.processManagers.find((pm) => pm.name === holdExpiry.name);
+  if (runner === undefined) throw new Error(`no ${holdExpiry.name} process manager runs`);
+  await runner.progress.waitFor(globalPosition(position), AbortSignal.timeout(10_000));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { type Client, createClient } from '@twofold/client';
 import type { Principal } from '@twofold/core';
 import type { FastifyInstance } from 'fastify';
+import { vi } from 'vitest';
 import { type App, type AppOptions, createApp } from '../../src/app/server.js';
 import { CancellationProgress, type CancellationView } from '../../src/cancellation/queries.js';
 import type { Role } from '../../src/identity/roles.js';
@@ -83,26 +84,35 @@ function injectFetch(server: FastifyInstance): typeof fetch {
 /**
  * Waits until the cancellation of `bookingId` has completed (refund done, mail sent, alert sent), asking
  * `hotel.CancellationProgress` through a client signed in as staff, or in-process as a manager, and returns its
- * progress. Fails after `timeoutMs` with the last progress seen.
+ * progress. In-process it asks again on each commit to the hotel's log, as of that commit; over HTTP, which tells
+ * no one when a cancellation moves on, it asks every 20 ms. Fails after `timeoutMs` with the last progress seen.
  */
 export async function cancellationCompleted(
   via: Client | App,
   bookingId: string,
   timeoutMs = 15_000,
 ): Promise<CancellationView> {
-  const deadline = Date.now() + timeoutMs;
-  const ask = () =>
-    'hotel' in via
-      ? via.hotel.mediator.ask(CancellationProgress, { bookingId }, as('test-manager', 'manager'))
-      : via.ask(CancellationProgress, { bookingId });
-  for (;;) {
-    const progress = await ask();
-    if (progress?.completed) return progress;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `The cancellation of ${bookingId} did not complete in ${timeoutMs} ms: ${JSON.stringify(progress)}`,
-      );
+  let progress: CancellationView | null = null;
+  const late = () =>
+    new Error(`The cancellation of ${bookingId} did not complete in ${timeoutMs} ms: ${JSON.stringify(progress)}`);
+  if ('hotel' in via) {
+    const log = via.stores.writes;
+    const signal = AbortSignal.timeout(timeoutMs);
+    for (;;) {
+      const head = await log.head();
+      const options = { ...as('test-manager', 'manager'), after: head };
+      progress = await via.hotel.mediator.ask(CancellationProgress, { bookingId }, options);
+      if (progress?.completed) return progress;
+      await log.waitForEvents(head, signal).catch(() => {
+        throw late();
+      });
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  const asked = async () => {
+    progress = await via.ask(CancellationProgress, { bookingId });
+    return progress?.completed ? progress : false;
+  };
+  return vi.waitUntil(asked, { timeout: timeoutMs, interval: 20 }).catch(() => {
+    throw late();
+  });
 }

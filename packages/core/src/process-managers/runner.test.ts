@@ -180,13 +180,31 @@ describe('ProcessManagerRunner', () => {
     expect((await sent()).map(({ data }) => data)).toEqual([{ bookingId: 'b1' }, { bookingId: 'b2' }]);
   });
 
+  it('shows in progress how far it has handled the log, its instances and checkpoint committed', async () => {
+    const { log, runner, store } = setup();
+    const pm = runner();
+    pm.start();
+    try {
+      const placed = await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+      const paid = await log.add(PaymentReceived, { bookingId: 'b1', amount: 1 });
+      await pm.progress.waitFor(placed, AbortSignal.timeout(5_000));
+      expect(await store.instance('hotel.checkout', 'b1')).toBeDefined();
+      await pm.progress.waitFor(paid, AbortSignal.timeout(5_000));
+      expect(await store.instance('hotel.checkout', 'b1')).toMatchObject({ state: { paid: 1 } });
+      expect(await store.checkpoint('hotel.checkout')).toBe(paid);
+    } finally {
+      await pm.stop();
+    }
+  });
+
   it('fires timers on its own while started, as they fall due', async () => {
     const { log, runner, sent, clock, store } = setup();
     const pm = runner(5);
     pm.start();
     try {
-      await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
-      await expect.poll(() => store.instance('hotel.checkout', 'b1'), { timeout: 10_000 }).toBeDefined();
+      const placed = await log.add(HoldPlaced, { bookingId: 'b1', roomId: '101' });
+      await pm.progress.waitFor(placed, AbortSignal.timeout(5_000));
+      expect(await store.instance('hotel.checkout', 'b1')).toBeDefined();
       clock.now = T0 + 20 * MINUTE;
       await expect.poll(sent, { timeout: 10_000 }).toEqual([
         { type: RemindGuest.type, data: { bookingId: 'b1' } },

@@ -1,6 +1,7 @@
 import { type CatchUpSource, type CatchUpSteps, catchUpOnce, runCatchUp } from '../catch-up/catch-up-loop.js';
 import { SharedReads } from '../catch-up/shared-reads.js';
 import { WakeSignal } from '../command-queue/wake-signal.js';
+import { PositionTracker } from '../consistency/position-tracker.js';
 import type { DeadLetterStore } from '../dead-letters/ports.js';
 import { describeError, InvalidArgumentError, NotFoundError } from '../errors/errors.js';
 import { type EventFeed, eventsBetween } from '../event-store/ports.js';
@@ -37,6 +38,11 @@ class CheckpointMoved extends Error {}
  * await runner.stop();
  */
 export class ProcessManagerRunner {
+  /**
+   * How far this runner has handled the log, its checkpoint moved past it: `progress.waitFor(position, signal)`
+   * resolves once the instances, timers and commands of every event up to `position` are committed.
+   */
+  readonly progress: PositionTracker;
   readonly #manager: ProcessManager;
   readonly #store: ProcessStore;
   readonly #deadLetters: DeadLetterStore;
@@ -59,6 +65,7 @@ export class ProcessManagerRunner {
   constructor(options: ProcessManagerRunnerOptions) {
     const { processManager, feed, store, deadLetters } = checkOptions(options);
     this.#manager = processManager;
+    this.progress = new PositionTracker(processManager.name);
     this.#feed = feed;
     this.#store = store;
     this.#deadLetters = deadLetters;
@@ -213,7 +220,7 @@ export class ProcessManagerRunner {
   }
 
   async #open(): Promise<GlobalPosition> {
-    this.#saved = await this.#store.checkpoint(this.name);
+    this.#checkpointAt(await this.#store.checkpoint(this.name));
     return this.#saved;
   }
 
@@ -282,7 +289,7 @@ export class ProcessManagerRunner {
       if (
         await this.#store.commit({ manager: this.name, correlation, instance: step.instance, commands, checkpoint })
       ) {
-        if (advance) this.#saved = event.position;
+        if (advance) this.#checkpointAt(event.position);
         this.#wake.fire();
         return;
       }
@@ -366,7 +373,12 @@ export class ProcessManagerRunner {
   async #move(to: GlobalPosition): Promise<void> {
     if (to <= this.#saved) return;
     if (!(await this.#store.moveCheckpoint(this.name, this.#saved, to))) throw new CheckpointMoved();
-    this.#saved = to;
+    this.#checkpointAt(to);
+  }
+
+  #checkpointAt(position: GlobalPosition): void {
+    this.#saved = position;
+    this.progress.advanceTo(position);
   }
 
   async #timerLoop(signal: AbortSignal): Promise<void> {

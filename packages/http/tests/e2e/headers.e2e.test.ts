@@ -1,5 +1,6 @@
 // The headers a command takes, in process (fastify.inject): correlation id, If-Match, Idempotency-Key.
-import { describe, expect, it, vi } from 'vitest';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
 import { GUEST, MANAGER } from '../fixtures/hotel.js';
 import { booking, post, problem, seed, useApp } from './inject.js';
 
@@ -88,8 +89,10 @@ describe('Idempotency-Key', () => {
   it('409 while the first request with the key still runs', async () => {
     const s = await start();
     const headers = { authorization: GUEST, 'idempotency-key': 'slow-1' };
+    const started = once(s.hotel.changes, 'slow');
     const first = post(s, '/commands/test.Slow', { ms: 200 }, headers);
-    await vi.waitFor(() => expect(s.hotel.calls).toBe(1));
+    await started;
+    expect(s.hotel.calls).toBe(1);
     const second = await post(s, '/commands/test.Slow', { ms: 200 }, headers);
     expect(second.statusCode).toBe(409);
     expect(problem(second).code).toBe('IDEMPOTENCY_KEY_IN_USE');
