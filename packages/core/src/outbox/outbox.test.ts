@@ -255,6 +255,38 @@ describe('the outbox', () => {
     }
   });
 
+  it('throws the first failure of a pipeline, and logs a failure of its last deletion after it', async () => {
+    const outbox = new MemoryOutbox();
+    outbox.enqueue(undefined, [
+      { topic: 't', payload: 1, id: 'm1' },
+      { topic: 't', payload: 2, id: 'm2' },
+    ]);
+    // Every deletion fails: m1's while m2 goes out, then m2's once the pipeline ends.
+    const store = Object.assign(outbox, {
+      complete: async (ids: readonly string[]) => {
+        throw new Error(`deleting ${ids.join(',')}: database is busy`);
+      },
+    });
+    const errors: { readonly err: unknown; readonly message: string | undefined }[] = [];
+    const relay = new OutboxRelay({
+      store,
+      batchSize: 1,
+      send: async () => {},
+      logger: {
+        ...quiet,
+        error: (bindings, message) => errors.push({ err: (bindings as { err: unknown }).err, message }),
+      },
+    });
+    await expect(relay.drain()).rejects.toThrow('deleting m1: database is busy');
+    expect(errors).toEqual([
+      {
+        err: expect.objectContaining({ message: 'deleting m2: database is busy' }),
+        message:
+          'Outbox relay could not delete messages it sent, after an earlier failure: they go out again once their lease ends',
+      },
+    ]);
+  });
+
   it('keeps a claimed message from other relays until its lease ends', async () => {
     const outbox = new MemoryOutbox();
     outbox.enqueue(undefined, [{ topic: 't', payload: 1, id: 'm' }]);

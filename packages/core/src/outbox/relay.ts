@@ -186,8 +186,20 @@ export class OutboxRelay {
         }
         batch = claimed.status === 'fulfilled' ? claimed.value : [];
       }
-    } finally {
-      if (done.length > 0) await this.#store.complete(done);
+    } catch (error) {
+      failure ??= { reason: error };
+    }
+    if (done.length > 0) {
+      try {
+        await this.#store.complete(done);
+      } catch (error) {
+        // The first failure is the one to throw: this one follows from it, or is the same cause seen again.
+        if (failure === undefined) throw error;
+        this.#logger.error(
+          { err: error, messages: done },
+          'Outbox relay could not delete messages it sent, after an earlier failure: they go out again once their lease ends',
+        );
+      }
     }
     if (failure !== undefined) throw failure.reason;
     return total;
