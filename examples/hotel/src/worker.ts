@@ -1,9 +1,9 @@
 // A command worker process: `npm run worker` in examples/hotel. It opens the app's stores as `npm start` does (the
 // same environment: DATABASE_URL, DATA_DIR, NATS_URL) and runs the commands queued with `Prefer: respond-async`,
 // beside the app and any number of other workers: hotel.ReplayDeadLetter too, asking billing over NATS when
-// NATS_URL is set, otherwise replaying billing's dead letters in `billing.db` in DATA_DIR. SIGTERM or SIGINT stops
-// it: it claims nothing more, lets the commands it runs finish (10 s at most, then gives them back to the queue),
-// closes the stores and exits.
+// NATS_URL is set, otherwise replaying billing's dead letters in `billing.db` in DATA_DIR, the file the app's
+// in-process billing keeps, which the worker never creates. SIGTERM or SIGINT stops it: it claims nothing more,
+// lets the commands it runs finish (10 s at most, then gives them back to the queue), closes the stores and exits.
 import { fileURLToPath } from 'node:url';
 import { CommandWorker } from '@twofold/core';
 import { billingDeadLetters } from './app/billing-link.js';

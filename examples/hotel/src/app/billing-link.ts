@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { sqlite } from '@twofold/sqlite';
+import { UnavailableError } from '@twofold/core';
+import { type SqliteDatabase, sqlite } from '@twofold/sqlite';
 import { billingReplies } from '../cancellation/replies.js';
 import { type Billing, billingReceiver, createBilling } from '../services/billing/service.js';
 import { type DeadLetterSource, localDeadLetters } from '../services/dead-letters.js';
@@ -71,7 +73,8 @@ export async function connectBilling(stores: Stores, options: BillingOptions = {
  * The same dead letters as {@link connectBilling}'s, for a process that runs no link to billing (a worker
  * process): the hotel's own in `stores`, and billing's asked over NATS with `natsUrl`, otherwise in `billing.db`
  * in `dataDir`, the file the app's in-process billing keeps (whose worker runs what a replay enqueues there).
- * `close()` lets go of the connection or the file.
+ * Without `natsUrl` it never creates that file: until the app's billing has, billing's dead letters are
+ * UNAVAILABLE, saying so. `close()` lets go of the connection or the file.
  *
  * @example
  * const deadLetters = await billingDeadLetters(stores, { dataDir: 'data' });
@@ -86,6 +89,27 @@ export async function billingDeadLetters(
     const billing = connectDeadLetters(options.natsUrl, 'billing');
     return { sources: [hotel, billing.source], close: () => billing.close() };
   }
-  const db = sqlite(join(options.dataDir, 'billing.db'));
-  return { sources: [hotel, localDeadLetters(billingReceiver(db))], close: () => db.close() };
+  const path = join(options.dataDir, 'billing.db');
+  // Opened at the first request that finds the file: a store of billing's own here would be one that no billing
+  // reads.
+  let opened: { readonly db: SqliteDatabase; readonly source: DeadLetterSource } | undefined;
+  const billing = (): DeadLetterSource => {
+    if (opened === undefined) {
+      if (!existsSync(path)) {
+        throw new UnavailableError(
+          `billing keeps no billing.db in ${options.dataDir}: without NATS_URL, billing runs in the app's process on the same DATA_DIR, and is not running there (or give this process the app's NATS_URL)`,
+        );
+      }
+      const db = sqlite(path);
+      opened = { db, source: localDeadLetters(billingReceiver(db)) };
+    }
+    return opened.source;
+  };
+  return {
+    sources: [
+      hotel,
+      { consumer: 'billing', list: async () => billing().list(), replay: async (id) => billing().replay(id) },
+    ],
+    close: async () => opened?.db.close(),
+  };
 }
