@@ -11,13 +11,30 @@ export async function describePostgres(url: string): Promise<string> {
               current_setting('synchronous_commit') AS synchronous_commit,
               current_setting('wal_sync_method') AS wal_sync_method,
               current_setting('full_page_writes') AS full_page_writes,
-              current_setting('shared_buffers') AS shared_buffers`,
+              current_setting('shared_buffers') AS shared_buffers,
+              current_setting('commit_delay') AS commit_delay,
+              current_setting('commit_siblings') AS commit_siblings`,
     );
     const s = rows[0]!;
-    return `PostgreSQL ${s.version}: fsync ${s.fsync}, synchronous_commit ${s.synchronous_commit}, wal_sync_method ${s.wal_sync_method}, full_page_writes ${s.full_page_writes}, shared_buffers ${s.shared_buffers}`;
+    const delayed =
+      s.commit_delay === '0' ? '' : `, commit_delay ${s.commit_delay} µs (commit_siblings ${s.commit_siblings})`;
+    return `PostgreSQL ${s.version}: fsync ${s.fsync}, synchronous_commit ${s.synchronous_commit}, wal_sync_method ${s.wal_sync_method}, full_page_writes ${s.full_page_writes}, shared_buffers ${s.shared_buffers}${delayed}`;
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * Makes every flush of the server's log wait `micros` µs first (`commit_delay`, with `commit_siblings` 0 so that
+ * it applies to every commit that flushes), as a disk whose syncs are that much slower would: a commit that syncs
+ * costs that much more, while a commit that writes nothing to the log (a transaction that only notifies) does not.
+ */
+export async function slowFlushes(url: string, micros: number): Promise<void> {
+  await onServer(url, async (pool) => {
+    await pool.query(`ALTER SYSTEM SET commit_delay = ${micros}`);
+    await pool.query('ALTER SYSTEM SET commit_siblings = 0');
+    await pool.query('SELECT pg_reload_conf()');
+  });
 }
 
 /**

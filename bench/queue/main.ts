@@ -5,10 +5,11 @@
 // Sizes: TWOFOLD_BENCH_JOBS (per throughput case, default 5000), TWOFOLD_BENCH_ROUNDS (of the throughput cases,
 // default 1), TWOFOLD_BENCH_RATE (jobs/s, default 200), TWOFOLD_BENCH_LATENCY_SECONDS (default 5),
 // TWOFOLD_BENCH_LATENCY_CONCURRENCY (default 8). TWOFOLD_BENCH_CONTENDERS (comma-separated names, default all)
-// runs only some rows.
+// runs only some rows. TWOFOLD_BENCH_FLUSH_DELAY_US (default 0) makes each flush of PostgreSQL's log that much
+// slower, as a slower disk would.
 import { cpus, loadavg } from 'node:os';
 import { type RedisServer, startPostgres, startRedis } from '@twofold/test-servers';
-import { checkpoint, checkpointCount, describePostgres } from '../postgres/settings.js';
+import { checkpoint, checkpointCount, describePostgres, slowFlushes } from '../postgres/settings.js';
 import type { Contender } from './contender.js';
 import { bullMq, graphileWorker, pgBoss } from './peer-contenders.js';
 import { loadQueuePeers } from './peers.js';
@@ -21,10 +22,15 @@ const RATE = Number(process.env.TWOFOLD_BENCH_RATE ?? 200);
 const LATENCY_SECONDS = Number(process.env.TWOFOLD_BENCH_LATENCY_SECONDS ?? 5);
 const LATENCY_CONCURRENCY = Number(process.env.TWOFOLD_BENCH_LATENCY_CONCURRENCY ?? 8);
 const ONLY = process.env.TWOFOLD_BENCH_CONTENDERS?.split(',').map((name) => name.trim());
+const FLUSH_DELAY_US = Number(process.env.TWOFOLD_BENCH_FLUSH_DELAY_US ?? 0);
 const CONCURRENCY = [1, 8, 32];
 const SQLITE_TARGET = 10_000;
 for (const [name, value] of Object.entries({ JOBS, ROUNDS, RATE, LATENCY_SECONDS, LATENCY_CONCURRENCY })) {
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`TWOFOLD_BENCH_${name} must be an integer >= 1`);
+}
+// PostgreSQL's own bounds for commit_delay.
+if (!Number.isSafeInteger(FLUSH_DELAY_US) || FLUSH_DELAY_US < 0 || FLUSH_DELAY_US > 100_000) {
+  throw new Error('TWOFOLD_BENCH_FLUSH_DELAY_US must be an integer from 0 to 100000');
 }
 
 const load = () =>
@@ -40,6 +46,7 @@ if (missing.length > 0) {
 const postgres = await startPostgres({ durable: true });
 let redis: RedisServer | undefined;
 try {
+  if (FLUSH_DELAY_US > 0) await slowFlushes(postgres.url, FLUSH_DELAY_US);
   if (peers.bullmq !== undefined) redis = await startRedis();
   const contenders: Contender[] = [twofoldPostgres(postgres)];
   if (peers.graphile) contenders.push(graphileWorker(peers.graphile.api, peers.graphile.version, postgres));
@@ -111,19 +118,25 @@ try {
   console.log(
     '    Each case starts after a CHECKPOINT, so that none pays for the writes of the cases before; the last column counts the checkpoints PostgreSQL made during the case.',
   );
-  console.log(`${'contender'.padEnd(22)}  p50 ms  p99 ms  max ms  checkpoints`);
+  console.log(
+    '    Split at the settling of the enqueue call: "stored", from the call to its answer (the commit); "woken", from the answer to the start of the handler (the wake-up and the claim).',
+  );
+  console.log(`${'contender'.padEnd(22)}  p50 ms  p99 ms  max ms  stored p50 / p99  woken p50 / p99  checkpoints`);
   const p99 = new Map<string, number>();
   for (const contender of running) {
     const before = await checkpoint(postgres.url);
-    const sorted = await latency(contender, {
+    const { total, stored, woken } = await latency(contender, {
       concurrency: LATENCY_CONCURRENCY,
       rate: RATE,
       seconds: LATENCY_SECONDS,
     });
     const during = (await checkpointCount(postgres.url)) - before;
-    p99.set(contender.name, quantile(sorted, 0.99));
-    const ms = (q: number) => quantile(sorted, q).toFixed(2).padStart(6);
-    console.log(`${contender.name.padEnd(22)}  ${ms(0.5)}  ${ms(0.99)}  ${ms(1)}  ${String(during).padStart(11)}`);
+    p99.set(contender.name, quantile(total, 0.99));
+    const ms = (sorted: readonly number[], q: number) => quantile(sorted, q).toFixed(2).padStart(6);
+    const split = (sorted: readonly number[]) => `${ms(sorted, 0.5)} / ${ms(sorted, 0.99)}`;
+    console.log(
+      `${contender.name.padEnd(22)}  ${ms(total, 0.5)}  ${ms(total, 0.99)}  ${ms(total, 1)}  ${split(stored).padStart(16)}  ${split(woken).padStart(15)}  ${String(during).padStart(11)}`,
+    );
   }
 
   console.log(`\nLoad average after: ${load()}`);

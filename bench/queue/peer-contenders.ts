@@ -17,6 +17,28 @@ async function count(server: PostgresServer, sql: string, values: unknown[] = []
 }
 
 /**
+ * Waits, at most 10 s, until `sql` counts no job left. graphile-worker fetches its next job without waiting for the
+ * delete of the one its handler finished, and its stop does not wait for those deletes either: a delete still on its
+ * way when the stop ends its pool is lost, and the job stays locked. The bench stops it once every handled job is
+ * deleted; a job the handler never ran stays, and the guard reports it. No signal tells of the deletes, so this
+ * polls.
+ */
+async function deletesDone(server: PostgresServer, sql: string): Promise<void> {
+  const check = new pg.Client({ connectionString: server.url });
+  await check.connect();
+  try {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const { rows } = await check.query<{ n: string }>(sql);
+      if (Number(rows[0]?.n) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await check.end();
+  }
+}
+
+/**
  * graphile-worker: `addJob` through WorkerUtils; `run({ concurrency })` with a task list. Its workers are woken by
  * the NOTIFY its job insert sends, and it deletes a job once done.
  */
@@ -46,6 +68,7 @@ export function graphileWorker(api: Graphile, version: string, server: PostgresS
           });
         },
         async stop() {
+          await deletesDone(server, `SELECT count(*) AS n FROM ${schema}._private_jobs`);
           await runner?.stop();
         },
         remaining: () => count(server, `SELECT count(*) AS n FROM ${schema}._private_jobs`),

@@ -99,8 +99,18 @@ export async function throughput(contender: Contender, concurrency: number, jobs
   }
 }
 
-/** Milliseconds from just before `enqueue` was called to the start of the handler, sorted. */
-export type Latencies = readonly number[];
+/** Each counted job's times in ms, each list sorted on its own. */
+export interface Latencies {
+  /** From just before `enqueue` was called to the start of the handler: the enqueue-to-start latency. */
+  readonly total: readonly number[];
+  /** From just before `enqueue` was called to the settling of its promise: the enqueue's commit. */
+  readonly stored: readonly number[];
+  /**
+   * From the settling of the enqueue's promise to the start of the handler: the wake-up and the claim (negative
+   * when the handler started before the enqueuing call had its answer).
+   */
+  readonly woken: readonly number[];
+}
 
 /**
  * Phase (b): workers at `concurrency` start and go idle; then jobs are enqueued at `rate` per second for
@@ -119,6 +129,7 @@ export async function latency(
   try {
     const sent = new Float64Array(total);
     const started = new Float64Array(total);
+    const stored = new Float64Array(total);
     const tally = new Tally(total);
     await queue.start(concurrency, 'wait', (n) => {
       started[n] = performance.now();
@@ -132,14 +143,21 @@ export async function latency(
       const wait = begin + (n * 1000) / rate - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       sent[n] = performance.now();
-      pending.push(queue.enqueue(n));
+      pending.push(
+        queue.enqueue(n).then(() => {
+          stored[n] = performance.now();
+        }),
+      );
     }
     await Promise.all(pending);
     await tally.all(what, 60_000);
     await guard(queue, tally, what);
-    const measured: number[] = [];
-    for (let n = warm; n < total; n++) measured.push(started[n]! - sent[n]!);
-    return measured.sort((a, b) => a - b);
+    const counted = (from: Float64Array, to: Float64Array) => {
+      const spans: number[] = [];
+      for (let n = warm; n < total; n++) spans.push(to[n]! - from[n]!);
+      return spans.sort((a, b) => a - b);
+    };
+    return { total: counted(sent, started), stored: counted(sent, stored), woken: counted(stored, started) };
   } finally {
     await queue.close();
   }
