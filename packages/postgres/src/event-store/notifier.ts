@@ -4,9 +4,11 @@ const NOTIFY_GAP_MS = 2;
 
 /**
  * Tells the other nodes that there are new events, after the commit rather than inside it: a transaction that
- * notifies holds a database-wide lock from its NOTIFY until its commit is flushed, which would line every commit
- * up behind the one before. Commits that come while a notification is on its way share the next one, sent at
- * least NOTIFY_GAP_MS after it. The payload is the highest position announced so far (empty when no call gave
+ * notifies holds a database-wide lock from the start of its commit to its end, a writing transaction's flush
+ * included, which would line every commit up behind the one before. A transaction that only notifies writes
+ * nothing to the log and its commit is not flushed: sent on its own, a notification costs a round trip, not a sync
+ * (counted in bench/queue/README.md). Commits that come while a notification is on its way share the next one, sent
+ * at least NOTIFY_GAP_MS after it. The payload is the highest position announced so far (empty when no call gave
  * one), so that a listener knows which events to look for. A lost notification costs a reader one poll interval,
  * never an event.
  */
