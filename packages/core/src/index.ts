@@ -6,6 +6,7 @@ export { type EnqueueOptions, enqueueCommand } from './command-queue/enqueue.js'
 export { MemoryCommandQueue, type MemoryCommandQueueOptions } from './command-queue/memory.js';
 export type {
   ClaimRequest,
+  CommandCompletion,
   CommandQueueStore,
   CommandSuccess,
   TransactionalCommandQueue,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors/errors.js';
-import type { ClaimRequest } from './ports.js';
+import type { ClaimRequest, CommandCompletion } from './ports.js';
 import type { NewQueuedCommand } from './records.js';
 
 /** Refuses a command no store could hold or order, naming the field; every store applies it. */
@@ -44,5 +44,20 @@ export function checkClaimRequest(request: ClaimRequest): void {
   }
   if (!Number.isSafeInteger(request.now) || request.now < 0) {
     throw new InvalidArgumentError('claim(): now must be a time in ms since the epoch');
+  }
+}
+
+/** Refuses completions that are not a list of held commands (an id and a lease each) with a success. */
+export function checkCompletions(completions: readonly CommandCompletion[]): void {
+  if (!Array.isArray(completions)) {
+    throw new InvalidArgumentError('completeAndClaim(): completions must be an array');
+  }
+  for (const [i, completion] of completions.entries()) {
+    if (typeof completion?.id !== 'string' || typeof completion.lease !== 'string') {
+      throw new InvalidArgumentError(`completeAndClaim(): completions[${i}] needs a string id and lease`);
+    }
+    if (typeof completion.success !== 'object' || completion.success === null) {
+      throw new InvalidArgumentError(`completeAndClaim(): completions[${i}] needs a success`);
+    }
   }
 }

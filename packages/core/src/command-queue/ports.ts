@@ -17,6 +17,13 @@ export interface CommandSuccess {
   readonly position: GlobalPosition | undefined;
 }
 
+/** A claimed command's success, to record under the lease its claim gave: what `completeAndClaim` takes. */
+export interface CommandCompletion {
+  readonly id: string;
+  readonly lease: string;
+  readonly success: CommandSuccess;
+}
+
 /**
  * The durable command queue. Every time is in ms since the epoch and given by the caller (the worker's clock), so
  * that scheduling is the same on every store. A claim is a lease: the claiming worker alone may complete, fail,
@@ -41,17 +48,17 @@ export interface CommandQueueStore {
   /** Marks a claimed command `succeeded`, with its result and position. */
   complete(id: string, lease: string, success: CommandSuccess, now: number): Promise<boolean>;
   /**
-   * Optional, where the store can do both in one round trip: marks a claimed command `succeeded`, as `complete`,
-   * and claims as `claim` (never that command itself; the next of its key once it is completed). Resolves once both
-   * are committed, with whether the completion changed the command and what was claimed; when it fails, neither was
-   * done. A worker with an outcome to record and a free place uses it instead of `complete` and `claim`.
+   * Optional, where the store can do both in one round trip: marks each claimed command of `completions`
+   * `succeeded`, as `complete` would, and claims as `claim` (never one of those commands; the next of a key once its
+   * command is completed). Resolves once both are committed, with whether each completion changed its command (in
+   * the order of `completions`) and what was claimed; when it fails, nothing was done. A worker with a free place
+   * records the successes of the commands that finished while it was not claiming with its next claim, instead of
+   * calling `complete` for each and then `claim`.
    */
   completeAndClaim?(
-    id: string,
-    lease: string,
-    success: CommandSuccess,
+    completions: readonly CommandCompletion[],
     request: ClaimRequest,
-  ): Promise<{ readonly completed: boolean; readonly claimed: readonly ClaimedCommand[] }>;
+  ): Promise<{ readonly completed: readonly boolean[]; readonly claimed: readonly ClaimedCommand[] }>;
   /**
    * Records a failed attempt of a claimed command: `failed`, due again at `retryAt`, or `dead` when `retryAt` is
    * undefined.

@@ -74,19 +74,22 @@ export interface CommandQueueDialect<Tx> {
     claim: { readonly limit: number; readonly now: number; readonly until: number },
   ): Step<readonly ClaimedCommandRow[]>;
   /**
-   * Optional, where the database can do it in one statement committed on its own: `complete` and then `claim`, in
-   * one round trip, giving back whether the completion changed the command and the claimed rows. The claim never
-   * takes the command it completes, and takes the next command of its key when the completion did change it.
-   * `told` is true when the statement itself told the other processes of the completion, as the queue's
-   * `settledElsewhere` would after the commit (PostgreSQL: a NOTIFY committed with it); the queue then does not
-   * tell them again. Without it, a worker records each outcome and claims apart.
+   * Optional, where the database can do it in one statement committed on its own: `complete` for each of
+   * `completions`, then `claim`, in one round trip, giving back the ids of the commands the completions changed and
+   * the claimed rows. The claim never takes a command it completes, and takes the next command of a key when the
+   * completion of its command did change it. `told` is true when the statement itself told the other processes of
+   * the completions, as the queue's `settledElsewhere` would after the commit (PostgreSQL: a NOTIFY committed with
+   * it); the queue then does not tell them again. Without it, a worker records each outcome and claims apart.
    */
   completeAndClaim?(
     tx: Tx,
-    held: HeldCommand,
-    success: { readonly result: string | null; readonly position: number | null; readonly now: number },
-    claim: { readonly limit: number; readonly until: number },
-  ): Step<{ readonly completed: boolean; readonly claimed: readonly ClaimedCommandRow[]; readonly told: boolean }>;
+    completions: readonly (HeldCommand & { readonly result: string | null; readonly position: number | null })[],
+    claim: { readonly limit: number; readonly now: number; readonly until: number },
+  ): Step<{
+    readonly completed: readonly string[];
+    readonly claimed: readonly ClaimedCommandRow[];
+    readonly told: boolean;
+  }>;
   /** Moves the lease's end to `until`. */
   renew(tx: Tx, held: HeldCommand, until: number): Step<boolean>;
   /** Marks the command `succeeded` with its result (JSON text) and position. */

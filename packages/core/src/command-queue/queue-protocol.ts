@@ -1,5 +1,5 @@
 import type { Protocol, Step } from '../protocol/run.js';
-import { checkClaimRequest, checkNewCommand } from './checks.js';
+import { checkClaimRequest, checkCompletions, checkNewCommand } from './checks.js';
 import { OutcomeGroups } from './outcome-groups.js';
 import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js';
 import type { ClaimedCommandRow, CommandQueueDialect, QueueWakeUps } from './queue-dialect.js';
@@ -121,14 +121,22 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
     );
     const both = dialect.completeAndClaim?.bind(dialect);
     if (both !== undefined) {
-      this.completeAndClaim = async (id, lease, success, request) => {
+      this.completeAndClaim = async (completions, request) => {
+        checkCompletions(completions);
         checkClaimRequest(request);
         const { limit, leaseMs, now } = request;
-        const outcome = { result: resultJson(success.result), position: success.position ?? null, now };
-        const done = await dialect.run((tx) =>
-          statement(both(tx, { id, lease }, outcome, { limit, until: now + leaseMs })),
-        );
-        return { completed: this.#settle(id, done.completed, done.told), claimed: claimedInOrder(done.claimed) };
+        const rows = completions.map(({ id, lease, success }) => ({
+          id,
+          lease,
+          result: resultJson(success.result),
+          position: success.position ?? null,
+        }));
+        const done = await dialect.run((tx) => statement(both(tx, rows, { limit, now, until: now + leaseMs })));
+        const changed = new Set(done.completed);
+        return {
+          completed: completions.map(({ id }) => this.#settle(id, changed.has(id), done.told)),
+          claimed: claimedInOrder(done.claimed),
+        };
       };
     }
   }

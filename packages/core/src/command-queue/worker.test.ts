@@ -9,7 +9,7 @@ import { authorize, hasRole } from '../middleware/authorize.js';
 import type { DocumentTx } from '../projections/documents.js';
 import { projection } from '../projections/projection.js';
 import { defineDecider } from '../write-model/models.js';
-import type { ClaimRequest, CommandQueueStore, CommandSuccess } from './ports.js';
+import type { ClaimRequest, CommandCompletion, CommandQueueStore } from './ports.js';
 import { CommandWorker } from './worker.js';
 
 const Deposit = defineCommand('bank.Deposit', z.object({ accountId: z.string(), amount: z.number().positive() }));
@@ -493,15 +493,18 @@ describe('enqueue and the command worker', () => {
 describe('a worker on a store that completes and claims in one call', () => {
   // The memory queue with completeAndClaim made of its complete and claim; `failing` calls of it throw first.
   function oneCall(store: CommandQueueStore, options: { failing?: number } = {}) {
-    const calls = { claim: 0, completeAndClaim: 0, complete: 0 };
+    const calls = { claim: 0, completeAndClaim: 0, complete: 0, sizes: [] as number[] };
     let failing = options.failing ?? 0;
     const both: CommandQueueStore = new Proxy(store, {
       get(target, name) {
         if (name === 'completeAndClaim') {
-          return async (id: string, lease: string, success: CommandSuccess, request: ClaimRequest) => {
+          return async (completions: readonly CommandCompletion[], request: ClaimRequest) => {
             calls.completeAndClaim++;
+            calls.sizes.push(completions.length);
             if (failing-- > 0) throw new UnavailableError('the database is away');
-            const completed = await target.complete(id, lease, success, request.now);
+            const completed = await Promise.all(
+              completions.map(({ id, lease, success }) => target.complete(id, lease, success, request.now)),
+            );
             return { completed, claimed: await target.claim(request) };
           };
         }
@@ -528,6 +531,34 @@ describe('a worker on a store that completes and claims in one call', () => {
     expect([calls.completeAndClaim, calls.complete]).toEqual([5, 0]);
     // The first claim, and at most one more once the queue is empty (a wake-up kept from the enqueues).
     expect(calls.claim).toBeLessThanOrEqual(2);
+    await app.close();
+  });
+
+  it('records the successes of commands that finish together with the next claim, all in one call', async () => {
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let begun = 0;
+    const { app } = bank({
+      slow: async (n) => {
+        begun++;
+        if (n < 4) await gate;
+      },
+    });
+    await app.start();
+    const { both, calls } = oneCall(app.store.commands!);
+    const ids = [];
+    for (let n = 0; n < 8; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const worker = new CommandWorker({ store: both, mediator: app.mediator, concurrency: 4 }).start();
+    await expect.poll(() => begun).toBe(4);
+    open();
+    for (const id of ids) await expect.poll(async () => (await app.commandStatus(id))?.status).toBe('succeeded');
+    await worker.stop();
+    // The four held at the gate finish in one turn: their successes and the claim of the next four are one call.
+    expect(calls.sizes[0]).toBe(4);
+    expect(calls.sizes.reduce((sum, size) => sum + size, 0)).toBe(8);
+    expect(calls.complete).toBe(0);
     await app.close();
   });
 

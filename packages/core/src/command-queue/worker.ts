@@ -16,8 +16,8 @@ export interface CommandWorkerOptions {
   readonly mediator: Mediator;
   /**
    * Commands run at once by this worker. A command's place frees as soon as its handler is done: the worker claims
-   * the next while the outcome of the one before commits, or, where the store can (`completeAndClaim`), records a
-   * success and claims the next in one call. Default: 4.
+   * the next while the outcome of the one before commits, or, where the store can (`completeAndClaim`), records the
+   * successes of the commands that finished since its last claim and claims the next in one call. Default: 4.
    */
   readonly concurrency?: number;
   /** How long a claim keeps other workers off a command; renewed while it runs. Default: 30 000 ms. */
@@ -61,9 +61,10 @@ export class CommandWorker {
   // running, Node would warn of a listener leak on a shared signal.
   readonly #cancels = new Set<AbortController>();
   readonly #wake = new WakeSignal();
-  // A success the loop records with its next claim, in one round trip, where the store can (completeAndClaim): the
-  // worker hands it over when its place is free and the loop is not claiming, so the claim it waits for is the next.
-  #handover: Handover | undefined;
+  // The successes the loop records with its next claim, in one round trip, where the store can (completeAndClaim):
+  // the worker hands a success over when its place is free and the loop is not claiming, so the claim it waits for is
+  // the next, and the commands that finish together are recorded together.
+  #handovers: Handover[] = [];
   #claiming = false;
   // Whether the last claim asked for fewer commands than there were free places, outcomes waiting to be recorded.
   #heldByOutcomes = false;
@@ -134,10 +135,8 @@ export class CommandWorker {
     try {
       await this.#claimUntil(stopping);
     } finally {
-      // Handed over after the last claim: recorded on its own.
-      const handover = this.#handover;
-      this.#handover = undefined;
-      if (handover !== undefined) handover.recorded(this.#complete(handover));
+      // Handed over after the last claim: recorded without one.
+      this.#recordAlone(this.#takeHandovers());
     }
   }
 
@@ -151,14 +150,13 @@ export class CommandWorker {
       this.#heldByOutcomes = free < places;
       let claimed: readonly ClaimedCommand[] = [];
       if (free > 0) {
-        const handover = this.#handover;
-        this.#handover = undefined;
+        const handovers = this.#takeHandovers();
         this.#claiming = true;
         try {
           claimed =
-            handover === undefined
+            handovers.length === 0
               ? await this.#store.claim({ limit: free, leaseMs: this.#leaseMs, now: Date.now() })
-              : await this.#completeAndClaim(handover, free);
+              : await this.#completeAndClaim(handovers, free);
         } catch (error) {
           this.#logger.error({ err: error }, 'Command worker could not claim commands');
         } finally {
@@ -190,39 +188,44 @@ export class CommandWorker {
     }
   }
 
-  // Completes a handed-over command and claims `free` commands in one call; when that fails, neither was done, and
-  // the outcome is recorded on its own.
-  async #completeAndClaim(handover: Handover, free: number): Promise<readonly ClaimedCommand[]> {
+  // Completes the handed-over commands and claims `free` commands in one call; when that fails, nothing was done,
+  // and the outcomes are recorded without it.
+  async #completeAndClaim(handovers: readonly Handover[], free: number): Promise<readonly ClaimedCommand[]> {
     const request = { limit: free, leaseMs: this.#leaseMs, now: Date.now() };
-    const { command, success } = handover;
+    const completions = handovers.map(({ command, success }) => ({ id: command.id, lease: command.lease, success }));
     try {
-      const done = await this.#store.completeAndClaim!(command.id, command.lease, success, request);
-      handover.recorded(Promise.resolve(done.completed));
+      const done = await this.#store.completeAndClaim!(completions, request);
+      for (const [i, handover] of handovers.entries()) handover.recorded(Promise.resolve(done.completed[i] === true));
       return done.claimed;
     } catch (error) {
-      handover.recorded(this.#complete(handover));
+      this.#recordAlone(handovers);
       throw error;
     }
+  }
+
+  #takeHandovers(): readonly Handover[] {
+    const handovers = this.#handovers;
+    this.#handovers = [];
+    return handovers;
+  }
+
+  // Each through `complete`, which a store may group into one transaction.
+  #recordAlone(handovers: readonly Handover[]): void {
+    for (const handover of handovers) handover.recorded(this.#complete(handover));
   }
 
   #complete({ command, success }: Pick<Handover, 'command' | 'success'>): Promise<boolean> {
     return this.#store.complete(command.id, command.lease, success, Date.now());
   }
 
-  // Records a success: handed over to the loop when it can record it with its next claim, on its own otherwise.
+  // Records a success: handed over to the loop when it can record it with its next claim, through `complete` otherwise.
   #succeeded(command: ClaimedCommand, success: CommandSuccess, loop: AbortSignal | undefined): Promise<boolean> {
     const own = { command, success };
-    if (
-      this.#store.completeAndClaim === undefined ||
-      loop === undefined ||
-      loop.aborted ||
-      this.#claiming ||
-      this.#handover !== undefined
-    ) {
+    if (this.#store.completeAndClaim === undefined || loop === undefined || loop.aborted || this.#claiming) {
       return this.#complete(own);
     }
     return new Promise((resolve) => {
-      this.#handover = { ...own, recorded: resolve };
+      this.#handovers.push({ ...own, recorded: resolve });
     });
   }
 

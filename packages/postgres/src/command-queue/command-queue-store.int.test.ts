@@ -1,4 +1,4 @@
-import { type QueuedCommand, streamId } from '@twofold/core';
+import { globalPosition, type QueuedCommand, streamId } from '@twofold/core';
 import { commandQueueContract, queuedCommand, transactionalEnqueueContract } from '@twofold/core/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -260,8 +260,12 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
     await db.commands.enqueue(queuedCommand('c'));
     const [a] = await db.commands.claim({ limit: 1, leaseMs: 60_000, now: T0 });
     expect(a?.id).toBe('a');
-    const done = await db.commands.completeAndClaim!(a!.id, a!.lease, success, { limit: 5, leaseMs: 60_000, now: T0 });
-    expect(done.completed).toBe(true);
+    const done = await db.commands.completeAndClaim!([{ id: a!.id, lease: a!.lease, success }], {
+      limit: 5,
+      leaseMs: 60_000,
+      now: T0,
+    });
+    expect(done.completed).toEqual([true]);
     expect(done.claimed.map((c) => [c.id, c.status, c.attempts])).toEqual([
       ['b', 'running', 1],
       ['c', 'running', 1],
@@ -270,13 +274,59 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
     // Its lease has ended by the time of the call: the command is completed, not claimed again.
     const [b] = done.claimed;
     const later = T0 + 120_000;
-    const again = await db.commands.completeAndClaim!(b!.id, b!.lease, success, {
+    const again = await db.commands.completeAndClaim!([{ id: b!.id, lease: b!.lease, success }], {
       limit: 5,
       leaseMs: 60_000,
       now: later,
     });
-    expect(again).toMatchObject({ completed: true, claimed: [{ id: 'c', attempts: 2 }] });
+    expect(again).toMatchObject({ completed: [true], claimed: [{ id: 'c', attempts: 2 }] });
     expect(await db.commands.get('b')).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it("completes several held commands in the one statement, each answered in order, their keys' next ones claimed", async () => {
+    const db = await server.database();
+    const T0 = queuedCommand('t').enqueuedAt;
+    for (const [id, key] of [
+      ['m1', 'm'],
+      ['n1', 'n'],
+      ['o1', undefined],
+      ['m2', 'm'],
+      ['n2', 'n'],
+      ['p', undefined],
+    ]) {
+      await db.commands.enqueue(queuedCommand(id!, key === undefined ? {} : { key }));
+    }
+    const held = await db.commands.claim({ limit: 3, leaseMs: 60_000, now: T0 });
+    expect(held.map((c) => c.id)).toEqual(['m1', 'n1', 'o1']);
+    const [m1, n1, o1] = held;
+    const done = await db.commands.completeAndClaim!(
+      [
+        { id: m1!.id, lease: m1!.lease, success: { result: 'm', position: undefined } },
+        { id: n1!.id, lease: 'another', success },
+        { id: o1!.id, lease: o1!.lease, success: { result: { o: 1 }, position: globalPosition(7) } },
+      ],
+      { limit: 5, leaseMs: 60_000, now: T0 },
+    );
+    expect(done.completed).toEqual([true, false, true]);
+    // n1 is still held, so n2 waits; m1's completion lets m2 through in the same statement.
+    expect(done.claimed.map((c) => c.id)).toEqual(['m2', 'p']);
+    expect(await db.commands.get('m1')).toMatchObject({ status: 'succeeded', result: 'm' });
+    expect(await db.commands.get('n1')).toMatchObject({ status: 'running' });
+    expect(await db.commands.get('o1')).toMatchObject({ status: 'succeeded', result: { o: 1 }, position: 7 });
+  });
+
+  it('refuses completions that are not a list of held commands, and changes nothing', async () => {
+    const db = await server.database();
+    const T0 = queuedCommand('t').enqueuedAt;
+    await db.commands.enqueue(queuedCommand('q'));
+    const request = { limit: 1, leaseMs: 60_000, now: T0 };
+    await expect(db.commands.completeAndClaim!({ id: 'q' } as never, request)).rejects.toThrow(
+      'completeAndClaim(): completions must be an array',
+    );
+    await expect(db.commands.completeAndClaim!([{ id: 'q', success }] as never, request)).rejects.toThrow(
+      'completeAndClaim(): completions[0] needs a string id and lease',
+    );
+    expect(await db.commands.get('q')).toMatchObject({ status: 'queued', attempts: 0 });
   });
 
   it("changes nothing under a lease that no longer holds, and claims none of the command's key after it", async () => {
@@ -286,8 +336,12 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
     await db.commands.enqueue(queuedCommand('e', { key: 'k' }));
     const [d] = await db.commands.claim({ limit: 5, leaseMs: 60_000, now: T0 });
     expect(d?.id).toBe('d');
-    const done = await db.commands.completeAndClaim!('d', 'another', success, { limit: 5, leaseMs: 60_000, now: T0 });
-    expect(done).toEqual({ completed: false, claimed: [] });
+    const done = await db.commands.completeAndClaim!([{ id: 'd', lease: 'another', success }], {
+      limit: 5,
+      leaseMs: 60_000,
+      now: T0,
+    });
+    expect(done).toEqual({ completed: [false], claimed: [] });
     expect(await db.commands.get('d')).toMatchObject({ status: 'running', attempts: 1 });
   });
 
@@ -312,7 +366,11 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
     await here.commands.enqueue(queuedCommand('f'));
     const [f] = await here.commands.claim({ limit: 1, leaseMs: 60_000, now: T0 });
     const succeeded = settled(there, 'f');
-    await here.commands.completeAndClaim!(f!.id, f!.lease, success, { limit: 1, leaseMs: 60_000, now: T0 });
+    await here.commands.completeAndClaim!([{ id: f!.id, lease: f!.lease, success }], {
+      limit: 1,
+      leaseMs: 60_000,
+      now: T0,
+    });
     expect(await succeeded).toMatchObject({ id: 'f', status: 'succeeded', result: 'done' });
     stop();
   });
@@ -341,20 +399,24 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
       });
     try {
       await listener.query(`LISTEN "${channel}"`);
-      const outcome = { result: null, position: null, now: T0 };
-      const claim = { limit: 1, until: T0 + 60_000 };
+      const outcome = { result: null, position: null };
+      const claim = { limit: 1, now: T0, until: T0 + 60_000 };
       const rolledBack = dialect.transaction(function* (sql) {
-        const done: { completed: boolean; told: boolean } = yield dialect.completeAndClaim!(sql, g!, outcome, claim);
-        expect(done).toMatchObject({ completed: true, told: true });
+        const done: { completed: string[]; told: boolean } = yield dialect.completeAndClaim!(
+          sql,
+          [{ ...g!, ...outcome }],
+          claim,
+        );
+        expect(done).toMatchObject({ completed: ['g'], told: true });
         throw new Error('rolled back');
       });
       await expect(rolledBack).rejects.toThrow('rolled back');
       // Notifications reach a listener in commit order: the marker's first, and none from the rolled-back statement.
       await pool.query(`SELECT pg_notify($1, 'marker')`, [channel]);
       const done = await dialect.run(function* (sql) {
-        return yield dialect.completeAndClaim!(sql, h!, outcome, claim);
+        return yield dialect.completeAndClaim!(sql, [{ ...h!, ...outcome }], claim);
       });
-      expect(done).toMatchObject({ completed: true, told: true });
+      expect(done).toMatchObject({ completed: ['h'], told: true });
       await hearing(2);
       expect(heard).toEqual(['marker', '']);
       expect(await db.commands.get('g')).toMatchObject({ status: 'running' });

@@ -45,21 +45,27 @@ const CLAIM = claiming({ limit: '$1', now: '$2', until: '$3' });
 const COMPLETE = `UPDATE twofold_commands SET status = 'succeeded', result = $3, position = $4, updated_at = $5, ${END_LEASE}
   WHERE ${HELD}`;
 
-// A completion and a claim in one round trip. Both see the snapshot the statement began with, where the completed
-// command is still live: the claim passes it over (its lease may have ended), and does not count it among its
-// key's earlier live commands once the completion has changed it, so that its key's next command is claimed now.
-// With a channel ($8), a completion is told on it in the same commit, not in a transaction of its own after it.
-// The first row tells whether the completion changed the command; the claimed rows, if any, follow.
-const COMPLETE_AND_CLAIM = `WITH done AS (${COMPLETE} RETURNING id),
-  told AS (SELECT pg_notify($8::text, '') FROM done WHERE $8::text IS NOT NULL),
+// Completions and a claim in one round trip: the held commands ($1 ids, $2 leases) marked succeeded with their
+// results ($3) and positions ($4), then the claim. Both see the snapshot the statement began with, where the
+// completed commands are still live: the claim passes them over (a lease may have ended), and does not count them
+// among their keys' earlier live commands once the completions have changed them, so that a key's next command is
+// claimed now. With a channel ($8), the completions are told on it in the same commit, not in a transaction of their
+// own after it. The first row gives the ids the completions changed; the claimed rows, if any, follow.
+const COMPLETE_AND_CLAIM = `WITH done AS (
+    UPDATE twofold_commands t SET status = 'succeeded', result = d.result, position = d.position, updated_at = $5,
+      ${END_LEASE}
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(id, lease, result, position)
+    WHERE t.id = d.id AND t.lease = d.lease AND t.status = 'running'
+    RETURNING t.id),
+  told AS (SELECT pg_notify($8::text, '') FROM (SELECT FROM done LIMIT 1) AS one WHERE $8::text IS NOT NULL),
   claimed AS (${claiming({
     limit: '$6',
     now: '$5',
     until: '$7',
-    also: 'AND c.id <> $1',
+    also: 'AND c.id <> ALL($1::text[])',
     before: 'AND p.id NOT IN (SELECT id FROM done)',
   })})
-  SELECT (SELECT count(*) FROM done) > 0 AS completed, (SELECT count(*) FROM told) > 0 AS told, claimed.*
+  SELECT ARRAY(SELECT id FROM done) AS completed, (SELECT count(*) FROM told) > 0 AS told, claimed.*
   FROM (VALUES (1)) AS one LEFT JOIN claimed ON true`;
 
 // An enqueue in one round trip: the key's lock (the one lockKey takes) before the row's seq is drawn, the insert, and
@@ -86,8 +92,8 @@ const rows = async <R>(sql: QueueSql, text: string, values: unknown[]) => (await
  * The command queue's statements on a handle's pool, for the queue protocol of `@twofold/core/adapters`. A claim
  * takes due commands with `FOR UPDATE SKIP LOCKED`, so concurrent claims never wait for each other nor share a
  * command; an enqueue with a key takes a transaction lock on the key, so that commands with one key are numbered in
- * the order they commit. With `settledChannel`, a completion made with the next claim is told on that channel in
- * its own commit.
+ * the order they commit. With `settledChannel`, the completions made with the next claim are told on that channel in
+ * their own commit.
  */
 export function postgresQueue(db: SchemaPool, settledChannel?: string): CommandQueueDialect<QueueSql> {
   const pool: QueueSql = { query: (text, values) => db.query(text, values) };
@@ -128,19 +134,19 @@ export function postgresQueue(db: SchemaPool, settledChannel?: string): CommandQ
       changed(sql, `UPDATE twofold_commands SET lease_until = $3 WHERE ${HELD}`, [id, lease, until]),
     complete: (sql, { id, lease }, { result, position, now }) =>
       changed(sql, COMPLETE, [id, lease, result, position, now]),
-    completeAndClaim: async (sql, { id, lease }, { result, position, now }, { limit, until }) => {
-      const found = await rows<ClaimedCommandRow & { completed: boolean; told: boolean }>(sql, COMPLETE_AND_CLAIM, [
-        id,
-        lease,
-        result,
-        position,
+    completeAndClaim: async (sql, completions, { limit, now, until }) => {
+      const found = await rows<ClaimedCommandRow & { completed: string[]; told: boolean }>(sql, COMPLETE_AND_CLAIM, [
+        completions.map((c) => c.id),
+        completions.map((c) => c.lease),
+        completions.map((c) => c.result),
+        completions.map((c) => c.position),
         now,
         limit,
         until,
         settledChannel ?? null,
       ]);
       const claimed = found.filter((row) => row.seq !== null).map(({ completed: _, told: __, ...row }) => row);
-      return { completed: found[0]?.completed === true, claimed, told: found[0]?.told === true };
+      return { completed: found[0]?.completed ?? [], claimed, told: found[0]?.told === true };
     },
     fail: (sql, { id, lease }, { status, problem, retryAt, now }) =>
       changed(
