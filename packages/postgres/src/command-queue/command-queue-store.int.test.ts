@@ -293,6 +293,7 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
       ['m2', 'm'],
       ['n2', 'n'],
       ['p', undefined],
+      ['r', undefined],
     ]) {
       await db.commands.enqueue(queuedCommand(id!, key === undefined ? {} : { key }));
     }
@@ -305,7 +306,7 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
         { id: n1!.id, lease: 'another', success },
         { id: o1!.id, lease: o1!.lease, success: { result: { o: 1 }, position: globalPosition(7) } },
       ],
-      { limit: 5, leaseMs: 60_000, now: T0 },
+      { limit: 2, leaseMs: 60_000, now: T0 },
     );
     expect(done.completed).toEqual([true, false, true]);
     // n1 is still held, so n2 waits; m1's completion lets m2 through in the same statement.
@@ -313,6 +314,9 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
     expect(await db.commands.get('m1')).toMatchObject({ status: 'succeeded', result: 'm' });
     expect(await db.commands.get('n1')).toMatchObject({ status: 'running' });
     expect(await db.commands.get('o1')).toMatchObject({ status: 'succeeded', result: { o: 1 }, position: 7 });
+    // With no completion it is a claim.
+    const none = await db.commands.completeAndClaim!([], { limit: 5, leaseMs: 60_000, now: T0 });
+    expect(none).toMatchObject({ completed: [], claimed: [{ id: 'r' }] });
   });
 
   it('refuses completions that are not a list of held commands, and changes nothing', async () => {

@@ -45,28 +45,34 @@ const CLAIM = claiming({ limit: '$1', now: '$2', until: '$3' });
 const COMPLETE = `UPDATE twofold_commands SET status = 'succeeded', result = $3, position = $4, updated_at = $5, ${END_LEASE}
   WHERE ${HELD}`;
 
-// Completions and a claim in one round trip: the held commands ($1 ids, $2 leases) marked succeeded with their
-// results ($3) and positions ($4), then the claim. Both see the snapshot the statement began with, where the
-// completed commands are still live: the claim passes them over (a lease may have ended), and does not count them
-// among their keys' earlier live commands once the completions have changed them, so that a key's next command is
-// claimed now. With a channel ($8), the completions are told on it in the same commit, not in a transaction of their
-// own after it. The first row gives the ids the completions changed; the claimed rows, if any, follow.
-const COMPLETE_AND_CLAIM = `WITH done AS (
-    UPDATE twofold_commands t SET status = 'succeeded', result = d.result, position = d.position, updated_at = $5,
-      ${END_LEASE}
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(id, lease, result, position)
-    WHERE t.id = d.id AND t.lease = d.lease AND t.status = 'running'
-    RETURNING t.id),
+// Completions and a claim in one round trip: `done` marks the held commands succeeded, then the claim. Both see the
+// snapshot the statement began with, where the completed commands are still live: the claim passes them over (`also`;
+// a lease may have ended), and does not count them among their keys' earlier live commands once the completions have
+// changed them, so that a key's next command is claimed now. With a channel ($8), the completions are told on it in
+// the same commit, not in a transaction of their own after it. The first row gives the ids the completions changed;
+// the claimed rows, if any, follow.
+const completingAndClaiming = (done: string, also: string) => `WITH done AS (${done} RETURNING t.id),
   told AS (SELECT pg_notify($8::text, '') FROM (SELECT FROM done LIMIT 1) AS one WHERE $8::text IS NOT NULL),
-  claimed AS (${claiming({
-    limit: '$6',
-    now: '$5',
-    until: '$7',
-    also: 'AND c.id <> ALL($1::text[])',
-    before: 'AND p.id NOT IN (SELECT id FROM done)',
-  })})
+  claimed AS (${claiming({ limit: '$6', now: '$5', until: '$7', also, before: 'AND p.id NOT IN (SELECT id FROM done)' })})
   SELECT ARRAY(SELECT id FROM done) AS completed, (SELECT count(*) FROM told) > 0 AS told, claimed.*
   FROM (VALUES (1)) AS one LEFT JOIN claimed ON true`;
+
+// One completion ($1 id, $2 lease, $3 result, $4 position): its own statement, whose plan the server keeps, where
+// the statement over arrays is planned anew on each call (0.3 ms in `EXPLAIN ANALYZE`, twice its execution).
+const COMPLETE_ONE_AND_CLAIM = completingAndClaiming(
+  `UPDATE twofold_commands t SET status = 'succeeded', result = $3, position = $4, updated_at = $5, ${END_LEASE}
+    WHERE ${HELD}`,
+  'AND c.id <> $1',
+);
+
+// Several: $1 the ids, $2 the leases, $3 the results, $4 the positions, one element per command.
+const COMPLETE_ALL_AND_CLAIM = completingAndClaiming(
+  `UPDATE twofold_commands t SET status = 'succeeded', result = d.result, position = d.position, updated_at = $5,
+      ${END_LEASE}
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(id, lease, result, position)
+    WHERE t.id = d.id AND t.lease = d.lease AND t.status = 'running'`,
+  'AND c.id <> ALL($1::text[])',
+);
 
 // An enqueue in one round trip: the key's lock (the one lockKey takes) before the row's seq is drawn, the insert, and
 // the stored row. A conflicting row that committed while the statement ran is not in its snapshot: no row then.
@@ -135,16 +141,24 @@ export function postgresQueue(db: SchemaPool, settledChannel?: string): CommandQ
     complete: (sql, { id, lease }, { result, position, now }) =>
       changed(sql, COMPLETE, [id, lease, result, position, now]),
     completeAndClaim: async (sql, completions, { limit, now, until }) => {
-      const found = await rows<ClaimedCommandRow & { completed: string[]; told: boolean }>(sql, COMPLETE_AND_CLAIM, [
-        completions.map((c) => c.id),
-        completions.map((c) => c.lease),
-        completions.map((c) => c.result),
-        completions.map((c) => c.position),
-        now,
-        limit,
-        until,
-        settledChannel ?? null,
-      ]);
+      const [first, ...others] = completions;
+      const one = first !== undefined && others.length === 0;
+      const column = <K extends 'id' | 'lease' | 'result' | 'position'>(name: K) =>
+        one ? first[name] : completions.map((c) => c[name]);
+      const found = await rows<ClaimedCommandRow & { completed: string[]; told: boolean }>(
+        sql,
+        one ? COMPLETE_ONE_AND_CLAIM : COMPLETE_ALL_AND_CLAIM,
+        [
+          column('id'),
+          column('lease'),
+          column('result'),
+          column('position'),
+          now,
+          limit,
+          until,
+          settledChannel ?? null,
+        ],
+      );
       const claimed = found.filter((row) => row.seq !== null).map(({ completed: _, told: __, ...row }) => row);
       return { completed: found[0]?.completed ?? [], claimed, told: found[0]?.told === true };
     },
