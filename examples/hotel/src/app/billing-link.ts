@@ -108,7 +108,7 @@ export async function billingDeadLetters(
   return {
     sources: [
       hotel,
-      { consumer: 'billing', list: async () => billing().list(), replay: async (id) => billing().replay(id) },
+      { consumer: 'billing', list: async (page) => billing().list(page), replay: async (id) => billing().replay(id) },
     ],
     close: async () => opened?.db.close(),
   };

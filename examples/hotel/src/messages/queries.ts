@@ -8,7 +8,7 @@ const id = z.string().trim().min(1).max(64);
 /** How many items a list query answers when the caller does not say, and the most it answers. */
 export const PAGE_SIZE = { default: 20, max: 100 } as const;
 
-const limit = z
+export const limit = z
   .int()
   .min(1)
   .max(PAGE_SIZE.max)

@@ -10,6 +10,7 @@ import {
   NotFoundError,
 } from '@twofold/core';
 import { z } from 'zod';
+import { limit, page } from '../messages/queries.js';
 import { type Receiver, replayDeadLetter } from './transport.js';
 
 /** How long the hotel waits for billing in its own process to answer for its dead letters. */
@@ -28,9 +29,30 @@ export const DeadLetterView = z.object({
 });
 export type DeadLetterView = z.infer<typeof DeadLetterView>;
 
-export const ServiceDeadLetters = defineQuery('hotel.ServiceDeadLetters', z.object({}), z.array(DeadLetterView), {
-  description: `The events between the hotel and billing that their receiver could not take in after its deliveries, parked, oldest first: the hotel's own and billing's, whether billing runs in the hotel's process or in its own over NATS. What and where in \`problem\`, with the fields whose values did not match the event's schema; any other error is only in the server log of the side that parked it. ${unanswered}`,
-});
+/** Where a page of dead letters starts: after the letter parked at `at` with id `id`, oldest first. */
+export interface DeadLetterCursor {
+  readonly at: number;
+  readonly id: string;
+}
+
+// A page's `next`: the time and the id of its last letter.
+const CURSOR = /^([0-9]{1,16}):(.{1,300})$/s;
+
+export const ServiceDeadLetters = defineQuery(
+  'hotel.ServiceDeadLetters',
+  z.object({
+    limit,
+    cursor: z
+      .string()
+      .regex(CURSOR, 'must be the `next` of a page')
+      .optional()
+      .describe('The `next` of the page before; none for the first page.'),
+  }),
+  page(DeadLetterView),
+  {
+    description: `The events between the hotel and billing that their receiver could not take in after its deliveries, parked, oldest first, a page at a time: the hotel's own and billing's, whether billing runs in the hotel's process or in its own over NATS. What and where in \`problem\`, with the fields whose values did not match the event's schema; any other error is only in the server log of the side that parked it. ${unanswered}`,
+  },
+);
 
 export const ReplayDeadLetter = defineCommand(
   'hotel.ReplayDeadLetter',
@@ -47,13 +69,33 @@ export const ReplayDeadLetter = defineCommand(
 export interface DeadLetterSource {
   /** The receiver whose dead letters these are: `hotel` or `billing`. */
   readonly consumer: string;
-  /** Its parked dead letters, oldest first. Rejects with UNAVAILABLE when their keeper does not answer. */
-  list(): Promise<readonly DeadLetterView[]>;
+  /**
+   * Its parked dead letters, oldest first: at most `limit` of those after `after`, and whether more follow them.
+   * Rejects with UNAVAILABLE when their keeper does not answer.
+   */
+  list(page: DeadLetterPage): Promise<{ readonly letters: readonly DeadLetterView[]; readonly more: boolean }>;
   /**
    * Runs dead letter `id` again and removes it once it took effect: false when none such is parked. Rejects when
    * it fails again (it stays parked, one attempt more), or with UNAVAILABLE when its keeper does not answer.
    */
   replay(id: string): Promise<boolean>;
+}
+
+/** Which dead letters a {@link DeadLetterSource} lists. */
+export interface DeadLetterPage {
+  readonly after?: DeadLetterCursor | undefined;
+  readonly limit: number;
+}
+
+/** Oldest first; letters parked in the same millisecond by id. */
+function byAge(a: DeadLetterCursor, b: DeadLetterCursor): number {
+  return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+// The page `page` asks for of `letters`, given in any order: at most `limit` of those after `after`, oldest first.
+function pageOf(letters: readonly DeadLetterView[], { after, limit }: DeadLetterPage) {
+  const later = letters.filter((letter) => after === undefined || byAge(letter, after) > 0).sort(byAge);
+  return { letters: later.slice(0, limit), more: later.length > limit };
 }
 
 // The first line of a parked ValidationError, as describeError stored it: `ValidationError: Invalid data for
@@ -95,7 +137,7 @@ export function viewOf(letter: DeadLetter): DeadLetterView {
 export function localDeadLetters(receiver: Receiver): DeadLetterSource {
   return {
     consumer: receiver.name,
-    list: async () => (await receiver.deadLetters.list(receiver.name)).map(viewOf),
+    list: async (page) => pageOf((await receiver.deadLetters.list(receiver.name)).map(viewOf), page),
     replay: (id) => replayDeadLetter(receiver, id),
   };
 }
@@ -114,9 +156,17 @@ export function registerDeadLetters(
   logger: Logger = consoleLogger(),
 ): Mediator {
   return mediator
-    .query(ServiceDeadLetters, async () => {
-      const parked = await Promise.all(sources.map((source) => source.list()));
-      return parked.flat().sort((a, b) => a.at - b.at);
+    .query(ServiceDeadLetters, async ({ limit, cursor }) => {
+      const at = cursor === undefined ? null : CURSOR.exec(cursor);
+      const after = at === null ? undefined : { at: Number(at[1]), id: at[2]! };
+      const pages = await Promise.all(sources.map((source) => source.list({ after, limit })));
+      const merged = pageOf(
+        pages.flatMap((answer) => answer.letters),
+        { limit },
+      );
+      const last = merged.letters[merged.letters.length - 1];
+      const more = merged.more || pages.some((answer) => answer.more);
+      return { items: [...merged.letters], next: more && last !== undefined ? `${last.at}:${last.id}` : null };
     })
     .command(ReplayDeadLetter, async ({ id }) => {
       for (const source of sources) {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import type { DeadLetterStore, Logger } from '@twofold/core';
+import type { DeadLetter, DeadLetterStore, Logger } from '@twofold/core';
 import { sqlite } from '@twofold/sqlite';
 import { type NatsServer, startNats } from '@twofold/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,44 @@ afterAll(async () => {
 });
 
 describe("billing's answers for its dead letters", () => {
+  it('answers a page at a time, the oldest first, saying whether more follow, and refuses a page too large', async () => {
+    const db = sqlite(join(dir, 'paged-billing.db'));
+    const [server, client] = await Promise.all([connect({ servers: nats.url }), connect({ servers: nats.url })]);
+    const receiver = billingReceiver(db);
+    const answering = await answerDeadLetters(server, receiver);
+    try {
+      for (let n = 0; n < 150; n++) {
+        const event = { id: `e${n}`, type: 'hotel.RefundRequested', streamId: `cancellation-b${n}`, data: {} };
+        await db.deadLetters.add({
+          id: `billing:e${n}`,
+          subscriber: 'billing',
+          event: { ...event, position: n + 1, streamVersion: 1, metadata: {}, timestamp: 0, schemaVersion: 1 },
+          error: 'Error: refused',
+          attempts: 5,
+          at: 1_000 + n,
+        } as DeadLetter);
+      }
+      const asked = askDeadLetters(client, 'billing');
+      const first = await asked.list({ limit: 100 });
+      expect([first.letters.length, first.letters[0]?.id, first.letters[99]?.id, first.more]).toEqual([
+        100,
+        'billing:e0',
+        'billing:e99',
+        true,
+      ]);
+      const second = await asked.list({ after: { at: 1_099, id: 'billing:e99' }, limit: 100 });
+      expect([second.letters.length, second.letters[0]?.id, second.more]).toEqual([50, 'billing:e100', false]);
+      await expect(asked.list({ limit: 101 })).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringContaining('billing.dead-letters.list takes {"limit": 1 to 100'),
+      });
+    } finally {
+      await answering.stop();
+      await Promise.all([server.close(), client.close()]);
+      await db.close();
+    }
+  });
+
   it('stop() waits for the answers under way: a request taken before it is answered before the connection closes', async () => {
     const db = sqlite(join(dir, 'billing.db'));
     const [server, client] = await Promise.all([connect({ servers: nats.url }), connect({ servers: nats.url })]);
@@ -53,7 +91,7 @@ describe("billing's answers for its dead letters", () => {
         },
       };
       const answering = await answerDeadLetters(server, { ...billingReceiver(db), deadLetters }, logger);
-      const asked = askDeadLetters(client, 'billing').list();
+      const asked = askDeadLetters(client, 'billing').list({ limit: 20 });
       await listing;
 
       const stopped = answering.stop().then(() => server.close());
@@ -64,7 +102,7 @@ describe("billing's answers for its dead letters", () => {
       release();
       await stopped;
 
-      await expect(asked).resolves.toEqual([]);
+      await expect(asked).resolves.toEqual({ letters: [], more: false });
       expect(logged).toEqual([]);
     } finally {
       await Promise.all([server.close(), client.close()]);
@@ -81,7 +119,7 @@ describe("billing's answers for its dead letters", () => {
         code: 'UNAVAILABLE',
         message: 'billing does not answer for its dead letters: no process of it listens on this NATS server',
       };
-      await expect(asked.list()).rejects.toMatchObject(refusal);
+      await expect(asked.list({ limit: 20 })).rejects.toMatchObject(refusal);
       await expect(asked.replay('billing:e1')).rejects.toMatchObject(refusal);
     } finally {
       await client.close();
@@ -99,7 +137,7 @@ describe("billing's answers for its dead letters", () => {
       });
       await server.flush();
       const asked = askDeadLetters(client, 'billing');
-      await expect(asked.list()).rejects.toMatchObject({
+      await expect(asked.list({ limit: 20 })).rejects.toMatchObject({
         code: 'UNAVAILABLE',
         message: expect.stringMatching(
           /^billing answered billing\.dead-letters\.list with a body this process cannot read: .*letters/s,

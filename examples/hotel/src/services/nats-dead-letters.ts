@@ -1,6 +1,7 @@
 import { connect, type Msg, type NatsConnection, RequestError } from '@nats-io/transport-node';
 import { consoleLogger, type Logger, UnavailableError } from '@twofold/core';
 import { z } from 'zod';
+import { PAGE_SIZE } from '../messages/queries.js';
 import { ANSWER_TIMEOUT_MS, type DeadLetterSource, DeadLetterView, localDeadLetters } from './dead-letters.js';
 import type { Receiver } from './transport.js';
 
@@ -12,7 +13,12 @@ const subjects = (consumer: string) => ({
 });
 
 const ReplayRequest = z.object({ id: z.string().min(1).max(300) });
-const ListAnswer = z.object({ letters: z.array(DeadLetterView) });
+// A page at a time: a NATS reply is limited in size (1 MB by default), and the letters parked are not.
+const ListRequest = z.object({
+  after: z.object({ at: z.number(), id: z.string().min(1).max(300) }).optional(),
+  limit: z.int().min(1).max(PAGE_SIZE.max),
+});
+const ListAnswer = z.object({ letters: z.array(DeadLetterView).max(PAGE_SIZE.max), more: z.boolean() });
 const ReplayAnswer = z.object({ outcome: z.enum(['replayed', 'not-parked', 'still-failing']) });
 const Refusal = z.object({ refused: z.string() });
 
@@ -25,7 +31,7 @@ function bodyOf(message: Msg): unknown {
 }
 
 /**
- * Answers requests over `nc` for the dead letters `receiver` parked: their list, and the replay of one, which runs
+ * Answers requests over `nc` for the dead letters `receiver` parked: their list, a page at a time, and the replay of one, which runs
  * here, through `receiver`'s inbox; a replay that fails again is logged in full to `logger` and answered
  * `still-failing`, without the error. Resolves once the subscriptions are in place; `stop()` drains them and waits
  * for the answers under way, so that the connection may close once it resolves.
@@ -71,10 +77,15 @@ export async function answerDeadLetters(
       return { outcome: 'still-failing' };
     }
   };
+  const listPage = async (message: Msg) => {
+    const request = ListRequest.safeParse(bodyOf(message));
+    if (!request.success) {
+      return { refused: `${list} takes {"limit": 1 to ${PAGE_SIZE.max}, "after"?: {"at", "id"} of a letter}` };
+    }
+    return source.list(request.data);
+  };
   const subscriptions = [
-    nc.subscribe(list, {
-      callback: (_, message) => respond(message, async () => ({ letters: await source.list() })),
-    }),
+    nc.subscribe(list, { callback: (_, message) => respond(message, () => listPage(message)) }),
     nc.subscribe(replay, { callback: (_, message) => respond(message, () => replayOne(message)) }),
   ];
   await nc.flush();
@@ -132,7 +143,7 @@ export function askDeadLetters(
   }
   return {
     consumer,
-    list: async () => (await ask(list, {}, ListAnswer)).letters,
+    list: (page) => ask(list, page, ListAnswer),
     replay: async (id) => {
       const { outcome } = await ask(replay, { id }, ReplayAnswer);
       if (outcome === 'still-failing')

@@ -75,7 +75,7 @@ const api = (path: string, init: RequestInit = {}) =>
 async function deadLetters(): Promise<DeadLetterView[]> {
   const response = await api('/queries/hotel.ServiceDeadLetters');
   expect(response.status, await response.clone().text()).toBe(200);
-  return ((await response.json()) as { result: DeadLetterView[] }).result;
+  return ((await response.json()) as { result: { items: DeadLetterView[] } }).result.items;
 }
 
 const replay = (id: string, prefer?: string) =>

@@ -224,7 +224,9 @@ describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config })
     await bookAndCancel('e2e-poison-1', addDays(today(), 3));
 
     await rows.first().waitFor({ timeout: 20_000 });
-    const [letter, ...others] = await app.hotel.mediator.ask(ServiceDeadLetters, {}, manager);
+    const {
+      items: [letter, ...others],
+    } = await app.hotel.mediator.ask(ServiceDeadLetters, {}, manager);
     expect(others).toEqual([]);
     const row = parked.getByTestId(`dead-letter-${letter!.id}`);
     expect(await row.locator('td').allTextContents()).toEqual([
@@ -262,7 +264,9 @@ describe.each(storages)('the web UI of the hotel $storage', ({ suffix, config })
     refuse();
     await bookAndCancel('e2e-poison-2', addDays(today(), 6));
     await rows.first().waitFor({ timeout: 20_000 });
-    const [second] = await app.hotel.mediator.ask(ServiceDeadLetters, {}, manager);
+    const {
+      items: [second],
+    } = await app.hotel.mediator.ask(ServiceDeadLetters, {}, manager);
     fix();
     const replays = '**/api/commands/hotel.ReplayDeadLetter';
     await page.route(replays, async (route) => {

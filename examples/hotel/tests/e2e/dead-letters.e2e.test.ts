@@ -75,7 +75,9 @@ it('parks a refund request billing cannot take in, shows it to a manager, and re
   await manager.send(CancelBooking, { bookingId: 'poison-1', reason: 'plans changed' });
 
   await parked;
-  const [letter, ...others] = await manager.ask(ServiceDeadLetters, {});
+  const {
+    items: [letter, ...others],
+  } = await manager.ask(ServiceDeadLetters, {});
   expect(others).toEqual([]);
   expect(letter).toMatchObject({
     consumer: 'billing',
@@ -104,14 +106,17 @@ it('parks a refund request billing cannot take in, shows it to a manager, and re
   expect(again.statusCode, again.body).toBe(422);
   expect(again.json()).toMatchObject({ code: 'DOMAIN_RULE', rule: 'STILL_FAILING' });
   expect(again.body).not.toContain(RAW);
-  expect(await manager.ask(ServiceDeadLetters, {})).toMatchObject([{ id: letter!.id, attempts: MAX_DELIVERIES + 1 }]);
+  expect(await manager.ask(ServiceDeadLetters, {})).toMatchObject({
+    items: [{ id: letter!.id, attempts: MAX_DELIVERIES + 1 }],
+    next: null,
+  });
 
   billingDb((db) => db.exec('DROP TRIGGER refuse_commands'));
   const replayed = await manager.waitFor(await manager.enqueue(ReplayDeadLetter, { id: letter!.id }), {
     timeoutMs: 20_000,
   });
   expect(replayed.status).toBe('succeeded');
-  expect(await manager.ask(ServiceDeadLetters, {})).toEqual([]);
+  expect(await manager.ask(ServiceDeadLetters, {})).toEqual({ items: [], next: null });
   expect(await cancellationCompleted(manager, 'poison-1')).toMatchObject({ refund: 'done', completed: true });
   const billed = (await app.billing.billing!.db.events.readAll(START, 1000)).filter(
     (e) => e.type === 'billing.RefundIssued',

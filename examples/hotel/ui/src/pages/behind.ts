@@ -176,7 +176,17 @@ export const behindPage: Page = async (root, session) => {
   const drawParked = async () => {
     const asked = replays;
     try {
-      const letters = await api.ask(ServiceDeadLetters, {});
+      // Every page, each a bounded answer.
+      const letters: DeadLetterView[] = [];
+      let cursor: string | null = null;
+      do {
+        const parkedPage: { items: DeadLetterView[]; next: string | null } = await api.ask(
+          ServiceDeadLetters,
+          cursor === null ? { limit: 100 } : { limit: 100, cursor },
+        );
+        letters.push(...parkedPage.items);
+        cursor = parkedPage.next;
+      } while (cursor !== null);
       if (asked !== replays) return;
       mount(
         parked,
