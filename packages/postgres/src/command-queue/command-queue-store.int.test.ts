@@ -383,8 +383,8 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
     const schema = server.schema();
     const db = await server.database({ schema });
     const T0 = queuedCommand('t').enqueuedAt;
-    for (const id of ['g', 'h']) await db.commands.enqueue(queuedCommand(id));
-    const [g, h] = await db.commands.claim({ limit: 2, leaseMs: 60_000, now: T0 });
+    for (const id of ['g', 'h', 'i']) await db.commands.enqueue(queuedCommand(id));
+    const [g, h, i] = await db.commands.claim({ limit: 3, leaseMs: 60_000, now: T0 });
     const pool = new SchemaPool({ connection: server.url, schema }, 'test');
     const channel = `settled_${schema}`;
     const dialect = postgresQueue(pool, channel);
@@ -418,9 +418,14 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
       // Notifications reach a listener in commit order: the marker's first, and none from the rolled-back statement.
       await pool.query(`SELECT pg_notify($1, 'marker')`, [channel]);
       const done = await dialect.run(function* (sql) {
-        return yield dialect.completeAndClaim!(sql, [{ ...h!, ...outcome }], claim);
+        return yield dialect.completeAndClaim!(
+          sql,
+          [h!, i!].map((held) => ({ ...held, ...outcome })),
+          claim,
+        );
       });
-      expect(done).toMatchObject({ completed: ['h'], told: true });
+      // Two completions, one notification.
+      expect(done).toMatchObject({ completed: expect.arrayContaining(['h', 'i']), told: true });
       await hearing(2);
       expect(heard).toEqual(['marker', '']);
       expect(await db.commands.get('g')).toMatchObject({ status: 'running' });
