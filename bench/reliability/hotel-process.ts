@@ -18,7 +18,10 @@ export interface HotelProcess {
   stop(): Promise<void>;
   /** The process's resident set size in bytes, from /proc. */
   rss(): number;
-  /** What the process holds right after a full garbage collection, in bytes (`process.memoryUsage()`). */
+  /**
+   * What the process holds right after a full garbage collection, in bytes (`process.memoryUsage()`), with its
+   * event loop's delay since the call before (or since it started) and its CPU time so far.
+   */
   memory(): Promise<HotelMemory>;
   /** What the process wrote to stderr. */
   stderr(): string;
@@ -34,6 +37,13 @@ export interface HotelMemory {
   /** Memory outside the heap that JavaScript objects hold (buffers, native objects that report it). */
   readonly external: number;
   readonly arrayBuffers: number;
+  /**
+   * How long the event loop took to come back to a timer due every 10 ms (`monitorEventLoopDelay`), p99 and max in
+   * ms: 10 on an idle loop. Since the call before or since the process started, not counting this call's collection.
+   */
+  readonly eventLoopDelay: { readonly p99: number; readonly max: number };
+  /** CPU time the process has spent since it started, in µs (`process.cpuUsage()`), before this call's collection. */
+  readonly cpu: { readonly user: number; readonly system: number };
 }
 
 /** A hotel process that has loaded its code and not yet opened its data. */

@@ -6,7 +6,8 @@
 import type { Agent } from 'node:http';
 import { addDays, today } from '../../examples/hotel/src/domain/dates.js';
 import { bearer, signIn } from '../../examples/hotel/tests/e2e/setup.js';
-import { type HotelProcess, startHotelProcess } from './hotel-process.js';
+import { describeMinute, type MachineMinute, MinuteProbe } from './diagnostics.js';
+import { startHotelProcess } from './hotel-process.js';
 import { json, keepAlive, send } from './http.js';
 import { seeded } from './random.js';
 import type { Target } from './target.js';
@@ -35,6 +36,14 @@ export interface SoakWindow {
   readonly heapUsed: number;
   /** The JavaScript heap's size then, live objects and free space. */
   readonly heapTotal: number;
+  /** How long the hotel's event loop took to come back to a 10 ms timer in the window, p99 and max in ms (10: idle). */
+  readonly eventLoopDelay: { readonly p99: number; readonly max: number };
+  /** CPU time the hotel's process spent in the window, user and system, in ms. */
+  readonly hotelCpu: number;
+  /** CPU time the soak's own process (the load's sender) spent in the window, in ms. */
+  readonly senderCpu: number;
+  /** The machine's load and CPU, and PostgreSQL's background work, in the window. */
+  readonly machine: MachineMinute;
   /** p50 and p99 of each kind of request (a command or a query, e.g. `hotel.BookRoom`), in ms. */
   readonly routes: Readonly<Record<string, { readonly requests: number; readonly p50: number; readonly p99: number }>>;
 }
@@ -65,6 +74,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const hotel = await startHotelProcess(options.target, 0);
   const errors: Record<string, number> = {};
   const windows: SoakWindow[] = [];
+  const postgres = options.target.config.postgres;
+  const probe = await MinuteProbe.open(
+    postgres === undefined ? undefined : { url: postgres.url, schema: postgres.schema ?? 'public' },
+  );
   try {
     const { api } = hotel;
     const manager = bearer(await signIn(api, 'soak', 'manager'));
@@ -125,6 +138,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       return 'hotel.GuestMail';
     };
 
+    // The first row's CPU times count from here, set-up excluded.
+    let hotelCpu = cpuMs((await hotel.memory()).cpu);
+    let senderCpu = cpuMs(process.cpuUsage());
+    await probe.next();
     const started = performance.now();
     const fresh = () => ({ latencies: [] as number[], byRoute: new Map<string, number[]>(), errors: 0 });
     let window = fresh();
@@ -166,16 +183,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const own = latencies.sort((a, b) => a - b);
         routes[route] = { requests: own.length, p50: quantile(own, 0.5), p99: quantile(own, 0.99) };
       }
-      const row = {
+      const machine = await probe.next();
+      const sender = cpuMs(process.cpuUsage());
+      const rss = hotel.rss();
+      // Taken after the row's RSS: the collection it forces must not shrink the RSS the band is about.
+      const { heapUsed, heapTotal, eventLoopDelay, cpu } = await hotel.memory();
+      const row: SoakWindow = {
         minute: w + 1,
         requests: sorted.length + done.errors,
         errors: done.errors,
         p50: quantile(sorted, 0.5),
         p99: quantile(sorted, 0.99),
-        rss: hotel.rss(),
-        ...(await heap(hotel)),
+        rss,
+        heapUsed,
+        heapTotal,
+        eventLoopDelay: { p99: round(eventLoopDelay.p99), max: round(eventLoopDelay.max) },
+        hotelCpu: Math.round(cpuMs(cpu) - hotelCpu),
+        senderCpu: Math.round(sender - senderCpu),
+        machine,
         routes,
       };
+      hotelCpu = cpuMs(cpu);
+      senderCpu = sender;
       windows.push(row);
       options.log?.(
         `window ${row.minute}${row.minute <= (options.warmupWindows ?? 0) ? ' (warm-up)' : ''}: ${row.requests} requests, ${row.errors} errors, p50 ${row.p50} ms, p99 ${row.p99} ms, RSS ${mib(row.rss)} MiB, heap after GC ${mib(row.heapUsed)} of ${mib(row.heapTotal)} MiB`,
@@ -185,11 +214,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           .map(([route, r]) => `${route.replace(/^hotel\./, '')} ${r.p50} / ${r.p99} ms`)
           .join(', ')}`,
       );
+      options.log?.(
+        `  hotel event loop delay p99 ${row.eventLoopDelay.p99} ms (max ${row.eventLoopDelay.max}), hotel CPU ${row.hotelCpu} ms, sender CPU ${row.senderCpu} ms, ${describeMinute(machine)}`,
+      );
     }
     await hotel.stop();
   } finally {
     await hotel.kill();
     agent.destroy();
+    await probe.close();
   }
   const warmup = options.warmupWindows ?? 0;
   const first = windows[warmup];
@@ -212,12 +245,8 @@ export function withinLatencyBand(p99: number, baseline: number): boolean {
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-
-// Taken after the row's RSS: the collection it forces must not shrink the RSS the band is about.
-async function heap(hotel: HotelProcess): Promise<{ heapUsed: number; heapTotal: number }> {
-  const { heapUsed, heapTotal } = await hotel.memory();
-  return { heapUsed, heapTotal };
-}
+const round = (ms: number) => Math.round(ms * 10) / 10;
+const cpuMs = ({ user, system }: { user: number; system: number }) => (user + system) / 1000;
 
 /** The `q` quantile of ascending `sorted` latencies, in ms to one decimal; 0 when there are none. */
 function quantile(sorted: readonly number[], q: number): number {
