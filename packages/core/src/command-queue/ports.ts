@@ -53,7 +53,7 @@ export interface CommandQueueStore {
    * command is completed). Resolves once both are committed, with whether each completion changed its command (in
    * the order of `completions`) and what was claimed; when it fails, nothing was done. A worker with a free place
    * records the successes of the commands that finished while it was not claiming with its next claim, instead of
-   * calling `complete` for each and then `claim`.
+   * calling `complete` for each and then `claim`, when its last claim took as many commands as it asked for.
    */
   completeAndClaim?(
     completions: readonly CommandCompletion[],

@@ -562,6 +562,23 @@ describe('a worker on a store that completes and claims in one call', () => {
     await app.close();
   });
 
+  it('records a success on its own after a claim that found fewer commands than it had places for', async () => {
+    const { app } = bank();
+    await app.start();
+    const { both, calls } = oneCall(app.store.commands!);
+    const worker = new CommandWorker({ store: both, mediator: app.mediator, concurrency: 4 });
+    const { id: first } = await app.enqueue(Slow, { n: 1 }, clerk);
+    worker.start();
+    await expect.poll(async () => (await app.commandStatus(first))?.status).toBe('succeeded');
+    // The queue held one command for four places: the next claim finds only what a wake-up announces, and the loop
+    // does not hold the success back for it.
+    const { id: second } = await app.enqueue(Slow, { n: 2 }, clerk);
+    await expect.poll(async () => (await app.commandStatus(second))?.status).toBe('succeeded');
+    await worker.stop();
+    expect([calls.completeAndClaim, calls.complete]).toEqual([0, 2]);
+    await app.close();
+  });
+
   it('records a success on its own when the call that would record it with the next claim fails', async () => {
     const { app } = bank();
     await app.start();

@@ -16,8 +16,9 @@ export interface CommandWorkerOptions {
   readonly mediator: Mediator;
   /**
    * Commands run at once by this worker. A command's place frees as soon as its handler is done: the worker claims
-   * the next while the outcome of the one before commits, or, where the store can (`completeAndClaim`), records the
-   * successes of the commands that finished since its last claim and claims the next in one call. Default: 4.
+   * the next while the outcome of the one before commits, or, where the store can (`completeAndClaim`) and its last
+   * claim took as many commands as it asked for, records the successes of the commands that finished since that
+   * claim and claims the next in one call. Default: 4.
    */
   readonly concurrency?: number;
   /** How long a claim keeps other workers off a command; renewed while it runs. Default: 30 000 ms. */
@@ -66,6 +67,10 @@ export class CommandWorker {
   // the next, and the commands that finish together are recorded together.
   #handovers: Handover[] = [];
   #claiming = false;
+  // Whether the last claim took as many commands as it asked for: more may be due, and a success waits for the next
+  // claim. After one that found fewer, the queue had no more: a claim now would find only what a wake-up announces,
+  // so a success is recorded on its own, and the loop stays free to claim at once when one comes.
+  #claimedAll = false;
   // Whether the last claim asked for fewer commands than there were free places, outcomes waiting to be recorded.
   #heldByOutcomes = false;
   #definitions = new Map<string, CommandDefinition>();
@@ -162,6 +167,7 @@ export class CommandWorker {
         } finally {
           this.#claiming = false;
         }
+        this.#claimedAll = claimed.length === free;
         for (const command of claimed) {
           let ran!: () => void;
           const slot: Promise<void> = new Promise<void>((resolve) => {
@@ -218,10 +224,17 @@ export class CommandWorker {
     return this.#store.complete(command.id, command.lease, success, Date.now());
   }
 
-  // Records a success: handed over to the loop when it can record it with its next claim, through `complete` otherwise.
+  // Records a success: handed over to the loop when it can record it with its next claim and that claim may find
+  // commands, through `complete` otherwise.
   #succeeded(command: ClaimedCommand, success: CommandSuccess, loop: AbortSignal | undefined): Promise<boolean> {
     const own = { command, success };
-    if (this.#store.completeAndClaim === undefined || loop === undefined || loop.aborted || this.#claiming) {
+    if (
+      this.#store.completeAndClaim === undefined ||
+      loop === undefined ||
+      loop.aborted ||
+      this.#claiming ||
+      !this.#claimedAll
+    ) {
       return this.#complete(own);
     }
     return new Promise((resolve) => {
