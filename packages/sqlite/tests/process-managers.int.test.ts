@@ -102,7 +102,10 @@ describe('process managers on SQLite', () => {
         attempts: 1,
       });
       expect(await later.fireTimers()).toBe(0);
-      const letters = await db.deadLetters.list('hotel.checkout');
+      // Oldest first: two timers parked in the same millisecond tie, so they are put in the order they fell due.
+      const letters = [...(await db.deadLetters.list('hotel.checkout'))].sort(
+        (a, b) => (a.event.data as { at: number }).at - (b.event.data as { at: number }).at,
+      );
       expect(letters.map((letter) => [letter.event.type, letter.event.data])).toEqual([
         [PROCESS_TIMER_LETTER, { correlation: 'b1', timer: 'remind', at: now + 5 * MINUTE }],
         [PROCESS_TIMER_LETTER, { correlation: 'b1', timer: 'paymentDue', at: now + 15 * MINUTE }],

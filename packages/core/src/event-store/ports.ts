@@ -134,6 +134,7 @@ export interface IdempotencyWrite {
  */
 export interface Participant<Tx> {
   (tx: Tx, events: readonly RecordedEvent[]): void | Promise<void>;
+  /** Called first in the commit's transaction, before anything is written, with the events about to be appended. */
   readonly before?: ((tx: Tx, events: readonly NewEvent[]) => void | Promise<void>) | undefined;
 }
 
