@@ -38,6 +38,31 @@ export async function slowFlushes(url: string, micros: number): Promise<void> {
 }
 
 /**
+ * Gives the server `segments` log segments made ahead of need, as a server that has run a while has: a fresh
+ * cluster makes each new 16 MB segment when the log reaches it, filling it with zeros and syncing it while every
+ * commit waits (one such stall held every commit of a latency case for over 100 ms), where a server past its first
+ * checkpoints renames a used segment instead. `min_wal_size` keeps that many for reuse; the log is switched
+ * `segments` times, each switch making a segment now, and a CHECKPOINT then recycles them for the log ahead.
+ * Resolves with the number of segments waiting ahead of the log.
+ */
+export async function preallocateWal(url: string, segments: number): Promise<number> {
+  return onServer(url, async (pool) => {
+    await pool.query(`ALTER SYSTEM SET min_wal_size = '${16 * (segments + 2)}MB'`);
+    await pool.query('SELECT pg_reload_conf()');
+    for (let i = 0; i < segments; i++) {
+      // A switch does nothing in a segment nothing was written to since the last one.
+      await pool.query(`SELECT pg_logical_emit_message(false, 'twofold-bench', '')`);
+      await pool.query('SELECT pg_switch_wal()');
+    }
+    await pool.query('CHECKPOINT');
+    const { rows } = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_ls_waldir() WHERE name > pg_walfile_name(pg_current_wal_lsn()) AND name ~ '^[0-9A-F]{24}$'`,
+    );
+    return Number(rows[0]?.n);
+  });
+}
+
+/**
  * Flushes the server's dirty pages now (CHECKPOINT) and gives back how many checkpoints it has made so far, timed
  * or requested: a phase that starts after it does not pay for the writes of the phases before, and the count
  * after the phase says whether one ran during it.

@@ -9,7 +9,7 @@
 // slower, as a slower disk would.
 import { cpus, loadavg } from 'node:os';
 import { type RedisServer, startPostgres, startRedis } from '@twofold/test-servers';
-import { checkpoint, checkpointCount, describePostgres, slowFlushes } from '../postgres/settings.js';
+import { checkpoint, checkpointCount, describePostgres, preallocateWal, slowFlushes } from '../postgres/settings.js';
 import type { Contender } from './contender.js';
 import { bullMq, graphileWorker, pgBoss } from './peer-contenders.js';
 import { loadQueuePeers } from './peers.js';
@@ -25,6 +25,8 @@ const ONLY = process.env.TWOFOLD_BENCH_CONTENDERS?.split(',').map((name) => name
 const FLUSH_DELAY_US = Number(process.env.TWOFOLD_BENCH_FLUSH_DELAY_US ?? 0);
 const CONCURRENCY = [1, 8, 32];
 const SQLITE_TARGET = 10_000;
+// Log segments the server makes before the first case (16 MB each), so that none is made while a case runs.
+const WAL_AHEAD = 16;
 for (const [name, value] of Object.entries({ JOBS, ROUNDS, RATE, LATENCY_SECONDS, LATENCY_CONCURRENCY })) {
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`TWOFOLD_BENCH_${name} must be an integer >= 1`);
 }
@@ -47,6 +49,7 @@ const postgres = await startPostgres({ durable: true });
 let redis: RedisServer | undefined;
 try {
   if (FLUSH_DELAY_US > 0) await slowFlushes(postgres.url, FLUSH_DELAY_US);
+  const ahead = await preallocateWal(postgres.url, WAL_AHEAD);
   if (peers.bullmq !== undefined) redis = await startRedis();
   const contenders: Contender[] = [twofoldPostgres(postgres)];
   if (peers.graphile) contenders.push(graphileWorker(peers.graphile.api, peers.graphile.version, postgres));
@@ -55,7 +58,7 @@ try {
   if (peers.bullmq && redis) contenders.push(bullMq(peers.bullmq.api, peers.bullmq.version, redis));
   const running = contenders.filter((c) => ONLY === undefined || ONLY.includes(c.name));
 
-  console.log(await describePostgres(postgres.url));
+  console.log(`${await describePostgres(postgres.url)}, ${ahead} log segments made ahead`);
   console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}; load average before: ${load()}`);
   for (const contender of running) console.log(`  ${contender.name.padEnd(22)} ${contender.describe}`);
 
