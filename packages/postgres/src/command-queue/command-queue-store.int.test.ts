@@ -3,8 +3,10 @@ import { commandQueueContract, queuedCommand, transactionalEnqueueContract } fro
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
+import { migrate } from '../connection/migrations.js';
 import { SchemaPool } from '../connection/schema-pool.js';
 import { type PostgresDatabase, postgres } from '../index.js';
+import { commandQueueMigrations } from './schema.js';
 import { postgresQueue } from './statements.js';
 
 const server = usePostgres();
@@ -251,6 +253,56 @@ describe('PostgresCommandQueue outcomes committed together', () => {
 
 describe('PostgresCommandQueue completing and claiming in one statement', () => {
   const success = { result: 'done', position: undefined };
+
+  it('claims through a function that keeps its plans per connection, made by the second migration for a queue that had commands', async () => {
+    const schema = server.schema();
+    const pool = new SchemaPool({ connection: server.url, schema }, 'test');
+    const T0 = queuedCommand('t').enqueuedAt;
+    try {
+      await migrate(pool, 'command-queue', commandQueueMigrations.slice(0, 1));
+      const before = postgresQueue(pool);
+      const old = queuedCommand('old', { key: 'k' });
+      const stored = { ...old, key: 'k', data: JSON.stringify(old.data), envelope: JSON.stringify(old.envelope) };
+      await before.run(function* (sql) {
+        return yield before.insert(sql, stored);
+      });
+      const claimBefore = before.run(function* (sql) {
+        return yield before.claim(sql, { limit: 1, now: T0, until: T0 + 1 });
+      });
+      await expect(claimBefore).rejects.toThrow(/twofold_complete_and_claim/);
+      const db = await server.database({ schema });
+      const { rows } = await pool.query<{ config: string[] }>(
+        `SELECT proconfig AS config FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE p.proname = 'twofold_complete_and_claim' AND n.nspname = $1`,
+        [schema],
+      );
+      expect(rows).toEqual([
+        { config: ['plan_cache_mode=force_generic_plan', expect.stringMatching(`^search_path=.*${schema}`)] },
+      ]);
+      const claimed = await db.commands.claim({ limit: 5, leaseMs: 60_000, now: T0 });
+      expect(claimed).toMatchObject([{ id: 'old', key: 'k', status: 'running', attempts: 1 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('claims in the schema the function was made in, whatever the search path of the connection calling it', async () => {
+    const schema = server.schema();
+    const db = await server.database({ schema });
+    const T0 = queuedCommand('t').enqueuedAt;
+    await db.commands.enqueue(queuedCommand('here'));
+    const elsewhere = new pg.Client({ connectionString: server.url });
+    await elsewhere.connect();
+    try {
+      const { rows } = await elsewhere.query(
+        `SELECT id FROM ${schema}.twofold_complete_and_claim('{}', '{}', '{}', '{}', $1, 5, $2, NULL)`,
+        [T0, T0 + 60_000],
+      );
+      expect(rows).toEqual([{ id: 'here' }]);
+    } finally {
+      await elsewhere.end();
+    }
+  });
 
   it("completes a held command and claims the next, its key's next one included, never the one it completes", async () => {
     const db = await server.database();

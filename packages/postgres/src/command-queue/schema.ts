@@ -32,4 +32,80 @@ export const commandQueueMigrations: readonly Migration[] = [
         CREATE INDEX twofold_commands_dead ON twofold_commands (seq) WHERE status = 'dead';
       `),
   },
+  {
+    version: 2,
+    name: 'twofold_complete_and_claim(): completions and a claim in one call, planned once per connection',
+    // Completes the held commands of p_ids (one lease each), tells p_channel once in the commit when one changed,
+    // then claims up to p_limit due commands, each the earliest live one of its key, skipping rows another claim
+    // holds. Its first row names the completed ids; the claimed rows follow, or one row with no command.
+    //
+    // A statement with LIMIT $n is planned anew on each call: its generic plan, costed for a tenth of the due rows,
+    // never wins over a custom one (0.4 ms of planning for 0.3 ms of work). The function's statements keep their
+    // plan per connection (`plan_cache_mode`). "Due" is one expression filtered on the rows of the due index, not an
+    // OR of two conditions that would become bitmap scans and a sort of every due command: so the claim walks the
+    // index in claim order and stops at the limit, whatever the limit, and the claimed rows are then updated by seq.
+    // Each statement sees the ones before it: a key's next command is claimable once its earlier one is completed.
+    //
+    // The output columns are the table's: a migration that changes them replaces this function.
+    up: (tx) =>
+      tx.query(`
+        CREATE FUNCTION twofold_complete_and_claim(
+          p_ids text[], p_leases text[], p_results text[], p_positions bigint[],
+          p_now bigint, p_limit integer, p_until bigint, p_channel text
+        ) RETURNS TABLE (
+          completed text[], told boolean, seq bigint, id text, type text, data text, envelope text, key text,
+          priority integer, run_at bigint, enqueued_at bigint, status text, attempts integer, result text,
+          "position" bigint, problem text, updated_at bigint, lease text, lease_until bigint
+        )
+        LANGUAGE plpgsql
+        SET plan_cache_mode = force_generic_plan
+        SET search_path FROM CURRENT
+        AS $$
+        #variable_conflict use_column
+        DECLARE
+          v_done text[] := '{}';
+          v_one text;
+          v_claimed bigint[];
+        BEGIN
+          FOR i IN 1 .. coalesce(cardinality(p_ids), 0) LOOP
+            UPDATE twofold_commands t SET status = 'succeeded', result = p_results[i], position = p_positions[i],
+                updated_at = p_now, lease = NULL, lease_until = NULL
+              WHERE t.id = p_ids[i] AND t.lease = p_leases[i] AND t.status = 'running'
+              RETURNING t.id INTO v_one;
+            IF FOUND THEN
+              v_done := v_done || v_one;
+            END IF;
+          END LOOP;
+          completed := v_done;
+          told := p_channel IS NOT NULL AND cardinality(v_done) > 0;
+          IF told THEN
+            PERFORM pg_notify(p_channel, '');
+          END IF;
+          v_claimed := ARRAY(
+            SELECT c.seq FROM twofold_commands c
+            WHERE c.status IN ('queued', 'failed', 'running')
+              AND (CASE WHEN c.status = 'running' THEN c.lease_until ELSE c.run_at END) <= p_now
+              AND c.id <> ALL (p_ids)
+              AND (c.key IS NULL OR NOT EXISTS (
+                SELECT 1 FROM twofold_commands p
+                WHERE p.key = c.key AND p.seq < c.seq AND p.status IN ('queued', 'failed', 'running')))
+            ORDER BY c.priority DESC, c.run_at, c.seq
+            LIMIT p_limit FOR UPDATE SKIP LOCKED);
+          RETURN QUERY
+            WITH claimed AS (
+              UPDATE twofold_commands x SET status = 'running', attempts = x.attempts + 1,
+                  lease = md5(random()::text || clock_timestamp()::text || x.seq::text), lease_until = p_until,
+                  updated_at = p_now
+                WHERE x.seq = ANY (v_claimed)
+                RETURNING x.*)
+            SELECT v_done, told, c.seq, c.id, c.type, c.data, c.envelope, c.key, c.priority, c.run_at, c.enqueued_at,
+                   c.status, c.attempts, c.result, c.position, c.problem, c.updated_at, c.lease, c.lease_until
+              FROM claimed c;
+          IF NOT FOUND THEN
+            RETURN NEXT;
+          END IF;
+        END
+        $$;
+      `),
+  },
 ];

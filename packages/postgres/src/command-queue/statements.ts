@@ -18,61 +18,41 @@ export function inTransaction(tx: PostgresClient): QueueSql {
   return { query: (text, values) => tx.query(prepared(text, values)) };
 }
 
-const LIVE = `status IN ('queued', 'failed', 'running')`;
 const HELD = `id = $1 AND lease = $2 AND status = 'running'`;
 const END_LEASE = 'lease = NULL, lease_until = NULL';
-
-// Due, and the earliest live command of its key; rows another claim holds are skipped, not waited for.
-// "Due" is one expression filtered on the rows of the due index, not an OR of two conditions the planner would turn
-// into bitmap scans: so the plan walks the index in claim order and stops at the limit, instead of fetching and
-// sorting every due command on each claim, which made draining a backlog quadratic. `also` narrows the commands
-// claimed (`c`) and `before` the key's earlier live commands (`p`) that hold them back.
-const claiming = (p: { limit: string; now: string; until: string; also?: string; before?: string }) =>
-  `UPDATE twofold_commands SET status = 'running', attempts = attempts + 1,
-    lease = md5(random()::text || clock_timestamp()::text || seq::text), lease_until = ${p.until}, updated_at = ${p.now}
-  WHERE seq IN (
-    SELECT seq FROM twofold_commands c
-    WHERE c.status IN ('queued', 'failed', 'running')
-      AND (CASE WHEN c.status = 'running' THEN c.lease_until ELSE c.run_at END) <= ${p.now} ${p.also ?? ''}
-      AND (c.key IS NULL OR NOT EXISTS (
-        SELECT 1 FROM twofold_commands p WHERE p.key = c.key AND p.seq < c.seq AND p.${LIVE} ${p.before ?? ''}))
-    ORDER BY c.priority DESC, c.run_at, c.seq
-    LIMIT ${p.limit} FOR UPDATE SKIP LOCKED)
-  RETURNING seq, ${QUEUED_COMMAND_COLUMNS}`;
-
-const CLAIM = claiming({ limit: '$1', now: '$2', until: '$3' });
 
 const COMPLETE = `UPDATE twofold_commands SET status = 'succeeded', result = $3, position = $4, updated_at = $5, ${END_LEASE}
   WHERE ${HELD}`;
 
-// Completions and a claim in one round trip: `done` marks the held commands succeeded, then the claim. Both see the
-// snapshot the statement began with, where the completed commands are still live: the claim passes them over (`also`;
-// a lease may have ended), and does not count them among their keys' earlier live commands once the completions have
-// changed them, so that a key's next command is claimed now. With a channel ($8), the completions are told on it in
-// the same commit, not in a transaction of their own after it. The first row gives the ids the completions changed;
-// the claimed rows, if any, follow.
-const completingAndClaiming = (done: string, also: string) => `WITH done AS (${done} RETURNING t.id),
-  told AS (SELECT pg_notify($8::text, '') FROM (SELECT FROM done LIMIT 1) AS one WHERE $8::text IS NOT NULL),
-  claimed AS (${claiming({ limit: '$6', now: '$5', until: '$7', also, before: 'AND p.id NOT IN (SELECT id FROM done)' })})
-  SELECT ARRAY(SELECT id FROM done) AS completed, (SELECT count(*) FROM told) > 0 AS told, claimed.*
-  FROM (VALUES (1)) AS one LEFT JOIN claimed ON true`;
+// Completions and a claim in one round trip, through the function of the queue's second migration: $1 the ids, $2
+// the leases, $3 the results, $4 the positions (one element per completion, none for a plain claim), $5 now, $6 how
+// many to claim, $7 the claimed commands' lease end, $8 the channel to tell completions on in their commit (or
+// null). Its first row gives the completed ids; the claimed rows, if any, follow.
+const COMPLETE_AND_CLAIM = `SELECT completed, told, seq, ${QUEUED_COMMAND_COLUMNS}
+  FROM twofold_complete_and_claim($1::text[], $2::text[], $3::text[], $4::bigint[], $5, $6, $7, $8)`;
 
-// One completion ($1 id, $2 lease, $3 result, $4 position): its own statement, whose plan the server keeps, where
-// the statement over arrays is planned anew on each call (0.3 ms in `EXPLAIN ANALYZE`, twice its execution).
-const COMPLETE_ONE_AND_CLAIM = completingAndClaiming(
-  `UPDATE twofold_commands t SET status = 'succeeded', result = $3, position = $4, updated_at = $5, ${END_LEASE}
-    WHERE ${HELD}`,
-  'AND c.id <> $1',
-);
+type Claimed = ClaimedCommandRow & { completed: string[]; told: boolean };
 
-// Several: $1 the ids, $2 the leases, $3 the results, $4 the positions, one element per command.
-const COMPLETE_ALL_AND_CLAIM = completingAndClaiming(
-  `UPDATE twofold_commands t SET status = 'succeeded', result = d.result, position = d.position, updated_at = $5,
-      ${END_LEASE}
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(id, lease, result, position)
-    WHERE t.id = d.id AND t.lease = d.lease AND t.status = 'running'`,
-  'AND c.id <> ALL($1::text[])',
-);
+const completeAndClaim = async (
+  sql: QueueSql,
+  completions: readonly { id: string; lease: string; result: string | null; position: number | null }[],
+  { limit, now, until }: { limit: number; now: number; until: number },
+  channel: string | null,
+) => {
+  const column = <K extends 'id' | 'lease' | 'result' | 'position'>(name: K) => completions.map((c) => c[name]);
+  const found = await rows<Claimed>(sql, COMPLETE_AND_CLAIM, [
+    column('id'),
+    column('lease'),
+    column('result'),
+    column('position'),
+    now,
+    limit,
+    until,
+    channel,
+  ]);
+  const claimed = found.filter((row) => row.seq !== null).map(({ completed: _, told: __, ...row }) => row);
+  return { completed: found[0]?.completed ?? [], claimed, told: found[0]?.told === true };
+};
 
 // An enqueue in one round trip: the key's lock (the one lockKey takes) before the row's seq is drawn, the insert, and
 // the stored row. A conflicting row that committed while the statement ran is not in its snapshot: no row then.
@@ -135,33 +115,13 @@ export function postgresQueue(db: SchemaPool, settledChannel?: string): CommandQ
       (
         await rows<QueuedCommandRow>(sql, `SELECT ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands WHERE id = $1`, [id])
       )[0],
-    claim: (sql, { limit, now, until }) => rows<ClaimedCommandRow>(sql, CLAIM, [limit, now, until]),
+    claim: async (sql, request) => (await completeAndClaim(sql, [], request, null)).claimed,
     renew: (sql, { id, lease }, until) =>
       changed(sql, `UPDATE twofold_commands SET lease_until = $3 WHERE ${HELD}`, [id, lease, until]),
     complete: (sql, { id, lease }, { result, position, now }) =>
       changed(sql, COMPLETE, [id, lease, result, position, now]),
-    completeAndClaim: async (sql, completions, { limit, now, until }) => {
-      const [first, ...others] = completions;
-      const one = first !== undefined && others.length === 0;
-      const column = <K extends 'id' | 'lease' | 'result' | 'position'>(name: K) =>
-        one ? first[name] : completions.map((c) => c[name]);
-      const found = await rows<ClaimedCommandRow & { completed: string[]; told: boolean }>(
-        sql,
-        one ? COMPLETE_ONE_AND_CLAIM : COMPLETE_ALL_AND_CLAIM,
-        [
-          column('id'),
-          column('lease'),
-          column('result'),
-          column('position'),
-          now,
-          limit,
-          until,
-          settledChannel ?? null,
-        ],
-      );
-      const claimed = found.filter((row) => row.seq !== null).map(({ completed: _, told: __, ...row }) => row);
-      return { completed: found[0]?.completed ?? [], claimed, told: found[0]?.told === true };
-    },
+    completeAndClaim: (sql, completions, request) =>
+      completeAndClaim(sql, completions, request, settledChannel ?? null),
     fail: (sql, { id, lease }, { status, problem, retryAt, now }) =>
       changed(
         sql,

@@ -32,6 +32,7 @@ describe('PostgresStore', () => {
       );
       expect(rows).toEqual([
         { component: 'command-queue', version: 1 },
+        { component: 'command-queue', version: 2 },
         { component: 'documents', version: 1 },
         { component: 'event-store', version: 1 },
         { component: 'event-store', version: 2 },
@@ -65,7 +66,7 @@ describe('PostgresStore', () => {
       ['tables', 0, 1],
       ['subscriptions', 0, 1],
       ['outbox', 0, 1],
-      ['command-queue', 0, 1],
+      ['command-queue', 0, 2],
       ['process-managers', 0, 3],
       ['inbox', 0, 1],
     ]);
