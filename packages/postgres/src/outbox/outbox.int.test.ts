@@ -1,5 +1,6 @@
 import { type Logger, type OutboxMessage, OutboxRelay, outboxParticipant, streamId } from '@twofold/core';
 import { outboxStoreContract } from '@twofold/core/testing';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../../tests/server.js';
 import { postgres } from '../index.js';
@@ -18,6 +19,42 @@ async function open(schema: string) {
 }
 
 describe('PostgresOutbox', () => {
+  it('keeps a claimed row on its page, so that the claim changes no index (a HOT update)', async () => {
+    const schema = server.schema();
+    const { events: store, outbox } = await server.database({ schema });
+    const messages = Array.from({ length: 300 }, (_, i) => ({
+      topic: 't',
+      payload: { i, pad: 'x'.repeat(200) },
+      id: `m${i}`,
+      headers: {},
+    }));
+    await store.commit({
+      appends: [
+        { streamId: streamId('b', 'one'), expectedVersion: 'no-stream', events: [{ type: 'Booked', data: {} }] },
+      ],
+      participants: [(tx) => outbox.enqueue(tx as never, messages)],
+    });
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      const pages = async () =>
+        new Map(
+          (
+            await client.query<{ id: string; page: string }>(
+              `SELECT id, (ctid::text::point)[0]::text AS page FROM ${schema}.twofold_outbox`,
+            )
+          ).rows.map((row) => [row.id, row.page]),
+        );
+      const before = await pages();
+      expect(new Set(before.values()).size).toBeGreaterThan(3);
+      expect(await outbox.claim(300, 60_000)).toHaveLength(300);
+      const after = await pages();
+      expect([...after].filter(([id, page]) => before.get(id) !== page).map(([id]) => id)).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('holds the messages of a commit if and only if it committed', async () => {
     const schema = server.schema();
     const { events: store, outbox } = await server.database({ schema });
