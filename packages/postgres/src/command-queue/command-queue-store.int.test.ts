@@ -277,7 +277,14 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
         [schema],
       );
       expect(rows).toEqual([
-        { config: ['plan_cache_mode=force_generic_plan', expect.stringMatching(`^search_path=.*${schema}`)] },
+        {
+          config: [
+            'plan_cache_mode=force_generic_plan',
+            'enable_sort=off',
+            'enable_seqscan=off',
+            expect.stringMatching(`^search_path=.*${schema}`),
+          ],
+        },
       ]);
       const claimed = await db.commands.claim({ limit: 5, leaseMs: 60_000, now: T0 });
       expect(claimed).toMatchObject([{ id: 'old', key: 'k', status: 'running', attempts: 1 }]);
@@ -301,6 +308,50 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
       expect(rows).toEqual([{ id: 'here' }]);
     } finally {
       await elsewhere.end();
+    }
+  });
+
+  it('walks the due index in claim order on a connection whose plans were made while the queue was empty', async () => {
+    const schema = server.schema();
+    const db = await server.database({ schema });
+    const T0 = queuedCommand('t').enqueuedAt;
+    // Nothing replans the connection's function (no ANALYZE) between its first claim and the backlog's arrival, as
+    // when a burst comes before autovacuum has looked at the table.
+    await db.pool.query('ALTER TABLE twofold_commands SET (autovacuum_enabled = false)');
+    const worker = new pg.Client({ connectionString: server.url, options: `-c search_path=${schema}` });
+    await worker.connect();
+    const plans: string[] = [];
+    worker.on('notice', (notice) => plans.push(notice.message ?? ''));
+    const claim = (limit: number) =>
+      worker.query<{ id: string | null }>(
+        `SELECT id FROM twofold_complete_and_claim('{}', '{}', '{}', '{}', $1, $2, $3, NULL)`,
+        [T0, limit, T0 + 60_000],
+      );
+    try {
+      expect((await claim(8)).rows).toEqual([{ id: null }]);
+      await db.pool.query(
+        `INSERT INTO twofold_commands (id, type, data, envelope, priority, run_at, enqueued_at, status, attempts, updated_at)
+         SELECT 'c' || g, 't', '{}', '{}', 0, $1::bigint - g, $1::bigint, 'queued', 0, $1::bigint
+         FROM generate_series(1, 2000) AS g`,
+        [T0],
+      );
+      for (const setting of [
+        `LOAD 'auto_explain'`,
+        'SET auto_explain.log_min_duration = 0',
+        'SET auto_explain.log_nested_statements = on',
+        'SET auto_explain.log_level = notice',
+      ]) {
+        await worker.query(setting);
+      }
+      const claimed = (await claim(8)).rows.map(({ id }) => id);
+      expect(claimed.sort()).toEqual(['c1993', 'c1994', 'c1995', 'c1996', 'c1997', 'c1998', 'c1999', 'c2000']);
+      const picking = plans.find((plan) => plan.includes('SKIP LOCKED'));
+      expect(picking).toMatch(/Index Scan using twofold_commands_due/);
+      expect(picking).not.toMatch(/\bSort\b/);
+      const marking = plans.find((plan) => plan.includes('ANY (v_claimed)'));
+      expect(marking).toMatch(/twofold_commands_pkey/);
+    } finally {
+      await worker.end();
     }
   });
 
