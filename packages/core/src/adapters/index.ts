@@ -59,7 +59,6 @@ export {
 export {
   checkOrderField,
   compareOrderValues,
-  compareText,
   cut,
   type DocumentQuery,
   documentIndex,
@@ -82,6 +81,7 @@ export {
   runSync,
   type Step,
 } from '../protocol/run.js';
+export { compareText } from '../runtime/text-order.js';
 export { payloadFingerprint } from '../write-model/fingerprint.js';
 export {
   type DeadLetterRow,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareText, isDocumentCursor } from './document-query.js';
+import { isDocumentCursor } from './document-query.js';
 import { MemoryDocumentStore } from './memory-store.js';
 
 describe('document cursors', () => {
@@ -20,11 +20,5 @@ describe('document cursors', () => {
     for (const cursor of ['p1', '', 'x'.repeat(5000), 'e30', '2030-01-01/b1', 42, null]) {
       expect(isDocumentCursor(cursor, { field: 'from' }), String(cursor)).toBe(false);
     }
-  });
-
-  it('compares text by code point, as UTF-8 bytes order it', () => {
-    const words = ['b', 'a', '\u{1F600}', '\uFFFD', 'ab', '', 'é'];
-    const bytes = (s: string) => Buffer.from(s, 'utf8');
-    expect(words.toSorted(compareText)).toEqual(words.toSorted((x, y) => Buffer.compare(bytes(x), bytes(y))));
   });
 });

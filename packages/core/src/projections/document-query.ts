@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/errors.js';
+import { compareText } from '../runtime/text-order.js';
 
 /** The most documents one `find` or `page` call answers: a larger `limit` is refused. */
 export const MAX_DOCUMENT_LIMIT = 1000;
@@ -157,18 +158,6 @@ function rank(value: unknown): number {
   if (typeof value === 'number') return 2;
   if (typeof value === 'string') return 3;
   return 1;
-}
-
-/** Compares strings by Unicode code point, as SQLite (BINARY) and PostgreSQL (COLLATE "C") compare UTF-8. */
-export function compareText(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
 /** Compares two order field values in ascending order, as every store orders numbers, strings and nulls. */
