@@ -26,7 +26,8 @@ export type { ReadModelProgress } from './consistency/read-model-progress.js';
 export type { Database, DocumentStore } from './database/database.js';
 export { type MemoryDatabase, memory } from './database/memory.js';
 export { MemoryDeadLetterStore } from './dead-letters/memory.js';
-export type { DeadLetter, DeadLetterStore } from './dead-letters/ports.js';
+export { compareDeadLetters } from './dead-letters/order.js';
+export type { DeadLetter, DeadLetterCursor, DeadLetterPage, DeadLetterStore } from './dead-letters/ports.js';
 export {
   CancelledError,
   ConcurrencyConflictError,

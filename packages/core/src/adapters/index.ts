@@ -30,6 +30,7 @@ export {
 export { QUEUED_COMMAND_COLUMNS, type QueuedCommandRow } from '../command-queue/rows.js';
 export type { SettledElsewhere } from '../command-queue/settled.js';
 export { WakeSignal } from '../command-queue/wake-signal.js';
+export { checkDeadLetterList } from '../dead-letters/order.js';
 export { describeError } from '../errors/errors.js';
 export { appendUnit } from '../event-store/commit/append-unit.js';
 export type { CommitDialect, EventPlace, IdempotencyEntry, StateRecord } from '../event-store/commit/commit-dialect.js';

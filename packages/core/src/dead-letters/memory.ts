@@ -1,4 +1,5 @@
-import type { DeadLetter, DeadLetterStore } from './ports.js';
+import { checkDeadLetterList, compareDeadLetters } from './order.js';
+import type { DeadLetter, DeadLetterPage, DeadLetterStore } from './ports.js';
 
 /** Dead letters kept in memory: for tests; use a durable store in production. */
 export class MemoryDeadLetterStore implements DeadLetterStore {
@@ -8,10 +9,14 @@ export class MemoryDeadLetterStore implements DeadLetterStore {
     this.#letters.set(letter.id, structuredClone(letter));
   }
 
-  async list(subscriber?: string): Promise<readonly DeadLetter[]> {
+  async list(subscriber?: string, page?: DeadLetterPage): Promise<readonly DeadLetter[]> {
+    checkDeadLetterList(subscriber, page);
+    const after = page?.after;
     return [...this.#letters.values()]
       .filter((letter) => subscriber === undefined || letter.subscriber === subscriber)
-      .sort((a, b) => a.at - b.at || a.event.position - b.event.position);
+      .filter((letter) => after === undefined || compareDeadLetters(letter, after) > 0)
+      .sort(compareDeadLetters)
+      .slice(0, page?.limit);
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeadLetter, DeadLetterStore } from '../dead-letters/ports.js';
+import { compareDeadLetters } from '../dead-letters/order.js';
+import type { DeadLetter, DeadLetterCursor, DeadLetterStore } from '../dead-letters/ports.js';
 import { MemoryStore } from '../event-store/memory-store.js';
 import type { EventStore } from '../event-store/ports.js';
 import type { StreamId } from '../event-store/records.js';
@@ -103,6 +104,107 @@ export function subscriptionStoresContract(name: string, factory: SubscriptionSt
       expect(await first.deadLetters.get('d1')).toMatchObject({ attempts: 6, at: 30 });
       await again.deadLetters.remove('d1');
       expect(await first.deadLetters.get('d1')).toBeUndefined();
+    });
+
+    it('lists dead letters a page at a time: oldest first, those parked in the same millisecond by id', async () => {
+      const open = await storage();
+      const { deadLetters } = await open();
+      // Parked out of order, and with positions that disagree with the ids: the order is by time, then id.
+      const parked = [
+        letter('c', 'emails', 10, 1),
+        letter('z', 'billing', 5, 9),
+        letter('a', 'emails', 10, 8),
+        letter('d', 'emails', 20, 2),
+        letter('b', 'billing', 10, 3),
+      ];
+      for (const one of parked) await deadLetters.add(one);
+      const ids = (letters: readonly DeadLetter[]) => letters.map((one) => one.id);
+      const cursorOf = (id: string) => {
+        const { at } = parked.find((one) => one.id === id)!;
+        return { at, id };
+      };
+
+      expect(ids(await deadLetters.list())).toEqual(['z', 'a', 'b', 'c', 'd']);
+      expect(ids(await deadLetters.list(undefined, {}))).toEqual(['z', 'a', 'b', 'c', 'd']);
+      // Pages of two split the three letters parked at 10 ms; the last page holds what is left.
+      expect(ids(await deadLetters.list(undefined, { limit: 2 }))).toEqual(['z', 'a']);
+      expect(ids(await deadLetters.list(undefined, { after: cursorOf('a'), limit: 2 }))).toEqual(['b', 'c']);
+      expect(ids(await deadLetters.list(undefined, { after: cursorOf('c'), limit: 2 }))).toEqual(['d']);
+      expect(ids(await deadLetters.list(undefined, { after: cursorOf('d'), limit: 2 }))).toEqual([]);
+      // A limit larger than what is left, no limit, and a limit of 0.
+      expect(ids(await deadLetters.list(undefined, { after: cursorOf('z'), limit: 100 }))).toEqual([
+        'a',
+        'b',
+        'c',
+        'd',
+      ]);
+      expect(ids(await deadLetters.list(undefined, { after: cursorOf('b') }))).toEqual(['c', 'd']);
+      expect(ids(await deadLetters.list(undefined, { limit: 0 }))).toEqual([]);
+      // After a place no letter holds: strictly later ones, by time then id.
+      expect(ids(await deadLetters.list(undefined, { after: { at: 10, id: 'aa' } }))).toEqual(['b', 'c', 'd']);
+      expect(ids(await deadLetters.list(undefined, { after: { at: 7, id: 'zz' } }))).toEqual(['a', 'b', 'c', 'd']);
+      // One subscriber's, a page at a time.
+      expect(ids(await deadLetters.list('emails'))).toEqual(['a', 'c', 'd']);
+      expect(ids(await deadLetters.list('emails', { limit: 2 }))).toEqual(['a', 'c']);
+      expect(ids(await deadLetters.list('emails', { after: cursorOf('c'), limit: 2 }))).toEqual(['d']);
+      expect(ids(await deadLetters.list('billing', { after: cursorOf('z'), limit: 1 }))).toEqual(['b']);
+      expect(ids(await deadLetters.list('billing', { after: cursorOf('b'), limit: 1 }))).toEqual([]);
+      expect(ids(await deadLetters.list('nobody', { limit: 5 }))).toEqual([]);
+      expect(await deadLetters.list(undefined, { after: cursorOf('c'), limit: 1 })).toEqual([
+        letter('d', 'emails', 20, 2),
+      ]);
+    });
+
+    it('orders letters parked in the same millisecond by their ids code point by code point, as compareDeadLetters does', async () => {
+      const open = await storage();
+      const { deadLetters } = await open();
+      const idsAt = ['b', 'B', 'ab', 'a', '\u00e9', '\uffff', '\u{1F600}', 'a-1', 'a_1', '1'];
+      for (const [position, id] of idsAt.entries()) await deadLetters.add(letter(id, 'emails', 1, position + 1));
+      const listed = (await deadLetters.list('emails')).map((one) => one.id);
+      expect(listed).toEqual(idsAt.toSorted((a, b) => compareDeadLetters({ at: 1, id: a }, { at: 1, id: b })));
+      const paged: string[] = [];
+      let after: DeadLetterCursor | undefined;
+      for (;;) {
+        const page = await deadLetters.list('emails', { after, limit: 3 });
+        paged.push(...page.map((one) => one.id));
+        const last = page.at(-1);
+        if (page.length < 3 || last === undefined) break;
+        after = { at: last.at, id: last.id };
+      }
+      expect(paged).toEqual(listed);
+    });
+
+    it('refuses a malformed page or subscriber with INVALID_ARGUMENT saying what and where', async () => {
+      const open = await storage();
+      const { deadLetters } = await open();
+      await deadLetters.add(letter('d1', 'emails', 10, 1));
+      const refusals: [unknown, unknown, string][] = [
+        [undefined, { limit: -1 }, 'deadLetters.list: page.limit must be an integer >= 0, or left out for all; got -1'],
+        [undefined, { limit: 1.5 }, 'page.limit must be an integer >= 0, or left out for all; got 1.5'],
+        [undefined, { limit: Number.NaN }, 'page.limit must be an integer >= 0, or left out for all; got NaN'],
+        [undefined, { limit: '2' }, 'page.limit must be an integer >= 0, or left out for all; got "2"'],
+        ['emails', null, 'deadLetters.list: the page must be an object { after?, limit? }; got null'],
+        [
+          undefined,
+          { after: '10:d1' },
+          'page.after must be the { at, id } of a letter, or left out for the first; got "10:d1"',
+        ],
+        [
+          undefined,
+          { after: { at: '10', id: 'd1' } },
+          'page.after.at must be an integer (ms since the epoch); got "10"',
+        ],
+        [undefined, { after: { at: 1.5, id: 'd1' } }, 'page.after.at must be an integer (ms since the epoch); got 1.5'],
+        [undefined, { after: { at: 10 } }, 'page.after.id must be a string; got undefined'],
+        [42, undefined, 'deadLetters.list: the subscriber must be a string, or left out for every one; got 42'],
+      ];
+      for (const [subscriberName, page, message] of refusals) {
+        const list = deadLetters.list as (subscriber?: unknown, page?: unknown) => Promise<readonly DeadLetter[]>;
+        await expect(list.call(deadLetters, subscriberName, page), message).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          message: expect.stringContaining(message),
+        });
+      }
     });
 
     it('serve a SubscriberRunner: a failing event is parked with its error, the others are handled', async () => {

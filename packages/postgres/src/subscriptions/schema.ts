@@ -23,4 +23,17 @@ export const subscriptionMigrations: readonly Migration[] = [
         CREATE INDEX twofold_dead_letters_subscriber ON twofold_dead_letters (subscriber, at, position);
       `),
   },
+  {
+    version: 2,
+    name: 'dead letters in the order of their pages',
+    // Pages are read by time, then id, ids compared code point by code point as every store compares them: an
+    // index for every subscriber's letters, and one for each one's.
+    up: (tx) =>
+      tx.query(`
+        ALTER TABLE twofold_dead_letters ALTER COLUMN id TYPE text COLLATE "C";
+        DROP INDEX twofold_dead_letters_subscriber;
+        CREATE INDEX twofold_dead_letters_subscriber_at ON twofold_dead_letters (subscriber, at, id);
+        CREATE INDEX twofold_dead_letters_at ON twofold_dead_letters (at, id);
+      `),
+  },
 ];

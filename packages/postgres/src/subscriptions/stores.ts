@@ -1,5 +1,5 @@
-import type { CheckpointStore, DeadLetter, DeadLetterStore, GlobalPosition } from '@twofold/core';
-import { type DeadLetterRow, deadLetterFromRow } from '@twofold/core/adapters';
+import type { CheckpointStore, DeadLetter, DeadLetterPage, DeadLetterStore, GlobalPosition } from '@twofold/core';
+import { checkDeadLetterList, type DeadLetterRow, deadLetterFromRow } from '@twofold/core/adapters';
 import { type SchemaPool, toNumber } from '../connection/schema-pool.js';
 
 /**
@@ -40,6 +40,22 @@ export class PostgresCheckpointStore implements CheckpointStore {
 const COLUMNS = 'id, subscriber, event, error, attempts, at';
 
 /**
+ * A page's query and its parameters: it reads an index (subscriber, at, id) or (at, id) in its order and stops at
+ * the limit (none for NULL). The column's collation, "C", compares ids code point by code point.
+ */
+export function pageQuery(subscriber: string | undefined, page: DeadLetterPage | undefined): [string, unknown[]] {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (subscriber !== undefined) where.push(`subscriber = $${params.push(subscriber)}`);
+  if (page?.after !== undefined) {
+    where.push(`(at, id) > ($${params.push(page.after.at)}, $${params.push(page.after.id)})`);
+  }
+  const sql = `SELECT ${COLUMNS} FROM twofold_dead_letters ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+    ORDER BY at, id LIMIT $${params.push(page?.limit ?? null)}`;
+  return [sql, params];
+}
+
+/**
  * Dead letters in PostgreSQL: events a subscriber gave up on, kept with the error until they are replayed or
  * discarded, visible from every node.
  *
@@ -47,7 +63,7 @@ const COLUMNS = 'id, subscriber, event, error, attempts, at';
  *
  * @example
  * const { deadLetters } = await postgres({ connection: process.env.DATABASE_URL! });
- * for (const letter of await deadLetters.list('billing.refunds')) console.log(letter.event.position, letter.error);
+ * for (const letter of await deadLetters.list('billing.refunds', { limit: 50 })) console.log(letter.id, letter.error);
  */
 export class PostgresDeadLetterStore implements DeadLetterStore {
   readonly #db: SchemaPool;
@@ -68,14 +84,9 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
     );
   }
 
-  async list(subscriber?: string): Promise<readonly DeadLetter[]> {
-    const { rows } =
-      subscriber === undefined
-        ? await this.#db.query<DeadLetterRow>(`SELECT ${COLUMNS} FROM twofold_dead_letters ORDER BY at, position`)
-        : await this.#db.query<DeadLetterRow>(
-            `SELECT ${COLUMNS} FROM twofold_dead_letters WHERE subscriber = $1 ORDER BY at, position`,
-            [subscriber],
-          );
+  async list(subscriber?: string, page?: DeadLetterPage): Promise<readonly DeadLetter[]> {
+    checkDeadLetterList(subscriber, page);
+    const { rows } = await this.#db.query<DeadLetterRow>(...pageQuery(subscriber, page));
     return rows.map(deadLetterFromRow);
   }
 

@@ -33,4 +33,15 @@ export const deadLetterMigrations: readonly Migration[] = [
         CREATE INDEX twofold_dead_letters_by_subscriber ON twofold_dead_letters (subscriber, at, position);
       `),
   },
+  {
+    version: 2,
+    name: 'dead letters in the order of their pages',
+    // Pages are read by time, then id: an index for every subscriber's letters, and one for each one's.
+    up: (db) =>
+      db.exec(`
+        DROP INDEX twofold_dead_letters_by_subscriber;
+        CREATE INDEX twofold_dead_letters_by_subscriber_at ON twofold_dead_letters (subscriber, at, id);
+        CREATE INDEX twofold_dead_letters_by_at ON twofold_dead_letters (at, id);
+      `),
+  },
 ];
