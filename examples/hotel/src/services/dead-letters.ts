@@ -1,4 +1,5 @@
 import {
+  compareDeadLetters,
   consoleLogger,
   type DeadLetter,
   DomainError,
@@ -8,6 +9,7 @@ import {
   type Logger,
   type Mediator,
   NotFoundError,
+  type DeadLetterPage as StorePage,
 } from '@twofold/core';
 import { z } from 'zod';
 import { limit, page } from '../messages/queries.js';
@@ -29,14 +31,8 @@ export const DeadLetterView = z.object({
 });
 export type DeadLetterView = z.infer<typeof DeadLetterView>;
 
-/** Where a page of dead letters starts: after the letter parked at `at` with id `id`, oldest first. */
-export interface DeadLetterCursor {
-  readonly at: number;
-  readonly id: string;
-}
-
 // A page's `next`: the time and the id of its last letter.
-const CURSOR = /^([0-9]{1,16}):(.{1,300})$/s;
+const CURSOR = /^([0-9]{1,15}):(.{1,300})$/s;
 
 export const ServiceDeadLetters = defineQuery(
   'hotel.ServiceDeadLetters',
@@ -81,21 +77,19 @@ export interface DeadLetterSource {
   replay(id: string): Promise<boolean>;
 }
 
-/** Which dead letters a {@link DeadLetterSource} lists. */
-export interface DeadLetterPage {
-  readonly after?: DeadLetterCursor | undefined;
+/**
+ * Which dead letters a {@link DeadLetterSource} lists: at most `limit` of those after `after` (the `{ at, id }` of
+ * the last letter of the page before), in the order of `compareDeadLetters`.
+ */
+export interface DeadLetterPage extends StorePage {
   readonly limit: number;
 }
 
-/** Oldest first; letters parked in the same millisecond by id. */
-function byAge(a: DeadLetterCursor, b: DeadLetterCursor): number {
-  return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-// The page `page` asks for of `letters`, given in any order: at most `limit` of those after `after`, oldest first.
-function pageOf(letters: readonly DeadLetterView[], { after, limit }: DeadLetterPage) {
-  const later = letters.filter((letter) => after === undefined || byAge(letter, after) > 0).sort(byAge);
-  return { letters: later.slice(0, limit), more: later.length > limit };
+// The first `limit` of `letters`, given in any order, oldest first (as every dead-letter store lists them), and
+// whether more follow.
+function firstOf(letters: readonly DeadLetterView[], limit: number) {
+  const sorted = letters.toSorted(compareDeadLetters);
+  return { letters: sorted.slice(0, limit), more: sorted.length > limit };
 }
 
 // The first line of a parked ValidationError, as describeError stored it: `ValidationError: Invalid data for
@@ -129,7 +123,8 @@ export function viewOf(letter: DeadLetter): DeadLetterView {
 }
 
 /**
- * The dead letters `receiver` parked in this process's stores, replayed through its inbox.
+ * The dead letters `receiver` parked in this process's stores, a page read from its store at a time (one letter
+ * more than the page, to know whether more follow), and replayed through its inbox.
  *
  * @example
  * const sources = [localDeadLetters(billingReplies(stores)), localDeadLetters(billing.receiver)];
@@ -137,7 +132,10 @@ export function viewOf(letter: DeadLetter): DeadLetterView {
 export function localDeadLetters(receiver: Receiver): DeadLetterSource {
   return {
     consumer: receiver.name,
-    list: async (page) => pageOf((await receiver.deadLetters.list(receiver.name)).map(viewOf), page),
+    list: async ({ after, limit }) => {
+      const letters = await receiver.deadLetters.list(receiver.name, { after, limit: limit + 1 });
+      return { letters: letters.slice(0, limit).map(viewOf), more: letters.length > limit };
+    },
     replay: (id) => replayDeadLetter(receiver, id),
   };
 }
@@ -160,9 +158,9 @@ export function registerDeadLetters(
       const at = cursor === undefined ? null : CURSOR.exec(cursor);
       const after = at === null ? undefined : { at: Number(at[1]), id: at[2]! };
       const pages = await Promise.all(sources.map((source) => source.list({ after, limit })));
-      const merged = pageOf(
+      const merged = firstOf(
         pages.flatMap((answer) => answer.letters),
-        { limit },
+        limit,
       );
       const last = merged.letters[merged.letters.length - 1];
       const more = merged.more || pages.some((answer) => answer.more);

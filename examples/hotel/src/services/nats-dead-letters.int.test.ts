@@ -84,10 +84,10 @@ describe("billing's answers for its dead letters", () => {
         add: (letter) => db.deadLetters.add(letter),
         get: (id) => db.deadLetters.get(id),
         remove: (id) => db.deadLetters.remove(id),
-        list: async (subscriber) => {
+        list: async (subscriber, page) => {
           listed();
           await released;
-          return db.deadLetters.list(subscriber);
+          return db.deadLetters.list(subscriber, page);
         },
       };
       const answering = await answerDeadLetters(server, { ...billingReceiver(db), deadLetters }, logger);

@@ -15,7 +15,7 @@ const subjects = (consumer: string) => ({
 const ReplayRequest = z.object({ id: z.string().min(1).max(300) });
 // A page at a time: a NATS reply is limited in size (1 MB by default), and the letters parked are not.
 const ListRequest = z.object({
-  after: z.object({ at: z.number(), id: z.string().min(1).max(300) }).optional(),
+  after: z.object({ at: z.int().min(0), id: z.string().min(1).max(300) }).optional(),
   limit: z.int().min(1).max(PAGE_SIZE.max),
 });
 const ListAnswer = z.object({ letters: z.array(DeadLetterView).max(PAGE_SIZE.max), more: z.boolean() });
@@ -31,10 +31,11 @@ function bodyOf(message: Msg): unknown {
 }
 
 /**
- * Answers requests over `nc` for the dead letters `receiver` parked: their list, a page at a time, and the replay of one, which runs
- * here, through `receiver`'s inbox; a replay that fails again is logged in full to `logger` and answered
- * `still-failing`, without the error. Resolves once the subscriptions are in place; `stop()` drains them and waits
- * for the answers under way, so that the connection may close once it resolves.
+ * Answers requests over `nc` for the dead letters `receiver` parked: their list, a page at a time read from its
+ * store (see {@link localDeadLetters}), and the replay of one, which runs here, through `receiver`'s inbox; a replay
+ * that fails again is logged in full to `logger` and answered `still-failing`, without the error. Resolves once the
+ * subscriptions are in place; `stop()` drains them and waits for the answers under way, so that the connection may
+ * close once it resolves.
  *
  * @example
  * const answering = await answerDeadLetters(nc, billing.receiver);
