@@ -56,12 +56,13 @@ export interface CommandQueueDialect<Tx> {
    * Optional, where the database can do it in one statement committed on its own: what `lockKey`, `insert` and
    * `find` do in a transaction of their own, in one round trip. Gives back whether the row was inserted and the
    * stored row, undefined when that statement could not see it (an enqueue of the same id committed while it ran:
-   * the queue then reads it with `find`). Without it, an enqueue is a transaction of those three.
+   * the queue then reads it with `find`), and `told` when the statement itself woke the other processes' workers in
+   * its commit. Without it, an enqueue is a transaction of those three.
    */
   enqueue?(
     tx: Tx,
     row: NewCommandRow,
-  ): Step<{ readonly inserted: boolean; readonly row: QueuedCommandRow | undefined }>;
+  ): Step<{ readonly inserted: boolean; readonly row: QueuedCommandRow | undefined; readonly told?: boolean }>;
   /**
    * Marks `running` at most `limit` claimable commands, each under a lease token of its own ending at `until`, one
    * more attempt, updated at `now`, and gives back their rows in any order. Claimable: `queued` or `failed` and due
@@ -126,8 +127,11 @@ export interface CommandQueueDialect<Tx> {
  * `subscribe` for the workers (and, where the database can tell, for changes other processes made).
  */
 export interface QueueWakeUps {
-  /** Tells the subscribers that a command may have become claimable. */
-  wake(): void;
+  /**
+   * Tells the subscribers that a command may have become claimable. `told`: the other processes' workers were told
+   * with the change itself; only this process's are left to wake.
+   */
+  wake(told?: boolean): void;
   /** Calls `listener` on each wake-up until the returned function is called. */
   subscribe(listener: () => void): () => void;
 }

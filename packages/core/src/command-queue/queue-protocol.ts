@@ -50,11 +50,14 @@ function* enqueueAlone<Tx>(
   enqueue: NonNullable<CommandQueueDialect<Tx>['enqueue']>,
   tx: Tx,
   command: NewQueuedCommand,
-): Protocol<Enqueued> {
+): Protocol<Enqueued & { readonly told: boolean }> {
   checkNewCommand(command);
-  const stored: { inserted: boolean; row: QueuedCommandRow | undefined } = yield enqueue(tx, newCommandRow(command));
+  const stored: { inserted: boolean; row: QueuedCommandRow | undefined; told?: boolean } = yield enqueue(
+    tx,
+    newCommandRow(command),
+  );
   const row: QueuedCommandRow = stored.row ?? (yield dialect.find(tx, command.id));
-  return { command: queuedCommandFromRow(row), inserted: stored.inserted };
+  return { command: queuedCommandFromRow(row), inserted: stored.inserted, told: stored.told === true };
 }
 
 /**
@@ -144,11 +147,11 @@ export class DialectCommandQueue<Tx> implements CommandQueueStore {
   async enqueue(command: NewQueuedCommand): Promise<QueuedCommand> {
     const dialect = this.#dialect;
     const alone = this.#enqueueAlone;
-    const enqueued =
+    const enqueued: Enqueued & { readonly told?: boolean } =
       alone === undefined
         ? await dialect.transaction((tx) => enqueueIn(dialect, tx, command))
         : await dialect.run((tx) => enqueueAlone(dialect, alone, tx, command));
-    if (enqueued.inserted) this.#wakeUps.wake();
+    if (enqueued.inserted) this.#wakeUps.wake(enqueued.told === true);
     return enqueued.command;
   }
 

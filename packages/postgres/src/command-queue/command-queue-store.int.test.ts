@@ -144,6 +144,73 @@ describe('PostgresCommandQueue', () => {
     unsubscribe();
   });
 
+  it('wakes the workers in the commit of an enqueue made alone, and after the commits of enqueues made together', async () => {
+    const schema = server.schema();
+    const db = await server.database({ schema });
+    const pool = new SchemaPool({ connection: server.url, schema }, 'test');
+    const channel = `wake_${schema}`;
+    const dialect = postgresQueue(pool, undefined, channel);
+    const listener = new pg.Client({ connectionString: server.url });
+    await listener.connect();
+    const heard: string[] = [];
+    let next: () => void = () => {};
+    listener.on('notification', ({ payload }) => {
+      heard.push(payload ?? '');
+      next();
+    });
+    const hearing = (count: number) =>
+      new Promise<void>((resolve) => {
+        next = () => heard.length >= count && resolve();
+        next();
+      });
+    const row = (id: string) => {
+      const command = queuedCommand(id);
+      return { ...command, key: null, data: JSON.stringify(command.data), envelope: JSON.stringify(command.envelope) };
+    };
+    const enqueue = (id: string) =>
+      dialect.run(function* (sql) {
+        return yield dialect.enqueue!(sql, row(id));
+      }) as Promise<{ inserted: boolean; told: boolean }>;
+    try {
+      await listener.query(`LISTEN "${channel}"`);
+      expect(await enqueue('alone')).toMatchObject({ inserted: true, told: true });
+      await hearing(1);
+      // Heard once it committed: the command is there.
+      expect(await db.commands.get('alone')).toMatchObject({ status: 'queued' });
+      const together = await Promise.all(['t1', 't2', 't3'].map(enqueue));
+      expect(together.map((e) => e.told)).toEqual([true, false, false]);
+      // The same id again stores nothing and tells nothing.
+      expect(await enqueue('alone')).toMatchObject({ inserted: false, told: false });
+      await pool.query(`SELECT pg_notify($1, 'marker')`, [channel]);
+      await hearing(3);
+      expect(heard).toEqual(['', '', 'marker']);
+    } finally {
+      await listener.end();
+      await pool.end();
+    }
+  });
+
+  it('sends no NOTIFY of its own after an enqueue made alone, one after enqueues made together', async () => {
+    const db = await server.database();
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    const counting = function (this: pg.Client, ...args: Parameters<typeof query>) {
+      const [config] = args as unknown[];
+      const text = typeof config === 'string' ? config : (config as { text?: string } | undefined)?.text;
+      if (text === 'SELECT pg_notify($1, $2)') sent.push(text);
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    pg.Client.prototype.query = counting;
+    try {
+      await db.commands.enqueue(queuedCommand('one'));
+      expect(sent).toEqual([]);
+      await Promise.all(['a', 'b', 'c', 'd'].map((id) => db.commands.enqueue(queuedCommand(id))));
+      expect(sent.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+  });
+
   it("tells another node's status waits (onSettled, with no id) when events are committed here", async () => {
     const schema = server.schema();
     const here = await server.database({ schema });

@@ -16,7 +16,9 @@ import { inTransaction, postgresQueue, type QueueSql } from './statements.js';
  * The command queue on PostgreSQL, `(await postgres(…)).commands`, shared by workers on any number of nodes. A claim
  * takes due commands with `FOR UPDATE SKIP LOCKED`, so concurrent claims never wait for each other nor share a
  * command; an enqueue with a key takes a transaction lock on the key, so that commands with one key are numbered in
- * the order they commit. A NOTIFY after each enqueue wakes the workers listening on every node, and a worker that
+ * the order they commit. A NOTIFY wakes the workers listening on every node: in the commit of an enqueue made while
+ * no other of this handle's is on its way, after the commits of enqueues made together (one NOTIFY for those that
+ * commit while one is on its way), and a worker that
  * dies leaves its commands to be claimed again when their leases end. A NOTIFY after each outcome that makes a
  * command final (or in its own commit, when a worker records a success with its next claim) wakes the status waits
  * (`onSettled`) of every node.
@@ -53,13 +55,13 @@ export class PostgresCommandQueue
     const { notifier, listener, settled, eventsChannel } = wakeUps;
     const hints = [settled?.channel, eventsChannel].filter((channel) => channel !== undefined);
     const local = new LocalWakeUps();
-    const dialect = postgresQueue(db, settled?.channel);
+    const dialect = postgresQueue(db, settled?.channel, notifier.channel);
     super(
       dialect,
       {
-        wake: () => {
+        wake: (told) => {
           local.wake();
-          notifier.notify();
+          if (!told) notifier.notify();
           listener.ensure();
         },
         subscribe: (onWake) => {

@@ -56,6 +56,7 @@ const completeAndClaim = async (
 
 // An enqueue in one round trip: the key's lock (the one lockKey takes) before the row's seq is drawn, the insert, and
 // the stored row. A conflicting row that committed while the statement ran is not in its snapshot: no row then.
+// With a channel ($9), an insert is told on it in the statement's commit.
 const ENQUEUE = `WITH locked AS (
     SELECT pg_advisory_xact_lock(hashtext('twofold_commands:' || $5::text)) FROM (VALUES (1)) AS one
     WHERE $5::text IS NOT NULL),
@@ -64,10 +65,12 @@ const ENQUEUE = `WITH locked AS (
     SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::integer, $7::bigint, $8::bigint, 'queued', 0, $8::bigint
     WHERE (SELECT count(*) FROM locked) >= 0
     ON CONFLICT (id) DO NOTHING
-    RETURNING ${QUEUED_COMMAND_COLUMNS})
-  SELECT true AS inserted, ${QUEUED_COMMAND_COLUMNS} FROM inserted
+    RETURNING ${QUEUED_COMMAND_COLUMNS}),
+  told AS (SELECT pg_notify($9::text, '') FROM (SELECT FROM inserted LIMIT 1) AS one WHERE $9::text IS NOT NULL)
+  SELECT true AS inserted, (SELECT count(*) FROM told) > 0 AS told, ${QUEUED_COMMAND_COLUMNS} FROM inserted
   UNION ALL
-  SELECT false, ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands WHERE id = $1::text AND NOT EXISTS (SELECT FROM inserted)`;
+  SELECT false, false, ${QUEUED_COMMAND_COLUMNS} FROM twofold_commands
+  WHERE id = $1::text AND NOT EXISTS (SELECT FROM inserted)`;
 
 const changed = async (sql: QueueSql, text: string, values: unknown[]) =>
   ((await sql.query(text, values)).rowCount ?? 0) > 0;
@@ -79,10 +82,17 @@ const rows = async <R>(sql: QueueSql, text: string, values: unknown[]) => (await
  * takes due commands with `FOR UPDATE SKIP LOCKED`, so concurrent claims never wait for each other nor share a
  * command; an enqueue with a key takes a transaction lock on the key, so that commands with one key are numbered in
  * the order they commit. With `settledChannel`, the completions made with the next claim are told on that channel in
- * their own commit.
+ * their own commit; with `wakeChannel`, an enqueue made while no other of this handle's is on its way is told on that
+ * channel in its own commit (`told`).
  */
-export function postgresQueue(db: SchemaPool, settledChannel?: string): CommandQueueDialect<QueueSql> {
+export function postgresQueue(
+  db: SchemaPool,
+  settledChannel?: string,
+  wakeChannel?: string,
+): CommandQueueDialect<QueueSql> {
   const pool: QueueSql = { query: (text, values) => db.query(text, values) };
+  // The enqueues of this handle on their way.
+  let enqueuing = 0;
   return {
     transaction: (body) => db.transaction((tx) => runAsync(body(inTransaction(tx)))),
     run: (body) => runAsync(body(pool)),
@@ -97,19 +107,29 @@ export function postgresQueue(db: SchemaPool, settledChannel?: string): CommandQ
         [r.id, r.type, r.data, r.envelope, r.key, r.priority, r.runAt, r.enqueuedAt],
       ),
     enqueue: async (sql, r) => {
-      const [stored] = await rows<QueuedCommandRow & { inserted: boolean }>(sql, ENQUEUE, [
-        r.id,
-        r.type,
-        r.data,
-        r.envelope,
-        r.key,
-        r.priority,
-        r.runAt,
-        r.enqueuedAt,
-      ]);
-      if (stored === undefined) return { inserted: false, row: undefined };
-      const { inserted, ...row } = stored;
-      return { inserted, row };
+      // Alone, an enqueue tells the workers in its commit, a round trip sooner than a NOTIFY after it; enqueues on
+      // their way together leave it to those after their commits, which they share, since a transaction that
+      // notifies holds a database-wide lock through its commit's flush and would line their commits up.
+      const channel = wakeChannel !== undefined && enqueuing === 0 ? wakeChannel : null;
+      enqueuing++;
+      try {
+        const [stored] = await rows<QueuedCommandRow & { inserted: boolean; told: boolean }>(sql, ENQUEUE, [
+          r.id,
+          r.type,
+          r.data,
+          r.envelope,
+          r.key,
+          r.priority,
+          r.runAt,
+          r.enqueuedAt,
+          channel,
+        ]);
+        if (stored === undefined) return { inserted: false, row: undefined, told: false };
+        const { inserted, told, ...row } = stored;
+        return { inserted, row, told };
+      } finally {
+        enqueuing--;
+      }
     },
     find: async (sql, id) =>
       (
