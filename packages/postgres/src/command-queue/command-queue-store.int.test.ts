@@ -11,6 +11,24 @@ import { postgresQueue } from './statements.js';
 
 const server = usePostgres();
 
+// A client of its own that LISTENs, the payloads it heard, and a wait until it has heard `count` of them.
+async function listening() {
+  const listener = new pg.Client({ connectionString: server.url });
+  await listener.connect();
+  const heard: string[] = [];
+  let next: () => void = () => {};
+  listener.on('notification', ({ payload }) => {
+    heard.push(payload ?? '');
+    next();
+  });
+  const hearing = (count: number) =>
+    new Promise<void>((resolve) => {
+      next = () => heard.length >= count && resolve();
+      next();
+    });
+  return { listener, heard, hearing };
+}
+
 // A status wait that never polls: it reads the command again only when onSettled hints that it may be final.
 function settled(db: PostgresDatabase, id: string): Promise<QueuedCommand> {
   return new Promise((resolve, reject) => {
@@ -150,19 +168,7 @@ describe('PostgresCommandQueue', () => {
     const pool = new SchemaPool({ connection: server.url, schema }, 'test');
     const channel = `wake_${schema}`;
     const dialect = postgresQueue(pool, undefined, channel);
-    const listener = new pg.Client({ connectionString: server.url });
-    await listener.connect();
-    const heard: string[] = [];
-    let next: () => void = () => {};
-    listener.on('notification', ({ payload }) => {
-      heard.push(payload ?? '');
-      next();
-    });
-    const hearing = (count: number) =>
-      new Promise<void>((resolve) => {
-        next = () => heard.length >= count && resolve();
-        next();
-      });
+    const { listener, heard, hearing } = await listening();
     const row = (id: string) => {
       const command = queuedCommand(id);
       return { ...command, key: null, data: JSON.stringify(command.data), envelope: JSON.stringify(command.envelope) };
@@ -558,19 +564,7 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
     const pool = new SchemaPool({ connection: server.url, schema }, 'test');
     const channel = `settled_${schema}`;
     const dialect = postgresQueue(pool, channel);
-    const listener = new pg.Client({ connectionString: server.url });
-    await listener.connect();
-    const heard: string[] = [];
-    let next: () => void = () => {};
-    listener.on('notification', ({ payload }) => {
-      heard.push(payload ?? '');
-      next();
-    });
-    const hearing = (count: number) =>
-      new Promise<void>((resolve) => {
-        next = () => heard.length >= count && resolve();
-        next();
-      });
+    const { listener, heard, hearing } = await listening();
     try {
       await listener.query(`LISTEN "${channel}"`);
       const outcome = { result: null, position: null };
