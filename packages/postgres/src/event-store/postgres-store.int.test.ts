@@ -46,6 +46,7 @@ describe('PostgresStore', () => {
         { component: 'process-managers', version: 3 },
         { component: 'projection-slots', version: 1 },
         { component: 'subscriptions', version: 1 },
+        { component: 'subscriptions', version: 2 },
         { component: 'tables', version: 1 },
       ]);
       await client.query(`UPDATE ${schema}.twofold_migrations SET version = 99 WHERE version = 4`);
@@ -65,7 +66,7 @@ describe('PostgresStore', () => {
       ['projection-slots', 0, 1],
       ['documents', 0, 1],
       ['tables', 0, 1],
-      ['subscriptions', 0, 1],
+      ['subscriptions', 0, 2],
       ['outbox', 0, 2],
       ['command-queue', 0, 2],
       ['process-managers', 0, 3],
