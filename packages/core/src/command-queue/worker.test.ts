@@ -81,7 +81,7 @@ const clerk = { principal: { id: 'ada', roles: ['clerk'] } };
 /** `store` with some of its methods replaced (each replacement gets the store itself to call through). */
 function overriding(
   store: CommandQueueStore,
-  overrides: Partial<Pick<CommandQueueStore, 'complete' | 'claim' | 'fail'>>,
+  overrides: Partial<Pick<CommandQueueStore, 'complete' | 'claim' | 'fail' | 'renew'>>,
 ): CommandQueueStore {
   return new Proxy(store, {
     get(target, name) {
@@ -450,43 +450,167 @@ describe('enqueue and the command worker', () => {
     await app.close();
   });
 
-  it('holds no more than twice its concurrency in commands whose outcomes are not yet recorded', async () => {
-    const { app } = bank();
+  it.each([
+    [0, 4],
+    [3, 7],
+  ])(
+    'holds no more than twice its concurrency, plus %i claimed ahead, in commands whose outcomes are not yet recorded (%i)',
+    async (claimAhead, most) => {
+      const { app } = bank();
+      await app.start();
+      const store = app.store.commands!;
+      let open: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      let claimed = 0;
+      const heldOutcomes = overriding(store, {
+        complete: async (...args) => {
+          await gate;
+          return store.complete(...args);
+        },
+        claim: async (...args) => {
+          const found = await store.claim(...args);
+          claimed += found.length;
+          return found;
+        },
+      });
+      const ids: string[] = [];
+      for (let n = 0; n < 20; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+      const worker = new CommandWorker({
+        store: heldOutcomes,
+        mediator: app.mediator,
+        concurrency: 2,
+        claimAhead,
+        pollIntervalMs: 3_600_000,
+      }).start();
+      // The handlers finish at once, their outcomes wait: a worker that claimed while outcomes piled up would go on
+      // through the queue in these turns.
+      await expect.poll(() => claimed).toBe(most);
+      for (let turn = 0; turn < 50; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(claimed).toBe(most);
+      open();
+      await expect.poll(async () => (await app.commandStatus(ids.at(-1)!))?.status).toBe('succeeded');
+      await worker.stop();
+      await app.close();
+    },
+  );
+});
+
+describe('a worker that claims ahead of its free places', () => {
+  // The store with each claim's limit and count of commands noted.
+  function noting(store: CommandQueueStore) {
+    const claims: { limit: number; found: number }[] = [];
+    const renewed: string[] = [];
+    const noted = overriding(store, {
+      claim: async (request) => {
+        const found = await store.claim(request);
+        if (found.length > 0) claims.push({ limit: request.limit, found: found.length });
+        return found;
+      },
+      renew: (id, ...rest) => {
+        renewed.push(id);
+        return store.renew(id, ...rest);
+      },
+    });
+    return { noted, claims, renewed };
+  }
+
+  it('claims more commands than it has places once its commands run fast, and runs them one place at a time, in order', async () => {
+    let running = 0;
+    let most = 0;
+    const ran: number[] = [];
+    const { app } = bank({
+      slow: async (n) => {
+        running++;
+        most = Math.max(most, running);
+        ran.push(n);
+        await new Promise((resolve) => setImmediate(resolve));
+        running--;
+      },
+    });
     await app.start();
-    const store = app.store.commands!;
+    const { noted, claims } = noting(app.store.commands!);
+    const ids: string[] = [];
+    for (let n = 0; n < 40; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const worker = new CommandWorker({ store: noted, mediator: app.mediator, concurrency: 1 }).start();
+    await expect.poll(async () => (await app.commandStatus(ids.at(-1)!))?.status).toBe('succeeded');
+    await worker.stop();
+    // The first claim, before any handler has run, is for the one place; the next ones for 16 more.
+    expect(claims[0]).toEqual({ limit: 1, found: 1 });
+    expect(claims[1]).toEqual({ limit: 17, found: 17 });
+    expect(claims.reduce((sum, claim) => sum + claim.found, 0)).toBe(40);
+    expect(most).toBe(1);
+    expect(ran).toEqual(ids.map((_, n) => n));
+    const statuses = await Promise.all(ids.map(async (id) => (await app.commandStatus(id))?.attempts));
+    expect(statuses).toEqual(ids.map(() => 1));
+    await app.close();
+  });
+
+  it('claims for its free places alone while its commands take longer than the 10 ms it claims ahead for', async () => {
+    const { app } = bank({ slow: () => new Promise((resolve) => setTimeout(resolve, 25)) });
+    await app.start();
+    const { noted, claims } = noting(app.store.commands!);
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const worker = new CommandWorker({ store: noted, mediator: app.mediator, concurrency: 1 }).start();
+    await expect.poll(async () => (await app.commandStatus(ids.at(-1)!))?.status).toBe('succeeded');
+    await worker.stop();
+    expect(claims).toEqual(ids.map(() => ({ limit: 1, found: 1 })));
+    await app.close();
+  });
+
+  it('renews the leases of the commands it claimed ahead while they wait, and on stop gives back those still waiting, uncounted', async () => {
     let open: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       open = resolve;
     });
-    let claimed = 0;
-    const heldOutcomes = overriding(store, {
-      complete: async (...args) => {
+    let entered: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const { app } = bank({
+      slow: async (n) => {
+        if (n !== 1) return;
+        entered();
         await gate;
-        return store.complete(...args);
-      },
-      claim: async (...args) => {
-        const found = await store.claim(...args);
-        claimed += found.length;
-        return found;
       },
     });
+    await app.start();
+    const { noted, renewed } = noting(app.store.commands!);
+    // The first, ahead of the others by its priority, runs alone and sets the pace; the next claim takes the rest:
+    // the second runs and is held, the others wait for its place.
+    const { id: first } = await app.enqueue(Slow, { n: 0 }, { ...clerk, priority: 1 });
     const ids: string[] = [];
-    for (let n = 0; n < 20; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
-    const worker = new CommandWorker({
-      store: heldOutcomes,
-      mediator: app.mediator,
-      concurrency: 2,
-      pollIntervalMs: 3_600_000,
-    }).start();
-    // Four commands held at most, their outcomes waiting; the handlers finish at once, so a worker that claimed
-    // while outcomes piled up would go on through the queue in these turns.
-    await expect.poll(() => claimed).toBe(4);
-    for (let turn = 0; turn < 50; turn++) await new Promise((resolve) => setImmediate(resolve));
-    expect(claimed).toBe(4);
+    for (let n = 1; n < 5; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const worker = new CommandWorker({ store: noted, mediator: app.mediator, concurrency: 1, leaseMs: 30 }).start();
+    await held;
+    const waiting = ids.slice(1);
+    await expect
+      .poll(async () => Promise.all(waiting.map(async (id) => (await app.commandStatus(id))?.status)))
+      .toEqual(waiting.map(() => 'running'));
+    // Renewed every 10 ms while the held command runs: none of them expires and runs twice.
+    await expect.poll(() => waiting.every((id) => renewed.includes(id))).toBe(true);
+    const stopping = worker.stop();
     open();
-    await expect.poll(async () => (await app.commandStatus(ids.at(-1)!))?.status).toBe('succeeded');
-    await worker.stop();
+    await stopping;
+    const status = async (id: string) => {
+      const command = await app.commandStatus(id);
+      return [command?.status, command?.attempts];
+    };
+    expect(await status(first)).toEqual(['succeeded', 1]);
+    expect(await status(ids[0]!)).toEqual(['succeeded', 1]);
+    expect(await Promise.all(waiting.map(status))).toEqual(waiting.map(() => ['queued', 0]));
     await app.close();
+  });
+
+  it('refuses a claimAhead that is not a whole number from 0', () => {
+    const { app } = bank();
+    const make = (claimAhead: number) =>
+      new CommandWorker({ store: app.store.commands!, mediator: app.mediator, claimAhead });
+    expect(() => make(-1)).toThrow('CommandWorker: options.claimAhead must be an integer >= 0; got -1');
+    expect(() => make(1.5)).toThrow('options.claimAhead must be an integer >= 0; got 1.5');
+    expect(make(0)).toBeInstanceOf(CommandWorker);
   });
 });
 
@@ -522,7 +646,7 @@ describe('a worker on a store that completes and claims in one call', () => {
     const { both, calls } = oneCall(app.store.commands!);
     const ids = [];
     for (let n = 0; n < 5; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
-    const worker = new CommandWorker({ store: both, mediator: app.mediator, concurrency: 1 }).start();
+    const worker = new CommandWorker({ store: both, mediator: app.mediator, concurrency: 1, claimAhead: 0 }).start();
     await expect.poll(() => calls.completeAndClaim).toBe(5);
     await worker.stop();
     expect(await Promise.all(ids.map(async (id) => (await app.commandStatus(id))?.status))).toEqual(
@@ -585,7 +709,13 @@ describe('a worker on a store that completes and claims in one call', () => {
     const { both, calls } = oneCall(app.store.commands!, { failing: 1 });
     const ids = [];
     for (let n = 0; n < 3; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
-    const worker = new CommandWorker({ store: both, mediator: app.mediator, concurrency: 1, pollIntervalMs: 5 });
+    const worker = new CommandWorker({
+      store: both,
+      mediator: app.mediator,
+      concurrency: 1,
+      claimAhead: 0,
+      pollIntervalMs: 5,
+    });
     worker.start();
     for (const id of ids) await expect.poll(async () => (await app.commandStatus(id))?.status).toBe('succeeded');
     await worker.stop();

@@ -21,6 +21,15 @@ export interface CommandWorkerOptions {
    * claim and claims the next in one call. Default: 4.
    */
   readonly concurrency?: number;
+  /**
+   * How many commands a worker whose commands run fast claims beyond its free places, each to start as soon as a
+   * place frees: at most this many, and no more than its recent pace (the mean run time of its last handlers) would
+   * start within 10 ms, so a worker claims ahead only once a handler has run, and a worker with slow commands claims
+   * for its free places alone. A command claimed ahead is `running` from its claim, its lease renewed from then; on
+   * stop, the ones still waiting for a place go back to the queue, their attempt not counted. 0 claims for free
+   * places only. Default: 16.
+   */
+  readonly claimAhead?: number;
   /** How long a claim keeps other workers off a command; renewed while it runs. Default: 30 000 ms. */
   readonly leaseMs?: number;
   /** How often to look for due commands when nothing woke the worker. Default: 1000 ms. */
@@ -49,6 +58,7 @@ export class CommandWorker {
   readonly #store: CommandQueueStore;
   readonly #mediator: Mediator;
   readonly #concurrency: number;
+  readonly #claimAhead: number;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
   readonly #stopTimeoutMs: number;
@@ -58,20 +68,25 @@ export class CommandWorker {
   // included): a slot frees as soon as its handler is done, and the next claim runs while the outcome commits.
   readonly #running = new Set<Promise<void>>();
   readonly #recording = new Set<Promise<void>>();
+  // The commands claimed ahead, in claim order, waiting for a place; a place that frees goes to the first at once.
+  readonly #waiting: Waiting[] = [];
+  // The mean run time of the recent handlers in ms (a moving average), undefined before the first has run.
+  #pace: number | undefined;
   // One controller per running command, rather than one signal they all listen to: with more than ten commands
   // running, Node would warn of a listener leak on a shared signal.
   readonly #cancels = new Set<AbortController>();
   readonly #wake = new WakeSignal();
   // The successes the loop records with its next claim, in one round trip, where the store can (completeAndClaim):
-  // the worker hands a success over when its place is free and the loop is not claiming, so the claim it waits for is
-  // the next, and the commands that finish together are recorded together.
+  // the worker hands a success over when its place is free and a claim is on its way or follows (the loop records
+  // the handed-over successes without one when it does not), and the commands that finish together are recorded
+  // together.
   #handovers: Handover[] = [];
   #claiming = false;
   // Whether the last claim took as many commands as it asked for: more may be due, and a success waits for the next
   // claim. After one that found fewer, the queue had no more: a claim now would find only what a wake-up announces,
   // so a success is recorded on its own, and the loop stays free to claim at once when one comes.
   #claimedAll = false;
-  // Whether the last claim asked for fewer commands than there were free places, outcomes waiting to be recorded.
+  // Whether the last claim asked for fewer commands than it had room for, outcomes waiting to be recorded.
   #heldByOutcomes = false;
   #definitions = new Map<string, CommandDefinition>();
   #loop: Promise<void> | undefined;
@@ -87,6 +102,7 @@ export class CommandWorker {
     this.#store = options.store;
     this.#mediator = options.mediator;
     this.#concurrency = whole(options.concurrency ?? 4, 'concurrency');
+    this.#claimAhead = whole(options.claimAhead ?? 16, 'claimAhead', 0);
     this.#leaseMs = whole(options.leaseMs ?? 30_000, 'leaseMs');
     this.#pollIntervalMs = whole(options.pollIntervalMs ?? 1_000, 'pollIntervalMs');
     this.#stopTimeoutMs = whole(options.stopTimeoutMs ?? 10_000, 'stopTimeoutMs');
@@ -132,7 +148,7 @@ export class CommandWorker {
       const claimed = await this.#store.claim({ limit: this.#concurrency, leaseMs: this.#leaseMs, now: Date.now() });
       if (claimed.length === 0) return ran;
       ran += claimed.length;
-      await Promise.all(claimed.map((command) => this.#execute(command)));
+      await Promise.all(claimed.map((command) => this.#execute(command, this.#renewing(command))));
     }
   }
 
@@ -140,58 +156,112 @@ export class CommandWorker {
     try {
       await this.#claimUntil(stopping);
     } finally {
-      // Handed over after the last claim: recorded without one.
+      // Handed over after the last claim: recorded without one. Claimed ahead and still waiting: given back.
       this.#recordAlone(this.#takeHandovers());
+      for (const waiting of this.#waiting.splice(0)) this.#giveBack(waiting);
     }
   }
 
   async #claimUntil(stopping: AbortSignal): Promise<void> {
     while (!stopping.aborted) {
-      // A place frees when its handler is done; but the worker holds no more than twice `concurrency` commands whose
-      // outcomes are not yet recorded (running ones included), so that a store slow to record them holds the claims
-      // back instead of letting the worker lease the whole queue.
-      const places = this.#concurrency - this.#running.size;
-      const free = Math.min(places, 2 * this.#concurrency - this.#recording.size);
-      this.#heldByOutcomes = free < places;
+      // Room for the free places and the commands to claim ahead; but the worker holds no more than twice
+      // `concurrency`, plus those claimed ahead, in commands whose outcomes are not yet recorded (running and waiting
+      // ones included), so that a store slow to record them holds the claims back instead of letting the worker lease
+      // the whole queue.
+      const ahead = this.#ahead();
+      const room = this.#concurrency - this.#running.size + ahead - this.#waiting.length;
+      const limit = Math.min(room, 2 * this.#concurrency + ahead - this.#recording.size - this.#waiting.length);
+      this.#heldByOutcomes = limit < room;
       let claimed: readonly ClaimedCommand[] = [];
-      if (free > 0) {
+      if (limit > 0) {
         const handovers = this.#takeHandovers();
         this.#claiming = true;
         try {
           claimed =
             handovers.length === 0
-              ? await this.#store.claim({ limit: free, leaseMs: this.#leaseMs, now: Date.now() })
-              : await this.#completeAndClaim(handovers, free);
+              ? await this.#store.claim({ limit, leaseMs: this.#leaseMs, now: Date.now() })
+              : await this.#completeAndClaim(handovers, limit);
         } catch (error) {
           this.#logger.error({ err: error }, 'Command worker could not claim commands');
         } finally {
           this.#claiming = false;
         }
-        this.#claimedAll = claimed.length === free;
-        for (const command of claimed) {
-          let ran!: () => void;
-          const slot: Promise<void> = new Promise<void>((resolve) => {
-            ran = resolve;
-          }).then(() => {
-            this.#running.delete(slot);
-            this.#wake.fire();
-          });
-          this.#running.add(slot);
-          const recording: Promise<void> = this.#execute(command, ran, stopping).finally(() => {
-            ran();
-            this.#recording.delete(recording);
-            if (this.#heldByOutcomes) this.#wake.fire();
-          });
-          this.#recording.add(recording);
-        }
+        this.#claimedAll = claimed.length === limit;
+        for (const command of claimed) this.#admit(command, stopping);
       }
       if (stopping.aborted) return;
-      if (claimed.length === 0 || claimed.length < free) {
+      if (claimed.length === 0 || claimed.length < limit) {
+        // No claim follows at once: the successes handed over meanwhile are recorded without one.
+        this.#recordAlone(this.#takeHandovers());
         await this.#wake.wait(this.#pollIntervalMs);
         // Commands that finish together free their slots in one turn: one claim then fills them all.
         await nextTurn();
       }
     }
+  }
+
+  // How many commands to claim beyond the free places now: none before a handler has run, and no more than the
+  // recent pace would start within AHEAD_MS.
+  #ahead(): number {
+    if (this.#claimAhead === 0 || this.#pace === undefined) return 0;
+    const starts = Math.floor((AHEAD_MS * this.#concurrency) / Math.max(this.#pace, 0.001));
+    return Math.min(this.#claimAhead, starts);
+  }
+
+  // A claimed command starts in a free place, or waits for one after those claimed before it.
+  #admit(command: ClaimedCommand, loop: AbortSignal): void {
+    const waiting = { command, renewal: this.#renewing(command) };
+    if (this.#running.size < this.#concurrency && this.#waiting.length === 0) this.#start(waiting, loop);
+    else this.#waiting.push(waiting);
+  }
+
+  #start({ command, renewal }: Waiting, loop: AbortSignal): void {
+    let ran!: () => void;
+    const slot: Promise<void> = new Promise<void>((resolve) => {
+      ran = resolve;
+    }).then(() => {
+      this.#running.delete(slot);
+      // The place goes to the first command claimed ahead, in this turn; once the worker stops, to none.
+      const next = loop.aborted ? undefined : this.#waiting.shift();
+      if (next !== undefined) this.#start(next, loop);
+      this.#wake.fire();
+    });
+    this.#running.add(slot);
+    const recording: Promise<void> = this.#execute(command, renewal, ran, loop).finally(() => {
+      ran();
+      this.#recording.delete(recording);
+      if (this.#heldByOutcomes) this.#wake.fire();
+    });
+    this.#recording.add(recording);
+  }
+
+  // Gives a command claimed ahead back to the queue, its attempt not counted; stop() waits for it.
+  #giveBack({ command, renewal }: Waiting): void {
+    const released: Promise<void> = this.#store
+      .release(command.id, command.lease, Date.now())
+      .then(
+        () => {},
+        (error: unknown) => this.#unrecorded(command.id, error),
+      )
+      .finally(() => {
+        renewal();
+        this.#recording.delete(released);
+      });
+    this.#recording.add(released);
+  }
+
+  // Renews the command's lease every third of `leaseMs` until the returned function is called.
+  #renewing({ id, lease }: ClaimedCommand): () => void {
+    const renewal = setInterval(
+      () => {
+        this.#store.renew(id, lease, Date.now() + this.#leaseMs).catch((error: unknown) => {
+          this.#logger.warn({ err: error, command: id }, `Could not renew the lease of command ${id}`);
+        });
+      },
+      Math.max(1, Math.floor(this.#leaseMs / 3)),
+    );
+    unrefTimer(renewal);
+    return () => clearInterval(renewal);
   }
 
   // Completes the handed-over commands and claims `free` commands in one call; when that fails, nothing was done,
@@ -224,16 +294,16 @@ export class CommandWorker {
     return this.#store.complete(command.id, command.lease, success, Date.now());
   }
 
-  // Records a success: handed over to the loop when it can record it with its next claim and that claim may find
-  // commands, through `complete` otherwise.
+  // Records a success: handed over to the loop when it can record it with its next claim (the loop is claiming, and
+  // records it without a claim if that claim finds fewer commands than it asked for, or its last claim found as many
+  // as it asked for), through `complete` otherwise.
   #succeeded(command: ClaimedCommand, success: CommandSuccess, loop: AbortSignal | undefined): Promise<boolean> {
     const own = { command, success };
     if (
       this.#store.completeAndClaim === undefined ||
       loop === undefined ||
       loop.aborted ||
-      this.#claiming ||
-      !this.#claimedAll
+      !(this.#claiming || this.#claimedAll)
     ) {
       return this.#complete(own);
     }
@@ -242,28 +312,31 @@ export class CommandWorker {
     });
   }
 
-  // Runs the command and records its outcome; `ran` is called once the handler is done, before the outcome is.
-  // `loop`, the run loop's signal for a command it claimed, lets the loop record a success with its next claim.
-  async #execute(command: ClaimedCommand, ran: () => void = () => {}, loop?: AbortSignal): Promise<void> {
-    const { id, lease } = command;
-    const renewal = setInterval(
-      () => {
-        this.#store.renew(id, lease, Date.now() + this.#leaseMs).catch((error: unknown) => {
-          this.#logger.warn({ err: error, command: id }, `Could not renew the lease of command ${id}`);
-        });
-      },
-      Math.max(1, Math.floor(this.#leaseMs / 3)),
-    );
-    unrefTimer(renewal);
+  // Runs the command and records its outcome; `ran` is called once the handler is done, before the outcome is, and
+  // `renewal` (stops the lease's renewal) once the outcome is. `loop`, the run loop's signal for a command it
+  // claimed, lets the loop record a success with its next claim.
+  async #execute(
+    command: ClaimedCommand,
+    renewal: () => void,
+    ran: () => void = () => {},
+    loop?: AbortSignal,
+  ): Promise<void> {
+    const { id } = command;
     const cancel = new AbortController();
     this.#cancels.add(cancel);
+    const began = performance.now();
+    const handled = () => {
+      const ms = performance.now() - began;
+      this.#pace = this.#pace === undefined ? ms : this.#pace + (ms - this.#pace) * PACE_WEIGHT;
+      ran();
+    };
     try {
       const definition = this.#definition(command.type);
       const { result, position } = await this.#mediator.execute(definition, command.data as never, {
         ...this.#options(command),
         signal: cancel.signal,
       });
-      ran();
+      handled();
       try {
         await this.#succeeded(command, { result, position }, loop);
       } catch (storeError) {
@@ -273,11 +346,11 @@ export class CommandWorker {
         this.#unrecorded(id, storeError);
       }
     } catch (error) {
-      ran();
+      handled();
       await this.#failed(command, error, cancel.signal.aborted);
     } finally {
       this.#cancels.delete(cancel);
-      clearInterval(renewal);
+      renewal();
       // A claim made while this outcome committed passed over the next command of its key: claim again now.
       if (command.key !== undefined) this.#wake.fire();
     }
@@ -332,6 +405,12 @@ export class CommandWorker {
   }
 }
 
+/** A command claimed ahead, waiting for a place, and how to stop the renewal of its lease. */
+interface Waiting {
+  readonly command: ClaimedCommand;
+  readonly renewal: () => void;
+}
+
 /** A success waiting for the loop's next claim, and how to tell its command how the recording went. */
 interface Handover {
   readonly command: ClaimedCommand;
@@ -339,9 +418,16 @@ interface Handover {
   readonly recorded: (completed: Promise<boolean>) => void;
 }
 
-function whole(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`CommandWorker: options.${name} must be an integer >= 1; got ${String(value)}`);
+// How far ahead, in the recent pace's time, a worker claims commands beyond its free places.
+const AHEAD_MS = 10;
+// The weight of the newest handler's run time in the moving average of the pace.
+const PACE_WEIGHT = 0.2;
+
+function whole(value: number, name: string, least = 1): number {
+  if (!Number.isSafeInteger(value) || value < least) {
+    throw new InvalidArgumentError(
+      `CommandWorker: options.${name} must be an integer >= ${least}; got ${String(value)}`,
+    );
   }
   return value;
 }
