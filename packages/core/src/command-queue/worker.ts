@@ -16,9 +16,9 @@ export interface CommandWorkerOptions {
   readonly mediator: Mediator;
   /**
    * Commands run at once by this worker. A command's place frees as soon as its handler is done: the worker claims
-   * the next while the outcome of the one before commits, or, where the store can (`completeAndClaim`) and its last
-   * claim took as many commands as it asked for, records the successes of the commands that finished since that
-   * claim and claims the next in one call. Default: 4.
+   * the next while the outcome of the one before commits, or, where the store can (`completeAndClaim`) and a claim
+   * is on its way or its last claim took as many commands as it asked for, records the successes of the commands
+   * that finished meanwhile with the next claim, in one call. Default: 4.
    */
   readonly concurrency?: number;
   /**
