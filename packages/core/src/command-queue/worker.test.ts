@@ -45,6 +45,15 @@ function seeded(seed: number): () => number {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** A promise and the function that resolves it, for a test to hold a handler or a store call until it lets go. */
+function latch(): { readonly promise: Promise<void>; readonly resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
 function bank(options: { readonly slow?: (n: number, signal: AbortSignal | undefined) => Promise<void> } = {}) {
   let flakyCalls = 0;
   const app = twofold({ store: memory(), logger: quiet })
@@ -274,10 +283,7 @@ describe('enqueue and the command worker', () => {
   });
 
   it('fills the slots of commands that finish together with one claim', async () => {
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
+    const { promise: gate, resolve: open } = latch();
     // Each command ends in a callback of its own, all in one turn of the event loop.
     const { app } = bank({
       slow: async () => {
@@ -316,10 +322,7 @@ describe('enqueue and the command worker', () => {
 
   it('runs the next command while the outcome of the one before commits, and stop() waits for that outcome', async () => {
     const started: number[] = [];
-    let bothStarted: () => void = () => {};
-    const second = new Promise<void>((resolve) => {
-      bothStarted = resolve;
-    });
+    const { promise: second, resolve: bothStarted } = latch();
     const { app } = bank({
       slow: async (n) => {
         started.push(n);
@@ -328,10 +331,7 @@ describe('enqueue and the command worker', () => {
     });
     await app.start();
     const store = app.store.commands!;
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
+    const { promise: gate, resolve: open } = latch();
     // The first completion is held until the test opens the gate: a worker that frees its one place only once an
     // outcome is recorded never starts the second command.
     let held = false;
@@ -374,14 +374,8 @@ describe('enqueue and the command worker', () => {
     const { app } = bank();
     await app.start();
     const store = app.store.commands!;
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    let foundNone: () => void = () => {};
-    const blocked = new Promise<void>((resolve) => {
-      foundNone = resolve;
-    });
+    const { promise: gate, resolve: open } = latch();
+    const { promise: blocked, resolve: foundNone } = latch();
     // The first completion waits for the gate: meanwhile the worker's place is free, and its claim finds the second
     // command behind the first, still running, of its key.
     let first = true;
@@ -459,10 +453,7 @@ describe('enqueue and the command worker', () => {
       const { app } = bank();
       await app.start();
       const store = app.store.commands!;
-      let open: () => void = () => {};
-      const gate = new Promise<void>((resolve) => {
-        open = resolve;
-      });
+      const { promise: gate, resolve: open } = latch();
       let claimed = 0;
       const heldOutcomes = overriding(store, {
         complete: async (...args) => {
@@ -561,14 +552,8 @@ describe('a worker that claims ahead of its free places', () => {
   });
 
   it('renews the leases of the commands it claimed ahead while they wait, and on stop gives back those still waiting, uncounted', async () => {
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    let entered: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
+    const { promise: gate, resolve: open } = latch();
+    const { promise: held, resolve: entered } = latch();
     const { app } = bank({
       slow: async (n) => {
         if (n !== 1) return;
@@ -659,10 +644,7 @@ describe('a worker on a store that completes and claims in one call', () => {
   });
 
   it('records the successes of commands that finish together with the next claim, all in one call', async () => {
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
+    const { promise: gate, resolve: open } = latch();
     let begun = 0;
     const { app } = bank({
       slow: async (n) => {
@@ -741,14 +723,8 @@ describe('a worker on a store that completes and claims in one call', () => {
   });
 
   it('on stop, records a success handed over after the last claim on its own', async () => {
-    let finish: () => void = () => {};
-    const finishing = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    let begun: () => void = () => {};
-    const started = new Promise<void>((resolve) => {
-      begun = resolve;
-    });
+    const { promise: finishing, resolve: finish } = latch();
+    const { promise: started, resolve: begun } = latch();
     const { app } = bank({
       slow: async () => {
         begun();
