@@ -473,6 +473,8 @@ describe('enqueue and the command worker', () => {
         mediator: app.mediator,
         concurrency: 2,
         claimAhead,
+        // Whatever the pace of the first handlers: the bound alone is tested.
+        claimAheadMs: 3_600_000,
         pollIntervalMs: 3_600_000,
       }).start();
       // The handlers finish at once, their outcomes wait: a worker that claimed while outcomes piled up would go on
@@ -524,10 +526,16 @@ describe('a worker that claims ahead of its free places', () => {
     const { noted, claims } = noting(app.store.commands!);
     const ids: string[] = [];
     for (let n = 0; n < 40; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
-    const worker = new CommandWorker({ store: noted, mediator: app.mediator, concurrency: 1 }).start();
+    const worker = new CommandWorker({
+      store: noted,
+      mediator: app.mediator,
+      concurrency: 1,
+      claimAheadMs: 3_600_000,
+    }).start();
     await expect.poll(async () => (await app.commandStatus(ids.at(-1)!))?.status).toBe('succeeded');
     await worker.stop();
-    // The first claim, before any handler has run, is for the one place; the next ones for 16 more.
+    // The first claim, before any handler has run, is for the one place; the next ones for 16 more (claimAheadMs an
+    // hour: whatever the pace of these handlers, as many as claimAhead allows).
     expect(claims[0]).toEqual({ limit: 1, found: 1 });
     expect(claims[1]).toEqual({ limit: 17, found: 17 });
     expect(claims.reduce((sum, claim) => sum + claim.found, 0)).toBe(40);
@@ -568,7 +576,13 @@ describe('a worker that claims ahead of its free places', () => {
     const { id: first } = await app.enqueue(Slow, { n: 0 }, { ...clerk, priority: 1 });
     const ids: string[] = [];
     for (let n = 1; n < 5; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
-    const worker = new CommandWorker({ store: noted, mediator: app.mediator, concurrency: 1, leaseMs: 30 }).start();
+    const worker = new CommandWorker({
+      store: noted,
+      mediator: app.mediator,
+      concurrency: 1,
+      claimAheadMs: 3_600_000,
+      leaseMs: 30,
+    }).start();
     await held;
     const waiting = ids.slice(1);
     await expect
@@ -589,13 +603,14 @@ describe('a worker that claims ahead of its free places', () => {
     await app.close();
   });
 
-  it('refuses a claimAhead that is not a whole number from 0', () => {
+  it('refuses a claimAhead that is not a whole number from 0, and a claimAheadMs that is not one from 1', () => {
     const { app } = bank();
-    const make = (claimAhead: number) =>
-      new CommandWorker({ store: app.store.commands!, mediator: app.mediator, claimAhead });
-    expect(() => make(-1)).toThrow('CommandWorker: options.claimAhead must be an integer >= 0; got -1');
-    expect(() => make(1.5)).toThrow('options.claimAhead must be an integer >= 0; got 1.5');
-    expect(make(0)).toBeInstanceOf(CommandWorker);
+    const make = (options: { claimAhead?: number; claimAheadMs?: number }) =>
+      new CommandWorker({ store: app.store.commands!, mediator: app.mediator, ...options });
+    expect(() => make({ claimAhead: -1 })).toThrow('CommandWorker: options.claimAhead must be an integer >= 0; got -1');
+    expect(() => make({ claimAhead: 1.5 })).toThrow('options.claimAhead must be an integer >= 0; got 1.5');
+    expect(() => make({ claimAheadMs: 0 })).toThrow('options.claimAheadMs must be an integer >= 1; got 0');
+    expect(make({ claimAhead: 0 })).toBeInstanceOf(CommandWorker);
   });
 });
 
@@ -674,7 +689,12 @@ describe('a worker on a store that completes and claims in one call', () => {
     const { both, calls } = oneCall(app.store.commands!);
     const ids = [];
     for (let n = 0; n < 40; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
-    const worker = new CommandWorker({ store: both, mediator: app.mediator, concurrency: 1 }).start();
+    const worker = new CommandWorker({
+      store: both,
+      mediator: app.mediator,
+      concurrency: 1,
+      claimAheadMs: 3_600_000,
+    }).start();
     for (const id of ids) await expect.poll(async () => (await app.commandStatus(id))?.status).toBe('succeeded');
     await worker.stop();
     // One place: only successes handed over while a claim was on its way make a call record more than one.

@@ -24,12 +24,14 @@ export interface CommandWorkerOptions {
   /**
    * How many commands a worker whose commands run fast claims beyond its free places, each to start as soon as a
    * place frees: at most this many, and no more than its recent pace (the mean run time of its last handlers) would
-   * start within 10 ms, so a worker claims ahead only once a handler has run, and a worker with slow commands claims
-   * for its free places alone. A command claimed ahead is `running` from its claim, its lease renewed from then; on
-   * stop, the ones still waiting for a place go back to the queue, their attempt not counted. 0 claims for free
-   * places only. Default: 16.
+   * start within `claimAheadMs`, so a worker claims ahead only once a handler has run, and a worker with slow
+   * commands claims for its free places alone. A command claimed ahead is `running` from its claim, its lease
+   * renewed from then; on stop, the ones still waiting for a place go back to the queue, their attempt not counted.
+   * 0 claims for free places only. Default: 16.
    */
   readonly claimAhead?: number;
+  /** How far ahead, in the time the recent pace would take to start them, a worker claims. Default: 10 ms. */
+  readonly claimAheadMs?: number;
   /** How long a claim keeps other workers off a command; renewed while it runs. Default: 30 000 ms. */
   readonly leaseMs?: number;
   /** How often to look for due commands when nothing woke the worker. Default: 1000 ms. */
@@ -59,6 +61,7 @@ export class CommandWorker {
   readonly #mediator: Mediator;
   readonly #concurrency: number;
   readonly #claimAhead: number;
+  readonly #claimAheadMs: number;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
   readonly #stopTimeoutMs: number;
@@ -103,6 +106,7 @@ export class CommandWorker {
     this.#mediator = options.mediator;
     this.#concurrency = whole(options.concurrency ?? 4, 'concurrency');
     this.#claimAhead = whole(options.claimAhead ?? 16, 'claimAhead', 0);
+    this.#claimAheadMs = whole(options.claimAheadMs ?? 10, 'claimAheadMs');
     this.#leaseMs = whole(options.leaseMs ?? 30_000, 'leaseMs');
     this.#pollIntervalMs = whole(options.pollIntervalMs ?? 1_000, 'pollIntervalMs');
     this.#stopTimeoutMs = whole(options.stopTimeoutMs ?? 10_000, 'stopTimeoutMs');
@@ -201,10 +205,10 @@ export class CommandWorker {
   }
 
   // How many commands to claim beyond the free places now: none before a handler has run, and no more than the
-  // recent pace would start within AHEAD_MS.
+  // recent pace would start within claimAheadMs.
   #ahead(): number {
     if (this.#claimAhead === 0 || this.#pace === undefined) return 0;
-    const starts = Math.floor((AHEAD_MS * this.#concurrency) / Math.max(this.#pace, 0.001));
+    const starts = Math.floor((this.#claimAheadMs * this.#concurrency) / Math.max(this.#pace, 0.001));
     return Math.min(this.#claimAhead, starts);
   }
 
@@ -418,8 +422,6 @@ interface Handover {
   readonly recorded: (completed: Promise<boolean>) => void;
 }
 
-// How far ahead, in the recent pace's time, a worker claims commands beyond its free places.
-const AHEAD_MS = 10;
 // The weight of the newest handler's run time in the moving average of the pace.
 const PACE_WEIGHT = 0.2;
 
