@@ -599,3 +599,78 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
     }
   });
 });
+
+describe('PostgresCommandQueue durability', () => {
+  const T0 = queuedCommand('t').enqueuedAt;
+  const lease = { limit: 1, leaseMs: 60_000, now: T0 };
+
+  // A handle on a database of its own whose sessions commit synchronously (the test server's default is not to), on
+  // one connection, and the status of each command row every commit wrote with the setting that commit ran under,
+  // as a trigger deferred to the commit notes them.
+  async function notingCommits() {
+    const schema = server.schema();
+    const database = `sync_${schema}`;
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${database}`);
+      await admin.query(`ALTER DATABASE ${database} SET synchronous_commit = on`);
+    } finally {
+      await admin.end();
+    }
+    const db = await server.database({ connection: server.server.urlFor(database), schema, maxConnections: 1 });
+    await db.pool.query(`
+      CREATE TABLE commits (n serial, status text, synchronous_commit text);
+      CREATE FUNCTION note_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO commits (status, synchronous_commit) VALUES (NEW.status, current_setting('synchronous_commit'));
+          RETURN NULL;
+        END $$;
+      CREATE CONSTRAINT TRIGGER note_commit AFTER INSERT OR UPDATE ON twofold_commands
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION note_commit();`);
+    const commits = async () => {
+      const { rows } = await db.pool.query<{ status: string; synchronous_commit: string }>(
+        'WITH noted AS (DELETE FROM commits RETURNING *) SELECT status, synchronous_commit FROM noted ORDER BY n',
+      );
+      return rows.map((row) => [row.status, row.synchronous_commit]);
+    };
+    return { db, commits };
+  }
+
+  it('commits a claim that records no outcome without waiting for the log flush, and leaves the connection as it was', async () => {
+    const { db, commits } = await notingCommits();
+    for (const id of ['a', 'b']) await db.commands.enqueue(queuedCommand(id));
+    expect((await db.commands.claim(lease)).map((c) => c.id)).toEqual(['a']);
+    // With no completion, it is a claim as well.
+    expect(await db.commands.completeAndClaim!([], lease)).toMatchObject({ completed: [], claimed: [{ id: 'b' }] });
+    expect(await commits()).toEqual([
+      ['queued', 'on'],
+      ['queued', 'on'],
+      ['running', 'off'],
+      ['running', 'off'],
+    ]);
+    const { rows } = await db.pool.query('SHOW synchronous_commit');
+    expect(rows).toEqual([{ synchronous_commit: 'on' }]);
+  });
+
+  it('waits for the log flush of a claim that records a success, and of every outcome', async () => {
+    const { db, commits } = await notingCommits();
+    for (const id of ['a', 'b', 'c', 'd']) await db.commands.enqueue(queuedCommand(id));
+    const [a, b, c] = await db.commands.claim({ ...lease, limit: 3 });
+    await commits();
+    const success = { result: 'done', position: undefined };
+    const done = await db.commands.completeAndClaim!([{ id: a!.id, lease: a!.lease, success }], lease);
+    expect(done).toMatchObject({ completed: [true], claimed: [{ id: 'd' }] });
+    const [d] = done.claimed;
+    expect(await db.commands.complete(b!.id, b!.lease, success, T0)).toBe(true);
+    expect(await db.commands.fail(c!.id, c!.lease, { code: 'BOOM', message: 'no' }, T0 + 1_000, T0)).toBe(true);
+    expect(await db.commands.release(d!.id, d!.lease, T0)).toBe(true);
+    expect(await commits()).toEqual([
+      ['succeeded', 'on'],
+      ['running', 'on'],
+      ['succeeded', 'on'],
+      ['failed', 'on'],
+      ['queued', 'on'],
+    ]);
+  });
+});

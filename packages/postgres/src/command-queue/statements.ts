@@ -31,6 +31,14 @@ const COMPLETE = `UPDATE twofold_commands SET status = 'succeeded', result = $3,
 const COMPLETE_AND_CLAIM = `SELECT completed, told, seq, ${QUEUED_COMMAND_COLUMNS}
   FROM twofold_complete_and_claim($1::text[], $2::text[], $3::text[], $4::bigint[], $5, $6, $7, $8)`;
 
+// A claim that records no outcome commits without waiting for the server to flush its log: synchronous_commit is off
+// for its own transaction (what counts is its value at the commit). Lost to a server crash, the claim only leaves its
+// commands claimable as they were before it, the attempt uncounted; an outcome recorded under its lease then changes
+// nothing, and the command runs again. Any later synchronous commit on the server flushes it too. The queue runs it
+// only as a statement of its own: in a transaction, it would take the durability of the whole. The filter is a
+// one-time filter, evaluated before the function runs.
+const CLAIM = `${COMPLETE_AND_CLAIM} WHERE (SELECT set_config('synchronous_commit', 'off', true)) = 'off'`;
+
 type Claimed = ClaimedCommandRow & { completed: string[]; told: boolean };
 
 const completeAndClaim = async (
@@ -40,7 +48,7 @@ const completeAndClaim = async (
   channel: string | null,
 ) => {
   const column = <K extends 'id' | 'lease' | 'result' | 'position'>(name: K) => completions.map((c) => c[name]);
-  const found = await rows<Claimed>(sql, COMPLETE_AND_CLAIM, [
+  const found = await rows<Claimed>(sql, completions.length === 0 ? CLAIM : COMPLETE_AND_CLAIM, [
     column('id'),
     column('lease'),
     column('result'),
