@@ -21,7 +21,10 @@ import { inTransaction, postgresQueue, type QueueSql } from './statements.js';
  * commit while one is on its way), and a worker that
  * dies leaves its commands to be claimed again when their leases end. A NOTIFY after each outcome that makes a
  * command final (or in its own commit, when a worker records a success with its next claim) wakes the status waits
- * (`onSettled`) of every node.
+ * (`onSettled`) of every node. A claim that records no outcome commits without waiting for the server to flush its log
+ * (`synchronous_commit` off for that claim's own transaction): a server crash may undo it, leaving its commands
+ * claimable as they were before it, the attempt uncounted; an outcome recorded under its lease then changes nothing.
+ * Enqueues and outcomes (with a claim or not) commit as the server's `synchronous_commit` says.
  *
  * @example
  * const db = await postgres({ connection: process.env.DATABASE_URL! });
