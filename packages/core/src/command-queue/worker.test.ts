@@ -525,7 +525,7 @@ describe('a worker that claims ahead of its free places', () => {
     await app.start();
     const { noted, claims } = noting(app.store.commands!);
     const ids: string[] = [];
-    for (let n = 0; n < 40; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    for (let n = 0; n < 100; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
     const worker = new CommandWorker({
       store: noted,
       mediator: app.mediator,
@@ -534,11 +534,12 @@ describe('a worker that claims ahead of its free places', () => {
     }).start();
     await expect.poll(async () => (await app.commandStatus(ids.at(-1)!))?.status).toBe('succeeded');
     await worker.stop();
-    // The first claim, before any handler has run, is for the one place; the next ones for 16 more (claimAheadMs an
+    // The first claim, before any handler has run, is for the one place; the next ones for 64 more (claimAheadMs an
     // hour: whatever the pace of these handlers, as many as claimAhead allows).
     expect(claims[0]).toEqual({ limit: 1, found: 1 });
-    expect(claims[1]).toEqual({ limit: 17, found: 17 });
-    expect(claims.reduce((sum, claim) => sum + claim.found, 0)).toBe(40);
+    expect(claims[1]).toEqual({ limit: 65, found: 65 });
+    expect(Math.max(...claims.map((claim) => claim.limit))).toBe(65);
+    expect(claims.reduce((sum, claim) => sum + claim.found, 0)).toBe(100);
     expect(most).toBe(1);
     expect(ran).toEqual(ids.map((_, n) => n));
     const statuses = await Promise.all(ids.map(async (id) => (await app.commandStatus(id))?.attempts));
@@ -688,7 +689,7 @@ describe('a worker on a store that completes and claims in one call', () => {
     await app.start();
     const { both, calls } = oneCall(app.store.commands!);
     const ids = [];
-    for (let n = 0; n < 40; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    for (let n = 0; n < 200; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
     const worker = new CommandWorker({
       store: both,
       mediator: app.mediator,
@@ -699,8 +700,8 @@ describe('a worker on a store that completes and claims in one call', () => {
     await worker.stop();
     // One place: only successes handed over while a claim was on its way make a call record more than one.
     expect(Math.max(...calls.sizes)).toBeGreaterThan(1);
-    expect(calls.sizes.reduce((sum, size) => sum + size, 0) + calls.complete).toBe(40);
-    expect(calls.completeAndClaim).toBeLessThan(20);
+    expect(calls.sizes.reduce((sum, size) => sum + size, 0) + calls.complete).toBe(200);
+    expect(calls.completeAndClaim).toBeLessThan(100);
     await app.close();
   });
 

@@ -27,7 +27,7 @@ export interface CommandWorkerOptions {
    * start within `claimAheadMs`, so a worker claims ahead only once a handler has run, and a worker with slow
    * commands claims for its free places alone. A command claimed ahead is `running` from its claim, its lease
    * renewed from then; on stop, the ones still waiting for a place go back to the queue, their attempt not counted.
-   * 0 claims for free places only. Default: 16.
+   * 0 claims for free places only. Default: 64.
    */
   readonly claimAhead?: number;
   /** How far ahead, in the time the recent pace would take to start them, a worker claims. Default: 10 ms. */
@@ -105,7 +105,7 @@ export class CommandWorker {
     this.#store = options.store;
     this.#mediator = options.mediator;
     this.#concurrency = whole(options.concurrency ?? 4, 'concurrency');
-    this.#claimAhead = whole(options.claimAhead ?? 16, 'claimAhead', 0);
+    this.#claimAhead = whole(options.claimAhead ?? 64, 'claimAhead', 0);
     this.#claimAheadMs = whole(options.claimAheadMs ?? 10, 'claimAheadMs');
     this.#leaseMs = whole(options.leaseMs ?? 30_000, 'leaseMs');
     this.#pollIntervalMs = whole(options.pollIntervalMs ?? 1_000, 'pollIntervalMs');
