@@ -52,7 +52,10 @@ try {
   const ahead = await preallocateWal(postgres.url, WAL_AHEAD);
   if (peers.bullmq !== undefined) redis = await startRedis();
   const contenders: Contender[] = [twofoldPostgres(postgres)];
-  if (peers.graphile) contenders.push(graphileWorker(peers.graphile.api, peers.graphile.version, postgres));
+  if (peers.graphile) {
+    contenders.push(graphileWorker(peers.graphile.api, peers.graphile.version, postgres));
+    contenders.push(graphileWorker(peers.graphile.api, peers.graphile.version, postgres, { batched: true }));
+  }
   if (peers.pgBoss) contenders.push(pgBoss(peers.pgBoss.api, peers.pgBoss.version, postgres));
   contenders.push(twofoldSqlite('FULL'), twofoldSqlite('NORMAL'));
   if (peers.bullmq && redis) contenders.push(bullMq(peers.bullmq.api, peers.bullmq.version, redis));
@@ -81,7 +84,7 @@ try {
   const table = (title: string, map: Map<string, number>, ratios: boolean) => {
     console.log(`\n${title}`);
     const width = (name: string) => Math.max(name.length, 7);
-    const ratioNames = ratios ? ['÷ graphile-worker', '÷ pg-boss', 'SQLite FULL ÷ 10k'] : [];
+    const ratioNames = ratios ? ['÷ graphile-worker', '÷ graphile batched', '÷ pg-boss', 'SQLite FULL ÷ 10k'] : [];
     console.log(
       ['concurrency', ...running.map((c) => c.name.padStart(width(c.name))), ...ratioNames.map((r) => r.padStart(17))]
         .join('  ')
@@ -96,6 +99,7 @@ try {
       if (ratios) {
         cells.push(
           ratio(twofold, rate(map, 'graphile-worker', concurrency)).padStart(17),
+          ratio(twofold, rate(map, 'graphile-worker batched', concurrency)).padStart(17),
           ratio(twofold, rate(map, 'pg-boss', concurrency)).padStart(17),
           ratio(rate(map, 'Twofold SQLite FULL', concurrency), SQLITE_TARGET).padStart(17),
         );
@@ -159,6 +163,12 @@ try {
     const list = graphile.map((r, i) => `${r.toFixed(2)}× at ${CONCURRENCY[i]}`).join(', ');
     console.log(
       `Target PostgreSQL throughput ≥ graphile-worker's: ${verdict(graphile.every((r) => r >= 1))} (${list})`,
+    );
+  }
+  const batched = ratios('graphile-worker batched');
+  if (batched.every((r) => r !== undefined)) {
+    console.log(
+      `PostgreSQL throughput ÷ graphile-worker with its batching on (for information): ${batched.map((r, i) => `${r.toFixed(2)}× at ${CONCURRENCY[i]}`).join(', ')}`,
     );
   }
   const pgBossRatios = ratios('pg-boss');

@@ -32,6 +32,8 @@ export interface Graphile {
     noHandleSignals: true;
     logger: unknown;
     taskList: Record<string, (payload: unknown) => Promise<void>>;
+    /** Its batching options: jobs locked and fetched ahead per pool, completions grouped. */
+    preset?: { worker: { localQueue?: { size: number }; completeJobBatchDelay?: number } };
   }): Promise<GraphileRunner>;
   /** A logger that prints nothing. */
   silent: unknown;
