@@ -494,19 +494,29 @@ describe('a worker that claims ahead of its free places', () => {
   // The store with each claim's limit and count of commands noted.
   function noting(store: CommandQueueStore) {
     const claims: { limit: number; found: number }[] = [];
-    const renewed: string[] = [];
     const noted = overriding(store, {
       claim: async (request) => {
         const found = await store.claim(request);
         if (found.length > 0) claims.push({ limit: request.limit, found: found.length });
         return found;
       },
-      renew: (id, ...rest) => {
-        renewed.push(id);
-        return store.renew(id, ...rest);
-      },
     });
-    return { noted, claims, renewed };
+    return { noted, claims };
+  }
+
+  // Enqueues the commands 0 to count - 1; the first, ahead of the others by its priority, runs alone and sets the
+  // pace, and the next claim takes the others: the second takes the one place, the rest wait for it.
+  async function enqueueFirstAhead(app: ReturnType<typeof bank>['app'], count: number): Promise<string[]> {
+    const ids = [(await app.enqueue(Slow, { n: 0 }, { ...clerk, priority: 1 })).id];
+    for (let n = 1; n < count; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    return ids;
+  }
+
+  // Resolves once every one of `ids` is running: claimed, and waiting for a place when the worker's places are held.
+  async function allRunning(app: ReturnType<typeof bank>['app'], ids: readonly string[]): Promise<void> {
+    await expect
+      .poll(async () => Promise.all(ids.map(async (id) => (await app.commandStatus(id))?.status)))
+      .toEqual(ids.map(() => 'running'));
   }
 
   it('claims more commands than it has places once its commands run fast, and runs them one place at a time, in order', async () => {
@@ -560,7 +570,7 @@ describe('a worker that claims ahead of its free places', () => {
     await app.close();
   });
 
-  it('renews the leases of the commands it claimed ahead while they wait, and on stop gives back those still waiting, uncounted', async () => {
+  it('on stop gives back the commands it claimed ahead that still wait for a place, uncounted', async () => {
     const { promise: gate, resolve: open } = latch();
     const { promise: held, resolve: entered } = latch();
     const { app } = bank({
@@ -571,26 +581,16 @@ describe('a worker that claims ahead of its free places', () => {
       },
     });
     await app.start();
-    const { noted, renewed } = noting(app.store.commands!);
-    // The first, ahead of the others by its priority, runs alone and sets the pace; the next claim takes the rest:
-    // the second runs and is held, the others wait for its place.
-    const { id: first } = await app.enqueue(Slow, { n: 0 }, { ...clerk, priority: 1 });
-    const ids: string[] = [];
-    for (let n = 1; n < 5; n++) ids.push((await app.enqueue(Slow, { n }, clerk)).id);
+    const ids = await enqueueFirstAhead(app, 5);
     const worker = new CommandWorker({
-      store: noted,
+      store: app.store.commands!,
       mediator: app.mediator,
       concurrency: 1,
       claimAheadMs: 3_600_000,
-      leaseMs: 30,
     }).start();
     await held;
-    const waiting = ids.slice(1);
-    await expect
-      .poll(async () => Promise.all(waiting.map(async (id) => (await app.commandStatus(id))?.status)))
-      .toEqual(waiting.map(() => 'running'));
-    // Renewed every 10 ms while the held command runs: none of them expires and runs twice.
-    await expect.poll(() => waiting.every((id) => renewed.includes(id))).toBe(true);
+    const waiting = ids.slice(2);
+    await allRunning(app, waiting);
     const stopping = worker.stop();
     open();
     await stopping;
@@ -598,9 +598,91 @@ describe('a worker that claims ahead of its free places', () => {
       const command = await app.commandStatus(id);
       return [command?.status, command?.attempts];
     };
-    expect(await status(first)).toEqual(['succeeded', 1]);
-    expect(await status(ids[0]!)).toEqual(['succeeded', 1]);
+    expect(await Promise.all(ids.slice(0, 2).map(status))).toEqual([
+      ['succeeded', 1],
+      ['succeeded', 1],
+    ]);
     expect(await Promise.all(waiting.map(status))).toEqual(waiting.map(() => ['queued', 0]));
+    await app.close();
+  });
+
+  it('renews the lease of a command it claimed ahead while the command runs', async () => {
+    const { promise: gate, resolve: open } = latch();
+    const { promise: renewedOnce, resolve: renewed } = latch();
+    const renewals: string[] = [];
+    let ids: string[] = [];
+    const { app } = bank({
+      slow: async (n) => {
+        if (n === 1) await gate;
+        // The third, claimed ahead behind the second, runs until its lease has been renewed.
+        if (n === 2) await renewedOnce;
+      },
+    });
+    await app.start();
+    const store = app.store.commands!;
+    const noted = overriding(store, {
+      renew: (id, ...rest) => {
+        renewals.push(id);
+        if (id === ids[2]) renewed();
+        return store.renew(id, ...rest);
+      },
+    });
+    ids = await enqueueFirstAhead(app, 3);
+    const worker = new CommandWorker({
+      store: noted,
+      mediator: app.mediator,
+      concurrency: 1,
+      claimAheadMs: 3_600_000,
+      leaseMs: 60,
+    }).start();
+    await allRunning(app, ids.slice(2));
+    open();
+    await expect.poll(async () => (await app.commandStatus(ids[2]!))?.status).toBe('succeeded');
+    await worker.stop();
+    expect((await app.commandStatus(ids[2]!))?.attempts).toBe(1);
+    expect(renewals).toContain(ids[2]);
+    await app.close();
+  });
+
+  it('gives back the commands claimed ahead behind a handler that hangs, for another worker to run, and claims no more ahead meanwhile', async () => {
+    const { promise: hung, resolve: hangs } = latch();
+    const { app } = bank({
+      slow: async (n, signal) => {
+        if (n !== 1) return;
+        hangs();
+        await new Promise((resolve) => signal?.addEventListener('abort', resolve));
+      },
+    });
+    await app.start();
+    const [first, hanging, ...ids] = await enqueueFirstAhead(app, 6);
+    const stalled = new CommandWorker({
+      store: app.store.commands!,
+      mediator: app.mediator,
+      concurrency: 1,
+      // Claims ahead once its first handler has run in less than 200 ms; gives back what still waits after 300 ms.
+      claimAheadMs: 200,
+      leaseMs: 900,
+      pollIntervalMs: 20,
+      stopTimeoutMs: 1,
+    }).start();
+    await hung;
+    await allRunning(app, ids);
+    // A worker with a free place: once the stalled one gives the waiting commands back, it runs them, while the
+    // hanging command still holds the stalled worker's one place.
+    const free = new CommandWorker({ store: app.store.commands!, mediator: app.mediator, pollIntervalMs: 20 }).start();
+    for (const id of ids) {
+      await expect.poll(async () => (await app.commandStatus(id))?.status, { timeout: 3_000 }).toBe('succeeded');
+    }
+    const hangingNow = await app.commandStatus(hanging!);
+    expect([hangingNow?.status, hangingNow?.attempts]).toEqual(['running', 1]);
+    // Given back uncounted: each ran in one attempt.
+    const attempts = await Promise.all([first!, ...ids].map(async (id) => (await app.commandStatus(id))?.attempts));
+    expect(attempts).toEqual([first, ...ids].map(() => 1));
+    // Stopped, the stalled worker cancels the hanging command after its stop timeout and gives it back uncounted.
+    await free.stop();
+    await stalled.stop();
+    const released = await app.commandStatus(hanging!);
+    expect([released?.status, released?.attempts]).toEqual(['queued', 0]);
     await app.close();
   });
 

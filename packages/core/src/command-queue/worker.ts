@@ -23,11 +23,13 @@ export interface CommandWorkerOptions {
   readonly concurrency?: number;
   /**
    * How many commands a worker whose commands run fast claims beyond its free places, each to start as soon as a
-   * place frees: at most this many, and no more than its recent pace (the mean run time of its last handlers) would
-   * start within `claimAheadMs`, so a worker claims ahead only once a handler has run, and a worker with slow
-   * commands claims for its free places alone. A command claimed ahead is `running` from its claim, its lease
-   * renewed from then; on stop, the ones still waiting for a place go back to the queue, their attempt not counted.
-   * 0 claims for free places only. Default: 64.
+   * place frees: at most this many, and no more than its recent pace (the mean run time of its last handlers, or how
+   * long a handler still running has run, when that is longer) would start within `claimAheadMs`, so a worker claims
+   * ahead only once a handler has run, and a worker with slow commands, or a handler that hangs, claims for its free
+   * places alone. A command claimed ahead is `running` from its claim; one still waiting for a place when its lease
+   * would first be renewed (a third of `leaseMs` after its claim) goes back to the queue, its attempt not counted,
+   * for a worker with a free place to run, and on stop so do all those still waiting. 0 claims for free places only.
+   * Default: 64.
    */
   readonly claimAhead?: number;
   /** How far ahead, in the time the recent pace would take to start them, a worker claims. Default: 10 ms. */
@@ -67,9 +69,10 @@ export class CommandWorker {
   readonly #stopTimeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #logger: Logger;
-  // The commands whose handlers run (each holds a slot), and those whose outcome is not yet recorded (handlers
-  // included): a slot frees as soon as its handler is done, and the next claim runs while the outcome commits.
-  readonly #running = new Set<Promise<void>>();
+  // The commands whose handlers run (each holds a slot, with the time its handler began), and those whose outcome is
+  // not yet recorded (handlers included): a slot frees as soon as its handler is done, and the next claim runs while
+  // the outcome commits.
+  readonly #running = new Map<Promise<void>, number>();
   readonly #recording = new Set<Promise<void>>();
   // The commands claimed ahead, in claim order, waiting for a place; a place that frees goes to the first at once.
   readonly #waiting: Waiting[] = [];
@@ -205,18 +208,33 @@ export class CommandWorker {
   }
 
   // How many commands to claim beyond the free places now: none before a handler has run, and no more than the
-  // recent pace would start within claimAheadMs.
+  // recent pace would start within claimAheadMs. A handler still running counts once it has run longer than the
+  // pace: the finished ones alone would go on claiming ahead behind a place that hangs.
   #ahead(): number {
     if (this.#claimAhead === 0 || this.#pace === undefined) return 0;
-    const starts = Math.floor((this.#claimAheadMs * this.#concurrency) / Math.max(this.#pace, 0.001));
+    let pace = this.#pace;
+    const now = performance.now();
+    for (const began of this.#running.values()) pace = Math.max(pace, now - began);
+    const starts = Math.floor((this.#claimAheadMs * this.#concurrency) / Math.max(pace, 0.001));
     return Math.min(this.#claimAhead, starts);
   }
 
-  // A claimed command starts in a free place, or waits for one after those claimed before it.
+  // A claimed command starts in a free place, or waits for one after those claimed before it. One still waiting when
+  // its lease would first be renewed goes back to the queue instead, for a worker with a free place to run: its
+  // places have stalled far beyond the pace it was claimed for.
   #admit(command: ClaimedCommand, loop: AbortSignal): void {
-    const waiting = { command, renewal: this.#renewing(command) };
+    const waiting: Waiting = { command, renewal: this.#renewing(command, () => this.#giveBackWaiting(waiting)) };
     if (this.#running.size < this.#concurrency && this.#waiting.length === 0) this.#start(waiting, loop);
     else this.#waiting.push(waiting);
+  }
+
+  // Gives `waiting` back if it still waits for a place; whether it did.
+  #giveBackWaiting(waiting: Waiting): boolean {
+    const at = this.#waiting.indexOf(waiting);
+    if (at === -1) return false;
+    this.#waiting.splice(at, 1);
+    this.#giveBack(waiting);
+    return true;
   }
 
   #start({ command, renewal }: Waiting, loop: AbortSignal): void {
@@ -230,7 +248,7 @@ export class CommandWorker {
       if (next !== undefined) this.#start(next, loop);
       this.#wake.fire();
     });
-    this.#running.add(slot);
+    this.#running.set(slot, performance.now());
     const recording: Promise<void> = this.#execute(command, renewal, ran, loop).finally(() => {
       ran();
       this.#recording.delete(recording);
@@ -241,23 +259,23 @@ export class CommandWorker {
 
   // Gives a command claimed ahead back to the queue, its attempt not counted; stop() waits for it.
   #giveBack({ command, renewal }: Waiting): void {
+    renewal();
     const released: Promise<void> = this.#store
       .release(command.id, command.lease, Date.now())
       .then(
         () => {},
         (error: unknown) => this.#unrecorded(command.id, error),
       )
-      .finally(() => {
-        renewal();
-        this.#recording.delete(released);
-      });
+      .finally(() => this.#recording.delete(released));
     this.#recording.add(released);
   }
 
-  // Renews the command's lease every third of `leaseMs` until the returned function is called.
-  #renewing({ id, lease }: ClaimedCommand): () => void {
+  // Renews the command's lease every third of `leaseMs` until the returned function is called, but when `instead`
+  // (called first at each renewal) has done something else with the command and says so.
+  #renewing({ id, lease }: ClaimedCommand, instead?: () => boolean): () => void {
     const renewal = setInterval(
       () => {
+        if (instead?.() === true) return;
         this.#store.renew(id, lease, Date.now() + this.#leaseMs).catch((error: unknown) => {
           this.#logger.warn({ err: error, command: id }, `Could not renew the lease of command ${id}`);
         });
