@@ -106,6 +106,27 @@ describe('docs/command-queue.md', () => {
     const [code] = await readmeBlocks('Dead letters', 'ts', guide);
     expect(await runTypeScript(code ?? '')).toBe('');
   }, 180_000);
+
+  it('lists every option of CommandWorker whose default is a number, with the default its doc comment gives', async () => {
+    const source = await readFile(join(root, 'packages', 'core', 'src', 'command-queue', 'worker.ts'), 'utf8');
+    const options = /export interface CommandWorkerOptions \{([\s\S]*?)\n\}/.exec(source)?.[1] ?? '';
+    const defaults = [...options.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*readonly (\w+)\?:/g)].flatMap(
+      ([, comment, name]) => {
+        const value = /Default: ([\d ]+)/.exec(comment!.replace(/\n\s*\*/g, ' '))?.[1];
+        return value === undefined ? [] : [[name, value.replaceAll(' ', '')]];
+      },
+    );
+    const text = await readFile(guide, 'utf8');
+    const section = text.slice(text.indexOf('## Workers'));
+    const table = section.split(/\n\n/).find((block) => block.startsWith('| option')) ?? '';
+    const rows = table
+      .split('\n')
+      .slice(2)
+      .map((row) => row.split('|').map((cell) => cell.trim()))
+      .map((cells) => [cells[1]!.replaceAll('`', ''), cells[3]!.replaceAll(' ', '')]);
+    expect(defaults.length).toBeGreaterThan(3);
+    expect(rows).toEqual(defaults);
+  });
 });
 
 describe('docs/process-managers.md', () => {
