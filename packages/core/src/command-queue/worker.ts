@@ -127,7 +127,8 @@ export class CommandWorker {
   }
 
   /**
-   * Stops claiming, lets the running commands finish, and resolves once they have. Commands still running after
+   * Stops claiming, gives the commands claimed ahead that still wait for a place back to the queue (their attempt not
+   * counted), lets the running commands finish, and resolves once they have. Commands still running after
    * `stopTimeoutMs` are cancelled (their handlers see `ctx.signal` abort) and released to the queue, their attempt
    * not counted.
    */
