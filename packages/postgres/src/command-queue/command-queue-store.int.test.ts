@@ -378,7 +378,7 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
         `SELECT id FROM ${schema}.twofold_complete_and_claim('{}', '{}', '{}', '{}', $1, 5, $2, NULL)`,
         [T0, T0 + 60_000],
       );
-      expect(rows).toEqual([{ id: 'here' }]);
+      expect(rows).toEqual([{ id: null }, { id: 'here' }]);
     } finally {
       await elsewhere.end();
     }
@@ -416,7 +416,8 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
       ]) {
         await worker.query(setting);
       }
-      const claimed = (await claim(8)).rows.map(({ id }) => id);
+      const [first, ...claimed] = (await claim(8)).rows.map(({ id }) => id);
+      expect(first).toBeNull();
       expect(claimed.sort()).toEqual(['c1993', 'c1994', 'c1995', 'c1996', 'c1997', 'c1998', 'c1999', 'c2000']);
       const picking = plans.find((plan) => plan.includes('SKIP LOCKED'));
       expect(picking).toMatch(/Index Scan using twofold_commands_due/);
@@ -426,6 +427,32 @@ describe('PostgresCommandQueue completing and claiming in one statement', () => 
     } finally {
       await worker.end();
     }
+  });
+
+  it('names the completed ids in a first row that carries no command, once, whatever it claims', async () => {
+    const db = await server.database();
+    const T0 = queuedCommand('t').enqueuedAt;
+    for (const id of ['a', 'b', 'c', 'd']) await db.commands.enqueue(queuedCommand(id));
+    const held = await db.commands.claim({ limit: 2, leaseMs: 60_000, now: T0 });
+    const { rows } = await db.pool.query<{ completed: string[] | null; told: boolean | null; id: string | null }>(
+      `SELECT completed, told, id FROM twofold_complete_and_claim($1, $2, $3, $4, $5, 5, $6, 'elsewhere')`,
+      [held.map((c) => c.id), held.map((c) => c.lease), ['"r"', '"r"'], [null, null], T0, T0 + 60_000],
+    );
+    expect(rows).toEqual([
+      { completed: expect.arrayContaining(['a', 'b']), told: true, id: null },
+      { completed: null, told: null, id: 'c' },
+      { completed: null, told: null, id: 'd' },
+    ]);
+    expect(rows[0]?.completed).toHaveLength(2);
+    // A lease that does not hold, or a command completed already, completes nothing.
+    const [c] = await db.commands.completeAndClaim!(
+      [
+        { id: 'c', lease: 'not-its-lease', success },
+        { id: 'a', lease: held[0]!.lease, success },
+      ],
+      { limit: 1, leaseMs: 60_000, now: T0 },
+    ).then(({ completed }) => [completed]);
+    expect(c).toEqual([false, false]);
   });
 
   it("completes a held command and claims the next, its key's next one included, never the one it completes", async () => {

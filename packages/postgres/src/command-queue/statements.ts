@@ -24,10 +24,10 @@ const END_LEASE = 'lease = NULL, lease_until = NULL';
 const COMPLETE = `UPDATE twofold_commands SET status = 'succeeded', result = $3, position = $4, updated_at = $5, ${END_LEASE}
   WHERE ${HELD}`;
 
-// Completions and a claim in one round trip, through the function of the queue's second migration: $1 the ids, $2
+// Completions and a claim in one round trip, through the function of the queue's migrations: $1 the ids, $2
 // the leases, $3 the results, $4 the positions (one element per completion, none for a plain claim), $5 now, $6 how
 // many to claim, $7 the claimed commands' lease end, $8 the channel to tell completions on in their commit (or
-// null). Its first row gives the completed ids; the claimed rows, if any, follow.
+// null). Its first row gives the completed ids and carries no command; the claimed rows, if any, follow.
 const COMPLETE_AND_CLAIM = `SELECT completed, told, seq, ${QUEUED_COMMAND_COLUMNS}
   FROM twofold_complete_and_claim($1::text[], $2::text[], $3::text[], $4::bigint[], $5, $6, $7, $8)`;
 

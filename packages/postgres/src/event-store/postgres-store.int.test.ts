@@ -33,6 +33,7 @@ describe('PostgresStore', () => {
       expect(rows).toEqual([
         { component: 'command-queue', version: 1 },
         { component: 'command-queue', version: 2 },
+        { component: 'command-queue', version: 3 },
         { component: 'documents', version: 1 },
         { component: 'event-store', version: 1 },
         { component: 'event-store', version: 2 },
@@ -68,7 +69,7 @@ describe('PostgresStore', () => {
       ['tables', 0, 1],
       ['subscriptions', 0, 2],
       ['outbox', 0, 2],
-      ['command-queue', 0, 2],
+      ['command-queue', 0, 3],
       ['process-managers', 0, 3],
       ['inbox', 0, 1],
     ]);
