@@ -1,5 +1,46 @@
 import type { Migration } from '../connection/migrations.js';
 
+// What both versions of twofold_complete_and_claim() share: its signature and settings; the completions, one UPDATE each, found by id;
+// then the due commands to claim, each the earliest live one of its key, in claim order, skipping rows another claim
+// holds.
+const SIGNATURE = `twofold_complete_and_claim(
+          p_ids text[], p_leases text[], p_results text[], p_positions bigint[],
+          p_now bigint, p_limit integer, p_until bigint, p_channel text
+        ) RETURNS TABLE (
+          completed text[], told boolean, seq bigint, id text, type text, data text, envelope text, key text,
+          priority integer, run_at bigint, enqueued_at bigint, status text, attempts integer, result text,
+          "position" bigint, problem text, updated_at bigint, lease text, lease_until bigint
+        )
+        LANGUAGE plpgsql
+        SET plan_cache_mode = force_generic_plan
+        SET enable_sort = off
+        SET enable_seqscan = off
+        SET search_path FROM CURRENT
+        AS $$
+        #variable_conflict use_column
+`;
+const COMPLETE_EACH = `          FOR i IN 1 .. coalesce(cardinality(p_ids), 0) LOOP
+            UPDATE twofold_commands t SET status = 'succeeded', result = p_results[i], position = p_positions[i],
+                updated_at = p_now, lease = NULL, lease_until = NULL
+              WHERE t.id = p_ids[i] AND t.lease = p_leases[i] AND t.status = 'running'
+              RETURNING t.id INTO v_one;
+            IF FOUND THEN
+              v_done := v_done || v_one;
+            END IF;
+          END LOOP;
+`;
+const PICK_DUE = `          v_claimed := ARRAY(
+            SELECT c.seq FROM twofold_commands c
+            WHERE c.status IN ('queued', 'failed', 'running')
+              AND (CASE WHEN c.status = 'running' THEN c.lease_until ELSE c.run_at END) <= p_now
+              AND c.id <> ALL (p_ids)
+              AND (c.key IS NULL OR NOT EXISTS (
+                SELECT 1 FROM twofold_commands p
+                WHERE p.key = c.key AND p.seq < c.seq AND p.status IN ('queued', 'failed', 'running')))
+            ORDER BY c.priority DESC, c.run_at, c.seq
+            LIMIT p_limit FOR UPDATE SKIP LOCKED);
+`;
+
 export const commandQueueMigrations: readonly Migration[] = [
   {
     version: 1,
@@ -53,51 +94,17 @@ export const commandQueueMigrations: readonly Migration[] = [
     // The output columns are the table's: a migration that changes them replaces this function.
     up: (tx) =>
       tx.query(`
-        CREATE FUNCTION twofold_complete_and_claim(
-          p_ids text[], p_leases text[], p_results text[], p_positions bigint[],
-          p_now bigint, p_limit integer, p_until bigint, p_channel text
-        ) RETURNS TABLE (
-          completed text[], told boolean, seq bigint, id text, type text, data text, envelope text, key text,
-          priority integer, run_at bigint, enqueued_at bigint, status text, attempts integer, result text,
-          "position" bigint, problem text, updated_at bigint, lease text, lease_until bigint
-        )
-        LANGUAGE plpgsql
-        SET plan_cache_mode = force_generic_plan
-        SET enable_sort = off
-        SET enable_seqscan = off
-        SET search_path FROM CURRENT
-        AS $$
-        #variable_conflict use_column
-        DECLARE
+        CREATE FUNCTION ${SIGNATURE}        DECLARE
           v_done text[] := '{}';
           v_one text;
           v_claimed bigint[];
         BEGIN
-          FOR i IN 1 .. coalesce(cardinality(p_ids), 0) LOOP
-            UPDATE twofold_commands t SET status = 'succeeded', result = p_results[i], position = p_positions[i],
-                updated_at = p_now, lease = NULL, lease_until = NULL
-              WHERE t.id = p_ids[i] AND t.lease = p_leases[i] AND t.status = 'running'
-              RETURNING t.id INTO v_one;
-            IF FOUND THEN
-              v_done := v_done || v_one;
-            END IF;
-          END LOOP;
-          completed := v_done;
+${COMPLETE_EACH}          completed := v_done;
           told := p_channel IS NOT NULL AND cardinality(v_done) > 0;
           IF told THEN
             PERFORM pg_notify(p_channel, '');
           END IF;
-          v_claimed := ARRAY(
-            SELECT c.seq FROM twofold_commands c
-            WHERE c.status IN ('queued', 'failed', 'running')
-              AND (CASE WHEN c.status = 'running' THEN c.lease_until ELSE c.run_at END) <= p_now
-              AND c.id <> ALL (p_ids)
-              AND (c.key IS NULL OR NOT EXISTS (
-                SELECT 1 FROM twofold_commands p
-                WHERE p.key = c.key AND p.seq < c.seq AND p.status IN ('queued', 'failed', 'running')))
-            ORDER BY c.priority DESC, c.run_at, c.seq
-            LIMIT p_limit FOR UPDATE SKIP LOCKED);
-          RETURN QUERY
+${PICK_DUE}          RETURN QUERY
             WITH claimed AS (
               UPDATE twofold_commands x SET status = 'running', attempts = x.attempts + 1,
                   lease = md5(random()::text || clock_timestamp()::text || x.seq::text), lease_until = p_until,
@@ -122,54 +129,20 @@ export const commandQueueMigrations: readonly Migration[] = [
     // not parse the list of completed ids once per claimed command.
     up: (tx) =>
       tx.query(`
-        CREATE OR REPLACE FUNCTION twofold_complete_and_claim(
-          p_ids text[], p_leases text[], p_results text[], p_positions bigint[],
-          p_now bigint, p_limit integer, p_until bigint, p_channel text
-        ) RETURNS TABLE (
-          completed text[], told boolean, seq bigint, id text, type text, data text, envelope text, key text,
-          priority integer, run_at bigint, enqueued_at bigint, status text, attempts integer, result text,
-          "position" bigint, problem text, updated_at bigint, lease text, lease_until bigint
-        )
-        LANGUAGE plpgsql
-        SET plan_cache_mode = force_generic_plan
-        SET enable_sort = off
-        SET enable_seqscan = off
-        SET search_path FROM CURRENT
-        AS $$
-        #variable_conflict use_column
-        DECLARE
+        CREATE OR REPLACE FUNCTION ${SIGNATURE}        DECLARE
           v_done text[] := '{}';
           v_one text;
           v_claimed bigint[];
         BEGIN
           -- One statement per completion, each found by its id: a statement joined to the arrays was planned, on a
           -- connection that planned it while the queue was empty, as a scan of every live command.
-          FOR i IN 1 .. coalesce(cardinality(p_ids), 0) LOOP
-            UPDATE twofold_commands t SET status = 'succeeded', result = p_results[i], position = p_positions[i],
-                updated_at = p_now, lease = NULL, lease_until = NULL
-              WHERE t.id = p_ids[i] AND t.lease = p_leases[i] AND t.status = 'running'
-              RETURNING t.id INTO v_one;
-            IF FOUND THEN
-              v_done := v_done || v_one;
-            END IF;
-          END LOOP;
-          completed := v_done;
+${COMPLETE_EACH}          completed := v_done;
           told := p_channel IS NOT NULL AND cardinality(v_done) > 0;
           IF told THEN
             PERFORM pg_notify(p_channel, '');
           END IF;
           RETURN NEXT;
-          v_claimed := ARRAY(
-            SELECT c.seq FROM twofold_commands c
-            WHERE c.status IN ('queued', 'failed', 'running')
-              AND (CASE WHEN c.status = 'running' THEN c.lease_until ELSE c.run_at END) <= p_now
-              AND c.id <> ALL (p_ids)
-              AND (c.key IS NULL OR NOT EXISTS (
-                SELECT 1 FROM twofold_commands p
-                WHERE p.key = c.key AND p.seq < c.seq AND p.status IN ('queued', 'failed', 'running')))
-            ORDER BY c.priority DESC, c.run_at, c.seq
-            LIMIT p_limit FOR UPDATE SKIP LOCKED);
-          RETURN QUERY
+${PICK_DUE}          RETURN QUERY
             WITH claimed AS (
               UPDATE twofold_commands x SET status = 'running', attempts = x.attempts + 1,
                   lease = md5(random()::text || clock_timestamp()::text || x.seq::text), lease_until = p_until,
