@@ -1,8 +1,8 @@
 import type { Migration } from '../connection/migrations.js';
 
-// What both versions of twofold_complete_and_claim() share: its signature and settings; the completions, one UPDATE each, found by id;
-// then the due commands to claim, each the earliest live one of its key, in claim order, skipping rows another claim
-// holds.
+// What both versions of twofold_complete_and_claim() share: its signature and settings; the completions, one UPDATE
+// each, found by id; the NOTIFY that tells them; the due commands to claim, each the earliest live one of its key, in
+// claim order, skipping rows another claim holds; and the update that claims them.
 const SIGNATURE = `twofold_complete_and_claim(
           p_ids text[], p_leases text[], p_results text[], p_positions bigint[],
           p_now bigint, p_limit integer, p_until bigint, p_channel text
@@ -29,6 +29,11 @@ const COMPLETE_EACH = `          FOR i IN 1 .. coalesce(cardinality(p_ids), 0) L
             END IF;
           END LOOP;
 `;
+const TELL = `          told := p_channel IS NOT NULL AND cardinality(v_done) > 0;
+          IF told THEN
+            PERFORM pg_notify(p_channel, '');
+          END IF;
+`;
 const PICK_DUE = `          v_claimed := ARRAY(
             SELECT c.seq FROM twofold_commands c
             WHERE c.status IN ('queued', 'failed', 'running')
@@ -39,6 +44,14 @@ const PICK_DUE = `          v_claimed := ARRAY(
                 WHERE p.key = c.key AND p.seq < c.seq AND p.status IN ('queued', 'failed', 'running')))
             ORDER BY c.priority DESC, c.run_at, c.seq
             LIMIT p_limit FOR UPDATE SKIP LOCKED);
+`;
+const CLAIM_PICKED = `          RETURN QUERY
+            WITH claimed AS (
+              UPDATE twofold_commands x SET status = 'running', attempts = x.attempts + 1,
+                  lease = md5(random()::text || clock_timestamp()::text || x.seq::text), lease_until = p_until,
+                  updated_at = p_now
+                WHERE x.seq = ANY (v_claimed)
+                RETURNING x.*)
 `;
 
 export const commandQueueMigrations: readonly Migration[] = [
@@ -100,18 +113,7 @@ export const commandQueueMigrations: readonly Migration[] = [
           v_claimed bigint[];
         BEGIN
 ${COMPLETE_EACH}          completed := v_done;
-          told := p_channel IS NOT NULL AND cardinality(v_done) > 0;
-          IF told THEN
-            PERFORM pg_notify(p_channel, '');
-          END IF;
-${PICK_DUE}          RETURN QUERY
-            WITH claimed AS (
-              UPDATE twofold_commands x SET status = 'running', attempts = x.attempts + 1,
-                  lease = md5(random()::text || clock_timestamp()::text || x.seq::text), lease_until = p_until,
-                  updated_at = p_now
-                WHERE x.seq = ANY (v_claimed)
-                RETURNING x.*)
-            SELECT v_done, told, c.seq, c.id, c.type, c.data, c.envelope, c.key, c.priority, c.run_at, c.enqueued_at,
+${TELL}${PICK_DUE}${CLAIM_PICKED}            SELECT v_done, told, c.seq, c.id, c.type, c.data, c.envelope, c.key, c.priority, c.run_at, c.enqueued_at,
                    c.status, c.attempts, c.result, c.position, c.problem, c.updated_at, c.lease, c.lease_until
               FROM claimed c;
           IF NOT FOUND THEN
@@ -137,19 +139,8 @@ ${PICK_DUE}          RETURN QUERY
           -- One statement per completion, each found by its id: a statement joined to the arrays was planned, on a
           -- connection that planned it while the queue was empty, as a scan of every live command.
 ${COMPLETE_EACH}          completed := v_done;
-          told := p_channel IS NOT NULL AND cardinality(v_done) > 0;
-          IF told THEN
-            PERFORM pg_notify(p_channel, '');
-          END IF;
-          RETURN NEXT;
-${PICK_DUE}          RETURN QUERY
-            WITH claimed AS (
-              UPDATE twofold_commands x SET status = 'running', attempts = x.attempts + 1,
-                  lease = md5(random()::text || clock_timestamp()::text || x.seq::text), lease_until = p_until,
-                  updated_at = p_now
-                WHERE x.seq = ANY (v_claimed)
-                RETURNING x.*)
-            SELECT NULL::text[], NULL::boolean, c.seq, c.id, c.type, c.data, c.envelope, c.key, c.priority,
+${TELL}          RETURN NEXT;
+${PICK_DUE}${CLAIM_PICKED}            SELECT NULL::text[], NULL::boolean, c.seq, c.id, c.type, c.data, c.envelope, c.key, c.priority,
                    c.run_at, c.enqueued_at, c.status, c.attempts, c.result, c.position, c.problem, c.updated_at,
                    c.lease, c.lease_until
               FROM claimed c;
